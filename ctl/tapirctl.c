@@ -1,0 +1,2 @@
+/* tapirctl.c - STUB */
+int main(void) { return 1; }

@@ -1,0 +1,2 @@
+/* config.c - STUB */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* control.c - STUB */
+#include "control.h"

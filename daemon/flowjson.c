@@ -1,0 +1,2 @@
+/* flowjson.c - STUB */
+#include "flowjson.h"

@@ -1,0 +1,2 @@
+/* link.c - STUB */
+#include "link.h"

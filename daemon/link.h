@@ -1,0 +1,60 @@
+/* link.h - one attached container: its namespace, its TAP, its stack.
+ *
+ * link_attach() enters the namespace, creates the TAP, configures it with netlink (unless
+ * told not to), returns to the daemon's namespace and wires the TAP to a stack on the loop.
+ * Must not: parse frames (the stack does) or know about the control protocol.
+ */
+#ifndef TAPIR_LINK_H
+#define TAPIR_LINK_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct tapird;
+struct stack;
+struct event;
+
+/**
+ * struct link - one container
+ * @name:	short name for listings (the netns name, or "pid:N")
+ * @netns:	path of the namespace (/run/netns/NAME or /proc/PID/ns/net)
+ * @ifname:	TAP name inside the namespace
+ * @ifindex:	its index there
+ * @tap_fd:	the TAP (non-blocking), -1 when closed
+ * @configured:	addresses and routes were set (false with --no-configure)
+ * @stack:	the userspace stack for this link
+ * @ev_tap:	readable event on @tap_fd
+ * @ev_timer:	the stack's next deadline
+ * @d:		the daemon
+ * @tx_errors:	frames the TAP refused (queue full, link down)
+ */
+struct link {
+	char name[64];
+	char netns[PATH_MAX];
+	char ifname[IFNAMSIZ];
+	int ifindex;
+	int tap_fd;
+	bool configured;
+	struct stack *stack;
+	struct event *ev_tap;
+	struct event *ev_timer;
+	struct tapird *d;
+	uint64_t tx_errors;
+};
+
+/**
+ * link_attach() - attach to a container per @d->cfg and start serving it
+ * @err, @errlen: a one-line message naming the namespace and interface on failure
+ * Return: the link, or NULL
+ */
+struct link *link_attach(struct tapird *d, char *err, size_t errlen);
+
+/** link_detach() - stop serving: flows released, TAP closed (the kernel removes it) */
+void link_detach(struct link *l);
+
+/** link_rearm_timer() - reschedule the stack's timer after the shell fed it events */
+void link_rearm_timer(struct link *l);
+
+#endif

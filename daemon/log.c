@@ -1,0 +1,2 @@
+/* log.c - STUB */
+#include "log.h"

@@ -1,0 +1,4 @@
+/* log.h - STUB */
+#ifndef TAPIR_LOG_H
+#define TAPIR_LOG_H
+#endif

@@ -1,0 +1,2 @@
+/* netlink.c - STUB */
+#include "netlink.h"

@@ -1,0 +1,2 @@
+/* netns.c - STUB */
+#include "netns.h"

@@ -1,0 +1,4 @@
+/* netns.h - STUB */
+#ifndef TAPIR_NETNS_H
+#define TAPIR_NETNS_H
+#endif

@@ -1,0 +1,2 @@
+/* relay.c - STUB */
+#include "relay.h"

@@ -1,0 +1,3 @@
+/* arp.c - STUB */
+#include "stack_internal.h"
+void arp_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_us) { (void)s; (void)frame; (void)len; (void)now_us; }

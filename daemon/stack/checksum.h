@@ -1,0 +1,37 @@
+/* checksum.h - the Internet checksum (RFC 1071) with a 64-bit accumulator.
+ * Must not: know about any protocol beyond the IPv4 pseudo-header.
+ */
+#ifndef TAPIR_CHECKSUM_H
+#define TAPIR_CHECKSUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/**
+ * csum_partial() - add @len bytes at @buf to a running 64-bit sum (unfolded)
+ * @buf:	data, any alignment; an odd @len is padded with a zero byte (RFC 1071)
+ * @len:	bytes
+ * @sum:	running sum from an earlier call, or 0
+ * Return: the new running sum; only the last call may have an odd @len
+ */
+uint64_t csum_partial(const void *buf, size_t len, uint64_t sum);
+
+/**
+ * csum_fold() - fold a running sum to 16 bits and complement it
+ * Return: the checksum as it goes on the wire (host order value; store with wr16)
+ */
+uint16_t csum_fold(uint64_t sum);
+
+/**
+ * csum_pseudo4() - running sum of the IPv4 pseudo-header (RFC 793 3.1, RFC 768)
+ * @saddr, @daddr: addresses in host byte order; @proto: IP protocol; @len: L4 length
+ */
+uint64_t csum_pseudo4(uint32_t saddr, uint32_t daddr, uint8_t proto, uint16_t len);
+
+/**
+ * csum_ok() - whether data that embeds its own checksum verifies
+ * Return: nonzero if the folded sum over @buf (plus @sum) is zero
+ */
+int csum_ok(const void *buf, size_t len, uint64_t sum);
+
+#endif

@@ -1,0 +1,69 @@
+/* counters.h - every counter a link keeps, named as users see them.
+ *
+ * One X-macro list so that the stack, `tapirctl stats`, the JSON and the metrics all spell a
+ * counter the same way. Rule: every frame the stack drops increments exactly one drop_*
+ * counter. X(name, help) - help is one line for humans and for Prometheus HELP.
+ */
+#ifndef TAPIR_COUNTERS_H
+#define TAPIR_COUNTERS_H
+
+#include <stdint.h>
+
+#define STACK_COUNTERS(X)                                                                    \
+	X(rx_frames, "frames read from the TAP")                                             \
+	X(rx_bytes, "bytes read from the TAP")                                               \
+	X(tx_frames, "frames written to the TAP")                                            \
+	X(tx_bytes, "bytes written to the TAP")                                              \
+	X(drop_short_frame, "frames shorter than their headers")                             \
+	X(drop_not_for_us, "frames for another MAC or address")                              \
+	X(drop_bad_ethertype, "frames with an ethertype we do not handle")                   \
+	X(drop_arp_malformed, "ARP packets with bad types or lengths")                       \
+	X(drop_ip_bad_version, "IP packets whose version is not 4")                          \
+	X(drop_ip_bad_ihl, "IPv4 headers with a bad header length")                          \
+	X(drop_ip_bad_length, "IPv4 total length disagreeing with the frame")                \
+	X(drop_ip_bad_checksum, "IPv4 headers with a bad checksum")                          \
+	X(drop_ip_bad_source, "IPv4 packets from an address that is not the container's")    \
+	X(drop_ip_fragment, "IPv4 fragments (not reassembled)")                              \
+	X(drop_ip_bad_proto, "IPv4 packets of a protocol we do not relay")                   \
+	X(drop_icmp_malformed, "ICMP messages too short or of a type we ignore")             \
+	X(drop_icmp_bad_checksum, "ICMP messages with a bad checksum")                       \
+	X(drop_icmp_rate_limited, "ICMP replies or errors suppressed by the rate limit")     \
+	X(drop_tcp_malformed, "TCP segments with a bad header or option length")             \
+	X(drop_tcp_bad_checksum, "TCP segments with a bad checksum")                         \
+	X(drop_tcp_no_flow, "TCP segments for no connection (answered by RST)")              \
+	X(drop_tcp_out_of_window, "TCP segments outside the receive window")                 \
+	X(drop_tcp_bad_ack, "TCP segments with an unacceptable ACK")                         \
+	X(drop_tcp_rate_limited, "challenge ACKs or RSTs suppressed by the rate limit")      \
+	X(drop_tcp_over_limit, "SYNs refused because the link's connection limits are hit")  \
+	X(drop_tcp_ooo_full, "out-of-order segments dropped because the queue is full")      \
+	X(drop_tcp_no_room, "in-order payload the upstream socket had no room for")          \
+	X(drop_tcp_bad_state, "TCP segments not acceptable in the connection's state")       \
+	X(drop_udp_malformed, "UDP datagrams with a bad header or length")                   \
+	X(drop_udp_bad_checksum, "UDP datagrams with a bad checksum")                        \
+	X(drop_udp_over_limit, "UDP datagrams refused because the link's flow limit is hit") \
+	X(arp_replies, "ARP replies sent")                                                   \
+	X(icmp_echo_replies, "ICMP echo replies sent for the gateway and DNS addresses")     \
+	X(icmp_errors_sent, "ICMP errors sent to the container")                             \
+	X(tcp_rst_sent, "TCP RSTs sent to the container")                                    \
+	X(tcp_challenge_acks, "RFC 5961 challenge ACKs sent")                                \
+	X(tcp_retransmits, "TCP segments retransmitted to the container")                    \
+	X(tcp_fast_retransmits, "TCP fast retransmits (three duplicate ACKs)")               \
+	X(tcp_rto_expired, "TCP retransmission timeouts")                                    \
+	X(tcp_zero_window_probes, "TCP zero-window probes sent")                             \
+	X(tcp_syn_cookies_or_drops, "SYNs dropped under the half-open limit")                \
+	X(flows_opened, "flows created")                                                     \
+	X(flows_closed_fin, "flows closed after both FINs")                                  \
+	X(flows_closed_rst_container, "flows closed by a RST from the container")            \
+	X(flows_closed_rst_upstream, "flows closed by a reset from upstream")                \
+	X(flows_closed_refused, "flows whose upstream connect was refused")                  \
+	X(flows_closed_unreachable, "flows whose upstream was unreachable")                  \
+	X(flows_closed_timeout, "flows closed by a timeout or retransmission give-up")       \
+	X(flows_closed_evicted, "flows evicted to make room")
+
+#define X_FIELD(name, help) uint64_t name;
+struct stack_counters {
+	STACK_COUNTERS(X_FIELD)
+};
+#undef X_FIELD
+
+#endif

@@ -1,0 +1,199 @@
+/* stack.c - a link's stack: creation, the entry points the shell calls, and the flow
+ * bookkeeping every protocol shares (ids, states, history, outcomes). */
+#include "stack_internal.h"
+#include "tcp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void stack_cfg_defaults(struct stack_cfg *cfg)
+{
+	static const uint8_t mac[6] = { 0x02, 0x74, 0x61, 0x70, 0x69, 0x72 }; /* "\2tapir" */
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->addr = STACK_DEFAULT_ADDR;
+	cfg->prefix_len = STACK_DEFAULT_PREFIX;
+	cfg->gateway = STACK_DEFAULT_GATEWAY;
+	cfg->dns = STACK_DEFAULT_DNS;
+	cfg->mtu = STACK_DEFAULT_MTU;
+	memcpy(cfg->mac, mac, sizeof(mac));
+	cfg->time_wait_ms = STACK_DEFAULT_TIME_WAIT_MS;
+	cfg->max_flows = STACK_DEFAULT_MAX_FLOWS;
+	cfg->max_half_open = STACK_DEFAULT_MAX_HALF_OPEN;
+}
+
+struct stack *stack_new(const struct stack_cfg *cfg, const struct stack_ops *ops, void *ctx)
+{
+	struct stack *s;
+
+	if (cfg->mtu < STACK_MIN_MTU || cfg->mtu > STACK_MAX_MTU || cfg->prefix_len > 32 ||
+	    !cfg->max_flows || !ops->tx)
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->cfg = *cfg;
+	s->ops = *ops;
+	s->ctx = ctx;
+	s->txbuf = malloc(FRAME_MAX);
+	s->flows = flow_table_new(cfg->max_flows, cfg->secret);
+	/* RFC 1812 4.3.2.8: rate-limit ICMP we originate; 100/s with a burst of 50 is what
+	 * Linux's icmp_ratelimit defaults amount to. */
+	s->icmp_rl = (struct ratelimit){ .per_sec = 100, .burst = 50, .tokens = 50 };
+	if (!s->txbuf || !s->flows || tcp_init(s) < 0) {
+		flow_table_free(s->flows);
+		free(s->txbuf);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void stack_free(struct stack *s)
+{
+	struct flow *f, *next;
+
+	if (!s)
+		return;
+	for (f = flow_next(s->flows, NULL); f; f = next) {
+		next = flow_next(s->flows, f);
+		stack_flow_release(s, f, FLOW_END_SHUTDOWN, f->last_us);
+	}
+	tcp_fini(s);
+	flow_table_free(s->flows);
+	free(s->txbuf);
+	free(s);
+}
+
+void stack_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_us)
+{
+	s->cnt.rx_frames++;
+	s->cnt.rx_bytes += len;
+	eth_input(s, frame, len, now_us);
+}
+
+void stack_tick(struct stack *s, uint64_t now_us)
+{
+	tcp_tick(s, now_us);
+}
+
+uint64_t stack_next_deadline(struct stack *s)
+{
+	return tcp_next_deadline(s);
+}
+
+const struct stack_counters *stack_counters(const struct stack *s)
+{
+	return &s->cnt;
+}
+
+const struct stack_cfg *stack_get_cfg(const struct stack *s)
+{
+	return &s->cfg;
+}
+
+struct flow_table *stack_flows(struct stack *s)
+{
+	return s->flows;
+}
+
+bool stack_container_mac(const struct stack *s, uint8_t mac[6])
+{
+	if (s->cmac_known)
+		memcpy(mac, s->cmac, ETH_ALEN);
+	return s->cmac_known;
+}
+
+uint32_t stack_flows_in_state(const struct stack *s, unsigned int state)
+{
+	return state < TCP_NSTATES ? s->nstate[state] : 0;
+}
+
+bool ratelimit_allow(struct ratelimit *rl, uint64_t now_us)
+{
+	if (now_us > rl->last_us) {
+		uint64_t add = (now_us - rl->last_us) * rl->per_sec / 1000000;
+
+		if (add) {
+			rl->tokens = add + rl->tokens > rl->burst ? rl->burst
+								  : rl->tokens + (uint32_t)add;
+			rl->last_us = now_us;
+		}
+	} else if (now_us < rl->last_us) {
+		rl->last_us = now_us; /* clock went back (tests): restart the interval */
+	}
+	if (!rl->tokens)
+		return false;
+	rl->tokens--;
+	return true;
+}
+
+struct flow *stack_flow_new(struct stack *s, uint8_t proto, uint32_t caddr, uint16_t cport,
+			    uint32_t paddr, uint16_t pport, uint64_t now_us)
+{
+	uint64_t *idp = s->cfg.next_flow_id ? s->cfg.next_flow_id : &s->own_flow_id;
+	struct flow *f = flow_alloc(s->flows, *idp + 1, proto, caddr, cport, paddr, pport, now_us);
+
+	if (!f)
+		return NULL;
+	++*idp;
+	s->cnt.flows_opened++;
+	if (proto == PROTO_TCP)
+		s->nstate[TCP_CLOSED]++;
+	if (s->ops.flow_event)
+		s->ops.flow_event(s->ctx, f, STACK_EV_OPEN, -1);
+	return f;
+}
+
+void stack_set_state(struct stack *s, struct flow *f, uint8_t state, uint64_t now_us)
+{
+	uint8_t from = f->state;
+
+	if (f->proto == PROTO_TCP && from < TCP_NSTATES && state < TCP_NSTATES) {
+		s->nstate[from]--;
+		s->nstate[state]++;
+	}
+	flow_record(f, state, now_us);
+	if (s->ops.flow_event)
+		s->ops.flow_event(s->ctx, f, STACK_EV_STATE, from);
+}
+
+void stack_flow_release(struct stack *s, struct flow *f, int end, uint64_t now_us)
+{
+	if (!f->end)
+		f->end = (uint8_t)end;
+	switch (f->end) {
+	case FLOW_END_FIN:
+		s->cnt.flows_closed_fin++;
+		break;
+	case FLOW_END_RST_CONTAINER:
+		s->cnt.flows_closed_rst_container++;
+		break;
+	case FLOW_END_RST_UPSTREAM:
+		s->cnt.flows_closed_rst_upstream++;
+		break;
+	case FLOW_END_REFUSED:
+		s->cnt.flows_closed_refused++;
+		break;
+	case FLOW_END_UNREACHABLE:
+		s->cnt.flows_closed_unreachable++;
+		break;
+	case FLOW_END_EVICTED:
+		s->cnt.flows_closed_evicted++;
+		break;
+	default: /* timeout, shutdown */
+		s->cnt.flows_closed_timeout++;
+		break;
+	}
+	if (f->proto == PROTO_TCP && f->state != TCP_CLOSED)
+		stack_set_state(s, f, TCP_CLOSED, now_us);
+	if (s->ops.flow_event)
+		s->ops.flow_event(s->ctx, f, STACK_EV_CLOSE, f->state);
+	if (s->ops.flow_closed)
+		s->ops.flow_closed(s->ctx, f);
+	if (f->proto == PROTO_TCP) {
+		s->nstate[TCP_CLOSED]--;
+		tcp_release(s, f);
+	}
+	flow_free(s->flows, f);
+}

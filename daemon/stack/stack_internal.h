@@ -1,0 +1,140 @@
+/* stack_internal.h - what the stack's layers share among themselves (not for the shell).
+ *
+ * Receive path: stack_input → eth_input → arp_input | ip4_input → icmp_input | tcp_input.
+ * Transmit path: a layer writes its L4 header and payload at stack_tx_l4(s), then calls
+ * ip4_output(), which writes the IPv4 and Ethernet headers in front and calls ops->tx.
+ */
+#ifndef TAPIR_STACK_INTERNAL_H
+#define TAPIR_STACK_INTERNAL_H
+
+#include "stack.h"
+#include "wire.h"
+
+/**
+ * struct pkt - a received IPv4 packet, validated down to the IP layer
+ * @frame, @frame_len:	the whole Ethernet frame
+ * @ip, @ip_len:	IPv4 header and payload; @ip_len is the IP total length (<= what the frame
+ *			carries; Ethernet padding beyond it is ignored)
+ * @ihl:		IPv4 header length in bytes (20..60)
+ * @l4, @l4_len:	transport header and payload
+ * @saddr, @daddr:	addresses (host byte order)
+ * @proto, @ttl, @tos:	header fields
+ * @now_us:		arrival time
+ */
+struct pkt {
+	const uint8_t *frame;
+	size_t frame_len;
+	const uint8_t *ip;
+	size_t ip_len;
+	size_t ihl;
+	const uint8_t *l4;
+	size_t l4_len;
+	uint32_t saddr, daddr;
+	uint8_t proto, ttl, tos;
+	uint64_t now_us;
+};
+
+/**
+ * struct ratelimit - token bucket: @burst tokens, refilled at @per_sec per second
+ */
+struct ratelimit {
+	uint32_t per_sec;
+	uint32_t burst;
+	uint32_t tokens;
+	uint64_t last_us;
+};
+
+/** ratelimit_allow() - take a token if one is there; false means "suppress and count" */
+bool ratelimit_allow(struct ratelimit *rl, uint64_t now_us);
+
+struct tcp_stack; /* the TCP module's per-link state, private to tcp_*.c */
+
+/* Offsets in the transmit buffer: we never send IP options. */
+#define TX_IP_OFF ETH_HDR_LEN
+#define TX_L4_OFF (ETH_HDR_LEN + IP4_HDR_MIN)
+
+struct stack {
+	struct stack_cfg cfg;
+	struct stack_ops ops;
+	void *ctx;
+	struct stack_counters cnt;
+	uint8_t cmac[ETH_ALEN];     /* the container's MAC, once learned */
+	bool cmac_known;
+	struct flow_table *flows;
+	uint32_t nstate[TCP_NSTATES]; /* live TCP flows per state */
+	uint64_t own_flow_id;       /* id counter when cfg.next_flow_id is NULL */
+	uint16_t ip_id;             /* IPv4 identification for the datagrams we send */
+	struct ratelimit icmp_rl;   /* ICMP errors and echo replies (RFC 1812 4.3.2.8) */
+	struct tcp_stack *tcp;
+	uint8_t *txbuf;             /* FRAME_MAX bytes: the one frame being built */
+};
+
+/* Layers (each in its own .c) */
+void eth_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_us);
+void arp_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_us);
+void ip4_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_us);
+void icmp_input(struct stack *s, const struct pkt *p);
+void tcp_input(struct stack *s, const struct pkt *p);
+
+/* TCP module lifecycle (tcp_conn.c / tcp_timer.c) */
+int tcp_init(struct stack *s);
+void tcp_fini(struct stack *s);
+void tcp_tick(struct stack *s, uint64_t now_us);
+uint64_t tcp_next_deadline(struct stack *s);
+/** tcp_release() - free the TCP state of @f (no frames sent); called by stack_flow_release */
+void tcp_release(struct stack *s, struct flow *f);
+
+/** stack_tx_l4() - where the L4 header of the frame being built goes */
+static inline uint8_t *stack_tx_l4(struct stack *s)
+{
+	return s->txbuf + TX_L4_OFF;
+}
+
+/** stack_l4_max() - the largest L4 length (header + payload) one frame may carry */
+static inline size_t stack_l4_max(const struct stack *s)
+{
+	return s->cfg.mtu - IP4_HDR_MIN;
+}
+
+/**
+ * ip4_output() - finish and send the frame whose L4 part (@l4_len bytes, checksum already
+ * filled in) is at stack_tx_l4(s): writes the IPv4 header (DF set, TTL 64) and the Ethernet
+ * header to the container's MAC. Dropped (and counted as drop_not_for_us) if the container's
+ * MAC is not known yet.
+ */
+void ip4_output(struct stack *s, uint32_t saddr, uint32_t daddr, uint8_t proto, size_t l4_len);
+
+/**
+ * icmp_send_error() - send ICMP @type/@code to the container about packet @orig, quoting its
+ * IP header and first 8 bytes of payload (RFC 792; RFC 1812 4.3.2.3). Rate limited.
+ * @from:	source address of the error (the peer the container addressed, or the gateway)
+ */
+void icmp_send_error(struct stack *s, const struct pkt *orig, uint8_t type, uint8_t code,
+		     uint32_t from);
+
+/** stack_is_local() - address answered by the stack itself (gateway or DNS) */
+static inline bool stack_is_local(const struct stack *s, uint32_t addr)
+{
+	return addr == s->cfg.gateway || addr == s->cfg.dns;
+}
+
+/**
+ * stack_flow_new() - create a flow with a fresh id, count it, report STACK_EV_OPEN
+ * Return: the flow, or NULL if the table is full (caller counts the drop)
+ */
+struct flow *stack_flow_new(struct stack *s, uint8_t proto, uint32_t caddr, uint16_t cport,
+			    uint32_t paddr, uint16_t pport, uint64_t now_us);
+
+/**
+ * stack_set_state() - move @f to @state: history, per-state counts, STACK_EV_STATE.
+ * The one place where any flow changes state.
+ */
+void stack_set_state(struct stack *s, struct flow *f, uint8_t state, uint64_t now_us);
+
+/**
+ * stack_flow_release() - end @f with @end: count the outcome, report STACK_EV_CLOSE, call
+ * ops->flow_closed, free the slot. @f is invalid afterwards.
+ */
+void stack_flow_release(struct stack *s, struct flow *f, int end, uint64_t now_us);
+
+#endif

@@ -1,0 +1,73 @@
+/* tcp.h - the TCP module's face to the shell: upstream events going into the stack, and a
+ * read-only view of a connection's internals for the control socket.
+ *
+ * The state machine itself (RFC 9293, all eleven states) lives in tcp_conn.c (transitions),
+ * tcp_input.c (segment arrival, RFC 9293 3.10.7), tcp_output.c (segment building) and
+ * tcp_timer.c (RTO, persist, delayed ACK, TIME_WAIT). Must not: do I/O or read clocks.
+ */
+#ifndef TAPIR_TCP_H
+#define TAPIR_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct stack;
+struct flow;
+
+/* Upstream events, from the relay into the stack. Each may emit frames and callbacks. */
+
+/** tcp_upstream_connected() - the upstream connect() succeeded: answer the SYN (SYN-ACK) */
+void tcp_upstream_connected(struct stack *s, struct flow *f, uint64_t now_us);
+
+/**
+ * tcp_upstream_failed() - the upstream connect() failed with @err (positive errno):
+ * ECONNREFUSED → RST to the container; EHOSTUNREACH/ENETUNREACH → ICMP host/net unreachable;
+ * ETIMEDOUT and anything else → RST. The flow is released (flow_closed is called).
+ */
+void tcp_upstream_failed(struct stack *s, struct flow *f, int err, uint64_t now_us);
+
+/** tcp_upstream_readable() - upstream has new data: send what the container's window allows */
+void tcp_upstream_readable(struct stack *s, struct flow *f, uint64_t now_us);
+
+/** tcp_upstream_writable() - upstream has room again: open the window we advertise */
+void tcp_upstream_writable(struct stack *s, struct flow *f, uint64_t now_us);
+
+/** tcp_upstream_eof() - upstream sent FIN: FIN to the container once all data is sent */
+void tcp_upstream_eof(struct stack *s, struct flow *f, uint64_t now_us);
+
+/** tcp_upstream_reset() - upstream reset or failed: RST to the container, flow released */
+void tcp_upstream_reset(struct stack *s, struct flow *f, uint64_t now_us);
+
+/**
+ * tcp_abort() - the shell gives up on a flow (shutdown, eviction): RST to the container if
+ * synchronised, then release with @end (enum flow_end)
+ */
+void tcp_abort(struct stack *s, struct flow *f, int end, uint64_t now_us);
+
+/**
+ * struct tcp_view - a snapshot of one connection's internals, for `conns` and `conn`
+ * Sequence numbers are absolute (as on the wire). Windows are in bytes (already scaled).
+ */
+struct tcp_view {
+	uint32_t iss, irs;
+	uint32_t snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
+	uint32_t rcv_nxt, rcv_wnd;
+	uint16_t mss;            /* effective MSS we send to the container */
+	uint16_t peer_mss;       /* MSS the container offered */
+	int8_t wscale_snd;       /* shift the container applies to its windows; -1 = off */
+	int8_t wscale_rcv;       /* shift we apply to ours; -1 = off */
+	bool ts;                 /* RFC 7323 timestamps negotiated */
+	bool sack;               /* SACK-permitted negotiated */
+	uint32_t srtt_us, rttvar_us, rto_ms;
+	uint32_t cwnd, ssthresh;
+	uint64_t retransmits;
+	uint32_t dupacks;
+	uint32_t ooo_bytes;      /* out-of-order bytes queued */
+	uint32_t in_flight;      /* snd_nxt - snd_una */
+	bool fin_rcvd, fin_sent, upstream_eof;
+};
+
+/** tcp_get_view() - fill @v from TCP flow @f; false if @f has no TCP state */
+bool tcp_get_view(const struct flow *f, struct tcp_view *v);
+
+#endif

@@ -1,0 +1,2 @@
+/* tcp_output.c - STUB */
+#include "tcp_internal.h"

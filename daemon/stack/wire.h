@@ -1,0 +1,94 @@
+/* wire.h - on-the-wire constants and bounds-safe big-endian loads and stores.
+ *
+ * Every header is read through these helpers from a buffer whose length the caller has
+ * already checked; no struct is ever overlaid on frame bytes (no alignment or padding traps).
+ * Must not: do I/O, allocate, or know about flows.
+ */
+#ifndef TAPIR_WIRE_H
+#define TAPIR_WIRE_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <string.h>
+
+#define ETH_ALEN 6
+#define ETH_HDR_LEN 14
+#define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_ARP 0x0806
+#define ETHERTYPE_IPV6 0x86dd
+
+#define ARP_LEN 28 /* Ethernet/IPv4 ARP body */
+#define ARP_OP_REQUEST 1
+#define ARP_OP_REPLY 2
+
+#define IP4_HDR_MIN 20
+#define IP4_HDR_MAX 60
+#define IP4_FLAG_DF 0x4000
+#define IP4_FLAG_MF 0x2000
+#define IP4_FRAG_OFF_MASK 0x1fff
+
+#define PROTO_ICMP 1
+#define PROTO_TCP 6
+#define PROTO_UDP 17
+
+#define ICMP_HDR_LEN 8
+#define ICMP_ECHO_REPLY 0
+#define ICMP_DEST_UNREACH 3
+#define ICMP_ECHO_REQUEST 8
+#define ICMP_TIME_EXCEEDED 11
+#define ICMP_UNREACH_NET 0
+#define ICMP_UNREACH_HOST 1
+#define ICMP_UNREACH_PROTO 2
+#define ICMP_UNREACH_PORT 3
+#define ICMP_UNREACH_NEEDFRAG 4
+#define ICMP_UNREACH_ADMIN 13
+
+#define UDP_HDR_LEN 8
+#define TCP_HDR_MIN 20
+#define TCP_HDR_MAX 60
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+#define TCP_URG 0x20
+#define TCP_ECE 0x40
+#define TCP_CWR 0x80
+
+#define TCPOPT_EOL 0
+#define TCPOPT_NOP 1
+#define TCPOPT_MSS 2
+#define TCPOPT_WSCALE 3
+#define TCPOPT_SACK_PERM 4
+#define TCPOPT_SACK 5
+#define TCPOPT_TIMESTAMP 8
+
+/* Largest frame the stack will build or accept: IPv4 total length is 16 bits. */
+#define FRAME_MAX (ETH_HDR_LEN + 65535)
+
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
+}
+
+static inline uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void wr32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+#endif

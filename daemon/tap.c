@@ -1,0 +1,2 @@
+/* tap.c - STUB */
+#include "tap.h"
