@@ -1,0 +1,88 @@
+/* config.h - tapird's configuration: defaults, the INI file (libinih), the command line.
+ *
+ * Order: defaults, then the file (-c), then command-line flags. Every failure leaves a
+ * message that names the problem (FILE:LINE: key: what is wrong). Must not: touch the
+ * network or start anything; parsing only.
+ */
+#ifndef TAPIR_CONFIG_H
+#define TAPIR_CONFIG_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_DEFAULT_CONTROL "/run/tapird/control.sock"
+#define CONFIG_DEFAULT_IFNAME "tap0"
+
+/**
+ * struct config - every option; addresses in host byte order
+ * @foreground:		stay in the foreground (-f)
+ * @config_path:	file given with -c ("" = none)
+ * @netns:		namespace path (a bare NAME given means /run/netns/NAME) ("" = unset)
+ * @pid:		or: the namespace of this process (0 = unset)
+ * @ifname:		TAP name in the namespace
+ * @addr:		container address
+ * @prefix_len:		its prefix length
+ * @gateway:		gateway address
+ * @dns:		DNS address
+ * @mtu:		TAP MTU
+ * @no_configure:	create and hold the TAP, configure nothing
+ * @control:		control socket path
+ * @control_group:	group owning the socket (read commands); "" = root's
+ * @admin_group:	group allowed mutating commands besides uid 0
+ * @log_level:		enum log_level
+ * @no_host_loopback:	the gateway address does not map to the host's loopback
+ * @time_wait_s:	TIME_WAIT duration (2MSL) in seconds
+ * @max_flows:		flow table size per link
+ * @max_half_open:	bound on half-open TCP connections per link
+ * @dns_upstream:	"ADDR[:PORT]" of the upstream resolver ("" = first of /etc/resolv.conf)
+ */
+struct config {
+	bool foreground;
+	char config_path[PATH_MAX];
+	char netns[PATH_MAX];
+	int pid;
+	char ifname[IFNAMSIZ];
+	uint32_t addr;
+	uint8_t prefix_len;
+	uint32_t gateway;
+	uint32_t dns;
+	uint32_t mtu;
+	bool no_configure;
+	char control[PATH_MAX];
+	char control_group[64];
+	char admin_group[64];
+	int log_level;
+	bool no_host_loopback;
+	uint32_t time_wait_s;
+	uint32_t max_flows;
+	uint32_t max_half_open;
+	char dns_upstream[128];
+};
+
+/** config_defaults() - fill @c with the DESIGN.md defaults */
+void config_defaults(struct config *c);
+
+/**
+ * config_load_file() - apply the INI file at @path over @c
+ * @err, @errlen: on failure, "PATH:LINE: what is wrong" (or "PATH: strerror")
+ * Return: 0, or -1 with @c unchanged
+ */
+int config_load_file(struct config *c, const char *path, char *err, size_t errlen);
+
+/**
+ * config_parse_args() - apply the command line over @c (getopt_long). A -c FILE is loaded
+ * first, then the other flags override it.
+ * @action:	set to CONFIG_RUN, CONFIG_HELP or CONFIG_VERSION
+ * Return: 0, or -1 with a message in @err
+ */
+enum config_action { CONFIG_RUN, CONFIG_HELP, CONFIG_VERSION };
+int config_parse_args(struct config *c, int argc, char **argv, enum config_action *action,
+		      char *err, size_t errlen);
+
+/** config_usage() - the --help text */
+const char *config_usage(void);
+
+#endif
