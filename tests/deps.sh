@@ -1,0 +1,17 @@
+#!/bin/bash
+# tests/deps.sh - install what building and testing tapir needs on Debian 12 (as root).
+# Skips apt entirely when everything is already there, so repeated runs are quick.
+set -u
+PKGS="build-essential autoconf automake pkg-config
+libevent-dev libnl-3-dev libnl-route-3-dev libjansson-dev libinih-dev libsystemd-dev libcmocka-dev
+iproute2 iputils-ping nftables tcpdump iperf3 python3 python3-scapy systemd
+clang libclang-rt-14-dev"
+missing=$(for p in $PKGS; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || echo "$p"; done)
+[ -z "$missing" ] && exit 0
+echo "deps: installing:" $missing
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq || exit 1
+apt-get install -y -qq --no-install-recommends $missing >/tmp/tapir-apt.log 2>&1 || {
+	tail -20 /tmp/tapir-apt.log
+	exit 1
+}
