@@ -28,6 +28,7 @@
 	X(drop_icmp_malformed, "ICMP messages too short or of a type we ignore")             \
 	X(drop_icmp_bad_checksum, "ICMP messages with a bad checksum")                       \
 	X(drop_icmp_rate_limited, "ICMP replies or errors suppressed by the rate limit")     \
+	X(drop_icmp_no_route, "ICMP echo requests to an address we do not answer for")       \
 	X(drop_tcp_malformed, "TCP segments with a bad header or option length")             \
 	X(drop_tcp_bad_checksum, "TCP segments with a bad checksum")                         \
 	X(drop_tcp_no_flow, "TCP segments for no connection (answered by RST)")              \
@@ -41,9 +42,13 @@
 	X(drop_udp_malformed, "UDP datagrams with a bad header or length")                   \
 	X(drop_udp_bad_checksum, "UDP datagrams with a bad checksum")                        \
 	X(drop_udp_over_limit, "UDP datagrams refused because the link's flow limit is hit") \
+	X(drop_udp_no_service, "UDP datagrams to a closed port of ours (ICMP port unreachable)") \
+	X(drop_udp_dns_malformed, "DNS queries shorter than a DNS header")                   \
+	X(drop_udp_upstream_error, "UDP datagrams the upstream socket did not take or give") \
 	X(arp_replies, "ARP replies sent")                                                   \
 	X(icmp_echo_replies, "ICMP echo replies sent for the gateway and DNS addresses")     \
 	X(icmp_errors_sent, "ICMP errors sent to the container")                             \
+	X(icmp_errors_rate_limited, "ICMP errors not sent because of the rate limit")        \
 	X(tcp_rst_sent, "TCP RSTs sent to the container")                                    \
 	X(tcp_challenge_acks, "RFC 5961 challenge ACKs sent")                                \
 	X(tcp_retransmits, "TCP segments retransmitted to the container")                    \

@@ -48,6 +48,7 @@ struct ratelimit {
 bool ratelimit_allow(struct ratelimit *rl, uint64_t now_us);
 
 struct tcp_stack; /* the TCP module's per-link state, private to tcp_*.c */
+struct udp_stack; /* the UDP module's per-link state, private to udp.c */
 
 /* Offsets in the transmit buffer: we never send IP options. */
 #define TX_IP_OFF ETH_HDR_LEN
@@ -67,6 +68,7 @@ struct stack {
 	struct ratelimit icmp_rl;   /* ICMP errors and echo replies (RFC 1812 4.3.2.8) */
 	struct tcp_stack *tcp;
 	uint8_t *txbuf;             /* FRAME_MAX bytes: the one frame being built */
+	struct udp_stack *udp;
 };
 
 /* Layers (each in its own .c) */
@@ -75,6 +77,26 @@ void arp_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_u
 void ip4_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_us);
 void icmp_input(struct stack *s, const struct pkt *p);
 void tcp_input(struct stack *s, const struct pkt *p);
+void udp_input(struct stack *s, const struct pkt *p);
+
+/**
+ * eth_learn_container() - remember @mac as the container's MAC (never a group address)
+ */
+void eth_learn_container(struct stack *s, const uint8_t mac[ETH_ALEN]);
+
+/**
+ * arp_request_container() - broadcast an ARP who-has for the container's address, from the
+ * gateway address (RFC 826), so that its MAC becomes known. Not rate limited: callers only
+ * send when they had a frame for the container, and those are bounded by their own timers.
+ */
+void arp_request_container(struct stack *s);
+
+/**
+ * ip4_addr_unicast() - whether @addr can be a unicast destination beyond the container: not
+ * 0.0.0.0/8, 127.0.0.0/8, multicast or class E (RFC 1122 3.2.1.3, RFC 5771), nor the limited
+ * or the link's subnet broadcast address (RFC 919, RFC 922)
+ */
+bool ip4_addr_unicast(const struct stack *s, uint32_t addr);
 
 /* TCP module lifecycle (tcp_conn.c / tcp_timer.c) */
 int tcp_init(struct stack *s);
@@ -83,6 +105,21 @@ void tcp_tick(struct stack *s, uint64_t now_us);
 uint64_t tcp_next_deadline(struct stack *s);
 /** tcp_release() - free the TCP state of @f (no frames sent); called by stack_flow_release */
 void tcp_release(struct stack *s, struct flow *f);
+
+/* UDP module lifecycle (udp.c) */
+int udp_init(struct stack *s);
+void udp_fini(struct stack *s);
+void udp_tick(struct stack *s, uint64_t now_us);
+uint64_t udp_next_deadline(struct stack *s);
+/** udp_release() - drop the UDP state of @f (no frames sent); called by stack_flow_release */
+void udp_release(struct stack *s, struct flow *f);
+
+/**
+ * ip4_output_fragments() - like ip4_output(), for L4 data longer than one frame can carry:
+ * sends it as RFC 791 fragments (ip4_frag.c). @l4_len at most 65515.
+ */
+void ip4_output_fragments(struct stack *s, uint32_t saddr, uint32_t daddr, uint8_t proto,
+			  size_t l4_len);
 
 /** stack_tx_l4() - where the L4 header of the frame being built goes */
 static inline uint8_t *stack_tx_l4(struct stack *s)
