@@ -1,2 +1,790 @@
-/* config.c - STUB */
+/* config.c - tapird's configuration: defaults, the INI file (libinih), the command line.
+ *
+ * Both sources go through the same setters, so a value means the same thing and is checked the
+ * same way wherever it comes from; only the message prefix differs ("--mtu: ..." on the
+ * command line, "FILE:LINE: mtu: ..." in the file). Parsing only: nothing here touches the
+ * network or the file system beyond reading the file.
+ */
 #include "config.h"
+#include "log.h"
+#include "stack.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/un.h>
+
+/* Bounds that are ours, not the stack's */
+#define CONFIG_MAX_TIME_WAIT_S 3600	/* RFC 9293 suggests 2MSL = 4 min; an hour is plenty */
+#define CONFIG_MAX_FLOWS (1u << 20)	/* each TCP flow holds a host socket: RLIMIT_NOFILE */
+#define CONFIG_NETNS_DIR "/run/netns/"	/* where iproute2 pins named namespaces */
+
+/**
+ * struct config_src - what one source (file or command line) has set so far
+ * @netns:	it named a namespace path
+ * @pid:	it named a process
+ */
+struct config_src {
+	bool netns;
+	bool pid;
+};
+
+/* Every setter: apply @v to @c, or write why it is wrong into @why and return -1. */
+typedef int (*config_setter)(struct config *c, const char *v, char *why, size_t whylen);
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->ifname, sizeof(c->ifname), "%s", CONFIG_DEFAULT_IFNAME);
+	c->addr = STACK_DEFAULT_ADDR;
+	c->prefix_len = STACK_DEFAULT_PREFIX;
+	c->gateway = STACK_DEFAULT_GATEWAY;
+	c->dns = STACK_DEFAULT_DNS;
+	c->mtu = STACK_DEFAULT_MTU;
+	snprintf(c->control, sizeof(c->control), "%s", CONFIG_DEFAULT_CONTROL);
+	c->log_level = LOG_LVL_INFO;
+	c->time_wait_s = STACK_DEFAULT_TIME_WAIT_MS / 1000;
+	c->max_flows = STACK_DEFAULT_MAX_FLOWS;
+	c->max_half_open = STACK_DEFAULT_MAX_HALF_OPEN;
+}
+
+/**
+ * parse_u32() - a decimal number in [@min, @max], digits only (no sign, no blanks)
+ * Return: 0, or -1 with @why set
+ */
+static int parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out, char *why,
+		     size_t whylen)
+{
+	unsigned long n;
+	char *end;
+
+	errno = 0;
+	n = (*v >= '0' && *v <= '9') ? strtoul(v, &end, 10) : 0;
+	if (*v < '0' || *v > '9' || *end || errno || n < min || n > max) {
+		snprintf(why, whylen, "\"%s\" is not a number between %u and %u", v, min, max);
+		return -1;
+	}
+	*out = (uint32_t)n;
+	return 0;
+}
+
+/**
+ * parse_bool() - yes/no, true/false, on/off, 1/0 (any case)
+ * Return: 0, or -1 with @why set
+ */
+static int parse_bool(const char *v, bool *out, char *why, size_t whylen)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!strcasecmp(v, yes[i]) || !strcasecmp(v, no[i])) {
+			*out = !strcasecmp(v, yes[i]);
+			return 0;
+		}
+	}
+	snprintf(why, whylen, "\"%s\" is not yes or no", v);
+	return -1;
+}
+
+/**
+ * parse_ip4() - a dotted-quad IPv4 address usable as a host address
+ * @out:	the address in host byte order
+ * Return: 0, or -1 with @why set
+ */
+static int parse_ip4(const char *v, uint32_t *out, char *why, size_t whylen)
+{
+	struct in_addr a;
+	uint32_t h;
+
+	if (inet_pton(AF_INET, v, &a) != 1) {
+		snprintf(why, whylen, "\"%s\" is not an IPv4 address", v);
+		return -1;
+	}
+	h = ntohl(a.s_addr);
+	/* RFC 1122 3.2.1.3: 0/8, 127/8, class D/E and broadcast are never a host's address */
+	if ((h >> 24) == 0 || (h >> 24) == 127 || h >= 0xe0000000u) {
+		snprintf(why, whylen, "\"%s\" is not a unicast host address", v);
+		return -1;
+	}
+	*out = h;
+	return 0;
+}
+
+static int set_netns(struct config *c, const char *v, char *why, size_t whylen)
+{
+	int n;
+
+	if (!*v || !strcmp(v, ".") || !strcmp(v, "..")) {
+		snprintf(why, whylen, "\"%s\" is not a namespace name or path", v);
+		return -1;
+	}
+	if (strchr(v, '/'))
+		n = snprintf(c->netns, sizeof(c->netns), "%s", v);
+	else
+		n = snprintf(c->netns, sizeof(c->netns), CONFIG_NETNS_DIR "%s", v);
+	if (n < 0 || (size_t)n >= sizeof(c->netns)) {
+		c->netns[0] = '\0';
+		snprintf(why, whylen, "\"%.40s...\" is too long", v);
+		return -1;
+	}
+	c->pid = 0;
+	return 0;
+}
+
+static int set_pid(struct config *c, const char *v, char *why, size_t whylen)
+{
+	uint32_t pid;
+
+	if (parse_u32(v, 1, 0x7fffffff, &pid, why, whylen))
+		return -1;
+	c->pid = (int)pid;
+	c->netns[0] = '\0';
+	return 0;
+}
+
+static int set_ifname(struct config *c, const char *v, char *why, size_t whylen)
+{
+	const char *p;
+
+	/* the kernel's dev_valid_name(): 1..15 bytes, no '/', ':' or blanks, not "." or ".." */
+	if (!*v || strlen(v) >= IFNAMSIZ || !strcmp(v, ".") || !strcmp(v, "..")) {
+		snprintf(why, whylen, "\"%s\" is not an interface name of 1 to %d characters", v,
+			 IFNAMSIZ - 1);
+		return -1;
+	}
+	for (p = v; *p; p++) {
+		/* '%' too: the kernel would take "tap%d" as a pattern and pick a name itself */
+		if (*p == '/' || *p == ':' || *p == '%' || *p <= ' ' || *p == 0x7f) {
+			snprintf(why, whylen, "\"%s\": '/', ':', '%%' and blanks are not allowed",
+				 v);
+			return -1;
+		}
+	}
+	snprintf(c->ifname, sizeof(c->ifname), "%s", v);
+	return 0;
+}
+
+static int set_address(struct config *c, const char *v, char *why, size_t whylen)
+{
+	char buf[INET_ADDRSTRLEN + 4];
+	uint32_t addr, prefix;
+	char *slash;
+
+	if (strlen(v) >= sizeof(buf) || !(slash = strchr(strcpy(buf, v), '/'))) {
+		snprintf(why, whylen, "\"%s\" is not ADDRESS/PREFIX (like 10.0.2.100/24)", v);
+		return -1;
+	}
+	*slash = '\0';
+	if (parse_ip4(buf, &addr, why, whylen))
+		return -1;
+	/* a /31 or /32 leaves no room for the gateway and DNS addresses on the link */
+	if (parse_u32(slash + 1, 1, 30, &prefix, why, whylen)) {
+		snprintf(why, whylen, "\"%s\": the prefix length must be 1 to 30", v);
+		return -1;
+	}
+	c->addr = addr;
+	c->prefix_len = (uint8_t)prefix;
+	return 0;
+}
+
+static int set_gateway(struct config *c, const char *v, char *why, size_t whylen)
+{
+	return parse_ip4(v, &c->gateway, why, whylen);
+}
+
+static int set_dns(struct config *c, const char *v, char *why, size_t whylen)
+{
+	return parse_ip4(v, &c->dns, why, whylen);
+}
+
+static int set_mtu(struct config *c, const char *v, char *why, size_t whylen)
+{
+	return parse_u32(v, STACK_MIN_MTU, STACK_MAX_MTU, &c->mtu, why, whylen);
+}
+
+static int set_configure(struct config *c, const char *v, char *why, size_t whylen)
+{
+	bool yes;
+
+	if (parse_bool(v, &yes, why, whylen))
+		return -1;
+	c->no_configure = !yes;
+	return 0;
+}
+
+static int set_control(struct config *c, const char *v, char *why, size_t whylen)
+{
+	struct sockaddr_un sun;
+
+	if (*v != '/' || strlen(v) >= sizeof(sun.sun_path)) {
+		snprintf(why, whylen, "\"%s\" is not an absolute path shorter than %zu bytes", v,
+			 sizeof(sun.sun_path));
+		return -1;
+	}
+	snprintf(c->control, sizeof(c->control), "%s", v);
+	return 0;
+}
+
+/**
+ * set_group() - a group name or number ("" = none); existence is checked when it is used
+ * Return: 0, or -1 with @why set
+ */
+static int set_group(char *dst, size_t dstlen, const char *v, char *why, size_t whylen)
+{
+	const char *p;
+
+	if (strlen(v) >= dstlen || *v == '-') {
+		snprintf(why, whylen, "\"%s\" is not a group name", v);
+		return -1;
+	}
+	for (p = v; *p; p++) {
+		if (*p == ':' || *p == '/' || *p <= ' ' || *p == 0x7f) {
+			snprintf(why, whylen, "\"%s\" is not a group name", v);
+			return -1;
+		}
+	}
+	snprintf(dst, dstlen, "%s", v);
+	return 0;
+}
+
+static int set_control_group(struct config *c, const char *v, char *why, size_t whylen)
+{
+	return set_group(c->control_group, sizeof(c->control_group), v, why, whylen);
+}
+
+static int set_admin_group(struct config *c, const char *v, char *why, size_t whylen)
+{
+	return set_group(c->admin_group, sizeof(c->admin_group), v, why, whylen);
+}
+
+static int set_log_level(struct config *c, const char *v, char *why, size_t whylen)
+{
+	int level = log_level_parse(v);
+
+	if (level < 0) {
+		snprintf(why, whylen, "\"%s\" is not one of error, warn, info, debug", v);
+		return -1;
+	}
+	c->log_level = level;
+	return 0;
+}
+
+static int set_host_loopback(struct config *c, const char *v, char *why, size_t whylen)
+{
+	bool yes;
+
+	if (parse_bool(v, &yes, why, whylen))
+		return -1;
+	c->no_host_loopback = !yes;
+	return 0;
+}
+
+static int set_time_wait(struct config *c, const char *v, char *why, size_t whylen)
+{
+	return parse_u32(v, 0, CONFIG_MAX_TIME_WAIT_S, &c->time_wait_s, why, whylen);
+}
+
+static int set_max_flows(struct config *c, const char *v, char *why, size_t whylen)
+{
+	return parse_u32(v, 1, CONFIG_MAX_FLOWS, &c->max_flows, why, whylen);
+}
+
+static int set_max_half_open(struct config *c, const char *v, char *why, size_t whylen)
+{
+	return parse_u32(v, 1, CONFIG_MAX_FLOWS, &c->max_half_open, why, whylen);
+}
+
+/**
+ * set_dns_upstream() - "ADDR", "ADDR:PORT", "IPV6" or "[IPV6]:PORT"; stored as given
+ * Return: 0, or -1 with @why set
+ */
+static int set_dns_upstream(struct config *c, const char *v, char *why, size_t whylen)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *port = NULL;
+	unsigned char a[16];
+	uint32_t p;
+	size_t n;
+
+	if (strlen(v) >= sizeof(c->dns_upstream))
+		goto bad;
+	if (*v == '[') {
+		const char *close = strchr(v, ']');
+
+		if (!close || (n = (size_t)(close - v - 1)) >= sizeof(host))
+			goto bad;
+		memcpy(host, v + 1, n);
+		host[n] = '\0';
+		if (close[1] == ':')
+			port = close + 2;
+		else if (close[1])
+			goto bad;
+		if (inet_pton(AF_INET6, host, a) != 1)
+			goto bad;
+	} else if (strchr(v, ':') && strchr(v, ':') == strrchr(v, ':')) {
+		n = (size_t)(strchr(v, ':') - v);
+		if (n >= sizeof(host))
+			goto bad;
+		memcpy(host, v, n);
+		host[n] = '\0';
+		port = v + n + 1;
+		if (inet_pton(AF_INET, host, a) != 1)
+			goto bad;
+	} else if (inet_pton(AF_INET, v, a) != 1 && inet_pton(AF_INET6, v, a) != 1) {
+		goto bad;
+	}
+	if (port && parse_u32(port, 1, 65535, &p, why, whylen))
+		goto bad;
+	snprintf(c->dns_upstream, sizeof(c->dns_upstream), "%s", v);
+	return 0;
+bad:
+	snprintf(why, whylen, "\"%s\" is not ADDRESS[:PORT] (IPv6 as [ADDRESS]:PORT)", v);
+	return -1;
+}
+
+/**
+ * struct config_key - one key of the file
+ * @section:	its section
+ * @key:	its name there
+ * @set:	the setter shared with the command line
+ */
+static const struct config_key {
+	const char *section;
+	const char *key;
+	config_setter set;
+} config_keys[] = {
+	{ "link", "netns", set_netns },
+	{ "link", "pid", set_pid },
+	{ "link", "ifname", set_ifname },
+	{ "link", "address", set_address },
+	{ "link", "gateway", set_gateway },
+	{ "link", "dns", set_dns },
+	{ "link", "mtu", set_mtu },
+	{ "link", "configure", set_configure },
+	{ "daemon", "control", set_control },
+	{ "daemon", "control-group", set_control_group },
+	{ "daemon", "admin-group", set_admin_group },
+	{ "daemon", "log-level", set_log_level },
+	{ "tcp", "time-wait", set_time_wait },
+	{ "tcp", "max-flows", set_max_flows },
+	{ "tcp", "max-half-open", set_max_half_open },
+	{ "tcp", "host-loopback", set_host_loopback },
+	{ "dns", "upstream", set_dns_upstream },
+};
+
+/**
+ * struct ini_ctx - state of one file parse
+ * @f:		the file
+ * @line:	number of the line last read (inih counts the same way)
+ * @c:		the configuration being built (copied out only if the whole file is good)
+ * @src:	what the file set, to refuse both netns and pid
+ * @err_line:	line of the first error found by us (0 = none)
+ * @msg:	its message, without the "FILE:LINE: " prefix
+ */
+struct ini_ctx {
+	FILE *f;
+	unsigned int line;
+	struct config c;
+	struct config_src src;
+	unsigned int err_line;
+	char msg[256];
+};
+
+/**
+ * ini_fail() - record the first error of the file (at the line just read)
+ * Return: 0, what inih expects from a handler that refuses
+ */
+static int ini_fail(struct ini_ctx *x, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (x->err_line)
+		return 0;
+	x->err_line = x->line;
+	va_start(ap, fmt);
+	vsnprintf(x->msg, sizeof(x->msg), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+/**
+ * ini_read_line() - inih's line reader: fgets() that counts lines and refuses long ones
+ *
+ * inih would silently split a line longer than its buffer into two; and it goes on after an
+ * error, so this reader also stops the parse at the first error the handler recorded.
+ * Return: @str, or NULL at the end (or to stop)
+ */
+static char *ini_read_line(char *str, int num, void *stream)
+{
+	struct ini_ctx *x = stream;
+	size_t len;
+	int ch;
+
+	if (x->err_line || !fgets(str, num, x->f))
+		return NULL;
+	x->line++;
+	len = strlen(str);
+	if (len && str[len - 1] != '\n' && (ch = getc(x->f)) != EOF) {
+		ungetc(ch, x->f);
+		ini_fail(x, "line longer than %d characters", num - 2);
+		return NULL;
+	}
+	return str;
+}
+
+/**
+ * config_ini_key() - one "key = value" of section @section
+ * Return: 1 if applied, 0 (with the message recorded) if refused
+ */
+static int config_ini_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct ini_ctx *x = user;
+	bool section_known = false;
+	char why[200];
+	unsigned int i;
+
+	if (!*section)
+		return ini_fail(x, "%s: key outside of any [section]", name);
+	for (i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++) {
+		const struct config_key *k = &config_keys[i];
+
+		if (strcmp(section, k->section))
+			continue;
+		section_known = true;
+		if (strcmp(name, k->key))
+			continue;
+		if (k->set(&x->c, value, why, sizeof(why)))
+			return ini_fail(x, "%s: %s", name, why);
+		if (k->set == set_netns)
+			x->src.netns = true;
+		if (k->set == set_pid)
+			x->src.pid = true;
+		if (x->src.netns && x->src.pid)
+			return ini_fail(x, "%s: give either netns or pid, not both", name);
+		return 1;
+	}
+	if (!section_known)
+		return ini_fail(x, "[%s]: unknown section", section);
+	return ini_fail(x, "%s: unknown key in [%s]", name, section);
+}
+
+int config_load_file(struct config *c, const char *path, char *err, size_t errlen)
+{
+	struct ini_ctx x;
+	int ret;
+
+	memset(&x, 0, sizeof(x));
+	x.c = *c;
+	x.f = fopen(path, "re");
+	if (!x.f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	ret = ini_parse_stream(ini_read_line, &x, config_ini_key, &x);
+	if (!ret && ferror(x.f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		ret = -1;
+	}
+	fclose(x.f);
+	if (ret > 0 && (!x.err_line || (unsigned int)ret < x.err_line)) {
+		snprintf(err, errlen, "%s:%d: not \"key = value\", \"[section]\" or a comment", path,
+			 ret);
+		return -1;
+	}
+	if (x.err_line) {
+		snprintf(err, errlen, "%s:%u: %s", path, x.err_line, x.msg);
+		return -1;
+	}
+	if (ret) {
+		snprintf(err, errlen, "%s: %s", path, ret == -2 ? "out of memory" : "read error");
+		return -1;
+	}
+	*c = x.c;
+	if (!realpath(path, c->config_path))
+		snprintf(c->config_path, sizeof(c->config_path), "%s", path);
+	return 0;
+}
+
+/* Long options that have no short form */
+enum {
+	OPT_NETNS = 256,
+	OPT_PID,
+	OPT_IFNAME,
+	OPT_ADDRESS,
+	OPT_GATEWAY,
+	OPT_DNS,
+	OPT_MTU,
+	OPT_NO_CONFIGURE,
+	OPT_CONTROL,
+	OPT_LOG_LEVEL,
+	OPT_VERSION,
+	OPT_NO_HOST_LOOPBACK,
+	OPT_TIME_WAIT,
+	OPT_MAX_FLOWS,
+	OPT_MAX_HALF_OPEN,
+	OPT_DNS_UPSTREAM,
+};
+
+static const struct option config_longopts[] = {
+	{ "foreground", no_argument, NULL, 'f' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "netns", required_argument, NULL, OPT_NETNS },
+	{ "pid", required_argument, NULL, OPT_PID },
+	{ "ifname", required_argument, NULL, OPT_IFNAME },
+	{ "address", required_argument, NULL, OPT_ADDRESS },
+	{ "gateway", required_argument, NULL, OPT_GATEWAY },
+	{ "dns", required_argument, NULL, OPT_DNS },
+	{ "mtu", required_argument, NULL, OPT_MTU },
+	{ "no-configure", no_argument, NULL, OPT_NO_CONFIGURE },
+	{ "control", required_argument, NULL, OPT_CONTROL },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "help", no_argument, NULL, 'h' },
+	{ "no-host-loopback", no_argument, NULL, OPT_NO_HOST_LOOPBACK },
+	{ "time-wait", required_argument, NULL, OPT_TIME_WAIT },
+	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+	{ "max-half-open", required_argument, NULL, OPT_MAX_HALF_OPEN },
+	{ "dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* leading ':' so that a missing value is reported as ':' and we write the message */
+static const char config_shortopts[] = ":fc:h";
+
+/**
+ * opt_setter() - the setter behind a long option that takes a value
+ * Return: the setter, or NULL for options handled in place
+ */
+static config_setter opt_setter(int opt)
+{
+	switch (opt) {
+	case OPT_NETNS:		return set_netns;
+	case OPT_PID:		return set_pid;
+	case OPT_IFNAME:	return set_ifname;
+	case OPT_ADDRESS:	return set_address;
+	case OPT_GATEWAY:	return set_gateway;
+	case OPT_DNS:		return set_dns;
+	case OPT_MTU:		return set_mtu;
+	case OPT_CONTROL:	return set_control;
+	case OPT_LOG_LEVEL:	return set_log_level;
+	case OPT_TIME_WAIT:	return set_time_wait;
+	case OPT_MAX_FLOWS:	return set_max_flows;
+	case OPT_MAX_HALF_OPEN:	return set_max_half_open;
+	case OPT_DNS_UPSTREAM:	return set_dns_upstream;
+	default:		return NULL;
+	}
+}
+
+/**
+ * opt_name() - how the user spelled option @opt, for messages
+ * Return: "--name" (static storage)
+ */
+static const char *opt_name(int opt)
+{
+	static char buf[32];
+	const struct option *o;
+
+	for (o = config_longopts; o->name; o++) {
+		if (o->val == opt) {
+			snprintf(buf, sizeof(buf), "--%s", o->name);
+			return buf;
+		}
+	}
+	return "?";
+}
+
+/**
+ * in_subnet() - is @a inside @net/@prefix?
+ * Return: true if so
+ */
+static bool in_subnet(uint32_t a, uint32_t net, unsigned int prefix)
+{
+	uint32_t mask = prefix ? ~0u << (32 - prefix) : 0;
+
+	return (a & mask) == (net & mask);
+}
+
+/**
+ * config_check() - the rules that span options, once every source is applied
+ * Return: 0, or -1 with a message in @err
+ */
+static int config_check(const struct config *c, char *err, size_t errlen)
+{
+	uint32_t mask = ~0u << (32 - c->prefix_len);
+	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN], n[INET_ADDRSTRLEN];
+	struct in_addr ia;
+
+	ia.s_addr = htonl(c->addr);
+	inet_ntop(AF_INET, &ia, a, sizeof(a));
+	ia.s_addr = htonl(c->gateway);
+	inet_ntop(AF_INET, &ia, g, sizeof(g));
+	ia.s_addr = htonl(c->dns);
+	inet_ntop(AF_INET, &ia, n, sizeof(n));
+
+	if (!c->netns[0] && !c->pid) {
+		snprintf(err, errlen, "one of --netns or --pid is required (see --help)");
+		return -1;
+	}
+	/* RFC 919: the all-zeros and all-ones host parts name the network and its broadcast */
+	if (!(c->addr & ~mask) || (c->addr & ~mask) == ~mask) {
+		snprintf(err, errlen, "address %s/%u is the network or broadcast address", a,
+			 c->prefix_len);
+		return -1;
+	}
+	if (!in_subnet(c->gateway, c->addr, c->prefix_len) || c->gateway == c->addr) {
+		snprintf(err, errlen, "gateway %s must be another address inside %s/%u", g, a,
+			 c->prefix_len);
+		return -1;
+	}
+	if (!in_subnet(c->dns, c->addr, c->prefix_len) || c->dns == c->addr) {
+		snprintf(err, errlen, "dns %s must be another address inside %s/%u", n, a,
+			 c->prefix_len);
+		return -1;
+	}
+	if (c->max_half_open > c->max_flows) {
+		snprintf(err, errlen, "max-half-open %u is more than max-flows %u",
+			 c->max_half_open, c->max_flows);
+		return -1;
+	}
+	return 0;
+}
+
+/**
+ * bad_option() - the message for getopt's '?' and ':' answers
+ * @argv:	the command line
+ * @opt:	what getopt_long returned
+ */
+static void bad_option(char **argv, int opt, char *err, size_t errlen)
+{
+	const char *tok = argv[optind - 1];
+
+	if (optopt && optopt < 256 && !(tok[0] == '-' && tok[1] == '-')) {
+		snprintf(err, errlen, "-%c: %s", optopt,
+			 opt == ':' ? "needs a value" : "unknown option");
+		return;
+	}
+	if (opt == ':')
+		snprintf(err, errlen, "%s: needs a value", tok);
+	else if (optopt && strchr(tok, '='))
+		snprintf(err, errlen, "%s: %s takes no value", tok, opt_name(optopt));
+	else
+		snprintf(err, errlen, "%s: unknown option", tok);
+}
+
+int config_parse_args(struct config *c, int argc, char **argv, enum config_action *action,
+		      char *err, size_t errlen)
+{
+	struct config_src src = { 0 };
+	const char *file = NULL;
+	struct config n = *c;
+	char why[200];
+	int opt;
+
+	*action = CONFIG_RUN;
+	opterr = 0;
+
+	/* First pass: only -c, --help and --version, so the file goes under every flag. */
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, config_shortopts, config_longopts, NULL)) != -1) {
+		if (opt == 'c')
+			file = optarg;
+		else if (opt == 'h')
+			*action = CONFIG_HELP;
+		else if (opt == OPT_VERSION && *action == CONFIG_RUN)
+			*action = CONFIG_VERSION;
+	}
+	if (*action != CONFIG_RUN)
+		return 0;
+	if (file && config_load_file(&n, file, err, errlen))
+		return -1;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, config_shortopts, config_longopts, NULL)) != -1) {
+		config_setter set = opt_setter(opt);
+
+		if (set) {
+			if (set(&n, optarg, why, sizeof(why))) {
+				snprintf(err, errlen, "%s: %s", opt_name(opt), why);
+				return -1;
+			}
+			if (opt == OPT_LOG_LEVEL)
+				n.log_level_from_args = true;
+			if (opt == OPT_NETNS)
+				src.netns = true;
+			if (opt == OPT_PID)
+				src.pid = true;
+			if (src.netns && src.pid) {
+				snprintf(err, errlen, "%s: give either --netns or --pid, not both",
+					 opt_name(opt));
+				return -1;
+			}
+			continue;
+		}
+		switch (opt) {
+		case 'f':
+			n.foreground = true;
+			break;
+		case 'c':
+			break;
+		case OPT_NO_CONFIGURE:
+			n.no_configure = true;
+			break;
+		case OPT_NO_HOST_LOOPBACK:
+			n.no_host_loopback = true;
+			break;
+		default:
+			bad_option(argv, opt, err, errlen);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "\"%s\": unexpected argument (see --help)", argv[optind]);
+		return -1;
+	}
+	if (config_check(&n, err, errlen))
+		return -1;
+	*c = n;
+	return 0;
+}
+
+const char *config_usage(void)
+{
+	return "Usage: tapird [-f] [-c FILE] (--netns PATH|NAME | --pid PID) [options]\n"
+	       "Give a network namespace its network through a TAP served by tapird's own stack.\n"
+	       "\n"
+	       "  -f, --foreground        stay in the foreground (systemd runs it so)\n"
+	       "  -c, --config FILE       read FILE (INI, see tapird.conf) before the flags\n"
+	       "      --netns PATH|NAME   the namespace: a path, or NAME for /run/netns/NAME\n"
+	       "      --pid PID           or: the namespace of process PID (/proc/PID/ns/net)\n"
+	       "      --ifname NAME       TAP name in the namespace (" CONFIG_DEFAULT_IFNAME ")\n"
+	       "      --address CIDR      container address (10.0.2.100/24)\n"
+	       "      --gateway ADDR      gateway; connections to it reach the host's loopback "
+	       "(10.0.2.2)\n"
+	       "      --dns ADDR          DNS address, forwarded to the host's resolver "
+	       "(10.0.2.3)\n"
+	       "      --mtu N             TAP MTU, 576 to 65521 (65520)\n"
+	       "      --no-configure      create the TAP but set no address, route, MTU or state\n"
+	       "      --control PATH      control socket (" CONFIG_DEFAULT_CONTROL ")\n"
+	       "      --log-level LEVEL   error, warn, info or debug (info)\n"
+	       "      --no-host-loopback  the gateway address does not lead to the host's "
+	       "loopback\n"
+	       "      --time-wait SECONDS TCP TIME_WAIT (2MSL), 0 to 3600 (60)\n"
+	       "      --max-flows N       flows per link, 1 to 1048576 (65536)\n"
+	       "      --max-half-open N   TCP connections waiting for their upstream, per link "
+	       "(1024)\n"
+	       "      --dns-upstream ADDR[:PORT]  resolver to forward to (first nameserver of\n"
+	       "                          /etc/resolv.conf)\n"
+	       "      --version           print the version and exit\n"
+	       "  -h, --help              print this help and exit\n"
+	       "\n"
+	       "Flags override the file. Signals: SIGTERM/SIGINT stop, SIGHUP re-reads the log "
+	       "level.\n";
+}

@@ -38,6 +38,7 @@
  * @max_flows:		flow table size per link
  * @max_half_open:	bound on half-open TCP connections per link
  * @dns_upstream:	"ADDR[:PORT]" of the upstream resolver ("" = first of /etc/resolv.conf)
+ * @log_level_from_args: --log-level was given (SIGHUP's re-read of the file keeps it)
  */
 struct config {
 	bool foreground;
@@ -60,6 +61,7 @@ struct config {
 	uint32_t max_flows;
 	uint32_t max_half_open;
 	char dns_upstream[128];
+	bool log_level_from_args;
 };
 
 /** config_defaults() - fill @c with the DESIGN.md defaults */
@@ -68,6 +70,7 @@ void config_defaults(struct config *c);
 /**
  * config_load_file() - apply the INI file at @path over @c
  * @err, @errlen: on failure, "PATH:LINE: what is wrong" (or "PATH: strerror")
+ * On success @c->config_path is the file's absolute path (a daemon's cwd is "/").
  * Return: 0, or -1 with @c unchanged
  */
 int config_load_file(struct config *c, const char *path, char *err, size_t errlen);

@@ -1,2 +1,325 @@
-/* link.c - STUB */
+/* link.c - one attached container: enter its namespace, create and configure the TAP, come
+ * back, and wire the TAP and the stack's timer to the loop.
+ *
+ * The data path here is the TAP side only: read a batch of frames into one buffer and feed
+ * them to the stack; write what the stack emits, dropping (and counting) what the TAP's queue
+ * refuses, since TCP retransmits and blocking the loop would stall every other flow.
+ */
 #include "link.h"
+#include "log.h"
+#include "netlink.h"
+#include "netns.h"
+#include "relay.h"
+#include "stack.h"
+#include "tap.h"
+#include "tapird.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+/* Frames per wakeup: enough to amortise the wakeup, few enough that one busy link cannot
+ * starve the others and the upstream sockets on the same loop. */
+#define LINK_RX_BATCH 64
+
+/* One frame: the largest MTU (65521) plus the Ethernet header is 65535; room to spare for a
+ * virtio-net header once offloads are switched on. One buffer serves every link: the loop is
+ * single-threaded and stack_input() is done with a frame when it returns. */
+static uint8_t link_rxbuf[65536 + 256];
+
+/**
+ * link_tx() - ops->tx: write one frame to the TAP, never blocking
+ * @ctx:	the link
+ */
+static void link_tx(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct link *l = ctx;
+	ssize_t n;
+
+	if (l->tap_fd < 0) {
+		l->tx_errors++;
+		return;
+	}
+	do
+		n = write(l->tap_fd, frame, len);
+	while (n < 0 && errno == EINTR);
+	/* EAGAIN/ENOBUFS: queue full; EIO: link down. The frame is lost: TCP retransmits. */
+	if (n != (ssize_t)len)
+		l->tx_errors++;
+}
+
+/**
+ * link_lost() - the TAP failed for good (namespace gone, interface deleted): drop the link,
+ * and stop the loop if it was the last one
+ */
+static void link_lost(struct link *l, int err)
+{
+	struct tapird *d = l->d;
+
+	log_err("%s in %s: read: %s; detaching", l->ifname, l->netns, strerror(err));
+	link_detach(l);
+	if (!d->nlinks)
+		event_base_loopbreak(d->base);
+}
+
+/**
+ * link_tap_readable() - drain up to LINK_RX_BATCH frames from the TAP into the stack
+ * @arg:	the link
+ */
+static void link_tap_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct link *l = arg;
+	unsigned int i;
+	ssize_t n;
+
+	for (i = 0; i < LINK_RX_BATCH; i++) {
+		n = read(fd, link_rxbuf, sizeof(link_rxbuf));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			link_lost(l, errno);
+			return;
+		}
+		if (!n)
+			break;
+		stack_input(l->stack, link_rxbuf, (size_t)n, tapird_now_us());
+	}
+	link_rearm_timer(l);
+}
+
+/**
+ * link_timer_fired() - the stack's deadline passed: run its timers
+ * @arg:	the link
+ */
+static void link_timer_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct link *l = arg;
+
+	stack_tick(l->stack, tapird_now_us());
+	link_rearm_timer(l);
+}
+
+void link_rearm_timer(struct link *l)
+{
+	uint64_t deadline = stack_next_deadline(l->stack), now, delta;
+	struct timeval tv;
+
+	if (deadline == UINT64_MAX) {
+		evtimer_del(l->ev_timer);
+		return;
+	}
+	now = tapird_now_us();
+	delta = deadline > now ? deadline - now : 0;
+	tv.tv_sec = (time_t)(delta / 1000000u);
+	tv.tv_usec = (suseconds_t)(delta % 1000000u);
+	evtimer_add(l->ev_timer, &tv);
+}
+
+/**
+ * link_name_from() - the short name: the namespace file's basename, or "pid:N"
+ */
+static void link_name_from(struct link *l, const struct config *cfg)
+{
+	const char *base = strrchr(cfg->netns, '/');
+
+	if (cfg->pid)
+		snprintf(l->name, sizeof(l->name), "pid:%d", cfg->pid);
+	else
+		snprintf(l->name, sizeof(l->name), "%.*s", (int)sizeof(l->name) - 1,
+			 base ? base + 1 : cfg->netns);
+}
+
+/**
+ * link_open_tap() - in the target namespace: create the TAP and configure it
+ * @self:	fd of the daemon's own namespace, entered again before returning
+ * @target:	fd of the container's namespace
+ * Return: 0 with l->tap_fd and l->ifindex set, or -1 with @err filled
+ */
+static int link_open_tap(struct link *l, int self, int target, char *err, size_t errlen)
+{
+	const struct config *cfg = &l->d->cfg;
+	char why[256];
+	int rc, n;
+
+	rc = netns_enter(target);
+	if (rc) {
+		snprintf(err, errlen, "%s: %s", l->netns,
+			 rc == -EINVAL ? "not a network namespace" : strerror(-rc));
+		return -1;
+	}
+	rc = tap_open(l->ifname, 0);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s in %s: %s", l->ifname, l->netns, strerror(-rc));
+		goto back;
+	}
+	l->tap_fd = rc;
+	rc = 0;
+	l->ifindex = (int)if_nametoindex(l->ifname);
+	if (!l->ifindex) {
+		snprintf(err, errlen, "%s in %s: %s", l->ifname, l->netns, strerror(errno));
+		rc = -1;
+		goto back;
+	}
+	if (!cfg->no_configure) {
+		struct netlink_ifcfg nc = {
+			.ifindex = l->ifindex,
+			.mtu = cfg->mtu,
+			.addr = cfg->addr,
+			.prefix_len = cfg->prefix_len,
+			.gateway = cfg->gateway,
+		};
+
+		rc = netlink_configure(&nc, why, sizeof(why));
+		if (rc)
+			snprintf(err, errlen, "%s in %s: %s", l->ifname, l->netns, why);
+		else
+			l->configured = true;
+	}
+back:
+	/* Every socket the relay opens later must be in the daemon's namespace. */
+	n = netns_enter(self);
+	if (n) {
+		/* going on would relay the container's flows from inside its own namespace */
+		log_err("%s: cannot return to the daemon's namespace: %s", NETNS_SELF,
+			strerror(-n));
+		abort();
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+/**
+ * link_stack_new() - the link's stack, configured from the daemon's configuration
+ * Return: 0, or -1 with @err filled
+ */
+static int link_stack_new(struct link *l, char *err, size_t errlen)
+{
+	const struct config *cfg = &l->d->cfg;
+	struct stack_ops ops = { .tx = link_tx };
+	struct stack_cfg sc;
+
+	stack_cfg_defaults(&sc);
+	sc.addr = cfg->addr;
+	sc.prefix_len = cfg->prefix_len;
+	sc.gateway = cfg->gateway;
+	sc.dns = cfg->dns;
+	sc.mtu = cfg->mtu;
+	sc.time_wait_ms = cfg->time_wait_s * 1000u;
+	sc.max_flows = cfg->max_flows;
+	sc.max_half_open = cfg->max_half_open;
+	sc.next_flow_id = &l->d->next_flow_id;
+	/* RFC 6528: the ISN key must be secret and unpredictable */
+	if (getrandom(sc.secret, sizeof(sc.secret), 0) != (ssize_t)sizeof(sc.secret)) {
+		snprintf(err, errlen, "%s: getrandom: %s", l->name, strerror(errno));
+		return -1;
+	}
+	relay_fill_ops(&ops);
+	l->stack = stack_new(&sc, &ops, l);
+	if (!l->stack) {
+		snprintf(err, errlen, "%s: cannot create the stack (out of memory?)", l->name);
+		return -1;
+	}
+	return 0;
+}
+
+struct link *link_attach(struct tapird *d, char *err, size_t errlen)
+{
+	int self = -1, target = -1, n;
+	struct link *l;
+
+	if (d->nlinks >= TAPIRD_MAX_LINKS) {
+		snprintf(err, errlen, "too many links (%d)", TAPIRD_MAX_LINKS);
+		return NULL;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	l->d = d;
+	l->tap_fd = -1;
+	link_name_from(l, &d->cfg);
+	snprintf(l->ifname, sizeof(l->ifname), "%s", d->cfg.ifname);
+	if (d->cfg.pid)
+		n = snprintf(l->netns, sizeof(l->netns), "/proc/%d/ns/net", d->cfg.pid);
+	else
+		n = snprintf(l->netns, sizeof(l->netns), "%s", d->cfg.netns);
+	if (n < 0 || (size_t)n >= sizeof(l->netns) || !l->netns[0]) {
+		snprintf(err, errlen, "no namespace given");
+		goto fail;
+	}
+
+	self = netns_open(NETNS_SELF);
+	if (self < 0) {
+		snprintf(err, errlen, "%s: %s", NETNS_SELF, strerror(-self));
+		goto fail;
+	}
+	target = netns_open(l->netns);
+	if (target < 0) {
+		snprintf(err, errlen, "%s: %s", l->netns, strerror(-target));
+		goto fail;
+	}
+	if (link_open_tap(l, self, target, err, errlen))
+		goto fail;
+	if (link_stack_new(l, err, errlen))
+		goto fail;
+
+	l->ev_tap = event_new(d->base, l->tap_fd, EV_READ | EV_PERSIST, link_tap_readable, l);
+	l->ev_timer = evtimer_new(d->base, link_timer_fired, l);
+	if (!l->ev_tap || !l->ev_timer || event_add(l->ev_tap, NULL)) {
+		snprintf(err, errlen, "%s: cannot add events to the loop", l->name);
+		goto fail;
+	}
+	close(target);
+	close(self);
+	d->links[d->nlinks++] = l;
+	log_info("%s: %s in %s%s", l->name, l->ifname, l->netns,
+		 l->configured ? "" : " (not configured)");
+	return l;
+fail:
+	if (target >= 0)
+		close(target);
+	if (self >= 0)
+		close(self);
+	if (l->ev_tap)
+		event_free(l->ev_tap);
+	if (l->ev_timer)
+		event_free(l->ev_timer);
+	stack_free(l->stack);
+	if (l->tap_fd >= 0)
+		close(l->tap_fd);
+	free(l);
+	return NULL;
+}
+
+void link_detach(struct link *l)
+{
+	struct tapird *d = l->d;
+	unsigned int i;
+
+	for (i = 0; i < d->nlinks; i++) {
+		if (d->links[i] == l) {
+			d->links[i] = d->links[--d->nlinks];
+			d->links[d->nlinks] = NULL;
+			break;
+		}
+	}
+	/* flows first: the relay's flow_closed callbacks release their sockets and events */
+	stack_free(l->stack);
+	l->stack = NULL;
+	if (l->ev_tap)
+		event_free(l->ev_tap);
+	if (l->ev_timer)
+		event_free(l->ev_timer);
+	/* A non-persistent TAP disappears with its last fd. */
+	if (l->tap_fd >= 0)
+		close(l->tap_fd);
+	log_info("%s: detached (%llu frames refused by the TAP)", l->name,
+		 (unsigned long long)l->tx_errors);
+	free(l);
+}

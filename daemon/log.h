@@ -21,6 +21,8 @@ const char *log_level_name(int level);
 void log_set_level(int level);
 /** log_get_level() - the current level */
 int log_get_level(void);
+/** log_use_syslog() - send every later message to syslog(3) (daemonized: stderr is gone) */
+void log_use_syslog(void);
 /** log_msg() - one line, prefixed by the level (systemd's <N> prefix when under journald) */
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -1,2 +1,148 @@
-/* netlink.c - STUB */
+/* netlink.c - configure an interface of the current network namespace with libnl-route. */
 #include "netlink.h"
+
+#include <arpa/inet.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <stdio.h>
+
+#include <netlink/errno.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/route.h>
+
+/**
+ * nl_ip4() - an IPv4 nl_addr of @addr/@prefix_len
+ * Return: the address (caller puts it), or NULL
+ */
+static struct nl_addr *nl_ip4(uint32_t addr, unsigned int prefix_len)
+{
+	uint32_t be = htonl(addr);
+	struct nl_addr *a = nl_addr_build(AF_INET, &be, sizeof(be));
+
+	if (a)
+		nl_addr_set_prefixlen(a, (int)prefix_len);
+	return a;
+}
+
+/**
+ * link_up() - set the MTU and IFF_UP in one RTM_NEWLINK
+ * Return: 0 or a negative libnl error
+ */
+static int link_up(struct nl_sock *sk, const struct netlink_ifcfg *cfg)
+{
+	struct rtnl_link *orig = NULL, *change;
+	int err;
+
+	err = rtnl_link_get_kernel(sk, cfg->ifindex, NULL, &orig);
+	if (err < 0)
+		return err;
+	change = rtnl_link_alloc();
+	if (!change) {
+		rtnl_link_put(orig);
+		return -NLE_NOMEM;
+	}
+	rtnl_link_set_mtu(change, cfg->mtu);
+	rtnl_link_set_flags(change, IFF_UP);
+	err = rtnl_link_change(sk, orig, change, 0);
+	rtnl_link_put(change);
+	rtnl_link_put(orig);
+	return err;
+}
+
+/**
+ * addr_add() - add @cfg->addr/@cfg->prefix_len (which also adds the connected route)
+ * Return: 0 or a negative libnl error
+ */
+static int addr_add(struct nl_sock *sk, const struct netlink_ifcfg *cfg)
+{
+	struct rtnl_addr *a = rtnl_addr_alloc();
+	struct nl_addr *local = nl_ip4(cfg->addr, cfg->prefix_len);
+	int err = -NLE_NOMEM;
+
+	if (a && local) {
+		rtnl_addr_set_ifindex(a, cfg->ifindex);
+		rtnl_addr_set_family(a, AF_INET);
+		err = rtnl_addr_set_local(a, local);
+		if (!err)
+			err = rtnl_addr_add(sk, a, 0);
+	}
+	nl_addr_put(local);
+	rtnl_addr_put(a);
+	return err;
+}
+
+/**
+ * route_add() - the default route via @cfg->gateway on @cfg->ifindex, in the main table
+ * Return: 0 or a negative libnl error
+ */
+static int route_add(struct nl_sock *sk, const struct netlink_ifcfg *cfg)
+{
+	struct rtnl_route *r = rtnl_route_alloc();
+	struct nl_addr *dst = nl_ip4(0, 0), *gw = nl_ip4(cfg->gateway, 32);
+	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+	int err = -NLE_NOMEM;
+
+	if (!r || !dst || !gw || !nh)
+		goto out;
+	rtnl_route_set_family(r, AF_INET);
+	rtnl_route_set_table(r, RT_TABLE_MAIN);
+	rtnl_route_set_scope(r, RT_SCOPE_UNIVERSE);
+	rtnl_route_set_type(r, RTN_UNICAST);
+	rtnl_route_set_protocol(r, RTPROT_BOOT);
+	err = rtnl_route_set_dst(r, dst);
+	if (err)
+		goto out;
+	rtnl_route_nh_set_ifindex(nh, cfg->ifindex);
+	rtnl_route_nh_set_gateway(nh, gw);
+	rtnl_route_add_nexthop(r, nh);
+	nh = NULL;	/* the route owns it now */
+	err = rtnl_route_add(sk, r, NLM_F_EXCL);
+out:
+	if (nh)
+		rtnl_route_nh_free(nh);
+	nl_addr_put(gw);
+	nl_addr_put(dst);
+	rtnl_route_put(r);
+	return err;
+}
+
+int netlink_configure(const struct netlink_ifcfg *cfg, char *why, size_t whylen)
+{
+	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+	uint32_t be_a = htonl(cfg->addr), be_g = htonl(cfg->gateway);
+	struct nl_sock *sk;
+	int err;
+
+	inet_ntop(AF_INET, &be_a, a, sizeof(a));
+	inet_ntop(AF_INET, &be_g, g, sizeof(g));
+
+	sk = nl_socket_alloc();
+	if (!sk) {
+		snprintf(why, whylen, "netlink: out of memory");
+		return -1;
+	}
+	err = nl_connect(sk, NETLINK_ROUTE);
+	if (err < 0) {
+		snprintf(why, whylen, "netlink: %s", nl_geterror(err));
+		goto out;
+	}
+	err = link_up(sk, cfg);
+	if (err < 0) {
+		snprintf(why, whylen, "set MTU %u and up: %s", cfg->mtu, nl_geterror(err));
+		goto out;
+	}
+	err = addr_add(sk, cfg);
+	if (err < 0) {
+		snprintf(why, whylen, "add address %s/%u: %s", a, cfg->prefix_len,
+			 nl_geterror(err));
+		goto out;
+	}
+	err = route_add(sk, cfg);
+	if (err < 0)
+		snprintf(why, whylen, "add default route via %s: %s", g, nl_geterror(err));
+out:
+	nl_socket_free(sk);
+	return err < 0 ? -1 : 0;
+}
