@@ -1,2 +1,1217 @@
-/* control.c - STUB */
+/* control.c - the control socket: a Unix stream socket speaking newline-delimited JSON with
+ * the QMP envelope that slirp4netns uses (DESIGN.md, "Control protocol").
+ *
+ * Two halves: ctl_handle_line() turns one request line into one reply line and knows nothing of
+ * sockets (the unit tests drive it directly); the server half owns the listener, the clients,
+ * their buffers and their limits on the daemon's libevent loop.
+ *
+ * Error classes (the "class" of an error reply). QMP's names, as slirp4netns uses them:
+ *
+ *   class            when
+ *   ---------------  ---------------------------------------------------------------------
+ *   GenericError     the request is unusable: not JSON, not an object, "execute" missing or
+ *                    not a string, "arguments" not an object, an argument missing, unknown,
+ *                    of the wrong type or with a bad value, a request over CTL_MAX_REQUEST
+ *                    bytes, too many clients, a mutating command without the privilege,
+ *                    or the daemon failed to build the reply
+ *   CommandNotFound  "execute" names no command, or one reserved but not implemented yet
+ *   DeviceNotFound   an argument names an object that does not exist (a link, a flow id)
+ *
+ * A request may carry an "id" member of any type; the reply echoes it (as QMP does).
+ *
+ * Limits: a request line is at most CTL_MAX_REQUEST bytes; a longer one gets an error and the
+ * rest of it, up to the next newline, is discarded (the connection stays usable). At most
+ * CTL_MAX_CLIENTS connections; one more gets an error line and is closed. A reply is always
+ * queued whole, but a client whose unread output already exceeds CTL_MAX_PENDING when it asks
+ * for more is disconnected: it cannot make the daemon hold memory without bound.
+ *
+ * Privileges: every command is a read command today (allowed to whoever can open the socket:
+ * root and cfg.control_group). Commands flagged mutating in the table need uid 0 or membership
+ * of cfg.admin_group, checked against the peer's SO_PEERCRED credentials.
+ */
+#include <config.h> /* autoconf's: PACKAGE_VERSION (the daemon's own config.h is "config.h") */
+
 #include "control.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <jansson.h>
+
+#include "flowjson.h"
+#include "link.h"
+#include "log.h"
+#include "stack.h"
+#include "tapird.h"
+#include "wire.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+/* A client that does not read its replies is cut loose once this much output waits for it.
+ * 16 MiB holds a `conns` reply for well over 10,000 flows (about 450 bytes each). */
+#define CTL_MAX_PENDING (16 * 1024 * 1024)
+
+/* Pending connections the kernel queues for us before accept(). */
+#define CTL_BACKLOG 16
+
+/* After an accept() failure (EMFILE...), pause accepting this long rather than spin. */
+#define CTL_ACCEPT_PAUSE_MS 1000
+
+/* Longest error description; the longest we build lists every state name (~150 bytes). */
+#define CTL_DESC_MAX 512
+
+/* ---------------------------------------------------------------------------------------- */
+/* Requests and replies, without sockets                                                   */
+/* ---------------------------------------------------------------------------------------- */
+
+/**
+ * struct ctl_err - an error reply in the making
+ * @cls:	error class (see the table at the top of this file); NULL while there is none
+ * @desc:	human-readable description
+ */
+struct ctl_err {
+	const char *cls;
+	char desc[CTL_DESC_MAX];
+};
+
+/**
+ * struct ctl_req - one request being answered
+ * @d:		the daemon
+ * @args:	the "arguments" object (borrowed; an empty object when the request had none)
+ * @now_us:	monotonic time of the request, for ages
+ * @err:	set by a handler that fails
+ */
+struct ctl_req {
+	struct tapird *d;
+	json_t *args;
+	uint64_t now_us;
+	struct ctl_err err;
+};
+
+/**
+ * fail() - record an error of class @cls for @r
+ * Return: NULL, so that handlers can `return fail(...)`
+ */
+__attribute__((format(printf, 3, 4))) static json_t *fail(struct ctl_req *r, const char *cls,
+							    const char *fmt, ...)
+{
+	va_list ap;
+
+	r->err.cls = cls;
+	va_start(ap, fmt);
+	vsnprintf(r->err.desc, sizeof(r->err.desc), fmt, ap);
+	va_end(ap);
+	return NULL;
+}
+
+/**
+ * jstr() - a JSON string for @s, with bytes that are not valid UTF-8 shown as '?', so that a
+ * name we did not choose (a namespace path) can never make the reply invalid
+ * Return: a new reference, or NULL on allocation failure
+ */
+static json_t *jstr(const char *s)
+{
+	json_t *j = json_string(s);
+	char *copy;
+
+	if (j || !s)
+		return j;
+	copy = strdup(s);
+	if (!copy)
+		return NULL;
+	for (char *p = copy; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	j = json_string(copy);
+	free(copy);
+	return j;
+}
+
+/**
+ * ip_str() - "a.b.c.d" for @addr (host byte order) into @buf of @len bytes
+ * Return: @buf
+ */
+static const char *ip_str(char *buf, size_t len, uint32_t addr)
+{
+	snprintf(buf, len, "%u.%u.%u.%u", addr >> 24, (addr >> 16) & 0xff, (addr >> 8) & 0xff,
+		 addr & 0xff);
+	return buf;
+}
+
+/**
+ * mac_str() - "02:74:61:70:69:72" for @mac into @buf (at least 18 bytes)
+ * Return: @buf
+ */
+static const char *mac_str(char *buf, size_t len, const uint8_t mac[6])
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+		 mac[4], mac[5]);
+	return buf;
+}
+
+/* Every counter of counters.h, by name and offset: iterate this, never a hand-made list. */
+#define X_ENTRY(n, h) { #n, offsetof(struct stack_counters, n) },
+static const struct {
+	const char *name;
+	size_t off;
+} ctl_counters[] = { STACK_COUNTERS(X_ENTRY) };
+#undef X_ENTRY
+#define CTL_NCOUNTERS (sizeof(ctl_counters) / sizeof(ctl_counters[0]))
+
+#define DROP_PREFIX "drop_"
+
+/**
+ * counter_at() - the value of counter @i in @c
+ */
+static uint64_t counter_at(const struct stack_counters *c, size_t i)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)c + ctl_counters[i].off, sizeof(v));
+	return v;
+}
+
+/**
+ * counters_json() - {"rx_frames": N, ...}: every counter of @c, by name
+ * Return: a new reference, or NULL on allocation failure
+ */
+static json_t *counters_json(const struct stack_counters *c)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o && i < CTL_NCOUNTERS; i++)
+		if (json_object_set_new(o, ctl_counters[i].name,
+					json_integer((json_int_t)counter_at(c, i))) < 0) {
+			json_decref(o);
+			return NULL;
+		}
+	return o;
+}
+
+/**
+ * drops_json() - {"short_frame": N, ...}: the drop_* counters of @c, by reason
+ * Return: a new reference, or NULL on allocation failure
+ */
+static json_t *drops_json(const struct stack_counters *c)
+{
+	json_t *o = json_object();
+	const size_t plen = strlen(DROP_PREFIX);
+
+	for (size_t i = 0; o && i < CTL_NCOUNTERS; i++) {
+		if (strncmp(ctl_counters[i].name, DROP_PREFIX, plen))
+			continue;
+		if (json_object_set_new(o, ctl_counters[i].name + plen,
+					json_integer((json_int_t)counter_at(c, i))) < 0) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+/**
+ * find_link() - the link named @name, or NULL
+ */
+static struct link *find_link(struct tapird *d, const char *name)
+{
+	for (unsigned int i = 0; i < d->nlinks; i++)
+		if (d->links[i] && !strcmp(d->links[i]->name, name))
+			return d->links[i];
+	return NULL;
+}
+
+/**
+ * arg_string() - the optional string argument @key of @r
+ * @out:	set to the string, or NULL when absent (or null)
+ * Return: 0, or -1 with the error recorded when present but not a string
+ */
+static int arg_string(struct ctl_req *r, const char *key, const char **out)
+{
+	json_t *v = json_object_get(r->args, key);
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v)) {
+		fail(r, "GenericError", "argument '%s' must be a string", key);
+		return -1;
+	}
+	*out = json_string_value(v);
+	return 0;
+}
+
+/**
+ * arg_link() - the optional "link" argument, resolved
+ * @out:	the link, or NULL when the argument is absent
+ * Return: 0, or -1 with the error recorded (wrong type, no such link)
+ */
+static int arg_link(struct ctl_req *r, struct link **out)
+{
+	const char *name;
+
+	*out = NULL;
+	if (arg_string(r, "link", &name) < 0)
+		return -1;
+	if (!name)
+		return 0;
+	*out = find_link(r->d, name);
+	if (!*out) {
+		fail(r, "DeviceNotFound", "no link named '%s'", name);
+		return -1;
+	}
+	return 0;
+}
+
+/**
+ * flows_json() - {"total", "tcp", "udp", "by_state"} for @l. by_state always holds the eleven
+ * TCP states and the UDP words, zeros included, so that scripts can index it blindly.
+ * Return: a new reference, or NULL on allocation failure
+ */
+static json_t *flows_json(struct link *l)
+{
+	struct flow_table *t = stack_flows(l->stack);
+	uint32_t tcp[TCP_NSTATES] = { 0 }, udp_active = 0, udp_replied = 0, ntcp = 0, nudp = 0;
+	const struct flow *f;
+	json_t *by, *o;
+
+	/* One walk rather than stack_flows_in_state(): it also gives the UDP states. */
+	for (f = flow_next(t, NULL); f; f = flow_next(t, f)) {
+		if (f->proto == PROTO_UDP) {
+			nudp++;
+			udp_active += f->state == UDP_ACTIVE;
+			udp_replied += f->state == UDP_REPLIED;
+		} else {
+			ntcp++;
+			if (f->state < TCP_NSTATES)
+				tcp[f->state]++;
+		}
+	}
+	by = json_object();
+	for (unsigned int s = 0; by && s < TCP_NSTATES; s++)
+		json_object_set_new(by, tcp_state_name(s), json_integer(tcp[s]));
+	if (by) {
+		json_object_set_new(by, udp_state_name(UDP_ACTIVE), json_integer(udp_active));
+		json_object_set_new(by, udp_state_name(UDP_REPLIED), json_integer(udp_replied));
+	}
+	o = json_pack("{s:I, s:I, s:I, s:o}", "total", (json_int_t)flow_count(t), "tcp",
+		      (json_int_t)ntcp, "udp", (json_int_t)nudp, "by_state", by);
+	return o;
+}
+
+/**
+ * link_status_json() - one entry of status's "links"
+ * Return: a new reference, or NULL on allocation failure
+ */
+static json_t *link_status_json(struct link *l)
+{
+	const struct stack_cfg *sc = stack_get_cfg(l->stack);
+	char addr[24], gw[16], dns[16], mac[18], cmac[18];
+	uint8_t cm[6];
+	bool have_cmac = stack_container_mac(l->stack, cm);
+
+	ip_str(addr, sizeof(addr), sc->addr);
+	snprintf(addr + strlen(addr), sizeof(addr) - strlen(addr), "/%u", sc->prefix_len);
+	return json_pack("{s:o, s:o, s:o, s:i, s:I, s:b, s:s, s:s, s:s, s:s, s:o, s:o, s:o,"
+			 " s:I}",
+			 "name", jstr(l->name), "netns", jstr(l->netns), "ifname", jstr(l->ifname),
+			 "ifindex", l->ifindex, "mtu", (json_int_t)sc->mtu,
+			 "configured", (int)l->configured, "address", addr,
+			 "gateway", ip_str(gw, sizeof(gw), sc->gateway),
+			 "dns", ip_str(dns, sizeof(dns), sc->dns),
+			 "mac", mac_str(mac, sizeof(mac), sc->mac),
+			 "container_mac",
+			 have_cmac ? json_string(mac_str(cmac, sizeof(cmac), cm)) : json_null(),
+			 "counters", counters_json(stack_counters(l->stack)),
+			 "flows", flows_json(l), "tx_errors", (json_int_t)l->tx_errors);
+}
+
+/**
+ * iso8601() - @t as "2024-05-01T12:34:56Z" (UTC) into @buf
+ * Return: @buf
+ */
+static const char *iso8601(char *buf, size_t len, time_t t)
+{
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+/**
+ * cmd_status() - the daemon and every link: addresses, counters, flows per state
+ */
+static json_t *cmd_status(struct ctl_req *r)
+{
+	struct tapird *d = r->d;
+	json_t *links = json_array();
+	json_int_t total = 0;
+	char started[32];
+
+	for (unsigned int i = 0; links && i < d->nlinks; i++) {
+		struct link *l = d->links[i];
+
+		if (!l || !l->stack)
+			continue;
+		total += flow_count(stack_flows(l->stack));
+		if (json_array_append_new(links, link_status_json(l)) < 0) {
+			json_decref(links);
+			links = NULL;
+		}
+	}
+	return json_pack("{s:s, s:I, s:I, s:s, s:o, s:I}", "version", PACKAGE_VERSION,
+			 "pid", (json_int_t)getpid(),
+			 "uptime_ms", (json_int_t)(r->now_us > d->start_mono_us
+							    ? (r->now_us - d->start_mono_us) / 1000
+							    : 0),
+			 "started", iso8601(started, sizeof(started), d->start_wall),
+			 "links", links, "flows_total", total);
+}
+
+/**
+ * cmd_stats() - every counter per link (optionally one link), drops by reason, and sums
+ */
+static json_t *cmd_stats(struct ctl_req *r)
+{
+	struct stack_counters sum = { 0 };
+	uint64_t tx_errors = 0;
+	struct link *only;
+	json_t *links;
+
+	if (arg_link(r, &only) < 0)
+		return NULL;
+	links = json_array();
+	for (unsigned int i = 0; links && i < r->d->nlinks; i++) {
+		struct link *l = r->d->links[i];
+		const struct stack_counters *c;
+
+		if (!l || !l->stack || (only && l != only))
+			continue;
+		c = stack_counters(l->stack);
+		for (size_t k = 0; k < CTL_NCOUNTERS; k++) {
+			uint64_t v;
+
+			memcpy(&v, (char *)&sum + ctl_counters[k].off, sizeof(v));
+			v += counter_at(c, k);
+			memcpy((char *)&sum + ctl_counters[k].off, &v, sizeof(v));
+		}
+		tx_errors += l->tx_errors;
+		if (json_array_append_new(links,
+					  json_pack("{s:o, s:o, s:o, s:I}", "name", jstr(l->name),
+						    "counters", counters_json(c), "drops",
+						    drops_json(c), "tx_errors",
+						    (json_int_t)l->tx_errors)) < 0) {
+			json_decref(links);
+			links = NULL;
+		}
+	}
+	return json_pack("{s:o, s:{s:o, s:o, s:I}}", "links", links, "total", "counters",
+			 counters_json(&sum), "drops", drops_json(&sum), "tx_errors",
+			 (json_int_t)tx_errors);
+}
+
+/* The UDP pseudo-states accepted by the "state" filter, besides the TCP ones. */
+static const unsigned int udp_states[] = { UDP_ACTIVE, UDP_REPLIED };
+
+/**
+ * state_names() - "CLOSED LISTEN ... ACTIVE REPLIED" into @buf, for error messages
+ * Return: @buf
+ */
+static const char *state_names(char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned int s = 0; s < TCP_NSTATES && n < len; s++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", s ? " " : "", tcp_state_name(s));
+	for (size_t i = 0; i < sizeof(udp_states) / sizeof(udp_states[0]) && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, " %s", udp_state_name(udp_states[i]));
+	return buf;
+}
+
+/**
+ * struct conns_filter - what `conns` lists
+ * @link:	only this link (NULL: all)
+ * @proto:	only this protocol (0: both)
+ * @state:	only flows whose state has this name (NULL: any)
+ */
+struct conns_filter {
+	struct link *link;
+	uint8_t proto;
+	const char *state;
+};
+
+/**
+ * conns_filter_parse() - read and check the arguments of `conns`
+ * Return: 0, or -1 with the error recorded
+ */
+static int conns_filter_parse(struct ctl_req *r, struct conns_filter *flt)
+{
+	const char *state, *proto;
+	char names[CTL_DESC_MAX / 2];
+	int s;
+
+	memset(flt, 0, sizeof(*flt));
+	if (arg_link(r, &flt->link) < 0 || arg_string(r, "proto", &proto) < 0 ||
+	    arg_string(r, "state", &state) < 0)
+		return -1;
+	if (proto) {
+		if (!strcasecmp(proto, "tcp")) {
+			flt->proto = PROTO_TCP;
+		} else if (!strcasecmp(proto, "udp")) {
+			flt->proto = PROTO_UDP;
+		} else {
+			fail(r, "GenericError", "unknown proto '%.64s' (valid: tcp udp)", proto);
+			return -1;
+		}
+	}
+	if (!state)
+		return 0;
+	s = tcp_state_parse(state);
+	if (s >= 0) {
+		flt->state = tcp_state_name((unsigned int)s);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(udp_states) / sizeof(udp_states[0]); i++)
+		if (!strcasecmp(state, udp_state_name(udp_states[i]))) {
+			flt->state = udp_state_name(udp_states[i]);
+			return 0;
+		}
+	fail(r, "GenericError", "unknown state '%.64s' (valid: %s)", state,
+	     state_names(names, sizeof(names)));
+	return -1;
+}
+
+/**
+ * cmd_conns() - every flow (of one link, protocol or state if asked) as flow JSON
+ */
+static json_t *cmd_conns(struct ctl_req *r)
+{
+	struct conns_filter flt;
+	json_t *flows;
+
+	if (conns_filter_parse(r, &flt) < 0)
+		return NULL;
+	flows = json_array();
+	for (unsigned int i = 0; flows && i < r->d->nlinks; i++) {
+		struct link *l = r->d->links[i];
+		struct flow_table *t;
+		const struct flow *f;
+
+		if (!l || !l->stack || (flt.link && l != flt.link))
+			continue;
+		t = stack_flows(l->stack);
+		for (f = flow_next(t, NULL); f; f = flow_next(t, f)) {
+			if (flt.proto && f->proto != flt.proto)
+				continue;
+			if (flt.state && strcmp(flow_state_name(f), flt.state))
+				continue;
+			if (json_array_append_new(flows, flow_to_json(l, f, r->now_us, false)) <
+			    0) {
+				json_decref(flows);
+				return fail(r, "GenericError", "out of memory building the reply");
+			}
+		}
+	}
+	/* TODO(conns slicing): a later issue asks for paging; today the whole table is sent. */
+	return json_pack("{s:o}", "flows", flows);
+}
+
+/**
+ * cmd_conn() - one flow by id, with every TCP internal
+ */
+static json_t *cmd_conn(struct ctl_req *r)
+{
+	json_t *id = json_object_get(r->args, "id");
+	json_int_t want;
+
+	if (!id)
+		return fail(r, "GenericError", "argument 'id' is required");
+	if (!json_is_integer(id))
+		return fail(r, "GenericError", "argument 'id' must be an integer");
+	want = json_integer_value(id);
+	for (unsigned int i = 0; want > 0 && i < r->d->nlinks; i++) {
+		struct link *l = r->d->links[i];
+		struct flow_table *t;
+		const struct flow *f;
+
+		if (!l || !l->stack)
+			continue;
+		t = stack_flows(l->stack);
+		for (f = flow_next(t, NULL); f; f = flow_next(t, f))
+			if (f->id == (uint64_t)want)
+				return flow_to_json(l, f, r->now_us, true);
+	}
+	return fail(r, "DeviceNotFound", "no flow with id %lld", (long long)want);
+}
+
+/**
+ * struct ctl_cmd - one command of the protocol
+ * @name:	what "execute" says
+ * @mutating:	changes the daemon: needs uid 0 or cfg.admin_group
+ * @args:	the argument names it accepts (NULL-terminated); others are an error
+ * @fn:		the handler (NULL: reserved, not implemented yet); NULL return means error
+ */
+struct ctl_cmd {
+	const char *name;
+	bool mutating;
+	const char *const args[4];
+	json_t *(*fn)(struct ctl_req *r);
+};
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "status", false, { NULL }, cmd_status },
+	{ "stats", false, { "link", NULL }, cmd_stats },
+	{ "conns", false, { "state", "proto", "link", NULL }, cmd_conns },
+	{ "conn", false, { "id", NULL }, cmd_conn },
+	/* Reserved: names taken for later issues (slirp4netns's names for port forwards). */
+	{ "watch", false, { NULL }, NULL },
+	{ "add_hostfwd", true, { NULL }, NULL },
+	{ "list_hostfwd", false, { NULL }, NULL },
+	{ "remove_hostfwd", true, { NULL }, NULL },
+	{ "capture", true, { NULL }, NULL },
+};
+
+/**
+ * in_group() - whether the peer (@uid, @gid) belongs to group @name, as primary or
+ * supplementary member. Consults NSS, which may block: only for mutating commands.
+ */
+static bool in_group(const char *name, uid_t uid, gid_t gid)
+{
+	struct group *gr = getgrnam(name);
+	struct passwd *pw;
+
+	if (!gr)
+		return false;
+	if (gr->gr_gid == gid)
+		return true;
+	pw = getpwuid(uid);
+	if (!pw)
+		return false;
+	if (pw->pw_gid == gr->gr_gid)
+		return true;
+	for (char **m = gr->gr_mem; m && *m; m++)
+		if (!strcmp(*m, pw->pw_name))
+			return true;
+	return false;
+}
+
+/**
+ * may_mutate() - whether the peer may run mutating commands: root, or cfg.admin_group
+ */
+static bool may_mutate(const struct tapird *d, uid_t uid, gid_t gid)
+{
+	return uid == 0 || (d->cfg.admin_group[0] && in_group(d->cfg.admin_group, uid, gid));
+}
+
+/**
+ * args_check() - reject arguments @cmd does not know (QMP does too: a typo must not silently
+ * widen a listing)
+ * Return: 0, or -1 with the error recorded
+ */
+static int args_check(struct ctl_req *r, const struct ctl_cmd *cmd)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(r->args, key, v) {
+		bool known = false;
+
+		for (size_t i = 0; cmd->args[i]; i++)
+			known = known || !strcmp(key, cmd->args[i]);
+		if (!known) {
+			fail(r, "GenericError", "command '%s' has no argument '%.64s'", cmd->name,
+			     key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/**
+ * dispatch() - run the request in @req (a parsed object) and return its result
+ * Return: the "return" value (new reference), or NULL with r->err set
+ */
+static json_t *dispatch(struct ctl_req *r, json_t *req, uid_t uid, gid_t gid)
+{
+	json_t *exec = json_object_get(req, "execute");
+	json_t *args = json_object_get(req, "arguments");
+	const struct ctl_cmd *cmd = NULL;
+	const char *name;
+	json_t *ret;
+
+	if (!exec)
+		return fail(r, "GenericError", "missing member 'execute'");
+	if (!json_is_string(exec))
+		return fail(r, "GenericError", "member 'execute' must be a string");
+	name = json_string_value(exec);
+	for (size_t i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
+		if (!strcmp(name, ctl_cmds[i].name))
+			cmd = &ctl_cmds[i];
+	if (!cmd)
+		return fail(r, "CommandNotFound", "the command '%.64s' has not been found", name);
+	if (args && !json_is_null(args) && !json_is_object(args))
+		return fail(r, "GenericError", "member 'arguments' must be an object");
+	if (cmd->mutating && !may_mutate(r->d, uid, gid))
+		return fail(r, "GenericError",
+			    "permission denied: '%s' needs root%s%s", cmd->name,
+			    r->d->cfg.admin_group[0] ? " or group " : "", r->d->cfg.admin_group);
+	if (!cmd->fn)
+		return fail(r, "CommandNotFound", "the command '%s' is not implemented yet",
+			    cmd->name);
+	r->args = json_is_object(args) ? json_incref(args) : json_object();
+	if (!r->args)
+		return fail(r, "GenericError", "out of memory");
+	ret = args_check(r, cmd) < 0 ? NULL : cmd->fn(r);
+	json_decref(r->args);
+	r->args = NULL;
+	if (!ret && !r->err.cls)
+		fail(r, "GenericError", "out of memory building the reply");
+	return ret;
+}
+
+/**
+ * dump_line() - @reply (stolen) as one compact JSON line without the newline
+ * Return: malloc'd, never NULL (a fixed error line if the reply cannot be built)
+ */
+static char *dump_line(json_t *reply)
+{
+	static const char oom[] =
+		"{\"error\": {\"class\": \"GenericError\", \"desc\": \"out of memory\"}}";
+	char *s = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
+
+	json_decref(reply);
+	if (!s)
+		s = strdup(oom);
+	if (!s)
+		abort(); /* the contract says never NULL; nothing sensible is left to do */
+	return s;
+}
+
+char *ctl_handle_line(struct tapird *d, const char *line, size_t len, uid_t uid, gid_t gid)
+{
+	struct ctl_req r = { .d = d, .now_us = tapird_now_us() };
+	json_t *req = NULL, *ret = NULL, *reply, *id = NULL;
+	json_error_t jerr;
+
+	if (len > CTL_MAX_REQUEST) {
+		fail(&r, "GenericError", "request too large (%zu bytes, limit %d)", len,
+		     CTL_MAX_REQUEST);
+		goto out;
+	}
+	/* JSON_DECODE_ANY so that a bare value is told "not an object", not "parse error";
+	 * jansson bounds nesting depth itself. */
+	req = json_loadb(line, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+	if (!req) {
+		fail(&r, "GenericError", "invalid JSON at column %d: %s", jerr.column, jerr.text);
+		goto out;
+	}
+	if (!json_is_object(req)) {
+		fail(&r, "GenericError", "the request must be a JSON object");
+		goto out;
+	}
+	id = json_object_get(req, "id");
+	ret = dispatch(&r, req, uid, gid);
+out:
+	if (ret)
+		reply = json_pack("{s:o}", "return", ret);
+	else
+		reply = json_pack("{s:{s:s, s:s}}", "error", "class", r.err.cls, "desc",
+				  r.err.desc);
+	if (reply && id)
+		json_object_set(reply, "id", id);
+	json_decref(req);
+	return dump_line(reply);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The server                                                                               */
+/* ---------------------------------------------------------------------------------------- */
+
+/**
+ * struct ctl_client - one control connection
+ * @srv:	the server
+ * @bev:	its buffered socket
+ * @uid, @gid:	peer credentials (SO_PEERCRED), fixed at connect time
+ * @discarding:	skipping the rest of an oversized request, up to the next newline
+ * @closing:	the peer shut down its side: close once our output is flushed
+ * @entry:	in srv->clients
+ */
+struct ctl_client {
+	struct ctl_server *srv;
+	struct bufferevent *bev;
+	uid_t uid;
+	gid_t gid;
+	bool discarding;
+	bool closing;
+	TAILQ_ENTRY(ctl_client) entry;
+};
+
+/**
+ * struct ctl_server - the listener and its clients
+ * @d:		the daemon
+ * @lev:	the listener (owns the socket)
+ * @ev_pause:	re-enables accepting after an accept() failure
+ * @path:	the socket's path (unlinked on free)
+ * @clients:	open connections
+ * @nclients:	how many
+ */
+struct ctl_server {
+	struct tapird *d;
+	struct evconnlistener *lev;
+	struct event *ev_pause;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	TAILQ_HEAD(, ctl_client) clients;
+	unsigned int nclients;
+};
+
+/**
+ * client_free() - close a connection and forget it
+ */
+static void client_free(struct ctl_client *c)
+{
+	TAILQ_REMOVE(&c->srv->clients, c, entry);
+	c->srv->nclients--;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+/**
+ * free_reply() - evbuffer cleanup for a reply queued by reference
+ */
+static void free_reply(const void *data, size_t len, void *arg)
+{
+	free((void *)data);
+}
+
+/**
+ * client_send() - queue @line (malloc'd, taken) and a newline for @c
+ * Return: 0, or -1 if @c was disconnected (it is freed) for not reading its output
+ */
+static int client_send(struct ctl_client *c, char *line)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t pending = evbuffer_get_length(out);
+
+	if (pending > CTL_MAX_PENDING) {
+		log_warn("control: client uid %u has %zu bytes of unread replies, disconnecting",
+			 (unsigned int)c->uid, pending);
+		free(line);
+		client_free(c);
+		return -1;
+	}
+	/* By reference: a `conns` reply can be megabytes; do not copy it again. */
+	if (evbuffer_add_reference(out, line, strlen(line), free_reply, NULL) < 0) {
+		free(line);
+		client_free(c);
+		return -1;
+	}
+	evbuffer_add(out, "\n", 1);
+	return 0;
+}
+
+/**
+ * client_error() - queue an error reply of class GenericError with @desc
+ * Return: as client_send()
+ */
+static int client_error(struct ctl_client *c, const char *desc)
+{
+	json_t *e = json_pack("{s:{s:s, s:s}}", "error", "class", "GenericError", "desc", desc);
+
+	return client_send(c, dump_line(e));
+}
+
+/**
+ * is_blank() - whether the @len bytes at @s are only whitespace (an empty line is skipped,
+ * not answered, so that a human at socat can press Enter)
+ */
+static bool is_blank(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return false;
+	return true;
+}
+
+/**
+ * client_request() - answer one request line
+ * Return: as client_send()
+ */
+static int client_request(struct ctl_client *c, const char *line, size_t len)
+{
+	if (is_blank(line, len))
+		return 0;
+	return client_send(c, ctl_handle_line(c->srv->d, line, len, c->uid, c->gid));
+}
+
+/**
+ * client_flush_close() - the peer is done sending: close now if nothing is left to write,
+ * else once the output drains (client_write_cb)
+ */
+static void client_flush_close(struct ctl_client *c)
+{
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	if (!evbuffer_get_length(bufferevent_get_output(c->bev)))
+		client_free(c);
+}
+
+/**
+ * client_read_cb() - answer every complete line; bound what an unfinished one may hold
+ */
+static void client_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct ctl_client *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	while (!c->closing) {
+		size_t n;
+		char *line;
+		int rc;
+
+		if (c->discarding) {
+			struct evbuffer_ptr p = evbuffer_search(in, "\n", 1, NULL);
+
+			if (p.pos < 0) {
+				evbuffer_drain(in, evbuffer_get_length(in));
+				return;
+			}
+			evbuffer_drain(in, (size_t)p.pos + 1);
+			c->discarding = false;
+		}
+		line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF);
+		if (!line) {
+			if (evbuffer_get_length(in) <= CTL_MAX_REQUEST)
+				return; /* wait for the rest of the line */
+			evbuffer_drain(in, evbuffer_get_length(in));
+			c->discarding = true;
+			if (client_error(c, "request too large (limit 65536 bytes without a "
+					    "newline); discarded up to the next newline") < 0)
+				return;
+			continue;
+		}
+		rc = client_request(c, line, n);
+		free(line);
+		if (rc < 0)
+			return;
+	}
+}
+
+/**
+ * client_write_cb() - the output drained: finish a close the peer asked for
+ */
+static void client_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct ctl_client *c = arg;
+
+	if (c->closing && !evbuffer_get_length(bufferevent_get_output(bev)))
+		client_free(c);
+}
+
+/**
+ * client_event_cb() - EOF: a one-shot client shut down its side, so answer a last request
+ * without a newline if there is one, then close after flushing; errors: close at once
+ */
+static void client_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct ctl_client *c = arg;
+
+	if (what & BEV_EVENT_EOF) {
+		struct evbuffer *in = bufferevent_get_input(bev);
+		size_t n = evbuffer_get_length(in);
+
+		if (n && !c->discarding) {
+			/* Under CTL_MAX_REQUEST: the read callback drained anything longer. */
+			unsigned char *p = evbuffer_pullup(in, -1);
+
+			if (p && client_request(c, (const char *)p, n) < 0)
+				return;
+		}
+		evbuffer_drain(in, n);
+		client_flush_close(c);
+		return;
+	}
+	if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+		client_free(c);
+}
+
+/**
+ * refuse() - tell a connection over CTL_MAX_CLIENTS why, without blocking, and close it
+ */
+static void refuse(int fd)
+{
+	static const char msg[] = "{\"error\": {\"class\": \"GenericError\", \"desc\": "
+				  "\"too many control clients (limit 64)\"}}\n";
+
+	if (send(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		log_debug("control: refusing a client: %s", strerror(errno));
+	close(fd);
+}
+
+/**
+ * accept_cb() - a new connection: record its credentials, or refuse it over the limit
+ */
+static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+		      int salen, void *arg)
+{
+	struct ctl_server *srv = arg;
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	struct ctl_client *c;
+
+	if (srv->nclients >= CTL_MAX_CLIENTS) {
+		log_warn("control: %u clients already, refusing one more", srv->nclients);
+		refuse(fd);
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
+		log_warn("control: SO_PEERCRED: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->srv = srv;
+	c->uid = cred.uid;
+	c->gid = cred.gid;
+	c->bev = bufferevent_socket_new(srv->d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!c->bev) {
+		close(fd);
+		free(c);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&srv->clients, c, entry);
+	srv->nclients++;
+	bufferevent_setcb(c->bev, client_read_cb, client_write_cb, client_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	log_debug("control: client pid %d uid %u connected", (int)cred.pid,
+		  (unsigned int)cred.uid);
+}
+
+/**
+ * resume_cb() - accept again after a pause
+ */
+static void resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_server *srv = arg;
+
+	evconnlistener_enable(srv->lev);
+}
+
+/**
+ * accept_error_cb() - accept() failed (out of descriptors...): pause instead of spinning
+ */
+static void accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct ctl_server *srv = arg;
+	const struct timeval tv = { CTL_ACCEPT_PAUSE_MS / 1000, (CTL_ACCEPT_PAUSE_MS % 1000) * 1000 };
+
+	log_warn("control: accept on %s: %s; pausing", srv->path, strerror(errno));
+	evconnlistener_disable(lev);
+	evtimer_add(srv->ev_pause, &tv);
+}
+
+/**
+ * mkdir_parents() - create the directories leading to @path (mkdir -p of its dirname, 0755)
+ * Return: 0, or -1 with errno set and the failing directory in @dir
+ */
+static int mkdir_parents(const char *path, char *dir, size_t dirlen)
+{
+	snprintf(dir, dirlen, "%s", path);
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return 0;
+}
+
+/**
+ * clear_stale() - remove a socket file left by a dead daemon; refuse to touch a live one or
+ * anything that is not a socket
+ * Return: 0, or -1 with a message in @err
+ */
+static int clear_stale(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s: exists and is not a socket", path);
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: socket: %s", path, strerror(errno));
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	/* EAGAIN: the listener's backlog is full, which also means someone is there. */
+	if (rc == 0 || errno == EAGAIN) {
+		close(fd);
+		snprintf(err, errlen, "%s: another daemon is already listening there", path);
+		return -1;
+	}
+	close(fd);
+	if (errno != ECONNREFUSED) {
+		snprintf(err, errlen, "%s: cannot tell whether it is in use: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	if (unlink(path) < 0 && errno != ENOENT) {
+		snprintf(err, errlen, "%s: removing the stale socket: %s", path, strerror(errno));
+		return -1;
+	}
+	log_info("control: removed stale socket %s", path);
+	return 0;
+}
+
+/**
+ * listen_socket() - bind @path with mode 0660 and group @gid (-1: leave it), then listen
+ * Return: the listening descriptor, or -1 with a message in @err (nothing left behind)
+ */
+static int listen_socket(const char *path, gid_t gid, char *err, size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	mode_t old;
+	int fd, rc;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: socket: %s", path, strerror(errno));
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	/* The umask makes the file 0660 from its first instant; chmod makes sure of it. */
+	old = umask(0117);
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: bind: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (chmod(path, 0660) < 0 || (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0)) {
+		snprintf(err, errlen, "%s: setting mode and group: %s", path, strerror(errno));
+		goto fail;
+	}
+	/* Listen only now: nobody can connect before the mode and group are right. */
+	if (listen(fd, CTL_BACKLOG) < 0) {
+		snprintf(err, errlen, "%s: listen: %s", path, strerror(errno));
+		goto fail;
+	}
+	return fd;
+fail:
+	unlink(path);
+	close(fd);
+	return -1;
+}
+
+struct ctl_server *ctl_server_new(struct tapird *d, const char *path, char *err, size_t errlen)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct ctl_server *srv;
+	gid_t gid = (gid_t)-1;
+	int fd;
+
+	if (!path[0] || strlen(path) >= sizeof(dir)) {
+		snprintf(err, errlen, "%s: control socket path empty or longer than %zu bytes",
+			 path, sizeof(dir) - 1);
+		return NULL;
+	}
+	if (d->cfg.control_group[0]) {
+		struct group *gr = getgrnam(d->cfg.control_group);
+
+		if (!gr) {
+			snprintf(err, errlen, "%s: control group '%s' does not exist", path,
+				 d->cfg.control_group);
+			return NULL;
+		}
+		gid = gr->gr_gid;
+	}
+	/* A client that hangs up before reading its reply must cost an EPIPE, not the daemon. */
+	signal(SIGPIPE, SIG_IGN);
+	if (mkdir_parents(path, dir, sizeof(dir)) < 0) {
+		snprintf(err, errlen, "%s: creating %s: %s", path, dir, strerror(errno));
+		return NULL;
+	}
+	if (clear_stale(path, err, errlen) < 0)
+		return NULL;
+	srv = calloc(1, sizeof(*srv));
+	if (!srv) {
+		snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
+		return NULL;
+	}
+	srv->d = d;
+	TAILQ_INIT(&srv->clients);
+	snprintf(srv->path, sizeof(srv->path), "%s", path);
+	fd = listen_socket(path, gid, err, errlen);
+	if (fd < 0) {
+		free(srv);
+		return NULL;
+	}
+	srv->ev_pause = evtimer_new(d->base, resume_cb, srv);
+	srv->lev = evconnlistener_new(d->base, accept_cb, srv,
+				      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+	if (!srv->ev_pause || !srv->lev) {
+		snprintf(err, errlen, "%s: cannot watch the socket", path);
+		if (srv->ev_pause)
+			event_free(srv->ev_pause);
+		if (!srv->lev)
+			close(fd);
+		else
+			evconnlistener_free(srv->lev);
+		unlink(path);
+		free(srv);
+		return NULL;
+	}
+	evconnlistener_set_error_cb(srv->lev, accept_error_cb);
+	log_info("control: listening on %s", path);
+	return srv;
+}
+
+void ctl_server_free(struct ctl_server *srv)
+{
+	if (!srv)
+		return;
+	while (!TAILQ_EMPTY(&srv->clients))
+		client_free(TAILQ_FIRST(&srv->clients));
+	evconnlistener_free(srv->lev);
+	event_free(srv->ev_pause);
+	unlink(srv->path);
+	free(srv);
+}
