@@ -42,7 +42,7 @@
 	X(drop_udp_malformed, "UDP datagrams with a bad header or length")                   \
 	X(drop_udp_bad_checksum, "UDP datagrams with a bad checksum")                        \
 	X(drop_udp_over_limit, "UDP datagrams refused because the link's flow limit is hit") \
-	X(drop_udp_no_service, "UDP datagrams to a closed port of ours (ICMP port unreachable)") \
+	X(drop_udp_no_service, "UDP datagrams to a port we do not serve (port unreachable)") \
 	X(drop_udp_dns_malformed, "DNS queries shorter than a DNS header")                   \
 	X(drop_udp_upstream_error, "UDP datagrams the upstream socket did not take or give") \
 	X(arp_replies, "ARP replies sent")                                                   \

@@ -20,6 +20,9 @@ void stack_cfg_defaults(struct stack_cfg *cfg)
 	cfg->time_wait_ms = STACK_DEFAULT_TIME_WAIT_MS;
 	cfg->max_flows = STACK_DEFAULT_MAX_FLOWS;
 	cfg->max_half_open = STACK_DEFAULT_MAX_HALF_OPEN;
+	cfg->udp_timeout_ms = STACK_DEFAULT_UDP_TIMEOUT_MS;
+	cfg->udp_timeout_stream_ms = STACK_DEFAULT_UDP_TIMEOUT_STREAM_MS;
+	cfg->max_udp_flows = STACK_DEFAULT_MAX_UDP_FLOWS;
 }
 
 struct stack *stack_new(const struct stack_cfg *cfg, const struct stack_ops *ops, void *ctx)
@@ -40,7 +43,9 @@ struct stack *stack_new(const struct stack_cfg *cfg, const struct stack_ops *ops
 	/* RFC 1812 4.3.2.8: rate-limit ICMP we originate; 100/s with a burst of 50 is what
 	 * Linux's icmp_ratelimit defaults amount to. */
 	s->icmp_rl = (struct ratelimit){ .per_sec = 100, .burst = 50, .tokens = 50 };
-	if (!s->txbuf || !s->flows || tcp_init(s) < 0) {
+	if (!s->txbuf || !s->flows || tcp_init(s) < 0 || udp_init(s) < 0) {
+		if (s->tcp)
+			tcp_fini(s);
 		flow_table_free(s->flows);
 		free(s->txbuf);
 		free(s);
@@ -60,6 +65,7 @@ void stack_free(struct stack *s)
 		stack_flow_release(s, f, FLOW_END_SHUTDOWN, f->last_us);
 	}
 	tcp_fini(s);
+	udp_fini(s);
 	flow_table_free(s->flows);
 	free(s->txbuf);
 	free(s);
@@ -75,11 +81,14 @@ void stack_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now
 void stack_tick(struct stack *s, uint64_t now_us)
 {
 	tcp_tick(s, now_us);
+	udp_tick(s, now_us);
 }
 
 uint64_t stack_next_deadline(struct stack *s)
 {
-	return tcp_next_deadline(s);
+	uint64_t t = tcp_next_deadline(s), u = udp_next_deadline(s);
+
+	return t < u ? t : u;
 }
 
 const struct stack_counters *stack_counters(const struct stack *s)
@@ -194,6 +203,8 @@ void stack_flow_release(struct stack *s, struct flow *f, int end, uint64_t now_u
 	if (f->proto == PROTO_TCP) {
 		s->nstate[TCP_CLOSED]--;
 		tcp_release(s, f);
+	} else if (f->proto == PROTO_UDP) {
+		udp_release(s, f);
 	}
 	flow_free(s->flows, f);
 }

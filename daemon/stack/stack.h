@@ -27,6 +27,10 @@
 #define STACK_DEFAULT_TIME_WAIT_MS 60000
 #define STACK_DEFAULT_MAX_FLOWS 65536   /* per link; each costs ~1 KiB when touched */
 #define STACK_DEFAULT_MAX_HALF_OPEN 1024 /* per link: SYN_RCVD flows waiting on connect() */
+/* UDP idle timeouts as Linux conntrack's (nf_conntrack_udp_timeout, _timeout_stream) */
+#define STACK_DEFAULT_UDP_TIMEOUT_MS 30000         /* only the container has spoken */
+#define STACK_DEFAULT_UDP_TIMEOUT_STREAM_MS 180000 /* both sides have */
+#define STACK_DEFAULT_MAX_UDP_FLOWS 4096 /* per link: each holds a host socket (an fd) */
 
 /* What a flow event reports to the shell (watchers, history consumers). */
 enum stack_flow_event {
@@ -48,6 +52,10 @@ enum stack_flow_event {
  * @max_half_open:	bound on connections in SYN_RCVD
  * @secret:		16 random bytes: RFC 6528 ISN key and the flow hash key
  * @next_flow_id:	shared counter that gives flows ids unique across links (NULL: per stack)
+ * @udp_timeout_ms:	idle timeout of a UDP flow that got no reply yet (0: the default)
+ * @udp_timeout_stream_ms: idle timeout of a UDP flow that got a reply (0: the default)
+ * @max_udp_flows:	bound on UDP flows; at the bound the one nearest its timeout is evicted
+ * @no_host_loopback:	UDP to the gateway address is answered by ICMP port unreachable
  */
 struct stack_cfg {
 	uint32_t addr;
@@ -61,6 +69,10 @@ struct stack_cfg {
 	uint32_t max_half_open;
 	uint8_t secret[16];
 	uint64_t *next_flow_id;
+	uint32_t udp_timeout_ms;
+	uint32_t udp_timeout_stream_ms;
+	uint32_t max_udp_flows;
+	bool no_host_loopback;
 };
 
 /**
@@ -86,6 +98,12 @@ struct stack_cfg {
  * @flow_closed: the flow leaves the table after this returns: release the shell's resources.
  *		Called exactly once per flow whose @relay was set, and never from inside @tcp_*
  *		callbacks of the same flow.
+ *
+ * UDP, container side to upstream (see udp.h for the calls going the other way):
+ * @udp_send:	one datagram's payload from the container for f->paddr:f->pport (the first of a
+ *		new flow opens the upstream socket). Return 0, or a negative errno: the datagram
+ *		is lost and counted, and ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EACCES/EPERM
+ *		answer the container with the matching ICMP destination unreachable.
  */
 struct stack_ops {
 	void (*tx)(void *ctx, const uint8_t *frame, size_t len);
@@ -100,6 +118,8 @@ struct stack_ops {
 	void (*tcp_reset)(void *ctx, struct flow *f);
 
 	void (*flow_closed)(void *ctx, struct flow *f);
+
+	int (*udp_send)(void *ctx, struct flow *f, const uint8_t *data, size_t len);
 };
 
 struct stack;

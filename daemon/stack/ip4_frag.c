@@ -1,0 +1,67 @@
+/* ip4_frag.c - IPv4 fragmentation of the datagrams we send the container (RFC 791 2.3, 3.2).
+ *
+ * Only UDP needs it: a reply from upstream can hold up to 65507 bytes whatever the link's
+ * MTU, and the datagram cannot be shortened (TCP sizes its segments to the MSS instead).
+ * The fragments are built in place in the transmit buffer, first to last: each one's headers
+ * go over the tail of the fragment sent just before, which the TAP has already taken.
+ * Inbound fragments are not reassembled (ip4.c drops and counts them).
+ * Must not: know about flows or transport headers.
+ */
+#include "stack_internal.h"
+#include "checksum.h"
+
+#define IP4_TTL_OUT 64 /* as ip4_output() */
+
+/**
+ * ip4_output_fragments() - send the L4 data at stack_tx_l4(s) as IPv4 fragments
+ * @s:		the link's stack
+ * @saddr:	source address
+ * @daddr:	destination address (the container's)
+ * @proto:	IP protocol of the L4 data
+ * @l4_len:	bytes of L4 header and payload at stack_tx_l4(s), at most 65515
+ *
+ * RFC 791 3.2: every fragment but the last carries a multiple of 8 data bytes and MF; all
+ * share one Identification, unique for the source, destination and protocol while they
+ * may live (RFC 6864 4.2: a per-stack counter). DF is clear on all of them.
+ */
+void ip4_output_fragments(struct stack *s, uint32_t saddr, uint32_t daddr, uint8_t proto,
+			  size_t l4_len)
+{
+	size_t chunk = (stack_l4_max(s)) & ~(size_t)7, off;
+	uint16_t id = s->ip_id++;
+
+	if (l4_len > 65535 - IP4_HDR_MIN || !chunk)
+		return;
+	if (!s->cmac_known) {
+		arp_request_container(s);
+		s->cnt.drop_not_for_us++;
+		return;
+	}
+	for (off = 0; off < l4_len; off += chunk) {
+		size_t n = l4_len - off < chunk ? l4_len - off : chunk;
+		uint8_t *h = stack_tx_l4(s) + off - IP4_HDR_MIN;
+		uint8_t *e = h - ETH_HDR_LEN;
+		uint16_t frag = (uint16_t)(off / 8);
+		size_t len = ETH_HDR_LEN + IP4_HDR_MIN + n;
+
+		if (off + n < l4_len)
+			frag |= IP4_FLAG_MF;
+		memcpy(e, s->cmac, ETH_ALEN);
+		memcpy(e + ETH_ALEN, s->cfg.mac, ETH_ALEN);
+		wr16(e + 12, ETHERTYPE_IPV4);
+		h[0] = 0x45;
+		h[1] = 0;
+		wr16(h + 2, (uint16_t)(IP4_HDR_MIN + n));
+		wr16(h + 4, id);
+		wr16(h + 6, frag);
+		h[8] = IP4_TTL_OUT;
+		h[9] = proto;
+		wr16(h + 10, 0);
+		wr32(h + 12, saddr);
+		wr32(h + 16, daddr);
+		wr16(h + 10, csum_fold(csum_partial(h, IP4_HDR_MIN, 0)));
+		s->ops.tx(s->ctx, e, len);
+		s->cnt.tx_frames++;
+		s->cnt.tx_bytes += len;
+	}
+}

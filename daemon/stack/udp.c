@@ -1,0 +1,482 @@
+/* udp.c - UDP (RFC 768): validate the container's datagrams, keep one flow per 4-tuple with
+ * conntrack-like idle timeouts, hand payloads to the shell, and build the replies.
+ *
+ * Policy that belongs to the link's addresses lives here, not in the shell: the DNS address
+ * serves port 53 only, and the gateway is closed when host loopback is off; both answer
+ * anything else with ICMP port unreachable (RFC 1122 4.1.3.1). Where the shell really sends a
+ * datagram (127.0.0.1, the upstream resolver, the address itself) is the shell's business.
+ *
+ * Flows are kept on two LRU lists, unreplied and replied, each ordered by last activity. The
+ * idle timeout is the same for every flow of a list, so the head of each list is the next to
+ * expire: expiry and eviction look at two flows, never at the whole table.
+ * Must not: do I/O, read clocks, or parse what the datagrams carry (beyond the DNS header's
+ * length).
+ */
+#include "stack_internal.h"
+#include "checksum.h"
+#include "udp.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#define DNS_PORT 53
+#define DNS_HDR_LEN 12 /* RFC 1035 4.1.1 */
+
+/* Largest payload one IPv4 datagram holds: 65535 - 20 (IP) - 8 (UDP) */
+#define UDP_PAYLOAD_MAX (65535 - IP4_HDR_MIN - UDP_HDR_LEN)
+
+enum udp_list {
+	UDP_LIST_NONE,
+	UDP_LIST_UNREPLIED,
+	UDP_LIST_REPLIED,
+	UDP_NLISTS
+};
+
+/**
+ * struct udp_side - what the UDP module keeps per flow, beside the flow (same slot index)
+ * @prev:	previous flow on its LRU list (slot index + 1, 0 = none)
+ * @next:	next flow on its LRU list (slot index + 1, 0 = none)
+ * @list:	enum udp_list the flow is on
+ * @qlen:	bytes in @quote (0 = nothing received yet)
+ * @quote:	IPv4 header (options included) and UDP header of the container's last datagram,
+ *		quoted in the ICMP errors about it (RFC 792: header plus 64 bits of data)
+ */
+struct udp_side {
+	uint32_t prev;
+	uint32_t next;
+	uint8_t list;
+	uint8_t qlen;
+	uint8_t quote[IP4_HDR_MAX + UDP_HDR_LEN];
+};
+
+/**
+ * struct udp_lru - one LRU list, least recently active first
+ * @head:	slot index + 1 of the oldest flow (0 = empty)
+ * @tail:	slot index + 1 of the newest flow
+ * @timeout_us:	idle time after which a flow of this list expires
+ */
+struct udp_lru {
+	uint32_t head;
+	uint32_t tail;
+	uint64_t timeout_us;
+};
+
+/**
+ * struct udp_stack - the UDP module's per-link state
+ * @side:	per-slot data, indexed like the flow table (calloc: untouched pages cost nothing)
+ * @cap:	entries in @side (the flow table's capacity)
+ * @lru:	the lists, indexed by enum udp_list
+ * @count:	live UDP flows
+ * @max:	bound on @count (cfg.max_udp_flows)
+ */
+struct udp_stack {
+	struct udp_side *side;
+	uint32_t cap;
+	struct udp_lru lru[UDP_NLISTS];
+	uint32_t count;
+	uint32_t max;
+};
+
+/**
+ * udp_init() - allocate the UDP state of a new stack
+ * @s:		the stack, its cfg and flow table already set
+ *
+ * Return: 0, or -1 on allocation failure
+ */
+int udp_init(struct stack *s)
+{
+	struct udp_stack *u = calloc(1, sizeof(*u));
+	uint32_t t = s->cfg.udp_timeout_ms ? s->cfg.udp_timeout_ms : STACK_DEFAULT_UDP_TIMEOUT_MS;
+	uint32_t ts = s->cfg.udp_timeout_stream_ms ? s->cfg.udp_timeout_stream_ms
+						   : STACK_DEFAULT_UDP_TIMEOUT_STREAM_MS;
+
+	if (!u)
+		return -1;
+	u->cap = flow_capacity(s->flows);
+	u->side = calloc(u->cap, sizeof(*u->side));
+	if (!u->side) {
+		free(u);
+		return -1;
+	}
+	u->lru[UDP_LIST_UNREPLIED].timeout_us = (uint64_t)t * 1000;
+	u->lru[UDP_LIST_REPLIED].timeout_us = (uint64_t)ts * 1000;
+	u->max = s->cfg.max_udp_flows;
+	s->udp = u;
+	return 0;
+}
+
+/**
+ * udp_fini() - free the UDP state (every flow has been released already)
+ * @s:		the stack
+ */
+void udp_fini(struct stack *s)
+{
+	if (!s->udp)
+		return;
+	free(s->udp->side);
+	free(s->udp);
+	s->udp = NULL;
+}
+
+uint32_t udp_flow_count(const struct stack *s)
+{
+	return s->udp ? s->udp->count : 0;
+}
+
+/**
+ * udp_unlink() - take @f off its LRU list
+ * @u:		UDP state
+ * @f:		a UDP flow
+ */
+static void udp_unlink(struct udp_stack *u, const struct flow *f)
+{
+	struct udp_side *d = &u->side[f->idx];
+	struct udp_lru *l = &u->lru[d->list];
+
+	if (d->list == UDP_LIST_NONE)
+		return;
+	if (d->prev)
+		u->side[d->prev - 1].next = d->next;
+	else
+		l->head = d->next;
+	if (d->next)
+		u->side[d->next - 1].prev = d->prev;
+	else
+		l->tail = d->prev;
+	d->prev = d->next = 0;
+	d->list = UDP_LIST_NONE;
+}
+
+/**
+ * udp_touch() - record activity on @f: it moves to the tail of the list for its state
+ * @s:		the stack
+ * @f:		a UDP flow
+ * @now_us:	time of the activity
+ *
+ * The tail is the newest: with time never going back, each list stays ordered by last_us.
+ */
+static void udp_touch(struct stack *s, struct flow *f, uint64_t now_us)
+{
+	struct udp_stack *u = s->udp;
+	struct udp_side *d = &u->side[f->idx];
+	uint8_t list = f->state == UDP_REPLIED ? UDP_LIST_REPLIED : UDP_LIST_UNREPLIED;
+	struct udp_lru *l = &u->lru[list];
+
+	if (now_us > f->last_us)
+		f->last_us = now_us;
+	udp_unlink(u, f);
+	d->list = list;
+	d->prev = l->tail;
+	d->next = 0;
+	if (l->tail)
+		u->side[l->tail - 1].next = f->idx + 1;
+	else
+		l->head = f->idx + 1;
+	l->tail = f->idx + 1;
+}
+
+/**
+ * udp_release() - forget the UDP side of @f; called by stack_flow_release for UDP flows
+ * @s:		the stack
+ * @f:		the flow being released
+ */
+void udp_release(struct stack *s, struct flow *f)
+{
+	struct udp_stack *u = s->udp;
+
+	if (!u || f->idx >= u->cap)
+		return;
+	udp_unlink(u, f);
+	u->side[f->idx].qlen = 0;
+	if (u->count)
+		u->count--;
+}
+
+/**
+ * udp_oldest() - the flow nearest to its idle timeout: the earlier-expiring of the two heads
+ * @s:		the stack
+ * @deadline:	set to its expiry time (UINT64_MAX if there is no flow)
+ *
+ * Return: the flow, or NULL if the link has no UDP flow
+ */
+static struct flow *udp_oldest(struct stack *s, uint64_t *deadline)
+{
+	struct udp_stack *u = s->udp;
+	struct flow *best = NULL;
+
+	*deadline = UINT64_MAX;
+	for (int i = UDP_LIST_UNREPLIED; i < UDP_NLISTS; i++) {
+		struct flow *f;
+		uint64_t d;
+
+		if (!u->lru[i].head)
+			continue;
+		f = flow_at(s->flows, u->lru[i].head - 1);
+		if (!f)
+			continue;
+		d = f->last_us + u->lru[i].timeout_us;
+		if (d < *deadline) {
+			*deadline = d;
+			best = f;
+		}
+	}
+	return best;
+}
+
+void udp_tick(struct stack *s, uint64_t now_us)
+{
+	struct flow *f;
+	uint64_t deadline;
+
+	if (!s->udp)
+		return;
+	/* Each pass releases one flow, so this ends after at most count passes */
+	while ((f = udp_oldest(s, &deadline)) && deadline <= now_us)
+		stack_flow_release(s, f, FLOW_END_TIMEOUT, now_us);
+}
+
+uint64_t udp_next_deadline(struct stack *s)
+{
+	uint64_t deadline;
+
+	if (!s->udp)
+		return UINT64_MAX;
+	udp_oldest(s, &deadline);
+	return deadline;
+}
+
+void udp_abort(struct stack *s, struct flow *f, int end, uint64_t now_us)
+{
+	if (!f->in_use || f->proto != PROTO_UDP)
+		return;
+	stack_flow_release(s, f, end, now_us);
+}
+
+/**
+ * udp_flow_create() - a new flow for the container's datagram @p, within the link's bounds
+ * @s:		the stack
+ * @p:		the datagram (validated)
+ * @sport:	its source port
+ * @dport:	its destination port
+ *
+ * At the UDP bound, or with the flow table full, the UDP flow nearest to its idle timeout
+ * makes room (counted flows_closed_evicted): a flood of new 4-tuples recycles its own flows,
+ * which never get a reply, before those that did (conntrack's early drop prefers unreplied
+ * entries in the same way).
+ *
+ * Return: the flow in state ACTIVE, or NULL (counted drop_udp_over_limit)
+ */
+static struct flow *udp_flow_create(struct stack *s, const struct pkt *p, uint16_t sport,
+				    uint16_t dport)
+{
+	struct udp_stack *u = s->udp;
+	struct flow *f, *victim;
+	uint64_t deadline;
+
+	if (!u->max) {
+		s->cnt.drop_udp_over_limit++;
+		return NULL;
+	}
+	if (u->count >= u->max || flow_count(s->flows) >= flow_capacity(s->flows)) {
+		victim = udp_oldest(s, &deadline);
+		if (!victim) {
+			s->cnt.drop_udp_over_limit++;
+			return NULL;
+		}
+		stack_flow_release(s, victim, FLOW_END_EVICTED, p->now_us);
+	}
+	f = stack_flow_new(s, PROTO_UDP, p->saddr, sport, p->daddr, dport, p->now_us);
+	if (!f) {
+		s->cnt.drop_udp_over_limit++;
+		return NULL;
+	}
+	f->origin = FLOW_ORIGIN_CONTAINER;
+	u->count++;
+	stack_set_state(s, f, UDP_ACTIVE, p->now_us);
+	return f;
+}
+
+/**
+ * udp_errno_icmp() - the ICMP error that tells the container what a failed upstream send
+ * means, as the kernel would have told a local socket
+ * @err:	positive errno from the shell
+ * @code:	set to the ICMP destination unreachable code
+ *
+ * Return: true if @err has an ICMP equivalent (RFC 1122 3.2.2.1, RFC 1812 5.2.7.1)
+ */
+static bool udp_errno_icmp(int err, uint8_t *code)
+{
+	switch (err) {
+	case ECONNREFUSED:
+		*code = ICMP_UNREACH_PORT;
+		return true;
+	case EHOSTUNREACH:
+		*code = ICMP_UNREACH_HOST;
+		return true;
+	case ENETUNREACH:
+		*code = ICMP_UNREACH_NET;
+		return true;
+	case EACCES:
+	case EPERM:
+		*code = ICMP_UNREACH_ADMIN;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/**
+ * udp_input() - process one UDP datagram from the container
+ * @s:		the link's stack
+ * @p:		the datagram, validated by ip4_input() (unicast, not a fragment)
+ */
+void udp_input(struct stack *s, const struct pkt *p)
+{
+	const uint8_t *h = p->l4;
+	size_t ulen, plen, hl;
+	uint16_t sport, dport;
+	struct udp_side *d;
+	struct flow *f;
+	uint8_t code;
+	int r;
+
+	if (p->l4_len < UDP_HDR_LEN) {
+		s->cnt.drop_udp_malformed++;
+		return;
+	}
+	/* RFC 768: the length covers header and data. Longer than what IP carries, or shorter
+	 * than the header, it cannot be right. Shorter than what IP carries, the bytes beyond it
+	 * are not the datagram's (the "surplus area" of draft-ietf-tsvwg-udp-options, which
+	 * relies on receivers ignoring them): they are trimmed, as Linux (__udp4_lib_rcv) and
+	 * the BSDs (udp_input) do, and the checksum covers the UDP length only. */
+	ulen = rd16(h + 4);
+	if (ulen < UDP_HDR_LEN || ulen > p->l4_len) {
+		s->cnt.drop_udp_malformed++;
+		return;
+	}
+	/* RFC 768: a zero checksum means the sender computed none, legal over IPv4 (RFC 1122
+	 * 4.1.3.4 leaves it to the sender); otherwise it covers the pseudo-header too. */
+	if (rd16(h + 6) &&
+	    !csum_ok(h, ulen, csum_pseudo4(p->saddr, p->daddr, PROTO_UDP, (uint16_t)ulen))) {
+		s->cnt.drop_udp_bad_checksum++;
+		return;
+	}
+	sport = rd16(h);
+	dport = rd16(h + 2);
+	plen = ulen - UDP_HDR_LEN;
+	/* Port 0 is reserved (RFC 6335 6): nothing can be sent to it. A zero source port means
+	 * "no reply expected" (RFC 768) and is relayed. */
+	if (!dport) {
+		s->cnt.drop_udp_malformed++;
+		return;
+	}
+
+	if (p->daddr == s->cfg.dns && dport != DNS_PORT) {
+		s->cnt.drop_udp_no_service++;
+		icmp_send_error(s, p, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, p->daddr);
+		return;
+	}
+	if (p->daddr == s->cfg.gateway && s->cfg.no_host_loopback) {
+		s->cnt.drop_udp_no_service++;
+		icmp_send_error(s, p, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, p->daddr);
+		return;
+	}
+	/* The forwarder relays messages, it does not read them: only that a DNS header is there
+	 * (RFC 1035 4.1.1) is checked, so the resolver never sees a runt. */
+	if (p->daddr == s->cfg.dns && plen < DNS_HDR_LEN) {
+		s->cnt.drop_udp_dns_malformed++;
+		return;
+	}
+
+	f = flow_lookup(s->flows, PROTO_UDP, p->saddr, sport, p->daddr, dport);
+	if (!f) {
+		f = udp_flow_create(s, p, sport, dport);
+		if (!f)
+			return;
+	}
+	f->bytes_in += plen;
+	f->pkts_in++;
+	udp_touch(s, f, p->now_us);
+
+	hl = p->ihl <= IP4_HDR_MAX ? p->ihl : IP4_HDR_MAX;
+	d = &s->udp->side[f->idx];
+	memcpy(d->quote, p->ip, hl);
+	memcpy(d->quote + hl, h, UDP_HDR_LEN);
+	d->qlen = (uint8_t)(hl + UDP_HDR_LEN);
+
+	r = s->ops.udp_send ? s->ops.udp_send(s->ctx, f, h + UDP_HDR_LEN, plen) : -ENOSYS;
+	if (r < 0) {
+		/* Lost, as the network may lose any datagram; what the kernel would have told a
+		 * local sender goes back as the matching ICMP error. */
+		s->cnt.drop_udp_upstream_error++;
+		if (udp_errno_icmp(-r, &code))
+			icmp_send_error(s, p, ICMP_DEST_UNREACH, code, p->daddr);
+	}
+}
+
+void udp_upstream_error(struct stack *s, struct flow *f, uint8_t type, uint8_t code,
+			uint64_t now_us)
+{
+	struct udp_side *d;
+	struct pkt q;
+
+	if (!f->in_use || f->proto != PROTO_UDP || !s->udp || f->idx >= s->udp->cap)
+		return;
+	if (!(type == ICMP_DEST_UNREACH && code <= 15) &&
+	    !(type == ICMP_TIME_EXCEEDED && code <= 1))
+		return;
+	d = &s->udp->side[f->idx];
+	if (d->qlen < IP4_HDR_MIN + UDP_HDR_LEN)
+		return;
+	/* The container's own header, so that it finds the socket (RFC 1122 4.1.3.3: UDP MUST
+	 * pass ICMP errors up to the application) */
+	memset(&q, 0, sizeof(q));
+	q.ip = d->quote;
+	q.ihl = (size_t)(d->quote[0] & 0xf) * 4;
+	q.ip_len = d->qlen;
+	q.l4 = d->quote + q.ihl;
+	q.l4_len = UDP_HDR_LEN;
+	q.saddr = f->caddr;
+	q.daddr = f->paddr;
+	q.proto = PROTO_UDP;
+	q.ttl = d->quote[8];
+	q.tos = d->quote[1];
+	q.now_us = now_us;
+	icmp_send_error(s, &q, type, code, f->paddr);
+}
+
+void udp_upstream_datagram(struct stack *s, struct flow *f, const uint8_t *data, size_t len,
+			   uint64_t now_us)
+{
+	uint8_t *h = stack_tx_l4(s);
+	size_t ulen = UDP_HDR_LEN + len;
+	uint16_t sum;
+
+	if (!f->in_use || f->proto != PROTO_UDP || !s->udp)
+		return;
+	if (len > UDP_PAYLOAD_MAX) {
+		s->cnt.drop_udp_upstream_error++;
+		return;
+	}
+	f->bytes_out += len;
+	f->pkts_out++;
+	if (f->state != UDP_REPLIED)
+		stack_set_state(s, f, UDP_REPLIED, now_us);
+	udp_touch(s, f, now_us);
+
+	/* RFC 768: from where the container sent to, back to its port */
+	wr16(h, f->pport);
+	wr16(h + 2, f->cport);
+	wr16(h + 4, (uint16_t)ulen);
+	wr16(h + 6, 0);
+	memcpy(h + UDP_HDR_LEN, data, len);
+	sum = csum_fold(csum_partial(h, ulen, csum_pseudo4(f->paddr, f->caddr, PROTO_UDP,
+							      (uint16_t)ulen)));
+	/* RFC 768: a computed zero is sent as all ones; zero would mean "no checksum" */
+	wr16(h + 6, sum ? sum : 0xffff);
+
+	if (ulen <= stack_l4_max(s))
+		ip4_output(s, f->paddr, f->caddr, PROTO_UDP, ulen);
+	else
+		ip4_output_fragments(s, f->paddr, f->caddr, PROTO_UDP, ulen);
+}

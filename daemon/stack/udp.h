@@ -1,0 +1,55 @@
+/* udp.h - the UDP module's face to the shell: upstream events going into the stack.
+ *
+ * A UDP flow is the container's 4-tuple (RFC 768 has no connections: the flow is ours, as a
+ * conntrack entry is the kernel's). The container's datagrams reach the shell through
+ * stack_ops.udp_send; replies and ICMP errors that the host socket reports come back through
+ * these calls. Idle flows expire by the stack's tick (udp_timeout_ms while only the container
+ * has spoken, udp_timeout_stream_ms once both have). Must not: do I/O or read clocks.
+ */
+#ifndef TAPIR_UDP_H
+#define TAPIR_UDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct stack;
+struct flow;
+
+/**
+ * udp_upstream_datagram() - upstream answered: send @data to the container as a datagram from
+ * the address it sent to (f->paddr:f->pport); the flow becomes REPLIED
+ * @s:		the link's stack
+ * @f:		a live UDP flow
+ * @data:	payload (read only, not kept)
+ * @len:	payload bytes; more than 65507 (what an IPv4 datagram holds) is dropped and counted
+ * @now_us:	monotonic time
+ *
+ * Larger than the link's MTU allows in one frame, the datagram is fragmented (RFC 791 3.2).
+ */
+void udp_upstream_datagram(struct stack *s, struct flow *f, const uint8_t *data, size_t len,
+			   uint64_t now_us);
+
+/**
+ * udp_upstream_error() - the host socket reported an ICMP error for this flow: send the same
+ * error to the container, quoting the header of its last datagram of the flow, so that a
+ * connected socket there sees ECONNREFUSED, EHOSTUNREACH... (rate limited like every ICMP
+ * error). The flow stays (the container may retry) until it idles out.
+ * @s:		the link's stack
+ * @f:		a live UDP flow
+ * @type:	ICMP_DEST_UNREACH or ICMP_TIME_EXCEEDED (anything else is ignored)
+ * @code:	its code
+ * @now_us:	monotonic time
+ */
+void udp_upstream_error(struct stack *s, struct flow *f, uint8_t type, uint8_t code,
+			uint64_t now_us);
+
+/**
+ * udp_abort() - the shell gives up on a flow (its socket failed for good): release it with
+ * @end (enum flow_end); flow_closed is called
+ */
+void udp_abort(struct stack *s, struct flow *f, int end, uint64_t now_us);
+
+/** udp_flow_count() - live UDP flows of the link */
+uint32_t udp_flow_count(const struct stack *s);
+
+#endif
