@@ -1,2 +1,749 @@
-/* relay.c - STUB */
+/* relay.c - the upstream half of every TCP flow: one non-blocking host socket per flow.
+ *
+ * Buffers (the passt way). The kernel's socket buffers are the only buffers between the
+ * container and the host peer; tapird keeps no copy of the byte stream anywhere:
+ *
+ *  - Upstream to container: data stays in the host socket's receive queue until the container
+ *    acknowledges it. The stack asks for bytes with tcp_peek(off) - "the bytes starting @off
+ *    after snd_una" - and we read them with recv(MSG_PEEK) straight into the frame the stack is
+ *    building. With SO_PEEK_OFF (TCP since Linux 6.9) the kernel keeps a peek offset for us:
+ *    every successful peek advances it, and every discarding read moves it back by the bytes
+ *    discarded (clamped at 0; checked on 6.18 with a 100-byte stream: offset 25, discard 5 ->
+ *    20; discard 50 -> 0). So we only setsockopt(SO_PEEK_OFF) when the stack asks for another
+ *    offset than the one the kernel holds (a retransmission, a window probe); the common case
+ *    is one recv() per segment. Without SO_PEEK_OFF we peek from 0 with the first @off bytes
+ *    landing in a discard buffer (what passt did before 6.9): correct, but O(window) per peek.
+ *    When the container ACKs @n bytes, tcp_consume() drops them with recv(MSG_TRUNC), which on
+ *    TCP discards without copying. A retransmission is a peek at a smaller offset: nothing to
+ *    keep. The kernel's receive window to the upstream peer closes when the container stops
+ *    acknowledging, so flow control is end to end.
+ *
+ *  - Container to upstream: tcp_deliver() send()s the in-order payload the stack hands us and
+ *    returns what the kernel took; the stack acknowledges only that. The window the stack
+ *    offers to the container is tcp_room(): what the send buffer would still accept.
+ *
+ * Readiness. We never read a socket empty (we peek), so a level-triggered EV_READ would fire
+ * on every loop iteration for as long as unacknowledged data sits in the queue: a busy loop.
+ * The read event is therefore edge-triggered (EV_ET; epoll's EPOLLET): Linux signals each
+ * new arrival (every sk_data_ready wakeup requeues an EPOLLET item), plus FIN and RST. On that
+ * edge the stack pulls what its window to the container allows; whatever it could not send
+ * yet it pulls later by itself, when the container's ACKs open the window (tcp_peek is called
+ * from inside the stack then). So between edges nothing wakes us: no busy loop, no toggling
+ * of interest, no missed data. When the loop supports EV_CLOSED (epoll's EPOLLRDHUP) the
+ * peer's FIN or RST is seen at once, even when the container's window is shut; otherwise the
+ * EOF shows up as a zero-byte peek at the end of the queue.
+ * The write event is one-shot: armed only when send() came up short or the send buffer is
+ * past the kernel's own "writable" mark (free >= queued / 2, see sk_stream_is_writeable()),
+ * so that the stack hears when to reopen its window. It is EV_ET too only because libevent
+ * refuses to mix edge- and level-triggered events on one descriptor; adding it re-polls the
+ * socket (EPOLL_CTL_MOD), so it fires at once if the socket is writable already, as a
+ * level-triggered one would. The same re-poll may report a read edge without new data: the
+ * stack then peeks nothing new, which costs one recv().
+ *
+ * Callbacks into the stack. Upstream events reach the stack only from this file's libevent
+ * callbacks, never from inside a stack callback: an error or EOF noticed during tcp_peek,
+ * tcp_deliver or tcp_consume is recorded in the flow and the read event is made active, so it
+ * is reported from the loop a moment later (event_active).
+ *
+ * Memory. Per-flow state lives in a table per link, indexed by the flow's slot (f->idx),
+ * allocated once with calloc() when the link opens its first TCP flow: pages are only
+ * touched (become resident) as slots are used. Nothing is allocated per flow or per packet.
+ *
+ * Must not: parse or build frames.
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h> /* not netinet/tcp.h: its TCP_* states clash with flow.h's */
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "config.h"
+#include "link.h"
+#include "log.h"
 #include "relay.h"
+#include "stack.h"
+#include "tapird.h"
+#include "tcp.h"
+
+#ifndef SO_PEEK_OFF
+#define SO_PEEK_OFF 42
+#endif
+#ifndef SO_MEMINFO
+#define SO_MEMINFO 55
+#endif
+/* Indices into the SO_MEMINFO array (linux/sock_diag.h) */
+#define RELAY_MEMINFO_SNDBUF 3
+#define RELAY_MEMINFO_WMEM_QUEUED 5
+#define RELAY_MEMINFO_VARS 9
+/* Kernel socket states as TCP_INFO reports them (include/net/tcp_states.h) */
+#define RELAY_KTCP_TIME_WAIT 6
+#define RELAY_KTCP_CLOSE 7
+#define RELAY_KTCP_CLOSE_WAIT 8
+#define RELAY_KTCP_LAST_ACK 9
+#define RELAY_KTCP_CLOSING 11
+
+/* A connect() that has not completed in this time fails with ETIMEDOUT (→ RST). The kernel
+ * alone would retry SYNs for ~2 minutes; the container's own SYN retransmissions give up
+ * sooner, and a half-open flow holds one of max_half_open slots meanwhile. */
+#define RELAY_CONNECT_TIMEOUT_S 10
+
+/* Without SO_PEEK_OFF: the first @off bytes of a peek land in this buffer, repeated as often
+ * as needed in one iovec array, so the largest offset is DISCARD_LEN * (DISCARD_IOV - 1). */
+#define RELAY_DISCARD_LEN 65536
+#define RELAY_DISCARD_IOV 1024
+
+/* Flag bits of struct relay_flow.flags */
+#define RF_CONNECTING (1U << 0)   /* connect() in progress */
+#define RF_CONNECTED (1U << 1)    /* tcp_upstream_connected() reported */
+#define RF_EOF_SEEN (1U << 2)     /* the peer's FIN is in the receive queue */
+#define RF_EOF_REPORTED (1U << 3) /* tcp_upstream_eof() reported */
+#define RF_RESET_PENDING (1U << 4) /* an error to report as tcp_upstream_reset() */
+#define RF_WR_SHUT (1U << 5)      /* shutdown(SHUT_WR) done */
+#define RF_WANT_WRITE (1U << 6)   /* the stack waits for room: report tcp_upstream_writable() */
+#define RF_FAIL_PENDING (1U << 7) /* connect() failed at once: report it from the loop */
+
+struct relay_pool;
+
+/**
+ * struct relay_flow - the relay's per-flow state
+ * @l:		the link (ctx of every callback)
+ * @pool:	the table this entry belongs to
+ * @f:		the flow, NULL when the slot is free
+ * @fd:		the host socket, -1 when closed
+ * @flags:	RF_* bits
+ * @fail_err:	positive errno of a connect() that failed at once (RF_FAIL_PENDING)
+ * @peek_off:	the kernel's SO_PEEK_OFF for @fd as we last left it
+ * @gen:	bumped whenever the slot is taken or released, so that a callback can tell that
+ *		the flow it was serving went away under a call into the stack
+ * @ev_rd:	edge-triggered read (and EV_CLOSED) event, persistent, added once connected
+ * @ev_wr:	one-shot write event: connect completion (with its timeout), then "room again"
+ */
+struct relay_flow {
+	struct link *l;
+	struct relay_pool *pool;
+	struct flow *f;
+	int fd;
+	uint32_t flags;
+	int fail_err;
+	uint32_t peek_off;
+	uint32_t gen;
+	struct event ev_rd;
+	struct event ev_wr;
+};
+
+/**
+ * struct relay_pool - per-link table of relay_flow, indexed by flow slot
+ * @l:		the link it serves (NULL: unused entry)
+ * @cap:	entries in @slot (the link's flow table capacity)
+ * @live:	slots in use; a pool with none may be handed to another link
+ * @slot:	the entries
+ */
+struct relay_pool {
+	struct link *l;
+	uint32_t cap;
+	uint32_t live;
+	struct relay_flow *slot;
+};
+
+/* One pool per attached link, at most TAPIRD_MAX_LINKS of them. A pool is found by its link
+ * at tcp_open only (the other callbacks have f->relay); a link that went away leaves a pool
+ * with no live slots, which the next new link takes over. */
+static struct relay_pool relay_pools[TAPIRD_MAX_LINKS];
+
+/* SO_PEEK_OFF support: 0 unknown, 1 yes, -1 no (fallback, logged once) */
+static int relay_peek_off_ok;
+/* Whether the loop reports EV_CLOSED (0 unknown, 1 yes, -1 no) */
+static int relay_closed_ok;
+static uint8_t relay_discard[RELAY_DISCARD_LEN];
+/* Last time (CLOCK_MONOTONIC seconds) we logged running out of file descriptors */
+static time_t relay_emfile_logged;
+
+static void relay_read_cb(evutil_socket_t fd, short what, void *arg);
+static void relay_write_cb(evutil_socket_t fd, short what, void *arg);
+
+/**
+ * relay_pool_get() - the pool of @l, created (or taken over from a gone link) if needed
+ * Return: the pool, or NULL when out of memory or out of entries
+ */
+static struct relay_pool *relay_pool_get(struct link *l)
+{
+	uint32_t cap = flow_capacity(stack_flows(l->stack));
+	struct relay_pool *p, *spare = NULL;
+	unsigned int i;
+
+	for (i = 0; i < TAPIRD_MAX_LINKS; i++) {
+		p = &relay_pools[i];
+		if (p->l == l && p->slot && p->cap == cap)
+			return p;
+		if (!spare && (!p->slot || !p->live))
+			spare = p;
+	}
+	if (!spare)
+		return NULL;
+
+	if (spare->slot && spare->cap != cap) {
+		free(spare->slot);
+		spare->slot = NULL;
+	}
+	if (!spare->slot) {
+		spare->slot = calloc(cap, sizeof(*spare->slot));
+		if (!spare->slot)
+			return NULL;
+		for (i = 0; i < cap; i++)
+			spare->slot[i].fd = -1;
+	}
+	spare->cap = cap;
+	spare->live = 0;
+	spare->l = l;
+	return spare;
+}
+
+/**
+ * relay_defer() - have the loop report @rf's pending EOF or error soon, from relay_read_cb:
+ * used where we notice them inside a stack callback
+ */
+static void relay_defer(struct relay_flow *rf)
+{
+	event_active(&rf->ev_rd, 0, 0);
+}
+
+/** relay_mark_reset() - an error on the socket: report tcp_upstream_reset() from the loop */
+static void relay_mark_reset(struct relay_flow *rf, int err)
+{
+	if (!(rf->flags & RF_RESET_PENDING))
+		log_debug("flow %llu: upstream %s", (unsigned long long)rf->f->id, strerror(err));
+	rf->flags |= RF_RESET_PENDING;
+	relay_defer(rf);
+}
+
+/** relay_close_fd() - stop watching and close the socket (idempotent) */
+static void relay_close_fd(struct relay_flow *rf, bool abort)
+{
+	if (rf->fd < 0)
+		return;
+	event_del(&rf->ev_rd);
+	event_del(&rf->ev_wr);
+	if (abort) {
+		/* RFC 9293 3.10.5 ABORT: SO_LINGER with a zero timeout makes close() send RST */
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		setsockopt(rf->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
+	close(rf->fd);
+	rf->fd = -1;
+	rf->flags &= ~(RF_WANT_WRITE | RF_RESET_PENDING | RF_FAIL_PENDING);
+}
+
+/**
+ * relay_maybe_close_early() - once both directions are finished (our FIN sent upstream, the
+ * peer's FIN seen) and every byte was acknowledged by the container, the socket has nothing
+ * left to do: close it now rather than when the flow leaves the table, which can be 2MSL
+ * later when the stack sits in TIME_WAIT. Saves a descriptor per closing flow.
+ */
+static void relay_maybe_close_early(struct relay_flow *rf)
+{
+	int inq = 0;
+
+	if (rf->fd < 0 || (rf->flags & (RF_WR_SHUT | RF_EOF_REPORTED)) !=
+			      (RF_WR_SHUT | RF_EOF_REPORTED))
+		return;
+	if (ioctl(rf->fd, SIOCINQ, &inq) < 0 || inq)
+		return;
+	relay_close_fd(rf, false);
+}
+
+/** relay_want_write() - arm the one-shot write event (no-op if already armed) */
+static void relay_want_write(struct relay_flow *rf)
+{
+	/* while connecting, the write event carries the connect timeout: leave it alone */
+	if (rf->fd < 0 || !(rf->flags & RF_CONNECTED) || (rf->flags & RF_WANT_WRITE))
+		return;
+	rf->flags |= RF_WANT_WRITE;
+	event_add(&rf->ev_wr, NULL);
+}
+
+/**
+ * relay_map_dest() - where a container's connection to @addr:@port really goes
+ * @d:		the daemon (configuration)
+ * @sa:		filled with the upstream address
+ * Return: 0, or a negative errno to refuse the connection
+ */
+static int relay_map_dest(const struct tapird *d, uint32_t addr, uint16_t port,
+			  struct sockaddr_in *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons(port);
+
+	if (addr == d->cfg.gateway) {
+		/* DESIGN.md: the gateway is the host's loopback, unless no_host_loopback */
+		if (d->cfg.no_host_loopback)
+			return -ECONNREFUSED;
+		sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		return 0;
+	}
+	if (addr == d->cfg.dns) {
+		/* TCP to the DNS address will go to the upstream resolver (UDP issue); until then
+		 * refuse, so that resolvers fall back or fail fast instead of hanging */
+		return -ECONNREFUSED;
+	}
+	sa->sin_addr.s_addr = htonl(addr);
+	return 0;
+}
+
+/**
+ * relay_socket() - a non-blocking TCP socket set up for relaying
+ * Return: the descriptor, or a negative errno
+ */
+static int relay_socket(void)
+{
+	int one = 1, zero = 0;
+	int fd;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (fd < 0)
+		return -errno;
+
+	/* The container's kernel already ran Nagle (and its own TSO sizing) over this stream:
+	 * what reaches us are whole segments, sent when its algorithm decided to. Nagle again
+	 * upstream would only hold back the last short segment of each burst until the peer
+	 * ACKs the previous one (up to a delayed-ACK timeout on request/response traffic).
+	 * pasta makes the same call: tcp.c sets TCP_NODELAY on every socket it connects. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+
+	if (relay_peek_off_ok >= 0) {
+		if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) == 0) {
+			relay_peek_off_ok = 1;
+		} else {
+			relay_peek_off_ok = -1;
+			log_warn("relay: SO_PEEK_OFF on TCP sockets not supported (%s, kernel < 6.9?):"
+				 " peeking from the start of the queue instead, slower on wide"
+				 " windows", strerror(errno));
+		}
+	}
+	return fd;
+}
+
+/**
+ * relay_tcp_open() - stack_ops.tcp_open: start the upstream connect() for @f
+ * Return: 0 (result reported later from the loop), or a negative errno (RST at once)
+ */
+static int relay_tcp_open(void *ctx, struct flow *f)
+{
+	struct link *l = ctx;
+	struct tapird *d = l->d;
+	struct relay_pool *p;
+	struct relay_flow *rf;
+	struct sockaddr_in sa;
+	struct timeval tmo = { .tv_sec = RELAY_CONNECT_TIMEOUT_S };
+	short rd_events = EV_READ | EV_PERSIST | EV_ET;
+	int fd, rc;
+
+	rc = relay_map_dest(d, f->paddr, f->pport, &sa);
+	if (rc < 0)
+		return rc;
+
+	p = relay_pool_get(l);
+	if (!p || f->idx >= p->cap)
+		return -ENOMEM;
+	rf = &p->slot[f->idx];
+	if (rf->f) {
+		/* the stack never opens a slot twice: flow_closed comes first */
+		log_err("relay: flow slot %u still in use", f->idx);
+		return -EBUSY;
+	}
+
+	fd = relay_socket();
+	if (fd < 0) {
+		if (fd == -EMFILE || fd == -ENFILE) {
+			struct timespec now;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec != relay_emfile_logged) {
+				relay_emfile_logged = now.tv_sec;
+				log_warn("relay: out of file descriptors (%s): refusing new"
+					 " connections", strerror(-fd));
+			}
+			return -EMFILE;
+		}
+		return fd;
+	}
+
+	if (!relay_closed_ok)
+		relay_closed_ok = (event_base_get_features(d->base) & EV_FEATURE_EARLY_CLOSE) ?
+					  1 : -1;
+	if (relay_closed_ok > 0)
+		rd_events |= EV_CLOSED;
+
+	rf->l = l;
+	rf->pool = p;
+	rf->f = f;
+	rf->fd = fd;
+	rf->flags = RF_CONNECTING;
+	rf->fail_err = 0;
+	rf->peek_off = 0;
+	rf->gen++;
+	event_assign(&rf->ev_rd, d->base, fd, rd_events, relay_read_cb, rf);
+	event_assign(&rf->ev_wr, d->base, fd, EV_WRITE | EV_ET, relay_write_cb, rf);
+
+	f->uaddr = ntohl(sa.sin_addr.s_addr);
+	f->uport = f->pport;
+	f->relay = rf;
+	p->live++;
+
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
+		/* Refused or unreachable right away: still report it from the loop, through
+		 * tcp_upstream_failed(), which knows RST from ICMP */
+		rf->fail_err = errno;
+		rf->flags |= RF_FAIL_PENDING;
+		event_active(&rf->ev_wr, EV_WRITE, 0);
+		return 0;
+	}
+	/* Completed or in progress: either way the socket turns writable */
+	event_add(&rf->ev_wr, &tmo);
+	return 0;
+}
+
+/**
+ * relay_tcp_deliver() - stack_ops.tcp_deliver: send container payload upstream
+ * Return: bytes the kernel took; the stack acknowledges only those
+ */
+static size_t relay_tcp_deliver(void *ctx, struct flow *f, const uint8_t *data, size_t len)
+{
+	struct relay_flow *rf = f->relay;
+	ssize_t n;
+
+	if (!rf || rf->fd < 0 || !(rf->flags & RF_CONNECTED) || (rf->flags & RF_WR_SHUT) || !len)
+		return 0;
+
+	do
+		n = send(rf->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+			relay_want_write(rf);
+			return 0;
+		}
+		relay_mark_reset(rf, errno);
+		return 0;
+	}
+	if ((size_t)n < len)
+		relay_want_write(rf);
+	return n;
+}
+
+/**
+ * relay_tcp_room() - stack_ops.tcp_room: bytes the send buffer would still take
+ *
+ * The kernel accepts a send() while the bytes queued, counted with their buffer overhead
+ * (sk_wmem_queued), are below the send buffer (sk_sndbuf, already doubled by the kernel to
+ * cover that overhead); the last buffer may overshoot, so the free space in those units is
+ * a safe lower bound on the payload that fits (measured on 6.18 loopback: 37733 free, 44032
+ * taken). One getsockopt(SO_MEMINFO) gives both numbers: one syscall where SO_SNDBUF plus
+ * SIOCOUTQ would be two, and SIOCOUTQ counts payload, not what the limit is applied to.
+ * It is one syscall per window the stack computes; at 64 KiB segments that is ~20000/s at
+ * 10 Gbit/s, well under a percent of a core, so we do not cache (a cache would have to be
+ * invalidated on every upstream ACK, which we do not see).
+ */
+static uint32_t relay_tcp_room(void *ctx, struct flow *f)
+{
+	struct relay_flow *rf = f->relay;
+	uint32_t mem[RELAY_MEMINFO_VARS] = { 0 };
+	socklen_t sl = sizeof(mem);
+	int64_t sndbuf, queued, room;
+
+	if (!rf || rf->fd < 0 || (rf->flags & RF_WR_SHUT))
+		return 0;
+	if (getsockopt(rf->fd, SOL_SOCKET, SO_MEMINFO, mem, &sl) < 0 ||
+	    sl <= RELAY_MEMINFO_WMEM_QUEUED * sizeof(uint32_t))
+		return 0;
+
+	sndbuf = mem[RELAY_MEMINFO_SNDBUF];
+	queued = mem[RELAY_MEMINFO_WMEM_QUEUED];
+	room = sndbuf - queued;
+
+	/* Not writable by the kernel's own measure (sk_stream_is_writeable(): free space at
+	 * least half of what is queued): have the stack told when it is, so that it reopens the
+	 * window it is now shrinking. Past that mark the event would fire at once, so don't. */
+	if (room < queued / 2)
+		relay_want_write(rf);
+
+	if (room <= 0)
+		return 0;
+	return room > UINT32_MAX ? UINT32_MAX : (uint32_t)room;
+}
+
+/**
+ * relay_peek_fallback() - peek without SO_PEEK_OFF: from the start of the queue, with the
+ * first @off bytes going to the discard buffer
+ * Return: bytes placed in @buf, 0 if none now (EOF flagged), -1 with errno on error
+ */
+static ssize_t relay_peek_fallback(struct relay_flow *rf, uint32_t off, uint8_t *buf,
+				   size_t len)
+{
+	static struct iovec iov[RELAY_DISCARD_IOV];
+	struct msghdr mh = { .msg_iov = iov };
+	size_t skip = off, i = 0;
+	struct tcp_info ti;
+	socklen_t sl = sizeof(ti);
+	ssize_t n;
+
+	while (skip) {
+		size_t chunk = skip < RELAY_DISCARD_LEN ? skip : RELAY_DISCARD_LEN;
+
+		if (i == RELAY_DISCARD_IOV - 1)
+			return 0; /* beyond what one peek can skip: treat as "nothing now" */
+		iov[i].iov_base = relay_discard;
+		iov[i].iov_len = chunk;
+		skip -= chunk;
+		i++;
+	}
+	iov[i].iov_base = buf;
+	iov[i].iov_len = len;
+	mh.msg_iovlen = i + 1;
+
+	n = recvmsg(rf->fd, &mh, MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0)
+		return -1;
+	if (n > (ssize_t)off)
+		return n - off;
+	/* Nothing beyond @off. A peek returns the data before a FIN, never a 0 that tells us
+	 * about it: ask the socket whether the peer has closed its half. */
+	if (getsockopt(rf->fd, IPPROTO_TCP, TCP_INFO, &ti, &sl) == 0 &&
+	    (ti.tcpi_state == RELAY_KTCP_CLOSE_WAIT || ti.tcpi_state == RELAY_KTCP_LAST_ACK ||
+	     ti.tcpi_state == RELAY_KTCP_CLOSING || ti.tcpi_state == RELAY_KTCP_TIME_WAIT ||
+	     ti.tcpi_state == RELAY_KTCP_CLOSE))
+		return 0;
+	errno = EAGAIN;
+	return -1;
+}
+
+/**
+ * relay_tcp_peek() - stack_ops.tcp_peek: copy upstream bytes from @off after snd_una
+ * Return: bytes copied; 0 when nothing more is there now (or at EOF, then flagged)
+ */
+static size_t relay_tcp_peek(void *ctx, struct flow *f, uint32_t off, uint8_t *buf, size_t len)
+{
+	struct relay_flow *rf = f->relay;
+	ssize_t n;
+
+	if (!rf || rf->fd < 0 || !(rf->flags & RF_CONNECTED) || !len)
+		return 0;
+
+	if (relay_peek_off_ok > 0) {
+		if (rf->peek_off != off) {
+			int o = (int)off;
+
+			if (o < 0 || setsockopt(rf->fd, SOL_SOCKET, SO_PEEK_OFF, &o, sizeof(o)) < 0)
+				return 0;
+			rf->peek_off = off;
+		}
+		do
+			n = recv(rf->fd, buf, len, MSG_PEEK | MSG_DONTWAIT);
+		while (n < 0 && errno == EINTR);
+		if (n > 0)
+			rf->peek_off += n;
+	} else {
+		n = relay_peek_fallback(rf, off, buf, len);
+	}
+
+	if (n > 0)
+		return n;
+	if (n == 0) {
+		/* A zero-byte peek at the end of the queue: the peer's FIN */
+		if (!(rf->flags & RF_EOF_SEEN)) {
+			rf->flags |= RF_EOF_SEEN;
+			relay_defer(rf);
+		}
+		return 0;
+	}
+	if (errno != EAGAIN && errno != EWOULDBLOCK)
+		relay_mark_reset(rf, errno);
+	return 0;
+}
+
+/** relay_tcp_consume() - stack_ops.tcp_consume: the container ACKed @n bytes: drop them */
+static void relay_tcp_consume(void *ctx, struct flow *f, uint32_t n)
+{
+	struct relay_flow *rf = f->relay;
+
+	if (!rf || rf->fd < 0)
+		return;
+
+	while (n) {
+		ssize_t r = recv(rf->fd, NULL, n, MSG_TRUNC | MSG_DONTWAIT);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			/* the stack acknowledged bytes it never peeked: its bug, not fatal */
+			log_debug("flow %llu: consume %u: %s", (unsigned long long)f->id, n,
+				  r ? strerror(errno) : "end of stream");
+			break;
+		}
+		/* the kernel moves SO_PEEK_OFF back by what was discarded, clamped at 0 */
+		rf->peek_off = rf->peek_off > (uint32_t)r ? rf->peek_off - (uint32_t)r : 0;
+		n -= r;
+	}
+	relay_maybe_close_early(rf);
+}
+
+/** relay_tcp_fin() - stack_ops.tcp_fin: the container is done sending: FIN upstream */
+static void relay_tcp_fin(void *ctx, struct flow *f)
+{
+	struct relay_flow *rf = f->relay;
+
+	if (!rf || rf->fd < 0 || (rf->flags & RF_WR_SHUT))
+		return;
+	rf->flags |= RF_WR_SHUT;
+	shutdown(rf->fd, SHUT_WR); /* ENOTCONN after a reset: the read event reports that */
+	relay_maybe_close_early(rf);
+}
+
+/** relay_tcp_reset() - stack_ops.tcp_reset: abort upstream (RST to the peer) */
+static void relay_tcp_reset(void *ctx, struct flow *f)
+{
+	struct relay_flow *rf = f->relay;
+
+	if (rf)
+		relay_close_fd(rf, true);
+}
+
+/** relay_flow_closed() - stack_ops.flow_closed: release the socket and the slot */
+static void relay_flow_closed(void *ctx, struct flow *f)
+{
+	struct relay_flow *rf = f->relay;
+	struct relay_pool *p;
+
+	if (!rf)
+		return;
+	/* Orderly end: a plain close(). Bytes the container never acknowledged make the kernel
+	 * send RST instead (RFC 2525 2.17), which is right: they were not delivered. */
+	relay_close_fd(rf, false);
+	rf->f = NULL;
+	rf->l = NULL;
+	rf->flags = 0;
+	rf->gen++;
+	f->relay = NULL;
+	p = rf->pool;
+	if (p && p->live)
+		p->live--;
+}
+
+/**
+ * relay_write_cb() - the socket is writable (or the connect timed out, or a connect failure
+ * is to be reported)
+ */
+static void relay_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay_flow *rf = arg;
+	struct link *l = rf->l;
+	struct flow *f = rf->f;
+	int err = 0;
+	socklen_t sl = sizeof(err);
+
+	if (!f || !l)
+		return;
+
+	if (rf->flags & RF_CONNECTING) {
+		if (rf->flags & RF_FAIL_PENDING)
+			err = rf->fail_err;
+		else if (what & EV_TIMEOUT)
+			err = ETIMEDOUT;
+		else if (getsockopt(rf->fd, SOL_SOCKET, SO_ERROR, &err, &sl) < 0)
+			err = errno;
+
+		rf->flags &= ~(RF_CONNECTING | RF_FAIL_PENDING);
+		if (err) {
+			log_debug("flow %llu: connect to upstream port %u: %s",
+				  (unsigned long long)f->id, f->uport, strerror(err));
+			relay_close_fd(rf, false);
+			tcp_upstream_failed(l->stack, f, err, tapird_now_us());
+		} else {
+			rf->flags |= RF_CONNECTED;
+			event_add(&rf->ev_rd, NULL);
+			tcp_upstream_connected(l->stack, f, tapird_now_us());
+		}
+		link_rearm_timer(l);
+		return;
+	}
+
+	rf->flags &= ~RF_WANT_WRITE;
+	if (rf->fd < 0)
+		return;
+	tcp_upstream_writable(l->stack, f, tapird_now_us());
+	link_rearm_timer(l);
+}
+
+/**
+ * relay_read_cb() - new data, FIN or RST upstream (an edge), or a deferred EOF/error
+ */
+static void relay_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay_flow *rf = arg;
+	struct link *l = rf->l;
+	struct flow *f = rf->f;
+	uint32_t gen = rf->gen;
+
+	if (!f || !l)
+		return;
+
+	if ((what & EV_CLOSED) && rf->fd >= 0 && !(rf->flags & RF_RESET_PENDING)) {
+		int err = 0;
+		socklen_t sl = sizeof(err);
+
+		/* EPOLLRDHUP: the peer's FIN, or a reset (then SO_ERROR says which) */
+		if (getsockopt(rf->fd, SOL_SOCKET, SO_ERROR, &err, &sl) == 0 && err)
+			rf->flags |= RF_RESET_PENDING;
+		else
+			rf->flags |= RF_EOF_SEEN;
+	}
+
+	if ((what & EV_READ) && !(rf->flags & RF_RESET_PENDING) && rf->fd >= 0) {
+		tcp_upstream_readable(l->stack, f, tapird_now_us());
+		if (rf->gen != gen)
+			goto out;
+	}
+
+	if (rf->flags & RF_RESET_PENDING) {
+		rf->flags &= ~RF_RESET_PENDING;
+		relay_close_fd(rf, false);
+		tcp_upstream_reset(l->stack, f, tapird_now_us());
+		goto out;
+	}
+
+	if ((rf->flags & (RF_EOF_SEEN | RF_EOF_REPORTED)) == RF_EOF_SEEN) {
+		rf->flags |= RF_EOF_REPORTED;
+		tcp_upstream_eof(l->stack, f, tapird_now_us());
+		if (rf->gen == gen)
+			relay_maybe_close_early(rf);
+	}
+out:
+	link_rearm_timer(l);
+}
+
+void relay_fill_ops(struct stack_ops *ops)
+{
+	ops->tcp_open = relay_tcp_open;
+	ops->tcp_deliver = relay_tcp_deliver;
+	ops->tcp_room = relay_tcp_room;
+	ops->tcp_peek = relay_tcp_peek;
+	ops->tcp_consume = relay_tcp_consume;
+	ops->tcp_fin = relay_tcp_fin;
+	ops->tcp_reset = relay_tcp_reset;
+	ops->flow_closed = relay_flow_closed;
+}
