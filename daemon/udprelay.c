@@ -1,0 +1,477 @@
+/* udprelay.c - the upstream half of every UDP flow: one connected host UDP socket per flow.
+ *
+ * connect() on a UDP socket only fixes its peer, so that (RFC 1122 4.1.3.5 aside) the kernel
+ * delivers only that peer's datagrams to it, and reports the ICMP errors about our datagrams
+ * to it: with IP_RECVERR they queue up on the socket's error queue with the ICMP type and
+ * code (sock_extended_err), which the stack turns into the same error for the container,
+ * quoting the container's own datagram. A connected UDP socket in the container then sees
+ * ECONNREFUSED, as it would on a real network.
+ *
+ * Where a flow goes: the gateway address leads to 127.0.0.1 (the stack already refused it
+ * when host loopback is off), the DNS address (port 53; the stack refuses the others) to the
+ * upstream resolver, any other address to itself. The resolver is --dns-upstream, or the
+ * first nameserver of /etc/resolv.conf, read once at the first query (a loopback resolver
+ * such as systemd-resolved's 127.0.0.53 works: the socket lives in the daemon's namespace).
+ *
+ * Datagrams are copied once each way: container to upstream, send() from the frame the stack
+ * holds; upstream to container, recv() into one buffer, which the stack copies into the frame
+ * it builds. Per wakeup at most UDPRELAY_BATCH datagrams are read, so one busy flow cannot
+ * starve the loop. Must not: parse or build frames.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/errqueue.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "link.h"
+#include "log.h"
+#include "stack.h"
+#include "tapird.h"
+#include "udp.h"
+#include "udprelay.h"
+#include "wire.h"
+
+/* Datagrams read per wakeup of one socket (and error-queue entries drained) */
+#define UDPRELAY_BATCH 32
+
+/* Socket buffers: room for a few 64 KiB datagrams each way (the kernel caps this at
+ * net.core.rmem_max / wmem_max, whose defaults, 208 KiB, hold three) */
+#define UDPRELAY_SOCKBUF (256 * 1024)
+
+#define RESOLV_CONF "/etc/resolv.conf"
+#define DNS_PORT 53
+
+/**
+ * struct udp_relay - the shell's half of one UDP flow (f->relay)
+ * @l:		the link
+ * @f:		the flow
+ * @fd:		connected, non-blocking host UDP socket
+ * @ev:		its read event (errors make it readable too)
+ */
+struct udp_relay {
+	struct link *l;
+	struct flow *f;
+	int fd;
+	struct event *ev;
+};
+
+/**
+ * struct udprelay_resolver - the upstream resolver, found once
+ * @state:	0 not looked up yet, 1 found, -1 none
+ * @ss:		its address
+ * @len:	length of @ss
+ */
+static struct udprelay_resolver {
+	int state;
+	struct sockaddr_storage ss;
+	socklen_t len;
+} udprelay_dns;
+
+/* flow_closed of the TCP relay, to which non-UDP flows are passed on */
+static void (*udprelay_next_closed)(void *ctx, struct flow *f);
+
+/* One receive buffer for every flow: the loop is single-threaded and the stack copies out */
+static uint8_t udprelay_rxbuf[65536];
+
+/**
+ * udprelay_parse_addr() - "ADDR", "ADDR:PORT", "IPV6" or "[IPV6]:PORT" into @ss
+ * @v:		the text (as validated by the configuration parser)
+ * @port:	port when none is given
+ * @ss:		result
+ * @len:	its length
+ *
+ * Return: 0, or -1 if @v is not an address
+ */
+static int udprelay_parse_addr(const char *v, uint16_t port, struct sockaddr_storage *ss,
+			       socklen_t *len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	char host[INET6_ADDRSTRLEN + 8];
+	const char *p = NULL, *c;
+	unsigned long n;
+	char *end;
+
+	memset(ss, 0, sizeof(*ss));
+	if (strlen(v) >= sizeof(host))
+		return -1;
+	if (*v == '[') {
+		c = strchr(v, ']');
+		if (!c)
+			return -1;
+		snprintf(host, sizeof(host), "%.*s", (int)(c - v - 1), v + 1);
+		if (c[1] == ':')
+			p = c + 2;
+	} else if ((c = strchr(v, ':')) && c == strrchr(v, ':')) {
+		snprintf(host, sizeof(host), "%.*s", (int)(c - v), v);
+		p = c + 1;
+	} else {
+		snprintf(host, sizeof(host), "%s", v);
+	}
+	/* resolv.conf may carry a scope ("fe80::1%eth0"): link-local resolvers are not for us */
+	if (p) {
+		n = strtoul(p, &end, 10);
+		if (*end || !n || n > 65535)
+			return -1;
+		port = (uint16_t)n;
+	}
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		*len = sizeof(*sin);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		*len = sizeof(*sin6);
+		return 0;
+	}
+	return -1;
+}
+
+/**
+ * udprelay_resolver() - the upstream resolver: --dns-upstream, else the first usable
+ * "nameserver" line of /etc/resolv.conf (resolv.conf(5)); looked up once
+ * @cfg:	the daemon's configuration
+ *
+ * Return: the resolver, or NULL if there is none
+ */
+static const struct udprelay_resolver *udprelay_resolver(const struct config *cfg)
+{
+	struct udprelay_resolver *r = &udprelay_dns;
+	char line[512], addr[256];
+	FILE *fp;
+
+	if (r->state)
+		return r->state > 0 ? r : NULL;
+	r->state = -1;
+	if (cfg->dns_upstream[0]) {
+		if (!udprelay_parse_addr(cfg->dns_upstream, DNS_PORT, &r->ss, &r->len))
+			r->state = 1;
+		else
+			log_err("dns-upstream %s: not an address", cfg->dns_upstream);
+		return r->state > 0 ? r : NULL;
+	}
+	fp = fopen(RESOLV_CONF, "re");
+	if (!fp) {
+		log_warn("%s: %s; DNS queries will be refused", RESOLV_CONF, strerror(errno));
+		return NULL;
+	}
+	while (fgets(line, sizeof(line), fp)) {
+		if (sscanf(line, " nameserver %255s", addr) != 1)
+			continue;
+		if (!udprelay_parse_addr(addr, DNS_PORT, &r->ss, &r->len)) {
+			r->state = 1;
+			break;
+		}
+	}
+	fclose(fp);
+	if (r->state > 0)
+		log_info("DNS: forwarding to %s, the first nameserver of %s", addr, RESOLV_CONF);
+	else
+		log_warn("%s: no usable nameserver; DNS queries will be refused", RESOLV_CONF);
+	return r->state > 0 ? r : NULL;
+}
+
+/**
+ * udprelay_icmp_from_ee() - the ICMPv4 type and code telling the container what an error
+ * queue entry says
+ * @ee:		the entry
+ * @type:	result type
+ * @code:	result code
+ *
+ * Return: true if the entry is an ICMP or ICMPv6 error the container should hear about
+ * (destination unreachable or time exceeded; "fragmentation needed" and "packet too big"
+ * are the host's own business: it fragments or shrinks, the container's datagram was sent)
+ */
+static bool udprelay_icmp_from_ee(const struct sock_extended_err *ee, uint8_t *type,
+				  uint8_t *code)
+{
+	if (ee->ee_origin == SO_EE_ORIGIN_ICMP) {
+		if (ee->ee_type == ICMP_DEST_UNREACH && ee->ee_code != ICMP_UNREACH_NEEDFRAG &&
+		    ee->ee_code <= 15) {
+			*type = ICMP_DEST_UNREACH;
+			*code = ee->ee_code;
+			return true;
+		}
+		if (ee->ee_type == ICMP_TIME_EXCEEDED && ee->ee_code <= 1) {
+			*type = ICMP_TIME_EXCEEDED;
+			*code = ee->ee_code;
+			return true;
+		}
+		return false;
+	}
+	if (ee->ee_origin == SO_EE_ORIGIN_ICMP6) {
+		/* RFC 4443 3.1, 3.3 against RFC 792: the nearest ICMPv4 meaning */
+		if (ee->ee_type == 1) {
+			*type = ICMP_DEST_UNREACH;
+			switch (ee->ee_code) {
+			case 0: *code = ICMP_UNREACH_NET; break;
+			case 1: *code = ICMP_UNREACH_ADMIN; break;
+			case 4: *code = ICMP_UNREACH_PORT; break;
+			default: *code = ICMP_UNREACH_HOST; break;
+			}
+			return true;
+		}
+		if (ee->ee_type == 3 && ee->ee_code <= 1) {
+			*type = ICMP_TIME_EXCEEDED;
+			*code = ee->ee_code;
+			return true;
+		}
+	}
+	return false;
+}
+
+/**
+ * udprelay_drain_errors() - read the socket's error queue, passing ICMP errors to the stack
+ * @r:		the flow's relay
+ */
+static void udprelay_drain_errors(struct udp_relay *r)
+{
+	union {
+		char buf[512];
+		struct cmsghdr align;
+	} ctl;
+	uint8_t data[64];
+
+	for (int i = 0; i < UDPRELAY_BATCH; i++) {
+		struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+				      .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+		struct cmsghdr *c;
+
+		if (recvmsg(r->fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			return;
+		for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+			struct sock_extended_err ee;
+			uint8_t type, code;
+
+			if (!((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
+			      (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)))
+				continue;
+			if (c->cmsg_len < CMSG_LEN(sizeof(ee)))
+				continue;
+			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+			if (udprelay_icmp_from_ee(&ee, &type, &code))
+				udp_upstream_error(r->l->stack, r->f, type, code, tapird_now_us());
+		}
+	}
+}
+
+/**
+ * udprelay_readable() - the socket has datagrams or errors: pass them to the stack
+ * @fd:		the socket
+ * @what:	EV_READ
+ * @arg:	the flow's relay
+ */
+static void udprelay_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct udp_relay *r = arg;
+	struct link *l = r->l;
+	ssize_t n;
+
+	(void)what;
+	/* Errors first: reading the queue also clears the socket's pending error, which would
+	 * otherwise fail the recv() below once with it */
+	udprelay_drain_errors(r);
+	for (int i = 0; i < UDPRELAY_BATCH; i++) {
+		n = recv(fd, udprelay_rxbuf, sizeof(udprelay_rxbuf), MSG_DONTWAIT | MSG_TRUNC);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			/* ECONNREFUSED and friends: an error that raced the drain above; it is
+			 * on the error queue too, and the next wakeup reports it */
+			continue;
+		}
+		if ((size_t)n > sizeof(udprelay_rxbuf))
+			continue; /* larger than any IPv4 datagram: cannot be relayed */
+		udp_upstream_datagram(l->stack, r->f, udprelay_rxbuf, (size_t)n, tapird_now_us());
+	}
+	link_rearm_timer(l);
+}
+
+/**
+ * udprelay_target() - where the flow really goes
+ * @l:		the link
+ * @f:		the flow
+ * @ss:		result
+ * @len:	its length
+ *
+ * Return: 0, or a negative errno the stack turns into an ICMP error
+ */
+static int udprelay_target(struct link *l, const struct flow *f, struct sockaddr_storage *ss,
+			   socklen_t *len)
+{
+	const struct config *cfg = &l->d->cfg;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (f->paddr == cfg->dns && f->pport == DNS_PORT) {
+		const struct udprelay_resolver *res = udprelay_resolver(cfg);
+
+		if (!res)
+			return -ECONNREFUSED;
+		memcpy(ss, &res->ss, res->len);
+		*len = res->len;
+		return 0;
+	}
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(f->pport);
+	*len = sizeof(*sin);
+	if (f->paddr == cfg->gateway) {
+		if (cfg->no_host_loopback)
+			return -ECONNREFUSED;
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	} else {
+		sin->sin_addr.s_addr = htonl(f->paddr);
+	}
+	return 0;
+}
+
+/**
+ * udprelay_open() - the flow's first datagram: open and connect its socket
+ * @l:		the link
+ * @f:		the flow
+ *
+ * Return: the relay, or NULL with a negative errno in @err
+ */
+static struct udp_relay *udprelay_open(struct link *l, struct flow *f, int *err)
+{
+	struct sockaddr_storage ss;
+	struct udp_relay *r;
+	int one = 1, buf = UDPRELAY_SOCKBUF;
+	socklen_t len;
+	int fd, rc;
+
+	rc = udprelay_target(l, f, &ss, &len);
+	if (rc) {
+		*err = rc;
+		return NULL;
+	}
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		*err = -errno;
+		return NULL;
+	}
+	if (ss.ss_family == AF_INET)
+		rc = setsockopt(fd, SOL_IP, IP_RECVERR, &one, sizeof(one));
+	else
+		rc = setsockopt(fd, SOL_IPV6, IPV6_RECVERR, &one, sizeof(one));
+	if (rc)
+		log_debug("udp: IP_RECVERR: %s", strerror(errno));
+	/* Best effort: the kernel caps them, and the defaults still hold a 64 KiB datagram */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
+		*err = -errno;
+		close(fd);
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		*err = -ENOMEM;
+		close(fd);
+		return NULL;
+	}
+	r->l = l;
+	r->f = f;
+	r->fd = fd;
+	r->ev = event_new(l->d->base, fd, EV_READ | EV_PERSIST, udprelay_readable, r);
+	if (!r->ev || event_add(r->ev, NULL)) {
+		if (r->ev)
+			event_free(r->ev);
+		free(r);
+		close(fd);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
+
+		f->uaddr = ntohl(sin->sin_addr.s_addr);
+		f->uport = ntohs(sin->sin_port);
+	} else {
+		f->uport = ntohs(((const struct sockaddr_in6 *)&ss)->sin6_port);
+	}
+	return r;
+}
+
+/**
+ * udprelay_send() - stack_ops.udp_send: one datagram from the container, to upstream
+ * @ctx:	the link
+ * @f:		the flow
+ * @data:	payload
+ * @len:	its length
+ *
+ * Return: 0, or a negative errno (the datagram is lost; the stack counts it and maps the
+ * errno to an ICMP error where there is one)
+ */
+static int udprelay_send(void *ctx, struct flow *f, const uint8_t *data, size_t len)
+{
+	struct link *l = ctx;
+	struct udp_relay *r = f->relay;
+	ssize_t n;
+	int err = 0;
+
+	if (!r) {
+		r = udprelay_open(l, f, &err);
+		if (!r)
+			return err;
+		f->relay = r;
+	}
+	for (int tries = 0; tries < 2; tries++) {
+		n = send(r->fd, data, len, MSG_DONTWAIT);
+		if (n >= 0)
+			return 0;
+		/* A pending error from an earlier ICMP (reported through the error queue) fails
+		 * one send(), and is cleared by it: try once more */
+		if (errno != ECONNREFUSED && errno != EHOSTUNREACH && errno != ENETUNREACH &&
+		    errno != EINTR)
+			break;
+	}
+	return errno == EAGAIN ? -EAGAIN : -errno;
+}
+
+/**
+ * udprelay_flow_closed() - stack_ops.flow_closed: close a UDP flow's socket; other flows go
+ * to the TCP relay
+ * @ctx:	the link
+ * @f:		the flow
+ */
+static void udprelay_flow_closed(void *ctx, struct flow *f)
+{
+	struct udp_relay *r = f->relay;
+
+	if (f->proto != PROTO_UDP) {
+		if (udprelay_next_closed)
+			udprelay_next_closed(ctx, f);
+		return;
+	}
+	if (!r)
+		return;
+	event_free(r->ev);
+	close(r->fd);
+	free(r);
+	f->relay = NULL;
+}
+
+void udprelay_fill_ops(struct stack_ops *ops)
+{
+	if (ops->flow_closed != udprelay_flow_closed)
+		udprelay_next_closed = ops->flow_closed;
+	ops->flow_closed = udprelay_flow_closed;
+	ops->udp_send = udprelay_send;
+}
