@@ -22,6 +22,7 @@
 
 /* Bounds that are ours, not the stack's */
 #define CONFIG_MAX_TIME_WAIT_S 3600	/* RFC 9293 suggests 2MSL = 4 min; an hour is plenty */
+#define CONFIG_MAX_UDP_TIMEOUT_S 86400 /* a day: anything longer is a leak, not a flow */
 #define CONFIG_MAX_FLOWS (1u << 20)	/* each TCP flow holds a host socket: RLIMIT_NOFILE */
 #define CONFIG_NETNS_DIR "/run/netns/"	/* where iproute2 pins named namespaces */
 
@@ -52,6 +53,9 @@ void config_defaults(struct config *c)
 	c->time_wait_s = STACK_DEFAULT_TIME_WAIT_MS / 1000;
 	c->max_flows = STACK_DEFAULT_MAX_FLOWS;
 	c->max_half_open = STACK_DEFAULT_MAX_HALF_OPEN;
+	c->udp_timeout_s = STACK_DEFAULT_UDP_TIMEOUT_MS / 1000;
+	c->udp_timeout_stream_s = STACK_DEFAULT_UDP_TIMEOUT_STREAM_MS / 1000;
+	c->max_udp_flows = STACK_DEFAULT_MAX_UDP_FLOWS;
 }
 
 /**
@@ -302,6 +306,21 @@ static int set_max_half_open(struct config *c, const char *v, char *why, size_t 
 	return parse_u32(v, 1, CONFIG_MAX_FLOWS, &c->max_half_open, why, whylen);
 }
 
+static int set_udp_timeout(struct config *c, const char *v, char *why, size_t whylen)
+{
+	return parse_u32(v, 1, CONFIG_MAX_UDP_TIMEOUT_S, &c->udp_timeout_s, why, whylen);
+}
+
+static int set_udp_timeout_stream(struct config *c, const char *v, char *why, size_t whylen)
+{
+	return parse_u32(v, 1, CONFIG_MAX_UDP_TIMEOUT_S, &c->udp_timeout_stream_s, why, whylen);
+}
+
+static int set_max_udp_flows(struct config *c, const char *v, char *why, size_t whylen)
+{
+	return parse_u32(v, 0, CONFIG_MAX_FLOWS, &c->max_udp_flows, why, whylen);
+}
+
 /**
  * set_dns_upstream() - "ADDR", "ADDR:PORT", "IPV6" or "[IPV6]:PORT"; stored as given
  * Return: 0, or -1 with @why set
@@ -378,6 +397,9 @@ static const struct config_key {
 	{ "tcp", "max-half-open", set_max_half_open },
 	{ "tcp", "host-loopback", set_host_loopback },
 	{ "dns", "upstream", set_dns_upstream },
+	{ "udp", "timeout", set_udp_timeout },
+	{ "udp", "timeout-stream", set_udp_timeout_stream },
+	{ "udp", "max-flows", set_max_udp_flows },
 };
 
 /**
@@ -531,6 +553,9 @@ enum {
 	OPT_MAX_FLOWS,
 	OPT_MAX_HALF_OPEN,
 	OPT_DNS_UPSTREAM,
+	OPT_UDP_TIMEOUT,
+	OPT_UDP_TIMEOUT_STREAM,
+	OPT_MAX_UDP_FLOWS,
 };
 
 static const struct option config_longopts[] = {
@@ -553,6 +578,9 @@ static const struct option config_longopts[] = {
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ "max-half-open", required_argument, NULL, OPT_MAX_HALF_OPEN },
 	{ "dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM },
+	{ "udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT },
+	{ "udp-timeout-stream", required_argument, NULL, OPT_UDP_TIMEOUT_STREAM },
+	{ "max-udp-flows", required_argument, NULL, OPT_MAX_UDP_FLOWS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -579,6 +607,9 @@ static config_setter opt_setter(int opt)
 	case OPT_MAX_FLOWS:	return set_max_flows;
 	case OPT_MAX_HALF_OPEN:	return set_max_half_open;
 	case OPT_DNS_UPSTREAM:	return set_dns_upstream;
+	case OPT_UDP_TIMEOUT:	return set_udp_timeout;
+	case OPT_UDP_TIMEOUT_STREAM: return set_udp_timeout_stream;
+	case OPT_MAX_UDP_FLOWS:	return set_max_udp_flows;
 	default:		return NULL;
 	}
 }
@@ -782,6 +813,9 @@ const char *config_usage(void)
 	       "(1024)\n"
 	       "      --dns-upstream ADDR[:PORT]  resolver to forward to (first nameserver of\n"
 	       "                          /etc/resolv.conf)\n"
+	       "      --udp-timeout SECONDS  idle UDP flow without a reply, 1 to 86400 (30)\n"
+	       "      --udp-timeout-stream SECONDS  idle UDP flow with replies (180)\n"
+	       "      --max-udp-flows N   UDP flows per link, 0 to 1048576 (4096)\n"
 	       "      --version           print the version and exit\n"
 	       "  -h, --help              print this help and exit\n"
 	       "\n"

@@ -39,6 +39,9 @@
  * @max_half_open:	bound on half-open TCP connections per link
  * @dns_upstream:	"ADDR[:PORT]" of the upstream resolver ("" = first of /etc/resolv.conf)
  * @log_level_from_args: --log-level was given (SIGHUP's re-read of the file keeps it)
+ * @udp_timeout_s:	idle timeout of a UDP flow without a reply, seconds
+ * @udp_timeout_stream_s: idle timeout of a UDP flow that got a reply, seconds
+ * @max_udp_flows:	bound on UDP flows per link (0: no UDP)
  */
 struct config {
 	bool foreground;
@@ -62,6 +65,9 @@ struct config {
 	uint32_t max_half_open;
 	char dns_upstream[128];
 	bool log_level_from_args;
+	uint32_t udp_timeout_s;
+	uint32_t udp_timeout_stream_s;
+	uint32_t max_udp_flows;
 };
 
 /** config_defaults() - fill @c with the DESIGN.md defaults */

@@ -13,6 +13,7 @@
 #include "stack.h"
 #include "tap.h"
 #include "tapird.h"
+#include "udprelay.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -213,12 +214,17 @@ static int link_stack_new(struct link *l, char *err, size_t errlen)
 	sc.max_flows = cfg->max_flows;
 	sc.max_half_open = cfg->max_half_open;
 	sc.next_flow_id = &l->d->next_flow_id;
+	sc.udp_timeout_ms = cfg->udp_timeout_s * 1000u;
+	sc.udp_timeout_stream_ms = cfg->udp_timeout_stream_s * 1000u;
+	sc.max_udp_flows = cfg->max_udp_flows;
+	sc.no_host_loopback = cfg->no_host_loopback;
 	/* RFC 6528: the ISN key must be secret and unpredictable */
 	if (getrandom(sc.secret, sizeof(sc.secret), 0) != (ssize_t)sizeof(sc.secret)) {
 		snprintf(err, errlen, "%s: getrandom: %s", l->name, strerror(errno));
 		return -1;
 	}
 	relay_fill_ops(&ops);
+	udprelay_fill_ops(&ops); /* after relay_fill_ops: it chains flow_closed */
 	l->stack = stack_new(&sc, &ops, l);
 	if (!l->stack) {
 		snprintf(err, errlen, "%s: cannot create the stack (out of memory?)", l->name);
