@@ -1,2 +1,781 @@
-/* tapirctl.c - STUB */
-int main(void) { return 1; }
+/* tapirctl.c - the command line for tapird: one request on the control socket, the reply shown
+ * for people (tables, sizes, ages) or, with --json, as the raw "return" value for scripts.
+ *
+ * Exit codes: 0 success, 1 the daemon answered with an error ("tapirctl: CLASS: desc" on
+ * stderr), 2 the daemon could not be reached (no socket, refused, no reply in time, a reply
+ * that is not the protocol), 64 bad usage (sysexits' EX_USAGE).
+ * Must not: know the daemon's internals; everything comes from the JSON.
+ */
+#include <config.h> /* autoconf's: PACKAGE_VERSION */
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+#define DEFAULT_SOCKET "/run/tapird/control.sock"
+#define SOCKET_ENV "TAPIR_CONTROL"
+#define TIMEOUT_S 10               /* default: a stalled daemon must not hang scripts forever */
+#define MAX_REPLY (1024u << 20)    /* 1 GiB: far beyond any table, short of eating the host */
+
+#define EXIT_ERROR_REPLY 1
+#define EXIT_UNREACHABLE 2
+#define EXIT_USAGE 64
+
+static const char *sock_path = DEFAULT_SOCKET;
+static bool opt_json;
+static int timeout_s = TIMEOUT_S;
+
+/**
+ * usage() - the help text on @out
+ */
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: tapirctl [-s|--socket PATH] [-j|--json] [-t|--timeout SECS] COMMAND [ARGS]\n"
+		"Show what tapird is doing (its control socket speaks JSON).\n"
+		"\n"
+		"Commands:\n"
+		"  status                      daemon and links: addresses, traffic, flows per state\n"
+		"  stats [--link L]            every counter, drops by reason\n"
+		"  conns [--state S] [--proto tcp|udp] [--link L]\n"
+		"                              the connection table\n"
+		"  conn ID                     one connection in detail, with its state history\n"
+		"  raw JSON                    send one request line, print the reply line\n"
+		"\n"
+		"Options:\n"
+		"  -s, --socket PATH   control socket (env " SOCKET_ENV ", default " DEFAULT_SOCKET
+		")\n"
+		"  -j, --json          print the reply's \"return\" value as JSON\n"
+		"  -t, --timeout SECS  give up on a daemon that does not answer (default 10)\n"
+		"  -h, --help          this help\n"
+		"  -V, --version       print the version\n"
+		"\n"
+		"Exit: 0 ok, 1 the daemon answered with an error, 2 the daemon could not be reached,\n"
+		"64 bad usage.\n");
+}
+
+/**
+ * die_usage() - complain about the command line and exit EX_USAGE
+ */
+__attribute__((noreturn, format(printf, 1, 2))) static void die_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tapirctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'tapirctl --help'.\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+/**
+ * unreachable() - say why the daemon could not be talked to and exit 2
+ */
+__attribute__((noreturn, format(printf, 1, 2))) static void unreachable(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tapirctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_UNREACHABLE);
+}
+
+/**
+ * ctl_connect() - connect to the control socket, with send and receive timeouts
+ * Return: the socket; exits 2 on failure
+ */
+static int ctl_connect(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const struct timeval tv = { .tv_sec = timeout_s };
+	int fd;
+
+	if (strlen(sock_path) >= sizeof(sun.sun_path))
+		unreachable("cannot connect to %s: %s", sock_path, strerror(ENAMETOOLONG));
+	memcpy(sun.sun_path, sock_path, strlen(sock_path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		unreachable("socket: %s", strerror(errno));
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		unreachable("setsockopt: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		unreachable("cannot connect to %s: %s", sock_path, strerror(errno));
+	return fd;
+}
+
+/** now_ms() - CLOCK_MONOTONIC in milliseconds */
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/** ms_left() - milliseconds until @deadline (0 once passed), for poll() */
+static int ms_left(uint64_t deadline)
+{
+	uint64_t now = now_ms();
+
+	return now >= deadline ? 0 : (int)(deadline - now);
+}
+
+/**
+ * exchange() - send @req (one line, newline added if missing) and read one reply line
+ * @len:	set to the reply's length (without the newline)
+ * Return: the reply, malloc'd and NUL-terminated; exits 2 on any failure
+ */
+static char *exchange(const char *req, size_t *len)
+{
+	size_t rlen = strlen(req), have = 0, cap = 65536;
+	uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000;
+	int fd = ctl_connect();
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char *buf = malloc(cap);
+
+	if (!buf)
+		unreachable("%s", strerror(ENOMEM));
+	for (size_t off = 0; off < rlen + 1;) {
+		/* The request, then its newline unless it ends with one. */
+		const char *p = off < rlen ? req + off : "\n";
+		size_t n = off < rlen ? rlen - off : 1;
+		ssize_t w;
+
+		if (off == rlen && rlen && req[rlen - 1] == '\n')
+			break;
+		w = send(fd, p, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			unreachable("%s: sending: %s", sock_path,
+				    errno == EAGAIN ? "timed out" : strerror(errno));
+		off += (size_t)w;
+	}
+	for (;;) {
+		char *nl = have ? memchr(buf, '\n', have) : NULL;
+		ssize_t r;
+
+		if (nl) {
+			*nl = '\0';
+			*len = (size_t)(nl - buf);
+			break;
+		}
+		if (have + 1 >= cap) {
+			char *nb;
+
+			if (cap >= MAX_REPLY)
+				unreachable("%s: reply longer than %u bytes", sock_path, MAX_REPLY);
+			nb = realloc(buf, cap * 2);
+			if (!nb)
+				unreachable("%s", strerror(ENOMEM));
+			buf = nb;
+			cap *= 2;
+		}
+		/* One deadline for the whole reply: a daemon that trickles bytes cannot stretch
+		 * it the way a per-recv() timeout could. */
+		if (poll(&pfd, 1, ms_left(deadline)) == 0)
+			unreachable("%s: no reply within %d s", sock_path, timeout_s);
+		r = recv(fd, buf + have, cap - have - 1, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			unreachable("%s: no reply within %d s", sock_path, timeout_s);
+		if (r < 0)
+			unreachable("%s: receiving: %s", sock_path, strerror(errno));
+		if (r == 0) {
+			if (!have)
+				unreachable("%s: the daemon closed the connection without a reply",
+					    sock_path);
+			buf[have] = '\0'; /* a last line without its newline: take it */
+			*len = have;
+			break;
+		}
+		have += (size_t)r;
+	}
+	close(fd);
+	return buf;
+}
+
+/**
+ * parse_reply() - the reply line as JSON; exits 2 if it is not the protocol's envelope
+ */
+static json_t *parse_reply(const char *line, size_t len)
+{
+	json_error_t jerr;
+	json_t *j = json_loadb(line, len, 0, &jerr);
+
+	if (!j || !json_is_object(j) ||
+	    (!json_object_get(j, "return") && !json_object_get(j, "error")))
+		unreachable("%s: not a tapird reply: %s", sock_path, j ? "no return or error"
+										: jerr.text);
+	return j;
+}
+
+/**
+ * report_error() - if @reply is an error, print "tapirctl: CLASS: desc" and say so
+ * Return: true if it was an error
+ */
+static bool report_error(json_t *reply)
+{
+	json_t *e = json_object_get(reply, "error");
+	const char *cls, *desc;
+
+	if (!e)
+		return false;
+	cls = json_string_value(json_object_get(e, "class"));
+	desc = json_string_value(json_object_get(e, "desc"));
+	fprintf(stderr, "tapirctl: %s: %s\n", cls ? cls : "Error", desc ? desc : "(no description)");
+	return true;
+}
+
+/**
+ * request() - run @cmd with @args (stolen, may be NULL) and return its "return" value
+ * @reply:	set to the whole reply, which owns the return value; the caller frees it
+ * Return: the borrowed "return" value; exits 1 on an error reply, 2 if unreachable
+ */
+static json_t *request(const char *cmd, json_t *args, json_t **reply)
+{
+	json_t *req = json_pack("{s:s}", "execute", cmd);
+	size_t len;
+	char *line, *out;
+
+	if (!req)
+		unreachable("%s", strerror(ENOMEM));
+	if (args)
+		json_object_set_new(req, "arguments", args);
+	line = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	if (!line)
+		unreachable("%s", strerror(ENOMEM));
+	out = exchange(line, &len);
+	free(line);
+	*reply = parse_reply(out, len);
+	free(out);
+	if (report_error(*reply)) {
+		json_decref(*reply);
+		exit(EXIT_ERROR_REPLY);
+	}
+	return json_object_get(*reply, "return");
+}
+
+/**
+ * print_json() - @v pretty-printed on stdout (any JSON value)
+ */
+static void print_json(const json_t *v)
+{
+	char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);
+
+	if (s)
+		puts(s);
+	free(s);
+}
+
+/* --- small formatters --------------------------------------------------------------------- */
+
+/** jint() - integer member @key of @o, 0 if absent */
+static long long jint(const json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+/** jstr() - string member @key of @o, @dflt if absent or not a string */
+static const char *jstr(const json_t *o, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : dflt;
+}
+
+/**
+ * human_bytes() - "512", "1.5K", "3.2M" (powers of 1024, like ss and ls -h)
+ * Return: @buf
+ */
+static const char *human_bytes(char *buf, size_t len, long long v)
+{
+	static const char units[] = "KMGTPE";
+	double x = (double)v;
+	int u = -1;
+
+	if (v < 1024) {
+		snprintf(buf, len, "%lld", v);
+		return buf;
+	}
+	while (x >= 1024 && u < 5) {
+		x /= 1024;
+		u++;
+	}
+	snprintf(buf, len, x < 10 ? "%.1f%c" : "%.0f%c", x, units[u]);
+	return buf;
+}
+
+/**
+ * human_ms() - "850ms", "12.3s", "3m05s", "2h03m", "4d02h"
+ * Return: @buf
+ */
+static const char *human_ms(char *buf, size_t len, long long ms)
+{
+	long long s = ms / 1000;
+
+	if (ms < 1000)
+		snprintf(buf, len, "%lldms", ms);
+	else if (s < 60)
+		snprintf(buf, len, "%.1fs", (double)ms / 1000);
+	else if (s < 3600)
+		snprintf(buf, len, "%lldm%02llds", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%lldh%02lldm", s / 3600, (s % 3600) / 60);
+	else
+		snprintf(buf, len, "%lldd%02lldh", s / 86400, (s % 86400) / 3600);
+	return buf;
+}
+
+/* --- status ------------------------------------------------------------------------------- */
+
+/**
+ * print_link_status() - one link of `status`
+ */
+static void print_link_status(const json_t *l)
+{
+	const json_t *c = json_object_get(l, "counters"), *fl = json_object_get(l, "flows");
+	const json_t *by = json_object_get(fl, "by_state"), *v;
+	char b1[16], b2[16];
+	long long drops = 0;
+	const char *key;
+	bool first = true;
+
+	json_object_foreach((json_t *)c, key, v)
+		if (!strncmp(key, "drop_", 5))
+			drops += json_integer_value(v);
+	printf("link %s\n", jstr(l, "name", "?"));
+	printf("  netns          %s\n", jstr(l, "netns", "?"));
+	printf("  interface      %s (index %lld)%s\n", jstr(l, "ifname", "?"), jint(l, "ifindex"),
+	       json_is_true(json_object_get(l, "configured")) ? "" : ", not configured");
+	printf("  address        %s, gateway %s, dns %s\n", jstr(l, "address", "?"),
+	       jstr(l, "gateway", "?"), jstr(l, "dns", "?"));
+	printf("  mtu            %lld\n", jint(l, "mtu"));
+	printf("  mac            %s (ours), %s (container)\n", jstr(l, "mac", "?"),
+	       jstr(l, "container_mac", "not seen yet"));
+	printf("  in             %lld frames, %s\n", jint(c, "rx_frames"),
+	       human_bytes(b1, sizeof(b1), jint(c, "rx_bytes")));
+	printf("  out            %lld frames, %s\n", jint(c, "tx_frames"),
+	       human_bytes(b2, sizeof(b2), jint(c, "tx_bytes")));
+	printf("  drops          %lld (tapirctl stats for reasons)\n", drops);
+	printf("  flows          %lld", jint(fl, "total"));
+	json_object_foreach((json_t *)by, key, v) {
+		if (!json_integer_value(v))
+			continue;
+		printf("%s%s %lld", first ? ": " : ", ", key, (long long)json_integer_value(v));
+		first = false;
+	}
+	putchar('\n');
+}
+
+/**
+ * cmd_status() - `tapirctl status`
+ */
+static int cmd_status(int argc, char **argv)
+{
+	json_t *reply, *r, *links;
+	char up[32];
+	size_t i;
+
+	if (argc > 1)
+		die_usage("status takes no arguments");
+	r = request("status", NULL, &reply);
+	if (opt_json) {
+		print_json(r);
+		json_decref(reply);
+		return 0;
+	}
+	printf("tapird %s, pid %lld, up %s (since %s), %lld flows\n", jstr(r, "version", "?"),
+	       jint(r, "pid"), human_ms(up, sizeof(up), jint(r, "uptime_ms")),
+	       jstr(r, "started", "?"), jint(r, "flows_total"));
+	links = json_object_get(r, "links");
+	if (!json_array_size(links))
+		printf("no links\n");
+	for (i = 0; i < json_array_size(links); i++)
+		print_link_status(json_array_get(links, i));
+	json_decref(reply);
+	return 0;
+}
+
+/* --- stats -------------------------------------------------------------------------------- */
+
+/**
+ * print_counters() - the counters of one link (or the total): everything but the drops,
+ * then the drops by reason with their sum, in two aligned columns
+ */
+static void print_counters(const char *title, const json_t *blk)
+{
+	const json_t *c = json_object_get(blk, "counters"), *d = json_object_get(blk, "drops");
+	const char *key;
+	json_t *v;
+	long long sum = 0;
+
+	printf("%s\n", title);
+	json_object_foreach((json_t *)c, key, v)
+		if (strncmp(key, "drop_", 5))
+			printf("  %-30s %20lld\n", key, (long long)json_integer_value(v));
+	printf("  %-30s %20lld\n", "tx_errors", jint(blk, "tx_errors"));
+	printf("  drops by reason:\n");
+	json_object_foreach((json_t *)d, key, v) {
+		printf("    %-28s %20lld\n", key, (long long)json_integer_value(v));
+		sum += json_integer_value(v);
+	}
+	printf("    %-28s %20lld\n", "total", sum);
+}
+
+/**
+ * cmd_stats() - `tapirctl stats [--link L]`
+ */
+static int cmd_stats(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "link", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *args = json_object(), *reply, *r, *links;
+	char title[96];
+	int o;
+
+	while ((o = getopt_long(argc, argv, "l:j", opts, NULL)) != -1) {
+		if (o == 'l')
+			json_object_set_new(args, "link", json_string(optarg));
+		else if (o == 'j')
+			opt_json = true;
+		else
+			die_usage("stats: bad option");
+	}
+	if (optind < argc)
+		die_usage("stats: unexpected argument '%s'", argv[optind]);
+	r = request("stats", args, &reply);
+	if (opt_json) {
+		print_json(r);
+		json_decref(reply);
+		return 0;
+	}
+	links = json_object_get(r, "links");
+	for (size_t i = 0; i < json_array_size(links); i++) {
+		const json_t *l = json_array_get(links, i);
+
+		snprintf(title, sizeof(title), "link %s", jstr(l, "name", "?"));
+		print_counters(title, l);
+	}
+	if (json_array_size(links) != 1)
+		print_counters("total", json_object_get(r, "total"));
+	json_decref(reply);
+	return 0;
+}
+
+/* --- conns -------------------------------------------------------------------------------- */
+
+enum { COL_ID, COL_LINK, COL_PROTO, COL_STATE, COL_CONT, COL_PEER, COL_UP, COL_IN, COL_OUT,
+       COL_AGE, NCOLS };
+
+static const char *const col_names[NCOLS] = { "ID", "LINK", "PROTO", "STATE", "CONTAINER",
+					       "PEER", "UPSTREAM", "BYTES-IN", "BYTES-OUT",
+					       "AGE" };
+
+/* Numbers read better right-aligned. */
+static const bool col_right[NCOLS] = { [COL_ID] = true, [COL_IN] = true, [COL_OUT] = true,
+				       [COL_AGE] = true };
+
+/**
+ * conn_cells() - the table cells of flow @f into @cell (each 64 bytes)
+ */
+static void conn_cells(const json_t *f, char cell[NCOLS][64])
+{
+	const json_t *b = json_object_get(f, "bytes");
+
+	snprintf(cell[COL_ID], 64, "%lld", jint(f, "id"));
+	snprintf(cell[COL_LINK], 64, "%s", jstr(f, "link", "?"));
+	snprintf(cell[COL_PROTO], 64, "%s", jstr(f, "proto", "?"));
+	snprintf(cell[COL_STATE], 64, "%s", jstr(f, "state", "?"));
+	snprintf(cell[COL_CONT], 64, "%s", jstr(f, "container", "?"));
+	snprintf(cell[COL_PEER], 64, "%s", jstr(f, "peer", "?"));
+	snprintf(cell[COL_UP], 64, "%s", jstr(f, "upstream", "-"));
+	human_bytes(cell[COL_IN], 64, jint(b, "from_container"));
+	human_bytes(cell[COL_OUT], 64, jint(b, "to_container"));
+	human_ms(cell[COL_AGE], 64, jint(f, "age_ms"));
+}
+
+/**
+ * print_row() - one line of the table, columns padded to @w
+ */
+static void print_row(char cell[NCOLS][64], const int w[NCOLS])
+{
+	for (int c = 0; c < NCOLS; c++) {
+		const char *sep = c + 1 < NCOLS ? "  " : "";
+
+		if (c + 1 == NCOLS && !col_right[c])
+			printf("%s", cell[c]); /* no trailing blanks */
+		else
+			printf(col_right[c] ? "%*s%s" : "%-*s%s", w[c], cell[c], sep);
+	}
+	putchar('\n');
+}
+
+/**
+ * cmd_conns() - `tapirctl conns [--state S] [--proto P] [--link L]`: an ss-like table
+ */
+static int cmd_conns(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ "proto", required_argument, NULL, 'p' },
+		{ "link", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *args = json_object(), *reply, *r, *flows;
+	char cell[NCOLS][64];
+	int w[NCOLS], o;
+	size_t i, n;
+
+	while ((o = getopt_long(argc, argv, "s:p:l:j", opts, NULL)) != -1) {
+		switch (o) {
+		case 's':
+			json_object_set_new(args, "state", json_string(optarg));
+			break;
+		case 'p':
+			json_object_set_new(args, "proto", json_string(optarg));
+			break;
+		case 'l':
+			json_object_set_new(args, "link", json_string(optarg));
+			break;
+		case 'j':
+			opt_json = true;
+			break;
+		default:
+			die_usage("conns: bad option");
+		}
+	}
+	if (optind < argc)
+		die_usage("conns: unexpected argument '%s'", argv[optind]);
+	r = request("conns", args, &reply);
+	if (opt_json) {
+		print_json(r);
+		json_decref(reply);
+		return 0;
+	}
+	flows = json_object_get(r, "flows");
+	n = json_array_size(flows);
+	if (!n) {
+		printf("no flows\n");
+		json_decref(reply);
+		return 0;
+	}
+	/* Two passes: widths first, like ss, so that columns line up whatever the data. */
+	for (int c = 0; c < NCOLS; c++)
+		w[c] = (int)strlen(col_names[c]);
+	for (i = 0; i < n; i++) {
+		conn_cells(json_array_get(flows, i), cell);
+		for (int c = 0; c < NCOLS; c++)
+			if ((int)strlen(cell[c]) > w[c])
+				w[c] = (int)strlen(cell[c]);
+	}
+	for (int c = 0; c < NCOLS; c++)
+		snprintf(cell[c], 64, "%s", col_names[c]);
+	print_row(cell, w);
+	for (i = 0; i < n; i++) {
+		conn_cells(json_array_get(flows, i), cell);
+		print_row(cell, w);
+	}
+	json_decref(reply);
+	return 0;
+}
+
+/* --- conn --------------------------------------------------------------------------------- */
+
+/**
+ * print_scalar() - "  key   value" for a scalar JSON value (objects are printed by callers)
+ */
+static void print_scalar(const char *indent, const char *key, const json_t *v)
+{
+	char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+
+	if (json_is_string(v))
+		printf("%s%-16s %s\n", indent, key, json_string_value(v));
+	else
+		printf("%s%-16s %s\n", indent, key, s ? s : "?");
+	free(s);
+}
+
+/**
+ * cmd_conn() - `tapirctl conn ID`: every field, then the history as a timeline
+ */
+static int cmd_conn(int argc, char **argv)
+{
+	json_t *reply, *f, *v, *hist;
+	const char *key;
+	char *end;
+	long long id;
+	int o;
+
+	while ((o = getopt(argc, argv, "j")) != -1) {
+		if (o == 'j')
+			opt_json = true;
+		else
+			die_usage("conn: bad option");
+	}
+	if (optind + 1 != argc)
+		die_usage("conn takes one flow ID");
+	errno = 0;
+	id = strtoll(argv[optind], &end, 10);
+	if (errno || *end || end == argv[optind])
+		die_usage("conn: '%s' is not a flow ID", argv[optind]);
+	f = request("conn", json_pack("{s:I}", "id", (json_int_t)id), &reply);
+	if (opt_json) {
+		print_json(f);
+		json_decref(reply);
+		return 0;
+	}
+	json_object_foreach(f, key, v) {
+		const char *k2;
+		json_t *v2;
+
+		if (!strcmp(key, "history"))
+			continue;
+		if (!json_is_object(v)) {
+			print_scalar("", key, v);
+			continue;
+		}
+		printf("%s\n", key);
+		json_object_foreach(v, k2, v2)
+			print_scalar("  ", k2, v2);
+	}
+	hist = json_object_get(f, "history");
+	printf("history\n");
+	for (size_t i = 0; i < json_array_size(hist); i++) {
+		const json_t *h = json_array_get(hist, i);
+		char at[32];
+
+		snprintf(at, sizeof(at), "+%s", human_ms(at + 1, sizeof(at) - 1, jint(h, "at_ms")));
+		printf("  %10s  %s\n", at, jstr(h, "state", "?"));
+	}
+	if (jint(f, "history_lost"))
+		printf("  (%lld later transitions not recorded)\n", jint(f, "history_lost"));
+	json_decref(reply);
+	return 0;
+}
+
+/* --- raw ---------------------------------------------------------------------------------- */
+
+/**
+ * cmd_raw() - `tapirctl raw JSON`: send the line as it is, print the reply line as it is;
+ * exit 1 if it is an error reply (without printing it twice)
+ */
+static int cmd_raw(int argc, char **argv)
+{
+	json_t *reply;
+	size_t len;
+	char *out;
+	int rc;
+
+	if (argc != 2)
+		die_usage("raw takes one JSON request");
+	if (strchr(argv[1], '\n') && strchr(argv[1], '\n')[1])
+		die_usage("raw: one request line only");
+	out = exchange(argv[1], &len);
+	reply = parse_reply(out, len);
+	if (opt_json) {
+		json_t *r = json_object_get(reply, "return");
+
+		print_json(r ? r : reply);
+	} else {
+		printf("%s\n", out);
+	}
+	rc = json_object_get(reply, "error") ? EXIT_ERROR_REPLY : 0;
+	json_decref(reply);
+	free(out);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct {
+		const char *name;
+		int (*fn)(int argc, char **argv);
+	} cmds[] = {
+		{ "status", cmd_status }, { "stats", cmd_stats }, { "conns", cmd_conns },
+		{ "conn", cmd_conn },     { "raw", cmd_raw },
+	};
+	const char *env = getenv(SOCKET_ENV);
+	int o;
+
+	if (env && *env)
+		sock_path = env;
+	/* '+': stop at the command; its own options are parsed by the command. */
+	while ((o = getopt_long(argc, argv, "+s:jt:hV", opts, NULL)) != -1) {
+		switch (o) {
+		case 's':
+			sock_path = optarg;
+			break;
+		case 'j':
+			opt_json = true;
+			break;
+		case 't': {
+			char *end;
+			long t = strtol(optarg, &end, 10);
+
+			if (*end || end == optarg || t < 1 || t > 86400)
+				die_usage("--timeout: '%s' is not 1 to 86400 seconds", optarg);
+			timeout_s = (int)t;
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("tapirctl %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(argv[optind], cmds[i].name))
+			continue;
+		argc -= optind;
+		argv += optind;
+		optind = 0; /* glibc: 0 also resets getopt's internal state for the next parse */
+		return cmds[i].fn(argc, argv);
+	}
+	die_usage("unknown command '%s'", argv[optind]);
+}
