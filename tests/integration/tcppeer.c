@@ -5,6 +5,14 @@
  *   tcppeer short HOST PORT N             N sequential connect / 64-byte echo / close
  *                                         (against an echo server: tcpperf server)
  *   tcppeer refused HOST PORT             expect ECONNREFUSED within 5 s
+ *   tcppeer abort serve PORT | abort connect HOST PORT
+ *                                         send 1 MiB, then close with SO_LINGER 0 (RST)
+ *   tcppeer expect-reset serve PORT | expect-reset connect HOST PORT
+ *                                         read until the connection is reset (ECONNRESET);
+ *                                         an orderly EOF fails
+ *
+ * TCPPEER_DELAY=SECONDS in the environment: wait that long after the connection is up before
+ * reading or writing anything (a receiver that does not read: its window closes).
  *
  * duplex: send SEND bytes of a deterministic pattern while reading at the same time, then
  * shutdown(SHUT_WR) and keep reading until EOF; every byte read is checked against the
@@ -208,6 +216,20 @@ static int duplex(int fd, uint64_t send_n, uint64_t send_seed, uint64_t recv_n,
 	return 0;
 }
 
+/** delay() - sleep TCPPEER_DELAY seconds if set */
+static void delay(void)
+{
+	const char *d = getenv("TCPPEER_DELAY");
+	double s = d ? atof(d) : 0;
+
+	if (s > 0) {
+		struct timespec ts = { .tv_sec = (time_t)s,
+				       .tv_nsec = (long)((s - (time_t)s) * 1e9) };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
 /** sockaddr_of() - @host:@port; exits on a bad address */
 static struct sockaddr_in sockaddr_of(const char *host, const char *port)
 {
@@ -257,6 +279,7 @@ static int cmd_serve(char **argv)
 		return 1;
 	}
 	close(s);
+	delay();
 	return duplex(c, parse_size(argv[1]), 2, parse_size(argv[2]), 1, "server");
 }
 
@@ -270,6 +293,7 @@ static int cmd_connect(char **argv)
 		perror("tcppeer connect");
 		return 1;
 	}
+	delay();
 	return duplex(fd, parse_size(argv[2]), 1, parse_size(argv[3]), 2, "client");
 }
 
@@ -333,8 +357,94 @@ static int cmd_refused(char **argv)
 	return e != ECONNREFUSED;
 }
 
+/**
+ * open_role() - "serve PORT" (accept one on 127.0.0.1) or "connect HOST PORT"
+ * Return: the connected socket, or -1
+ */
+static int open_role(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[0], "serve")) {
+		struct sockaddr_in a = sockaddr_of("127.0.0.1", argv[1]);
+		int one = 1, s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), c;
+
+		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 16) < 0)
+			return -1;
+		printf("listening\n");
+		fflush(stdout);
+		c = accept4(s, NULL, NULL, SOCK_CLOEXEC);
+		close(s);
+		return c;
+	}
+	if (argc == 3 && !strcmp(argv[0], "connect")) {
+		struct sockaddr_in a = sockaddr_of(argv[1], argv[2]);
+
+		return dial(&a);
+	}
+	return -1;
+}
+
+/** cmd_abort() - send 1 MiB, give it a moment to leave, then abort (RST) */
+static int cmd_abort(int argc, char **argv)
+{
+	static uint8_t buf[1 << 20];
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct timespec ts = { .tv_nsec = 300 * 1000 * 1000 };
+	int fd = open_role(argc, argv);
+
+	if (fd < 0) {
+		perror("tcppeer abort");
+		return 1;
+	}
+	pattern_fill(1, 0, buf, sizeof(buf));
+	if (send(fd, buf, sizeof(buf), MSG_NOSIGNAL) != (ssize_t)sizeof(buf)) {
+		perror("tcppeer abort: send");
+		return 1;
+	}
+	nanosleep(&ts, NULL);
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+	printf("abort: sent %zu B, then RST\n", sizeof(buf));
+	return 0;
+}
+
+/** cmd_expect_reset() - read until the connection is reset */
+static int cmd_expect_reset(int argc, char **argv)
+{
+	static uint8_t buf[1 << 16];
+	uint64_t got = 0;
+	int fd = open_role(argc, argv);
+	struct timeval tmo = { .tv_sec = 20 };
+
+	if (fd < 0) {
+		perror("tcppeer expect-reset");
+		return 1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		if (n > 0) {
+			got += n;
+			continue;
+		}
+		if (n == 0) {
+			printf("expect-reset: orderly EOF after %llu B (no reset)\n",
+			       (unsigned long long)got);
+			return 1;
+		}
+		printf("expect-reset: %s after %llu B\n", strerror(errno),
+		       (unsigned long long)got);
+		return errno != ECONNRESET;
+	}
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 3 && !strcmp(argv[1], "abort"))
+		return cmd_abort(argc - 2, argv + 2);
+	if (argc >= 3 && !strcmp(argv[1], "expect-reset"))
+		return cmd_expect_reset(argc - 2, argv + 2);
 	if (argc == 5 && !strcmp(argv[1], "serve"))
 		return cmd_serve(argv + 2);
 	if (argc == 6 && !strcmp(argv[1], "connect"))

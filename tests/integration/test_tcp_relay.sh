@@ -10,6 +10,12 @@
 #   (d) many short sequential connections (connect, 64-byte echo, close)
 #   (e) thousands of connections held open at once, each pinged (shared/bench/tcpperf conc)
 #   (f) --no-host-loopback: 10.0.2.2 is refused even with a server listening
+#   (g) a container that does not read for 3 s: tapird stays idle (no busy loop on the
+#       unacknowledged data it peeks), then every byte arrives
+#   (h) an upstream server that does not read for 3 s: the window closes, tapird stays idle,
+#       then every byte arrives
+#   (i) the upstream server aborts (RST): the container's socket is reset (ECONNRESET)
+#   (j) the container aborts: the upstream server's socket is reset
 #   and: tapird survived everything and its log has no sanitizer report.
 #
 #   bash tests/integration/test_tcp_relay.sh BUILD_DIR     (as root; or BUILD=... in the env)
@@ -132,6 +138,20 @@ serve() {
 	return 1
 }
 
+# serve_mode MODE PORT OUT: a tcppeer MODE ("abort", "expect-reset") server; sets SRV_PID
+serve_mode() {
+	local i
+	timeout 60 "$PEER" "$1" serve "$2" >"$3" 2>&1 &
+	SRV_PID=$!
+	pids+=($SRV_PID)
+	for i in $(seq 50); do
+		grep -q listening "$3" 2>/dev/null && return 0
+		kill -0 $SRV_PID 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
 # xfer NAME SIZE: a duplex transfer of SIZE each way; ok if both ends saw every byte right
 xfer() {
 	local name=$1 size=$2 port out rc src
@@ -155,7 +175,7 @@ xfer() {
 
 if ! start_tapird "$NS" "$WORK/control.sock" "$WORK/tapird.log"; then
 	notok "tapird attaches to $NS and the gateway answers ping (log: $(tail -5 "$WORK/tapird.log"))"
-	for c in a b c d e f; do notok "($c) not run: no working link"; done
+	for c in a b c d e f g h i j; do notok "($c) not run: no working link"; done
 	finish
 fi
 ok "tapird attaches to $NS and the gateway answers ping"
@@ -224,8 +244,68 @@ else
 	EPORT=
 fi
 
+# cpu_ticks PID: user + system clock ticks the process used so far
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# stalled NAME SERVER-DELAY CLIENT-DELAY SIZE DIRECTION: a one-way transfer whose receiver waits
+# before reading; tapird must not burn CPU meanwhile (at most 10% of a core: 20 ticks of 2 s
+# at USER_HZ 100), and all bytes must arrive afterwards
+stalled() {
+	local name=$1 sdelay=$2 cdelay=$3 size=$4 dir=$5 port t0 t1 rc src ss cs sr cr
+	if [ "$dir" = down ]; then ss=$size sr=0 cs=0 cr=$size; else ss=0 sr=$size cs=$size cr=0; fi
+	port=$(free_port) || { notok "$name: no free port"; return; }
+	if ! TCPPEER_DELAY=$sdelay serve "$port" "$ss" "$sr" "$WORK/srv-$port.out"; then
+		notok "$name: server did not start"
+		return
+	fi
+	TCPPEER_DELAY=$cdelay timeout 120 ip netns exec "$NS" "$PEER" connect 10.0.2.2 "$port" \
+		"$cs" "$cr" >"$WORK/cli-$port.out" 2>&1 &
+	local cpid=$!
+	sleep 1
+	t0=$(cpu_ticks $MAIN_PID)
+	sleep 2
+	t1=$(cpu_ticks $MAIN_PID)
+	wait $cpid
+	rc=$?
+	wait $SRV_PID
+	src=$?
+	echo "# $(cat "$WORK/cli-$port.out")"
+	echo "# $(grep -v listening "$WORK/srv-$port.out")"
+	echo "# tapird used $((t1 - t0)) ticks (1/100 s) in the 2 s the receiver did not read"
+	if [ $rc = 0 ] && [ $src = 0 ] && [ $((t1 - t0)) -le 20 ]; then
+		ok "$name: $size, receiver idle 3 s, tapird idle meanwhile ($((t1 - t0)) ticks in 2 s), every byte checked"
+	else
+		notok "$name: client rc $rc, server rc $src, tapird $((t1 - t0)) ticks in 2 s"
+	fi
+}
+stalled "(g) container not reading" 0 3 "${STALL_SIZE:-64M}" down
+stalled "(h) upstream not reading" 3 0 "${STALL_SIZE:-64M}" up
+
+# resets NAME SERVER-MODE CLIENT-MODE: one side aborts, the other must see ECONNRESET
+resets() {
+	local name=$1 smode=$2 cmode=$3 port out rc src
+	port=$(free_port) || { notok "$name: no free port"; return; }
+	if ! serve_mode "$smode" "$port" "$WORK/srv-$port.out"; then
+		notok "$name: server did not start"
+		return
+	fi
+	out=$(timeout 60 ip netns exec "$NS" "$PEER" "$cmode" connect 10.0.2.2 "$port" 2>&1)
+	rc=$?
+	wait $SRV_PID
+	src=$?
+	echo "# client: $out"
+	echo "# server: $(grep -v listening "$WORK/srv-$port.out")"
+	if [ $rc = 0 ] && [ $src = 0 ]; then
+		ok "$name"
+	else
+		notok "$name: client rc $rc, server rc $src"
+	fi
+}
+resets "(i) upstream RST reaches the container as ECONNRESET" abort expect-reset
+resets "(j) container RST reaches the upstream server as ECONNRESET" expect-reset abort
+
 if kill -0 $MAIN_PID 2>/dev/null; then
-	ok "tapird still running after (a)-(e)"
+	ok "tapird still running after (a)-(e), (g)-(j)"
 else
 	notok "tapird died: $(tail -5 "$WORK/tapird.log")"
 fi
@@ -248,6 +328,10 @@ else
 	notok "(f) tapird --no-host-loopback did not attach: $(tail -5 "$WORK/tapird2.log")"
 fi
 
+# Stop the daemons first, so that what the sanitizers report at exit (leaks) is in the logs
+for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+pids=()
 for log in "$WORK/tapird.log" "$WORK/tapird2.log"; do
 	[ -f "$log" ] || continue
 	if grep -qE 'Sanitizer|runtime error' "$log"; then
