@@ -42,6 +42,12 @@ static const char *sock_path = DEFAULT_SOCKET;
 static bool opt_json;
 static int timeout_s = TIMEOUT_S;
 
+/* The options of commands that have no others: --json may also follow the command. */
+static const struct option json_only_opts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ NULL, 0, NULL, 0 },
+};
+
 /**
  * usage() - the help text on @out
  */
@@ -401,7 +407,15 @@ static int cmd_status(int argc, char **argv)
 	char up[32];
 	size_t i;
 
-	if (argc > 1)
+	int o;
+
+	while ((o = getopt_long(argc, argv, "j", json_only_opts, NULL)) != -1) {
+		if (o == 'j')
+			opt_json = true;
+		else
+			die_usage("status: bad option");
+	}
+	if (optind < argc)
 		die_usage("status takes no arguments");
 	r = request("status", NULL, &reply);
 	if (opt_json) {
@@ -635,7 +649,7 @@ static int cmd_conn(int argc, char **argv)
 	long long id;
 	int o;
 
-	while ((o = getopt(argc, argv, "j")) != -1) {
+	while ((o = getopt_long(argc, argv, "j", json_only_opts, NULL)) != -1) {
 		if (o == 'j')
 			opt_json = true;
 		else

@@ -114,6 +114,8 @@ for cmd in status stats conns; do
 		notok "tapirctl --json $cmd is valid JSON"
 	fi
 done
+check "tapirctl status --json (after the command) is valid JSON" bash -c \
+	"'$CTL' status --json | $PY -m json.tool >/dev/null"
 check "--json status has the link by name" bash -c \
 	"'$CTL' --json status | $PY -c 'import json,sys; r=json.load(sys.stdin); \
 	sys.exit(0 if r[\"links\"][0][\"name\"] == \"$NS\" and r[\"links\"][0][\"ifname\"] == \"tap0\" else 1)'"
