@@ -1,4 +1,180 @@
-/* icmp.c - STUB */
+/* icmp.c - ICMP for IPv4 (RFC 792, RFC 1122 3.2.2): answer echo requests to the gateway and
+ * DNS addresses, and send the container the errors other layers ask for.
+ *
+ * Echo to any other address is not relayed yet (counted drop_icmp_no_route); the UDP and
+ * ICMP relay will take it over. Errors the container sends us are ignored for now: TCP has
+ * no use for them while every upstream is a host socket. Must not: know about flows.
+ */
 #include "stack_internal.h"
-void icmp_input(struct stack *s, const struct pkt *p) { (void)s; (void)p; }
-void icmp_send_error(struct stack *s, const struct pkt *orig, uint8_t type, uint8_t code, uint32_t from) { (void)s; (void)orig; (void)type; (void)code; (void)from; }
+#include "checksum.h"
+
+/* RFC 1812 4.3.2.3: quote as much of the original datagram as fits in 576 bytes (what
+ * Linux does, and more useful to the container than RFC 792's header plus 8 bytes, which
+ * RFC 1122 3.2.2 sets only as the minimum). Every link's MTU is at least 576. */
+#define ICMP_ERR_MAX 576
+#define ICMP_QUOTE_MAX (ICMP_ERR_MAX - IP4_HDR_MIN - ICMP_HDR_LEN)
+
+#define ICMP_SOURCE_QUENCH 4
+#define ICMP_REDIRECT 5
+#define ICMP_PARAM_PROBLEM 12
+#define ICMP_TYPE_LAST_KNOWN 18 /* address mask reply (RFC 950) */
+
+/**
+ * icmp_is_error() - whether an ICMP type is an error message (or unknown, so possibly one)
+ * @type:	ICMP type
+ *
+ * Return: true for the error types of RFC 792 and for types we do not know, which are
+ * treated as errors so that we never answer an error with an error (as Linux does)
+ */
+static bool icmp_is_error(uint8_t type)
+{
+	switch (type) {
+	case ICMP_DEST_UNREACH:
+	case ICMP_SOURCE_QUENCH:
+	case ICMP_REDIRECT:
+	case ICMP_TIME_EXCEEDED:
+	case ICMP_PARAM_PROBLEM:
+		return true;
+	default:
+		return type > ICMP_TYPE_LAST_KNOWN;
+	}
+}
+
+/**
+ * icmp_echo_reply() - answer an echo request addressed to the gateway or DNS address
+ * @s:		the link's stack
+ * @p:		the request, checksum verified, at least ICMP_HDR_LEN long
+ *
+ * RFC 792, RFC 1122 3.2.2.6: the reply carries the request's identifier, sequence number
+ * and data unchanged, and comes from the address that was pinged.
+ *
+ * Not rate limited: a reply costs us what the request cost the container, so there is no
+ * amplification to bound, and Linux does not limit echo replies either (net.ipv4.
+ * icmp_ratemask leaves type 0 out by default): `ping -f` from the container must work.
+ */
+static void icmp_echo_reply(struct stack *s, const struct pkt *p)
+{
+	uint8_t *m = stack_tx_l4(s);
+
+	/* We never fragment. A request larger than our MTU can only come from a container
+	 * whose MTU is misconfigured; answering part of it would break RFC 1122 3.2.2.6. */
+	if (p->l4_len > stack_l4_max(s)) {
+		s->cnt.drop_icmp_malformed++;
+		return;
+	}
+	memcpy(m, p->l4, p->l4_len);
+	m[0] = ICMP_ECHO_REPLY;
+	m[1] = 0;
+	wr16(m + 2, 0);
+	wr16(m + 2, csum_fold(csum_partial(m, p->l4_len, 0)));
+	/* Without the container's MAC (it came from a group address) ip4_output counts the
+	 * drop and asks for the MAC instead */
+	if (s->cmac_known)
+		s->cnt.icmp_echo_replies++;
+	ip4_output(s, p->daddr, p->saddr, PROTO_ICMP, p->l4_len);
+}
+
+/**
+ * icmp_input() - process one ICMP message from the container
+ * @s:		the link's stack
+ * @p:		the datagram, validated by ip4_input()
+ */
+void icmp_input(struct stack *s, const struct pkt *p)
+{
+	if (p->l4_len < ICMP_HDR_LEN) {
+		s->cnt.drop_icmp_malformed++;
+		return;
+	}
+	/* RFC 792: the checksum covers the whole ICMP message */
+	if (!csum_ok(p->l4, p->l4_len, 0)) {
+		s->cnt.drop_icmp_bad_checksum++;
+		return;
+	}
+	if (p->l4[0] != ICMP_ECHO_REQUEST) {
+		/* RFC 1122 3.2.2: an unknown type MUST be silently discarded. Errors from the
+		 * container (about datagrams we sent it) and the other informational types
+		 * have no consumer yet. */
+		s->cnt.drop_icmp_malformed++;
+		return;
+	}
+	if (!stack_is_local(s, p->daddr)) {
+		/* Hook for the ICMP echo relay (UDP issue): not answered until then */
+		s->cnt.drop_icmp_no_route++;
+		return;
+	}
+	icmp_echo_reply(s, p);
+}
+
+/**
+ * icmp_error_allowed() - whether RFC 1122 3.2.2 lets us answer @orig with an error
+ * @s:		the link's stack
+ * @orig:	the datagram that caused the error
+ *
+ * Return: false for a datagram whose header does not hold together, that did not come from
+ * the container, that was a link-layer or IP broadcast or multicast, a non-initial fragment,
+ * or an ICMP error itself (RFC 1122 3.2.2, RFC 1812 4.3.2.7)
+ */
+static bool icmp_error_allowed(const struct stack *s, const struct pkt *orig)
+{
+	const uint8_t *h = orig->ip;
+
+	if (!h || orig->ihl < IP4_HDR_MIN || orig->ihl > orig->ip_len)
+		return false;
+	/* Errors go to the container only: this also rules out sources that do not define a
+	 * single host (0.0.0.0, broadcast, multicast) */
+	if (rd32(h + 12) != s->cfg.addr)
+		return false;
+	if (rd32(h + 16) == s->cfg.addr || !ip4_addr_unicast(s, rd32(h + 16)))
+		return false;
+	if (orig->frame && orig->frame_len >= ETH_HDR_LEN && (orig->frame[0] & 1))
+		return false;
+	if (rd16(h + 6) & IP4_FRAG_OFF_MASK)
+		return false;
+	if (h[9] == PROTO_ICMP &&
+	    (orig->ip_len == orig->ihl || icmp_is_error(h[orig->ihl])))
+		return false;
+	return true;
+}
+
+/**
+ * icmp_send_error() - send an ICMP error about @orig to the container
+ * @s:		the link's stack
+ * @orig:	the datagram that caused it: @ip, @ip_len and @ihl must describe its header and
+ *		as much of its payload as is at hand; @frame may be NULL (no link-layer check)
+ * @type:	ICMP type (an error type)
+ * @code:	ICMP code
+ * @from:	source address of the error
+ *
+ * Silently does nothing where RFC 1122 3.2.2 forbids an error. Suppressed by the rate limit
+ * (RFC 1812 4.3.2.8), it is counted in icmp_errors_rate_limited, not in a drop_* counter: the
+ * datagram that caused it has been counted by its caller already, and an error caused by an
+ * upstream event (connect() failed) drops nothing the container sent.
+ */
+void icmp_send_error(struct stack *s, const struct pkt *orig, uint8_t type, uint8_t code,
+		     uint32_t from)
+{
+	uint8_t *m = stack_tx_l4(s);
+	size_t quote;
+
+	if (!icmp_error_allowed(s, orig))
+		return;
+	if (!ratelimit_allow(&s->icmp_rl, orig->now_us)) {
+		s->cnt.icmp_errors_rate_limited++;
+		return;
+	}
+	quote = orig->ip_len < ICMP_QUOTE_MAX ? orig->ip_len : ICMP_QUOTE_MAX;
+
+	m[0] = type;
+	m[1] = code;
+	wr16(m + 2, 0);
+	wr32(m + 4, 0); /* unused (RFC 792) */
+	/* RFC 1191 4: "fragmentation needed" carries the next-hop MTU in the low 16 bits */
+	if (type == ICMP_DEST_UNREACH && code == ICMP_UNREACH_NEEDFRAG)
+		wr16(m + 6, (uint16_t)s->cfg.mtu);
+	memcpy(m + ICMP_HDR_LEN, orig->ip, quote);
+	wr16(m + 2, csum_fold(csum_partial(m, ICMP_HDR_LEN + quote, 0)));
+
+	if (s->cmac_known)
+		s->cnt.icmp_errors_sent++;
+	ip4_output(s, from, s->cfg.addr, PROTO_ICMP, ICMP_HDR_LEN + quote);
+}

@@ -1,4 +1,190 @@
-/* ip4.c - STUB */
+/* ip4.c - IPv4 (RFC 791, RFC 1122 3.2.1): validate what the container sends and hand it to
+ * ICMP or TCP; put the IPv4 and Ethernet headers in front of everything we send.
+ *
+ * We are the far end of every datagram the container sends, never a router: nothing is
+ * forwarded, fragments are not reassembled (we set DF on everything and offer an MSS that
+ * fits the MTU, so a well-behaved container never fragments towards us), options are
+ * ignored. Must not: know about flows or transport headers beyond the protocol number.
+ */
 #include "stack_internal.h"
-void ip4_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_us) { (void)s; (void)frame; (void)len; (void)now_us; }
-void ip4_output(struct stack *s, uint32_t saddr, uint32_t daddr, uint8_t proto, size_t l4_len) { (void)s; (void)saddr; (void)daddr; (void)proto; (void)l4_len; }
+#include "checksum.h"
+
+#define IP4_TTL_OUT 64 /* RFC 1700 default, Linux ip_default_ttl */
+
+/**
+ * ip4_prefix_mask() - the link's netmask
+ * @s:		the link's stack
+ *
+ * Return: the mask for cfg.prefix_len, host byte order
+ */
+static uint32_t ip4_prefix_mask(const struct stack *s)
+{
+	return s->cfg.prefix_len ? ~0u << (32 - s->cfg.prefix_len) : 0;
+}
+
+bool ip4_addr_unicast(const struct stack *s, uint32_t addr)
+{
+	uint32_t mask = ip4_prefix_mask(s);
+	uint8_t first = (uint8_t)(addr >> 24);
+
+	/* RFC 1122 3.2.1.3: {0, *} is "this network", 127/8 never appears outside a host;
+	 * 224/4 is multicast (RFC 5771); 240/4, which holds 255.255.255.255, is reserved. */
+	if (first == 0 || first == 127 || first >= 224)
+		return false;
+	/* RFC 922, RFC 1122 3.2.1.3 (c), (d): the subnet's directed broadcast, and its
+	 * all-zeroes host part, the obsolete form of it. A /31 (RFC 3021) or /32 has none. */
+	if (s->cfg.prefix_len <= 30 && (addr & mask) == (s->cfg.addr & mask) &&
+	    ((addr & ~mask) == ~mask || !(addr & ~mask)))
+		return false;
+	return true;
+}
+
+/**
+ * ip4_input() - validate one IPv4 datagram from the container and dispatch it
+ * @s:		the link's stack
+ * @frame:	the whole Ethernet frame, addressed to our MAC
+ * @len:	its length
+ * @now_us:	arrival time
+ *
+ * Checks run from the outside in, so that each datagram is counted once, under the first
+ * thing wrong with it.
+ */
+void ip4_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_us)
+{
+	const uint8_t *h = frame + ETH_HDR_LEN;
+	size_t avail = len - ETH_HDR_LEN; /* eth_input guarantees len >= ETH_HDR_LEN */
+	struct pkt p;
+	uint16_t frag;
+	size_t ihl, tot;
+
+	if (avail < IP4_HDR_MIN) {
+		s->cnt.drop_short_frame++;
+		return;
+	}
+	if (h[0] >> 4 != 4) {
+		s->cnt.drop_ip_bad_version++;
+		return;
+	}
+	ihl = (size_t)(h[0] & 0xf) * 4;
+	if (ihl < IP4_HDR_MIN || ihl > avail) {
+		s->cnt.drop_ip_bad_ihl++;
+		return;
+	}
+	/* RFC 1122 3.2.1.1 asks for the header checksum, version and length checks; bytes past
+	 * the total length are Ethernet padding (frames shorter than 60 bytes) and ignored. */
+	tot = rd16(h + 2);
+	if (tot < ihl || tot > avail) {
+		s->cnt.drop_ip_bad_length++;
+		return;
+	}
+	if (!csum_ok(h, ihl, 0)) {
+		s->cnt.drop_ip_bad_checksum++;
+		return;
+	}
+
+	memset(&p, 0, sizeof(p));
+	p.frame = frame;
+	p.frame_len = len;
+	p.ip = h;
+	p.ip_len = tot;
+	p.ihl = ihl;
+	p.l4 = h + ihl;
+	p.l4_len = tot - ihl;
+	p.tos = h[1];
+	p.ttl = h[8];
+	p.proto = h[9];
+	p.saddr = rd32(h + 12);
+	p.daddr = rd32(h + 16);
+	p.now_us = now_us;
+
+	/* One container, one address: anything else (0.0.0.0 of a DHCP client included, and
+	 * spoofing) is not relayed. */
+	if (p.saddr != s->cfg.addr) {
+		s->cnt.drop_ip_bad_source++;
+		return;
+	}
+	/* The frame is the container's, with a valid header: its source MAC is the one to
+	 * answer. (ARP usually taught it first; a static neighbour entry would not.) */
+	eth_learn_container(s, frame + ETH_ALEN);
+
+	/* We only terminate unicast; a datagram to the container's own address came back on
+	 * the wrong link. */
+	if (p.daddr == s->cfg.addr || !ip4_addr_unicast(s, p.daddr)) {
+		s->cnt.drop_not_for_us++;
+		return;
+	}
+	frag = rd16(h + 6);
+	if ((frag & IP4_FLAG_MF) || (frag & IP4_FRAG_OFF_MASK)) {
+		s->cnt.drop_ip_fragment++;
+		return;
+	}
+
+	/* TTL is not looked at. We are the datagram's destination, not a router (RFC 1812
+	 * 5.3.1 applies only to forwarding), and RFC 1122 3.2.1.7: a host MUST NOT discard a
+	 * datagram just because it was received with TTL less than 2. */
+	switch (p.proto) {
+	case PROTO_ICMP:
+		icmp_input(s, &p);
+		return;
+	case PROTO_TCP:
+		tcp_input(s, &p);
+		return;
+	case PROTO_UDP:
+		udp_input(s, &p);
+		return;
+	default:
+		/* RFC 1122 3.2.2.1: a host SHOULD answer a transport protocol it does not
+		 * support with Protocol Unreachable (pasta stays silent; we follow the RFC) */
+		s->cnt.drop_ip_bad_proto++;
+		icmp_send_error(s, &p, ICMP_DEST_UNREACH, ICMP_UNREACH_PROTO, p.daddr);
+		return;
+	}
+}
+
+/**
+ * ip4_output() - put IPv4 and Ethernet headers in front of the L4 data at stack_tx_l4(s) and
+ * send the frame to the container
+ * @s:		the link's stack
+ * @saddr:	source address (the peer the container talks to, or the gateway or DNS)
+ * @daddr:	destination address (the container's)
+ * @proto:	IP protocol of the L4 data
+ * @l4_len:	bytes of L4 header and payload already written at stack_tx_l4(s)
+ */
+void ip4_output(struct stack *s, uint32_t saddr, uint32_t daddr, uint8_t proto, size_t l4_len)
+{
+	uint8_t *e = s->txbuf, *h = s->txbuf + TX_IP_OFF;
+	size_t len = ETH_HDR_LEN + IP4_HDR_MIN + l4_len;
+
+	/* A caller bug, not a container's doing: never emit a frame the link cannot carry */
+	if (l4_len > stack_l4_max(s))
+		return;
+	if (!s->cmac_known) {
+		/* Unicast to an unknown MAC would be broadcast or lost: ask, and let the caller's
+		 * own retransmission carry the data once the container has answered. */
+		arp_request_container(s);
+		s->cnt.drop_not_for_us++;
+		return;
+	}
+
+	memcpy(e, s->cmac, ETH_ALEN);
+	memcpy(e + ETH_ALEN, s->cfg.mac, ETH_ALEN);
+	wr16(e + 12, ETHERTYPE_IPV4);
+
+	h[0] = 0x45; /* version 4, IHL 5: we never send options */
+	h[1] = 0;
+	wr16(h + 2, (uint16_t)(IP4_HDR_MIN + l4_len));
+	/* RFC 6864 4.1: the ID of an atomic datagram (DF set, not a fragment) has no meaning;
+	 * a counter is what Linux and pasta use and costs nothing */
+	wr16(h + 4, s->ip_id++);
+	wr16(h + 6, IP4_FLAG_DF);
+	h[8] = IP4_TTL_OUT;
+	h[9] = proto;
+	wr16(h + 10, 0);
+	wr32(h + 12, saddr);
+	wr32(h + 16, daddr);
+	wr16(h + 10, csum_fold(csum_partial(h, IP4_HDR_MIN, 0)));
+
+	s->ops.tx(s->ctx, s->txbuf, len);
+	s->cnt.tx_frames++;
+	s->cnt.tx_bytes += len;
+}

@@ -342,3 +342,106 @@ void fr_parse(const uint8_t *frame, size_t len, struct parsed *p)
 		p->payload_len = l4len;
 	}
 }
+
+/**
+ * struct cnt_desc - one counter's name and place in struct stack_counters
+ * @name:	as spelled in counters.h
+ * @off:	offset of its field
+ */
+struct cnt_desc {
+	const char *name;
+	size_t off;
+};
+
+static const struct cnt_desc cnt_descs[] = {
+#define X_DESC(n, help) { #n, offsetof(struct stack_counters, n) },
+	STACK_COUNTERS(X_DESC)
+#undef X_DESC
+};
+
+static uint64_t cnt_at(const struct stack_counters *c, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, (const uint8_t *)c + off, sizeof(v));
+	return v;
+}
+
+uint64_t cnt_get(const struct stack_counters *c, const char *name)
+{
+	for (size_t i = 0; i < sizeof(cnt_descs) / sizeof(cnt_descs[0]); i++)
+		if (!strcmp(cnt_descs[i].name, name))
+			return cnt_at(c, cnt_descs[i].off);
+	fail_msg("no counter called %s", name);
+	return 0;
+}
+
+uint64_t cnt_drops(const struct stack_counters *c)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < sizeof(cnt_descs) / sizeof(cnt_descs[0]); i++)
+		if (!strncmp(cnt_descs[i].name, "drop_", 5))
+			sum += cnt_at(c, cnt_descs[i].off);
+	return sum;
+}
+
+void cnt_expect_drop(const struct stack_counters *before, const struct stack_counters *after,
+		     const char *drop)
+{
+	if (drop)
+		(void)cnt_get(after, drop); /* a misspelt name fails here */
+	for (size_t i = 0; i < sizeof(cnt_descs) / sizeof(cnt_descs[0]); i++) {
+		const char *name = cnt_descs[i].name;
+		uint64_t b = cnt_at(before, cnt_descs[i].off), a = cnt_at(after, cnt_descs[i].off);
+		uint64_t want = drop && !strcmp(name, drop) ? b + 1 : b;
+
+		if (strncmp(name, "drop_", 5))
+			continue;
+		if (a != want)
+			fail_msg("%s went from %llu to %llu (expected %llu; the one drop expected: %s)",
+				 name, (unsigned long long)b, (unsigned long long)a,
+				 (unsigned long long)want, drop ? drop : "none");
+	}
+}
+
+int tstack_setup(void **state)
+{
+	struct tstack *t = calloc(1, sizeof(*t));
+	struct stack_ops ops = { .tx = cap_tx };
+	struct stack_cfg cfg;
+
+	if (!t)
+		return -1;
+	stack_cfg_defaults(&cfg);
+	t->s = stack_new(&cfg, &ops, &t->cap);
+	if (!t->s) {
+		free(t);
+		return -1;
+	}
+	t->now_us = 1000000;
+	*state = t;
+	return 0;
+}
+
+int tstack_teardown(void **state)
+{
+	struct tstack *t = *state;
+
+	stack_free(t->s);
+	cap_reset(&t->cap);
+	free(t);
+	return 0;
+}
+
+void tstack_feed(struct tstack *t, const uint8_t *frame, size_t len)
+{
+	cap_reset(&t->cap);
+	t->before = *stack_counters(t->s);
+	stack_input(t->s, frame, len, t->now_us);
+}
+
+void tstack_expect_drop(const struct tstack *t, const char *drop)
+{
+	cnt_expect_drop(&t->before, stack_counters(t->s), drop);
+}

@@ -138,4 +138,46 @@ void fr_parse(const uint8_t *frame, size_t len, struct parsed *p);
 /** fr_cksum_l4_ok() - whether the L4 checksum of the IPv4 frame verifies */
 bool fr_cksum_l4_ok(const uint8_t *frame, size_t len);
 
+/* --- counters ------------------------------------------------------------------------------ */
+
+/** cnt_get() - the counter called @name (as spelled in counters.h); fails the test if none */
+uint64_t cnt_get(const struct stack_counters *c, const char *name);
+
+/** cnt_drops() - the sum of every drop_* counter */
+uint64_t cnt_drops(const struct stack_counters *c);
+
+/**
+ * cnt_expect_drop() - assert that between @before and @after the drop_* counter @drop went up
+ * by exactly one and no other drop_* counter changed (@drop NULL: no drop_* counter changed)
+ */
+void cnt_expect_drop(const struct stack_counters *before, const struct stack_counters *after,
+		     const char *drop);
+
+/* --- a stack under test -------------------------------------------------------------------- */
+
+/**
+ * struct tstack - a stack with the default configuration whose output is captured
+ * @s:		the stack (TCP and UDP hooks NULL: tests of the lower layers must never reach them)
+ * @cap:	frames it sent since the last tstack_feed()
+ * @before:	counters as they were before the last tstack_feed()
+ * @now_us:	the time tstack_feed() passes to stack_input()
+ */
+struct tstack {
+	struct stack *s;
+	struct capture cap;
+	struct stack_counters before;
+	uint64_t now_us;
+};
+
+/** tstack_setup() - cmocka setup: *state becomes a new struct tstack */
+int tstack_setup(void **state);
+/** tstack_teardown() - cmocka teardown for tstack_setup() */
+int tstack_teardown(void **state);
+
+/** tstack_feed() - forget captured frames, snapshot the counters, feed one frame at now_us */
+void tstack_feed(struct tstack *t, const uint8_t *frame, size_t len);
+
+/** tstack_expect_drop() - cnt_expect_drop() across the last tstack_feed() */
+void tstack_expect_drop(const struct tstack *t, const char *drop);
+
 #endif
