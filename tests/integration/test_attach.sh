@@ -1,0 +1,206 @@
+#!/bin/bash
+# tests/integration/test_attach.sh - tapird attaches to a namespace: TAP created and configured
+# over netlink, answers ping for the gateway and DNS addresses, refuses bad starts with one
+# line naming the thing, and cleans up on SIGTERM (socket removed, TAP gone).
+#
+#   sudo bash tests/integration/test_attach.sh [BUILD_DIR]     (or BUILD=... in the environment)
+#
+# Self-contained: creates its own namespaces (named with $$), kills only the daemons it
+# started (by pid), deletes what it created. Traffic stays inside those namespaces.
+set -u
+BUILD=${1:-${BUILD:-.}}
+TAPIRD=$(cd "$BUILD" && pwd)/daemon/tapird
+NS=tapir-att-$$
+NS2=tapir-att2-$$
+TMP=$(mktemp -d /tmp/tapir-attach.XXXXXX)
+SOCK=$TMP/control.sock
+PASS=0
+FAIL=0
+PIDS=()
+
+ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
+nok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
+check() { # check DESCRIPTION COMMAND...: ok if the command succeeds
+	local what=$1
+	shift
+	if "$@" >/dev/null 2>&1; then ok "$what"; else nok "$what"; fi
+}
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	ip netns del "$NS" 2>/dev/null
+	ip netns del "$NS2" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+if [ "$(id -u)" != 0 ]; then
+	echo "test_attach.sh: needs root (namespaces, TAP devices)"
+	echo "0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+if [ ! -x "$TAPIRD" ]; then
+	echo "test_attach.sh: $TAPIRD not built"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+# wait_for COND_COMMAND...: up to 5 s
+wait_for() {
+	local i
+	for i in $(seq 50); do
+		"$@" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_daemon ARGS...: tapird -f in the background; sets DPID
+start_daemon() {
+	"$TAPIRD" -f "$@" 2>>"$TMP/daemon.log" &
+	DPID=$!
+	PIDS+=("$DPID")
+}
+
+# stop_daemon: SIGTERM and wait; sets DRC to the exit status
+stop_daemon() {
+	kill -TERM "$DPID" 2>/dev/null
+	wait "$DPID"
+	DRC=$?
+}
+
+# one_line_error EXPECTED_RC REGEX ARGS...: tapird exits EXPECTED_RC with exactly one line
+# on stderr matching REGEX
+one_line_error() {
+	local what=$1 re=$2 out rc
+	shift 2
+	out=$(timeout 10 "$TAPIRD" -f "$@" 2>&1 >/dev/null)
+	rc=$?
+	if [ "$rc" = 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] &&
+		printf '%s\n' "$out" | grep -Eq -- "$re"; then
+		ok "$what (\"$out\")"
+	else
+		nok "$what: rc $rc, stderr: $out"
+	fi
+}
+
+ip netns add "$NS" || { echo "cannot create namespace $NS"; echo "0 passed, 1 failed"; exit 1; }
+
+# --- attach with the defaults ----------------------------------------------------------------
+start_daemon --netns "$NS" --control "$SOCK"
+if wait_for test -S "$SOCK"; then ok "control socket appears"; else nok "control socket appears"; fi
+
+addr=$(ip -n "$NS" -o -4 addr show dev tap0 2>/dev/null)
+echo "# $(ip -n "$NS" -br addr show dev tap0 2>&1)"
+echo "# $(ip -n "$NS" route 2>&1 | tr '\n' ';')"
+check "tap0 exists in the namespace" ip -n "$NS" link show dev tap0
+if [[ $addr == *"inet 10.0.2.100/24 "* ]]; then ok "tap0 has 10.0.2.100/24"; else nok "tap0 has 10.0.2.100/24: $addr"; fi
+check "tap0 MTU is 65520" bash -c "ip -n '$NS' link show dev tap0 | grep -q 'mtu 65520 '"
+check "tap0 is up" bash -c "ip -n '$NS' link show dev tap0 | grep -q '<.*,UP[,>]'"
+check "default route via 10.0.2.2 dev tap0" \
+	bash -c "ip -n '$NS' route show default | grep -q '^default via 10.0.2.2 dev tap0'"
+check "tap0 exists only in the namespace, not on the host" bash -c "! ip link show dev tap0"
+
+# ping needs the stack's ARP and ICMP echo (daemon/stack/arp.c, icmp.c)
+check "ping 10.0.2.2 (gateway) from the namespace" \
+	ip netns exec "$NS" ping -c 3 -i 0.2 -W 1 10.0.2.2
+check "ping 10.0.2.3 (DNS) from the namespace" \
+	ip netns exec "$NS" ping -c 3 -i 0.2 -W 1 10.0.2.3
+
+# a second daemon on the same namespace and interface name is refused
+one_line_error "second daemon on the same tap0 refused" \
+	"^tapird: tap0 in /run/netns/$NS: Device or resource busy$" \
+	--netns "$NS" --control "$TMP/second.sock"
+
+check "daemon still running after the refused second one" kill -0 "$DPID"
+
+# --- SIGTERM: orderly shutdown ----------------------------------------------------------------
+stop_daemon
+if [ "$DRC" = 0 ]; then ok "SIGTERM: exit status 0"; else nok "SIGTERM: exit status $DRC"; fi
+if [ ! -e "$SOCK" ]; then ok "SIGTERM: control socket removed"; else nok "SIGTERM: control socket left behind"; fi
+if wait_for bash -c "! ip -n '$NS' link show dev tap0"; then ok "SIGTERM: tap0 gone"; else nok "SIGTERM: tap0 still there"; fi
+
+# --- --no-configure, --pid, other names and addresses ----------------------------------------
+start_daemon --netns "/run/netns/$NS" --control "$SOCK" --no-configure
+wait_for test -S "$SOCK"
+check "--no-configure: tap0 created" ip -n "$NS" link show dev tap0
+if [ -z "$(ip -n "$NS" -o -4 addr show dev tap0)" ]; then ok "--no-configure: tap0 has no IPv4 address"; else nok "--no-configure: tap0 has an address"; fi
+check "--no-configure: tap0 left down" bash -c "! ip -n '$NS' link show dev tap0 | grep -q '<.*,UP[,>]'"
+stop_daemon
+
+ip netns add "$NS2"
+ip netns exec "$NS2" sleep 60 &
+HOLDER=$!
+PIDS+=("$HOLDER")
+start_daemon --pid "$HOLDER" --control "$SOCK" --ifname eth9 --address 192.168.77.5/28 \
+	--gateway 192.168.77.1 --dns 192.168.77.2 --mtu 1500
+wait_for test -S "$SOCK"
+check "--pid: eth9 in the process's namespace with 192.168.77.5/28" \
+	bash -c "ip -n '$NS2' -o -4 addr show dev eth9 | grep -q 'inet 192.168.77.5/28 '"
+check "--mtu 1500 applied" bash -c "ip -n '$NS2' link show dev eth9 | grep -q 'mtu 1500 '"
+check "--gateway applied" bash -c "ip -n '$NS2' route show default | grep -q 'via 192.168.77.1 dev eth9'"
+check "ping the custom gateway 192.168.77.1" ip netns exec "$NS2" ping -c 2 -i 0.2 -W 1 192.168.77.1
+stop_daemon
+kill "$HOLDER" 2>/dev/null
+
+# --- configuration file, and SIGHUP ------------------------------------------------------------
+CONF=$TMP/tapird.conf
+printf '[link]\nnetns = %s\n[daemon]\ncontrol = %s\nlog-level = info\n' "$NS" "$SOCK" >"$CONF"
+: >"$TMP/daemon.log"
+start_daemon -c "$CONF"
+wait_for test -S "$SOCK"
+check "-c FILE: started from the file's netns and control" ip -n "$NS" link show dev tap0
+printf '[link]\nnetns = %s\n[daemon]\ncontrol = %s\nlog-level = debug\n' "$NS" "$SOCK" >"$CONF"
+kill -HUP "$DPID"
+if wait_for grep -q "log level debug" "$TMP/daemon.log"; then ok "SIGHUP: log level re-read"; else nok "SIGHUP: log level re-read"; fi
+printf '[link]\nmtu = huge\n' >"$CONF"
+kill -HUP "$DPID"
+if wait_for grep -q "tapird.conf:2: mtu: .*configuration unchanged" "$TMP/daemon.log" &&
+	kill -0 "$DPID"; then
+	ok "SIGHUP with a bad file: logged, daemon keeps running"
+else
+	nok "SIGHUP with a bad file: $(tail -2 "$TMP/daemon.log")"
+fi
+stop_daemon
+if [ "$DRC" = 0 ]; then ok "stopped after SIGHUPs with status 0"; else nok "exit status $DRC after SIGHUPs"; fi
+
+# --- refused starts: one line, naming the thing, exit 1 ----------------------------------------
+one_line_error "missing namespace" \
+	"^tapird: /run/netns/tapir-missing-$$: No such file or directory$" \
+	--netns "tapir-missing-$$" --control "$SOCK"
+one_line_error "a file that is not a namespace" "^tapird: $CONF: not a network namespace$" \
+	--netns "$CONF" --control "$SOCK"
+if command -v setpriv >/dev/null; then
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		"$TAPIRD" -f --netns "$NS" --control "$SOCK" 2>&1)
+	rc=$?
+	if [ $rc = 1 ] && [ "$out" = "tapird: /run/netns/$NS: Operation not permitted" ]; then
+		ok "no privileges: refused (\"$out\")"
+	else
+		nok "no privileges: rc $rc, stderr: $out"
+	fi
+else
+	echo "# skipped the unprivileged start: setpriv not installed"
+fi
+ip -n "$NS" tuntap add dev tap0 mode tap
+one_line_error "busy interface name (an existing tap0)" \
+	"^tapird: tap0 in /run/netns/$NS: Device or resource busy$" \
+	--netns "$NS" --control "$SOCK"
+ip -n "$NS" link del tap0
+printf '[link]\nnetns = %s\n\n[tcp]\nmax-flowz = 3\n' "$NS" >"$CONF"
+one_line_error "bad configuration file" "^tapird: $CONF:5: max-flowz: unknown key in \[tcp\]$" \
+	-c "$CONF"
+one_line_error "bad option value" '^tapird: --mtu: "70000" is not a number between 576 and 65521$' \
+	--netns "$NS" --mtu 70000
+one_line_error "neither --netns nor --pid" "--netns or --pid" --control "$SOCK"
+if [ ! -e "$SOCK" ] && ! ip -n "$NS" link show dev tap0 >/dev/null 2>&1; then
+	ok "refused starts leave no socket and no TAP behind"
+else
+	nok "refused starts left something behind"
+fi
+
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" = 0 ]
