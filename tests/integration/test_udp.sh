@@ -14,6 +14,8 @@
 #   (f) MTU 1500 (a second namespace): replies of 9000 and 60000 bytes reach the container
 #       as IPv4 fragments, reassembled by its kernel, content exact
 #   (g) --no-host-loopback (a third namespace): the gateway answers ICMP port unreachable
+#   (h) the second link bounded at 20 UDP flows: 60 new flows evict the oldest, counted, and
+#       the evicted flows' host sockets are closed
 #   and: every tapird survived and its log has no sanitizer report.
 #
 #   bash tests/integration/test_udp.sh BUILD_DIR     (as root; or BUILD=... in the env)
@@ -323,7 +325,9 @@ exp=$("$TAPIRCTL" -s "$SOCK" --json stats 2>/dev/null | grep -o '"flows_closed_t
 echo "# $exp"
 
 # (f) a second link at MTU 1500: large replies arrive as fragments
-if start_tapird "$NS2" "$WORK/control2.sock" "$WORK/tapird2.log" --mtu 1500; then
+if start_tapird "$NS2" "$WORK/control2.sock" "$WORK/tapird2.log" --mtu 1500 --max-udp-flows 20
+then
+	NS2_UP=1
 	mtu=$(ip -n "$NS2" -o link show tap0 | grep -o 'mtu [0-9]*')
 	out=$(in_ns "$NS2" big "$EPORT" 1000,9000,60000 2>&1)
 	if [ $? = 0 ] && [ "$mtu" = "mtu 1500" ]; then
@@ -332,7 +336,40 @@ if start_tapird "$NS2" "$WORK/control2.sock" "$WORK/tapird2.log" --mtu 1500; the
 		notok "(f) $mtu: large replies: $out"
 	fi
 else
+	NS2_UP=0
 	notok "(f) tapird attaches to $NS2 at MTU 1500 (log: $(tail -5 "$WORK/tapird2.log"))"
+fi
+
+# (h) the same link holds at most 20 UDP flows: 60 new 4-tuples evict the oldest, and the
+# evicted flows' sockets are closed
+if [ "$NS2_UP" = 1 ]; then
+	T2=${tpids[${#tpids[@]} - 1]}
+	fds0=$(ls /proc/$T2/fd | wc -l)
+	out=$(in_ns "$NS2" many "$MPORT" 60 2>&1)
+	rc=$?
+	n=$(count_flows "$WORK/control2.sock" "10.0.2.2:$MPORT")
+	ev=$("$TAPIRCTL" -s "$WORK/control2.sock" --json stats 2>/dev/null | "$PY" -c '
+import json, sys
+def find(o):
+    if isinstance(o, dict):
+        if "flows_closed_evicted" in o:
+            return o["flows_closed_evicted"]
+        for v in o.values():
+            r = find(v)
+            if r is not None:
+                return r
+    if isinstance(o, list):
+        for v in o:
+            r = find(v)
+            if r is not None:
+                return r
+print(find(json.load(sys.stdin)))')
+	fds1=$(ls /proc/$T2/fd | wc -l)
+	if [ $rc = 0 ] && [ "$n" = 20 ] && [ "$ev" -ge 40 ] 2>/dev/null && [ $((fds1 - fds0)) -le 21 ]; then
+		ok "(h) --max-udp-flows 20: 60 flows ($out), 20 kept, $ev evicted, tapird fds $fds0 -> $fds1"
+	else
+		notok "(h) --max-udp-flows 20: $out; kept $n (want 20), evicted $ev (want >= 40), fds $fds0 -> $fds1"
+	fi
 fi
 
 # (g) a third link without host loopback: the gateway refuses, even with the server there
