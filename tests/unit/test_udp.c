@@ -539,7 +539,7 @@ static void test_udp_many_flows_expire_in_one_tick(void **state)
 	assert_int_equal(x->nclosed, 500);
 }
 
-/* --- bounds ------------------------------------------------------------------------------------ */
+/* --- bounds ------------------------------------------------------------------------------ */
 
 static void test_udp_eviction_at_bound_takes_oldest_idle(void **state)
 {
@@ -791,7 +791,7 @@ static void test_udp_gateway_no_host_loopback_port_unreachable(void **state)
 	assert_int_equal(stack_counters(x->s)->icmp_errors_sent, 1);
 }
 
-/* --- lifecycle --------------------------------------------------------------------------------- */
+/* --- lifecycle --------------------------------------------------------------------------- */
 
 static void test_udp_stack_free_closes_every_flow(void **state)
 {
