@@ -167,6 +167,46 @@ fi
 stop_daemon
 if [ "$DRC" = 0 ]; then ok "stopped after SIGHUPs with status 0"; else nok "exit status $DRC after SIGHUPs"; fi
 
+# --- systemd: the units verify, and tapird works with only the unit's capabilities ----------
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+if command -v systemd-analyze >/dev/null; then
+	mkdir -p "$TMP/units"
+	for u in tapird.service tapird@.service; do
+		sed "s|/usr/local/sbin/tapird|$TAPIRD|" "$SRC/systemd/$u" >"$TMP/units/$u"
+	done
+	cp "$TMP/units/tapird@.service" "$TMP/units/tapird@$NS.service"
+	for u in tapird.service "tapird@$NS.service"; do
+		out=$(systemd-analyze verify "$TMP/units/$u" 2>&1)
+		if [ $? = 0 ] && [ -z "$out" ]; then ok "systemd-analyze verify $u: clean"; else nok "systemd-analyze verify $u: $out"; fi
+	done
+else
+	echo "# skipped systemd-analyze verify: systemd-analyze not installed"
+fi
+caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$SRC/systemd/tapird.service" | tr 'A-Z' 'a-z' |
+	sed 's/cap_/+/g; s/ /,/g')
+if command -v setpriv >/dev/null && [ -n "$caps" ]; then
+	setpriv --no-new-privs --bounding-set "-all,$caps" \
+		"$TAPIRD" -f --netns "$NS" --control "$SOCK" 2>>"$TMP/daemon.log" &
+	DPID=$!
+	PIDS+=("$DPID")
+	wait_for test -S "$SOCK"
+	want=0
+	for c in $(sed -n 's/^CapabilityBoundingSet=//p' "$SRC/systemd/tapird.service"); do
+		n=$(sed -n "s/^#define $c[[:space:]]*\([0-9]*\)\$/\1/p" /usr/include/linux/capability.h)
+		want=$((want | (1 << ${n:-63})))
+	done
+	eff=$(sed -n 's/^CapEff:[[:space:]]*//p' "/proc/$DPID/status")
+	if [ $((16#$eff)) = "$want" ]; then ok "the capability-bounded daemon has exactly CapEff $eff"; else nok "CapEff $eff, want $(printf %x $want)"; fi
+	check "with only the unit's capabilities ($caps): tap0 configured" \
+		bash -c "ip -n '$NS' -o -4 addr show dev tap0 | grep -q 'inet 10.0.2.100/24 '"
+	check "with only the unit's capabilities: ping 10.0.2.2" \
+		ip netns exec "$NS" ping -c 2 -i 0.2 -W 1 10.0.2.2
+	stop_daemon
+	if [ "$DRC" = 0 ]; then ok "with only the unit's capabilities: clean stop"; else nok "with only the unit's capabilities: exit status $DRC"; fi
+else
+	echo "# skipped the capability-bounded run: setpriv not installed"
+fi
+
 # --- refused starts: one line, naming the thing, exit 1 ----------------------------------------
 one_line_error "missing namespace" \
 	"^tapird: /run/netns/tapir-missing-$$: No such file or directory$" \
