@@ -1,0 +1,469 @@
+/* fuzz_stack.c - libFuzzer target: one link's stack, driven by a stream of frames, passing
+ * time and upstream events, with a shell that accepts everything.
+ *
+ * Input:
+ *   byte 0: flags. bit 0: fix checksums (IPv4 header, ICMP, TCP, UDP) and IPv4/UDP lengths
+ *           before feeding, so that the fuzzer gets past the checksums into TCP and UDP;
+ *           bit 1: run the link with MTU 1500 instead of the default 65520 (segmentation,
+ *           fragmentation).
+ *   then records: u16 length (big endian), u16 control, then that many frame bytes (fewer
+ *   if the input ends first). Control bits 0-11: milliseconds that pass before the frame
+ *   (timers fire: stack_tick); bits 12-15: an upstream event applied after it (enum below).
+ *
+ * Oracles beyond ASan/UBSan: every frame the stack sends must be well formed (lengths,
+ * checksums, within the MTU), and the stack must never consume upstream bytes it was never
+ * offered. A violation aborts, so the fuzzer reports it as a crash.
+ *
+ * Build: `make fuzz` in a configured build directory, or tests/fuzz/run.sh SECONDS.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checksum.h"
+#include "stack.h"
+#include "tcp.h"
+#include "udp.h"
+#include "wire.h"
+
+#define FZ_MAX_FLOWS 64 /* flows the harness tracks for upstream events; more are ignored */
+
+/* Upstream events, control bits 12-15 */
+enum fz_event {
+	EV_NONE,
+	EV_CONNECTED,   /* every flow waiting on connect(): it succeeded */
+	EV_READABLE,    /* upstream has 1 KiB .. 64 KiB more for the container */
+	EV_WRITABLE,
+	EV_EOF,
+	EV_RESET,
+	EV_REFUSED,     /* a waiting connect() fails with ECONNREFUSED */
+	EV_UNREACHABLE, /* ... with EHOSTUNREACH */
+	EV_ABORT,       /* the shell gives up on a flow */
+	EV_UDP_REPLY,   /* a datagram from upstream, up to 65507 bytes */
+	EV_UDP_ERROR,   /* the host socket got an ICMP error */
+	EV_CONNECT,     /* a port forward opens a connection to the container */
+	EV_ROOM,        /* upstream room toggles between none and plenty */
+	EV_REFUSE_OPEN, /* tcp_open toggles between accepting and refusing */
+	EV_UDP_FAIL,    /* udp_send toggles between accepting and failing */
+	EV_READABLE_BIG,
+};
+
+/**
+ * struct fz_flow - what the fake shell knows of one flow
+ * @f:		the flow
+ * @avail:	upstream bytes not yet consumed (what tcp_peek may return)
+ * @pending:	tcp_open accepted it, connect() not finished
+ * @connected:	the upstream side is up (events like readable are legal)
+ * @eof:	tcp_upstream_eof given
+ */
+struct fz_flow {
+	struct flow *f;
+	uint64_t avail;
+	bool pending, connected, eof;
+};
+
+/**
+ * struct fz - the fake shell
+ * @fl, @nfl:	tracked flows
+ * @room:	what tcp_room and tcp_deliver grant
+ * @refuse_open: tcp_open refuses
+ * @udp_fail:	udp_send fails
+ * @mtu:	the link's MTU, to check frames against
+ */
+static struct fz {
+	struct fz_flow fl[FZ_MAX_FLOWS];
+	unsigned int nfl;
+	uint32_t room;
+	bool refuse_open, udp_fail;
+	uint32_t mtu;
+} fz;
+
+static struct fz_flow *fz_find(const struct flow *f)
+{
+	for (unsigned int i = 0; i < fz.nfl; i++)
+		if (fz.fl[i].f == f)
+			return &fz.fl[i];
+	return NULL;
+}
+
+/** fz_bug() - an oracle failed: report and abort, so that libFuzzer keeps the input */
+static void fz_bug(const char *what, size_t a, size_t b)
+{
+	fprintf(stderr, "fuzz_stack: %s (%zu, %zu)\n", what, a, b);
+	abort();
+}
+
+/** check_frame() - every frame the stack sends must be well formed */
+static void check_frame(const uint8_t *f, size_t len)
+{
+	const uint8_t *h = f + ETH_HDR_LEN, *l4;
+	size_t ihl, tot, l4len;
+	uint64_t ph = 0;
+
+	if (len < ETH_HDR_LEN || len > ETH_HDR_LEN + fz.mtu)
+		fz_bug("frame length", len, fz.mtu);
+	if (rd16(f + 12) == ETHERTYPE_ARP) {
+		if (len != ETH_HDR_LEN + ARP_LEN)
+			fz_bug("ARP frame length", len, 0);
+		return;
+	}
+	if (rd16(f + 12) != ETHERTYPE_IPV4)
+		fz_bug("ethertype", rd16(f + 12), 0);
+	if (f[0] & 1)
+		fz_bug("IPv4 frame to a group MAC", f[0], 0);
+	if (len < ETH_HDR_LEN + IP4_HDR_MIN || h[0] >> 4 != 4)
+		fz_bug("IPv4 header", len, h[0]);
+	ihl = (size_t)(h[0] & 0xf) * 4;
+	tot = rd16(h + 2);
+	if (ihl < IP4_HDR_MIN || tot < ihl || ETH_HDR_LEN + tot != len)
+		fz_bug("IPv4 lengths", ihl, tot);
+	if (!csum_ok(h, ihl, 0))
+		fz_bug("IPv4 header checksum", tot, 0);
+	if (rd16(h + 6) & (IP4_FLAG_MF | IP4_FRAG_OFF_MASK))
+		return; /* a fragment: its L4 checksum covers the whole datagram */
+	l4 = h + ihl;
+	l4len = tot - ihl;
+	switch (h[9]) {
+	case PROTO_ICMP:
+		if (l4len < ICMP_HDR_LEN || !csum_ok(l4, l4len, 0))
+			fz_bug("ICMP", l4len, 0);
+		return;
+	case PROTO_TCP:
+		ph = csum_pseudo4(rd32(h + 12), rd32(h + 16), PROTO_TCP, (uint16_t)l4len);
+		if (l4len < TCP_HDR_MIN || (size_t)(l4[12] >> 4) * 4 < TCP_HDR_MIN ||
+		    (size_t)(l4[12] >> 4) * 4 > l4len || !csum_ok(l4, l4len, ph))
+			fz_bug("TCP", l4len, l4[12] >> 4);
+		return;
+	case PROTO_UDP:
+		ph = csum_pseudo4(rd32(h + 12), rd32(h + 16), PROTO_UDP, (uint16_t)l4len);
+		if (l4len < UDP_HDR_LEN || rd16(l4 + 4) != l4len ||
+		    (rd16(l4 + 6) && !csum_ok(l4, l4len, ph)))
+			fz_bug("UDP", l4len, rd16(l4 + 4));
+		return;
+	default:
+		fz_bug("IP protocol", h[9], 0);
+	}
+}
+
+static void op_tx(void *ctx, const uint8_t *frame, size_t len)
+{
+	(void)ctx;
+	check_frame(frame, len);
+}
+
+static void op_flow_event(void *ctx, struct flow *f, enum stack_flow_event ev, int from)
+{
+	struct fz_flow *x;
+
+	(void)ctx;
+	(void)from;
+	if (ev == STACK_EV_OPEN && fz.nfl < FZ_MAX_FLOWS) {
+		fz.fl[fz.nfl++] = (struct fz_flow){ .f = f, .connected = f->proto == PROTO_UDP };
+	} else if (ev == STACK_EV_CLOSE && (x = fz_find(f))) {
+		*x = fz.fl[--fz.nfl];
+	}
+}
+
+static int op_tcp_open(void *ctx, struct flow *f)
+{
+	struct fz_flow *x = fz_find(f);
+
+	(void)ctx;
+	if (fz.refuse_open)
+		return -ECONNREFUSED;
+	if (x)
+		x->pending = true;
+	return 0;
+}
+
+static size_t op_tcp_deliver(void *ctx, struct flow *f, const uint8_t *data, size_t len)
+{
+	(void)ctx;
+	(void)f;
+	if (len) /* touch every byte: ASan checks that the stack handed over valid memory */
+		(void)(volatile uint8_t)(data[0] ^ data[len - 1]);
+	return len < fz.room ? len : fz.room;
+}
+
+static uint32_t op_tcp_room(void *ctx, struct flow *f)
+{
+	(void)ctx;
+	(void)f;
+	return fz.room;
+}
+
+static size_t op_tcp_peek(void *ctx, struct flow *f, uint32_t off, uint8_t *buf, size_t len)
+{
+	struct fz_flow *x = fz_find(f);
+	size_t n;
+
+	(void)ctx;
+	if (!x || off >= x->avail)
+		return 0;
+	n = x->avail - off < len ? (size_t)(x->avail - off) : len;
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (uint8_t)(off + i);
+	return n;
+}
+
+static void op_tcp_consume(void *ctx, struct flow *f, uint32_t n)
+{
+	struct fz_flow *x = fz_find(f);
+
+	(void)ctx;
+	if (!x)
+		return;
+	if (n > x->avail)
+		fz_bug("consumed more than upstream offered", n, (size_t)x->avail);
+	x->avail -= n;
+}
+
+static void op_tcp_fin(void *ctx, struct flow *f)
+{
+	(void)ctx;
+	(void)f;
+}
+
+static void op_tcp_reset(void *ctx, struct flow *f)
+{
+	(void)ctx;
+	(void)f;
+}
+
+static void op_flow_closed(void *ctx, struct flow *f)
+{
+	(void)ctx;
+	(void)f;
+}
+
+static int op_udp_send(void *ctx, struct flow *f, const uint8_t *data, size_t len)
+{
+	(void)ctx;
+	(void)f;
+	if (len)
+		(void)(volatile uint8_t)(data[0] ^ data[len - 1]);
+	return fz.udp_fail ? -ECONNREFUSED : 0;
+}
+
+static const struct stack_ops fz_ops = {
+	.tx = op_tx,
+	.flow_event = op_flow_event,
+	.tcp_open = op_tcp_open,
+	.tcp_deliver = op_tcp_deliver,
+	.tcp_room = op_tcp_room,
+	.tcp_peek = op_tcp_peek,
+	.tcp_consume = op_tcp_consume,
+	.tcp_fin = op_tcp_fin,
+	.tcp_reset = op_tcp_reset,
+	.flow_closed = op_flow_closed,
+	.udp_send = op_udp_send,
+};
+
+/** fix_sums() - make an IPv4 frame's lengths and checksums right, so it is judged on the rest */
+static void fix_sums(uint8_t *f, size_t len)
+{
+	uint8_t *h = f + ETH_HDR_LEN, *l4;
+	size_t ihl, tot, l4len;
+	uint64_t ph;
+
+	if (len < ETH_HDR_LEN + IP4_HDR_MIN || rd16(f + 12) != ETHERTYPE_IPV4)
+		return;
+	ihl = (size_t)(h[0] & 0xf) * 4;
+	if (ihl < IP4_HDR_MIN || ETH_HDR_LEN + ihl > len)
+		return;
+	tot = rd16(h + 2);
+	if (tot < ihl || ETH_HDR_LEN + tot > len) {
+		tot = len - ETH_HDR_LEN > 65535 ? 65535 : len - ETH_HDR_LEN;
+		wr16(h + 2, (uint16_t)tot);
+	}
+	wr16(h + 10, 0);
+	wr16(h + 10, csum_fold(csum_partial(h, ihl, 0)));
+	if (rd16(h + 6) & (IP4_FLAG_MF | IP4_FRAG_OFF_MASK))
+		return;
+	l4 = h + ihl;
+	l4len = tot - ihl;
+	ph = csum_pseudo4(rd32(h + 12), rd32(h + 16), h[9], (uint16_t)l4len);
+	switch (h[9]) {
+	case PROTO_ICMP:
+		if (l4len >= 4) {
+			wr16(l4 + 2, 0);
+			wr16(l4 + 2, csum_fold(csum_partial(l4, l4len, 0)));
+		}
+		break;
+	case PROTO_TCP:
+		if (l4len >= TCP_HDR_MIN) {
+			wr16(l4 + 16, 0);
+			wr16(l4 + 16, csum_fold(csum_partial(l4, l4len, ph)));
+		}
+		break;
+	case PROTO_UDP:
+		if (l4len >= UDP_HDR_LEN) {
+			wr16(l4 + 4, (uint16_t)l4len);
+			wr16(l4 + 6, 0);
+			wr16(l4 + 6, csum_fold(csum_partial(l4, l4len, ph)));
+		}
+		break;
+	}
+}
+
+/** fz_event() - apply upstream event @ev (with argument @arg) to one of the tracked flows */
+static void fz_event(struct stack *s, unsigned int ev, unsigned int arg, uint64_t now)
+{
+	static uint8_t dgram[65507];
+	struct fz_flow *x = fz.nfl ? &fz.fl[arg % fz.nfl] : NULL;
+	struct flow *f = x ? x->f : NULL;
+
+	switch (ev) {
+	case EV_CONNECTED:
+	case EV_REFUSED:
+	case EV_UNREACHABLE:
+		/* the shell reports each connect() once; a failure releases the flow, so look
+		 * for a waiting one afresh each time */
+		for (unsigned int i = 0; i < fz.nfl; i++) {
+			if (!fz.fl[i].pending)
+				continue;
+			fz.fl[i].pending = false;
+			f = fz.fl[i].f;
+			if (ev == EV_CONNECTED) {
+				fz.fl[i].connected = true;
+				tcp_upstream_connected(s, f, now);
+			} else {
+				tcp_upstream_failed(s, f, ev == EV_REFUSED ? ECONNREFUSED : EHOSTUNREACH,
+						    now);
+			}
+			return;
+		}
+		return;
+	case EV_READABLE:
+	case EV_READABLE_BIG:
+		if (!f || f->proto != PROTO_TCP || !x->connected || x->eof)
+			return;
+		x->avail += ev == EV_READABLE_BIG ? (1u << 20) : 1024u + (arg & 0xff) * 256u;
+		tcp_upstream_readable(s, f, now);
+		return;
+	case EV_WRITABLE:
+		if (f && f->proto == PROTO_TCP && x->connected)
+			tcp_upstream_writable(s, f, now);
+		return;
+	case EV_EOF:
+		if (f && f->proto == PROTO_TCP && x->connected && !x->eof) {
+			x->eof = true;
+			tcp_upstream_eof(s, f, now);
+		}
+		return;
+	case EV_RESET:
+		if (f && f->proto == PROTO_TCP && x->connected)
+			tcp_upstream_reset(s, f, now);
+		return;
+	case EV_ABORT:
+		if (!f)
+			return;
+		if (f->proto == PROTO_TCP)
+			tcp_abort(s, f, FLOW_END_EVICTED, now);
+		else
+			udp_abort(s, f, FLOW_END_TIMEOUT, now);
+		return;
+	case EV_UDP_REPLY:
+		if (f && f->proto == PROTO_UDP) {
+			size_t n = (size_t)arg * 97 % sizeof(dgram);
+
+			memset(dgram, (int)arg, n);
+			udp_upstream_datagram(s, f, dgram, n, now);
+		}
+		return;
+	case EV_UDP_ERROR:
+		if (f && f->proto == PROTO_UDP)
+			udp_upstream_error(s, f, arg & 1 ? ICMP_DEST_UNREACH : ICMP_TIME_EXCEEDED,
+					   (uint8_t)(arg >> 1 & 0xf), now);
+		return;
+	case EV_CONNECT: {
+		struct flow *nf = tcp_connect(s, STACK_DEFAULT_ADDR, (uint16_t)(8000 + arg % 8),
+					      STACK_DEFAULT_GATEWAY, (uint16_t)(40000 + arg % 8), now);
+		struct fz_flow *nx = nf ? fz_find(nf) : NULL;
+
+		if (nx)
+			nx->connected = true; /* a port forward's host socket is already up */
+		return;
+	}
+	case EV_ROOM:
+		fz.room = fz.room ? 0 : 1u << 20;
+		return;
+	case EV_REFUSE_OPEN:
+		fz.refuse_open = !fz.refuse_open;
+		return;
+	case EV_UDP_FAIL:
+		fz.udp_fail = !fz.udp_fail;
+		return;
+	default:
+		return;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint64_t now = 1000000;
+	struct stack_cfg cfg;
+	unsigned int nrec = 0;
+	struct stack *s;
+	size_t pos = 1;
+	bool fix;
+
+	if (size < 1)
+		return 0;
+	fix = data[0] & 1;
+	memset(&fz, 0, sizeof(fz));
+	fz.room = 1u << 20;
+	stack_cfg_defaults(&cfg);
+	/* The default table (65536 flows) costs ~100 ms per input to set up and tear down under
+	 * ASan; a small one runs thousands of inputs a second and reaches the limits too. */
+	cfg.max_flows = FZ_MAX_FLOWS;
+	cfg.max_udp_flows = FZ_MAX_FLOWS / 2;
+	cfg.max_half_open = FZ_MAX_FLOWS / 4;
+	if (data[0] & 2)
+		cfg.mtu = 1500;
+	fz.mtu = cfg.mtu;
+	s = stack_new(&cfg, &fz_ops, NULL);
+	if (!s)
+		abort();
+
+	while (pos + 4 <= size) {
+		size_t len = rd16(data + pos);
+		unsigned int ctl = rd16(data + pos + 2);
+		uint8_t *frame;
+
+		pos += 4;
+		if (len > size - pos)
+			len = size - pos;
+		now += (uint64_t)(ctl & 0xfff) * 1000;
+		stack_tick(s, now);
+		/* exactly @len bytes on the heap: ASan reports any read past the frame */
+		frame = malloc(len ? len : 1);
+		if (!frame)
+			abort();
+		memcpy(frame, data + pos, len);
+		if (fix)
+			fix_sums(frame, len);
+		stack_input(s, frame, len, now);
+		free(frame);
+		pos += len;
+		fz_event(s, ctl >> 12, nrec++ ^ (unsigned int)len, now);
+	}
+
+	/* let every timer run out: retransmissions give up, TIME_WAIT ends */
+	for (int i = 0; i < 16; i++) {
+		uint64_t d = stack_next_deadline(s);
+
+		if (d == UINT64_MAX)
+			break;
+		now = d > now ? d : now + 1;
+		stack_tick(s, now);
+	}
+	stack_free(s);
+	return 0;
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/python3
+"""seeds.py DIR - write a few valid conversations for fuzz_stack (see fuzz_stack.c for the
+input format) into DIR, so that the fuzzer starts past ARP and into ICMP, TCP and UDP.
+Checksums are left zero: every seed sets flag bit 0 (fix checksums)."""
+import os
+import struct
+import sys
+
+OUR = bytes([0x02, 0x74, 0x61, 0x70, 0x69, 0x72])
+CMAC = bytes([0x52, 0x54, 0x00, 0x12, 0x34, 0x56])
+BCAST = b"\xff" * 6
+C, GW, DNS, PEER = (10, 0, 2, 100), (10, 0, 2, 2), (10, 0, 2, 3), (93, 184, 216, 34)
+EV = {"none": 0, "connected": 1, "readable": 2, "writable": 3, "eof": 4, "reset": 5,
+      "refused": 6, "unreachable": 7, "abort": 8, "udp_reply": 9, "udp_error": 10,
+      "connect": 11, "room": 12}
+
+
+def eth(dst, typ):
+    return dst + CMAC + struct.pack(">H", typ)
+
+
+def arp(tpa):
+    return eth(BCAST, 0x0806) + struct.pack(">HHBBH", 1, 0x0800, 6, 4, 1) + CMAC + \
+        bytes(C) + b"\0" * 6 + bytes(tpa)
+
+
+def ip(dst, proto, l4):
+    return eth(OUR, 0x0800) + struct.pack(">BBHHHBBH", 0x45, 0, 20 + len(l4), 1, 0x4000, 64,
+                                          proto, 0) + bytes(C) + bytes(dst) + l4
+
+
+def icmp_echo(dst, data):
+    return ip(dst, 1, struct.pack(">BBHHH", 8, 0, 0, 0x1234, 1) + data)
+
+
+def tcp(dst, sport, dport, seq, ack, flags, opts=b"", data=b""):
+    opts += b"\0" * (-len(opts) % 4)
+    hdr = struct.pack(">HHIIBBHHH", sport, dport, seq, ack, (20 + len(opts)) // 4 << 4, flags,
+                      65535, 0, 0)
+    return ip(dst, 6, hdr + opts + data)
+
+
+def udp(dst, sport, dport, data):
+    return ip(dst, 17, struct.pack(">HHHH", sport, dport, 8 + len(data), 0) + data)
+
+
+def rec(frame, ms=0, ev="none"):
+    return struct.pack(">HH", len(frame), EV[ev] << 12 | ms) + frame
+
+
+SYN_OPTS = b"\x02\x04\x05\xb4" + b"\x01\x03\x03\x07" + b"\x01\x01\x04\x02" + \
+    b"\x01\x01\x08\x0a" + struct.pack(">II", 1, 0)
+DNSQ = bytes.fromhex("abcd01000001000000000000076578616d706c6503636f6d0000010001")
+
+SEEDS = {
+    "arp": b"\x01" + rec(arp(GW)) + rec(arp(DNS)),
+    "ping": b"\x01" + rec(arp(GW)) + rec(icmp_echo(GW, bytes(range(56)))) +
+            rec(icmp_echo(PEER, b"x" * 8), 1000),
+    "tcp": b"\x01" + rec(arp(GW)) +
+           rec(tcp(GW, 40000, 80, 1000, 0, 0x02, SYN_OPTS), 0, "connected") +
+           rec(tcp(GW, 40000, 80, 1001, 1, 0x10), 1) +
+           rec(tcp(GW, 40000, 80, 1001, 1, 0x18, data=b"GET / HTTP/1.0\r\n\r\n"), 1, "readable") +
+           rec(tcp(GW, 40000, 80, 1019, 1, 0x11), 200, "eof") +
+           rec(tcp(GW, 40000, 80, 1020, 2, 0x10), 1),
+    "tcp_small_mtu": b"\x03" + rec(arp(GW)) +
+           rec(tcp(PEER, 40001, 443, 5, 0, 0x02, SYN_OPTS), 0, "connected") +
+           rec(tcp(PEER, 40001, 443, 6, 1, 0x10), 1, "readable") +
+           rec(tcp(PEER, 40001, 443, 6, 1, 0x10), 300) +
+           rec(tcp(PEER, 40001, 443, 6, 1, 0x04), 1),
+    "tcp_refused": b"\x01" + rec(arp(GW)) +
+           rec(tcp(PEER, 40002, 22, 9, 0, 0x02, SYN_OPTS), 0, "refused"),
+    "udp": b"\x01" + rec(arp(GW)) + rec(udp(DNS, 5353, 53, DNSQ), 0, "udp_reply") +
+           rec(udp(PEER, 40003, 123, b"\x23" + b"\0" * 47), 0, "udp_error"),
+    "udp_small_mtu": b"\x03" + rec(arp(GW)) + rec(udp(PEER, 40004, 9999, b"hi"), 0, "udp_reply"),
+    "port_forward": b"\x01" + rec(arp(GW)) + rec(b"", 0, "connect") +
+           rec(tcp(GW, 8000, 40000, 77, 1, 0x12, SYN_OPTS), 1, "readable"),
+}
+
+d = sys.argv[1]
+os.makedirs(d, exist_ok=True)
+for name, data in SEEDS.items():
+    with open(os.path.join(d, "seed-" + name), "wb") as f:
+        f.write(data)
