@@ -39,6 +39,8 @@
 	X(drop_tcp_ooo_full, "out-of-order segments dropped because the queue is full")      \
 	X(drop_tcp_no_room, "in-order payload the upstream socket had no room for")          \
 	X(drop_tcp_bad_state, "TCP segments not acceptable in the connection's state")       \
+	X(drop_tcp_challenged, "TCP segments answered by an RFC 5961 challenge ACK")         \
+	X(drop_tcp_dup_syn, "retransmitted SYNs absorbed while a connection is opening")     \
 	X(drop_udp_malformed, "UDP datagrams with a bad header or length")                   \
 	X(drop_udp_bad_checksum, "UDP datagrams with a bad checksum")                        \
 	X(drop_udp_over_limit, "UDP datagrams refused because the link's flow limit is hit") \

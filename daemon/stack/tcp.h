@@ -45,6 +45,15 @@ void tcp_upstream_reset(struct stack *s, struct flow *f, uint64_t now_us);
 void tcp_abort(struct stack *s, struct flow *f, int end, uint64_t now_us);
 
 /**
+ * tcp_connect() - active open towards the container (port forwards): a flow with origin
+ * FLOW_ORIGIN_HOST from @paddr:@pport to the container's @caddr:@cport, in SYN_SENT, our SYN
+ * sent. The shell learns of ESTABLISHED (or of the flow's end) from flow events.
+ * Return: the flow, or NULL if the 4-tuple is in use or the table is full
+ */
+struct flow *tcp_connect(struct stack *s, uint32_t caddr, uint16_t cport, uint32_t paddr,
+			 uint16_t pport, uint64_t now_us);
+
+/**
  * struct tcp_view - a snapshot of one connection's internals, for `conns` and `conn`
  * Sequence numbers are absolute (as on the wire). Windows are in bytes (already scaled).
  */

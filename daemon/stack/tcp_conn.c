@@ -1,13 +1,723 @@
-/* tcp_conn.c - STUB */
+/* tcp_conn.c - TCP connections: the per-link pool of TCBs, the one transition function of the
+ * RFC 9293 state machine, opening (passive on a container SYN, active for port forwards),
+ * the upstream events from the relay, ending, RFC 6528 ISNs and the control-socket view.
+ *
+ * Segment arrival (RFC 9293 3.10.7) is tcp_input.c's, building segments tcp_output.c's,
+ * timers tcp_timer.c's; all of them change state only through tcp_transition() here, or end
+ * the connection through tcp_close_flow(). Must not: do I/O or read clocks.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checksum.h"
 #include "tcp_internal.h"
-int tcp_init(struct stack *s) { (void)s; return 0; }
-void tcp_fini(struct stack *s) { (void)s; }
-void tcp_release(struct stack *s, struct flow *f) { (void)s; (void)f; }
-bool tcp_get_view(const struct flow *f, struct tcp_view *v) { (void)f; (void)v; return false; }
-void tcp_upstream_connected(struct stack *s, struct flow *f, uint64_t now_us) { (void)s; (void)f; (void)now_us; }
-void tcp_upstream_failed(struct stack *s, struct flow *f, int err, uint64_t now_us) { (void)s; (void)f; (void)err; (void)now_us; }
-void tcp_upstream_readable(struct stack *s, struct flow *f, uint64_t now_us) { (void)s; (void)f; (void)now_us; }
-void tcp_upstream_writable(struct stack *s, struct flow *f, uint64_t now_us) { (void)s; (void)f; (void)now_us; }
-void tcp_upstream_eof(struct stack *s, struct flow *f, uint64_t now_us) { (void)s; (void)f; (void)now_us; }
-void tcp_upstream_reset(struct stack *s, struct flow *f, uint64_t now_us) { (void)s; (void)f; (void)now_us; }
-void tcp_abort(struct stack *s, struct flow *f, int end, uint64_t now_us) { (void)s; (void)f; (void)end; (void)now_us; }
+
+/* --- RFC 6528 ISNs: SipHash-2-4 keyed with the link's secret ------------------------------- */
+
+static inline uint64_t rotl(uint64_t x, int b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+#define SIPROUND                                                                           \
+	do {                                                                               \
+		v0 += v1;                                                                  \
+		v1 = rotl(v1, 13);                                                         \
+		v1 ^= v0;                                                                  \
+		v0 = rotl(v0, 32);                                                         \
+		v2 += v3;                                                                  \
+		v3 = rotl(v3, 16);                                                         \
+		v3 ^= v2;                                                                  \
+		v0 += v3;                                                                  \
+		v3 = rotl(v3, 21);                                                         \
+		v3 ^= v0;                                                                  \
+		v2 += v1;                                                                  \
+		v1 = rotl(v1, 17);                                                         \
+		v1 ^= v2;                                                                  \
+		v2 = rotl(v2, 32);                                                         \
+	} while (0)
+
+/**
+ * siphash24() - SipHash-2-4 (Aumasson and Bernstein, 2012) of @len bytes at @in
+ * @k0, @k1:	the key, as two little-endian 64-bit words
+ * @in:		message
+ * @len:	its length
+ * Return: the 64-bit hash
+ */
+static uint64_t siphash24(uint64_t k0, uint64_t k1, const uint8_t *in, size_t len)
+{
+	uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1;
+	uint64_t v2 = 0x6c7967656e657261ULL ^ k0, v3 = 0x7465646279746573ULL ^ k1;
+	uint64_t b = (uint64_t)len << 56, m;
+	size_t i, end = len - len % 8;
+
+	for (i = 0; i < end; i += 8) {
+		m = 0;
+		for (int j = 7; j >= 0; j--)
+			m = m << 8 | in[i + (size_t)j];
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	for (int j = (int)(len % 8) - 1; j >= 0; j--)
+		b |= (uint64_t)in[end + (size_t)j] << (8 * j);
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/**
+ * tcp_isn() - RFC 6528 3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
+ * M a 4 µs timer, F SipHash-2-4; the hash's other half is the connection's timestamp offset
+ * (RFC 7323 5.4), so TSvals do not reveal our clock either
+ * @s:			the stack (its key)
+ * @caddr, @cport:	container side
+ * @paddr, @pport:	peer side as the container sees it
+ * @now_us:		current time
+ * @ts_off:		timestamp offset out (may be NULL)
+ * Return: the ISN
+ */
+static uint32_t tcp_isn(const struct stack *s, uint32_t caddr, uint16_t cport, uint32_t paddr,
+			uint16_t pport, uint64_t now_us, uint32_t *ts_off)
+{
+	uint8_t in[12];
+	uint64_t h;
+
+	wr32(in, paddr);
+	wr16(in + 4, pport);
+	wr32(in + 6, caddr);
+	wr16(in + 10, cport);
+	h = siphash24(s->tcp->k0, s->tcp->k1, in, sizeof(in));
+	if (ts_off)
+		*ts_off = (uint32_t)(h >> 32);
+	return (uint32_t)(now_us / 4) + (uint32_t)h;
+}
+
+/* --- the pool and the TIME_WAIT list ------------------------------------------------------ */
+
+int tcp_init(struct stack *s)
+{
+	struct tcp_stack *ts = calloc(1, sizeof(*ts));
+	uint32_t n = flow_capacity(s->flows);
+
+	if (!ts)
+		return -1;
+	/* calloc: a slot's page is touched only when a flow there first uses TCP. */
+	ts->conns = calloc(n, sizeof(*ts->conns));
+	ts->heap = calloc(n, sizeof(*ts->heap));
+	if (!ts->conns || !ts->heap) {
+		free(ts->conns);
+		free(ts->heap);
+		free(ts);
+		return -1;
+	}
+	ts->nconns = n;
+	ts->challenge_rl = (struct ratelimit){ .per_sec = TCP_CHALLENGE_PER_SEC,
+					       .burst = TCP_CHALLENGE_BURST,
+					       .tokens = TCP_CHALLENGE_BURST };
+	ts->rst_rl = (struct ratelimit){ .per_sec = TCP_RST_PER_SEC, .burst = TCP_RST_BURST,
+					 .tokens = TCP_RST_BURST };
+	memcpy(&ts->k0, s->cfg.secret, 8);
+	memcpy(&ts->k1, s->cfg.secret + 8, 8);
+	s->tcp = ts;
+	return 0;
+}
+
+void tcp_fini(struct stack *s)
+{
+	if (!s->tcp)
+		return;
+	free(s->tcp->conns);
+	free(s->tcp->heap);
+	free(s->tcp);
+	s->tcp = NULL;
+}
+
+static void tw_unlink(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	uint32_t me = (uint32_t)(c - ts->conns) + 1;
+
+	if (!c->tw_prev && !c->tw_next && ts->tw_head != me)
+		return;
+	if (c->tw_prev)
+		ts->conns[c->tw_prev - 1].tw_next = c->tw_next;
+	else
+		ts->tw_head = c->tw_next;
+	if (c->tw_next)
+		ts->conns[c->tw_next - 1].tw_prev = c->tw_prev;
+	else
+		ts->tw_tail = c->tw_prev;
+	c->tw_prev = c->tw_next = 0;
+}
+
+static void tw_link(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	uint32_t me = (uint32_t)(c - ts->conns) + 1;
+
+	c->tw_next = 0;
+	c->tw_prev = ts->tw_tail;
+	if (ts->tw_tail)
+		ts->conns[ts->tw_tail - 1].tw_next = me;
+	else
+		ts->tw_head = me;
+	ts->tw_tail = me;
+}
+
+static void ooo_free(struct stack *s, struct tcp_conn *c)
+{
+	for (unsigned int i = 0; i < c->nooo; i++)
+		free(c->ooo[i].data);
+	s->tcp->ooo_bytes -= c->ooo_bytes;
+	free(c->ooo);
+	c->ooo = NULL;
+	c->nooo = 0;
+	c->ooo_bytes = 0;
+}
+
+void tcp_release(struct stack *s, struct flow *f)
+{
+	struct tcp_conn *c = tcp_conn_of(f);
+
+	if (!c || !s->tcp)
+		return;
+	ooo_free(s, c);
+	tcp_timer_stop_all(s, c);
+	tw_unlink(s->tcp, c);
+	f->tcp = NULL;
+}
+
+/**
+ * conn_new() - give @f a fresh TCB from the pool
+ * @s:		the stack
+ * @f:		the flow (its slot index picks the TCB)
+ * @now_us:	current time (ISN)
+ * Return: the TCB
+ */
+static struct tcp_conn *conn_new(struct stack *s, struct flow *f, uint64_t now_us)
+{
+	struct tcp_conn *c = &s->tcp->conns[f->idx];
+
+	memset(c, 0, sizeof(*c));
+	c->fidx = f->idx;
+	for (int t = 0; t < TCP_NTIMERS; t++)
+		c->timer[t] = TCP_T_OFF;
+	c->deadline = TCP_T_OFF;
+	c->rto_us = TCP_RTO_INIT_US;
+	c->iss = tcp_isn(s, f->caddr, f->cport, f->paddr, f->pport, now_us, &c->ts_off);
+	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+	c->recover = c->iss;
+	c->ssthresh = TCP_CWND_MAX; /* RFC 5681 3.1: initially arbitrarily high */
+	c->mss = TCP_DEFAULT_MSS;
+	c->peer_mss = TCP_DEFAULT_MSS;
+	f->tcp = c;
+	return c;
+}
+
+/**
+ * our_shift() - RFC 7323 2.3: the smallest shift that lets our largest window fit in 16 bits
+ * Return: the shift
+ */
+static uint8_t our_shift(void)
+{
+	uint8_t shift = 0;
+
+	while (shift < TCP_WSCALE_MAX && (65535u << shift) < TCP_MAX_RCV_WND)
+		shift++;
+	return shift;
+}
+
+/**
+ * tcp_negotiate() - take the container's SYN options (RFC 9293 3.7.1, RFC 7323, RFC 2018):
+ * each extension is on only if we offered it (active open) and the SYN carries it
+ * @s:	the stack
+ * @c:	the connection
+ * @g:	the SYN or SYN-ACK
+ */
+void tcp_negotiate(struct stack *s, struct tcp_conn *c, const struct tcp_seg *g)
+{
+	uint32_t ours = s->cfg.mtu - IP4_HDR_MIN - TCP_HDR_MIN;
+	uint32_t peer = g->mss ? g->mss : TCP_DEFAULT_MSS;
+
+	if (peer < TCP_MIN_PEER_MSS)
+		peer = TCP_MIN_PEER_MSS;
+	c->peer_mss = (uint16_t)peer;
+	c->mss = (uint16_t)(peer < ours ? peer : ours);
+
+	/* RFC 7323 2.2: window scaling only if both SYNs carry the option */
+	if (g->wscale >= 0 && (!c->active || c->ws_ok)) {
+		c->ws_ok = true;
+		c->snd_shift = (uint8_t)(g->wscale > TCP_WSCALE_MAX ? TCP_WSCALE_MAX : g->wscale);
+		c->rcv_shift = our_shift();
+	} else {
+		c->ws_ok = false;
+		c->snd_shift = c->rcv_shift = 0;
+	}
+	c->sack_ok = g->sack_perm && (!c->active || c->sack_ok);
+	c->ts_ok = g->has_ts && (!c->active || c->ts_ok);
+	if (c->ts_ok)
+		c->ts_recent = g->tsval;
+	/* RFC 5681 3.1 / RFC 6928: initial window (see TCP_IW_SEGS) */
+	c->cwnd = TCP_IW_SEGS * (uint32_t)c->mss;
+}
+
+/* --- the transition function -------------------------------------------------------------- */
+
+/**
+ * tcp_set_state() - move @f to @state (keeps the TIME_WAIT list and its 2MSL timer)
+ * @s:		the stack
+ * @f:		the flow
+ * @state:	new state
+ * @now_us:	current time
+ */
+static void tcp_set_state(struct stack *s, struct flow *f, uint8_t state, uint64_t now_us)
+{
+	struct tcp_conn *c = tcp_conn_of(f);
+
+	if (f->state == TCP_TIME_WAIT && c)
+		tw_unlink(s->tcp, c);
+	stack_set_state(s, f, state, now_us);
+	if (state == TCP_TIME_WAIT && c) {
+		tw_link(s->tcp, c);
+		/* Nothing of ours is outstanding any more; only the 2MSL wait remains. */
+		tcp_timer_set(s, c, TCP_T_RTX, TCP_T_OFF);
+		tcp_timer_set(s, c, TCP_T_PERSIST, TCP_T_OFF);
+		tcp_timer_set(s, c, TCP_T_2MSL, now_us + (uint64_t)s->cfg.time_wait_ms * 1000);
+	}
+}
+
+/**
+ * tcp_transition() - the RFC 9293 state diagram (3.3.2, Figure 5): the next state for @ev
+ * in the current state. Events that do not apply in a state change nothing.
+ * @s:		the stack
+ * @f:		the flow (released when LAST_ACK's FIN is acknowledged)
+ * @ev:		what happened
+ * @now_us:	current time
+ */
+void tcp_transition(struct stack *s, struct flow *f, enum tcp_event ev, uint64_t now_us)
+{
+	switch (f->state) {
+	case TCP_SYN_SENT:
+		if (ev == TCP_EV_SYNACK_RCVD)
+			tcp_set_state(s, f, TCP_ESTABLISHED, now_us);
+		else if (ev == TCP_EV_SYN_RCVD)
+			tcp_set_state(s, f, TCP_SYN_RCVD, now_us); /* simultaneous open */
+		break;
+	case TCP_SYN_RCVD:
+		if (ev == TCP_EV_SYN_ACKED)
+			tcp_set_state(s, f, TCP_ESTABLISHED, now_us);
+		else if (ev == TCP_EV_FIN_RCVD)
+			tcp_set_state(s, f, TCP_CLOSE_WAIT, now_us);
+		else if (ev == TCP_EV_FIN_SENT)
+			tcp_set_state(s, f, TCP_FIN_WAIT_1, now_us);
+		break;
+	case TCP_ESTABLISHED:
+		if (ev == TCP_EV_FIN_SENT)
+			tcp_set_state(s, f, TCP_FIN_WAIT_1, now_us);
+		else if (ev == TCP_EV_FIN_RCVD)
+			tcp_set_state(s, f, TCP_CLOSE_WAIT, now_us);
+		break;
+	case TCP_FIN_WAIT_1:
+		if (ev == TCP_EV_FIN_ACKED)
+			tcp_set_state(s, f, TCP_FIN_WAIT_2, now_us);
+		else if (ev == TCP_EV_FIN_RCVD)
+			tcp_set_state(s, f, TCP_CLOSING, now_us); /* simultaneous close */
+		break;
+	case TCP_FIN_WAIT_2:
+		if (ev == TCP_EV_FIN_RCVD)
+			tcp_set_state(s, f, TCP_TIME_WAIT, now_us);
+		break;
+	case TCP_CLOSE_WAIT:
+		if (ev == TCP_EV_FIN_SENT)
+			tcp_set_state(s, f, TCP_LAST_ACK, now_us);
+		break;
+	case TCP_CLOSING:
+		if (ev == TCP_EV_FIN_ACKED)
+			tcp_set_state(s, f, TCP_TIME_WAIT, now_us);
+		break;
+	case TCP_LAST_ACK:
+		if (ev == TCP_EV_FIN_ACKED)
+			tcp_close_flow(s, f, FLOW_END_FIN, now_us); /* → CLOSED, TCB deleted */
+		break;
+	case TCP_TIME_WAIT:
+		if (ev == TCP_EV_FIN_RCVD) /* 3.10.7.4: a retransmitted FIN restarts 2MSL */
+			tcp_timer_set(s, tcp_conn_of(f), TCP_T_2MSL,
+				      now_us + (uint64_t)s->cfg.time_wait_ms * 1000);
+		break;
+	default: /* CLOSED, LISTEN: no TCB that events could move */
+		break;
+	}
+}
+
+/**
+ * tcp_close_flow() - end @f (state CLOSED, TCB freed, flow_closed called)
+ * @s:		the stack
+ * @f:		the flow; invalid afterwards
+ * @end:	enum flow_end
+ * @now_us:	current time
+ */
+void tcp_close_flow(struct stack *s, struct flow *f, int end, uint64_t now_us)
+{
+	stack_flow_release(s, f, end, now_us);
+}
+
+/**
+ * refuse() - answer the container's SYN with <SEQ=0><ACK=ISN+1><CTL=RST,ACK> (what a closed
+ * port answers, RFC 9293 3.10.7.1) before any SYN-ACK went out
+ * @s:	the stack
+ * @f:	the flow
+ */
+static void refuse(struct stack *s, struct flow *f)
+{
+	tcp_send_rst_raw(s, f->paddr, f->caddr, f->pport, f->cport, 0, tcp_conn_of(f)->irs + 1,
+			 TCP_RST | TCP_ACK);
+}
+
+/**
+ * reset_container() - RST to the container as fits the state: the refusal form while the
+ * SYN is unanswered, <SEQ=SND.NXT> once synchronised or our SYN-ACK went out, nothing in
+ * TIME_WAIT (the connection is over)
+ * @s:		the stack
+ * @f:		the flow
+ * @now_us:	current time
+ */
+static void reset_container(struct stack *s, struct flow *f, uint64_t now_us)
+{
+	struct tcp_conn *c = tcp_conn_of(f);
+
+	if (f->state == TCP_TIME_WAIT || f->state == TCP_CLOSED)
+		return;
+	if (f->state == TCP_SYN_RCVD && c->waiting_upstream)
+		refuse(s, f);
+	else if (f->state == TCP_SYN_SENT)
+		tcp_send_rst_raw(s, f->paddr, f->caddr, f->pport, f->cport, c->snd_max, 0, TCP_RST);
+	else
+		tcp_send_rst(s, f, now_us);
+}
+
+/**
+ * tcp_fail() - give up on @f from our side (retransmission limit): RST to the container,
+ * abort upstream, release
+ * @s:		the stack
+ * @f:		the flow; invalid afterwards
+ * @end:	enum flow_end
+ * @now_us:	current time
+ */
+void tcp_fail(struct stack *s, struct flow *f, int end, uint64_t now_us)
+{
+	reset_container(s, f, now_us);
+	if (s->ops.tcp_reset)
+		s->ops.tcp_reset(s->ctx, f);
+	tcp_close_flow(s, f, end, now_us);
+}
+
+/* --- opening ------------------------------------------------------------------------------ */
+
+/**
+ * evict_time_wait() - free the oldest TIME_WAIT flow to make room in a full table
+ * @s:		the stack
+ * @now_us:	current time
+ * Return: true if one was evicted
+ */
+static bool evict_time_wait(struct stack *s, uint64_t now_us)
+{
+	struct tcp_stack *ts = s->tcp;
+	struct flow *f;
+
+	if (!ts->tw_head)
+		return false;
+	f = flow_at(s->flows, ts->tw_head - 1);
+	if (!f) {
+		tw_unlink(ts, &ts->conns[ts->tw_head - 1]);
+		return false;
+	}
+	tcp_close_flow(s, f, FLOW_END_EVICTED, now_us);
+	return true;
+}
+
+/**
+ * tcp_passive_open() - a container SYN for a new 4-tuple: create the flow in SYN_RCVD,
+ * waiting for the upstream connect (ops->tcp_open); the SYN-ACK goes out from
+ * tcp_upstream_connected()
+ * @s:	the stack
+ * @p:	the packet
+ * @g:	the SYN (flags exactly SYN, checked by the caller)
+ */
+void tcp_passive_open(struct stack *s, const struct pkt *p, const struct tcp_seg *g)
+{
+	uint16_t sport = rd16(p->l4), dport = rd16(p->l4 + 2);
+	uint64_t now = p->now_us;
+	struct tcp_conn *c;
+	struct flow *f;
+	int rc;
+
+	if (s->nstate[TCP_SYN_RCVD] >= s->cfg.max_half_open) {
+		s->cnt.drop_tcp_over_limit++;
+		s->cnt.tcp_syn_cookies_or_drops++;
+		return;
+	}
+	if (flow_count(s->flows) >= flow_capacity(s->flows) && !evict_time_wait(s, now)) {
+		s->cnt.drop_tcp_over_limit++;
+		return;
+	}
+	f = stack_flow_new(s, PROTO_TCP, p->saddr, sport, p->daddr, dport, now);
+	if (!f) {
+		s->cnt.drop_tcp_over_limit++;
+		return;
+	}
+	f->origin = FLOW_ORIGIN_CONTAINER;
+	f->pkts_in++;
+	c = conn_new(s, f, now);
+	c->irs = g->seq;
+	c->rcv_nxt = g->seq + 1;
+	c->snd_wnd = g->wnd; /* RFC 7323 2.2: a SYN's window is never scaled */
+	c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = g->seq;
+	c->snd_wl2 = c->iss;
+	tcp_negotiate(s, c, g);
+	c->waiting_upstream = true;
+	tcp_set_state(s, f, TCP_SYN_RCVD, now);
+
+	rc = s->ops.tcp_open ? s->ops.tcp_open(s->ctx, f) : -ECONNREFUSED;
+	if (rc < 0) {
+		refuse(s, f);
+		tcp_close_flow(s, f, FLOW_END_REFUSED, now);
+	}
+}
+
+struct flow *tcp_connect(struct stack *s, uint32_t caddr, uint16_t cport, uint32_t paddr,
+			 uint16_t pport, uint64_t now_us)
+{
+	struct tcp_conn *c;
+	struct flow *f;
+
+	if (flow_lookup(s->flows, PROTO_TCP, caddr, cport, paddr, pport))
+		return NULL;
+	if (flow_count(s->flows) >= flow_capacity(s->flows) && !evict_time_wait(s, now_us))
+		return NULL;
+	f = stack_flow_new(s, PROTO_TCP, caddr, cport, paddr, pport, now_us);
+	if (!f)
+		return NULL;
+	f->origin = FLOW_ORIGIN_HOST;
+	c = conn_new(s, f, now_us);
+	c->active = true;
+	/* We offer every extension; tcp_negotiate() keeps what the SYN-ACK accepts. */
+	c->ws_ok = c->sack_ok = c->ts_ok = true;
+	c->rcv_shift = our_shift();
+	tcp_set_state(s, f, TCP_SYN_SENT, now_us);
+	tcp_send_syn(s, f, now_us);
+	c->rtt_timing = true;
+	c->rtt_seq = c->iss + 1;
+	c->rtt_start = now_us;
+	tcp_timer_set(s, c, TCP_T_RTX, now_us + c->rto_us);
+	return f;
+}
+
+/**
+ * tcp_fin_sent() - our FIN went out for the first time
+ * @s:		the stack
+ * @f:		the flow
+ * @now_us:	current time
+ */
+void tcp_fin_sent(struct stack *s, struct flow *f, uint64_t now_us)
+{
+	tcp_transition(s, f, TCP_EV_FIN_SENT, now_us);
+}
+
+/* --- upstream events ---------------------------------------------------------------------- */
+
+void tcp_upstream_connected(struct stack *s, struct flow *f, uint64_t now_us)
+{
+	struct tcp_conn *c = tcp_conn_of(f);
+
+	if (!c || f->state != TCP_SYN_RCVD || !c->waiting_upstream)
+		return;
+	c->waiting_upstream = false;
+	tcp_send_synack(s, f, now_us);
+	c->rtt_timing = true;
+	c->rtt_seq = c->iss + 1;
+	c->rtt_start = now_us;
+	tcp_timer_set(s, c, TCP_T_RTX, now_us + c->rto_us);
+}
+
+/**
+ * unreachable() - ICMP destination unreachable for the container's SYN. The SYN itself is
+ * gone, so its IPv4 header and first 8 TCP bytes (ports and sequence number: all the
+ * container's stack needs to match the error, RFC 792 / RFC 5927) are rebuilt from the TCB.
+ * @s:		the stack
+ * @f:		the flow
+ * @code:	ICMP_UNREACH_HOST or ICMP_UNREACH_NET
+ * @now_us:	current time
+ */
+static void unreachable(struct stack *s, struct flow *f, uint8_t code, uint64_t now_us)
+{
+	uint8_t b[ETH_HDR_LEN + IP4_HDR_MIN + TCP_HDR_MIN] = { 0 };
+	uint8_t *ip = b + ETH_HDR_LEN, *t = ip + IP4_HDR_MIN;
+	struct pkt p = {
+		.frame = b,
+		.frame_len = sizeof(b),
+		.ip = ip,
+		.ip_len = IP4_HDR_MIN + TCP_HDR_MIN,
+		.ihl = IP4_HDR_MIN,
+		.l4 = t,
+		.l4_len = TCP_HDR_MIN,
+		.saddr = f->caddr,
+		.daddr = f->paddr,
+		.proto = PROTO_TCP,
+		.ttl = 64,
+		.now_us = now_us,
+	};
+
+	wr16(b + 12, ETHERTYPE_IPV4);
+	ip[0] = 0x45;
+	wr16(ip + 2, IP4_HDR_MIN + TCP_HDR_MIN);
+	wr16(ip + 6, IP4_FLAG_DF);
+	ip[8] = 64;
+	ip[9] = PROTO_TCP;
+	wr32(ip + 12, f->caddr);
+	wr32(ip + 16, f->paddr);
+	wr16(ip + 10, csum_fold(csum_partial(ip, IP4_HDR_MIN, 0)));
+	wr16(t, f->cport);
+	wr16(t + 2, f->pport);
+	wr32(t + 4, tcp_conn_of(f)->irs);
+	t[12] = (TCP_HDR_MIN / 4) << 4;
+	t[13] = TCP_SYN;
+	icmp_send_error(s, &p, ICMP_DEST_UNREACH, code, s->cfg.gateway);
+}
+
+void tcp_upstream_failed(struct stack *s, struct flow *f, int err, uint64_t now_us)
+{
+	struct tcp_conn *c = tcp_conn_of(f);
+
+	if (!c)
+		return;
+	if (f->state != TCP_SYN_RCVD || !c->waiting_upstream) {
+		tcp_upstream_reset(s, f, now_us);
+		return;
+	}
+	switch (err) {
+	case EHOSTUNREACH:
+		unreachable(s, f, ICMP_UNREACH_HOST, now_us);
+		tcp_close_flow(s, f, FLOW_END_UNREACHABLE, now_us);
+		break;
+	case ENETUNREACH:
+		unreachable(s, f, ICMP_UNREACH_NET, now_us);
+		tcp_close_flow(s, f, FLOW_END_UNREACHABLE, now_us);
+		break;
+	case ETIMEDOUT:
+		refuse(s, f);
+		tcp_close_flow(s, f, FLOW_END_TIMEOUT, now_us);
+		break;
+	default: /* ECONNREFUSED and anything else: what a closed port says */
+		refuse(s, f);
+		tcp_close_flow(s, f, FLOW_END_REFUSED, now_us);
+		break;
+	}
+}
+
+void tcp_upstream_readable(struct stack *s, struct flow *f, uint64_t now_us)
+{
+	struct tcp_conn *c = tcp_conn_of(f);
+
+	if (!c)
+		return;
+	c->upstream_pending = true;
+	tcp_output(s, f, now_us);
+}
+
+void tcp_upstream_writable(struct stack *s, struct flow *f, uint64_t now_us)
+{
+	struct tcp_conn *c = tcp_conn_of(f);
+	uint32_t old, now_wnd;
+
+	if (!c)
+		return;
+	switch (f->state) {
+	case TCP_ESTABLISHED:
+	case TCP_FIN_WAIT_1:
+	case TCP_FIN_WAIT_2:
+		break;
+	default:
+		return; /* the container has sent FIN or is not connected: no window to open */
+	}
+	old = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	now_wnd = tcp_rcv_window(s, f);
+	/* RFC 9293 3.8.6.2.2 (receiver SWS avoidance): update when the window opens by a
+	 * full segment, or from below one segment (a zero window the container is probing). */
+	if (now_wnd > old && (old < c->mss || now_wnd - old >= c->mss))
+		c->ack_now = true;
+	tcp_output(s, f, now_us);
+}
+
+void tcp_upstream_eof(struct stack *s, struct flow *f, uint64_t now_us)
+{
+	struct tcp_conn *c = tcp_conn_of(f);
+
+	if (!c || c->upstream_eof)
+		return;
+	c->upstream_eof = true;
+	tcp_output(s, f, now_us);
+}
+
+void tcp_upstream_reset(struct stack *s, struct flow *f, uint64_t now_us)
+{
+	if (!tcp_conn_of(f))
+		return;
+	reset_container(s, f, now_us);
+	tcp_close_flow(s, f, FLOW_END_RST_UPSTREAM, now_us);
+}
+
+void tcp_abort(struct stack *s, struct flow *f, int end, uint64_t now_us)
+{
+	if (!tcp_conn_of(f))
+		return;
+	reset_container(s, f, now_us);
+	tcp_close_flow(s, f, end, now_us);
+}
+
+/* --- the control socket's view ------------------------------------------------------------ */
+
+bool tcp_get_view(const struct flow *f, struct tcp_view *v)
+{
+	const struct tcp_conn *c = tcp_conn_of(f);
+
+	if (!c)
+		return false;
+	memset(v, 0, sizeof(*v));
+	v->iss = c->iss;
+	v->irs = c->irs;
+	v->snd_una = c->snd_una;
+	v->snd_nxt = c->snd_nxt;
+	v->snd_wnd = c->snd_wnd;
+	v->snd_wl1 = c->snd_wl1;
+	v->snd_wl2 = c->snd_wl2;
+	v->rcv_nxt = c->rcv_nxt;
+	v->rcv_wnd = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	v->mss = c->mss;
+	v->peer_mss = c->peer_mss;
+	v->wscale_snd = c->ws_ok ? (int8_t)c->snd_shift : -1;
+	v->wscale_rcv = c->ws_ok ? (int8_t)c->rcv_shift : -1;
+	v->ts = c->ts_ok;
+	v->sack = c->sack_ok;
+	v->srtt_us = c->srtt_us;
+	v->rttvar_us = c->rttvar_us;
+	v->rto_ms = c->rto_us / 1000;
+	v->cwnd = c->cwnd;
+	v->ssthresh = c->ssthresh;
+	v->retransmits = c->retransmits;
+	v->dupacks = c->dupacks;
+	v->ooo_bytes = c->ooo_bytes;
+	v->in_flight = c->snd_max - c->snd_una;
+	v->fin_rcvd = c->fin_rcvd;
+	v->fin_sent = c->fin_sent;
+	v->upstream_eof = c->upstream_eof;
+	return true;
+}

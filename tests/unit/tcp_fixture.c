@@ -1,0 +1,410 @@
+/* tcp_fixture.c - the TCP tests' harness: mock shell, frame helpers, per-state fixtures. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "seq.h"
+#include "tcp_fixture.h"
+
+/* --- the mock shell ------------------------------------------------------------------------ */
+
+static int m_open(void *ctx, struct flow *f)
+{
+	struct fx *fx = ctx;
+
+	(void)f;
+	fx->m.open_calls++;
+	return fx->m.open_ret;
+}
+
+static size_t m_deliver(void *ctx, struct flow *f, const uint8_t *data, size_t len)
+{
+	struct fx *fx = ctx;
+	size_t n = len < fx->m.sink_room ? len : fx->m.sink_room;
+
+	(void)f;
+	fx->m.deliver_calls++;
+	assert_true(fx->m.sink_len + n <= FX_SINK_MAX);
+	memcpy(fx->m.sink + fx->m.sink_len, data, n);
+	fx->m.sink_len += n;
+	fx->m.sink_room -= (uint32_t)n;
+	return n;
+}
+
+static uint32_t m_room(void *ctx, struct flow *f)
+{
+	(void)f;
+	return ((struct fx *)ctx)->m.sink_room;
+}
+
+static size_t m_peek(void *ctx, struct flow *f, uint32_t off, uint8_t *buf, size_t len)
+{
+	struct fx *fx = ctx;
+	size_t avail = fx->m.up_len - fx->m.up_consumed, n;
+
+	(void)f;
+	if (len > fx->m.peek_max)
+		fx->m.peek_max = len;
+	if (off >= avail)
+		return 0;
+	n = avail - off < len ? avail - off : len;
+	memcpy(buf, fx->m.up + fx->m.up_consumed + off, n);
+	return n;
+}
+
+static void m_consume(void *ctx, struct flow *f, uint32_t n)
+{
+	struct fx *fx = ctx;
+
+	(void)f;
+	assert_true(n <= fx->m.up_len - fx->m.up_consumed);
+	fx->m.up_consumed += n;
+	fx->m.consume_calls++;
+}
+
+static void m_fin(void *ctx, struct flow *f)
+{
+	(void)f;
+	((struct fx *)ctx)->m.fin_calls++;
+}
+
+static void m_reset(void *ctx, struct flow *f)
+{
+	(void)f;
+	((struct fx *)ctx)->m.reset_calls++;
+}
+
+static void m_closed(void *ctx, struct flow *f)
+{
+	struct fx *fx = ctx;
+
+	fx->m.closed_calls++;
+	fx->m.closed_end = f->end;
+}
+
+static void m_tx(void *ctx, const uint8_t *frame, size_t len)
+{
+	cap_tx(&((struct fx *)ctx)->m.cap, frame, len);
+}
+
+/* --- setup --------------------------------------------------------------------------------- */
+
+void fx_cfg_default(struct stack_cfg *cfg)
+{
+	stack_cfg_defaults(cfg);
+	cfg->mtu = 1500;
+	cfg->max_flows = 64;
+	cfg->max_half_open = 16;
+	for (int i = 0; i < 16; i++)
+		cfg->secret[i] = (uint8_t)(0x42 + i); /* fixed: ISNs depend only on time */
+}
+
+struct fx *fx_new_cfg(const struct stack_cfg *cfg)
+{
+	static const struct stack_ops ops = {
+		.tx = m_tx,
+		.tcp_open = m_open,
+		.tcp_deliver = m_deliver,
+		.tcp_room = m_room,
+		.tcp_peek = m_peek,
+		.tcp_consume = m_consume,
+		.tcp_fin = m_fin,
+		.tcp_reset = m_reset,
+		.flow_closed = m_closed,
+	};
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	assert_non_null(fx);
+	fx->cfg = *cfg;
+	fx->m.up = malloc(FX_UP_MAX);
+	fx->m.sink = malloc(FX_SINK_MAX);
+	assert_non_null(fx->m.up);
+	assert_non_null(fx->m.sink);
+	fx->m.sink_room = 1u << 20;
+	fx->now = 1000000000; /* 1000 s: far from zero, so "now - x" never wraps */
+	fx->s = stack_new(&fx->cfg, &ops, fx);
+	assert_non_null(fx->s);
+	fx->cseq = FX_CISN;
+	fx->win = 65535;
+	fx->tsval = 5000;
+	fx->syn = (struct fr_tcp){ .mss = 1460, .has_wscale = true, .wscale = 7,
+				   .sack_perm = true };
+	return fx;
+}
+
+struct fx *fx_new(void)
+{
+	struct stack_cfg cfg;
+
+	fx_cfg_default(&cfg);
+	return fx_new_cfg(&cfg);
+}
+
+void fx_free(struct fx *fx)
+{
+	if (!fx)
+		return;
+	stack_free(fx->s);
+	cap_reset(&fx->m.cap);
+	free(fx->m.up);
+	free(fx->m.sink);
+	free(fx);
+}
+
+int fx_setup(void **state)
+{
+	*state = fx_new();
+	return 0;
+}
+
+int fx_teardown(void **state)
+{
+	fx_free(*state);
+	return 0;
+}
+
+/* --- frames in ------------------------------------------------------------------------------ */
+
+void fx_send(struct fx *fx, struct fr_tcp *t, const void *data, size_t len)
+{
+	uint8_t *buf = malloc(FRAME_MAX + 64);
+
+	assert_non_null(buf);
+	if (!t->sport)
+		t->sport = FX_CPORT;
+	if (!t->dport)
+		t->dport = FX_PPORT;
+	if (!t->win && !(t->flags & TCP_RST))
+		t->win = fx->win;
+	if (fx->ts && !t->has_ts && !t->raw_opts) {
+		t->has_ts = true;
+		t->tsval = fx->tsval++;
+		t->tsecr = fx->tsecr;
+	}
+	len = fr_tcp(buf, fx->cfg.mac, t, data, len);
+	stack_input(fx->s, buf, len, fx->now);
+	free(buf);
+}
+
+void fx_seg(struct fx *fx, uint8_t flags, uint32_t seq, uint32_t ack, const void *data,
+	    size_t len)
+{
+	struct fr_tcp t = { .flags = flags, .seq = seq, .ack = ack };
+
+	fx_send(fx, &t, data, len);
+}
+
+void fx_ack(struct fx *fx, uint32_t ack)
+{
+	fx_seg(fx, TCP_ACK, fx->cseq, ack, NULL, 0);
+}
+
+void fx_data(struct fx *fx, const void *data, size_t len)
+{
+	fx_seg(fx, TCP_ACK | TCP_PSH, fx->cseq, fx->rnxt, data, len);
+	fx->cseq += (uint32_t)len;
+}
+
+/* --- frames out ----------------------------------------------------------------------------- */
+
+size_t fx_nout(struct fx *fx)
+{
+	return fx->m.cap.n;
+}
+
+void fx_out(struct fx *fx, size_t i, struct parsed *p)
+{
+	uint32_t end;
+
+	assert_true(i < fx->m.cap.n);
+	fr_parse(fx->m.cap.frame[i], fx->m.cap.len[i], p);
+	assert_true(p->ip_len <= fx->cfg.mtu);
+	if (p->proto != PROTO_TCP || (p->flags & TCP_RST))
+		return;
+	if (p->sport != FX_PPORT || p->dport != FX_CPORT)
+		return; /* another connection's: not tracked */
+	if (p->flags & TCP_SYN) {
+		fx->iss = p->seq;
+		if (!fx->rnxt || (p->flags & TCP_ACK))
+			fx->rnxt = p->seq;
+	}
+	end = p->seq + (uint32_t)p->payload_len + !!(p->flags & TCP_SYN) + !!(p->flags & TCP_FIN);
+	if (seq_leq(p->seq, fx->rnxt) && seq_gt(end, fx->rnxt))
+		fx->rnxt = end;
+	if (p->has_ts)
+		fx->tsecr = p->tsval;
+}
+
+void fx_last(struct fx *fx, struct parsed *p)
+{
+	assert_true(fx->m.cap.n > 0);
+	fx_out(fx, fx->m.cap.n - 1, p);
+}
+
+void fx_one(struct fx *fx, struct parsed *p)
+{
+	assert_int_equal(fx->m.cap.n, 1);
+	fx_out(fx, 0, p);
+}
+
+void fx_clear(struct fx *fx)
+{
+	cap_reset(&fx->m.cap);
+}
+
+void fx_absorb(struct fx *fx)
+{
+	struct parsed p;
+
+	for (size_t i = 0; i < fx->m.cap.n; i++)
+		fx_out(fx, i, &p);
+	fx_clear(fx);
+}
+
+/* --- upstream, time ------------------------------------------------------------------------- */
+
+uint8_t fx_pattern(size_t i)
+{
+	return (uint8_t)(i * 7 + i / 251);
+}
+
+void fx_upstream(struct fx *fx, const void *data, size_t len)
+{
+	assert_true(fx->m.up_len + len <= FX_UP_MAX);
+	for (size_t i = 0; i < len; i++)
+		fx->m.up[fx->m.up_len + i] = data ? ((const uint8_t *)data)[i]
+						  : fx_pattern(fx->m.up_len + i);
+	fx->m.up_len += len;
+}
+
+void fx_tick(struct fx *fx, uint64_t us)
+{
+	fx->now += us;
+	stack_tick(fx->s, fx->now);
+}
+
+struct flow *fx_lookup(struct fx *fx)
+{
+	return flow_lookup(stack_flows(fx->s), PROTO_TCP, T_CADDR, FX_CPORT, T_PEER, FX_PPORT);
+}
+
+int fx_state(struct fx *fx)
+{
+	struct flow *f = fx_lookup(fx);
+
+	return f ? f->state : -1;
+}
+
+/* --- per-state fixtures --------------------------------------------------------------------- */
+
+void fx_to_syn_rcvd_waiting(struct fx *fx)
+{
+	struct fr_tcp t = fx->syn;
+
+	t.flags = TCP_SYN;
+	t.seq = fx->cseq;
+	fx_send(fx, &t, NULL, 0);
+	fx->cseq++;
+	fx->f = fx_lookup(fx);
+	assert_non_null(fx->f);
+	assert_int_equal(fx->f->state, TCP_SYN_RCVD);
+	assert_int_equal(fx->m.open_calls, 1);
+	assert_int_equal(fx_nout(fx), 0);
+}
+
+void fx_to_syn_rcvd(struct fx *fx)
+{
+	struct parsed p;
+
+	fx_to_syn_rcvd_waiting(fx);
+	tcp_upstream_connected(fx->s, fx->f, fx->now);
+	fx_one(fx, &p);
+	assert_int_equal(p.flags, TCP_SYN | TCP_ACK);
+	assert_int_equal(p.ack, fx->cseq);
+	fx_clear(fx);
+}
+
+void fx_to_established(struct fx *fx)
+{
+	fx_to_syn_rcvd(fx);
+	fx_ack(fx, fx->rnxt);
+	assert_int_equal(fx->f->state, TCP_ESTABLISHED);
+	assert_int_equal(fx_nout(fx), 0);
+}
+
+void fx_to_fin_wait_1(struct fx *fx)
+{
+	struct parsed p;
+
+	fx_to_established(fx);
+	tcp_upstream_eof(fx->s, fx->f, fx->now);
+	fx_one(fx, &p);
+	assert_int_equal(p.flags, TCP_FIN | TCP_ACK);
+	fx_clear(fx);
+	assert_int_equal(fx->f->state, TCP_FIN_WAIT_1);
+}
+
+void fx_to_fin_wait_2(struct fx *fx)
+{
+	fx_to_fin_wait_1(fx);
+	fx_ack(fx, fx->rnxt);
+	assert_int_equal(fx->f->state, TCP_FIN_WAIT_2);
+	assert_int_equal(fx_nout(fx), 0);
+}
+
+void fx_to_close_wait(struct fx *fx)
+{
+	struct parsed p;
+
+	fx_to_established(fx);
+	fx_seg(fx, TCP_FIN | TCP_ACK, fx->cseq, fx->rnxt, NULL, 0);
+	fx->cseq++;
+	fx_one(fx, &p);
+	assert_int_equal(p.flags, TCP_ACK);
+	assert_int_equal(p.ack, fx->cseq);
+	fx_clear(fx);
+	assert_int_equal(fx->f->state, TCP_CLOSE_WAIT);
+	assert_int_equal(fx->m.fin_calls, 1);
+}
+
+void fx_to_last_ack(struct fx *fx)
+{
+	struct parsed p;
+
+	fx_to_close_wait(fx);
+	tcp_upstream_eof(fx->s, fx->f, fx->now);
+	fx_one(fx, &p);
+	assert_int_equal(p.flags, TCP_FIN | TCP_ACK);
+	fx_clear(fx);
+	assert_int_equal(fx->f->state, TCP_LAST_ACK);
+}
+
+void fx_to_closing(struct fx *fx)
+{
+	struct parsed p;
+	uint32_t before_fin;
+
+	fx_to_fin_wait_1(fx);
+	before_fin = fx->rnxt - 1;
+	/* the container's FIN crosses ours: it acknowledges only what came before our FIN */
+	fx_seg(fx, TCP_FIN | TCP_ACK, fx->cseq, before_fin, NULL, 0);
+	fx->cseq++;
+	fx_one(fx, &p);
+	assert_true(p.flags & TCP_ACK);
+	assert_int_equal(p.ack, fx->cseq);
+	fx_clear(fx);
+	assert_int_equal(fx->f->state, TCP_CLOSING);
+}
+
+void fx_to_time_wait(struct fx *fx)
+{
+	struct parsed p;
+
+	fx_to_fin_wait_2(fx);
+	fx_seg(fx, TCP_FIN | TCP_ACK, fx->cseq, fx->rnxt, NULL, 0);
+	fx->cseq++;
+	fx_one(fx, &p);
+	assert_int_equal(p.flags, TCP_ACK);
+	assert_int_equal(p.ack, fx->cseq);
+	fx_clear(fx);
+	assert_int_equal(fx->f->state, TCP_TIME_WAIT);
+}
