@@ -27,7 +27,7 @@
 	X(drop_ip_bad_proto, "IPv4 packets of a protocol we do not relay")                   \
 	X(drop_icmp_malformed, "ICMP messages too short or of a type we ignore")             \
 	X(drop_icmp_bad_checksum, "ICMP messages with a bad checksum")                       \
-	X(drop_icmp_rate_limited, "ICMP replies or errors suppressed by the rate limit")     \
+	X(drop_icmp_rate_limited, "ICMP requests whose reply a rate limit suppressed")       \
 	X(drop_icmp_no_route, "ICMP echo requests to an address we do not answer for")       \
 	X(drop_tcp_malformed, "TCP segments with a bad header or option length")             \
 	X(drop_tcp_bad_checksum, "TCP segments with a bad checksum")                         \

@@ -65,7 +65,7 @@ struct stack {
 	uint32_t nstate[TCP_NSTATES]; /* live TCP flows per state */
 	uint64_t own_flow_id;       /* id counter when cfg.next_flow_id is NULL */
 	uint16_t ip_id;             /* IPv4 identification for the datagrams we send */
-	struct ratelimit icmp_rl;   /* ICMP errors and echo replies (RFC 1812 4.3.2.8) */
+	struct ratelimit icmp_rl;   /* ICMP errors (RFC 1812 4.3.2.8); echo is not limited */
 	struct tcp_stack *tcp;
 	uint8_t *txbuf;             /* FRAME_MAX bytes: the one frame being built */
 	struct udp_stack *udp;
