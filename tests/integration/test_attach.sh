@@ -167,6 +167,67 @@ fi
 stop_daemon
 if [ "$DRC" = 0 ]; then ok "stopped after SIGHUPs with status 0"; else nok "exit status $DRC after SIGHUPs"; fi
 
+# --- systemd's side: sd_notify, journal priorities; and the classic daemon without -f ----------
+PY=/usr/bin/python3
+if [ -x $PY ]; then
+	$PY - "$TMP/notify.sock" "$TMP/notify.log" <<'PYEOF' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(20)
+with open(sys.argv[2], "w", buffering=1) as log:
+    end = time.time() + 20
+    while time.time() < end:
+        try:
+            msg = s.recv(4096).decode()
+        except socket.timeout:
+            break
+        log.write(msg.replace("\n", " ") + "\n")
+        if "STOPPING=1" in msg:
+            break
+PYEOF
+	NPID=$!
+	PIDS+=("$NPID")
+	wait_for test -S "$TMP/notify.sock"
+	: >"$TMP/journal.log"
+	jst=$(stat -c '%d:%i' "$TMP/journal.log")
+	# no -f: under NOTIFY_SOCKET tapird must still stay in the foreground
+	NOTIFY_SOCKET=$TMP/notify.sock JOURNAL_STREAM=$jst \
+		"$TAPIRD" --netns "$NS" --control "$SOCK" 2>>"$TMP/journal.log" &
+	DPID=$!
+	PIDS+=("$DPID")
+	if wait_for grep -q "READY=1.*STATUS=serving $NS .*MAINPID=$DPID" "$TMP/notify.log"; then
+		ok "sd_notify: READY=1 with STATUS and MAINPID"
+	else
+		nok "sd_notify: READY=1: $(cat "$TMP/notify.log")"
+	fi
+	check "under NOTIFY_SOCKET without -f: no fork (same pid still running)" kill -0 "$DPID"
+	stop_daemon
+	wait "$NPID" 2>/dev/null
+	check "sd_notify: STOPPING=1 on SIGTERM" grep -q "STOPPING=1" "$TMP/notify.log"
+	if grep -q '^<6>serving ' "$TMP/journal.log" && ! grep -qv '^<[0-7]>' "$TMP/journal.log"; then
+		ok "under the journal every line has a <N> priority prefix"
+	else
+		nok "journal prefixes: $(head -3 "$TMP/journal.log")"
+	fi
+else
+	echo "# skipped the sd_notify checks: $PY not installed"
+fi
+
+out=$("$TAPIRD" --netns "$NS" --control "$SOCK" 2>&1)
+rc=$?
+if [ $rc = 0 ] && ! printf '%s' "$out" | grep -q 'error' && test -S "$SOCK"; then ok "without -f: detaches, parent exits 0 once the socket is up"; else nok "without -f: rc $rc: $out"; fi
+bg=$(ss -xlpn 2>/dev/null | grep -F "$SOCK" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1)
+if [ -n "$bg" ] && [ "$(ps -o tty= -p "$bg" | tr -d ' ')" = "?" ] && [ "$bg" != "$$" ]; then
+	ok "without -f: the daemon (pid $bg) has no controlling terminal"
+else
+	nok "without -f: daemon pid ${bg:-not found}"
+fi
+if [ -n "$bg" ]; then
+	kill -TERM "$bg"
+	if wait_for bash -c "! kill -0 $bg && ! test -e '$SOCK'"; then ok "without -f: SIGTERM stops it and removes the socket"; else nok "without -f: still running or socket left"; kill -KILL "$bg" 2>/dev/null; fi
+fi
+
 # --- systemd: the units verify, and tapird works with only the unit's capabilities ----------
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 if command -v systemd-analyze >/dev/null; then
