@@ -152,8 +152,9 @@ static int signals_add(struct tapird *d)
 	unsigned int i;
 
 	for (i = 0; i < 3; i++) {
-		sig.ev[i] = evsignal_new(d->base, signo[i], signo[i] == SIGHUP ? on_reload : on_stop,
-					 d);
+		event_callback_fn cb = signo[i] == SIGHUP ? on_reload : on_stop;
+
+		sig.ev[i] = evsignal_new(d->base, signo[i], cb, d);
 		if (!sig.ev[i] || event_add(sig.ev[i], NULL))
 			return -1;
 	}

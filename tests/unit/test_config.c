@@ -543,8 +543,9 @@ static void test_shipped_conf_documents_the_defaults(void **state)
 	}
 	text[used] = '\0';
 	fclose(f);
-	/* every key but the three without a default (netns, pid, upstream); max-flows twice */
-	assert_int_equal(uncommented, 17);
+	/* at least every key listed above but the three without a default (netns, pid,
+	 * upstream), max-flows twice */
+	assert_true(uncommented >= 17);
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (!(documented & (1u << i)))
 			fail_msg("key %s is not documented in %s", keys[i], conf);
