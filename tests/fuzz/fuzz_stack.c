@@ -5,7 +5,10 @@
  *   byte 0: flags. bit 0: fix checksums (IPv4 header, ICMP, TCP, UDP) and IPv4/UDP lengths
  *           before feeding, so that the fuzzer gets past the checksums into TCP and UDP;
  *           bit 1: run the link with MTU 1500 instead of the default 65520 (segmentation,
- *           fragmentation).
+ *           fragmentation);
+ *           bit 2: TCP acknowledgment numbers in the input are relative to the ISN the stack
+ *           chose for that container port (learned from its SYN or SYN-ACK), so that the
+ *           fuzzer gets through handshakes into the data paths without guessing a hash.
  *   then records: u16 length (big endian), u16 control, then that many frame bytes (fewer
  *   if the input ends first). Control bits 0-11: milliseconds that pass before the frame
  *   (timers fire: stack_tick); bits 12-15: an upstream event applied after it (enum below).
@@ -13,6 +16,8 @@
  * Oracles beyond ASan/UBSan: every frame the stack sends must be well formed (lengths,
  * checksums, within the MTU), and the stack must never consume upstream bytes it was never
  * offered. A violation aborts, so the fuzzer reports it as a crash.
+ *
+ * Bit 2 takes effect with bit 0 only.
  *
  * Build: `make fuzz` in a configured build directory, or tests/fuzz/run.sh SECONDS.
  */
@@ -31,6 +36,7 @@
 #include "wire.h"
 
 #define FZ_MAX_FLOWS 64 /* flows the harness tracks for upstream events; more are ignored */
+#define FZ_ISS_SLOTS 256 /* ISNs remembered, by container port modulo this */
 
 /* Upstream events, control bits 12-15 */
 enum fz_event {
@@ -73,6 +79,7 @@ struct fz_flow {
  * @refuse_open: tcp_open refuses
  * @udp_fail:	udp_send fails
  * @mtu:	the link's MTU, to check frames against
+ * @iss:	the ISN of the stack's last SYN to each container port (modulo FZ_ISS_SLOTS)
  */
 static struct fz {
 	struct fz_flow fl[FZ_MAX_FLOWS];
@@ -80,7 +87,10 @@ static struct fz {
 	uint32_t room;
 	bool refuse_open, udp_fail;
 	uint32_t mtu;
+	uint32_t iss[FZ_ISS_SLOTS];
 } fz;
+
+static bool fz_trace; /* FUZZ_TRACE set: print flow events and frames sent (reproducing) */
 
 static struct fz_flow *fz_find(const struct flow *f)
 {
@@ -137,6 +147,8 @@ static void check_frame(const uint8_t *f, size_t len)
 		if (l4len < TCP_HDR_MIN || (size_t)(l4[12] >> 4) * 4 < TCP_HDR_MIN ||
 		    (size_t)(l4[12] >> 4) * 4 > l4len || !csum_ok(l4, l4len, ph))
 			fz_bug("TCP", l4len, l4[12] >> 4);
+		if (l4[13] & TCP_SYN)
+			fz.iss[rd16(l4 + 2) % FZ_ISS_SLOTS] = rd32(l4 + 4);
 		return;
 	case PROTO_UDP:
 		ph = csum_pseudo4(rd32(h + 12), rd32(h + 16), PROTO_UDP, (uint16_t)l4len);
@@ -152,6 +164,8 @@ static void check_frame(const uint8_t *f, size_t len)
 static void op_tx(void *ctx, const uint8_t *frame, size_t len)
 {
 	(void)ctx;
+	if (fz_trace)
+		fprintf(stderr, "tx %zu bytes, ethertype %04x\n", len, len >= 14 ? rd16(frame + 12) : 0);
 	check_frame(frame, len);
 }
 
@@ -160,7 +174,9 @@ static void op_flow_event(void *ctx, struct flow *f, enum stack_flow_event ev, i
 	struct fz_flow *x;
 
 	(void)ctx;
-	(void)from;
+	if (fz_trace)
+		fprintf(stderr, "flow %llu proto %u event %d: state %d -> %u\n",
+			(unsigned long long)f->id, f->proto, ev, from, f->state);
 	if (ev == STACK_EV_OPEN && fz.nfl < FZ_MAX_FLOWS) {
 		fz.fl[fz.nfl++] = (struct fz_flow){ .f = f, .connected = f->proto == PROTO_UDP };
 	} else if (ev == STACK_EV_CLOSE && (x = fz_find(f))) {
@@ -264,7 +280,7 @@ static const struct stack_ops fz_ops = {
 };
 
 /** fix_sums() - make an IPv4 frame's lengths and checksums right, so it is judged on the rest */
-static void fix_sums(uint8_t *f, size_t len)
+static void fix_sums(uint8_t *f, size_t len, bool rel_ack)
 {
 	uint8_t *h = f + ETH_HDR_LEN, *l4;
 	size_t ihl, tot, l4len;
@@ -296,6 +312,8 @@ static void fix_sums(uint8_t *f, size_t len)
 		break;
 	case PROTO_TCP:
 		if (l4len >= TCP_HDR_MIN) {
+			if (rel_ack)
+				wr32(l4 + 8, rd32(l4 + 8) + fz.iss[rd16(l4) % FZ_ISS_SLOTS]);
 			wr16(l4 + 16, 0);
 			wr16(l4 + 16, csum_fold(csum_partial(l4, l4len, ph)));
 		}
@@ -412,11 +430,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned int nrec = 0;
 	struct stack *s;
 	size_t pos = 1;
-	bool fix;
+	bool fix, rel_ack;
 
 	if (size < 1)
 		return 0;
+	fz_trace = getenv("FUZZ_TRACE") != NULL;
 	fix = data[0] & 1;
+	rel_ack = data[0] & 4;
 	memset(&fz, 0, sizeof(fz));
 	fz.room = 1u << 20;
 	stack_cfg_defaults(&cfg);
@@ -448,7 +468,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		memcpy(frame, data + pos, len);
 		if (fix)
-			fix_sums(frame, len);
+			fix_sums(frame, len, rel_ack);
 		stack_input(s, frame, len, now);
 		free(frame);
 		pos += len;

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """seeds.py DIR - write a few valid conversations for fuzz_stack (see fuzz_stack.c for the
 input format) into DIR, so that the fuzzer starts past ARP and into ICMP, TCP and UDP.
-Checksums are left zero: every seed sets flag bit 0 (fix checksums)."""
+Checksums are left zero: every seed sets flag bit 0 (fix checksums), and the TCP ones bit 2
+(acknowledgment numbers relative to the stack's ISN)."""
 import os
 import struct
 import sys
@@ -56,13 +57,13 @@ SEEDS = {
     "arp": b"\x01" + rec(arp(GW)) + rec(arp(DNS)),
     "ping": b"\x01" + rec(arp(GW)) + rec(icmp_echo(GW, bytes(range(56)))) +
             rec(icmp_echo(PEER, b"x" * 8), 1000),
-    "tcp": b"\x01" + rec(arp(GW)) +
+    "tcp": b"\x05" + rec(arp(GW)) +
            rec(tcp(GW, 40000, 80, 1000, 0, 0x02, SYN_OPTS), 0, "connected") +
            rec(tcp(GW, 40000, 80, 1001, 1, 0x10), 1) +
            rec(tcp(GW, 40000, 80, 1001, 1, 0x18, data=b"GET / HTTP/1.0\r\n\r\n"), 1, "readable") +
            rec(tcp(GW, 40000, 80, 1019, 1, 0x11), 200, "eof") +
            rec(tcp(GW, 40000, 80, 1020, 2, 0x10), 1),
-    "tcp_small_mtu": b"\x03" + rec(arp(GW)) +
+    "tcp_small_mtu": b"\x07" + rec(arp(GW)) +
            rec(tcp(PEER, 40001, 443, 5, 0, 0x02, SYN_OPTS), 0, "connected") +
            rec(tcp(PEER, 40001, 443, 6, 1, 0x10), 1, "readable") +
            rec(tcp(PEER, 40001, 443, 6, 1, 0x10), 300) +
@@ -72,8 +73,8 @@ SEEDS = {
     "udp": b"\x01" + rec(arp(GW)) + rec(udp(DNS, 5353, 53, DNSQ), 0, "udp_reply") +
            rec(udp(PEER, 40003, 123, b"\x23" + b"\0" * 47), 0, "udp_error"),
     "udp_small_mtu": b"\x03" + rec(arp(GW)) + rec(udp(PEER, 40004, 9999, b"hi"), 0, "udp_reply"),
-    "port_forward": b"\x01" + rec(arp(GW)) + rec(b"", 0, "connect") +
-           rec(tcp(GW, 8000, 40000, 77, 1, 0x12, SYN_OPTS), 1, "readable"),
+    "port_forward": b"\x05" + rec(arp(GW)) + rec(b"", 0, "connect") +
+           rec(tcp(GW, 8001, 40001, 77, 1, 0x12, SYN_OPTS), 1, "readable"),
 }
 
 d = sys.argv[1]
