@@ -24,6 +24,8 @@
 #define CONFIG_MAX_TIME_WAIT_S 3600	/* RFC 9293 suggests 2MSL = 4 min; an hour is plenty */
 #define CONFIG_MAX_UDP_TIMEOUT_S 86400 /* a day: anything longer is a leak, not a flow */
 #define CONFIG_MAX_FLOWS (1u << 20)	/* each TCP flow holds a host socket: RLIMIT_NOFILE */
+#define CONFIG_MAX_CLOSED_HISTORY 1000000 /* ~0.5 KiB per closed flow remembered */
+#define CONFIG_DEFAULT_CLOSED_HISTORY 1024
 #define CONFIG_NETNS_DIR "/run/netns/"	/* where iproute2 pins named namespaces */
 
 /**
@@ -56,6 +58,7 @@ void config_defaults(struct config *c)
 	c->udp_timeout_s = STACK_DEFAULT_UDP_TIMEOUT_MS / 1000;
 	c->udp_timeout_stream_s = STACK_DEFAULT_UDP_TIMEOUT_STREAM_MS / 1000;
 	c->max_udp_flows = STACK_DEFAULT_MAX_UDP_FLOWS;
+	c->closed_history = CONFIG_DEFAULT_CLOSED_HISTORY;
 }
 
 /**
@@ -321,6 +324,55 @@ static int set_max_udp_flows(struct config *c, const char *v, char *why, size_t 
 	return parse_u32(v, 0, CONFIG_MAX_FLOWS, &c->max_udp_flows, why, whylen);
 }
 
+static int set_closed_history(struct config *c, const char *v, char *why, size_t whylen)
+{
+	return parse_u32(v, 0, CONFIG_MAX_CLOSED_HISTORY, &c->closed_history, why, whylen);
+}
+
+/**
+ * set_metrics() - "ADDR:PORT" or "[IPV6]:PORT" for the Prometheus endpoint; "" or "off"
+ * switches it off
+ * Return: 0, or -1 with @why set
+ */
+static int set_metrics(struct config *c, const char *v, char *why, size_t whylen)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	unsigned char a[16];
+	const char *colon = strrchr(v, ':');
+	uint32_t p;
+	size_t n;
+
+	if (!*v || !strcmp(v, "off")) {
+		c->metrics[0] = '\0';
+		return 0;
+	}
+	if (!colon || strlen(v) >= sizeof(c->metrics))
+		goto bad;
+	n = (size_t)(colon - v);
+	if (*v == '[') {
+		if (n < 2 || v[n - 1] != ']' || n - 2 >= sizeof(host))
+			goto bad;
+		memcpy(host, v + 1, n - 2);
+		host[n - 2] = '\0';
+		if (inet_pton(AF_INET6, host, a) != 1)
+			goto bad;
+	} else {
+		if (n >= sizeof(host))
+			goto bad;
+		memcpy(host, v, n);
+		host[n] = '\0';
+		if (inet_pton(AF_INET, host, a) != 1)
+			goto bad;
+	}
+	if (parse_u32(colon + 1, 1, 65535, &p, why, whylen))
+		goto bad;
+	snprintf(c->metrics, sizeof(c->metrics), "%s", v);
+	return 0;
+bad:
+	snprintf(why, whylen, "\"%s\" is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT) or off", v);
+	return -1;
+}
+
 /**
  * set_dns_upstream() - "ADDR", "ADDR:PORT", "IPV6" or "[IPV6]:PORT"; stored as given
  * Return: 0, or -1 with @why set
@@ -400,6 +452,8 @@ static const struct config_key {
 	{ "udp", "timeout", set_udp_timeout },
 	{ "udp", "timeout-stream", set_udp_timeout_stream },
 	{ "udp", "max-flows", set_max_udp_flows },
+	{ "monitor", "closed-history", set_closed_history },
+	{ "monitor", "metrics", set_metrics },
 };
 
 /**
@@ -517,8 +571,8 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 	}
 	fclose(x.f);
 	if (ret > 0 && (!x.err_line || (unsigned int)ret < x.err_line)) {
-		snprintf(err, errlen, "%s:%d: not \"key = value\", \"[section]\" or a comment", path,
-			 ret);
+		snprintf(err, errlen, "%s:%d: not \"key = value\", \"[section]\" or a comment",
+			 path, ret);
 		return -1;
 	}
 	if (x.err_line) {
@@ -556,6 +610,8 @@ enum {
 	OPT_UDP_TIMEOUT,
 	OPT_UDP_TIMEOUT_STREAM,
 	OPT_MAX_UDP_FLOWS,
+	OPT_CLOSED_HISTORY,
+	OPT_METRICS,
 };
 
 static const struct option config_longopts[] = {
@@ -581,6 +637,8 @@ static const struct option config_longopts[] = {
 	{ "udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT },
 	{ "udp-timeout-stream", required_argument, NULL, OPT_UDP_TIMEOUT_STREAM },
 	{ "max-udp-flows", required_argument, NULL, OPT_MAX_UDP_FLOWS },
+	{ "closed-history", required_argument, NULL, OPT_CLOSED_HISTORY },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -610,6 +668,8 @@ static config_setter opt_setter(int opt)
 	case OPT_UDP_TIMEOUT:	return set_udp_timeout;
 	case OPT_UDP_TIMEOUT_STREAM: return set_udp_timeout_stream;
 	case OPT_MAX_UDP_FLOWS:	return set_max_udp_flows;
+	case OPT_CLOSED_HISTORY: return set_closed_history;
+	case OPT_METRICS:	return set_metrics;
 	default:		return NULL;
 	}
 }
@@ -816,6 +876,9 @@ const char *config_usage(void)
 	       "      --udp-timeout SECONDS  idle UDP flow without a reply, 1 to 86400 (30)\n"
 	       "      --udp-timeout-stream SECONDS  idle UDP flow with replies (180)\n"
 	       "      --max-udp-flows N   UDP flows per link, 0 to 1048576 (4096)\n"
+	       "      --closed-history N  closed flows remembered, 0 to 1000000 (1024)\n"
+	       "      --metrics ADDR:PORT serve Prometheus metrics at http://ADDR:PORT/metrics"
+	       " (off)\n"
 	       "      --version           print the version and exit\n"
 	       "  -h, --help              print this help and exit\n"
 	       "\n"

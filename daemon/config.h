@@ -42,6 +42,8 @@
  * @udp_timeout_s:	idle timeout of a UDP flow without a reply, seconds
  * @udp_timeout_stream_s: idle timeout of a UDP flow that got a reply, seconds
  * @max_udp_flows:	bound on UDP flows per link (0: no UDP)
+ * @closed_history:	closed flows remembered for `conns --all` and `conn` (0: none)
+ * @metrics:		"ADDR:PORT" (IPv6 as "[ADDR]:PORT") of the Prometheus endpoint ("" = off)
  */
 struct config {
 	bool foreground;
@@ -68,6 +70,8 @@ struct config {
 	uint32_t udp_timeout_s;
 	uint32_t udp_timeout_stream_s;
 	uint32_t max_udp_flows;
+	uint32_t closed_history;
+	char metrics[64];
 };
 
 /** config_defaults() - fill @c with the DESIGN.md defaults */

@@ -15,6 +15,7 @@
 struct tapird;
 struct stack;
 struct event;
+struct capture;
 
 /**
  * struct link - one container
@@ -29,6 +30,7 @@ struct event;
  * @ev_timer:	the stack's next deadline
  * @d:		the daemon
  * @tx_errors:	frames the TAP refused (queue full, link down)
+ * @capture:	a running pcap capture (capture.h), NULL when off: the data path tests it
  */
 struct link {
 	char name[64];
@@ -42,6 +44,7 @@ struct link {
 	struct event *ev_timer;
 	struct tapird *d;
 	uint64_t tx_errors;
+	struct capture *capture;
 };
 
 /**

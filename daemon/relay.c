@@ -77,6 +77,7 @@
 #include "stack.h"
 #include "tapird.h"
 #include "tcp.h"
+#include "wire.h"
 
 #ifndef SO_PEEK_OFF
 #define SO_PEEK_OFF 42
@@ -734,6 +735,19 @@ static void relay_read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 out:
 	link_rearm_timer(l);
+}
+
+int relay_tcp_info(const struct flow *f, struct tcp_info *ti)
+{
+	const struct relay_flow *rf = f->proto == PROTO_TCP ? f->relay : NULL;
+	socklen_t len = sizeof(*ti);
+
+	if (!rf || rf->fd < 0)
+		return -ENOTCONN;
+	memset(ti, 0, sizeof(*ti));
+	if (getsockopt(rf->fd, IPPROTO_TCP, TCP_INFO, ti, &len) < 0)
+		return -errno;
+	return 0;
 }
 
 void relay_fill_ops(struct stack_ops *ops)

@@ -7,11 +7,19 @@
 #define TAPIR_RELAY_H
 
 struct stack_ops;
+struct flow;
+struct tcp_info;
 
 /**
  * relay_fill_ops() - set the tcp_* and flow_closed callbacks of @ops; the callbacks' ctx is
  * the struct link * the stack belongs to
  */
 void relay_fill_ops(struct stack_ops *ops);
+
+/**
+ * relay_tcp_info() - the kernel's TCP_INFO of TCP flow @f's upstream socket (for `conn`)
+ * Return: 0, or a negative errno (-ENOTCONN: the flow has no upstream socket now)
+ */
+int relay_tcp_info(const struct flow *f, struct tcp_info *ti);
 
 #endif

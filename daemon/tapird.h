@@ -12,6 +12,7 @@
 struct event_base;
 struct link;
 struct ctl_server;
+struct monitor;
 
 /* One daemon serves one or many containers; each is a link. */
 #define TAPIRD_MAX_LINKS 64
@@ -26,6 +27,8 @@ struct ctl_server;
  * @start_mono_us:	monotonic start time
  * @start_wall:		wall-clock start time
  * @next_flow_id:	flow ids, unique across links
+ * @mon:		closed-flow ring and event fan-out (monitor.h); NULL until the control
+ *			server starts it
  */
 struct tapird {
 	struct event_base *base;
@@ -36,6 +39,7 @@ struct tapird {
 	uint64_t start_mono_us;
 	time_t start_wall;
 	uint64_t next_flow_id;
+	struct monitor *mon;
 };
 
 /** tapird_now_us() - CLOCK_MONOTONIC in microseconds: the one clock the shell gives the stack */
