@@ -55,10 +55,15 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <jansson.h>
+#include <linux/tcp.h> /* struct tcp_info; not netinet/tcp.h, whose TCP_* clash with flow.h */
 
+#include "capture.h"
 #include "flowjson.h"
 #include "link.h"
 #include "log.h"
+#include "metrics.h"
+#include "monitor.h"
+#include "relay.h"
 #include "stack.h"
 #include "tapird.h"
 #include "wire.h"
@@ -80,6 +85,21 @@
 /* Longest error description; the longest we build lists every state name (~150 bytes). */
 #define CTL_DESC_MAX 512
 
+/* A `conns` reply is written in slices of this many flows, one slice per loop turn, so that
+ * listing 10,000 flows never holds the relay up for more than a slice's worth of encoding. */
+#define CTL_CONNS_SLICE 1000
+
+/* The next slice waits until the client's unread output is below this (backpressure). */
+#define CTL_JOB_LOWAT (256 * 1024)
+
+/* A watcher's unread events are bounded by this; past it events are dropped and counted... */
+#define CTL_WATCH_MAX_PENDING (1024 * 1024)
+/* ...until its unread output has drained below this; then {"event": "lost"} goes first. */
+#define CTL_WATCH_RESUME (256 * 1024)
+
+struct ctl_client;
+struct conns_job;
+
 /* ---------------------------------------------------------------------------------------- */
 /* Requests and replies, without sockets                                                   */
 /* ---------------------------------------------------------------------------------------- */
@@ -100,12 +120,16 @@ struct ctl_err {
  * @args:	the "arguments" object (borrowed; an empty object when the request had none)
  * @now_us:	monotonic time of the request, for ages
  * @err:	set by a handler that fails
+ * @client:	the connection asking (NULL from ctl_handle_line(): no socket)
+ * @job:	set by `conns`: the reply is written in slices by this job, not returned
  */
 struct ctl_req {
 	struct tapird *d;
 	json_t *args;
 	uint64_t now_us;
 	struct ctl_err err;
+	struct ctl_client *client;
+	struct conns_job *job;
 };
 
 /**
@@ -283,39 +307,70 @@ static int arg_link(struct ctl_req *r, struct link **out)
 }
 
 /**
- * flows_json() - {"total", "tcp", "udp", "by_state"} for @l. by_state always holds the eleven
+ * struct flow_counts - live flows by protocol and state
+ * @tcp:	TCP flows per state
+ * @udp_active:	UDP flows in ACTIVE
+ * @udp_replied: UDP flows in REPLIED
+ * @ntcp:	TCP flows
+ * @nudp:	UDP flows
+ */
+struct flow_counts {
+	uint32_t tcp[TCP_NSTATES];
+	uint32_t udp_active, udp_replied;
+	uint32_t ntcp, nudp;
+};
+
+/**
+ * count_flows() - add @l's live flows to @fc (one walk: it also gives the UDP states, which
+ * stack_flows_in_state() does not)
+ */
+static void count_flows(struct link *l, struct flow_counts *fc)
+{
+	struct flow_table *t = stack_flows(l->stack);
+	const struct flow *f;
+
+	for (f = flow_next(t, NULL); f; f = flow_next(t, f)) {
+		if (f->proto == PROTO_UDP) {
+			fc->nudp++;
+			fc->udp_active += f->state == UDP_ACTIVE;
+			fc->udp_replied += f->state == UDP_REPLIED;
+		} else {
+			fc->ntcp++;
+			if (f->state < TCP_NSTATES)
+				fc->tcp[f->state]++;
+		}
+	}
+}
+
+/**
+ * flow_counts_json() - {"total", "tcp", "udp", "by_state"}. by_state always holds the eleven
  * TCP states and the UDP words, zeros included, so that scripts can index it blindly.
+ * Return: a new reference, or NULL on allocation failure
+ */
+static json_t *flow_counts_json(const struct flow_counts *fc)
+{
+	json_t *by = json_object();
+
+	for (unsigned int s = 0; by && s < TCP_NSTATES; s++)
+		json_object_set_new(by, tcp_state_name(s), json_integer(fc->tcp[s]));
+	if (by) {
+		json_object_set_new(by, udp_state_name(UDP_ACTIVE), json_integer(fc->udp_active));
+		json_object_set_new(by, udp_state_name(UDP_REPLIED), json_integer(fc->udp_replied));
+	}
+	return json_pack("{s:I, s:I, s:I, s:o}", "total", (json_int_t)(fc->ntcp + fc->nudp),
+			 "tcp", (json_int_t)fc->ntcp, "udp", (json_int_t)fc->nudp, "by_state", by);
+}
+
+/**
+ * flows_json() - flow_counts_json() of link @l
  * Return: a new reference, or NULL on allocation failure
  */
 static json_t *flows_json(struct link *l)
 {
-	struct flow_table *t = stack_flows(l->stack);
-	uint32_t tcp[TCP_NSTATES] = { 0 }, udp_active = 0, udp_replied = 0, ntcp = 0, nudp = 0;
-	const struct flow *f;
-	json_t *by, *o;
+	struct flow_counts fc = { 0 };
 
-	/* One walk rather than stack_flows_in_state(): it also gives the UDP states. */
-	for (f = flow_next(t, NULL); f; f = flow_next(t, f)) {
-		if (f->proto == PROTO_UDP) {
-			nudp++;
-			udp_active += f->state == UDP_ACTIVE;
-			udp_replied += f->state == UDP_REPLIED;
-		} else {
-			ntcp++;
-			if (f->state < TCP_NSTATES)
-				tcp[f->state]++;
-		}
-	}
-	by = json_object();
-	for (unsigned int s = 0; by && s < TCP_NSTATES; s++)
-		json_object_set_new(by, tcp_state_name(s), json_integer(tcp[s]));
-	if (by) {
-		json_object_set_new(by, udp_state_name(UDP_ACTIVE), json_integer(udp_active));
-		json_object_set_new(by, udp_state_name(UDP_REPLIED), json_integer(udp_replied));
-	}
-	o = json_pack("{s:I, s:I, s:I, s:o}", "total", (json_int_t)flow_count(t), "tcp",
-		      (json_int_t)ntcp, "udp", (json_int_t)nudp, "by_state", by);
-	return o;
+	count_flows(l, &fc);
+	return flow_counts_json(&fc);
 }
 
 /**
@@ -393,6 +448,7 @@ static json_t *cmd_status(struct ctl_req *r)
  */
 static json_t *cmd_stats(struct ctl_req *r)
 {
+	struct flow_counts fsum = { 0 };
 	struct stack_counters sum = { 0 };
 	uint64_t tx_errors = 0;
 	struct link *only;
@@ -416,18 +472,20 @@ static json_t *cmd_stats(struct ctl_req *r)
 			memcpy((char *)&sum + ctl_counters[k].off, &v, sizeof(v));
 		}
 		tx_errors += l->tx_errors;
+		count_flows(l, &fsum);
 		if (json_array_append_new(links,
-					  json_pack("{s:o, s:o, s:o, s:I}", "name", jstr(l->name),
+					  json_pack("{s:o, s:o, s:o, s:I, s:o}", "name", jstr(l->name),
 						    "counters", counters_json(c), "drops",
 						    drops_json(c), "tx_errors",
-						    (json_int_t)l->tx_errors)) < 0) {
+						    (json_int_t)l->tx_errors, "flows",
+						    flows_json(l))) < 0) {
 			json_decref(links);
 			links = NULL;
 		}
 	}
-	return json_pack("{s:o, s:{s:o, s:o, s:I}}", "links", links, "total", "counters",
+	return json_pack("{s:o, s:{s:o, s:o, s:I, s:o}}", "links", links, "total", "counters",
 			 counters_json(&sum), "drops", drops_json(&sum), "tx_errors",
-			 (json_int_t)tx_errors);
+			 (json_int_t)tx_errors, "flows", flow_counts_json(&fsum));
 }
 
 /* The UDP pseudo-states accepted by the "state" filter, besides the TCP ones. */
@@ -503,42 +561,265 @@ static int conns_filter_parse(struct ctl_req *r, struct conns_filter *flt)
 }
 
 /**
- * cmd_conns() - every flow (of one link, protocol or state if asked) as flow JSON
+ * struct conns_ref - a flow to list, found when the request came: where it was and its id, so
+ * that a flow that closes (or whose slot is reused) before its slice is skipped, not misread
+ * @l:		its link (checked against d->links before use: links can go away)
+ * @idx:	its slot
+ * @id:		its id
+ */
+struct conns_ref {
+	struct link *l;
+	uint32_t idx;
+	uint64_t id;
+};
+
+/**
+ * struct conns_job - a `conns` reply being written in slices
+ * @d:		the daemon
+ * @flt:	the filter (re-checked at each flow: a flow may change state meanwhile)
+ * @refs:	the live flows that matched when the request came
+ * @nrefs:	how many
+ * @next:	next entry of @refs to write
+ * @closed_next: next closed-flow ordinal to write (`all`), up to @closed_last
+ * @closed_last: newest closed-flow ordinal when the request came (0: none)
+ * @id_json:	the request's "id", encoded, to echo at the end (NULL: none)
+ * @written:	flows written so far (for the comma)
+ * @started:	the reply's head is written
+ */
+struct conns_job {
+	struct tapird *d;
+	struct conns_filter flt;
+	struct conns_ref *refs;
+	size_t nrefs, next;
+	uint64_t closed_next, closed_last;
+	char *id_json;
+	size_t written;
+	bool started;
+};
+
+/** conns_job_free() - release a job (NULL is a no-op) */
+static void conns_job_free(struct conns_job *j)
+{
+	if (!j)
+		return;
+	free(j->refs);
+	free(j->id_json);
+	free(j);
+}
+
+/**
+ * link_alive() - whether @l is still one of @d's links (a pointer kept across loop turns)
+ */
+static bool link_alive(const struct tapird *d, const struct link *l)
+{
+	for (unsigned int i = 0; i < d->nlinks; i++)
+		if (d->links[i] == l)
+			return l->stack != NULL;
+	return false;
+}
+
+/**
+ * conns_match() - whether live flow @f passes @flt
+ */
+static bool conns_match(const struct conns_filter *flt, const struct flow *f)
+{
+	if (flt->proto && f->proto != flt->proto)
+		return false;
+	return !flt->state || !strcmp(flow_state_name(f), flt->state);
+}
+
+/**
+ * closed_json() - closed flow @c as flow JSON: its state CLOSED, its age its lifetime, plus
+ * when it closed and the state it was in before
+ * Return: a new reference, or NULL on allocation failure
+ */
+static json_t *closed_json(const struct monitor *m, const struct monitor_closed *c,
+			   uint64_t now_us, bool detail)
+{
+	json_t *o = flow_json(c->link, &c->f, c->has_view ? &c->v : NULL, c->closed_us, detail);
+	const struct flow *f = &c->f;
+	int64_t sec, usec;
+	char iso[40];
+
+	if (!o)
+		return NULL;
+	monitor_timestamp(m, c->closed_us, &sec, &usec);
+	json_object_set_new(o, "state", json_string("CLOSED"));
+	json_object_set_new(o, "last_state", json_string(f->proto == PROTO_UDP
+								  ? udp_state_name(c->last_state)
+								  : tcp_state_name(c->last_state)));
+	json_object_set_new(o, "closed_ms_ago",
+			    json_integer(now_us > c->closed_us
+						 ? (json_int_t)((now_us - c->closed_us) / 1000)
+						 : 0));
+	json_object_set_new(o, "closed_at",
+			    json_string(flow_iso_time(iso, sizeof(iso), sec * 1000000 + usec)));
+	return o;
+}
+
+/**
+ * job_put() - append @j (stolen) to the listing in @out, comma-separated
+ * Return: 0, or -1 when out of memory
+ */
+static int job_put(struct conns_job *j, struct evbuffer *out, json_t *v)
+{
+	char *s = v ? json_dumps(v, JSON_COMPACT) : NULL;
+
+	json_decref(v);
+	if (!s)
+		return -1;
+	if (j->written++)
+		evbuffer_add(out, ",", 1);
+	evbuffer_add(out, s, strlen(s));
+	free(s);
+	return 0;
+}
+
+/**
+ * conns_job_slice() - write up to @max more flows of @j to @out; the last slice closes the
+ * reply (without its newline)
+ * Return: true when the reply is complete
+ */
+static bool conns_job_slice(struct conns_job *j, struct evbuffer *out, size_t max)
+{
+	uint64_t now_us = tapird_now_us();
+	size_t done = 0;
+
+	if (!j->started) {
+		evbuffer_add_printf(out, "{\"return\":{\"flows\":[");
+		j->started = true;
+	}
+	for (; j->next < j->nrefs && done < max; j->next++) {
+		const struct conns_ref *ref = &j->refs[j->next];
+		const struct flow *f;
+
+		if (!link_alive(j->d, ref->l))
+			continue;
+		f = flow_at(stack_flows(ref->l->stack), ref->idx);
+		if (!f || f->id != ref->id || !conns_match(&j->flt, f))
+			continue; /* closed (or its slot reused) since the request came */
+		job_put(j, out, flow_to_json(ref->l, f, now_us, false));
+		done++;
+	}
+	for (; j->d->mon && j->closed_next && j->closed_next <= j->closed_last && done < max;
+	     j->closed_next++) {
+		const struct monitor_closed *c = monitor_closed_by_seq(j->d->mon, j->closed_next);
+
+		if (!c) /* pushed out of the ring since the request came */
+			continue;
+		if ((j->flt.link && strcmp(c->link, j->flt.link->name)) ||
+		    (j->flt.proto && c->f.proto != j->flt.proto) ||
+		    (j->flt.state && strcmp(j->flt.state, "CLOSED")))
+			continue;
+		job_put(j, out, closed_json(j->d->mon, c, now_us, false));
+		done++;
+	}
+	if (j->next < j->nrefs || (j->closed_next && j->closed_next <= j->closed_last))
+		return false;
+	evbuffer_add_printf(out, "]}%s%s}", j->id_json ? ",\"id\":" : "",
+			    j->id_json ? j->id_json : "");
+	return true;
+}
+
+/**
+ * cmd_conns() - every flow (of one link, protocol or state if asked; with "all" also the
+ * recently closed ones) as flow JSON. The reply is built by a job, in slices (conns_job_slice)
  */
 static json_t *cmd_conns(struct ctl_req *r)
 {
-	struct conns_filter flt;
-	json_t *flows;
+	json_t *all = json_object_get(r->args, "all");
+	struct conns_job *j;
+	size_t cap = 0;
 
-	if (conns_filter_parse(r, &flt) < 0)
+	if (all && !json_is_boolean(all))
+		return fail(r, "GenericError", "argument 'all' must be a boolean");
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return fail(r, "GenericError", "out of memory");
+	j->d = r->d;
+	if (conns_filter_parse(r, &j->flt) < 0) {
+		free(j);
 		return NULL;
-	flows = json_array();
-	for (unsigned int i = 0; flows && i < r->d->nlinks; i++) {
+	}
+	for (unsigned int i = 0; i < r->d->nlinks; i++) {
 		struct link *l = r->d->links[i];
 		struct flow_table *t;
 		const struct flow *f;
 
-		if (!l || !l->stack || (flt.link && l != flt.link))
+		if (!l || !l->stack || (j->flt.link && l != j->flt.link))
 			continue;
 		t = stack_flows(l->stack);
 		for (f = flow_next(t, NULL); f; f = flow_next(t, f)) {
-			if (flt.proto && f->proto != flt.proto)
+			if (!conns_match(&j->flt, f))
 				continue;
-			if (flt.state && strcmp(flow_state_name(f), flt.state))
-				continue;
-			if (json_array_append_new(flows, flow_to_json(l, f, r->now_us, false)) <
-			    0) {
-				json_decref(flows);
-				return fail(r, "GenericError", "out of memory building the reply");
+			if (j->nrefs == cap) {
+				size_t ncap = cap ? cap * 2 : 256;
+				struct conns_ref *n = realloc(j->refs, ncap * sizeof(*n));
+
+				if (!n) {
+					conns_job_free(j);
+					return fail(r, "GenericError", "out of memory");
+				}
+				j->refs = n;
+				cap = ncap;
 			}
+			j->refs[j->nrefs++] = (struct conns_ref){ l, f->idx, f->id };
 		}
 	}
-	/* TODO(conns slicing): a later issue asks for paging; today the whole table is sent. */
-	return json_pack("{s:o}", "flows", flows);
+	if (json_is_true(all) && r->d->mon) {
+		uint64_t first, last;
+
+		monitor_closed_seq_range(r->d->mon, &first, &last);
+		j->closed_next = first;
+		j->closed_last = last;
+	}
+	r->job = j;
+	return json_object(); /* a placeholder: the job writes the reply */
 }
 
 /**
- * cmd_conn() - one flow by id, with every TCP internal
+ * kstate_name() - the name of a kernel TCP state as TCP_INFO reports it
+ * (include/net/tcp_states.h)
+ */
+static const char *kstate_name(unsigned int st)
+{
+	static const char *const names[] = { "?", "ESTABLISHED", "SYN_SENT", "SYN_RECV",
+					     "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT", "CLOSE",
+					     "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING" };
+
+	return st < sizeof(names) / sizeof(names[0]) ? names[st] : "?";
+}
+
+/**
+ * upstream_json() - the upstream socket's own view (TCP_INFO): the kernel's state, RTT,
+ * unacknowledged and retransmitted segments, windows, bytes
+ * Return: a new reference (null when the flow has no upstream socket now)
+ */
+static json_t *upstream_json(const struct flow *f)
+{
+	struct tcp_info ti;
+
+	if (relay_tcp_info(f, &ti) < 0)
+		return json_null();
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+			 " s:I, s:I}",
+			 "state", kstate_name(ti.tcpi_state), "rtt_us", (json_int_t)ti.tcpi_rtt,
+			 "rttvar_us", (json_int_t)ti.tcpi_rttvar,
+			 "rto_us", (json_int_t)ti.tcpi_rto, "unacked", (json_int_t)ti.tcpi_unacked,
+			 "sacked", (json_int_t)ti.tcpi_sacked, "lost", (json_int_t)ti.tcpi_lost,
+			 "retrans", (json_int_t)ti.tcpi_retrans,
+			 "total_retrans", (json_int_t)ti.tcpi_total_retrans,
+			 "snd_mss", (json_int_t)ti.tcpi_snd_mss,
+			 "snd_cwnd", (json_int_t)ti.tcpi_snd_cwnd,
+			 "snd_wscale", (json_int_t)ti.tcpi_snd_wscale,
+			 "rcv_wscale", (json_int_t)ti.tcpi_rcv_wscale,
+			 "bytes_acked", (json_int_t)ti.tcpi_bytes_acked,
+			 "bytes_received", (json_int_t)ti.tcpi_bytes_received);
+}
+
+/**
+ * cmd_conn() - one flow by id, with every TCP internal, the upstream socket's TCP_INFO and
+ * the history with wall-clock times; a recently closed flow is found in the closed ring
  */
 static json_t *cmd_conn(struct ctl_req *r)
 {
@@ -558,11 +839,134 @@ static json_t *cmd_conn(struct ctl_req *r)
 		if (!l || !l->stack)
 			continue;
 		t = stack_flows(l->stack);
-		for (f = flow_next(t, NULL); f; f = flow_next(t, f))
-			if (f->id == (uint64_t)want)
-				return flow_to_json(l, f, r->now_us, true);
+		for (f = flow_next(t, NULL); f; f = flow_next(t, f)) {
+			json_t *o;
+
+			if (f->id != (uint64_t)want)
+				continue;
+			o = flow_to_json(l, f, r->now_us, true);
+			if (o && f->proto == PROTO_TCP)
+				json_object_set_new(o, "upstream_tcp", upstream_json(f));
+			return o;
+		}
+	}
+	/* newest first: an id is unique, but the search should end soon for recent flows */
+	for (uint32_t n = r->d->mon && want > 0 ? monitor_closed_count(r->d->mon) : 0; n > 0; n--) {
+		const struct monitor_closed *c = monitor_closed_at(r->d->mon, n - 1);
+
+		if (c->f.id == (uint64_t)want)
+			return closed_json(r->d->mon, c, r->now_us, true);
 	}
 	return fail(r, "DeviceNotFound", "no flow with id %lld", (long long)want);
+}
+
+static int client_watch(struct ctl_client *c, const struct monitor_filter *flt);
+
+/**
+ * cmd_watch() - turn the connection into an event stream: {"return": {}} first, then one
+ * {"event": ...} line per open, state change and close of the flows the filters select
+ * (link, proto, state: entering or leaving it, id). A second watch replaces the filters.
+ */
+static json_t *cmd_watch(struct ctl_req *r)
+{
+	struct monitor_filter mf = { 0 };
+	struct conns_filter flt;
+	json_t *id = json_object_get(r->args, "id");
+
+	if (conns_filter_parse(r, &flt) < 0)
+		return NULL;
+	if (id && (!json_is_integer(id) || json_integer_value(id) < 1))
+		return fail(r, "GenericError", "argument 'id' must be a positive integer");
+	if (!r->client || !r->d->mon)
+		return fail(r, "GenericError", "watch needs a control connection");
+	if (flt.link)
+		snprintf(mf.link, sizeof(mf.link), "%s", flt.link->name);
+	mf.proto = flt.proto;
+	mf.state = flt.state;
+	mf.id = id ? (uint64_t)json_integer_value(id) : 0;
+	if (client_watch(r->client, &mf) < 0)
+		return fail(r, "GenericError", "out of memory");
+	return json_object();
+}
+
+/**
+ * arg_count() - the optional non-negative integer argument @key of @r (0 when absent)
+ * Return: 0, or -1 with the error recorded
+ */
+static int arg_count(struct ctl_req *r, const char *key, uint64_t *out)
+{
+	json_t *v = json_object_get(r->args, key);
+
+	*out = 0;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0) {
+		fail(r, "GenericError", "argument '%s' must be a non-negative integer", key);
+		return -1;
+	}
+	*out = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+/**
+ * capture_json() - what a capture did, for the replies
+ */
+static json_t *capture_json(const struct link *l, const struct capture_info *ci, bool running)
+{
+	return json_pack("{s:o, s:o, s:b, s:I, s:I, s:I, s:I, s:b, s:o}", "link", jstr(l->name),
+			 "file", jstr(ci->path), "running", (int)running,
+			 "frames", (json_int_t)ci->frames, "bytes", (json_int_t)ci->bytes,
+			 "max_frames", (json_int_t)ci->max_frames,
+			 "max_bytes", (json_int_t)ci->max_bytes, "full", (int)ci->full,
+			 "error", ci->error ? json_string(strerror(ci->error)) : json_null());
+}
+
+/**
+ * cmd_capture() - "action": "start" (with "file", optional "count" and "bytes"), "stop" or
+ * "status", on "link" (optional when there is one link): pcap of the link's TAP traffic
+ */
+static json_t *cmd_capture(struct ctl_req *r)
+{
+	const char *action, *file;
+	struct capture_info ci;
+	uint64_t count, bytes;
+	struct link *l;
+	char err[CTL_DESC_MAX];
+
+	if (arg_string(r, "action", &action) < 0 || arg_string(r, "file", &file) < 0 ||
+	    arg_link(r, &l) < 0 || arg_count(r, "count", &count) < 0 ||
+	    arg_count(r, "bytes", &bytes) < 0)
+		return NULL;
+	if (!action)
+		return fail(r, "GenericError", "argument 'action' is required (start stop status)");
+	if (!l) {
+		if (r->d->nlinks != 1 || !r->d->links[0])
+			return fail(r, "GenericError", "%u links: name one with 'link'",
+				    r->d->nlinks);
+		l = r->d->links[0];
+	}
+	if (!strcmp(action, "start")) {
+		if (!file)
+			return fail(r, "GenericError", "argument 'file' is required to start");
+		if (capture_start(l, file, count, bytes, err, sizeof(err)) < 0)
+			return fail(r, "GenericError", "%s", err);
+		capture_get(l, &ci);
+		return capture_json(l, &ci, true);
+	}
+	if (file || count || bytes)
+		return fail(r, "GenericError", "'file', 'count' and 'bytes' go with 'start' only");
+	if (!strcmp(action, "stop")) {
+		if (capture_stop(l, &ci) < 0)
+			return fail(r, "GenericError", "no capture on link '%s'", l->name);
+		return capture_json(l, &ci, false);
+	}
+	if (!strcmp(action, "status")) {
+		if (!capture_get(l, &ci))
+			return json_pack("{s:o, s:b}", "link", jstr(l->name), "running", 0);
+		return capture_json(l, &ci, !ci.full && !ci.error);
+	}
+	return fail(r, "GenericError", "unknown action '%.32s' (valid: start stop status)",
+		    action);
 }
 
 /**
@@ -575,21 +979,21 @@ static json_t *cmd_conn(struct ctl_req *r)
 struct ctl_cmd {
 	const char *name;
 	bool mutating;
-	const char *const args[4];
+	const char *const args[8];
 	json_t *(*fn)(struct ctl_req *r);
 };
 
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "status", false, { NULL }, cmd_status },
 	{ "stats", false, { "link", NULL }, cmd_stats },
-	{ "conns", false, { "state", "proto", "link", NULL }, cmd_conns },
+	{ "conns", false, { "state", "proto", "link", "all", NULL }, cmd_conns },
 	{ "conn", false, { "id", NULL }, cmd_conn },
+	{ "watch", false, { "link", "proto", "state", "id", NULL }, cmd_watch },
+	{ "capture", true, { "action", "file", "link", "count", "bytes", NULL }, cmd_capture },
 	/* Reserved: names taken for later issues (slirp4netns's names for port forwards). */
-	{ "watch", false, { NULL }, NULL },
 	{ "add_hostfwd", true, { NULL }, NULL },
 	{ "list_hostfwd", false, { NULL }, NULL },
 	{ "remove_hostfwd", true, { NULL }, NULL },
-	{ "capture", true, { NULL }, NULL },
 };
 
 /**
@@ -708,9 +1112,42 @@ static char *dump_line(json_t *reply)
 	return s;
 }
 
-char *ctl_handle_line(struct tapird *d, const char *line, size_t len, uid_t uid, gid_t gid)
+/**
+ * job_run_all() - write job @j's whole reply into one string (no socket to slice for)
+ * Return: malloc'd line, never NULL
+ */
+static char *job_run_all(struct conns_job *j)
 {
-	struct ctl_req r = { .d = d, .now_us = tapird_now_us() };
+	struct evbuffer *b = evbuffer_new();
+	size_t n;
+	char *s;
+
+	if (!b)
+		return dump_line(NULL);
+	while (!conns_job_slice(j, b, CTL_CONNS_SLICE))
+		;
+	n = evbuffer_get_length(b);
+	s = malloc(n + 1);
+	if (!s) {
+		evbuffer_free(b);
+		return dump_line(NULL);
+	}
+	evbuffer_remove(b, s, n);
+	s[n] = '\0';
+	evbuffer_free(b);
+	return s;
+}
+
+/**
+ * answer() - one request line: the reply line, or (for `conns` from a connection) a job
+ * @c:		the connection (NULL: none, and a job is run to completion here)
+ * @jobp:	set to the job when there is one and @c is set (the return value is then NULL)
+ * Return: the reply as one malloc'd JSON line without the newline, or NULL with *@jobp set
+ */
+static char *answer(struct tapird *d, const char *line, size_t len, uid_t uid, gid_t gid,
+		    struct ctl_client *c, struct conns_job **jobp)
+{
+	struct ctl_req r = { .d = d, .now_us = tapird_now_us(), .client = c };
 	json_t *req = NULL, *ret = NULL, *reply, *id = NULL;
 	json_error_t jerr;
 
@@ -732,6 +1169,23 @@ char *ctl_handle_line(struct tapird *d, const char *line, size_t len, uid_t uid,
 	}
 	id = json_object_get(req, "id");
 	ret = dispatch(&r, req, uid, gid);
+	if (ret && r.job) {
+		struct conns_job *j = r.job;
+		char *out;
+
+		json_decref(ret);
+		if (id)
+			j->id_json = json_dumps(id, JSON_ENCODE_ANY | JSON_COMPACT);
+		json_decref(req);
+		if (c && jobp) {
+			*jobp = j;
+			return NULL;
+		}
+		out = job_run_all(j);
+
+		conns_job_free(j);
+		return out;
+	}
 out:
 	if (ret)
 		reply = json_pack("{s:o}", "return", ret);
@@ -742,6 +1196,11 @@ out:
 		json_object_set(reply, "id", id);
 	json_decref(req);
 	return dump_line(reply);
+}
+
+char *ctl_handle_line(struct tapird *d, const char *line, size_t len, uid_t uid, gid_t gid)
+{
+	return answer(d, line, len, uid, gid, NULL, NULL);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -755,6 +1214,11 @@ out:
  * @uid, @gid:	peer credentials (SO_PEERCRED), fixed at connect time
  * @discarding:	skipping the rest of an oversized request, up to the next newline
  * @closing:	the peer shut down its side: close once our output is flushed
+ * @job:	a `conns` reply being written in slices; requests wait until it is done
+ * @ev_job:	runs the next slice on a later loop turn
+ * @watch:	the monitor registration of a watcher (NULL: not watching)
+ * @lost:	events dropped since the watcher fell behind
+ * @dropping:	dropping events until the output drains below CTL_WATCH_RESUME
  * @entry:	in srv->clients
  */
 struct ctl_client {
@@ -764,6 +1228,11 @@ struct ctl_client {
 	gid_t gid;
 	bool discarding;
 	bool closing;
+	struct conns_job *job;
+	struct event *ev_job;
+	struct monitor_watch *watch;
+	uint64_t lost;
+	bool dropping;
 	TAILQ_ENTRY(ctl_client) entry;
 };
 
@@ -775,6 +1244,8 @@ struct ctl_client {
  * @path:	the socket's path (unlinked on free)
  * @clients:	open connections
  * @nclients:	how many
+ * @own_mon:	the monitor in d->mon was made by this server (freed with it)
+ * @metrics:	the Prometheus endpoint (NULL: off)
  */
 struct ctl_server {
 	struct tapird *d;
@@ -783,6 +1254,8 @@ struct ctl_server {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	TAILQ_HEAD(, ctl_client) clients;
 	unsigned int nclients;
+	bool own_mon;
+	struct metrics *metrics;
 };
 
 /**
@@ -792,8 +1265,72 @@ static void client_free(struct ctl_client *c)
 {
 	TAILQ_REMOVE(&c->srv->clients, c, entry);
 	c->srv->nclients--;
+	if (c->watch && c->srv->d->mon)
+		monitor_watch_del(c->srv->d->mon, c->watch);
+	conns_job_free(c->job);
+	if (c->ev_job)
+		event_free(c->ev_job);
 	bufferevent_free(c->bev);
 	free(c);
+}
+
+/**
+ * watch_flush_lost() - queue {"event": "lost", "data": {"count": N}} if events were dropped,
+ * and accept events again
+ */
+static void watch_flush_lost(struct ctl_client *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	char *line;
+
+	c->dropping = false;
+	if (!c->lost)
+		return;
+	line = monitor_event_line(c->srv->d->mon, "lost",
+				  json_pack("{s:I}", "count", (json_int_t)c->lost),
+				  tapird_now_us());
+	if (!line)
+		return; /* try again with the next event */
+	evbuffer_add(out, line, strlen(line));
+	evbuffer_add(out, "\n", 1);
+	free(line);
+	c->lost = 0;
+}
+
+/**
+ * client_event_sink() - monitor_sink of a watcher: queue one event line, or drop and count it
+ * when the watcher is CTL_WATCH_MAX_PENDING behind (or a sliced reply is being written: an
+ * event must not land inside it). Never blocks and never frees the client.
+ */
+static void client_event_sink(void *arg, const char *line, size_t len)
+{
+	struct ctl_client *c = arg;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t pending = evbuffer_get_length(out);
+
+	if (c->closing)
+		return;
+	if (c->job || (c->dropping && pending > CTL_WATCH_RESUME) ||
+	    pending + len + 1 > CTL_WATCH_MAX_PENDING) {
+		c->dropping = true;
+		c->lost++;
+		return;
+	}
+	watch_flush_lost(c);
+	evbuffer_add(out, line, len);
+	evbuffer_add(out, "\n", 1);
+}
+
+static int client_watch(struct ctl_client *c, const struct monitor_filter *flt)
+{
+	struct monitor *m = c->srv->d->mon;
+	struct monitor_watch *w = monitor_watch_add(m, flt, client_event_sink, c);
+
+	if (!w)
+		return -1;
+	monitor_watch_del(m, c->watch);
+	c->watch = w;
+	return 0;
 }
 
 /**
@@ -853,15 +1390,75 @@ static bool is_blank(const char *s, size_t len)
 	return true;
 }
 
+static void client_read_cb(struct bufferevent *bev, void *arg);
+
 /**
- * client_request() - answer one request line
+ * job_step() - write the next slice of @c's `conns` reply; schedule the one after on a later
+ * loop turn (at once if the client keeps up, else when its output drains to CTL_JOB_LOWAT)
+ * Return: 0, or -1 if @c was disconnected (freed) for not reading its output
+ */
+static int job_step(struct ctl_client *c)
+{
+	static const struct timeval zero = { 0, 0 };
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (!c->job->started && evbuffer_get_length(out) > CTL_MAX_PENDING) {
+		log_warn("control: client uid %u has %zu bytes of unread replies, disconnecting",
+			 (unsigned int)c->uid, evbuffer_get_length(out));
+		client_free(c);
+		return -1;
+	}
+	if (!conns_job_slice(c->job, out, CTL_CONNS_SLICE)) {
+		if (evbuffer_get_length(out) < CTL_JOB_LOWAT)
+			evtimer_add(c->ev_job, &zero);
+		return 0;
+	}
+	evbuffer_add(out, "\n", 1);
+	conns_job_free(c->job);
+	c->job = NULL;
+	if (!c->closing)
+		bufferevent_enable(c->bev, EV_READ);
+	return 0;
+}
+
+/**
+ * job_cb() - the next slice of a `conns` reply; once it is complete, the requests that
+ * waited behind it are answered
+ */
+static void job_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_client *c = arg;
+
+	if (!c->job || job_step(c) < 0 || c->job)
+		return;
+	if (!c->closing)
+		client_read_cb(c->bev, c);
+}
+
+/**
+ * client_request() - answer one request line (a `conns` reply starts a job)
  * Return: as client_send()
  */
 static int client_request(struct ctl_client *c, const char *line, size_t len)
 {
+	struct conns_job *job = NULL;
+	char *reply;
+
 	if (is_blank(line, len))
 		return 0;
-	return client_send(c, ctl_handle_line(c->srv->d, line, len, c->uid, c->gid));
+	reply = answer(c->srv->d, line, len, c->uid, c->gid, c, &job);
+	if (!job)
+		return client_send(c, reply);
+	if (!c->ev_job)
+		c->ev_job = evtimer_new(c->srv->d->base, job_cb, c);
+	if (!c->ev_job) {
+		conns_job_free(job);
+		return client_error(c, "out of memory");
+	}
+	c->job = job;
+	/* Requests after this one wait for its reply: stop reading until it is written. */
+	bufferevent_disable(c->bev, EV_READ);
+	return job_step(c);
 }
 
 /**
@@ -872,7 +1469,7 @@ static void client_flush_close(struct ctl_client *c)
 {
 	c->closing = true;
 	bufferevent_disable(c->bev, EV_READ);
-	if (!evbuffer_get_length(bufferevent_get_output(c->bev)))
+	if (!c->job && !evbuffer_get_length(bufferevent_get_output(c->bev)))
 		client_free(c);
 }
 
@@ -884,7 +1481,7 @@ static void client_read_cb(struct bufferevent *bev, void *arg)
 	struct ctl_client *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 
-	while (!c->closing) {
+	while (!c->closing && !c->job) {
 		size_t n;
 		char *line;
 		int rc;
@@ -918,13 +1515,23 @@ static void client_read_cb(struct bufferevent *bev, void *arg)
 }
 
 /**
- * client_write_cb() - the output drained: finish a close the peer asked for
+ * client_write_cb() - the output drained to CTL_JOB_LOWAT: go on with a sliced reply, tell a
+ * watcher what it lost, finish a close the peer asked for
  */
 static void client_write_cb(struct bufferevent *bev, void *arg)
 {
+	static const struct timeval zero = { 0, 0 };
 	struct ctl_client *c = arg;
+	size_t pending = evbuffer_get_length(bufferevent_get_output(bev));
 
-	if (c->closing && !evbuffer_get_length(bufferevent_get_output(bev)))
+	if (c->job) {
+		if (!evtimer_pending(c->ev_job, NULL))
+			evtimer_add(c->ev_job, &zero);
+		return;
+	}
+	if (c->dropping && pending <= CTL_WATCH_RESUME && c->srv->d->mon)
+		watch_flush_lost(c);
+	if (c->closing && !pending)
 		client_free(c);
 }
 
@@ -1006,6 +1613,9 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 	TAILQ_INSERT_TAIL(&srv->clients, c, entry);
 	srv->nclients++;
 	bufferevent_setcb(c->bev, client_read_cb, client_write_cb, client_event_cb, c);
+	/* the write callback fires whenever the output drains to this: sliced replies and
+	 * watchers that fell behind go on from there */
+	bufferevent_setwatermark(c->bev, EV_WRITE, CTL_JOB_LOWAT, 0);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	log_debug("control: client pid %d uid %u connected", (int)cred.pid,
 		  (unsigned int)cred.uid);
@@ -1200,6 +1810,24 @@ struct ctl_server *ctl_server_new(struct tapird *d, const char *path, char *err,
 		return NULL;
 	}
 	evconnlistener_set_error_cb(srv->lev, accept_error_cb);
+	/* The monitor serves this socket's watch, conns --all and conn; the metrics endpoint is
+	 * its other face. Both start with the control server and end with it. */
+	if (!d->mon) {
+		d->mon = monitor_new(d, d->cfg.closed_history);
+		srv->own_mon = d->mon != NULL;
+	}
+	if (!d->mon) {
+		snprintf(err, errlen, "%s: cannot start the monitor (out of memory)", path);
+		ctl_server_free(srv);
+		return NULL;
+	}
+	if (d->cfg.metrics[0]) {
+		srv->metrics = metrics_new(d, d->cfg.metrics, err, errlen);
+		if (!srv->metrics) {
+			ctl_server_free(srv);
+			return NULL;
+		}
+	}
 	log_info("control: listening on %s", path);
 	return srv;
 }
@@ -1210,6 +1838,15 @@ void ctl_server_free(struct ctl_server *srv)
 		return;
 	while (!TAILQ_EMPTY(&srv->clients))
 		client_free(TAILQ_FIRST(&srv->clients));
+	metrics_free(srv->metrics);
+	/* a capture's file is complete only once closed */
+	for (unsigned int i = 0; i < srv->d->nlinks; i++)
+		if (srv->d->links[i])
+			capture_stop(srv->d->links[i], NULL);
+	if (srv->own_mon) {
+		monitor_free(srv->d->mon);
+		srv->d->mon = NULL;
+	}
 	evconnlistener_free(srv->lev);
 	event_free(srv->ev_pause);
 	unlink(srv->path);

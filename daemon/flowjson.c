@@ -6,21 +6,15 @@
 #include "flowjson.h"
 
 #include <stdio.h>
+#include <time.h>
 
 #include "flow.h"
 #include "link.h"
+#include "tapird.h"
 #include "tcp.h"
 #include "wire.h"
 
-/**
- * addr_port() - format "a.b.c.d:port"
- * @buf:	output, 22 bytes hold the longest
- * @len:	size of @buf
- * @addr:	IPv4 address, host byte order
- * @port:	port
- * Return: @buf
- */
-static const char *addr_port(char *buf, size_t len, uint32_t addr, uint16_t port)
+const char *flow_addr_port(char *buf, size_t len, uint32_t addr, uint16_t port)
 {
 	snprintf(buf, len, "%u.%u.%u.%u:%u", addr >> 24, (addr >> 16) & 0xff, (addr >> 8) & 0xff,
 		 addr & 0xff, port);
@@ -91,17 +85,48 @@ static json_t *tcp_json(const struct tcp_view *v, bool detail)
 }
 
 /**
- * history_json() - the recorded transitions, offsets from the flow's creation
+ * wall_offset_us() - CLOCK_REALTIME minus the daemon's monotonic clock, in microseconds
+ */
+static int64_t wall_offset_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - (int64_t)tapird_now_us();
+}
+
+const char *flow_iso_time(char *buf, size_t len, int64_t wall_us)
+{
+	time_t t = (time_t)(wall_us / 1000000);
+	struct tm tm;
+	char s[32];
+
+	if (!gmtime_r(&t, &tm) || !strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm))
+		snprintf(buf, len, "?");
+	else
+		snprintf(buf, len, "%s.%03dZ", s, (int)(wall_us % 1000000 / 1000));
+	return buf;
+}
+
+/**
+ * history_json() - the recorded transitions, offsets from the flow's creation; with @detail
+ * also the wall-clock time of each (ISO 8601, UTC, milliseconds)
  * Return: a new reference, or NULL on allocation failure
  */
-static json_t *history_json(const struct flow *f)
+static json_t *history_json(const struct flow *f, bool detail)
 {
 	json_t *a = json_array();
 	unsigned int i, n = f->nhist <= FLOW_HIST_MAX ? f->nhist : FLOW_HIST_MAX;
+	int64_t off = detail ? wall_offset_us() : 0;
 
 	for (i = 0; a && i < n; i++) {
 		json_t *h = json_pack("{s:s, s:I}", "state", hist_state_name(f, f->hist[i].state),
 				      "at_ms", ms_since(f->hist[i].at_us, f->created_us));
+		char iso[40];
+
+		if (h && detail)
+			json_object_set_new(h, "at", json_string(flow_iso_time(
+				iso, sizeof(iso), (int64_t)f->hist[i].at_us + off)));
 
 		if (json_array_append_new(a, h) < 0) {
 			json_decref(a);
@@ -113,11 +138,19 @@ static json_t *history_json(const struct flow *f)
 
 json_t *flow_to_json(const struct link *l, const struct flow *f, uint64_t now_us, bool detail)
 {
-	char cbuf[24], pbuf[24], ubuf[24];
 	struct tcp_view v;
+	bool tcp = f->proto == PROTO_TCP && tcp_get_view(f, &v);
+
+	return flow_json(l->name, f, tcp ? &v : NULL, now_us, detail);
+}
+
+json_t *flow_json(const char *lname, const struct flow *f, const struct tcp_view *v,
+		  uint64_t now_us, bool detail)
+{
+	char cbuf[24], pbuf[24], ubuf[24];
 	json_t *o, *link;
 
-	link = json_string(l->name);
+	link = json_string(lname);
 	if (!link) /* not UTF-8: names come from the operator, but never emit invalid JSON */
 		link = json_string("?");
 	o = json_pack("{s:I, s:o, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:{s:I, s:I},"
@@ -125,9 +158,9 @@ json_t *flow_to_json(const struct link *l, const struct flow *f, uint64_t now_us
 		      "id", (json_int_t)f->id, "link", link,
 		      "proto", f->proto == PROTO_UDP ? "udp" : "tcp", "state", flow_state_name(f),
 		      "origin", f->origin == FLOW_ORIGIN_HOST ? "host" : "container",
-		      "container", addr_port(cbuf, sizeof(cbuf), f->caddr, f->cport),
-		      "peer", addr_port(pbuf, sizeof(pbuf), f->paddr, f->pport),
-		      "upstream", f->uaddr ? json_string(addr_port(ubuf, sizeof(ubuf), f->uaddr,
+		      "container", flow_addr_port(cbuf, sizeof(cbuf), f->caddr, f->cport),
+		      "peer", flow_addr_port(pbuf, sizeof(pbuf), f->paddr, f->pport),
+		      "upstream", f->uaddr ? json_string(flow_addr_port(ubuf, sizeof(ubuf), f->uaddr,
 								     f->uport))
 					  : json_null(),
 		      "age_ms", ms_since(now_us, f->created_us),
@@ -136,15 +169,15 @@ json_t *flow_to_json(const struct link *l, const struct flow *f, uint64_t now_us
 		      "to_container", (json_int_t)f->bytes_out,
 		      "packets", "from_container", (json_int_t)f->pkts_in,
 		      "to_container", (json_int_t)f->pkts_out,
-		      "history", history_json(f));
+		      "history", history_json(f, detail));
 	if (!o)
 		return NULL;
 	if (f->hist_lost)
 		json_object_set_new(o, "history_lost", json_integer(f->hist_lost));
 	if (f->end != FLOW_END_NONE)
 		json_object_set_new(o, "end", json_string(flow_end_name(f->end)));
-	if (f->proto == PROTO_TCP && tcp_get_view(f, &v)) {
-		json_t *t = tcp_json(&v, detail);
+	if (v) {
+		json_t *t = tcp_json(v, detail);
 
 		if (!t) {
 			json_decref(o);

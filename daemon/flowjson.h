@@ -6,10 +6,12 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct flow;
 struct link;
+struct tcp_view;
 
 /**
  * flow_to_json() - the flow JSON of @f on @l at @now_us
@@ -17,5 +19,26 @@ struct link;
  * Return: a new reference
  */
 json_t *flow_to_json(const struct link *l, const struct flow *f, uint64_t now_us, bool detail);
+
+/**
+ * flow_json() - the same from parts: link name @lname, TCP internals @v (NULL: no "tcp"
+ * block), for flows whose stack state is gone (the closed-flow ring)
+ * Return: a new reference, or NULL on allocation failure
+ */
+json_t *flow_json(const char *lname, const struct flow *f, const struct tcp_view *v,
+		  uint64_t now_us, bool detail);
+
+/**
+ * flow_addr_port() - "a.b.c.d:port" for @addr (host byte order) into @buf (22 bytes hold the
+ * longest)
+ * Return: @buf
+ */
+const char *flow_addr_port(char *buf, size_t len, uint32_t addr, uint16_t port);
+
+/**
+ * flow_iso_time() - "2024-05-01T12:34:56.789Z" for @wall_us (microseconds since the epoch)
+ * Return: @buf
+ */
+const char *flow_iso_time(char *buf, size_t len, int64_t wall_us);
 
 #endif

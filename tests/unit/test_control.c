@@ -582,7 +582,8 @@ static void test_unknown_and_reserved_commands(void **state)
 
 	expect_error(fx, "{\"execute\": \"reboot\"}", "CommandNotFound", "reboot");
 	expect_error(fx, "{\"execute\": \"STATUS\"}", "CommandNotFound", NULL);
-	expect_error(fx, "{\"execute\": \"watch\"}", "CommandNotFound", "watch");
+	/* watch exists, but streams events: it needs a socket, which ctl_handle_line lacks */
+	expect_error(fx, "{\"execute\": \"watch\"}", "GenericError", "connection");
 	expect_error(fx, "{\"execute\": \"list_hostfwd\"}", "CommandNotFound", NULL);
 	/* A mutating command: refused to a plain user before anything else... */
 	reply = call_as(fx, "{\"execute\": \"add_hostfwd\"}", 1000);
@@ -979,22 +980,20 @@ static void test_srv_client_limit(void **state)
 static void test_srv_slow_reader_cut_loose(void **state)
 {
 	struct srvfx *s = *state;
-	struct flow_table *t = stack_flows(s->fx->l2.stack);
 	int fd = connect_to(s->path), ok = connect_to(s->path);
+	static const char req[] = "{\"execute\":\"status\"}\n";
 	int rcv = 4096;
 	bool closed = false;
 
-	for (uint32_t i = 0; i < 10000; i++)
-		assert_non_null(flow_alloc(t, 1000 + i, PROTO_TCP, STACK_DEFAULT_ADDR,
-					   (uint16_t)(10000 + i), 0x7f000001, 80, T0));
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
-	/* Ask for ~5 MB replies again and again without reading any of them. */
-	for (int i = 0; i < 40 && !closed; i++) {
-		ssize_t n = send(fd, "{\"execute\":\"conns\"}\n", 20, MSG_NOSIGNAL);
+	/* Ask for ~2 KB replies again and again (well past 16 MiB) without reading them. */
+	for (int i = 0; i < 20000 && !closed; i++) {
+		ssize_t n = send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL);
 
 		if (n < 0 && errno != EAGAIN)
 			closed = true;
-		pump(s);
+		if (i % 64 == 0)
+			pump(s);
 	}
 	/* Once over the limit the server drops it: reading now ends in EOF or a reset. */
 	assert_true(wait_eof(s, fd));
@@ -1003,6 +1002,100 @@ static void test_srv_slow_reader_cut_loose(void **state)
 	send_all(s, ok, "{\"execute\": \"status\"}\n", 22);
 	expect_return(read_reply(s, ok));
 	close(ok);
+}
+
+/**
+ * add_flows() - @n TCP flows on link c2 (ids from 1000)
+ */
+static void add_flows(struct srvfx *s, uint32_t n)
+{
+	struct flow_table *t = stack_flows(s->fx->l2.stack);
+
+	for (uint32_t i = 0; i < n; i++)
+		assert_non_null(flow_alloc(t, 1000 + i, PROTO_TCP, STACK_DEFAULT_ADDR,
+					   (uint16_t)(10000 + i), 0x7f000001, 80, T0));
+}
+
+static void test_srv_conns_sliced_complete_and_in_order(void **state)
+{
+	struct srvfx *s = *state;
+	int fd = connect_to(s->path);
+	static const char req[] = "{\"execute\":\"conns\",\"arguments\":{\"link\":\"c2\"},"
+				  "\"id\":7}\n{\"execute\":\"status\",\"id\":8}\n";
+	json_t *j, *flows;
+
+	add_flows(s, 2500); /* three slices */
+	send_all(s, fd, req, sizeof(req) - 1);
+	j = read_reply(s, fd);
+	assert_non_null(j);
+	flows = json_object_get(ret(j), "flows");
+	assert_int_equal(json_array_size(flows), 2500);
+	assert_int_equal(ival(j, "id"), 7);
+	for (size_t i = 0; i < 2500; i++)
+		assert_int_equal(ival(json_array_get(flows, i), "id"), 1000 + (json_int_t)i);
+	json_decref(j);
+	/* the request queued behind the sliced reply is answered after it, not inside it */
+	j = read_reply(s, fd);
+	assert_int_equal(ival(j, "id"), 8);
+	expect_return(j);
+	close(fd);
+}
+
+static void test_srv_conns_skips_flows_closed_mid_listing(void **state)
+{
+	struct srvfx *s = *state;
+	struct flow_table *t = stack_flows(s->fx->l2.stack);
+	int fd = connect_to(s->path);
+	static const char req[] = "{\"execute\":\"conns\",\"arguments\":{\"link\":\"c2\"}}\n";
+	int rcv = 4096;
+	json_t *j, *flows;
+	struct flow *f;
+
+	add_flows(s, 3000);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	assert_int_equal(send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(req) - 1);
+	/* The first slice is written at once; the client does not read, so the rest waits. */
+	for (int i = 0; i < 20; i++)
+		pump(s);
+	/* Meanwhile the last 500 flows close, and one new flow takes a freed slot. */
+	for (f = flow_next(t, NULL); f; f = flow_next(t, f))
+		if (f->id >= 3500)
+			flow_free(t, f);
+	assert_non_null(flow_alloc(t, 99999, PROTO_TCP, STACK_DEFAULT_ADDR, 9, 0x7f000001, 80,
+				   T0));
+	j = read_reply(s, fd);
+	flows = json_object_get(ret(j), "flows");
+	assert_int_equal(json_array_size(flows), 2500);
+	for (size_t i = 0; i < json_array_size(flows); i++)
+		assert_true(ival(json_array_get(flows, i), "id") < 3500);
+	json_decref(j);
+	close(fd);
+}
+
+static void test_srv_conns_slow_reader_held_not_dropped(void **state)
+{
+	struct srvfx *s = *state;
+	int fd = connect_to(s->path), ok = connect_to(s->path);
+	static const char req[] = "{\"execute\":\"conns\"}\n";
+	int rcv = 4096;
+	char b[4096];
+
+	add_flows(s, 10000);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	/* Forty ~5 MB listings asked for, none read: the server writes slices only as the
+	 * client drains them, so it holds no more than a slice or two, and keeps the client. */
+	for (int i = 0; i < 40; i++) {
+		send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL);
+		pump(s);
+	}
+	for (int i = 0; i < 50; i++)
+		pump(s);
+	assert_true(recv(fd, b, sizeof(b), MSG_PEEK) > 0); /* still connected, data waiting */
+	/* Everyone else is served meanwhile. */
+	send_all(s, ok, "{\"execute\": \"status\"}\n", 22);
+	expect_return(read_reply(s, ok));
+	close(ok);
+	close(fd);
 }
 
 static void test_srv_refuses_live_socket_and_replaces_stale(void **state)
@@ -1101,6 +1194,12 @@ int main(void)
 						srv_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_one_shot_client, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_client_limit, srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_srv_conns_sliced_complete_and_in_order,
+						srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_srv_conns_skips_flows_closed_mid_listing,
+						srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_srv_conns_slow_reader_held_not_dropped,
+						srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_slow_reader_cut_loose, srv_setup,
 						srv_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_refuses_live_socket_and_replaces_stale,

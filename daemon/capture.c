@@ -1,0 +1,190 @@
+/* capture.c - classic pcap files of a link's TAP traffic, written without libpcap.
+ *
+ * The format (the libpcap file format, tcpdump's pcap-savefile(5)): a 24-byte global header
+ * (magic 0xa1b2c3d4 in host byte order, version 2.4, snaplen, link type 1 = Ethernet), then
+ * per frame a 16-byte record header (seconds, microseconds, captured length, original
+ * length) and the captured bytes. Readers detect the byte order from the magic.
+ */
+#include "capture.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "link.h"
+#include "log.h"
+
+#define PCAP_MAGIC 0xa1b2c3d4u
+#define PCAP_LINKTYPE_ETHERNET 1
+#define PCAP_GLOBAL_HDR 24
+#define PCAP_REC_HDR 16
+#define CAPTURE_BUF (256 * 1024)
+
+/**
+ * struct capture - a running capture
+ * @info:	the file and what was written
+ * @fp:		the file, NULL once finished
+ */
+struct capture {
+	struct capture_info info;
+	FILE *fp;
+};
+
+/**
+ * put32() - @v into @p in host byte order (pcap files are written in the writer's order)
+ */
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+/** put16() - @v into @p in host byte order */
+static void put16(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, 2);
+}
+
+/**
+ * finish() - flush and close @c's file; record a write error
+ */
+static void finish(struct capture *c)
+{
+	if (!c->fp)
+		return;
+	if (fclose(c->fp) != 0 && !c->info.error)
+		c->info.error = errno;
+	c->fp = NULL;
+}
+
+int capture_start(struct link *l, const char *path, uint64_t max_frames, uint64_t max_bytes,
+		  char *err, size_t errlen)
+{
+	uint8_t hdr[PCAP_GLOBAL_HDR] = { 0 };
+	struct capture *c;
+	struct stat st;
+	int fd;
+
+	if (l->capture) {
+		snprintf(err, errlen, "%s: a capture to %s is running already", l->name,
+			 l->capture->info.path);
+		return -1;
+	}
+	if (path[0] != '/' || strlen(path) >= sizeof(c->info.path)) {
+		snprintf(err, errlen, "capture file '%.200s' must be an absolute path", path);
+		return -1;
+	}
+	if (!max_bytes || max_bytes > CAPTURE_MAX_BYTES)
+		max_bytes = max_bytes ? CAPTURE_MAX_BYTES : CAPTURE_DEFAULT_MAX_BYTES;
+	/* O_NOFOLLOW: a symbolic link planted at the path must not redirect a root write */
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if (ftruncate(fd, 0) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, 0);
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->fp = fdopen(fd, "w"))) {
+		snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
+		free(c);
+		close(fd);
+		return -1;
+	}
+	setvbuf(c->fp, NULL, _IOFBF, CAPTURE_BUF);
+	snprintf(c->info.path, sizeof(c->info.path), "%s", path);
+	c->info.max_frames = max_frames;
+	c->info.max_bytes = max_bytes;
+	put32(hdr, PCAP_MAGIC);
+	put16(hdr + 4, 2); /* version 2.4 */
+	put16(hdr + 6, 4);
+	put32(hdr + 16, CAPTURE_SNAPLEN);
+	put32(hdr + 20, PCAP_LINKTYPE_ETHERNET);
+	if (fwrite(hdr, sizeof(hdr), 1, c->fp) != 1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		fclose(c->fp);
+		free(c);
+		return -1;
+	}
+	c->info.bytes = sizeof(hdr);
+	l->capture = c;
+	log_info("%s: capturing to %s (at most %llu frames, %llu bytes)", l->name, path,
+		 (unsigned long long)max_frames, (unsigned long long)max_bytes);
+	return 0;
+}
+
+void capture_frame(struct link *l, const uint8_t *frame, size_t len)
+{
+	struct capture *c = l->capture;
+	uint8_t rec[PCAP_REC_HDR];
+	size_t caplen = len < CAPTURE_SNAPLEN ? len : CAPTURE_SNAPLEN;
+	struct timespec ts;
+
+	if (!c->fp)
+		return; /* finished at a bound; waits for capture_stop() */
+	if ((c->info.max_frames && c->info.frames >= c->info.max_frames) ||
+	    c->info.bytes + PCAP_REC_HDR + caplen > c->info.max_bytes) {
+		c->info.full = true;
+		finish(c);
+		log_info("%s: capture to %s reached its bound: %llu frames, %llu bytes", l->name,
+			 c->info.path, (unsigned long long)c->info.frames,
+			 (unsigned long long)c->info.bytes);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	put32(rec, (uint32_t)ts.tv_sec);
+	put32(rec + 4, (uint32_t)(ts.tv_nsec / 1000));
+	put32(rec + 8, (uint32_t)caplen);
+	put32(rec + 12, (uint32_t)len);
+	if (fwrite(rec, sizeof(rec), 1, c->fp) != 1 || fwrite(frame, caplen, 1, c->fp) != 1) {
+		c->info.error = errno ? errno : EIO;
+		log_warn("%s: capture to %s: %s; stopped", l->name, c->info.path,
+			 strerror(c->info.error));
+		finish(c);
+		return;
+	}
+	c->info.frames++;
+	c->info.bytes += sizeof(rec) + caplen;
+	/* stop at once at the frame bound, so the file is complete without waiting for more */
+	if (c->info.max_frames && c->info.frames >= c->info.max_frames) {
+		c->info.full = true;
+		finish(c);
+	}
+}
+
+bool capture_get(const struct link *l, struct capture_info *info)
+{
+	if (!l->capture)
+		return false;
+	*info = l->capture->info;
+	return true;
+}
+
+int capture_stop(struct link *l, struct capture_info *info)
+{
+	struct capture *c = l->capture;
+
+	if (!c)
+		return -1;
+	finish(c);
+	if (info)
+		*info = c->info;
+	log_info("%s: capture to %s stopped: %llu frames, %llu bytes", l->name, c->info.path,
+		 (unsigned long long)c->info.frames, (unsigned long long)c->info.bytes);
+	l->capture = NULL;
+	free(c);
+	return 0;
+}
