@@ -5,8 +5,10 @@
  * them to the stack; write what the stack emits, dropping (and counting) what the TAP's queue
  * refuses, since TCP retransmits and blocking the loop would stall every other flow.
  */
+#include "capture.h"
 #include "link.h"
 #include "log.h"
+#include "monitor.h"
 #include "netlink.h"
 #include "netns.h"
 #include "relay.h"
@@ -45,6 +47,8 @@ static void link_tx(void *ctx, const uint8_t *frame, size_t len)
 		l->tx_errors++;
 		return;
 	}
+	if (l->capture)
+		capture_frame(l, frame, len);
 	do
 		n = write(l->tap_fd, frame, len);
 	while (n < 0 && errno == EINTR);
@@ -89,6 +93,8 @@ static void link_tap_readable(evutil_socket_t fd, short what, void *arg)
 		}
 		if (!n)
 			break;
+		if (l->capture)
+			capture_frame(l, link_rxbuf, (size_t)n);
 		stack_input(l->stack, link_rxbuf, (size_t)n, tapird_now_us());
 	}
 	link_rearm_timer(l);
@@ -201,7 +207,7 @@ back:
 static int link_stack_new(struct link *l, char *err, size_t errlen)
 {
 	const struct config *cfg = &l->d->cfg;
-	struct stack_ops ops = { .tx = link_tx };
+	struct stack_ops ops = { .tx = link_tx, .flow_event = monitor_flow_event };
 	struct stack_cfg sc;
 
 	stack_cfg_defaults(&sc);
@@ -315,6 +321,7 @@ void link_detach(struct link *l)
 			break;
 		}
 	}
+	capture_stop(l, NULL);
 	/* flows first: the relay's flow_closed callbacks release their sockets and events */
 	stack_free(l->stack);
 	l->stack = NULL;
