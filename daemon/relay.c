@@ -296,6 +296,12 @@ static int relay_map_dest(const struct tapird *d, uint32_t addr, uint16_t port,
 		sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		return 0;
 	}
+	/* The host's loopback is reachable only through the gateway mapping above (DESIGN.md,
+	 * security model): a hostile container can put 127.0.0.1 in a SYN it crafts. And
+	 * 0.0.0.0/8 (connect() to it reaches the host's loopback too), multicast and the
+	 * reserved block above it are no unicast destinations (RFC 1122 3.2.1.3, RFC 5771). */
+	if ((addr >> 24) == 127 || (addr >> 24) == 0 || addr >= 0xe0000000u)
+		return -ECONNREFUSED;
 	if (addr == d->cfg.dns) {
 		/* TCP to the DNS address will go to the upstream resolver (UDP issue); until then
 		 * refuse, so that resolvers fall back or fail fast instead of hanging */
@@ -322,7 +328,10 @@ static int relay_socket(void)
 	 * what reaches us are whole segments, sent when its algorithm decided to. Nagle again
 	 * upstream would only hold back the last short segment of each burst until the peer
 	 * ACKs the previous one (up to a delayed-ACK timeout on request/response traffic).
-	 * pasta makes the same call: tcp.c sets TCP_NODELAY on every socket it connects. */
+	 * We differ from the pasta installed here (Debian 12's), which per strace sets only
+	 * SO_RCVBUF/SO_SNDBUF, TCP_MAXSEG and TCP_WINDOW_CLAMP on its upstream sockets and
+	 * leaves Nagle on; the cost of NODELAY is more, smaller upstream segments only when the
+	 * container itself sends small ones, which it does only when its own Nagle allowed. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
 	if (relay_peek_off_ok >= 0) {

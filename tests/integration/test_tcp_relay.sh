@@ -16,6 +16,8 @@
 #       then every byte arrives
 #   (i) the upstream server aborts (RST): the container's socket is reset (ECONNRESET)
 #   (j) the container aborts: the upstream server's socket is reset
+#   (k) a SYN crafted to 127.0.0.1 (a listening port) gets no SYN-ACK: the host's loopback is
+#       reachable only through the gateway address
 #   and: tapird survived everything and its log has no sanitizer report.
 #
 #   bash tests/integration/test_tcp_relay.sh BUILD_DIR     (as root; or BUILD=... in the env)
@@ -175,7 +177,7 @@ xfer() {
 
 if ! start_tapird "$NS" "$WORK/control.sock" "$WORK/tapird.log"; then
 	notok "tapird attaches to $NS and the gateway answers ping (log: $(tail -5 "$WORK/tapird.log"))"
-	for c in a b c d e f g h i j; do notok "($c) not run: no working link"; done
+	for c in a b c d e f g h i j k; do notok "($c) not run: no working link"; done
 	finish
 fi
 ok "tapird attaches to $NS and the gateway answers ping"
@@ -304,8 +306,36 @@ resets() {
 resets "(i) upstream RST reaches the container as ECONNRESET" abort expect-reset
 resets "(j) container RST reaches the upstream server as ECONNRESET" expect-reset abort
 
+# (k) needs scapy (a raw frame: the container's own kernel will not route 127.0.0.1 to tap0)
+if [ -n "${EPORT:-}" ] && /usr/bin/python3 -c 'import scapy' 2>/dev/null; then
+	out=$(timeout 30 ip netns exec "$NS" /usr/bin/python3 - "$EPORT" 2>&1 <<'PY'
+import sys, logging
+logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+from scapy.all import Ether, IP, TCP, srp1, conf, get_if_hwaddr, getmacbyip
+conf.verb = 0
+port = int(sys.argv[1])
+gw = getmacbyip("10.0.2.2")
+syn = Ether(src=get_if_hwaddr("tap0"), dst=gw) / IP(src="10.0.2.100", dst="127.0.0.1") / \
+      TCP(sport=47123, dport=port, flags="S", seq=1000)
+r = srp1(syn, iface="tap0", timeout=3, filter="tcp and src port %d" % port)
+flags = str(r[TCP].flags) if r is not None and TCP in r else "none"
+print("reply to SYN for 127.0.0.1:%d: %s" % (port, flags))
+sys.exit(1 if "S" in flags and "A" in flags else 0)
+PY
+)
+	rc=$?
+	echo "# $out"
+	if [ $rc = 0 ]; then
+		ok "(k) a crafted SYN to 127.0.0.1:$EPORT is not connected"
+	else
+		notok "(k) a crafted SYN to 127.0.0.1:$EPORT: rc $rc: $out"
+	fi
+else
+	skip "(k) crafted SYN to 127.0.0.1: needs scapy and the echo server"
+fi
+
 if kill -0 $MAIN_PID 2>/dev/null; then
-	ok "tapird still running after (a)-(e), (g)-(j)"
+	ok "tapird still running after (a)-(e), (g)-(k)"
 else
 	notok "tapird died: $(tail -5 "$WORK/tapird.log")"
 fi
