@@ -90,15 +90,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# free_port: a TCP port nobody listens on at 127.0.0.1 (tests of other engineers may run at
-# the same time: start from a $$-dependent point)
-NEXT_PORT=$((20000 + ($$ % 20000)))
+# free_port: a TCP port nobody uses at all on this host, below the ephemeral range (32768 up
+# by default: tapird's own upstream sockets take ports there, and a listener cannot bind a
+# port a connected socket holds). Tests of other engineers may run at the same time: start
+# from a $$-dependent point.
+NEXT_PORT=$((10000 + ($$ % 20000)))
 free_port() {
 	local i
 	for i in $(seq 200); do
 		NEXT_PORT=$((NEXT_PORT + 1))
-		[ $NEXT_PORT -gt 60000 ] && NEXT_PORT=20001
-		if [ -z "$(ss -Hltn "sport = :$NEXT_PORT" 2>/dev/null)" ]; then
+		[ $NEXT_PORT -ge 32000 ] && NEXT_PORT=10001
+		if [ -z "$(ss -Htan "sport = :$NEXT_PORT" 2>/dev/null)" ]; then
 			echo $NEXT_PORT
 			return 0
 		fi
