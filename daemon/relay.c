@@ -639,7 +639,8 @@ static void relay_flow_closed(void *ctx, struct flow *f)
 	struct relay_flow *rf = f->relay;
 	struct relay_pool *p;
 
-	if (!rf)
+	/* f->relay is ours only for TCP (udprelay.c chains this callback for other flows) */
+	if (!rf || f->proto != PROTO_TCP || rf->f != f)
 		return;
 	/* Orderly end: a plain close(). Bytes the container never acknowledged make the kernel
 	 * send RST instead (RFC 2525 2.17), which is right: they were not delivered. */
