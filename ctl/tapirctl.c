@@ -11,15 +11,19 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,9 +64,19 @@ static void usage(FILE *out)
 		"Commands:\n"
 		"  status                      daemon and links: addresses, traffic, flows per state\n"
 		"  stats [--link L]            every counter, drops by reason\n"
-		"  conns [--state S] [--proto tcp|udp] [--link L]\n"
-		"                              the connection table\n"
-		"  conn ID                     one connection in detail, with its state history\n"
+		"  conns [--state S] [--proto tcp|udp] [--link L] [--all]\n"
+		"                              the connection table (--all: and recently closed)\n"
+		"  conn ID                     one connection in detail: TCP internals, the upstream\n"
+		"                              socket's TCP_INFO, its state history\n"
+		"  watch [--link L] [--proto P] [--state S] [--id N] [--count N]\n"
+		"                              one line per flow event (open, state, close) as they\n"
+		"                              happen; --json for the raw events\n"
+		"  top [-n N] [-d SECS] [--link L] [--rows K]\n"
+		"                              live view: flows per state, rates, busiest flows\n"
+		"                              (q quits; without a terminal: N plain snapshots)\n"
+		"  capture start FILE [--link L] [--count N] [--bytes N]\n"
+		"  capture stop|status [--link L]\n"
+		"                              pcap of the link's TAP traffic (root or admin group)\n"
 		"  raw JSON                    send one request line, print the reply line\n"
 		"\n"
 		"Options:\n"
@@ -527,7 +541,10 @@ static void conn_cells(const json_t *f, char cell[NCOLS][64])
 	snprintf(cell[COL_ID], 64, "%lld", jint(f, "id"));
 	snprintf(cell[COL_LINK], 64, "%s", jstr(f, "link", "?"));
 	snprintf(cell[COL_PROTO], 64, "%s", jstr(f, "proto", "?"));
-	snprintf(cell[COL_STATE], 64, "%s", jstr(f, "state", "?"));
+	if (json_object_get(f, "closed_at")) /* a closed flow: say how it ended */
+		snprintf(cell[COL_STATE], 64, "CLOSED/%s", jstr(f, "end", "?"));
+	else
+		snprintf(cell[COL_STATE], 64, "%s", jstr(f, "state", "?"));
 	snprintf(cell[COL_CONT], 64, "%s", jstr(f, "container", "?"));
 	snprintf(cell[COL_PEER], 64, "%s", jstr(f, "peer", "?"));
 	snprintf(cell[COL_UP], 64, "%s", jstr(f, "upstream", "-"));
@@ -561,6 +578,7 @@ static int cmd_conns(int argc, char **argv)
 		{ "state", required_argument, NULL, 's' },
 		{ "proto", required_argument, NULL, 'p' },
 		{ "link", required_argument, NULL, 'l' },
+		{ "all", no_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -569,7 +587,7 @@ static int cmd_conns(int argc, char **argv)
 	int w[NCOLS], o;
 	size_t i, n;
 
-	while ((o = getopt_long(argc, argv, "s:p:l:j", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "s:p:l:aj", opts, NULL)) != -1) {
 		switch (o) {
 		case 's':
 			json_object_set_new(args, "state", json_string(optarg));
@@ -579,6 +597,9 @@ static int cmd_conns(int argc, char **argv)
 			break;
 		case 'l':
 			json_object_set_new(args, "link", json_string(optarg));
+			break;
+		case 'a':
+			json_object_set_new(args, "all", json_true());
 			break;
 		case 'j':
 			opt_json = true;
@@ -688,11 +709,599 @@ static int cmd_conn(int argc, char **argv)
 		char at[32];
 
 		snprintf(at, sizeof(at), "+%s", human_ms(at + 1, sizeof(at) - 1, jint(h, "at_ms")));
-		printf("  %10s  %s\n", at, jstr(h, "state", "?"));
+		printf("  %10s  %-12s %s\n", at, jstr(h, "state", "?"), jstr(h, "at", ""));
 	}
 	if (jint(f, "history_lost"))
 		printf("  (%lld later transitions not recorded)\n", jint(f, "history_lost"));
 	json_decref(reply);
+	return 0;
+}
+
+/* --- watch -------------------------------------------------------------------------------- */
+
+/**
+ * struct line_reader - newline-delimited lines from a socket, for streams (watch)
+ * @fd:		the socket
+ * @buf:	bytes read and not yet returned
+ * @have:	how many
+ * @cap:	size of @buf
+ */
+struct line_reader {
+	int fd;
+	char *buf;
+	size_t have, cap;
+};
+
+/**
+ * read_line() - the next line (NUL-terminated, without its newline), waiting as long as it
+ * takes (@timeout_ms < 0) or at most @timeout_ms
+ * Return: the line (valid until the next call), or NULL at EOF or timeout
+ */
+static char *read_line(struct line_reader *lr, int timeout_ms)
+{
+	static size_t consumed;
+	struct pollfd pfd = { .fd = lr->fd, .events = POLLIN };
+
+	if (consumed) {
+		memmove(lr->buf, lr->buf + consumed, lr->have - consumed);
+		lr->have -= consumed;
+		consumed = 0;
+	}
+	for (;;) {
+		char *nl = lr->have ? memchr(lr->buf, '\n', lr->have) : NULL;
+		ssize_t r;
+
+		if (nl) {
+			*nl = '\0';
+			consumed = (size_t)(nl - lr->buf) + 1;
+			return lr->buf;
+		}
+		if (lr->have + 1 >= lr->cap) {
+			char *nb;
+
+			if (lr->cap >= MAX_REPLY)
+				unreachable("%s: line longer than %u bytes", sock_path, MAX_REPLY);
+			nb = realloc(lr->buf, lr->cap * 2);
+			if (!nb)
+				unreachable("%s", strerror(ENOMEM));
+			lr->buf = nb;
+			lr->cap *= 2;
+		}
+		if (poll(&pfd, 1, timeout_ms) == 0)
+			return NULL;
+		r = recv(lr->fd, lr->buf + lr->have, lr->cap - lr->have - 1, 0);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r <= 0)
+			return NULL;
+		lr->have += (size_t)r;
+	}
+}
+
+/**
+ * clock_str() - "12:34:56.789012" (local time) of a QMP event timestamp
+ * Return: @buf
+ */
+static const char *clock_str(char *buf, size_t len, const json_t *ts)
+{
+	time_t t = (time_t)jint(ts, "seconds");
+	struct tm tm;
+	char hms[16];
+
+	if (!localtime_r(&t, &tm) || !strftime(hms, sizeof(hms), "%H:%M:%S", &tm))
+		snprintf(hms, sizeof(hms), "?");
+	snprintf(buf, len, "%s.%06lld", hms, jint(ts, "microseconds"));
+	return buf;
+}
+
+/**
+ * print_event() - one event as one readable line
+ */
+static void print_event(const json_t *ev)
+{
+	const char *name = jstr(ev, "event", "?");
+	const json_t *d = json_object_get(ev, "data");
+	char when[32], b1[16], b2[16], age[16];
+
+	printf("%s %-5s ", clock_str(when, sizeof(when), json_object_get(ev, "timestamp")), name);
+	if (!strcmp(name, "lost")) {
+		printf("%lld events dropped: this watcher fell behind\n", jint(d, "count"));
+		return;
+	}
+	printf("#%lld %s %s %s > %s  ", jint(d, "id"), jstr(d, "link", "?"), jstr(d, "proto", "?"),
+	       jstr(d, "container", "?"), jstr(d, "peer", "?"));
+	if (!strcmp(name, "state"))
+		printf("%s -> %s (+%s)\n", jstr(d, "from", "-"), jstr(d, "state", "?"),
+		       human_ms(age, sizeof(age), jint(d, "at_ms")));
+	else if (!strcmp(name, "close"))
+		printf("end %s after %s, in %s, out %s\n", jstr(d, "end", "?"),
+		       human_ms(age, sizeof(age), jint(d, "age_ms")),
+		       human_bytes(b1, sizeof(b1), jint(json_object_get(d, "bytes"),
+							 "from_container")),
+		       human_bytes(b2, sizeof(b2), jint(json_object_get(d, "bytes"),
+							 "to_container")));
+	else
+		printf("%s\n", jstr(d, "state", "?"));
+}
+
+/**
+ * cmd_watch() - `tapirctl watch [--link L] [--proto P] [--state S] [--id N] [-n COUNT]`:
+ * one line per flow event until interrupted (or COUNT events); --json prints the events
+ */
+static int cmd_watch(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ "proto", required_argument, NULL, 'p' },
+		{ "link", required_argument, NULL, 'l' },
+		{ "id", required_argument, NULL, 'i' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *args = json_object(), *req, *reply;
+	struct line_reader lr = { .cap = 65536 };
+	long long count = -1, seen = 0;
+	char *line, *end;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "s:p:l:i:n:j", opts, NULL)) != -1) {
+		switch (o) {
+		case 's':
+			json_object_set_new(args, "state", json_string(optarg));
+			break;
+		case 'p':
+			json_object_set_new(args, "proto", json_string(optarg));
+			break;
+		case 'l':
+			json_object_set_new(args, "link", json_string(optarg));
+			break;
+		case 'i':
+			errno = 0;
+			json_object_set_new(args, "id", json_integer(strtoll(optarg, &end, 10)));
+			if (errno || *end || end == optarg)
+				die_usage("watch: '%s' is not a flow ID", optarg);
+			break;
+		case 'n':
+			count = strtoll(optarg, &end, 10);
+			if (*end || end == optarg || count < 1)
+				die_usage("watch: --count wants a positive number");
+			break;
+		case 'j':
+			opt_json = true;
+			break;
+		default:
+			die_usage("watch: bad option");
+		}
+	}
+	if (optind < argc)
+		die_usage("watch: unexpected argument '%s'", argv[optind]);
+	req = json_pack("{s:s, s:o}", "execute", "watch", "arguments", args);
+	line = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	lr.fd = ctl_connect();
+	lr.buf = malloc(lr.cap);
+	if (!line || !lr.buf)
+		unreachable("%s", strerror(ENOMEM));
+	if (send(lr.fd, line, strlen(line), MSG_NOSIGNAL) < 0 ||
+	    send(lr.fd, "\n", 1, MSG_NOSIGNAL) < 0)
+		unreachable("%s: sending: %s", sock_path, strerror(errno));
+	free(line);
+	line = read_line(&lr, timeout_s * 1000);
+	if (!line)
+		unreachable("%s: no reply within %d s", sock_path, timeout_s);
+	reply = parse_reply(line, strlen(line));
+	if (report_error(reply))
+		return EXIT_ERROR_REPLY;
+	json_decref(reply);
+	setvbuf(stdout, NULL, _IOLBF, 0); /* one event, one line, at once (pipes too) */
+	while (count < 0 || seen < count) {
+		json_t *ev;
+
+		line = read_line(&lr, -1);
+		if (!line) {
+			fprintf(stderr, "tapirctl: %s: the daemon closed the connection\n",
+				sock_path);
+			return EXIT_UNREACHABLE;
+		}
+		if (opt_json) {
+			puts(line);
+		} else {
+			ev = json_loads(line, 0, NULL);
+			if (!ev || !json_object_get(ev, "event")) {
+				json_decref(ev);
+				continue; /* a reply to nothing we asked, or garbage: skip */
+			}
+			print_event(ev);
+			json_decref(ev);
+		}
+		if (strstr(line, "\"event\"") && !strstr(line, "\"event\":\"lost\""))
+			seen++;
+	}
+	close(lr.fd);
+	free(lr.buf);
+	return 0;
+}
+
+/* --- capture ------------------------------------------------------------------------------ */
+
+/**
+ * cmd_capture() - `tapirctl capture start FILE [--link L] [--count N] [--bytes N]`,
+ * `capture stop [--link L]`, `capture status [--link L]`
+ */
+static int cmd_capture(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "link", required_argument, NULL, 'l' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "bytes", required_argument, NULL, 'b' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *args = json_object(), *reply, *r;
+	const char *action;
+	char *end, path[PATH_MAX];
+	long long v;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "l:n:b:j", opts, NULL)) != -1) {
+		switch (o) {
+		case 'l':
+			json_object_set_new(args, "link", json_string(optarg));
+			break;
+		case 'n':
+		case 'b':
+			v = strtoll(optarg, &end, 10);
+			if (*end || end == optarg || v < 1)
+				die_usage("capture: --%s wants a positive number",
+					  o == 'n' ? "count" : "bytes");
+			json_object_set_new(args, o == 'n' ? "count" : "bytes", json_integer(v));
+			break;
+		case 'j':
+			opt_json = true;
+			break;
+		default:
+			die_usage("capture: bad option");
+		}
+	}
+	if (optind >= argc)
+		die_usage("capture needs start FILE, stop or status");
+	action = argv[optind++];
+	json_object_set_new(args, "action", json_string(action));
+	if (!strcmp(action, "start")) {
+		if (optind + 1 != argc)
+			die_usage("capture start takes one FILE");
+		/* the daemon's working directory is not ours: send an absolute path */
+		if (argv[optind][0] == '/') {
+			snprintf(path, sizeof(path), "%s", argv[optind]);
+		} else {
+			char cwd[PATH_MAX];
+
+			if (!getcwd(cwd, sizeof(cwd)))
+				die_usage("capture: cannot tell the current directory");
+			if ((size_t)snprintf(path, sizeof(path), "%s/%s", cwd, argv[optind]) >=
+			    sizeof(path))
+				die_usage("capture: path too long");
+		}
+		json_object_set_new(args, "file", json_string(path));
+	} else if (optind != argc) {
+		die_usage("capture %s takes no FILE", action);
+	}
+	r = request("capture", args, &reply);
+	if (opt_json) {
+		print_json(r);
+	} else if (!json_is_true(json_object_get(r, "running")) && !json_object_get(r, "file")) {
+		printf("link %s: no capture\n", jstr(r, "link", "?"));
+	} else {
+		char b[16];
+
+		printf("link %s: %s %s, %lld frames, %s%s%s%s\n", jstr(r, "link", "?"),
+		       json_is_true(json_object_get(r, "running")) ? "capturing to"
+		       : !strcmp(action, "stop")		    ? "captured to"
+								    : "capture done:",
+		       jstr(r, "file", "?"), jint(r, "frames"),
+		       human_bytes(b, sizeof(b), jint(r, "bytes")),
+		       json_is_true(json_object_get(r, "full")) ? " (bound reached)" : "",
+		       json_is_string(json_object_get(r, "error")) ? ", error: " : "",
+		       jstr(r, "error", ""));
+	}
+	json_decref(reply);
+	return 0;
+}
+
+/* --- top ---------------------------------------------------------------------------------- */
+
+/**
+ * struct top_flow - one flow's byte counts at a poll, and its rates since the one before
+ * @id:		flow id
+ * @in, @out:	bytes from and to the container
+ * @rin, @rout:	bytes per second since the previous poll
+ * @f:		its JSON (borrowed from the poll's reply)
+ */
+struct top_flow {
+	long long id, in, out;
+	double rin, rout;
+	const json_t *f;
+};
+
+/**
+ * struct top_poll - what one poll of `stats` and `conns` saw
+ * @t_ms:	when (monotonic)
+ * @c:		the total counters (borrowed from @stats)
+ * @by_state:	live flows per state (borrowed from @stats)
+ * @nflows:	live flows
+ * @flows:	every live flow, sorted by id
+ * @n:		entries in @flows
+ * @stats, @conns: the replies, owned
+ */
+struct top_poll {
+	uint64_t t_ms;
+	const json_t *c, *by_state;
+	long long nflows;
+	struct top_flow *flows;
+	size_t n;
+	json_t *stats, *conns;
+};
+
+static struct termios top_saved;
+static bool top_raw;
+
+/** top_restore() - give the terminal back as it was (atexit and signals) */
+static void top_restore(void)
+{
+	if (!top_raw)
+		return;
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &top_saved);
+	fputs("\033[?25h\n", stdout); /* cursor visible again */
+	fflush(stdout);
+	top_raw = false;
+}
+
+/** top_signal() - SIGINT, SIGTERM, SIGHUP: restore the terminal, then die of the signal */
+static void top_signal(int sig)
+{
+	top_restore();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/** cmp_id() - qsort order of struct top_flow by id */
+static int cmp_id(const void *a, const void *b)
+{
+	const struct top_flow *x = a, *y = b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/** cmp_rate() - busiest first: rate both ways, then bytes both ways */
+static int cmp_rate(const void *a, const void *b)
+{
+	const struct top_flow *x = a, *y = b;
+	double rx = x->rin + x->rout, ry = y->rin + y->rout;
+	long long bx = x->in + x->out, by = y->in + y->out;
+
+	if (rx != ry)
+		return rx < ry ? 1 : -1;
+	return (bx < by) - (bx > by);
+}
+
+/**
+ * top_poll() - ask for stats and the live flows (of @link if set)
+ */
+static void top_poll(struct top_poll *p, const char *link)
+{
+	json_t *sa = link ? json_pack("{s:s}", "link", link) : NULL;
+	json_t *ca = link ? json_pack("{s:s}", "link", link) : NULL;
+	const json_t *s, *flows, *tot;
+
+	memset(p, 0, sizeof(*p));
+	s = request("stats", sa, &p->stats);
+	flows = json_object_get(request("conns", ca, &p->conns), "flows");
+	p->t_ms = now_ms();
+	tot = json_object_get(s, "total");
+	p->c = json_object_get(tot, "counters");
+	p->by_state = json_object_get(json_object_get(tot, "flows"), "by_state");
+	p->nflows = jint(json_object_get(tot, "flows"), "total");
+	p->n = json_array_size(flows);
+	p->flows = calloc(p->n ? p->n : 1, sizeof(*p->flows));
+	if (!p->flows)
+		unreachable("%s", strerror(ENOMEM));
+	for (size_t i = 0; i < p->n; i++) {
+		const json_t *f = json_array_get(flows, i), *b = json_object_get(f, "bytes");
+
+		p->flows[i] = (struct top_flow){ .id = jint(f, "id"),
+						 .in = jint(b, "from_container"),
+						 .out = jint(b, "to_container"), .f = f };
+	}
+	qsort(p->flows, p->n, sizeof(*p->flows), cmp_id);
+}
+
+/** top_poll_free() - release a poll */
+static void top_poll_free(struct top_poll *p)
+{
+	free(p->flows);
+	json_decref(p->stats);
+	json_decref(p->conns);
+	memset(p, 0, sizeof(*p));
+}
+
+/** rate() - per-second rate of counter @key between polls @a and @b */
+static double rate(const struct top_poll *a, const struct top_poll *b, const char *key)
+{
+	double dt = (double)(b->t_ms - a->t_ms) / 1000;
+	long long d = jint(b->c, key) - jint(a->c, key);
+
+	return dt > 0 && d > 0 ? (double)d / dt : 0;
+}
+
+/**
+ * top_print() - one screen (or snapshot): states and rates, then the @rows busiest flows
+ */
+static void top_print(const struct top_poll *a, struct top_poll *b, int rows, bool tty)
+{
+	double dt = (double)(b->t_ms - a->t_ms) / 1000;
+	char r1[16], r2[16], r3[16], r4[16], clock[16];
+	const char *key;
+	time_t now = time(NULL);
+	struct tm tm;
+	json_t *v;
+	bool first = true;
+
+	for (size_t i = 0; i < b->n; i++) {
+		const struct top_flow probe = { .id = b->flows[i].id };
+		const struct top_flow *old = bsearch(&probe, a->flows, a->n, sizeof(probe), cmp_id);
+		long long din = b->flows[i].in - (old ? old->in : 0);
+		long long dout = b->flows[i].out - (old ? old->out : 0);
+
+		b->flows[i].rin = dt > 0 && din > 0 ? (double)din / dt : 0;
+		b->flows[i].rout = dt > 0 && dout > 0 ? (double)dout / dt : 0;
+	}
+	localtime_r(&now, &tm);
+	strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
+	if (tty)
+		fputs("\033[H\033[J", stdout);
+	printf("tapir top - %s, %.1f s sample%s\n", clock, dt, tty ? " (q quits)" : "");
+	printf("flows %lld", b->nflows);
+	json_object_foreach((json_t *)b->by_state, key, v) {
+		if (!json_integer_value(v))
+			continue;
+		printf("%s%s %lld", first ? ": " : ", ", key, (long long)json_integer_value(v));
+		first = false;
+	}
+	printf("\nopened %.1f/s, closed %.1f/s   frames in %s/s out %s/s   bytes in %s/s out "
+	       "%s/s\n",
+	       rate(a, b, "flows_opened"),
+	       rate(a, b, "flows_closed_fin") + rate(a, b, "flows_closed_rst_container") +
+		       rate(a, b, "flows_closed_rst_upstream") + rate(a, b, "flows_closed_refused") +
+		       rate(a, b, "flows_closed_unreachable") + rate(a, b, "flows_closed_timeout") +
+		       rate(a, b, "flows_closed_evicted"),
+	       human_bytes(r1, sizeof(r1), (long long)rate(a, b, "rx_frames")),
+	       human_bytes(r2, sizeof(r2), (long long)rate(a, b, "tx_frames")),
+	       human_bytes(r3, sizeof(r3), (long long)rate(a, b, "rx_bytes")),
+	       human_bytes(r4, sizeof(r4), (long long)rate(a, b, "tx_bytes")));
+	printf("retransmits %.1f/s, challenge ACKs %.1f/s, ICMP errors %.1f/s\n\n",
+	       rate(a, b, "tcp_retransmits"), rate(a, b, "tcp_challenge_acks"),
+	       rate(a, b, "icmp_errors_sent"));
+	qsort(b->flows, b->n, sizeof(*b->flows), cmp_rate);
+	printf("%8s  %-10s %-5s %-11s %-21s %-21s %8s %8s %8s %8s %8s\n", "ID", "LINK", "PROTO",
+	       "STATE", "CONTAINER", "PEER", "IN/s", "OUT/s", "IN", "OUT", "AGE");
+	for (int i = 0; i < rows && (size_t)i < b->n; i++) {
+		const struct top_flow *t = &b->flows[i];
+		char c1[16], c2[16], c3[16], c4[16], c5[16];
+
+		printf("%8lld  %-10.10s %-5s %-11s %-21s %-21s %8s %8s %8s %8s %8s\n", t->id,
+		       jstr(t->f, "link", "?"), jstr(t->f, "proto", "?"), jstr(t->f, "state", "?"),
+		       jstr(t->f, "container", "?"), jstr(t->f, "peer", "?"),
+		       human_bytes(c1, sizeof(c1), (long long)t->rin),
+		       human_bytes(c2, sizeof(c2), (long long)t->rout),
+		       human_bytes(c3, sizeof(c3), t->in), human_bytes(c4, sizeof(c4), t->out),
+		       human_ms(c5, sizeof(c5), jint(t->f, "age_ms")));
+	}
+	qsort(b->flows, b->n, sizeof(*b->flows), cmp_id); /* for the next diff */
+	fflush(stdout);
+}
+
+/**
+ * cmd_top() - `tapirctl top [-n N] [-d SECS] [--link L] [--rows K]`: on a terminal, a view
+ * refreshed every second until q; otherwise plain snapshots (one, or N with -n)
+ */
+static int cmd_top(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "iterations", required_argument, NULL, 'n' },
+		{ "delay", required_argument, NULL, 'd' },
+		{ "link", required_argument, NULL, 'l' },
+		{ "rows", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool tty = isatty(STDOUT_FILENO), keys = tty && isatty(STDIN_FILENO);
+	long long iters = -1, delay_ms = 1000, rows = -1;
+	const char *link = NULL;
+	struct top_poll prev, cur;
+	char *end;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "n:d:l:r:", opts, NULL)) != -1) {
+		switch (o) {
+		case 'n':
+			iters = strtoll(optarg, &end, 10);
+			if (*end || end == optarg || iters < 1)
+				die_usage("top: -n wants a positive number");
+			break;
+		case 'd': {
+			double d = strtod(optarg, &end);
+
+			if (*end || end == optarg || d < 0.1 || d > 3600)
+				die_usage("top: -d wants 0.1 to 3600 seconds");
+			delay_ms = (long long)(d * 1000);
+			break;
+		}
+		case 'l':
+			link = optarg;
+			break;
+		case 'r':
+			rows = strtoll(optarg, &end, 10);
+			if (*end || end == optarg || rows < 0)
+				die_usage("top: --rows wants a number");
+			break;
+		default:
+			die_usage("top: bad option");
+		}
+	}
+	if (optind < argc)
+		die_usage("top: unexpected argument '%s'", argv[optind]);
+	if (iters < 0 && !tty)
+		iters = 1; /* no terminal: one snapshot unless asked for more */
+	if (rows < 0) {
+		struct winsize ws;
+
+		rows = tty && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_row > 8
+			       ? ws.ws_row - 7
+			       : 10;
+	}
+	if (keys && !tcgetattr(STDIN_FILENO, &top_saved)) {
+		struct termios raw = top_saved;
+
+		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+		raw.c_cc[VMIN] = 0;
+		raw.c_cc[VTIME] = 0;
+		atexit(top_restore);
+		signal(SIGINT, top_signal);
+		signal(SIGTERM, top_signal);
+		signal(SIGHUP, top_signal);
+		if (!tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw)) {
+			top_raw = true;
+			fputs("\033[?25l", stdout); /* hide the cursor while we redraw */
+		}
+	}
+	top_poll(&prev, link);
+	for (long long i = 0; iters < 0 || i < iters; i++) {
+		uint64_t deadline = now_ms() + (uint64_t)delay_ms;
+		bool quit = false;
+
+		/* wait out the interval, watching the keyboard for q */
+		for (int left; !quit && (left = ms_left(deadline)) > 0;) {
+			struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+			char ch;
+
+			if (!top_raw) {
+				poll(NULL, 0, left);
+				continue;
+			}
+			if (poll(&pfd, 1, left) > 0 && read(STDIN_FILENO, &ch, 1) == 1)
+				quit = ch == 'q' || ch == 'Q' || ch == 3 /* ^C */;
+		}
+		if (quit)
+			break;
+		top_poll(&cur, link);
+		if (!tty && i)
+			putchar('\n');
+		top_print(&prev, &cur, (int)rows, tty);
+		top_poll_free(&prev);
+		prev = cur;
+	}
+	top_poll_free(&prev);
+	top_restore();
 	return 0;
 }
 
@@ -743,7 +1352,8 @@ int main(int argc, char **argv)
 		int (*fn)(int argc, char **argv);
 	} cmds[] = {
 		{ "status", cmd_status }, { "stats", cmd_stats }, { "conns", cmd_conns },
-		{ "conn", cmd_conn },     { "raw", cmd_raw },
+		{ "conn", cmd_conn },     { "watch", cmd_watch }, { "top", cmd_top },
+		{ "capture", cmd_capture }, { "raw", cmd_raw },
 	};
 	const char *env = getenv(SOCKET_ENV);
 	int o;

@@ -49,6 +49,17 @@ static const struct {
 } metrics_counters[] = { STACK_COUNTERS(X_ENTRY) };
 #undef X_ENTRY
 
+#define DROP_PREFIX "drop_"
+
+/** counter() - the value of counter @k of link @l */
+static uint64_t counter(const struct link *l, size_t k)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)stack_counters(l->stack) + metrics_counters[k].off, sizeof(v));
+	return v;
+}
+
 /**
  * label_value() - @s escaped for a label value into @buf
  * Return: @buf
@@ -110,24 +121,37 @@ int metrics_render(struct tapird *d, struct evbuffer *out)
 						  name, udp_state_name(udp_states[k]),
 						  udp[udp_states[k]]) < 0;
 	}
+	/* Drops are one counter with a reason label (the Prometheus way to split a count, and
+	 * reasons such as not_for_us would read as units in a metric name). */
+	rc |= evbuffer_add_printf(out, "# HELP tapir_drops_total Frames dropped, by reason (see "
+				       "tapirctl stats).\n# TYPE tapir_drops_total counter\n") < 0;
 	for (k = 0; k < sizeof(metrics_counters) / sizeof(metrics_counters[0]); k++) {
+		if (strncmp(metrics_counters[k].name, DROP_PREFIX, strlen(DROP_PREFIX)))
+			continue;
+		for (i = 0; i < d->nlinks; i++)
+			if (d->links[i] && d->links[i]->stack)
+				rc |= evbuffer_add_printf(
+					      out, "tapir_drops_total{link=\"%s\",reason=\"%s\"} "
+						   "%llu\n",
+					      label_value(name, sizeof(name), d->links[i]->name),
+					      metrics_counters[k].name + strlen(DROP_PREFIX),
+					      (unsigned long long)counter(d->links[i], k)) < 0;
+	}
+	for (k = 0; k < sizeof(metrics_counters) / sizeof(metrics_counters[0]); k++) {
+		if (!strncmp(metrics_counters[k].name, DROP_PREFIX, strlen(DROP_PREFIX)))
+			continue;
 		rc |= evbuffer_add_printf(out, "# HELP tapir_%s_total %s.\n"
 					       "# TYPE tapir_%s_total counter\n",
 					  metrics_counters[k].name, metrics_counters[k].help,
 					  metrics_counters[k].name) < 0;
-		for (i = 0; i < d->nlinks; i++) {
-			struct link *l = d->links[i];
-			uint64_t v;
-
-			if (!l || !l->stack)
-				continue;
-			memcpy(&v, (const char *)stack_counters(l->stack) + metrics_counters[k].off,
-			       sizeof(v));
-			rc |= evbuffer_add_printf(out, "tapir_%s_total{link=\"%s\"} %llu\n",
-						  metrics_counters[k].name,
-						  label_value(name, sizeof(name), l->name),
-						  (unsigned long long)v) < 0;
-		}
+		for (i = 0; i < d->nlinks; i++)
+			if (d->links[i] && d->links[i]->stack)
+				rc |= evbuffer_add_printf(out, "tapir_%s_total{link=\"%s\"} %llu\n",
+							  metrics_counters[k].name,
+							  label_value(name, sizeof(name),
+								      d->links[i]->name),
+							  (unsigned long long)counter(d->links[i],
+										      k)) < 0;
 	}
 	rc |= evbuffer_add_printf(out, "# HELP tapir_tx_errors_total frames the TAP refused "
 				       "(queue full, link down).\n"

@@ -1,8 +1,9 @@
 /* metrics.h - the Prometheus endpoint: GET /metrics in the text exposition format (0.0.4),
  * served by libevent's evhttp on the daemon's loop.
  *
- * Gauges tapir_flows{link,proto,state}; a counter tapir_<name>_total{link} for every counter
- * of counters.h (HELP from its X-macro); tapir_tx_errors_total{link}; the closed-flow ring and
+ * Gauges tapir_flows{link,proto,state}; tapir_drops_total{link,reason} for the drop_*
+ * counters of counters.h and a counter tapir_<name>_total{link} for each other one (HELP from
+ * its X-macro); tapir_tx_errors_total{link}; the closed-flow ring and
  * watcher gauges. Off unless configured ([monitor] metrics, --metrics). Must not: take more
  * than one loop turn per scrape, or answer anything but GET/HEAD of /metrics.
  */
