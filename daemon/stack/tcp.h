@@ -54,6 +54,18 @@ struct flow *tcp_connect(struct stack *s, uint32_t caddr, uint16_t cport, uint32
 			 uint16_t pport, uint64_t now_us);
 
 /**
+ * tcp_listen_row() - a flow row in state LISTEN for a port forward's host listener, so that
+ * listings show listeners as `ss -l` does: container side @caddr:@cport, peer 0.0.0.0:0,
+ * origin FLOW_ORIGIN_HOST, no TCB. No segment ever matches it: tcp_input() drops port 0 and
+ * passes over flows without a TCB.
+ * Return: the flow (the shell fills in uaddr/uport), or NULL if the table is full
+ */
+struct flow *tcp_listen_row(struct stack *s, uint32_t caddr, uint16_t cport, uint64_t now_us);
+
+/** tcp_listen_row_release() - remove a row made by tcp_listen_row() (the listener closed) */
+void tcp_listen_row_release(struct stack *s, struct flow *f, uint64_t now_us);
+
+/**
  * struct tcp_view - a snapshot of one connection's internals, for `conns` and `conn`
  * Sequence numbers are absolute (as on the wire). Windows are in bytes (already scaled).
  */

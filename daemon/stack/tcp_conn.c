@@ -521,6 +521,27 @@ struct flow *tcp_connect(struct stack *s, uint32_t caddr, uint16_t cport, uint32
 	return f;
 }
 
+struct flow *tcp_listen_row(struct stack *s, uint32_t caddr, uint16_t cport, uint64_t now_us)
+{
+	struct flow *f;
+
+	if (flow_count(s->flows) >= flow_capacity(s->flows) && !evict_time_wait(s, now_us))
+		return NULL;
+	f = stack_flow_new(s, PROTO_TCP, caddr, cport, 0, 0, now_us);
+	if (!f)
+		return NULL;
+	f->origin = FLOW_ORIGIN_HOST;
+	tcp_set_state(s, f, TCP_LISTEN, now_us);
+	return f;
+}
+
+void tcp_listen_row_release(struct stack *s, struct flow *f, uint64_t now_us)
+{
+	if (!f->in_use || f->proto != PROTO_TCP || f->state != TCP_LISTEN || f->tcp)
+		return;
+	stack_flow_release(s, f, FLOW_END_SHUTDOWN, now_us);
+}
+
 /**
  * tcp_fin_sent() - our FIN went out for the first time
  * @s:		the stack

@@ -253,11 +253,14 @@ void udp_abort(struct stack *s, struct flow *f, int end, uint64_t now_us)
 }
 
 /**
- * udp_flow_create() - a new flow for the container's datagram @p, within the link's bounds
+ * udp_flow_create() - a new flow within the link's bounds
  * @s:		the stack
- * @p:		the datagram (validated)
- * @sport:	its source port
- * @dport:	its destination port
+ * @caddr:	container address
+ * @cport:	container port
+ * @paddr:	peer address
+ * @pport:	peer port
+ * @origin:	enum flow_origin: who sent the flow's first datagram
+ * @now_us:	current time
  *
  * At the UDP bound, or with the flow table full, the UDP flow nearest to its idle timeout
  * makes room (counted flows_closed_evicted): a flood of new 4-tuples recycles its own flows,
@@ -266,8 +269,8 @@ void udp_abort(struct stack *s, struct flow *f, int end, uint64_t now_us)
  *
  * Return: the flow in state ACTIVE, or NULL (counted drop_udp_over_limit)
  */
-static struct flow *udp_flow_create(struct stack *s, const struct pkt *p, uint16_t sport,
-				    uint16_t dport)
+static struct flow *udp_flow_create(struct stack *s, uint32_t caddr, uint16_t cport,
+				    uint32_t paddr, uint16_t pport, uint8_t origin, uint64_t now_us)
 {
 	struct udp_stack *u = s->udp;
 	struct flow *f, *victim;
@@ -283,16 +286,30 @@ static struct flow *udp_flow_create(struct stack *s, const struct pkt *p, uint16
 			s->cnt.drop_udp_over_limit++;
 			return NULL;
 		}
-		stack_flow_release(s, victim, FLOW_END_EVICTED, p->now_us);
+		stack_flow_release(s, victim, FLOW_END_EVICTED, now_us);
 	}
-	f = stack_flow_new(s, PROTO_UDP, p->saddr, sport, p->daddr, dport, p->now_us);
+	f = stack_flow_new(s, PROTO_UDP, caddr, cport, paddr, pport, now_us);
 	if (!f) {
 		s->cnt.drop_udp_over_limit++;
 		return NULL;
 	}
-	f->origin = FLOW_ORIGIN_CONTAINER;
+	f->origin = origin;
 	u->count++;
-	stack_set_state(s, f, UDP_ACTIVE, p->now_us);
+	stack_set_state(s, f, UDP_ACTIVE, now_us);
+	return f;
+}
+
+struct flow *udp_open_inbound(struct stack *s, uint32_t caddr, uint16_t cport, uint32_t paddr,
+			      uint16_t pport, uint64_t now_us)
+{
+	struct flow *f;
+
+	if (!s->udp || !cport || !pport ||
+	    flow_lookup(s->flows, PROTO_UDP, caddr, cport, paddr, pport))
+		return NULL;
+	f = udp_flow_create(s, caddr, cport, paddr, pport, FLOW_ORIGIN_HOST, now_us);
+	if (f)
+		udp_touch(s, f, now_us);
 	return f;
 }
 
@@ -371,6 +388,13 @@ void udp_input(struct stack *s, const struct pkt *p)
 		return;
 	}
 
+	/* A reply to a port forward's flow (origin host) is no new conversation: the address
+	 * rules below are for what the container starts, and a loopback client of a forward
+	 * appears as the gateway even with host loopback off. */
+	f = flow_lookup(s->flows, PROTO_UDP, p->saddr, sport, p->daddr, dport);
+	if (f && f->origin == FLOW_ORIGIN_HOST)
+		goto known;
+
 	if (p->daddr == s->cfg.dns && dport != DNS_PORT) {
 		s->cnt.drop_udp_no_service++;
 		icmp_send_error(s, p, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, p->daddr);
@@ -388,12 +412,16 @@ void udp_input(struct stack *s, const struct pkt *p)
 		return;
 	}
 
-	f = flow_lookup(s->flows, PROTO_UDP, p->saddr, sport, p->daddr, dport);
 	if (!f) {
-		f = udp_flow_create(s, p, sport, dport);
+		f = udp_flow_create(s, p->saddr, sport, p->daddr, dport, FLOW_ORIGIN_CONTAINER,
+				    p->now_us);
 		if (!f)
 			return;
 	}
+known:
+	/* The container answers a forward's client: both sides have spoken now */
+	if (f->origin == FLOW_ORIGIN_HOST && f->state == UDP_ACTIVE)
+		stack_set_state(s, f, UDP_REPLIED, p->now_us);
 	f->bytes_in += plen;
 	f->pkts_in++;
 	udp_touch(s, f, p->now_us);
@@ -460,7 +488,8 @@ void udp_upstream_datagram(struct stack *s, struct flow *f, const uint8_t *data,
 	}
 	f->bytes_out += len;
 	f->pkts_out++;
-	if (f->state != UDP_REPLIED)
+	/* For a forward's flow (origin host) the datagrams from upstream are the opening side's */
+	if (f->state != UDP_REPLIED && f->origin == FLOW_ORIGIN_CONTAINER)
 		stack_set_state(s, f, UDP_REPLIED, now_us);
 	udp_touch(s, f, now_us);
 

@@ -44,6 +44,18 @@ void udp_upstream_error(struct stack *s, struct flow *f, uint8_t type, uint8_t c
 			uint64_t now_us);
 
 /**
+ * udp_open_inbound() - a flow for a datagram that reached a UDP port forward's host socket:
+ * container side @caddr:@cport, peer @paddr:@pport (the host client as the container is to
+ * see it), origin FLOW_ORIGIN_HOST, state ACTIVE until the container answers (then REPLIED).
+ * The link's UDP bound and eviction apply as to the container's flows. The shell sets
+ * f->relay, then passes the datagram with udp_upstream_datagram(); the container's answers
+ * reach it through stack_ops.udp_send.
+ * Return: the flow, or NULL (4-tuple in use, a port 0, or no room: counted)
+ */
+struct flow *udp_open_inbound(struct stack *s, uint32_t caddr, uint16_t cport, uint32_t paddr,
+			      uint16_t pport, uint64_t now_us);
+
+/**
  * udp_abort() - the shell gives up on a flow (its socket failed for good): release it with
  * @end (enum flow_end); flow_closed is called
  */
