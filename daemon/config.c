@@ -8,6 +8,7 @@
 #include "config.h"
 #include "log.h"
 #include "stack.h"
+#include "wire.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -374,6 +375,38 @@ bad:
 }
 
 /**
+ * add_forward() - append one forward specification (fwdspec.h) of protocol @proto
+ * Return: 0, or -1 with @why set
+ */
+static int add_forward(struct config *c, uint8_t proto, const char *v, char *why,
+		       size_t whylen)
+{
+	struct fwd_spec sp;
+	char what[160];
+
+	if (c->nforwards >= CONFIG_MAX_FORWARDS) {
+		snprintf(why, whylen, "more than %d forwards", CONFIG_MAX_FORWARDS);
+		return -1;
+	}
+	if (fwd_spec_parse(v, proto, &sp, what, sizeof(what))) {
+		snprintf(why, whylen, "\"%.64s\": %s", v, what);
+		return -1;
+	}
+	c->forwards[c->nforwards++] = sp;
+	return 0;
+}
+
+static int set_tcp_forward(struct config *c, const char *v, char *why, size_t whylen)
+{
+	return add_forward(c, PROTO_TCP, v, why, whylen);
+}
+
+static int set_udp_forward(struct config *c, const char *v, char *why, size_t whylen)
+{
+	return add_forward(c, PROTO_UDP, v, why, whylen);
+}
+
+/**
  * set_dns_upstream() - "ADDR", "ADDR:PORT", "IPV6" or "[IPV6]:PORT"; stored as given
  * Return: 0, or -1 with @why set
  */
@@ -449,6 +482,8 @@ static const struct config_key {
 	{ "tcp", "max-half-open", set_max_half_open },
 	{ "tcp", "host-loopback", set_host_loopback },
 	{ "dns", "upstream", set_dns_upstream },
+	{ "forward", "tcp", set_tcp_forward },
+	{ "forward", "udp", set_udp_forward },
 	{ "udp", "timeout", set_udp_timeout },
 	{ "udp", "timeout-stream", set_udp_timeout_stream },
 	{ "udp", "max-flows", set_max_udp_flows },
@@ -624,6 +659,8 @@ static const struct option config_longopts[] = {
 	{ "gateway", required_argument, NULL, OPT_GATEWAY },
 	{ "dns", required_argument, NULL, OPT_DNS },
 	{ "mtu", required_argument, NULL, OPT_MTU },
+	{ "tcp-forward", required_argument, NULL, 't' },
+	{ "udp-forward", required_argument, NULL, 'u' },
 	{ "no-configure", no_argument, NULL, OPT_NO_CONFIGURE },
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
@@ -643,7 +680,7 @@ static const struct option config_longopts[] = {
 };
 
 /* leading ':' so that a missing value is reported as ':' and we write the message */
-static const char config_shortopts[] = ":fc:h";
+static const char config_shortopts[] = ":fc:ht:u:";
 
 /**
  * opt_setter() - the setter behind a long option that takes a value
@@ -659,6 +696,8 @@ static config_setter opt_setter(int opt)
 	case OPT_GATEWAY:	return set_gateway;
 	case OPT_DNS:		return set_dns;
 	case OPT_MTU:		return set_mtu;
+	case 't':		return set_tcp_forward;
+	case 'u':		return set_udp_forward;
 	case OPT_CONTROL:	return set_control;
 	case OPT_LOG_LEVEL:	return set_log_level;
 	case OPT_TIME_WAIT:	return set_time_wait;
@@ -867,6 +906,10 @@ const char *config_usage(void)
 	       "      --log-level LEVEL   error, warn, info or debug (info)\n"
 	       "      --no-host-loopback  the gateway address does not lead to the host's "
 	       "loopback\n"
+	       "  -t, --tcp-forward [HOSTADDR:]HOSTPORT:CONTAINERPORT\n"
+	       "                          forward a host TCP port into the container (repeatable;\n"
+	       "                          ranges 8000-8010:80-90; HOSTADDR 0.0.0.0)\n"
+	       "  -u, --udp-forward [HOSTADDR:]HOSTPORT:CONTAINERPORT  the same for UDP\n"
 	       "      --time-wait SECONDS TCP TIME_WAIT (2MSL), 0 to 3600 (60)\n"
 	       "      --max-flows N       flows per link, 1 to 1048576 (65536)\n"
 	       "      --max-half-open N   TCP connections waiting for their upstream, per link "

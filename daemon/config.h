@@ -13,8 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fwdspec.h"
+
 #define CONFIG_DEFAULT_CONTROL "/run/tapird/control.sock"
 #define CONFIG_DEFAULT_IFNAME "tap0"
+/* -t/-u and [forward] lines; a range counts once. Each forward holds a host socket. */
+#define CONFIG_MAX_FORWARDS 64
 
 /**
  * struct config - every option; addresses in host byte order
@@ -34,6 +38,8 @@
  * @admin_group:	group allowed mutating commands besides uid 0
  * @log_level:		enum log_level
  * @no_host_loopback:	the gateway address does not map to the host's loopback
+ * @forwards:		port forwards to open at start (-t, -u, [forward] tcp/udp), in order
+ * @nforwards:		used entries of @forwards
  * @time_wait_s:	TIME_WAIT duration (2MSL) in seconds
  * @max_flows:		flow table size per link
  * @max_half_open:	bound on half-open TCP connections per link
@@ -62,6 +68,8 @@ struct config {
 	char admin_group[64];
 	int log_level;
 	bool no_host_loopback;
+	struct fwd_spec forwards[CONFIG_MAX_FORWARDS];
+	unsigned int nforwards;
 	uint32_t time_wait_s;
 	uint32_t max_flows;
 	uint32_t max_half_open;

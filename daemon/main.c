@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include "control.h"
+#include "fwd.h"
 #include "link.h"
 #include "log.h"
 #include "tapird.h"
@@ -171,6 +172,8 @@ static void shutdown_all(struct tapird *d)
 	if (d->ctl)
 		ctl_server_free(d->ctl);
 	d->ctl = NULL;
+	/* before the links: the forwards' LISTEN rows and UDP flows are in the links' tables */
+	fwd_fini(d);
 	while (d->nlinks)
 		link_detach(d->links[d->nlinks - 1]);
 	for (i = 0; i < 3; i++) {
@@ -221,6 +224,11 @@ int main(int argc, char **argv)
 	}
 	l = link_attach(&d, err, sizeof(err));
 	if (!l) {
+		fprintf(stderr, "tapird: %s\n", err);
+		shutdown_all(&d);
+		return 1;
+	}
+	if (fwd_start(&d, err, sizeof(err))) {
 		fprintf(stderr, "tapird: %s\n", err);
 		shutdown_all(&d);
 		return 1;

@@ -54,6 +54,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/sockios.h>
 #include <linux/tcp.h> /* not netinet/tcp.h: its TCP_* states clash with flow.h's */
 #include <netinet/in.h>
@@ -115,6 +116,7 @@
 #define RF_WR_SHUT (1U << 5)      /* shutdown(SHUT_WR) done */
 #define RF_WANT_WRITE (1U << 6)   /* the stack waits for room: report tcp_upstream_writable() */
 #define RF_FAIL_PENDING (1U << 7) /* connect() failed at once: report it from the loop */
+#define RF_ADOPTED (1U << 8)      /* a port forward's accepted socket (relay_adopt) */
 
 struct relay_pool;
 
@@ -171,6 +173,9 @@ static int relay_closed_ok;
 static uint8_t relay_discard[RELAY_DISCARD_LEN];
 /* Last time (CLOCK_MONOTONIC seconds) we logged running out of file descriptors */
 static time_t relay_emfile_logged;
+
+/* The flow_event callback that was in the ops before ours (the monitor's), called after ours */
+static void (*relay_next_event)(void *ctx, struct flow *f, enum stack_flow_event ev, int from);
 
 static void relay_read_cb(evutil_socket_t fd, short what, void *arg);
 static void relay_write_cb(evutil_socket_t fd, short what, void *arg);
@@ -312,17 +317,11 @@ static int relay_map_dest(const struct tapird *d, uint32_t addr, uint16_t port,
 }
 
 /**
- * relay_socket() - a non-blocking TCP socket set up for relaying
- * Return: the descriptor, or a negative errno
+ * relay_sock_opts() - set up TCP socket @fd for relaying (TCP_NODELAY, SO_PEEK_OFF)
  */
-static int relay_socket(void)
+static void relay_sock_opts(int fd)
 {
 	int one = 1, zero = 0;
-	int fd;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
-	if (fd < 0)
-		return -errno;
 
 	/* The container's kernel already ran Nagle (and its own TSO sizing) over this stream:
 	 * what reaches us are whole segments, sent when its algorithm decided to. Nagle again
@@ -344,6 +343,20 @@ static int relay_socket(void)
 				 " windows", strerror(errno));
 		}
 	}
+}
+
+/**
+ * relay_socket() - a non-blocking TCP socket set up for relaying
+ * Return: the descriptor, or a negative errno
+ */
+static int relay_socket(void)
+{
+	int fd;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (fd < 0)
+		return -errno;
+	relay_sock_opts(fd);
 	return fd;
 }
 
@@ -643,8 +656,9 @@ static void relay_flow_closed(void *ctx, struct flow *f)
 	if (!rf || f->proto != PROTO_TCP || rf->f != f)
 		return;
 	/* Orderly end: a plain close(). Bytes the container never acknowledged make the kernel
-	 * send RST instead (RFC 2525 2.17), which is right: they were not delivered. */
-	relay_close_fd(rf, false);
+	 * send RST instead (RFC 2525 2.17), which is right: they were not delivered. A forward's
+	 * client whose connection never got through is reset: the container never accepted it. */
+	relay_close_fd(rf, (rf->flags & (RF_ADOPTED | RF_CONNECTED)) == RF_ADOPTED);
 	rf->f = NULL;
 	rf->l = NULL;
 	rf->flags = 0;
@@ -701,6 +715,32 @@ static void relay_write_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /**
+ * relay_adopted_early() - an event on a forward's client socket before the container accepted
+ * the connection: data and FIN wait in the socket for ESTABLISHED (nothing enters the stack
+ * before), a reset ends the attempt at once (RST to the container, flow released)
+ * @rf:		the relay entry (RF_ADOPTED, not RF_CONNECTED)
+ * @what:	the libevent event bits
+ */
+static void relay_adopted_early(struct relay_flow *rf, short what)
+{
+	struct link *l = rf->l;
+	int err = 0;
+	socklen_t sl = sizeof(err);
+
+	if (!(rf->flags & RF_ADOPTED) || rf->fd < 0 || !(what & EV_CLOSED))
+		return;
+	if (getsockopt(rf->fd, SOL_SOCKET, SO_ERROR, &err, &sl) == 0 && err) {
+		log_debug("flow %llu: forward client %s before the container answered",
+			  (unsigned long long)rf->f->id, strerror(err));
+		relay_close_fd(rf, false);
+		tcp_abort(l->stack, rf->f, FLOW_END_RST_UPSTREAM, tapird_now_us());
+		link_rearm_timer(l);
+		return;
+	}
+	rf->flags |= RF_EOF_SEEN; /* reported once the connection is established */
+}
+
+/**
  * relay_read_cb() - new data, FIN or RST upstream (an edge), or a deferred EOF/error
  */
 static void relay_read_cb(evutil_socket_t fd, short what, void *arg)
@@ -712,6 +752,11 @@ static void relay_read_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (!f || !l)
 		return;
+
+	if (!(rf->flags & RF_CONNECTED)) {
+		relay_adopted_early(rf, what);
+		return;
+	}
 
 	if ((what & EV_CLOSED) && rf->fd >= 0 && !(rf->flags & RF_RESET_PENDING)) {
 		int err = 0;
@@ -760,6 +805,78 @@ int relay_tcp_info(const struct flow *f, struct tcp_info *ti)
 	return 0;
 }
 
+/**
+ * relay_flow_event() - stack_ops.flow_event: a forward's connection became synchronised
+ * (ESTABLISHED, or CLOSE_WAIT when the container's FIN came with its handshake): from now on
+ * the client's socket is read, starting with whatever it queued meanwhile; then the event goes
+ * on to the callback that was there before (the monitor's)
+ */
+static void relay_flow_event(void *ctx, struct flow *f, enum stack_flow_event ev, int from)
+{
+	/* f->tcp: only TCP flows carry a struct relay_flow in f->relay (UDP ones are udprelay's) */
+	struct relay_flow *rf = f->tcp ? f->relay : NULL;
+
+	if (ev == STACK_EV_STATE && rf && rf->f == f && f->state >= TCP_ESTABLISHED &&
+	    (rf->flags & (RF_ADOPTED | RF_CONNECTED)) == RF_ADOPTED && rf->fd >= 0) {
+		rf->flags |= RF_CONNECTED;
+		/* a read edge from the loop: what the client queued before ESTABLISHED */
+		event_active(&rf->ev_rd, EV_READ, 0);
+	}
+	if (relay_next_event)
+		relay_next_event(ctx, f, ev, from);
+}
+
+int relay_adopt(struct link *l, struct flow *f, int fd)
+{
+	struct tapird *d = l->d;
+	short rd_events = EV_READ | EV_PERSIST | EV_ET;
+	struct relay_pool *p;
+	struct relay_flow *rf;
+	int fl;
+
+	p = relay_pool_get(l);
+	if (!p || f->idx >= p->cap)
+		return -ENOMEM;
+	rf = &p->slot[f->idx];
+	if (rf->f)
+		return -EBUSY;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	relay_sock_opts(fd);
+	if (!relay_closed_ok)
+		relay_closed_ok = (event_base_get_features(d->base) & EV_FEATURE_EARLY_CLOSE) ?
+					  1 : -1;
+	if (relay_closed_ok > 0)
+		rd_events |= EV_CLOSED;
+
+	rf->l = l;
+	rf->pool = p;
+	rf->f = f;
+	rf->fd = fd;
+	rf->flags = RF_ADOPTED;
+	rf->fail_err = 0;
+	rf->peek_off = 0;
+	rf->gen++;
+	event_assign(&rf->ev_rd, d->base, fd, rd_events, relay_read_cb, rf);
+	event_assign(&rf->ev_wr, d->base, fd, EV_WRITE | EV_ET, relay_write_cb, rf);
+	/* Watched from the start, so that a client's reset is seen before the container answers */
+	if (event_add(&rf->ev_rd, NULL) < 0) {
+		rf->f = NULL;
+		rf->l = NULL;
+		rf->fd = -1;
+		rf->flags = 0;
+		return -ENOMEM;
+	}
+	f->relay = rf;
+	p->live++;
+	if (f->state >= TCP_ESTABLISHED) {
+		rf->flags |= RF_CONNECTED;
+		event_active(&rf->ev_rd, EV_READ, 0);
+	}
+	return 0;
+}
+
 void relay_fill_ops(struct stack_ops *ops)
 {
 	ops->tcp_open = relay_tcp_open;
@@ -770,4 +887,7 @@ void relay_fill_ops(struct stack_ops *ops)
 	ops->tcp_fin = relay_tcp_fin;
 	ops->tcp_reset = relay_tcp_reset;
 	ops->flow_closed = relay_flow_closed;
+	if (ops->flow_event != relay_flow_event)
+		relay_next_event = ops->flow_event;
+	ops->flow_event = relay_flow_event;
 }

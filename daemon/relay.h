@@ -22,4 +22,17 @@ void relay_fill_ops(struct stack_ops *ops);
  */
 int relay_tcp_info(const struct flow *f, struct tcp_info *ti);
 
+struct link;
+
+/**
+ * relay_adopt() - make @fd, a connected host socket (a port forward's accepted client), the
+ * upstream of @f, a flow that tcp_connect() opened towards the container. Nothing is read from
+ * @fd into the stack before the connection is ESTABLISHED (the relay hears of that through
+ * stack_ops.flow_event, which relay_fill_ops() takes over and chains); a reset of the client
+ * before that aborts the flow; a flow that ends before that resets the client (SO_LINGER 0).
+ * On success the flow owns @fd (closed by flow_closed).
+ * Return: 0, or a negative errno (@fd untouched, the caller still owns it)
+ */
+int relay_adopt(struct link *l, struct flow *f, int fd);
+
 #endif

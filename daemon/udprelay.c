@@ -55,14 +55,19 @@
  * struct udp_relay - the shell's half of one UDP flow (f->relay)
  * @l:		the link
  * @f:		the flow
- * @fd:		connected, non-blocking host UDP socket
- * @ev:		its read event (errors make it readable too)
+ * @fd:		connected, non-blocking host UDP socket; for a port forward's flow, the
+ *		forward's own socket (not ours to close)
+ * @ev:		its read event (errors make it readable too); NULL for a forward's flow
+ * @inbound:	a port forward's flow: replies go to @client through @fd
+ * @client:	the forward's host client
  */
 struct udp_relay {
 	struct link *l;
 	struct flow *f;
 	int fd;
 	struct event *ev;
+	bool inbound;
+	struct sockaddr_in client;
 };
 
 /**
@@ -426,6 +431,12 @@ static int udprelay_send(void *ctx, struct flow *f, const uint8_t *data, size_t 
 	ssize_t n;
 	int err = 0;
 
+	if (r && r->inbound) {
+		/* a container's answer to a port forward's client, from the forward's socket */
+		n = sendto(r->fd, data, len, MSG_DONTWAIT, (const struct sockaddr *)&r->client,
+			   sizeof(r->client));
+		return n < 0 ? -errno : 0;
+	}
 	if (!r) {
 		r = udprelay_open(l, f, &err);
 		if (!r)
@@ -462,10 +473,64 @@ static void udprelay_flow_closed(void *ctx, struct flow *f)
 	}
 	if (!r)
 		return;
-	event_free(r->ev);
-	close(r->fd);
+	if (!r->inbound) {
+		event_free(r->ev);
+		close(r->fd);
+	}
 	free(r);
 	f->relay = NULL;
+}
+
+int udprelay_inbound(struct link *l, int fd, const struct sockaddr_in *client, uint32_t paddr,
+		     uint32_t caddr, uint16_t cport, const uint8_t *data, size_t len,
+		     uint64_t now_us)
+{
+	uint16_t pport = ntohs(client->sin_port);
+	struct udp_relay *r;
+	struct flow *f;
+
+	f = flow_lookup(stack_flows(l->stack), PROTO_UDP, caddr, cport, paddr, pport);
+	if (f) {
+		r = f->relay;
+		/* the 4-tuple belongs to another conversation (the container's own flow, or a
+		 * client of another forward mapped to the same address): not ours to join */
+		if (f->origin != FLOW_ORIGIN_HOST || !r || !r->inbound || r->fd != fd ||
+		    r->client.sin_addr.s_addr != client->sin_addr.s_addr)
+			return -EADDRINUSE;
+	} else {
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		f = udp_open_inbound(l->stack, caddr, cport, paddr, pport, now_us);
+		if (!f) {
+			free(r);
+			return -ENOBUFS;
+		}
+		r->l = l;
+		r->f = f;
+		r->fd = fd;
+		r->inbound = true;
+		r->client = *client;
+		f->relay = r;
+		f->uaddr = ntohl(client->sin_addr.s_addr);
+		f->uport = pport;
+	}
+	udp_upstream_datagram(l->stack, f, data, len, now_us);
+	return 0;
+}
+
+void udprelay_inbound_close(struct link *l, int fd, uint64_t now_us)
+{
+	struct flow_table *t = stack_flows(l->stack);
+	struct flow *f;
+
+	for (f = flow_next(t, NULL); f; f = flow_next(t, f)) {
+		const struct udp_relay *r = f->relay;
+
+		if (f->proto == PROTO_UDP && f->origin == FLOW_ORIGIN_HOST && r && r->inbound &&
+		    r->fd == fd)
+			udp_abort(l->stack, f, FLOW_END_SHUTDOWN, now_us);
+	}
 }
 
 void udprelay_fill_ops(struct stack_ops *ops)

@@ -17,4 +17,27 @@ struct stack_ops;
  */
 void udprelay_fill_ops(struct stack_ops *ops);
 
+#include <stddef.h>
+#include <stdint.h>
+
+struct link;
+struct sockaddr_in;
+
+/**
+ * udprelay_inbound() - a datagram from host client @client reached a UDP port forward's
+ * socket @fd: pass it to the container's @caddr:@cport from @paddr:client port (the client as
+ * the container sees it), opening the flow with the first one. The container's answers go
+ * back to @client from @fd, which stays the forward's (never closed here).
+ * Return: 0, or a negative errno: -EADDRINUSE (the 4-tuple is another conversation's),
+ * -ENOBUFS (no room for a flow), -ENOMEM. The datagram is then dropped.
+ */
+int udprelay_inbound(struct link *l, int fd, const struct sockaddr_in *client, uint32_t paddr,
+		     uint32_t caddr, uint16_t cport, const uint8_t *data, size_t len,
+		     uint64_t now_us);
+
+/**
+ * udprelay_inbound_close() - the forward's socket @fd is about to close: end its flows
+ */
+void udprelay_inbound_close(struct link *l, int fd, uint64_t now_us);
+
 #endif
