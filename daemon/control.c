@@ -59,6 +59,7 @@
 
 #include "capture.h"
 #include "flowjson.h"
+#include "fwd.h"
 #include "link.h"
 #include "log.h"
 #include "metrics.h"
@@ -970,6 +971,35 @@ static json_t *cmd_capture(struct ctl_req *r)
 }
 
 /**
+ * cmd_hostfwd() - run a port forward handler of fwd.c (slirp4netns's commands)
+ * Return: its result, or NULL with the error recorded
+ */
+static json_t *cmd_hostfwd(struct ctl_req *r,
+			   json_t *(*fn)(struct tapird *, json_t *, const char **, char *, size_t))
+{
+	const char *cls = "GenericError";
+	char desc[CTL_DESC_MAX];
+	json_t *ret = fn(r->d, r->args, &cls, desc, sizeof(desc));
+
+	return ret ? ret : fail(r, cls, "%s", desc);
+}
+
+static json_t *cmd_add_hostfwd(struct ctl_req *r)
+{
+	return cmd_hostfwd(r, fwd_ctl_add);
+}
+
+static json_t *cmd_list_hostfwd(struct ctl_req *r)
+{
+	return cmd_hostfwd(r, fwd_ctl_list);
+}
+
+static json_t *cmd_remove_hostfwd(struct ctl_req *r)
+{
+	return cmd_hostfwd(r, fwd_ctl_remove);
+}
+
+/**
  * struct ctl_cmd - one command of the protocol
  * @name:	what "execute" says
  * @mutating:	changes the daemon: needs uid 0 or cfg.admin_group
@@ -990,10 +1020,12 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "conn", false, { "id", NULL }, cmd_conn },
 	{ "watch", false, { "link", "proto", "state", "id", NULL }, cmd_watch },
 	{ "capture", true, { "action", "file", "link", "count", "bytes", NULL }, cmd_capture },
-	/* Reserved: names taken for later issues (slirp4netns's names for port forwards). */
-	{ "add_hostfwd", true, { NULL }, NULL },
-	{ "list_hostfwd", false, { NULL }, NULL },
-	{ "remove_hostfwd", true, { NULL }, NULL },
+	/* Port forwards (fwd.c), with slirp4netns's names and arguments */
+	{ "add_hostfwd", true,
+	  { "proto", "host_addr", "host_port", "guest_addr", "guest_port", NULL },
+	  cmd_add_hostfwd },
+	{ "list_hostfwd", false, { NULL }, cmd_list_hostfwd },
+	{ "remove_hostfwd", true, { "id", NULL }, cmd_remove_hostfwd },
 };
 
 /**
