@@ -135,15 +135,23 @@ ip netns add "$NS2"
 ip netns exec "$NS2" sleep 60 &
 HOLDER=$!
 PIDS+=("$HOLDER")
-start_daemon --pid "$HOLDER" --control "$SOCK" --ifname eth9 --address 192.168.77.5/28 \
-	--gateway 192.168.77.1 --dns 192.168.77.2 --mtu 1500
-wait_for test -S "$SOCK"
-check "--pid: eth9 in the process's namespace with 192.168.77.5/28" \
-	bash -c "ip -n '$NS2' -o -4 addr show dev eth9 | grep -q 'inet 192.168.77.5/28 '"
-check "--mtu 1500 applied" bash -c "ip -n '$NS2' link show dev eth9 | grep -q 'mtu 1500 '"
-check "--gateway applied" bash -c "ip -n '$NS2' route show default | grep -q 'via 192.168.77.1 dev eth9'"
-check "ping the custom gateway 192.168.77.1" ip netns exec "$NS2" ping -c 2 -i 0.2 -W 1 192.168.77.1
-stop_daemon
+# until "ip netns exec" has entered the namespace, /proc/$HOLDER/ns/net is the host's own: never
+# start tapird on it then (it would create eth9 on the host)
+if wait_for bash -c "[ \"\$(stat -L -c %i /proc/$HOLDER/ns/net)\" = \"\$(stat -L -c %i /run/netns/$NS2)\" ]"; then
+	start_daemon --pid "$HOLDER" --control "$SOCK" --ifname eth9 --address 192.168.77.5/28 \
+		--gateway 192.168.77.1 --dns 192.168.77.2 --mtu 1500
+	wait_for test -S "$SOCK"
+	check "--pid: eth9 in the process's namespace with 192.168.77.5/28" \
+		bash -c "ip -n '$NS2' -o -4 addr show dev eth9 | grep -q 'inet 192.168.77.5/28 '"
+	check "--mtu 1500 applied" bash -c "ip -n '$NS2' link show dev eth9 | grep -q 'mtu 1500 '"
+	check "--gateway applied" \
+		bash -c "ip -n '$NS2' route show default | grep -q 'via 192.168.77.1 dev eth9'"
+	check "ping the custom gateway 192.168.77.1" \
+		ip netns exec "$NS2" ping -c 2 -i 0.2 -W 1 192.168.77.1
+	stop_daemon
+else
+	nok "--pid: the holder process never entered $NS2"
+fi
 kill "$HOLDER" 2>/dev/null
 
 # --- configuration file, and SIGHUP ------------------------------------------------------------
