@@ -68,7 +68,7 @@ unit() {
 			FAILED+=("$(basename "$dir"): $(basename "$t")")
 			printf '%s\n' "$out" | grep -E 'FAILED|ERROR|Sanitizer|runtime error|Assert' | head -20
 		fi
-		printf '  %-40s %s passed, %s failed\n' "$(basename "$t")" "${p:-0}" "${f:-?}"
+		printf '  %-40s %s passed, %s failed\n' "$(basename "$t")" "${p:-0}" "${f:-0}"
 	done
 }
 
