@@ -13,7 +13,9 @@
  *                    not a string, "arguments" not an object, an argument missing, unknown,
  *                    of the wrong type or with a bad value, a request over CTL_MAX_REQUEST
  *                    bytes, too many clients, a mutating command without the privilege,
- *                    or the daemon failed to build the reply
+ *                    `watch` from ctl_handle_line() (no connection to stream to), a
+ *                    capture that cannot start (one runs already, the file cannot be
+ *                    opened) or stop (none runs), or the daemon failed to build the reply
  *   CommandNotFound  "execute" names no command, or one reserved but not implemented yet
  *   DeviceNotFound   an argument names an object that does not exist (a link, a flow id)
  *
@@ -25,9 +27,29 @@
  * queued whole, but a client whose unread output already exceeds CTL_MAX_PENDING when it asks
  * for more is disconnected: it cannot make the daemon hold memory without bound.
  *
- * Privileges: every command is a read command today (allowed to whoever can open the socket:
- * root and cfg.control_group). Commands flagged mutating in the table need uid 0 or membership
- * of cfg.admin_group, checked against the peer's SO_PEERCRED credentials.
+ * `conns` is written in slices: the flows that match are noted (link, slot, id) when the
+ * request comes, and CTL_CONNS_SLICE of them are encoded per loop turn, the next slice only
+ * once the client's unread output is below CTL_JOB_LOWAT. So 10,000 flows never hold the relay
+ * up for longer than one slice, and a client that does not read costs at most a slice or two of
+ * memory. A flow that closes (or whose slot is reused) before its slice is skipped; a flow is
+ * shown as it is when its slice is written. Requests that follow on the same connection wait
+ * until the reply is complete (replies stay in order).
+ *
+ * `watch`: {"return": {}} and then one line per event: {"event": "open"|"state"|"close",
+ * "data": {...}, "timestamp": {"seconds", "microseconds"}}. A watcher must never slow the
+ * relay, so events are never waited for: each watcher's unread output is bounded by
+ * CTL_WATCH_MAX_PENDING (1 MiB). An event that does not fit is dropped and counted, and so are
+ * the ones after it until the watcher has drained its output below CTL_WATCH_RESUME (256 KiB);
+ * then {"event": "lost", "data": {"count": N}} is sent before any further event, so a watcher
+ * always knows where its stream has a gap and how many events fell in it. Events that come while a
+ * sliced `conns` reply is being written on the same connection are counted as lost too (they
+ * cannot go inside the reply). The watcher is never disconnected for being slow. Events are
+ * encoded only when a watcher's filter wants them (monitor.c).
+ *
+ * Privileges: read commands are allowed to whoever can open the socket (root and
+ * cfg.control_group). Commands flagged mutating in the table (`capture`, which writes a file as
+ * the daemon, and the port forwards to come) need uid 0 or membership of cfg.admin_group,
+ * checked against the peer's SO_PEERCRED credentials.
  */
 #include <config.h> /* autoconf's: PACKAGE_VERSION (the daemon's own config.h is "config.h") */
 

@@ -205,7 +205,12 @@ static void remember(struct monitor *m, const struct link *l, const struct flow 
 	c->f.relay = NULL;
 	c->f.hnext = 0;
 	c->has_view = f->proto == PROTO_TCP && tcp_get_view(f, &c->v);
-	c->last_state = f->nhist >= 2 ? f->hist[f->nhist - 2].state : f->state;
+	/* The stack records CLOSED before it reports the close: the state before is the one
+	 * before that in the history (the last slot is the newest even after an overflow). */
+	c->last_state = f->state;
+	if (f->proto == PROTO_TCP && f->state == TCP_CLOSED && f->nhist >= 2)
+		c->last_state = f->hist[(f->nhist <= FLOW_HIST_MAX ? f->nhist : FLOW_HIST_MAX) - 2]
+					.state;
 	if (f->proto == PROTO_TCP)
 		c->f.state = TCP_CLOSED;
 	snprintf(c->link, sizeof(c->link), "%s", l->name);

@@ -26,6 +26,7 @@
 #include "control.h"
 #include "flowjson.h"
 #include "link.h"
+#include "monitor.h"
 #include "stack.h"
 #include "tapird.h"
 #include "wire.h"
@@ -679,6 +680,124 @@ static void test_flow_json_host_origin_and_end(void **state)
 	json_decref(j);
 }
 
+/* --- the monitor: closed-flow ring and event fan-out --------------------------------------- */
+
+/**
+ * struct sink_log - what a test sink received
+ * @n:		events
+ * @last:	the last one
+ */
+struct sink_log {
+	int n;
+	char last[2048];
+};
+
+static void test_sink(void *arg, const char *line, size_t len)
+{
+	struct sink_log *lg = arg;
+
+	lg->n++;
+	snprintf(lg->last, sizeof(lg->last), "%.*s", (int)len, line);
+}
+
+static void test_monitor_closed_flow_in_conns_all_and_conn(void **state)
+{
+	struct fixture *fx = *state;
+	json_t *reply, *flows, *f = NULL;
+	uint64_t id = fx->est->id;
+
+	fx->d.mon = monitor_new(&fx->d, 2);
+	assert_non_null(fx->d.mon);
+	fx->est->end = FLOW_END_RST_UPSTREAM;
+	monitor_flow_event(&fx->l1, fx->est, STACK_EV_CLOSE, TCP_ESTABLISHED);
+	assert_int_equal(monitor_closed_count(fx->d.mon), 1);
+	flow_free(stack_flows(fx->l1.stack), fx->est);
+	fx->est = NULL;
+	reply = call(fx, "{\"execute\": \"conns\", \"arguments\": {\"state\": \"CLOSED\", "
+			 "\"all\": true}}");
+	flows = json_object_get(ret(reply), "flows");
+	for (size_t i = 0; i < json_array_size(flows); i++)
+		if ((uint64_t)ival(json_array_get(flows, i), "id") == id)
+			f = json_array_get(flows, i);
+	assert_non_null(f);
+	assert_string_equal(sval(f, "state"), "CLOSED");
+	assert_string_equal(sval(f, "end"), "rst_upstream");
+	assert_string_equal(sval(f, "last_state"), "ESTABLISHED");
+	assert_int_equal(ival(json_object_get(f, "bytes"), "to_container"), 1048576);
+	json_decref(reply);
+	/* without "all", closed flows are not listed */
+	reply = call(fx, "{\"execute\": \"conns\", \"arguments\": {\"state\": \"CLOSED\"}}");
+	assert_int_equal(json_array_size(json_object_get(ret(reply), "flows")), 0);
+	json_decref(reply);
+	/* conn finds it in the ring */
+	reply = call(fx, "{\"execute\": \"conn\", \"arguments\": {\"id\": 17}}");
+	assert_string_equal(sval(ret(reply), "state"), "CLOSED");
+	assert_non_null(strstr(sval(ret(reply), "closed_at"), "Z"));
+	json_decref(reply);
+	monitor_free(fx->d.mon);
+	fx->d.mon = NULL;
+}
+
+static void test_monitor_ring_keeps_the_newest(void **state)
+{
+	struct fixture *fx = *state;
+	struct flow f = *fx->tw;
+	uint64_t first, last;
+
+	fx->d.mon = monitor_new(&fx->d, 3);
+	for (uint64_t i = 1; i <= 5; i++) {
+		f.id = 100 + i;
+		monitor_flow_event(&fx->l1, &f, STACK_EV_CLOSE, f.state);
+	}
+	assert_int_equal(monitor_closed_count(fx->d.mon), 3);
+	assert_int_equal(monitor_closed_at(fx->d.mon, 0)->f.id, 103);
+	assert_int_equal(monitor_closed_at(fx->d.mon, 2)->f.id, 105);
+	assert_null(monitor_closed_at(fx->d.mon, 3));
+	monitor_closed_seq_range(fx->d.mon, &first, &last);
+	assert_int_equal(last - first, 2);
+	assert_null(monitor_closed_by_seq(fx->d.mon, first - 1));
+	assert_int_equal(monitor_closed_by_seq(fx->d.mon, last)->f.id, 105);
+	monitor_free(fx->d.mon);
+	fx->d.mon = NULL;
+}
+
+static void test_monitor_events_only_to_matching_watchers(void **state)
+{
+	struct fixture *fx = *state;
+	struct monitor_filter all = { 0 }, est = { .state = "ESTABLISHED" },
+			      udp = { .proto = PROTO_UDP }, other = { .link = "c2" },
+			      byid = { .id = 17 };
+	struct sink_log l_all = { 0 }, l_est = { 0 }, l_udp = { 0 }, l_other = { 0 },
+			l_id = { 0 };
+	json_t *ev;
+
+	fx->d.mon = monitor_new(&fx->d, 0);
+	monitor_watch_add(fx->d.mon, &all, test_sink, &l_all);
+	monitor_watch_add(fx->d.mon, &est, test_sink, &l_est);
+	monitor_watch_add(fx->d.mon, &udp, test_sink, &l_udp);
+	monitor_watch_add(fx->d.mon, &other, test_sink, &l_other);
+	monitor_watch_add(fx->d.mon, &byid, test_sink, &l_id);
+	assert_int_equal(monitor_watchers(fx->d.mon), 5);
+	/* est: SYN_RCVD -> ESTABLISHED was its last transition; tw: FIN_WAIT_2 -> TIME_WAIT */
+	monitor_flow_event(&fx->l1, fx->est, STACK_EV_STATE, TCP_SYN_RCVD);
+	monitor_flow_event(&fx->l1, fx->tw, STACK_EV_STATE, TCP_FIN_WAIT_2);
+	assert_int_equal(l_all.n, 2);
+	assert_int_equal(l_est.n, 1);
+	assert_int_equal(l_udp.n, 0);
+	assert_int_equal(l_other.n, 0);
+	assert_int_equal(l_id.n, 1);
+	ev = json_loads(l_est.last, 0, NULL);
+	assert_non_null(ev);
+	assert_string_equal(sval(ev, "event"), "state");
+	assert_string_equal(sval(json_object_get(ev, "data"), "from"), "SYN_RCVD");
+	assert_string_equal(sval(json_object_get(ev, "data"), "state"), "ESTABLISHED");
+	assert_int_equal(ival(json_object_get(ev, "data"), "at_ms"), 1);
+	assert_true(ival(json_object_get(ev, "timestamp"), "seconds") > 0);
+	json_decref(ev);
+	monitor_free(fx->d.mon);
+	fx->d.mon = NULL;
+}
+
 /* --- the socket server ------------------------------------------------------------------- */
 
 /**
@@ -1186,6 +1305,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deep_nesting_and_nul, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_id_echoed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flow_json_host_origin_and_end, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_closed_flow_in_conns_all_and_conn, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_ring_keeps_the_newest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_events_only_to_matching_watchers, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_srv_socket_mode_and_parent, srv_setup,
 						srv_teardown),
