@@ -148,6 +148,8 @@ json_t *flow_json(const char *lname, const struct flow *f, const struct tcp_view
 		  uint64_t now_us, bool detail)
 {
 	char cbuf[24], pbuf[24], ubuf[24];
+	/* a port forward's LISTEN row may listen on 0.0.0.0: an address, not "not yet" */
+	bool has_up = f->uaddr || (f->proto == PROTO_TCP && f->state == TCP_LISTEN);
 	json_t *o, *link;
 
 	link = json_string(lname);
@@ -160,7 +162,7 @@ json_t *flow_json(const char *lname, const struct flow *f, const struct tcp_view
 		      "origin", f->origin == FLOW_ORIGIN_HOST ? "host" : "container",
 		      "container", flow_addr_port(cbuf, sizeof(cbuf), f->caddr, f->cport),
 		      "peer", flow_addr_port(pbuf, sizeof(pbuf), f->paddr, f->pport),
-		      "upstream", f->uaddr ? json_string(flow_addr_port(ubuf, sizeof(ubuf), f->uaddr,
+		      "upstream", has_up ? json_string(flow_addr_port(ubuf, sizeof(ubuf), f->uaddr,
 								     f->uport))
 					  : json_null(),
 		      "age_ms", ms_since(now_us, f->created_us),
