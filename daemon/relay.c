@@ -727,8 +727,10 @@ static void relay_adopted_early(struct relay_flow *rf, short what)
 	int err = 0;
 	socklen_t sl = sizeof(err);
 
-	if (!(rf->flags & RF_ADOPTED) || rf->fd < 0 || !(what & EV_CLOSED))
+	if (!(rf->flags & RF_ADOPTED) || rf->fd < 0)
 		return;
+	/* A reset comes as EPOLLHUP|EPOLLERR, which libevent reports as EV_READ without
+	 * EV_CLOSED: whatever woke us, SO_ERROR tells a reset from data or a FIN */
 	if (getsockopt(rf->fd, SOL_SOCKET, SO_ERROR, &err, &sl) == 0 && err) {
 		log_debug("flow %llu: forward client %s before the container answered",
 			  (unsigned long long)rf->f->id, strerror(err));
@@ -737,7 +739,8 @@ static void relay_adopted_early(struct relay_flow *rf, short what)
 		link_rearm_timer(l);
 		return;
 	}
-	rf->flags |= RF_EOF_SEEN; /* reported once the connection is established */
+	if (what & EV_CLOSED)
+		rf->flags |= RF_EOF_SEEN; /* reported once the connection is established */
 }
 
 /**
