@@ -9,9 +9,7 @@
  *
  * Where a flow goes: the gateway address leads to 127.0.0.1 (the stack already refused it
  * when host loopback is off), the DNS address (port 53; the stack refuses the others) to the
- * upstream resolver, any other address to itself. The resolver is --dns-upstream, or the
- * first nameserver of /etc/resolv.conf, read once at the first query (a loopback resolver
- * such as systemd-resolved's 127.0.0.53 works: the socket lives in the daemon's namespace).
+ * upstream resolver (resolver.c, shared with TCP), any other address to itself.
  *
  * Datagrams are copied once each way: container to upstream, send() from the frame the stack
  * holds; upstream to container, recv() into one buffer, which the stack copies into the frame
@@ -35,6 +33,7 @@
 #include "config.h"
 #include "link.h"
 #include "log.h"
+#include "resolver.h"
 #include "stack.h"
 #include "tapird.h"
 #include "udp.h"
@@ -47,9 +46,6 @@
 /* Socket buffers: room for a few 64 KiB datagrams each way (the kernel caps this at
  * net.core.rmem_max / wmem_max, whose defaults, 208 KiB, hold three) */
 #define UDPRELAY_SOCKBUF (256 * 1024)
-
-#define RESOLV_CONF "/etc/resolv.conf"
-#define DNS_PORT 53
 
 /**
  * struct udp_relay - the shell's half of one UDP flow (f->relay)
@@ -70,124 +66,11 @@ struct udp_relay {
 	struct sockaddr_in client;
 };
 
-/**
- * struct udprelay_resolver - the upstream resolver, found once
- * @state:	0 not looked up yet, 1 found, -1 none
- * @ss:		its address
- * @len:	length of @ss
- */
-static struct udprelay_resolver {
-	int state;
-	struct sockaddr_storage ss;
-	socklen_t len;
-} udprelay_dns;
-
 /* flow_closed of the TCP relay, to which non-UDP flows are passed on */
 static void (*udprelay_next_closed)(void *ctx, struct flow *f);
 
 /* One receive buffer for every flow: the loop is single-threaded and the stack copies out */
 static uint8_t udprelay_rxbuf[65536];
-
-/**
- * udprelay_parse_addr() - "ADDR", "ADDR:PORT", "IPV6" or "[IPV6]:PORT" into @ss
- * @v:		the text (as validated by the configuration parser)
- * @port:	port when none is given
- * @ss:		result
- * @len:	its length
- *
- * Return: 0, or -1 if @v is not an address
- */
-static int udprelay_parse_addr(const char *v, uint16_t port, struct sockaddr_storage *ss,
-			       socklen_t *len)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	char host[INET6_ADDRSTRLEN + 8];
-	const char *p = NULL, *c;
-	unsigned long n;
-	char *end;
-
-	memset(ss, 0, sizeof(*ss));
-	if (strlen(v) >= sizeof(host))
-		return -1;
-	if (*v == '[') {
-		c = strchr(v, ']');
-		if (!c)
-			return -1;
-		snprintf(host, sizeof(host), "%.*s", (int)(c - v - 1), v + 1);
-		if (c[1] == ':')
-			p = c + 2;
-	} else if ((c = strchr(v, ':')) && c == strrchr(v, ':')) {
-		snprintf(host, sizeof(host), "%.*s", (int)(c - v), v);
-		p = c + 1;
-	} else {
-		snprintf(host, sizeof(host), "%s", v);
-	}
-	/* resolv.conf may carry a scope ("fe80::1%eth0"): link-local resolvers are not for us */
-	if (p) {
-		n = strtoul(p, &end, 10);
-		if (*end || !n || n > 65535)
-			return -1;
-		port = (uint16_t)n;
-	}
-	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		*len = sizeof(*sin);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		*len = sizeof(*sin6);
-		return 0;
-	}
-	return -1;
-}
-
-/**
- * udprelay_resolver() - the upstream resolver: --dns-upstream, else the first usable
- * "nameserver" line of /etc/resolv.conf (resolv.conf(5)); looked up once
- * @cfg:	the daemon's configuration
- *
- * Return: the resolver, or NULL if there is none
- */
-static const struct udprelay_resolver *udprelay_resolver(const struct config *cfg)
-{
-	struct udprelay_resolver *r = &udprelay_dns;
-	char line[512], addr[256];
-	FILE *fp;
-
-	if (r->state)
-		return r->state > 0 ? r : NULL;
-	r->state = -1;
-	if (cfg->dns_upstream[0]) {
-		if (!udprelay_parse_addr(cfg->dns_upstream, DNS_PORT, &r->ss, &r->len))
-			r->state = 1;
-		else
-			log_err("dns-upstream %s: not an address", cfg->dns_upstream);
-		return r->state > 0 ? r : NULL;
-	}
-	fp = fopen(RESOLV_CONF, "re");
-	if (!fp) {
-		log_warn("%s: %s; DNS queries will be refused", RESOLV_CONF, strerror(errno));
-		return NULL;
-	}
-	while (fgets(line, sizeof(line), fp)) {
-		if (sscanf(line, " nameserver %255s", addr) != 1)
-			continue;
-		if (!udprelay_parse_addr(addr, DNS_PORT, &r->ss, &r->len)) {
-			r->state = 1;
-			break;
-		}
-	}
-	fclose(fp);
-	if (r->state > 0)
-		log_info("DNS: forwarding to %s, the first nameserver of %s", addr, RESOLV_CONF);
-	else
-		log_warn("%s: no usable nameserver; DNS queries will be refused", RESOLV_CONF);
-	return r->state > 0 ? r : NULL;
-}
 
 /**
  * udprelay_icmp_from_ee() - the ICMPv4 type and code telling the container what an error
@@ -324,15 +207,8 @@ static int udprelay_target(struct link *l, const struct flow *f, struct sockaddr
 	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 
 	memset(ss, 0, sizeof(*ss));
-	if (f->paddr == cfg->dns && f->pport == DNS_PORT) {
-		const struct udprelay_resolver *res = udprelay_resolver(cfg);
-
-		if (!res)
-			return -ECONNREFUSED;
-		memcpy(ss, &res->ss, res->len);
-		*len = res->len;
-		return 0;
-	}
+	if (f->paddr == cfg->dns && f->pport == RESOLVER_DNS_PORT)
+		return resolver_get(cfg, ss, len) ? -ECONNREFUSED : 0;
 	sin->sin_family = AF_INET;
 	sin->sin_port = htons(f->pport);
 	*len = sizeof(*sin);
