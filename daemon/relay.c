@@ -75,6 +75,7 @@
 #include "link.h"
 #include "log.h"
 #include "relay.h"
+#include "resolver.h"
 #include "stack.h"
 #include "tapird.h"
 #include "tcp.h"
@@ -284,13 +285,17 @@ static void relay_want_write(struct relay_flow *rf)
 /**
  * relay_map_dest() - where a container's connection to @addr:@port really goes
  * @d:		the daemon (configuration)
- * @sa:		filled with the upstream address
+ * @ss:		filled with the upstream address (AF_INET, or AF_INET6 for an IPv6 resolver)
+ * @sslen:	its length
  * Return: 0, or a negative errno to refuse the connection
  */
 static int relay_map_dest(const struct tapird *d, uint32_t addr, uint16_t port,
-			  struct sockaddr_in *sa)
+			  struct sockaddr_storage *ss, socklen_t *sslen)
 {
-	memset(sa, 0, sizeof(*sa));
+	struct sockaddr_in *sa = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	*sslen = sizeof(*sa);
 	sa->sin_family = AF_INET;
 	sa->sin_port = htons(port);
 
@@ -308,9 +313,12 @@ static int relay_map_dest(const struct tapird *d, uint32_t addr, uint16_t port,
 	if ((addr >> 24) == 127 || (addr >> 24) == 0 || addr >= 0xe0000000u)
 		return -ECONNREFUSED;
 	if (addr == d->cfg.dns) {
-		/* TCP to the DNS address will go to the upstream resolver (UDP issue); until then
-		 * refuse, so that resolvers fall back or fail fast instead of hanging */
-		return -ECONNREFUSED;
+		/* RFC 1035 4.2.2, RFC 7766 5: DNS over TCP (truncated answers, zone transfers)
+		 * goes to the same resolver as UDP; any other port is refused (RST) so that
+		 * clients fail fast instead of hanging */
+		if (port != RESOLVER_DNS_PORT || resolver_get(&d->cfg, ss, sslen))
+			return -ECONNREFUSED;
+		return 0;
 	}
 	sa->sin_addr.s_addr = htonl(addr);
 	return 0;
@@ -347,13 +355,14 @@ static void relay_sock_opts(int fd)
 
 /**
  * relay_socket() - a non-blocking TCP socket set up for relaying
+ * @family:	AF_INET, or AF_INET6 (an IPv6 upstream resolver)
  * Return: the descriptor, or a negative errno
  */
-static int relay_socket(void)
+static int relay_socket(int family)
 {
 	int fd;
 
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
 	if (fd < 0)
 		return -errno;
 	relay_sock_opts(fd);
@@ -370,12 +379,13 @@ static int relay_tcp_open(void *ctx, struct flow *f)
 	struct tapird *d = l->d;
 	struct relay_pool *p;
 	struct relay_flow *rf;
-	struct sockaddr_in sa;
+	struct sockaddr_storage sa;
+	socklen_t salen;
 	struct timeval tmo = { .tv_sec = RELAY_CONNECT_TIMEOUT_S };
 	short rd_events = EV_READ | EV_PERSIST | EV_ET;
 	int fd, rc;
 
-	rc = relay_map_dest(d, f->paddr, f->pport, &sa);
+	rc = relay_map_dest(d, f->paddr, f->pport, &sa, &salen);
 	if (rc < 0)
 		return rc;
 
@@ -389,7 +399,7 @@ static int relay_tcp_open(void *ctx, struct flow *f)
 		return -EBUSY;
 	}
 
-	fd = relay_socket();
+	fd = relay_socket(sa.ss_family);
 	if (fd < 0) {
 		if (fd == -EMFILE || fd == -ENFILE) {
 			struct timespec now;
@@ -422,12 +432,16 @@ static int relay_tcp_open(void *ctx, struct flow *f)
 	event_assign(&rf->ev_rd, d->base, fd, rd_events, relay_read_cb, rf);
 	event_assign(&rf->ev_wr, d->base, fd, EV_WRITE | EV_ET, relay_write_cb, rf);
 
-	f->uaddr = ntohl(sa.sin_addr.s_addr);
-	f->uport = f->pport;
+	if (sa.ss_family == AF_INET) {
+		f->uaddr = ntohl(((const struct sockaddr_in *)&sa)->sin_addr.s_addr);
+		f->uport = ntohs(((const struct sockaddr_in *)&sa)->sin_port);
+	} else {
+		f->uport = ntohs(((const struct sockaddr_in6 *)&sa)->sin6_port); /* uaddr: IPv4 only */
+	}
 	f->relay = rf;
 	p->live++;
 
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
+	if (connect(fd, (struct sockaddr *)&sa, salen) < 0 && errno != EINPROGRESS) {
 		/* Refused or unreachable right away: still report it from the loop, through
 		 * tcp_upstream_failed(), which knows RST from ICMP */
 		rf->fail_err = errno;

@@ -7,6 +7,8 @@
 # the second as 10.0.2.3:53 through --dns-upstream). Checks:
 #   (a) UDP echo through the gateway at 1, 1400, 9000, 32000 and 60000 bytes, content exact
 #   (b) a DNS query to 10.0.2.3 answered by the test's resolver: id and address checked
+#   (b2) DNS over TCP to 10.0.2.3:53 relayed to the same resolver, 2-byte length prefixes;
+#   (b3) that flow listed with the resolver as upstream; (b4) TCP to 10.0.2.3:80 refused
 #   (c) a closed host port: a connected UDP socket in the container gets ECONNREFUSED
 #   (d) `tapirctl conns --proto udp` lists the flows (container, peer, upstream, state)
 #   (e) many flows, each answered, expire with a 2 s timeout (from a config file): the
@@ -92,24 +94,66 @@ while True:
     s.sendto(d, a)
 EOF
 
-# DNS resolver: answers every query with one A record 192.0.2.1 (RFC 5737 TEST-NET-1, only a
-# field in the answer), echoing the id and the question
+# DNS resolver on one port for UDP and TCP: answers every query with one A record 192.0.2.1
+# (RFC 5737 TEST-NET-1, only a field in the answer; 192.0.2.2 over TCP, to tell them apart),
+# echoing the id and the question. Over TCP each message has a 2-byte length prefix (RFC 1035
+# 4.2.2, RFC 7766 8); a connection may carry several queries.
 cat >"$WORK/dns.py" <<'EOF'
-import socket, struct
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1], flush=True)
-while True:
-    q, a = s.recvfrom(4096)
+import select, socket, struct
+for _ in range(50):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind(("127.0.0.1", 0))
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        t.bind(("127.0.0.1", u.getsockname()[1]))
+        break
+    except OSError:
+        u.close(); t.close()
+t.listen(8)
+print(u.getsockname()[1], flush=True)
+
+def answer(q, addr):
     if len(q) < 12:
-        continue
+        return None
     i = 12
     while i < len(q) and q[i]:
         i += q[i] + 1
     question = q[12:i + 5]
     hdr = q[:2] + struct.pack(">HHHHH", 0x8180, 1, 1, 0, 0)
-    ans = struct.pack(">HHHIH", 0xC00C, 1, 1, 60, 4) + socket.inet_aton("192.0.2.1")
-    s.sendto(hdr + question + ans, a)
+    return hdr + question + struct.pack(">HHHIH", 0xC00C, 1, 1, 60, 4) + socket.inet_aton(addr)
+
+def recvn(c, n):
+    b = b""
+    while len(b) < n:
+        d = c.recv(n - len(b))
+        if not d:
+            return None
+        b += d
+    return b
+
+while True:
+    r, _, _ = select.select([u, t], [], [])
+    if u in r:
+        q, a = u.recvfrom(4096)
+        m = answer(q, "192.0.2.1")
+        if m:
+            u.sendto(m, a)
+    if t in r:
+        c, _ = t.accept()
+        c.settimeout(5)
+        try:
+            while True:
+                h = recvn(c, 2)
+                if h is None:
+                    break
+                q = recvn(c, struct.unpack(">H", h)[0])
+                m = answer(q or b"", "192.0.2.2")
+                if m is None:
+                    break
+                c.sendall(struct.pack(">H", len(m)) + m)
+        except OSError:
+            pass
+        c.close()
 EOF
 
 cat >"$WORK/client.py" <<'EOF'
@@ -166,6 +210,41 @@ if mode == "dns":
     addr = socket.inet_ntoa(r[-4:])
     print("id %04x (sent %04x) answers %d address %s" % (rid, qid, an, addr))
     sys.exit(0 if rid == qid and an == 1 and addr == "192.0.2.1" else 1)
+
+if mode == "dnstcp":
+    # two queries on one connection, each with its 2-byte length prefix (RFC 7766 6.2.1)
+    s = socket.create_connection(("10.0.2.3", 53), timeout=5)
+    got = []
+    for n in range(2):
+        qid = struct.unpack(">H", os.urandom(2))[0]
+        name = b"".join(bytes([len(l)]) + l for l in b"tcp.tapir.test".split(b".")) + b"\0"
+        q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0) + name + struct.pack(">HH", 1, 1)
+        s.sendall(struct.pack(">H", len(q)) + q)
+        b = b""
+        while len(b) < 2 or len(b) < 2 + struct.unpack(">H", b[:2])[0]:
+            d = s.recv(4096)
+            if not d:
+                break
+            b += d
+        if len(b) < 14:
+            print("short answer %r" % b); sys.exit(1)
+        r = b[2:]
+        rid, flags, qd, an = struct.unpack(">HHHH", r[:8])
+        addr = socket.inet_ntoa(r[-4:])
+        got.append("id %04x (sent %04x) address %s" % (rid, qid, addr))
+        if rid != qid or an != 1 or addr != "192.0.2.2":
+            print("; ".join(got)); sys.exit(1)
+    print("; ".join(got)); sys.exit(0)
+
+if mode == "tcprefused":
+    addr, port = sys.argv[2], int(sys.argv[3])
+    try:
+        socket.create_connection((addr, port), timeout=5)
+        print("connected"); sys.exit(1)
+    except ConnectionRefusedError:
+        print("ECONNREFUSED"); sys.exit(0)
+    except OSError as e:
+        print("not refused: %s" % e); sys.exit(1)
 
 if mode == "refused":
     addr, port = sys.argv[2], int(sys.argv[3])
@@ -294,6 +373,26 @@ if [ $? = 0 ]; then
 	ok "(b) DNS query to 10.0.2.3:53 answered by the resolver on 127.0.0.1:$DPORT: $out"
 else
 	notok "(b) DNS query to 10.0.2.3:53: $out"
+fi
+
+# (b2) DNS over TCP through 10.0.2.3:53, relayed to the same resolver (RFC 7766)
+out=$(in_ns "$NS" dnstcp 2>&1)
+if [ $? = 0 ]; then
+	ok "(b2) DNS over TCP to 10.0.2.3:53, two queries on one connection, answered by the resolver's TCP side: $out"
+else
+	notok "(b2) DNS over TCP to 10.0.2.3:53: $out"
+fi
+table=$("$TAPIRCTL" -s "$SOCK" conns --all --proto tcp 2>&1)
+if printf '%s\n' "$table" | grep -q "10.0.2.3:53 .*127.0.0.1:$DPORT"; then
+	ok "(b3) the (closed) TCP DNS flow is listed by conns --all with upstream 127.0.0.1:$DPORT"
+else
+	notok "(b3) the TCP DNS flow with upstream 127.0.0.1:$DPORT not listed: $table"
+fi
+out=$(in_ns "$NS" tcprefused 10.0.2.3 80 2>&1)
+if [ $? = 0 ]; then
+	ok "(b4) TCP to 10.0.2.3:80 (not DNS) is refused: $out"
+else
+	notok "(b4) TCP to 10.0.2.3:80: $out"
 fi
 
 # (c) closed port: ICMP port unreachable from the host's kernel, relayed to the container
