@@ -29,6 +29,7 @@
 	X(drop_icmp_bad_checksum, "ICMP messages with a bad checksum")                       \
 	X(drop_icmp_rate_limited, "ICMP requests whose reply a rate limit suppressed")       \
 	X(drop_icmp_no_route, "ICMP echo requests to an address we do not answer for")       \
+	X(drop_icmp_echo_failed, "ICMP echo requests the host's ping socket did not send")   \
 	X(drop_tcp_malformed, "TCP segments with a bad header or option length")             \
 	X(drop_tcp_bad_checksum, "TCP segments with a bad checksum")                         \
 	X(drop_tcp_no_flow, "TCP segments for no connection (answered by RST)")              \
@@ -49,6 +50,8 @@
 	X(drop_udp_upstream_error, "UDP datagrams the upstream socket did not take or give") \
 	X(arp_replies, "ARP replies sent")                                                   \
 	X(icmp_echo_replies, "ICMP echo replies sent for the gateway and DNS addresses")     \
+	X(icmp_echo_relayed, "ICMP echo requests relayed through a host ping socket")        \
+	X(icmp_echo_relayed_replies, "ICMP echo replies relayed back to the container")      \
 	X(icmp_errors_sent, "ICMP errors sent to the container")                             \
 	X(icmp_errors_rate_limited, "ICMP errors not sent because of the rate limit")        \
 	X(tcp_rst_sent, "TCP RSTs sent to the container")                                    \

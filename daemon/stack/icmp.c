@@ -1,12 +1,13 @@
 /* icmp.c - ICMP for IPv4 (RFC 792, RFC 1122 3.2.2): answer echo requests to the gateway and
- * DNS addresses, and send the container the errors other layers ask for.
+ * DNS addresses, relay echo to any other address through the shell (stack_ops.icmp_echo,
+ * icmp_echo_reply()), and send the container the errors other layers ask for.
  *
- * Echo to any other address is not relayed yet (counted drop_icmp_no_route); the UDP and
- * ICMP relay will take it over. Errors the container sends us are ignored for now: TCP has
- * no use for them while every upstream is a host socket. Must not: know about flows.
+ * Errors the container sends us are ignored for now: TCP has no use for them while every
+ * upstream is a host socket. Must not: know about flows.
  */
 #include "stack_internal.h"
 #include "checksum.h"
+#include "icmp.h"
 
 /* RFC 1812 4.3.2.3: quote as much of the original datagram as fits in 576 bytes (what
  * Linux does, and more useful to the container than RFC 792's header plus 8 bytes, which
@@ -41,7 +42,7 @@ static bool icmp_is_error(uint8_t type)
 }
 
 /**
- * icmp_echo_reply() - answer an echo request addressed to the gateway or DNS address
+ * icmp_echo_answer() - answer an echo request addressed to the gateway or DNS address
  * @s:		the link's stack
  * @p:		the request, checksum verified, at least ICMP_HDR_LEN long
  *
@@ -52,7 +53,7 @@ static bool icmp_is_error(uint8_t type)
  * amplification to bound, and Linux does not limit echo replies either (net.ipv4.
  * icmp_ratemask leaves type 0 out by default): `ping -f` from the container must work.
  */
-static void icmp_echo_reply(struct stack *s, const struct pkt *p)
+static void icmp_echo_answer(struct stack *s, const struct pkt *p)
 {
 	uint8_t *m = stack_tx_l4(s);
 
@@ -72,6 +73,59 @@ static void icmp_echo_reply(struct stack *s, const struct pkt *p)
 	if (s->cmac_known)
 		s->cnt.icmp_echo_replies++;
 	ip4_output(s, p->daddr, p->saddr, PROTO_ICMP, p->l4_len);
+}
+
+/**
+ * icmp_echo_relay() - pass an echo request to another address to the shell, which sends it
+ * from the host (RFC 792: identifier, sequence number and data as the container chose them)
+ * @s:		the link's stack
+ * @p:		the request, checksum verified, at least ICMP_HDR_LEN long; its destination
+ *		passed ip4_input()'s unicast checks
+ */
+static void icmp_echo_relay(struct stack *s, const struct pkt *p)
+{
+	const uint8_t *m = p->l4;
+
+	if (!s->ops.icmp_echo) {
+		s->cnt.drop_icmp_no_route++;
+		return;
+	}
+	if (s->ops.icmp_echo(s->ctx, p->daddr, rd16(m + 4), rd16(m + 6), m + ICMP_HDR_LEN,
+			     p->l4_len - ICMP_HDR_LEN) < 0) {
+		s->cnt.drop_icmp_echo_failed++;
+		return;
+	}
+	s->cnt.icmp_echo_relayed++;
+}
+
+void icmp_echo_reply(struct stack *s, uint32_t saddr, uint16_t id, uint16_t seq,
+		     const uint8_t *data, size_t len, uint64_t now_us)
+{
+	uint8_t *m = stack_tx_l4(s);
+	size_t l4_len = ICMP_HDR_LEN + len;
+
+	(void)now_us;
+	/* The shell's business to get right; checked so that no caller can make us send from
+	 * our own addresses or from one that is no single host */
+	if (len > 65535 - IP4_HDR_MIN - ICMP_HDR_LEN || stack_is_local(s, saddr) ||
+	    saddr == s->cfg.addr || !ip4_addr_unicast(s, saddr))
+		return;
+	m[0] = ICMP_ECHO_REPLY;
+	m[1] = 0;
+	wr16(m + 2, 0);
+	wr16(m + 4, id);
+	wr16(m + 6, seq);
+	if (len)
+		memcpy(m + ICMP_HDR_LEN, data, len);
+	wr16(m + 2, csum_fold(csum_partial(m, l4_len, 0)));
+	if (s->cmac_known)
+		s->cnt.icmp_echo_relayed_replies++;
+	/* A ping with more data than one frame carries: the request came as fragments and
+	 * was reassembled, so the reply goes back the same way */
+	if (l4_len > stack_l4_max(s))
+		ip4_output_fragments(s, saddr, s->cfg.addr, PROTO_ICMP, l4_len);
+	else
+		ip4_output(s, saddr, s->cfg.addr, PROTO_ICMP, l4_len);
 }
 
 /**
@@ -98,11 +152,10 @@ void icmp_input(struct stack *s, const struct pkt *p)
 		return;
 	}
 	if (!stack_is_local(s, p->daddr)) {
-		/* Hook for the ICMP echo relay (UDP issue): not answered until then */
-		s->cnt.drop_icmp_no_route++;
+		icmp_echo_relay(s, p);
 		return;
 	}
-	icmp_echo_reply(s, p);
+	icmp_echo_answer(s, p);
 }
 
 /**

@@ -104,6 +104,14 @@ struct stack_cfg {
  *		new flow opens the upstream socket). Return 0, or a negative errno: the datagram
  *		is lost and counted, and ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EACCES/EPERM
  *		answer the container with the matching ICMP destination unreachable.
+ *
+ * ICMP (see icmp.h for the call going the other way):
+ * @icmp_echo:	an echo request from the container to @daddr, an address other than the
+ *		gateway and DNS (which the stack answers itself): send an echo request with
+ *		the same @id, @seq and @len bytes of @data upstream (RFC 792) and pass the
+ *		reply back with icmp_echo_reply(). Return 0, or a negative errno (not
+ *		permitted, no route...): the request is lost and counted. Optional (NULL: such
+ *		requests are counted in drop_icmp_no_route).
  */
 struct stack_ops {
 	void (*tx)(void *ctx, const uint8_t *frame, size_t len);
@@ -120,6 +128,9 @@ struct stack_ops {
 	void (*flow_closed)(void *ctx, struct flow *f);
 
 	int (*udp_send)(void *ctx, struct flow *f, const uint8_t *data, size_t len);
+
+	int (*icmp_echo)(void *ctx, uint32_t daddr, uint16_t id, uint16_t seq, const uint8_t *data,
+			 size_t len);
 };
 
 struct stack;

@@ -12,6 +12,7 @@
 
 #include "checksum.h"
 #include "frames.h"
+#include "icmp.h"
 #include "stack_internal.h"
 
 #define OUR_MAC ((const uint8_t[6]){ 0x02, 0x74, 0x61, 0x70, 0x69, 0x72 })
@@ -185,6 +186,7 @@ static void test_icmp_echo_replies_not_rate_limited(void **state)
 	assert_int_equal(stack_counters(t->s)->icmp_echo_replies, 1000);
 }
 
+/* Without a relay in the ops (stack_ops.icmp_echo NULL): not answered, counted */
 static void test_icmp_echo_to_other_address_dropped(void **state)
 {
 	struct tstack *t = *state;
@@ -193,6 +195,229 @@ static void test_icmp_echo_to_other_address_dropped(void **state)
 	tstack_feed(t, buf, n);
 	tstack_expect_drop(t, "drop_icmp_no_route");
 	expect_silence(t);
+}
+
+/* --- echo to other hosts, relayed by the shell (stack_ops.icmp_echo, icmp_echo_reply) ------- */
+
+/**
+ * struct echo_call - what the last stack_ops.icmp_echo call was given, and what it returns
+ */
+static struct echo_call {
+	int calls;
+	void *ctx;
+	uint32_t daddr;
+	uint16_t id, seq;
+	uint8_t data[2048];
+	size_t len;
+	int rc;
+} ec;
+
+/** echo_hook() - a stack_ops.icmp_echo that records its arguments */
+static int echo_hook(void *ctx, uint32_t daddr, uint16_t id, uint16_t seq, const uint8_t *d,
+		     size_t len)
+{
+	ec.calls++;
+	ec.ctx = ctx;
+	ec.daddr = daddr;
+	ec.id = id;
+	ec.seq = seq;
+	ec.len = len;
+	assert_true(len <= sizeof(ec.data));
+	if (len)
+		memcpy(ec.data, d, len);
+	return ec.rc;
+}
+
+/** relay_stack() - a stack at @mtu with echo_hook installed, its output captured in @t */
+static void relay_stack(struct tstack *t, uint32_t mtu)
+{
+	struct stack_ops ops = { .tx = cap_tx, .icmp_echo = echo_hook };
+	struct stack_cfg cfg;
+
+	memset(t, 0, sizeof(*t));
+	memset(&ec, 0, sizeof(ec));
+	stack_cfg_defaults(&cfg);
+	cfg.mtu = mtu;
+	t->s = stack_new(&cfg, &ops, &t->cap);
+	assert_non_null(t->s);
+	t->now_us = 1000000;
+}
+
+static void relay_stack_free(struct tstack *t)
+{
+	cap_reset(&t->cap);
+	stack_free(t->s);
+}
+
+/* RFC 792: the request goes out with the container's identifier, sequence number and data */
+static void test_icmp_echo_to_other_address_relayed(void **state)
+{
+	struct tstack t;
+	const uint8_t *d = pattern(56);
+	size_t n;
+
+	(void)state;
+	relay_stack(&t, STACK_DEFAULT_MTU);
+	n = fr_icmp_echo(buf, OUR_MAC, T_PEER, 0x1234, 77, d, 56, false);
+	tstack_feed(&t, buf, n);
+	tstack_expect_drop(&t, NULL);
+	expect_silence(&t);
+	assert_int_equal(ec.calls, 1);
+	assert_ptr_equal(ec.ctx, &t.cap);
+	assert_int_equal(ec.daddr, T_PEER);
+	assert_int_equal(ec.id, 0x1234);
+	assert_int_equal(ec.seq, 77);
+	assert_int_equal(ec.len, 56);
+	assert_memory_equal(ec.data, d, 56);
+	assert_int_equal(stack_counters(t.s)->icmp_echo_relayed, 1);
+	relay_stack_free(&t);
+}
+
+/* The gateway and DNS addresses are answered by the stack, never relayed */
+static void test_icmp_echo_to_gateway_not_relayed(void **state)
+{
+	struct tstack t;
+	size_t n;
+
+	(void)state;
+	relay_stack(&t, STACK_DEFAULT_MTU);
+	n = fr_icmp_echo(buf, OUR_MAC, T_GW, 1, 1, pattern(8), 8, false);
+	tstack_feed(&t, buf, n);
+	expect_echo_reply(&t, T_GW, 1, 1, data, 8);
+	n = fr_icmp_echo(buf, OUR_MAC, T_DNS, 1, 2, NULL, 0, false);
+	tstack_feed(&t, buf, n);
+	expect_echo_reply(&t, T_DNS, 1, 2, NULL, 0);
+	assert_int_equal(ec.calls, 0);
+	relay_stack_free(&t);
+}
+
+/* The host would not send it (ping sockets not permitted, no route): lost, counted once */
+static void test_icmp_echo_relay_refused_counted(void **state)
+{
+	struct tstack t;
+	size_t n;
+
+	(void)state;
+	relay_stack(&t, STACK_DEFAULT_MTU);
+	ec.rc = -13; /* EACCES */
+	n = fr_icmp_echo(buf, OUR_MAC, T_PEER, 5, 6, NULL, 0, false);
+	tstack_feed(&t, buf, n);
+	tstack_expect_drop(&t, "drop_icmp_echo_failed");
+	expect_silence(&t);
+	assert_int_equal(ec.calls, 1);
+	assert_int_equal(stack_counters(t.s)->icmp_echo_relayed, 0);
+	relay_stack_free(&t);
+}
+
+/* A bad checksum is dropped before the shell hears of it */
+static void test_icmp_echo_relay_bad_checksum_not_relayed(void **state)
+{
+	struct tstack t;
+	size_t n;
+
+	(void)state;
+	relay_stack(&t, STACK_DEFAULT_MTU);
+	n = fr_icmp_echo(buf, OUR_MAC, T_PEER, 5, 6, pattern(10), 10, true);
+	tstack_feed(&t, buf, n);
+	tstack_expect_drop(&t, "drop_icmp_bad_checksum");
+	assert_int_equal(ec.calls, 0);
+	relay_stack_free(&t);
+}
+
+/* RFC 792: the reply from the pinged host, with the container's identifier, the sequence
+ * number and the data, checksums right (fr_parse verifies both) */
+static void test_icmp_echo_reply_relayed_to_container(void **state)
+{
+	struct tstack t;
+	const uint8_t *d;
+	size_t n;
+
+	(void)state;
+	relay_stack(&t, STACK_DEFAULT_MTU);
+	n = fr_icmp_echo(buf, OUR_MAC, T_PEER, 0x1234, 77, pattern(56), 56, false);
+	tstack_feed(&t, buf, n); /* teaches the stack the container's MAC */
+	cap_reset(&t.cap);
+	t.before = *stack_counters(t.s);
+	d = pattern(57);
+	icmp_echo_reply(t.s, T_PEER, 0x1234, 77, d, 57, t.now_us);
+	assert_int_equal(t.cap.n, 1);
+	{
+		struct parsed p;
+
+		fr_parse(t.cap.frame[0], t.cap.len[0], &p);
+		assert_memory_equal(p.dst, T_CMAC, 6);
+		assert_int_equal(p.saddr, T_PEER);
+		assert_int_equal(p.daddr, T_CADDR);
+		assert_int_equal(p.icmp_type, ICMP_ECHO_REPLY);
+		assert_int_equal(p.icmp_code, 0);
+		assert_int_equal(rd16(p.payload + 4), 0x1234);
+		assert_int_equal(rd16(p.payload + 6), 77);
+		assert_int_equal(p.icmp_body_len, 57);
+		assert_memory_equal(p.icmp_body, d, 57);
+	}
+	cnt_expect_drop(&t.before, stack_counters(t.s), NULL);
+	assert_int_equal(stack_counters(t.s)->icmp_echo_relayed_replies, 1);
+	relay_stack_free(&t);
+}
+
+/* A reply larger than the MTU goes back as RFC 791 fragments, whole once reassembled */
+static void test_icmp_echo_reply_relayed_fragmented(void **state)
+{
+	static uint8_t msg[ICMP_HDR_LEN + 4000];
+	struct tstack t;
+	size_t got = 0;
+	size_t n;
+
+	(void)state;
+	relay_stack(&t, 1500);
+	n = fr_icmp_echo(buf, OUR_MAC, T_PEER, 9, 10, NULL, 0, false);
+	tstack_feed(&t, buf, n);
+	cap_reset(&t.cap);
+	icmp_echo_reply(t.s, T_PEER, 9, 10, pattern(4000), 4000, t.now_us);
+	assert_int_equal(t.cap.n, 3); /* 4008 = 1480 + 1480 + 1048 */
+	for (size_t i = 0; i < t.cap.n; i++) {
+		const uint8_t *h = t.cap.frame[i] + ETH_HDR_LEN;
+		size_t tl = rd16(h + 2), off = (size_t)(rd16(h + 6) & IP4_FRAG_OFF_MASK) * 8;
+
+		assert_true(t.cap.len[i] <= ETH_HDR_LEN + 1500);
+		assert_true(csum_ok(h, IP4_HDR_MIN, 0));
+		assert_int_equal(h[9], PROTO_ICMP);
+		assert_int_equal(rd32(h + 12), T_PEER);
+		assert_int_equal(off, got);
+		assert_int_equal(!!(rd16(h + 6) & IP4_FLAG_MF), i < 2);
+		assert_true(off + tl - IP4_HDR_MIN <= sizeof(msg));
+		memcpy(msg + off, h + IP4_HDR_MIN, tl - IP4_HDR_MIN);
+		got += tl - IP4_HDR_MIN;
+	}
+	assert_int_equal(got, sizeof(msg));
+	assert_true(csum_ok(msg, sizeof(msg), 0));
+	assert_int_equal(msg[0], ICMP_ECHO_REPLY);
+	assert_int_equal(rd16(msg + 4), 9);
+	assert_int_equal(rd16(msg + 6), 10);
+	assert_memory_equal(msg + ICMP_HDR_LEN, data, 4000);
+	relay_stack_free(&t);
+}
+
+/* The shell cannot make the stack speak for the gateway, DNS, the container, loopback or a
+ * group address, nor send more than IPv4 holds */
+static void test_icmp_echo_reply_bad_source_ignored(void **state)
+{
+	static const uint32_t bad[] = { T_GW, T_DNS, T_CADDR, 0x7f000001u, 0xe0000001u, 0,
+					0xffffffffu, 0x0a0002ffu };
+	struct tstack t;
+	size_t n;
+
+	(void)state;
+	relay_stack(&t, STACK_DEFAULT_MTU);
+	n = fr_icmp_echo(buf, OUR_MAC, T_PEER, 9, 10, NULL, 0, false);
+	tstack_feed(&t, buf, n);
+	cap_reset(&t.cap);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		icmp_echo_reply(t.s, bad[i], 9, 10, pattern(8), 8, t.now_us);
+	icmp_echo_reply(t.s, T_PEER, 9, 10, pattern(65508), 65508, t.now_us);
+	assert_int_equal(t.cap.n, 0);
+	assert_int_equal(stack_counters(t.s)->icmp_echo_relayed_replies, 0);
+	relay_stack_free(&t);
 }
 
 /* --- what is not answered ----------------------------------------------------------------- */
@@ -641,6 +866,13 @@ int main(void)
 		T(test_icmp_echo_nonzero_code_answered),
 		T(test_icmp_echo_replies_not_rate_limited),
 		T(test_icmp_echo_to_other_address_dropped),
+		T(test_icmp_echo_to_other_address_relayed),
+		T(test_icmp_echo_to_gateway_not_relayed),
+		T(test_icmp_echo_relay_refused_counted),
+		T(test_icmp_echo_relay_bad_checksum_not_relayed),
+		T(test_icmp_echo_reply_relayed_to_container),
+		T(test_icmp_echo_reply_relayed_fragmented),
+		T(test_icmp_echo_reply_bad_source_ignored),
 		T(test_icmp_short_message_dropped),
 		T(test_icmp_bad_checksum_dropped),
 		T(test_icmp_corrupt_data_dropped),
