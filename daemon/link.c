@@ -11,6 +11,7 @@
 #include "monitor.h"
 #include "netlink.h"
 #include "netns.h"
+#include "pingrelay.h"
 #include "relay.h"
 #include "stack.h"
 #include "tap.h"
@@ -231,6 +232,7 @@ static int link_stack_new(struct link *l, char *err, size_t errlen)
 	}
 	relay_fill_ops(&ops);
 	udprelay_fill_ops(&ops); /* after relay_fill_ops: it chains flow_closed */
+	pingrelay_fill_ops(&ops);
 	l->stack = stack_new(&sc, &ops, l);
 	if (!l->stack) {
 		snprintf(err, errlen, "%s: cannot create the stack (out of memory?)", l->name);
@@ -322,6 +324,7 @@ void link_detach(struct link *l)
 		}
 	}
 	capture_stop(l, NULL);
+	pingrelay_link_gone(l);
 	/* flows first: the relay's flow_closed callbacks release their sockets and events */
 	stack_free(l->stack);
 	l->stack = NULL;
