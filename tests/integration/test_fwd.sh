@@ -307,9 +307,10 @@ check "UDP forward's flow: origin host, REPLIED, peer 10.0.2.2:$up" [ "$n" = 1 ]
 t0=$(date +%s%N)
 res=$(timeout $((5 * SLACK)) "$PY" - "$P_REF" <<'EOF'
 import socket, sys
-c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=4)
-c.settimeout(4)
 try:
+    # with a timeout, connect() is non-blocking: a reset that came first is its error
+    c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=4)
+    c.settimeout(4)
     print("eof" if c.recv(10) == b"" else "data")
 except ConnectionResetError:
     print("reset")
