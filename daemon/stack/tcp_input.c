@@ -430,8 +430,9 @@ static void dup_ack(struct stack *s, struct flow *f, uint64_t now_us)
 		c->cwnd += mss; /* RFC 6582 3.2 (4) */
 		return;
 	}
-	/* RFC 6582 3.2 (2): only if the ACK covers more than "recover" */
-	if (c->dupacks != 3 || !seq_gt(c->snd_una, c->recover))
+	/* RFC 6582 3.2 (2): only if the ACK covers more than "recover", the highest sequence
+	 * number sent when recovery last began; @recover holds one past it (SND.MAX then) */
+	if (c->dupacks != 3 || !seq_geq(c->snd_una, c->recover))
 		return;
 	flight = c->snd_max - c->snd_una;
 	c->ssthresh = flight / 2 > 2 * mss ? flight / 2 : 2 * mss;
@@ -457,14 +458,16 @@ static bool check_ack(struct stack *s, struct flow *f, const struct tcp_seg *g, 
 	struct tcp_conn *c = tcp_conn_of(f);
 	uint32_t wnd = (uint32_t)g->wnd << c->snd_shift;
 
-	if (seq_gt(g->ack, c->snd_max)) {
-		/* acknowledges something not yet sent: ACK back and drop */
+	uint32_t una = c->snd_una;
+
+	/* RFC 5961 5.2: acceptable only if SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT; "All
+	 * incoming segments whose ACK value doesn't satisfy the above condition MUST be
+	 * discarded and an ACK sent back": a challenge ACK, so that the limit of section 7 keeps
+	 * a container from drawing one ACK per frame out of us (3.10.7.4's "send an ACK" for an
+	 * ACK of unsent data is the same ACK). */
+	if (seq_gt(g->ack, c->snd_max) || seq_lt(g->ack, una - c->max_snd_wnd)) {
 		s->cnt.drop_tcp_bad_ack++;
-		tcp_send_ack(s, f, now_us);
-		return false;
-	}
-	if (seq_lt(g->ack, c->snd_una - c->max_snd_wnd)) {
-		s->cnt.drop_tcp_bad_ack++; /* RFC 5961 5.2: too old to be anything but blind */
+		tcp_send_challenge_ack(s, f, now_us);
 		return false;
 	}
 	if (seq_gt(g->ack, c->snd_una)) {
@@ -473,8 +476,10 @@ static bool check_ack(struct stack *s, struct flow *f, const struct tcp_seg *g, 
 		   wnd == c->snd_wnd && c->snd_max != c->snd_una) {
 		dup_ack(s, f, now_us);
 	}
-	/* Window update (3.10.7.4): only from a segment not older than the last update */
-	if (seq_lt(c->snd_wl1, g->seq) || (c->snd_wl1 == g->seq && seq_leq(c->snd_wl2, g->ack))) {
+	/* Window update (3.10.7.4): "If SND.UNA =< SEG.ACK =< SND.NXT", and only from a segment
+	 * not older than the last update */
+	if (seq_geq(g->ack, una) &&
+	    (seq_lt(c->snd_wl1, g->seq) || (c->snd_wl1 == g->seq && seq_leq(c->snd_wl2, g->ack)))) {
 		c->snd_wnd = wnd;
 		c->snd_wl1 = g->seq;
 		c->snd_wl2 = g->ack;
@@ -599,7 +604,10 @@ static void segment(struct stack *s, struct flow *f, const struct tcp_seg *g, ui
 			    seq_leq(g->ack, c->snd_max)) {
 				/* simultaneous open: the container's SYN-ACK (RFC 9293 Figure 8) */
 				new_ack(s, f, g, now_us);
-				c->snd_wnd = (uint32_t)g->wnd << c->snd_shift;
+				/* RFC 7323 2.2: a <SYN,ACK>'s window is never scaled */
+				c->snd_wnd = g->wnd;
+				if (c->snd_wnd > c->max_snd_wnd)
+					c->max_snd_wnd = c->snd_wnd;
 				c->snd_wl1 = g->seq;
 				c->snd_wl2 = g->ack;
 				tcp_transition(s, f, TCP_EV_SYN_ACKED, now_us);

@@ -113,18 +113,45 @@ static void test_ack_of_unsent_data_answered(void **state)
 	assert_int_equal(cnt(fx)->drop_tcp_bad_ack, 1);
 }
 
-static void test_ack_too_old_dropped(void **state)
+/* RFC 5961 5.2: SEG.ACK < SND.UNA - MAX.SND.WND: "MUST be discarded and an ACK sent back"
+ * (a challenge ACK, rate limited per section 7) */
+static void test_ack_too_old_dropped_and_challenged(void **state)
 {
 	struct fx *fx = FX;
 	uint8_t d[10] = { 0 };
+	struct parsed p;
 
 	fx->syn.has_wscale = false;
 	fx->win = 1000;
 	fx_to_established(fx);
 	fx_seg(fx, TCP_ACK, fx->cseq, fx->iss - 5000, d, sizeof(d));
-	assert_int_equal(fx_nout(fx), 0);
+	fx_one(fx, &p);
+	assert_int_equal(p.flags, TCP_ACK);
+	assert_int_equal(p.seq, fx->iss + 1);
+	assert_int_equal(p.ack, fx->cseq);
 	assert_int_equal(fx->m.sink_len, 0);
 	assert_int_equal(cnt(fx)->drop_tcp_bad_ack, 1);
+	assert_int_equal(cnt(fx)->tcp_challenge_acks, 1);
+}
+
+/* RFC 5961 5.2 / 7: the ACKs answering unacceptable ACK fields are challenge ACKs, so they
+ * share the challenge ACK limit (a container cannot make us send one per frame forever) */
+static void test_unacceptable_ack_answers_rate_limited(void **state)
+{
+	struct fx *fx = FX;
+	size_t n;
+
+	fx->syn.has_wscale = false;
+	fx->win = 1000;
+	fx_to_established(fx);
+	for (int i = 0; i < 300; i++) {
+		fx_seg(fx, TCP_ACK, fx->cseq, fx->iss + 100000, NULL, 0);
+		fx_seg(fx, TCP_ACK, fx->cseq, fx->iss - 5000, NULL, 0);
+	}
+	n = fx_nout(fx);
+	assert_true(n >= 50);
+	assert_true(n <= 150);
+	assert_int_equal(cnt(fx)->drop_tcp_bad_ack, 600);
 }
 
 static void test_ack_slightly_old_accepted(void **state)
@@ -280,7 +307,8 @@ int main(void)
 		T(test_syn_in_close_wait_challenge_ack),
 		T(test_challenge_acks_rate_limited),
 		T(test_ack_of_unsent_data_answered),
-		T(test_ack_too_old_dropped),
+		T(test_ack_too_old_dropped_and_challenged),
+		T(test_unacceptable_ack_answers_rate_limited),
 		T(test_ack_slightly_old_accepted),
 		T(test_segment_without_ack_dropped),
 		T(test_unacceptable_segment_acked),
