@@ -38,6 +38,8 @@ static unsigned int sack_blocks(const struct tcp_conn *c, uint32_t b[][2], unsig
 	for (unsigned int i = 0; i < c->nooo; i++) {
 		uint32_t l = c->ooo[i].seq, r = l + c->ooo[i].len;
 
+		if (l == r)
+			continue; /* a bare FIN held: no data, no block (RFC 2018 3) */
 		if (n && all[n - 1][1] == l) {
 			all[n - 1][1] = r; /* contiguous entries report as one block */
 		} else {

@@ -3,6 +3,7 @@
  * and SACK blocks, delayed ACKs, zero windows, sequence wrap-around. */
 #include <string.h>
 
+#include "seq.h"
 #include "stack_internal.h"
 #include "tcp_fixture.h"
 
@@ -332,6 +333,49 @@ static void test_ooo_fin_processed_when_gap_fills(void **state)
 	assert_int_equal(fx->m.sink_len, 200);
 }
 
+/* RFC 9293 3.10.7.4: "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated";
+ * an older ACK (still acceptable, RFC 5961 5.2) must not change it */
+static void test_old_ack_does_not_update_window(void **state)
+{
+	struct fx *fx = FX;
+	uint8_t d[10] = { 0 };
+	struct fr_tcp t = { 0 };
+	struct tcp_view v;
+
+	fx->syn.has_wscale = false;
+	fx->win = 1000;
+	fx_to_established(fx);
+	fx_upstream(fx, NULL, 500);
+	tcp_upstream_readable(fx->s, fx->f, fx->now);
+	fx_absorb(fx);
+	fx_ack(fx, fx->rnxt); /* SND.UNA = ISS + 501, window 1000 */
+	fx_data(fx, d, sizeof(d));
+	t.flags = TCP_ACK | TCP_PSH;
+	t.seq = fx->cseq; /* newer than SND.WL1 ... */
+	t.ack = fx->iss + 1; /* ... but an ACK older than SND.UNA */
+	t.win = 7;
+	fx_send(fx, &t, d, sizeof(d));
+	assert_int_equal(fx->m.sink_len, 20); /* the text is still processed */
+	assert_true(tcp_get_view(fx->f, &v));
+	assert_int_equal(v.snd_wnd, 1000);
+}
+
+/* RFC 2018 3: a SACK block reports received data [left, right); a FIN held out of order with
+ * no data is no block (an empty block is invalid to the sender) */
+static void test_ooo_bare_fin_not_reported_as_empty_sack_block(void **state)
+{
+	struct fx *fx = FX;
+	struct parsed p;
+
+	fx_to_established(fx);
+	fx_seg(fx, TCP_FIN | TCP_ACK, fx->cseq + 100, fx->rnxt, NULL, 0);
+	fx_one(fx, &p);
+	assert_int_equal(p.ack, fx->cseq);
+	for (unsigned int i = 0; i < p.nsack; i++)
+		assert_true(seq_gt(p.sack[i][1], p.sack[i][0]));
+	assert_int_equal(fx->f->state, TCP_ESTABLISHED);
+}
+
 static void test_retransmitted_old_data_trimmed(void **state)
 {
 	struct fx *fx = FX;
@@ -476,6 +520,8 @@ int main(void)
 		T(test_ooo_queue_bounded),
 		T(test_ooo_overlapping_segments_stored_once),
 		T(test_ooo_fin_processed_when_gap_fills),
+		T(test_old_ack_does_not_update_window),
+		T(test_ooo_bare_fin_not_reported_as_empty_sack_block),
 		T(test_retransmitted_old_data_trimmed),
 		T(test_data_beyond_window_trimmed),
 		T(test_seq_wraparound_transfer),
