@@ -145,7 +145,8 @@ enum tcp_timer {
  * @rtt_start:		when the timed segment was sent
  * @rtt_timing:		a segment is being timed (cleared by any retransmission: Karn)
  * @cwnd, @ssthresh:	congestion window and slow-start threshold (RFC 5681)
- * @recover:		NewReno "recover" (RFC 6582 3.2)
+ * @recover:		NewReno "recover" (RFC 6582 3.2), stored as one past the highest
+ *			sequence number sent when recovery began (SND.MAX then)
  * @in_recovery:	in fast recovery
  * @dupacks:		consecutive duplicate ACKs
  * @persist_shift:	back-off of the persist timer

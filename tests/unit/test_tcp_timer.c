@@ -1,6 +1,7 @@
 /* test_tcp_timer.c - reliability: RTO (RFC 6298) with back-off, Karn's rule and give-up,
  * SYN-ACK and FIN retransmission, fast retransmit and NewReno (RFC 5681/6582), cwnd, the
  * persist timer (zero-window probes), and the timer heap with many flows. */
+#include "seq.h"
 #include "stack_internal.h"
 #include "tcp_fixture.h"
 
@@ -256,6 +257,38 @@ static void test_newreno_partial_ack_retransmits_next_hole(void **state)
 	assert_int_equal(view(fx).in_flight, 0);
 }
 
+/* RFC 6582 3.2 (2): fast retransmit again once the ACK "covers more than recover", recover
+ * being the highest sequence number sent when recovery began: an ACK exactly at SND.MAX of
+ * then (the first segment sent after recovery lost) qualifies */
+static void test_newreno_fast_retransmit_when_ack_equals_recover_plus_one(void **state)
+{
+	struct fx *fx = FX;
+	struct parsed p;
+	uint32_t una, recover;
+
+	fx->syn.sack_perm = false;
+	fx_to_established(fx);
+	fx_upstream(fx, NULL, 30 * 1460);
+	tcp_upstream_readable(fx->s, fx->f, fx->now);
+	fx_absorb(fx);
+	una = fx->iss + 1;
+	recover = una + 10 * 1460; /* IW 10: SND.MAX when recovery begins */
+	for (int i = 0; i < 3; i++)
+		dupack(fx, una);
+	assert_int_equal(cnt(fx)->tcp_fast_retransmits, 1);
+	fx_clear(fx);
+	fx_ack(fx, recover); /* full acknowledgment: recovery ends; new data goes out */
+	fx_clear(fx);
+	assert_true(seq_gt(view(fx).snd_nxt, recover));
+	/* the segment at recover was lost: three duplicate ACKs of it */
+	for (int i = 0; i < 3; i++)
+		dupack(fx, recover);
+	assert_int_equal(cnt(fx)->tcp_fast_retransmits, 2);
+	assert_true(fx_nout(fx) >= 1);
+	fx_out(fx, 0, &p);
+	assert_int_equal(p.seq, recover);
+}
+
 static void test_slow_start_grows_cwnd(void **state)
 {
 	struct fx *fx = FX;
@@ -390,6 +423,7 @@ int main(void)
 		T(test_rto_go_back_n_resends_data_then_fin),
 		T(test_fast_retransmit_after_three_dupacks),
 		T(test_newreno_partial_ack_retransmits_next_hole),
+		T(test_newreno_fast_retransmit_when_ack_equals_recover_plus_one),
 		T(test_slow_start_grows_cwnd),
 		T(test_rto_collapses_cwnd),
 		T(test_zero_window_probe_sent),
