@@ -445,6 +445,39 @@ static void test_simultaneous_open_through_syn_rcvd(void **state)
 	assert_int_equal(f->state, TCP_ESTABLISHED);
 }
 
+/* RFC 7323 2.2: "The window field in a segment where the SYN bit is set (i.e., a <SYN> or
+ * <SYN,ACK>) MUST NOT be scaled", also when the SYN-ACK completes a simultaneous open */
+static void test_simultaneous_open_synack_window_not_scaled(void **state)
+{
+	struct fx *fx = FX;
+	struct tcp_view v;
+	struct fr_tcp t;
+	struct parsed p;
+	struct flow *f;
+	uint32_t iss;
+
+	fx_seg(fx, TCP_ACK, 1, 1, NULL, 0);
+	fx_clear(fx);
+	f = connect_fx(fx, &p);
+	iss = p.seq;
+	t = fx->syn; /* wscale 7 */
+	t.flags = TCP_SYN;
+	t.seq = 900;
+	t.win = 1000;
+	fx_send(fx, &t, NULL, 0);
+	fx_clear(fx);
+	t = fx->syn;
+	t.flags = TCP_SYN | TCP_ACK;
+	t.seq = 900;
+	t.ack = iss + 1;
+	t.win = 2000;
+	fx_send(fx, &t, NULL, 0);
+	assert_int_equal(f->state, TCP_ESTABLISHED);
+	assert_true(tcp_get_view(f, &v));
+	assert_int_equal(v.wscale_snd, 7);
+	assert_int_equal(v.snd_wnd, 2000);
+}
+
 static void test_syn_sent_retransmits_syn_then_gives_up(void **state)
 {
 	struct fx *fx = FX;
@@ -493,6 +526,7 @@ int main(void)
 		T(test_syn_sent_rst_with_good_ack_closes),
 		T(test_syn_sent_rst_without_ack_ignored),
 		T(test_simultaneous_open_through_syn_rcvd),
+		T(test_simultaneous_open_synack_window_not_scaled),
 		T(test_syn_sent_retransmits_syn_then_gives_up),
 	};
 
