@@ -48,12 +48,38 @@ ip netns exec $NS $PY - <<'PY' &
 import socket, time
 s = socket.create_connection(("10.0.2.2", 18080), timeout=5)
 s.sendall(b"GET / HTTP/1.1\r\nHost: demo\r\n\r\n")
-print(s.recv(4096).decode().split("\r\n\r\n", 1)[1].strip())
-time.sleep(3)
+data = b""
+while b"through tapir" not in data:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+print(data.decode().split("\r\n\r\n", 1)[-1].strip())
+time.sleep(3)  # the server has closed its side; ours stays open a moment (half-close)
+s.close()
 PY
 pids+=($!)
 sleep 1
 run ctl/tapirctl -s $SOCK conns
 sleep 3
 run ctl/tapirctl -s $SOCK conns
+
+# The other way: a web server in the container, reached from the host through a port forward.
+# The server sees the client's real address (a host-loopback client appears as 10.0.2.2).
+ip netns exec $NS $PY -m http.server 80 --bind 0.0.0.0 --directory /tmp/tapir-demo-www >/tmp/tapir-demo-srv.log 2>&1 & pids+=($!)
+for _ in $(seq 50); do ip netns exec $NS ss -ltn | grep -q ':80 ' && break; sleep 0.1; done
+run ctl/tapirctl -s $SOCK fwd add 127.0.0.1:18090:80
+run ctl/tapirctl -s $SOCK conns --state LISTEN
+ctl/tapirctl -s $SOCK watch >/tmp/tapir-demo-watch.log 2>&1 & wpid=$!
+run curl -s http://127.0.0.1:18090/
+sleep 0.5
+printf '\n$ cat /tmp/tapir-demo-srv.log   (the container server saw the client as)\n'
+cat /tmp/tapir-demo-srv.log
+kill $wpid 2>/dev/null; wait $wpid 2>/dev/null
+printf '\n$ tapirctl watch   (meanwhile, in another terminal)\n'
+cat /tmp/tapir-demo-watch.log
+run ctl/tapirctl -s $SOCK conns --all
+id=$(ctl/tapirctl -s $SOCK --json conns --all | $PY -c 'import json,sys; print(max(f["id"] for f in json.load(sys.stdin)["flows"] if f["origin"]=="host" and f["state"]!="LISTEN"))')
+run ctl/tapirctl -s $SOCK conn "$id"
+run ctl/tapirctl -s $SOCK top -n 1
 run ctl/tapirctl -s $SOCK stats
