@@ -23,7 +23,13 @@
 	X(drop_ip_bad_length, "IPv4 total length disagreeing with the frame")                \
 	X(drop_ip_bad_checksum, "IPv4 headers with a bad checksum")                          \
 	X(drop_ip_bad_source, "IPv4 packets from an address that is not the container's")    \
-	X(drop_ip_fragment, "IPv4 fragments (not reassembled)")                              \
+	X(drop_ip_fragment, "IPv4 fragments dropped for want of memory to reassemble them")  \
+	X(drop_ip_frag_malformed, "IPv4 fragments empty or not a multiple of 8 bytes")       \
+	X(drop_ip_frag_too_big, "IPv4 datagrams whose fragments end past 65535 bytes")       \
+	X(drop_ip_frag_overlap, "IPv4 datagrams discarded for overlapping fragments")        \
+	X(drop_ip_frag_duplicate, "IPv4 fragments that duplicate bytes already held")        \
+	X(drop_ip_frag_timeout, "IPv4 datagrams whose reassembly timed out")                 \
+	X(drop_ip_frag_over_limit, "IPv4 datagrams evicted by the reassembly bounds")        \
 	X(drop_ip_bad_proto, "IPv4 packets of a protocol we do not relay")                   \
 	X(drop_icmp_malformed, "ICMP messages too short or of a type we ignore")             \
 	X(drop_icmp_bad_checksum, "ICMP messages with a bad checksum")                       \
@@ -49,6 +55,7 @@
 	X(drop_udp_dns_malformed, "DNS queries shorter than a DNS header")                   \
 	X(drop_udp_upstream_error, "UDP datagrams the upstream socket did not take or give") \
 	X(arp_replies, "ARP replies sent")                                                   \
+	X(ip_frag_reassembled, "IPv4 datagrams reassembled from the container's fragments")  \
 	X(icmp_echo_replies, "ICMP echo replies sent for the gateway and DNS addresses")     \
 	X(icmp_echo_relayed, "ICMP echo requests relayed through a host ping socket")        \
 	X(icmp_echo_relayed_replies, "ICMP echo replies relayed back to the container")      \

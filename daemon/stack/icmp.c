@@ -57,12 +57,6 @@ static void icmp_echo_answer(struct stack *s, const struct pkt *p)
 {
 	uint8_t *m = stack_tx_l4(s);
 
-	/* We never fragment. A request larger than our MTU can only come from a container
-	 * whose MTU is misconfigured; answering part of it would break RFC 1122 3.2.2.6. */
-	if (p->l4_len > stack_l4_max(s)) {
-		s->cnt.drop_icmp_malformed++;
-		return;
-	}
 	memcpy(m, p->l4, p->l4_len);
 	m[0] = ICMP_ECHO_REPLY;
 	m[1] = 0;
@@ -72,7 +66,12 @@ static void icmp_echo_answer(struct stack *s, const struct pkt *p)
 	 * drop and asks for the MAC instead */
 	if (s->cmac_known)
 		s->cnt.icmp_echo_replies++;
-	ip4_output(s, p->daddr, p->saddr, PROTO_ICMP, p->l4_len);
+	/* RFC 1122 3.2.2.6: the data comes back whole. A request larger than one frame was
+	 * reassembled from fragments (ip4_reass.c), and so the reply goes back in fragments */
+	if (p->l4_len > stack_l4_max(s))
+		ip4_output_fragments(s, p->daddr, p->saddr, PROTO_ICMP, p->l4_len);
+	else
+		ip4_output(s, p->daddr, p->saddr, PROTO_ICMP, p->l4_len);
 }
 
 /**

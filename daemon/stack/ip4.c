@@ -2,9 +2,8 @@
  * ICMP or TCP; put the IPv4 and Ethernet headers in front of everything we send.
  *
  * We are the far end of every datagram the container sends, never a router: nothing is
- * forwarded, fragments are not reassembled (we set DF on everything and offer an MSS that
- * fits the MTU, so a well-behaved container never fragments towards us), options are
- * ignored. Must not: know about flows or transport headers beyond the protocol number.
+ * forwarded, fragments go to ip4_reass.c and come back whole through ip4_dispatch(), options
+ * are ignored. Must not: know about flows or transport headers beyond the protocol number.
  */
 #include "stack_internal.h"
 #include "checksum.h"
@@ -115,28 +114,37 @@ void ip4_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_u
 	}
 	frag = rd16(h + 6);
 	if ((frag & IP4_FLAG_MF) || (frag & IP4_FRAG_OFF_MASK)) {
-		s->cnt.drop_ip_fragment++;
+		ip4_reass_input(s, &p);
 		return;
 	}
+	ip4_dispatch(s, &p);
+}
 
+/**
+ * ip4_dispatch() - hand a whole datagram to its protocol
+ * @s:		the link's stack
+ * @p:		validated by ip4_input(), or put together by ip4_reass.c
+ */
+void ip4_dispatch(struct stack *s, const struct pkt *p)
+{
 	/* TTL is not looked at. We are the datagram's destination, not a router (RFC 1812
 	 * 5.3.1 applies only to forwarding), and RFC 1122 3.2.1.7: a host MUST NOT discard a
 	 * datagram just because it was received with TTL less than 2. */
-	switch (p.proto) {
+	switch (p->proto) {
 	case PROTO_ICMP:
-		icmp_input(s, &p);
+		icmp_input(s, p);
 		return;
 	case PROTO_TCP:
-		tcp_input(s, &p);
+		tcp_input(s, p);
 		return;
 	case PROTO_UDP:
-		udp_input(s, &p);
+		udp_input(s, p);
 		return;
 	default:
 		/* RFC 1122 3.2.2.1: a host SHOULD answer a transport protocol it does not
 		 * support with Protocol Unreachable (pasta stays silent; we follow the RFC) */
 		s->cnt.drop_ip_bad_proto++;
-		icmp_send_error(s, &p, ICMP_DEST_UNREACH, ICMP_UNREACH_PROTO, p.daddr);
+		icmp_send_error(s, p, ICMP_DEST_UNREACH, ICMP_UNREACH_PROTO, p->daddr);
 		return;
 	}
 }

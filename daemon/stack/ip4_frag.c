@@ -4,7 +4,7 @@
  * MTU, and the datagram cannot be shortened (TCP sizes its segments to the MSS instead).
  * The fragments are built in place in the transmit buffer, first to last: each one's headers
  * go over the tail of the fragment sent just before, which the TAP has already taken.
- * Inbound fragments are not reassembled (ip4.c drops and counts them).
+ * Inbound fragments are reassembled by ip4_reass.c.
  * Must not: know about flows or transport headers.
  */
 #include "stack_internal.h"

@@ -66,6 +66,7 @@ void stack_free(struct stack *s)
 	}
 	tcp_fini(s);
 	udp_fini(s);
+	ip4_reass_free(s);
 	flow_table_free(s->flows);
 	free(s->txbuf);
 	free(s);
@@ -82,13 +83,16 @@ void stack_tick(struct stack *s, uint64_t now_us)
 {
 	tcp_tick(s, now_us);
 	udp_tick(s, now_us);
+	ip4_reass_tick(s, now_us);
 }
 
 uint64_t stack_next_deadline(struct stack *s)
 {
-	uint64_t t = tcp_next_deadline(s), u = udp_next_deadline(s);
+	uint64_t t = tcp_next_deadline(s), u = udp_next_deadline(s), r = ip4_reass_deadline(s);
 
-	return t < u ? t : u;
+	if (u < t)
+		t = u;
+	return r < t ? r : t;
 }
 
 const struct stack_counters *stack_counters(const struct stack *s)

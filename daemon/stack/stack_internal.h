@@ -69,7 +69,10 @@ struct stack {
 	struct tcp_stack *tcp;
 	uint8_t *txbuf;             /* FRAME_MAX bytes: the one frame being built */
 	struct udp_stack *udp;
+	struct ip4_reass *reass;    /* fragments being reassembled (ip4_reass.c), NULL until one */
 };
+
+struct ip4_reass; /* the reassembly state, private to ip4_reass.c */
 
 /* Layers (each in its own .c) */
 void eth_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_us);
@@ -78,6 +81,24 @@ void ip4_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_u
 void icmp_input(struct stack *s, const struct pkt *p);
 void tcp_input(struct stack *s, const struct pkt *p);
 void udp_input(struct stack *s, const struct pkt *p);
+
+/**
+ * ip4_dispatch() - hand a datagram that ip4_input() validated (or ip4_reass put together)
+ * to its protocol
+ */
+void ip4_dispatch(struct stack *s, const struct pkt *p);
+
+/* Reassembly of the container's fragments (ip4_reass.c) */
+/** ip4_reass_input() - one fragment (MF set or offset nonzero), validated by ip4_input() */
+void ip4_reass_input(struct stack *s, const struct pkt *p);
+/** ip4_reass_tick() - discard datagrams whose reassembly timed out */
+void ip4_reass_tick(struct stack *s, uint64_t now_us);
+/** ip4_reass_deadline() - when the next reassembly times out, UINT64_MAX if none is pending */
+uint64_t ip4_reass_deadline(const struct stack *s);
+/** ip4_reass_free() - drop every partial datagram and the state (stack_free) */
+void ip4_reass_free(struct stack *s);
+/** ip4_reass_pending() - datagrams in reassembly (for tests) */
+size_t ip4_reass_pending(const struct stack *s);
 
 /**
  * eth_learn_container() - remember @mac as the container's MAC (never a group address)

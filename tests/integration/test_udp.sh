@@ -14,7 +14,9 @@
 #   (e) many flows, each answered, expire with a 2 s timeout (from a config file): the
 #       count of `tapirctl --json conns --proto udp` goes from N to 0
 #   (f) MTU 1500 (a second namespace): replies of 9000 and 60000 bytes reach the container
-#       as IPv4 fragments, reassembled by its kernel, content exact
+#       as IPv4 fragments, reassembled by its kernel, content exact; (f2) the container's own
+#       9000- and 60000-byte datagrams, which it fragments, reassembled by tapird, echoed
+#       back intact, counted in ip_frag_reassembled
 #   (g) --no-host-loopback (a third namespace): the gateway answers ICMP port unreachable
 #   (h) the second link bounded at 20 UDP flows: 60 new flows evict the oldest, counted, and
 #       the evicted flows' host sockets are closed
@@ -433,6 +435,15 @@ then
 		ok "(f) $mtu: replies of 1000, 9000 and 60000 bytes reassembled in the container: $out"
 	else
 		notok "(f) $mtu: large replies: $out"
+	fi
+	out=$(in_ns "$NS2" echo "$EPORT" 1473,9000,60000 2>&1)
+	rc=$?
+	re=$("$TAPIRCTL" -s "$WORK/control2.sock" --json stats 2>/dev/null |
+		grep -o '"ip_frag_reassembled": *[0-9]*' | head -1 | grep -o '[0-9]*$')
+	if [ $rc = 0 ] && [ "${re:-0}" -ge 3 ] && [ "$out" = "all equal" ]; then
+		ok "(f2) $mtu: the container's datagrams of 1473, 9000 and 60000 bytes, sent as fragments, reassembled by tapird ($re) and echoed intact"
+	else
+		notok "(f2) $mtu: fragmented datagrams from the container: $out; ip_frag_reassembled ${re:-none}"
 	fi
 else
 	NS2_UP=0

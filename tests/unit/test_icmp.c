@@ -135,8 +135,9 @@ static void test_icmp_echo_reply_same_payload_large(void **state)
 	expect_echo_reply(t, T_GW, 0x4242, 9, d, len);
 }
 
-/* We never fragment: an echo larger than our MTU cannot be answered whole (RFC 1122 3.2.2.6) */
-static void test_icmp_echo_larger_than_mtu_dropped(void **state)
+/* RFC 1122 3.2.2.6: the data comes back whole; an echo larger than the MTU (reassembled, or
+ * from a container with a larger MTU than the link's) is answered in fragments */
+static void test_icmp_echo_larger_than_mtu_fragmented(void **state)
 {
 	struct stack_ops ops = { .tx = cap_tx };
 	struct tstack t = { 0 };
@@ -150,8 +151,17 @@ static void test_icmp_echo_larger_than_mtu_dropped(void **state)
 	assert_non_null(t.s);
 	n = fr_icmp_echo(buf, OUR_MAC, T_GW, 1, 1, pattern(1473), 1473, false);
 	tstack_feed(&t, buf, n);
-	tstack_expect_drop(&t, "drop_icmp_malformed");
-	expect_silence(&t);
+	tstack_expect_drop(&t, NULL);
+	/* 1481 bytes of ICMP: 1480 in the first fragment, 1 in the second */
+	assert_int_equal(t.cap.n, 2);
+	assert_int_equal(rd16(t.cap.frame[0] + IPH + 6), IP4_FLAG_MF);
+	assert_int_equal(rd16(t.cap.frame[0] + IPH + 2), 1500);
+	assert_int_equal(rd16(t.cap.frame[1] + IPH + 6), 1480 / 8);
+	assert_int_equal(rd16(t.cap.frame[1] + IPH + 2), IP4_HDR_MIN + 1);
+	assert_int_equal(t.cap.frame[0][L4], ICMP_ECHO_REPLY);
+	assert_memory_equal(t.cap.frame[0] + L4 + ICMP_HDR_LEN, data, 1472);
+	assert_int_equal(t.cap.frame[1][L4], data[1472]);
+	cap_reset(&t.cap);
 	n = fr_icmp_echo(buf, OUR_MAC, T_GW, 1, 1, pattern(1472), 1472, false);
 	tstack_feed(&t, buf, n);
 	tstack_expect_drop(&t, NULL);
@@ -862,7 +872,7 @@ int main(void)
 		T(test_icmp_echo_reply_no_data),
 		T(test_icmp_echo_reply_odd_length),
 		T(test_icmp_echo_reply_same_payload_large),
-		T(test_icmp_echo_larger_than_mtu_dropped),
+		T(test_icmp_echo_larger_than_mtu_fragmented),
 		T(test_icmp_echo_nonzero_code_answered),
 		T(test_icmp_echo_replies_not_rate_limited),
 		T(test_icmp_echo_to_other_address_dropped),

@@ -24,6 +24,8 @@ static const char *const lower_drops[] = {
 	"drop_short_frame",	"drop_not_for_us",	"drop_bad_ethertype",  "drop_arp_malformed",
 	"drop_ip_bad_version", "drop_ip_bad_ihl",	"drop_ip_bad_length",  "drop_ip_bad_checksum",
 	"drop_ip_bad_source",  "drop_ip_fragment",	"drop_ip_bad_proto",
+	"drop_ip_frag_malformed", "drop_ip_frag_too_big", "drop_ip_frag_overlap",
+	"drop_ip_frag_duplicate", "drop_ip_frag_timeout", "drop_ip_frag_over_limit",
 };
 
 /** echo() - a valid echo request to the gateway carrying @payload; returns its length */
@@ -354,24 +356,33 @@ static void test_ip_other_subnet_255_is_unicast(void **state)
 
 /* --- fragments and protocols -------------------------------------------------------------- */
 
-static void test_ip_fragment_more_fragments_dropped(void **state)
+/* A fragment goes to reassembly (test_ip4_reass.c): held, nothing dropped, nothing sent */
+static void test_ip_fragment_more_fragments_held(void **state)
 {
 	struct tstack *t = *state;
 	size_t n = echo(buf);
 
 	wr16(buf + IPH + 6, IP4_FLAG_MF);
+	/* RFC 791: a fragment with MF carries a multiple of 8 data bytes */
+	wr16(buf + IPH + 2, (uint16_t)(IP4_HDR_MIN + ((n - IPH - IP4_HDR_MIN) & ~(size_t)7)));
 	fix_ip_csum(buf);
-	feed_dropped(t, buf, n, "drop_ip_fragment");
+	tstack_feed(t, buf, n);
+	tstack_expect_drop(t, NULL);
+	assert_int_equal(t->cap.n, 0);
+	assert_int_equal(ip4_reass_pending(t->s), 1);
 }
 
-static void test_ip_fragment_offset_dropped(void **state)
+static void test_ip_fragment_offset_held(void **state)
 {
 	struct tstack *t = *state;
 	size_t n = echo(buf);
 
 	wr16(buf + IPH + 6, 185); /* offset 1480 bytes, the last fragment */
 	fix_ip_csum(buf);
-	feed_dropped(t, buf, n, "drop_ip_fragment");
+	tstack_feed(t, buf, n);
+	tstack_expect_drop(t, NULL);
+	assert_int_equal(t->cap.n, 0);
+	assert_int_equal(ip4_reass_pending(t->s), 1);
 }
 
 /* RFC 1122 3.2.2.1: an unsupported transport gets a Protocol Unreachable, from the address
@@ -622,8 +633,8 @@ int main(void)
 		T(test_ip_loopback_destination_not_for_us),
 		T(test_ip_zero_destination_not_for_us),
 		T(test_ip_other_subnet_255_is_unicast),
-		T(test_ip_fragment_more_fragments_dropped),
-		T(test_ip_fragment_offset_dropped),
+		T(test_ip_fragment_more_fragments_held),
+		T(test_ip_fragment_offset_held),
 		T(test_ip_unknown_proto_dropped_with_proto_unreachable),
 		T(test_ip_unknown_proto_errors_rate_limited),
 		T(test_ip_output_builds_headers),
