@@ -340,7 +340,7 @@ frames = {
     "not_for_us": eth(b"\x02\0\0\0\0\x09", 0x0800, ip(17, b"\0" * 8)),
     "ip_bad_checksum": eth(ours, 0x0800, ip(17, b"\0" * 8, bad=True)),
     "ip_bad_version": eth(ours, 0x0800, ip(17, b"\0" * 8, ver=6)),
-    "ip_fragment": eth(ours, 0x0800, ip(17, b"\0" * 8, frag=0x2000)),
+    "ip_frag_malformed": eth(ours, 0x0800, ip(17, b"\0" * 7, frag=0x2000)),
     "tcp_bad_checksum": eth(ours, 0x0800, ip(6, tcp_bad())),
 }
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
@@ -349,7 +349,7 @@ for _ in range(n):
     s.send(frames[kind])
 EOF
 counter() { "$CTL" --json stats | $PY -c "import json,sys; print(json.load(sys.stdin)['total']['drops']['$1'])"; }
-for reason in bad_ethertype not_for_us ip_bad_checksum ip_bad_version ip_fragment tcp_bad_checksum; do
+for reason in bad_ethertype not_for_us ip_bad_checksum ip_bad_version ip_frag_malformed tcp_bad_checksum; do
 	before=$(counter $reason)
 	ip netns exec "$NS" $PY "$WORK/frames.py" "$TMAC" "$CMAC" $reason 7
 	sleep 0.3
