@@ -64,9 +64,17 @@ static int parse_options(const uint8_t *o, size_t n, struct tcp_seg *g)
 			g->tsecr = rd32(o + i + 6);
 			break;
 		case TCPOPT_SACK:
-			/* We are a SACK receiver only (RFC 2018): blocks are checked, not used. */
+			/* RFC 2018 3: 1 to 4 blocks of two edges. Kept as sent: tcp_sack_update()
+			 * checks them against what we sent. A second SACK option is ignored. */
 			if ((len - 2) % 8 || len < 10)
 				return -1;
+			if (g->nsack)
+				break;
+			for (unsigned int b = 0; b < (len - 2u) / 8 && b < TCP_SACK_MAX_BLOCKS; b++) {
+				g->sack[b][0] = rd32(o + i + 2 + 8 * b);
+				g->sack[b][1] = rd32(o + i + 6 + 8 * b);
+				g->nsack = (uint8_t)(b + 1);
+			}
 			break;
 		default:
 			break; /* unknown options are skipped by their length (RFC 9293 3.2) */
@@ -384,7 +392,9 @@ static void new_ack(struct stack *s, struct flow *f, const struct tcp_seg *g, ui
 	c->nrtx = 0;
 	c->persist_shift = 0;
 
-	if (c->in_recovery) {
+	if (c->in_recovery && c->sack_ok) {
+		/* RFC 6675 recovery: cwnd stays; sack_ack() ends it or fills holes */
+	} else if (c->in_recovery) {
 		if (seq_geq(g->ack, c->recover)) {
 			/* RFC 6582 3.2 (3): full acknowledgment */
 			uint32_t flight = c->snd_max - c->snd_una;
@@ -414,6 +424,25 @@ static void new_ack(struct stack *s, struct flow *f, const struct tcp_seg *g, ui
 }
 
 /**
+ * dupthresh() - how many duplicate ACKs start a fast retransmit: DupThresh (RFC 5681 3.2),
+ * or with fewer than four segments in flight and no new segment to send (upstream has
+ * nothing more, or the container's window is full), one less than the segments in flight
+ * (RFC 5827 Early Retransmit, byte-based variant 3.2): a loss near the end of a burst then
+ * needs no RTO. On a TAP the path cannot reorder, so the lower threshold costs nothing.
+ * @c:	the connection
+ * Return: the threshold, at least 1
+ */
+static uint32_t dupthresh(const struct tcp_conn *c)
+{
+	uint32_t flight = c->snd_max - c->snd_una, mss = c->mss, oseg;
+
+	if (flight >= 4 * mss || (c->upstream_pending && flight < c->snd_wnd))
+		return TCP_DUPTHRESH;
+	oseg = (flight + mss - 1) / mss;
+	return oseg > 1 ? oseg - 1 : 1;
+}
+
+/**
  * dup_ack() - RFC 5681 2 "duplicate acknowledgment" seen: fast retransmit on the third,
  * inflate cwnd after (RFC 5681 3.2, RFC 6582 3.2)
  * @s:		the stack
@@ -432,7 +461,7 @@ static void dup_ack(struct stack *s, struct flow *f, uint64_t now_us)
 	}
 	/* RFC 6582 3.2 (2): only if the ACK covers more than "recover", the highest sequence
 	 * number sent when recovery last began; @recover holds one past it (SND.MAX then) */
-	if (c->dupacks != 3 || !seq_geq(c->snd_una, c->recover))
+	if (c->dupacks < dupthresh(c) || !seq_geq(c->snd_una, c->recover))
 		return;
 	flight = c->snd_max - c->snd_una;
 	c->ssthresh = flight / 2 > 2 * mss ? flight / 2 : 2 * mss;
@@ -440,8 +469,78 @@ static void dup_ack(struct stack *s, struct flow *f, uint64_t now_us)
 	c->in_recovery = true;
 	s->cnt.tcp_fast_retransmits++;
 	tcp_retransmit_first(s, f, now_us);
-	c->cwnd = c->ssthresh + 3 * mss;
+	c->cwnd = c->ssthresh + c->dupacks * mss;
 	tcp_timer_set(s, c, TCP_T_RTX, now_us + c->rto_us);
+}
+
+/**
+ * sack_recovery_enter() - RFC 6675 5 (4): fast retransmit and enter loss recovery
+ * @s:		the stack
+ * @f:		the flow
+ * @now_us:	current time
+ */
+static void sack_recovery_enter(struct stack *s, struct flow *f, uint64_t now_us)
+{
+	struct tcp_conn *c = tcp_conn_of(f);
+	uint32_t flight = c->snd_max - c->snd_una, mss = c->mss;
+
+	/* (4.1) RecoveryPoint = HighData; (4.2) ssthresh = cwnd = FlightSize / 2 (no less than
+	 * 2 * SMSS, RFC 5681 3.1 (4)) */
+	c->recover = c->snd_max;
+	c->ssthresh = flight / 2 > 2 * mss ? flight / 2 : 2 * mss;
+	c->cwnd = c->ssthresh;
+	c->in_recovery = true;
+	s->cnt.tcp_fast_retransmits++;
+	/* (4.3) retransmit the first segment; HighRxt after it */
+	c->high_rxt = c->snd_una;
+	c->high_rxt = c->snd_una + (uint32_t)tcp_retransmit_first(s, f, now_us);
+	tcp_timer_set(s, c, TCP_T_RTX, now_us + c->rto_us);
+	/* (4.4), (4.5): tcp_output() sends on under cwnd - pipe (RFC 6675 5 (C)) */
+}
+
+/**
+ * sack_ack() - RFC 6675 5: an ACK on a connection with SACK. Update the scoreboard, count
+ * duplicate ACKs as RFC 6675 2 defines them (an ACK that SACKs new data, whatever its
+ * window: a Linux receiver's window changes with nearly every ACK, so RFC 5681's definition
+ * alone would almost never reach three), enter recovery, or end it.
+ * @s:		the stack
+ * @f:		the flow
+ * @g:		the segment
+ * @advanced:	@g moved SND.UNA (already applied)
+ * @dup:	@g is also a duplicate ACK by RFC 5681 2's definition
+ * @now_us:	current time
+ */
+static void sack_ack(struct stack *s, struct flow *f, const struct tcp_seg *g, bool advanced,
+		     bool dup, uint64_t now_us)
+{
+	struct tcp_conn *c = tcp_conn_of(f);
+	bool news = tcp_sack_update(c, g);
+
+	if (c->in_recovery) {
+		if (seq_geq(c->snd_una, c->recover)) {
+			/* (A) the cumulative ACK covers RecoveryPoint: recovery ends */
+			c->in_recovery = false;
+			c->cwnd = c->ssthresh;
+			c->dupacks = 0;
+		} else if (advanced && seq_geq(c->snd_una, c->high_rxt)) {
+			/* A partial ACK (RFC 6582 3.2) stopping at a byte never retransmitted:
+			 * the segment there is lost even if nothing above it was SACKed (several
+			 * losses in a row), which IsLost() cannot tell. */
+			c->high_rxt = c->snd_una + (uint32_t)tcp_retransmit_first(s, f, now_us);
+		}
+		/* (B), (C): tcp_output() sends what NextSeg() picks, under cwnd - pipe */
+		return;
+	}
+	if (advanced)
+		c->dupacks = 0;
+	if (!news && !dup)
+		return;
+	c->dupacks++;
+	/* (1), (2); RFC 6675 5.1: not before the cumulative ACK reached the RecoveryPoint of a
+	 * timeout (recover, as RFC 6582 3.2 (2)) */
+	if (c->snd_una != c->snd_max && seq_geq(c->snd_una, c->recover) &&
+	    (c->dupacks >= dupthresh(c) || tcp_sack_is_lost(c, c->snd_una)))
+		sack_recovery_enter(s, f, now_us);
 }
 
 /**
@@ -456,9 +555,8 @@ static void dup_ack(struct stack *s, struct flow *f, uint64_t now_us)
 static bool check_ack(struct stack *s, struct flow *f, const struct tcp_seg *g, uint64_t now_us)
 {
 	struct tcp_conn *c = tcp_conn_of(f);
-	uint32_t wnd = (uint32_t)g->wnd << c->snd_shift;
-
-	uint32_t una = c->snd_una;
+	uint32_t wnd = (uint32_t)g->wnd << c->snd_shift, una = c->snd_una;
+	bool advanced, dup;
 
 	/* RFC 5961 5.2: acceptable only if SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT; "All
 	 * incoming segments whose ACK value doesn't satisfy the above condition MUST be
@@ -470,12 +568,17 @@ static bool check_ack(struct stack *s, struct flow *f, const struct tcp_seg *g, 
 		tcp_send_challenge_ack(s, f, now_us);
 		return false;
 	}
-	if (seq_gt(g->ack, c->snd_una)) {
+	advanced = seq_gt(g->ack, c->snd_una);
+	/* RFC 5681 2 "DUPLICATE ACKNOWLEDGMENT": (a) data outstanding, (b) no data, (c) neither
+	 * SYN nor FIN, (d) SEG.ACK = SND.UNA, (e) the same window */
+	dup = g->ack == c->snd_una && !g->len && !(g->flags & (TCP_SYN | TCP_FIN)) &&
+	      wnd == c->snd_wnd && c->snd_max != c->snd_una;
+	if (advanced)
 		new_ack(s, f, g, now_us);
-	} else if (g->ack == c->snd_una && !g->len && !(g->flags & (TCP_SYN | TCP_FIN)) &&
-		   wnd == c->snd_wnd && c->snd_max != c->snd_una) {
+	if (c->sack_ok)
+		sack_ack(s, f, g, advanced, dup, now_us);
+	else if (dup)
 		dup_ack(s, f, now_us);
-	}
 	/* Window update (3.10.7.4): "If SND.UNA =< SEG.ACK =< SND.NXT", and only from a segment
 	 * not older than the last update */
 	if (seq_geq(g->ack, una) &&

@@ -57,6 +57,11 @@
 #define TCP_RST_PER_SEC 1000
 #define TCP_RST_BURST 100
 #define TCP_SACK_MAX_BLOCKS 4       /* RFC 2018 3: 4 fit in 40 option bytes, 3 with TS */
+/* RFC 6675 loss recovery: DupThresh as RFC 5681's, and how many SACKed ranges the sender's
+ * scoreboard holds per connection. The container reports at most 4 per ACK; 16 cover a
+ * window with that many holes, beyond which IsLost() merely errs on the cautious side. */
+#define TCP_DUPTHRESH 3
+#define TCP_SACKED_MAX 16
 
 /* --- parsed segment ----------------------------------------------------------------------- */
 
@@ -72,6 +77,8 @@
  * @sack_perm:		SACK-permitted option present
  * @has_ts:		timestamps option present
  * @tsval, @tsecr:	its values
+ * @nsack:		SACK blocks carried (RFC 2018), at most TCP_SACK_MAX_BLOCKS
+ * @sack:		the blocks, [left edge, right edge), unchecked
  */
 struct tcp_seg {
 	uint32_t seq, ack;
@@ -84,6 +91,8 @@ struct tcp_seg {
 	bool sack_perm;
 	bool has_ts;
 	uint32_t tsval, tsecr;
+	uint8_t nsack;
+	uint32_t sack[TCP_SACK_MAX_BLOCKS][2];
 };
 
 /** tcp_seg_len() - SEG.LEN: payload plus one for each of SYN and FIN (RFC 9293 3.4) */
@@ -147,7 +156,12 @@ enum tcp_timer {
  * @cwnd, @ssthresh:	congestion window and slow-start threshold (RFC 5681)
  * @recover:		NewReno "recover" (RFC 6582 3.2), stored as one past the highest
  *			sequence number sent when recovery began (SND.MAX then)
- * @in_recovery:	in fast recovery
+ * @in_recovery:	in fast recovery (NewReno, or RFC 6675 SACK recovery when @sack_ok)
+ * @high_rxt:		RFC 6675 HighRxt, stored as one past the highest byte retransmitted
+ *			in this recovery
+ * @sacked:		the SACK scoreboard (tcp_sack.c): ranges the container SACKed, sorted,
+ *			disjoint, inside (SND.UNA, SND.MAX]
+ * @nsacked:		ranges in @sacked
  * @dupacks:		consecutive duplicate ACKs
  * @persist_shift:	back-off of the persist timer
  * @nrtx:		consecutive timeouts of the current retransmission (for give-up and
@@ -193,6 +207,9 @@ struct tcp_conn {
 	uint32_t cwnd, ssthresh;
 	uint32_t recover;
 	bool in_recovery;
+	uint32_t high_rxt;
+	uint32_t sacked[TCP_SACKED_MAX][2];
+	uint8_t nsacked;
 	uint32_t dupacks;
 	uint32_t nrtx;
 	uint8_t persist_shift;
@@ -293,8 +310,16 @@ void tcp_send_reset_reply(struct stack *s, uint32_t saddr, uint32_t daddr, uint1
 			  uint16_t dport, const struct tcp_seg *g);
 void tcp_send_rst_raw(struct stack *s, uint32_t saddr, uint32_t daddr, uint16_t sport,
 		      uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags);
-void tcp_retransmit_first(struct stack *s, struct flow *f, uint64_t now_us);
+size_t tcp_retransmit_first(struct stack *s, struct flow *f, uint64_t now_us);
 uint32_t tcp_rcv_window(struct stack *s, struct flow *f);
+
+/* --- tcp_sack.c: the SACK scoreboard (RFC 6675) ---------------------------------------- */
+
+bool tcp_sack_update(struct tcp_conn *c, const struct tcp_seg *g);
+void tcp_sack_clear(struct tcp_conn *c);
+bool tcp_sack_is_lost(const struct tcp_conn *c, uint32_t seq);
+uint32_t tcp_sack_pipe(const struct tcp_conn *c);
+bool tcp_sack_next_hole(const struct tcp_conn *c, bool lost, uint32_t *seq, uint32_t *len);
 
 /* --- tcp_timer.c: timers, RTT and RTO ---------------------------------------------------- */
 

@@ -452,8 +452,9 @@ static size_t send_segment(struct stack *s, struct flow *f, uint32_t seq, size_t
  * @s:		the stack
  * @f:		the flow
  * @now_us:	current time
+ * Return: payload bytes resent (0 for a FIN or nothing)
  */
-void tcp_retransmit_first(struct stack *s, struct flow *f, uint64_t now_us)
+size_t tcp_retransmit_first(struct stack *s, struct flow *f, uint64_t now_us)
 {
 	struct tcp_conn *c = tcp_conn_of(f);
 	uint32_t end = data_end(c);
@@ -463,15 +464,72 @@ void tcp_retransmit_first(struct stack *s, struct flow *f, uint64_t now_us)
 	if (c->fin_queued && c->snd_una == c->fin_seq) {
 		if (c->fin_sent)
 			send_fin(s, f, now_us);
-		return;
+		return 0;
 	}
 	if (seq_gt(end, c->snd_una))
 		got = send_segment(s, f, c->snd_una, end - c->snd_una, now_us);
 	if (!got)
-		return;
+		return 0;
 	s->cnt.tcp_retransmits++;
 	c->retransmits++;
 	c->snd_nxt = seq_max(c->snd_nxt, c->snd_una + (uint32_t)got);
+	return got;
+}
+
+/**
+ * send_recovery() - RFC 6675 5 (C): in SACK loss recovery, while cwnd - pipe >= 1 SMSS, send
+ * what NextSeg() picks: the first hole deemed lost (rule 1), else new data the window allows
+ * (rule 2), else the first hole not yet retransmitted (rule 3)
+ * @s:		the stack
+ * @f:		the flow
+ * @now_us:	current time
+ * Return: true if any segment went out
+ */
+static bool send_recovery(struct stack *s, struct flow *f, uint64_t now_us)
+{
+	struct tcp_conn *c = tcp_conn_of(f);
+	uint32_t pipe = tcp_sack_pipe(c);
+	bool sent = false, fresh = true;
+
+	/* Bounded: each round sends a segment (pipe grows by it) or stops. */
+	for (unsigned int rounds = 0; rounds < 4096; rounds++) {
+		uint32_t seq, len, off = c->snd_max - c->snd_una;
+		size_t got;
+
+		if (pipe >= c->cwnd || c->cwnd - pipe < c->mss)
+			break;
+		if (tcp_sack_next_hole(c, true, &seq, &len)) {
+			got = send_segment(s, f, seq, len, now_us);
+		} else if (fresh && c->snd_nxt == c->snd_max && c->snd_wnd > off &&
+			   !(c->fin_queued && seq_geq(c->snd_max, c->fin_seq))) {
+			got = send_segment(s, f, c->snd_max, c->snd_wnd - off, now_us);
+			if (!got) {
+				c->upstream_pending = false;
+				fresh = false; /* nothing new upstream: on to rule 3 */
+				continue;
+			}
+			f->bytes_out += got;
+			c->snd_max += (uint32_t)got;
+			c->snd_nxt = c->snd_max;
+			pipe += (uint32_t)got;
+			sent = true;
+			continue;
+		} else if (tcp_sack_next_hole(c, false, &seq, &len)) {
+			got = send_segment(s, f, seq, len, now_us);
+		} else {
+			break;
+		}
+		if (!got)
+			break;
+		/* (C.2) a retransmission: HighRxt moves past it; Karn's rule */
+		c->high_rxt = seq + (uint32_t)got;
+		c->rtt_timing = false;
+		s->cnt.tcp_retransmits++;
+		c->retransmits++;
+		pipe += (uint32_t)got;
+		sent = true;
+	}
+	return sent;
 }
 
 /**
@@ -507,10 +565,18 @@ static bool send_data(struct stack *s, struct flow *f, uint64_t now_us)
 	struct tcp_conn *c = tcp_conn_of(f);
 	bool sent = false;
 
+	if (c->in_recovery && c->sack_ok)
+		return send_recovery(s, f, now_us);
 	/* Bounded: each round sends a segment or stops; the window bounds the rounds. */
 	for (unsigned int rounds = 0; rounds < 4096; rounds++) {
-		uint32_t off = c->snd_nxt - c->snd_una;
-		uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+		uint32_t off = c->snd_nxt - c->snd_una, cwnd = c->cwnd;
+		uint32_t wnd;
+
+		/* RFC 3042 Limited Transmit: on the first two duplicate ACKs, up to two
+		 * segments of new data beyond cwnd, to draw the ACKs a fast retransmit needs */
+		if (c->dupacks && !c->in_recovery)
+			cwnd += (c->dupacks < 2 ? c->dupacks : 2) * (uint32_t)c->mss;
+		wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
 		uint32_t room = wnd > off ? wnd - off : 0;
 		size_t got;
 

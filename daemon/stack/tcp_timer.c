@@ -226,6 +226,9 @@ static void rtx_expired(struct stack *s, struct flow *f, uint64_t now_us)
 		c->recover = c->snd_max;
 		c->in_recovery = false;
 		c->dupacks = 0;
+		/* RFC 2018 5.1: after a timeout, forget what was SACKed (the container may have
+		 * reneged); go-back-N resends it */
+		tcp_sack_clear(c);
 		/* Go back N: everything after the first segment is resent as ACKs clock it. */
 		c->snd_nxt = c->snd_una;
 		tcp_retransmit_first(s, f, now_us);

@@ -235,6 +235,7 @@ static void test_newreno_partial_ack_retransmits_next_hole(void **state)
 	struct parsed p;
 	uint32_t una;
 
+	fx->syn.sack_perm = false; /* NewReno: with SACK, RFC 6675 recovers (test_tcp_sack.c) */
 	fx_to_established(fx);
 	fx_upstream(fx, NULL, 10 * 1460);
 	tcp_upstream_readable(fx->s, fx->f, fx->now);
@@ -265,6 +266,7 @@ static void test_newreno_fast_retransmit_when_ack_equals_recover_plus_one(void *
 	struct fx *fx = FX;
 	struct parsed p;
 	uint32_t una, recover;
+	bool found;
 
 	fx->syn.sack_perm = false;
 	fx_to_established(fx);
@@ -272,10 +274,10 @@ static void test_newreno_fast_retransmit_when_ack_equals_recover_plus_one(void *
 	tcp_upstream_readable(fx->s, fx->f, fx->now);
 	fx_absorb(fx);
 	una = fx->iss + 1;
-	recover = una + 10 * 1460; /* IW 10: SND.MAX when recovery begins */
 	for (int i = 0; i < 3; i++)
 		dupack(fx, una);
 	assert_int_equal(cnt(fx)->tcp_fast_retransmits, 1);
+	recover = una + view(fx).in_flight; /* SND.MAX when recovery began */
 	fx_clear(fx);
 	fx_ack(fx, recover); /* full acknowledgment: recovery ends; new data goes out */
 	fx_clear(fx);
@@ -284,9 +286,12 @@ static void test_newreno_fast_retransmit_when_ack_equals_recover_plus_one(void *
 	for (int i = 0; i < 3; i++)
 		dupack(fx, recover);
 	assert_int_equal(cnt(fx)->tcp_fast_retransmits, 2);
-	assert_true(fx_nout(fx) >= 1);
-	fx_out(fx, 0, &p);
-	assert_int_equal(p.seq, recover);
+	found = false;
+	for (size_t i = 0; i < fx_nout(fx); i++) {
+		fx_out(fx, i, &p);
+		found |= p.seq == recover && p.payload_len > 0;
+	}
+	assert_true(found);
 }
 
 static void test_slow_start_grows_cwnd(void **state)
