@@ -12,7 +12,8 @@
  * @count:	live flows
  * @nbuckets:	power of two, at least 2 * @max
  * @buckets:	slot index + 1 of each chain's head (0 = empty)
- * @free_head:	slot index + 1 of the first free slot, chained through hnext (0 = full)
+ * @free_head:	slot index + 1 of the first freed slot, chained through hnext (0 = none)
+ * @fresh:	slots below this index have been used at least once; those above never were
  * @k0, @k1:	hash key
  * @slots:	the flows
  */
@@ -22,6 +23,7 @@ struct flow_table {
 	uint32_t nbuckets;
 	uint32_t *buckets;
 	uint32_t free_head;
+	uint32_t fresh;
 	uint64_t k0, k1;
 	struct flow *slots;
 };
@@ -119,10 +121,9 @@ struct flow_table *flow_table_new(uint32_t max, const uint8_t key[16])
 		flow_table_free(t);
 		return NULL;
 	}
-	/* Free slots are handed out lowest index first, so listings stay compact. */
-	for (uint32_t i = 0; i < max; i++)
-		t->slots[i].hnext = i + 2 <= max ? i + 2 : 0;
-	t->free_head = 1;
+	/* No free list is built here: writing every slot would fault in the whole table
+	 * (tens of MiB at the default size). Never-used slots are handed out in order from
+	 * @fresh; freed ones are reused first, so listings stay compact. */
 	return t;
 }
 
@@ -157,11 +158,15 @@ struct flow *flow_alloc(struct flow_table *t, uint64_t id, uint8_t proto, uint32
 	uint32_t idx, h;
 	struct flow *f;
 
-	if (!t->free_head)
+	if (t->free_head) {
+		idx = t->free_head - 1;
+		t->free_head = t->slots[idx].hnext;
+	} else if (t->fresh < t->max) {
+		idx = t->fresh++;
+	} else {
 		return NULL;
-	idx = t->free_head - 1;
+	}
 	f = &t->slots[idx];
-	t->free_head = f->hnext;
 
 	memset(f, 0, sizeof(*f));
 	f->id = id;
@@ -214,7 +219,7 @@ uint32_t flow_capacity(const struct flow_table *t)
 
 struct flow *flow_at(struct flow_table *t, uint32_t idx)
 {
-	if (idx >= t->max || !t->slots[idx].in_use)
+	if (idx >= t->fresh || !t->slots[idx].in_use)
 		return NULL;
 	return &t->slots[idx];
 }
@@ -223,7 +228,8 @@ struct flow *flow_next(struct flow_table *t, const struct flow *prev)
 {
 	uint32_t i = prev ? prev->idx + 1 : 0;
 
-	for (; i < t->max; i++)
+	/* slots at and above @fresh were never used: no need to read (fault in) them */
+	for (; i < t->fresh; i++)
 		if (t->slots[i].in_use)
 			return &t->slots[i];
 	return NULL;
