@@ -206,11 +206,12 @@ static struct relay_pool *relay_pool_get(struct link *l)
 		spare->slot = NULL;
 	}
 	if (!spare->slot) {
+		/* No loop over the slots here: writing each one would fault in the whole table
+		 * (~23 MiB at 65536 flows, 80 ms on the first connection). A slot is claimed by
+		 * its NULL ->f and gets its fd then; nothing reads a slot's fd before. */
 		spare->slot = calloc(cap, sizeof(*spare->slot));
 		if (!spare->slot)
 			return NULL;
-		for (i = 0; i < cap; i++)
-			spare->slot[i].fd = -1;
 	}
 	spare->cap = cap;
 	spare->live = 0;
