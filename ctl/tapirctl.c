@@ -320,6 +320,73 @@ static void print_json(const json_t *v)
 	free(s);
 }
 
+/**
+ * json_shown() - with --json, print @r (the "return" value) and free @reply
+ * Return: true if it did, and the command is done; false to print for people
+ */
+static bool json_shown(const json_t *r, json_t *reply)
+{
+	if (!opt_json)
+		return false;
+	print_json(r);
+	json_decref(reply);
+	return true;
+}
+
+/**
+ * common_opt() - one of the options several commands share: --state, --proto, --link, --all
+ * (filters, set in @args) and --json; each command's option string says which it takes
+ * @o:		what getopt_long() returned
+ * @args:	the request's arguments (may be NULL if the command takes only --json)
+ * Return: true if @o was one of them
+ */
+static bool common_opt(int o, json_t *args)
+{
+	switch (o) {
+	case 's':
+		json_object_set_new(args, "state", json_string(optarg));
+		break;
+	case 'p':
+		json_object_set_new(args, "proto", json_string(optarg));
+		break;
+	case 'l':
+		json_object_set_new(args, "link", json_string(optarg));
+		break;
+	case 'a':
+		json_object_set_new(args, "all", json_true());
+		break;
+	case 'j':
+		opt_json = true;
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+/**
+ * parse_opts() - the options of a command that takes only common_opt() ones; exits EX_USAGE
+ * with "@cmd: bad option" on any other
+ */
+static void parse_opts(int argc, char **argv, const char *optstring, const struct option *opts,
+		       json_t *args, const char *cmd)
+{
+	int o;
+
+	while ((o = getopt_long(argc, argv, optstring, opts, NULL)) != -1)
+		if (!common_opt(o, args))
+			die_usage("%s: bad option", cmd);
+}
+
+/**
+ * no_more_args() - exit EX_USAGE with "@cmd: unexpected argument '...'" if operands are left
+ */
+static void no_more_args(int argc, char **argv, const char *cmd)
+{
+	if (optind < argc)
+		die_usage("%s: unexpected argument '%s'", cmd, argv[optind]);
+}
+
 /* --- small formatters --------------------------------------------------------------------- */
 
 /** jint() - integer member @key of @o, 0 if absent */
@@ -429,22 +496,12 @@ static int cmd_status(int argc, char **argv)
 	char up[32];
 	size_t i;
 
-	int o;
-
-	while ((o = getopt_long(argc, argv, "j", json_only_opts, NULL)) != -1) {
-		if (o == 'j')
-			opt_json = true;
-		else
-			die_usage("status: bad option");
-	}
+	parse_opts(argc, argv, "j", json_only_opts, NULL, "status");
 	if (optind < argc)
 		die_usage("status takes no arguments");
 	r = request("status", NULL, &reply);
-	if (opt_json) {
-		print_json(r);
-		json_decref(reply);
+	if (json_shown(r, reply))
 		return 0;
-	}
 	printf("tapird %s, pid %lld, up %s (since %s), %lld flows\n", jstr(r, "version", "?"),
 	       jint(r, "pid"), human_ms(up, sizeof(up), jint(r, "uptime_ms")),
 	       jstr(r, "started", "?"), jint(r, "flows_total"));
@@ -495,24 +552,12 @@ static int cmd_stats(int argc, char **argv)
 	};
 	json_t *args = json_object(), *reply, *r, *links;
 	char title[96];
-	int o;
 
-	while ((o = getopt_long(argc, argv, "l:j", opts, NULL)) != -1) {
-		if (o == 'l')
-			json_object_set_new(args, "link", json_string(optarg));
-		else if (o == 'j')
-			opt_json = true;
-		else
-			die_usage("stats: bad option");
-	}
-	if (optind < argc)
-		die_usage("stats: unexpected argument '%s'", argv[optind]);
+	parse_opts(argc, argv, "l:j", opts, args, "stats");
+	no_more_args(argc, argv, "stats");
 	r = request("stats", args, &reply);
-	if (opt_json) {
-		print_json(r);
-		json_decref(reply);
+	if (json_shown(r, reply))
 		return 0;
-	}
 	links = json_object_get(r, "links");
 	for (size_t i = 0; i < json_array_size(links); i++) {
 		const json_t *l = json_array_get(links, i);
@@ -592,38 +637,14 @@ static int cmd_conns(int argc, char **argv)
 	};
 	json_t *args = json_object(), *reply, *r, *flows;
 	char cell[NCOLS][64];
-	int w[NCOLS], o;
+	int w[NCOLS];
 	size_t i, n;
 
-	while ((o = getopt_long(argc, argv, "s:p:l:aj", opts, NULL)) != -1) {
-		switch (o) {
-		case 's':
-			json_object_set_new(args, "state", json_string(optarg));
-			break;
-		case 'p':
-			json_object_set_new(args, "proto", json_string(optarg));
-			break;
-		case 'l':
-			json_object_set_new(args, "link", json_string(optarg));
-			break;
-		case 'a':
-			json_object_set_new(args, "all", json_true());
-			break;
-		case 'j':
-			opt_json = true;
-			break;
-		default:
-			die_usage("conns: bad option");
-		}
-	}
-	if (optind < argc)
-		die_usage("conns: unexpected argument '%s'", argv[optind]);
+	parse_opts(argc, argv, "s:p:l:aj", opts, args, "conns");
+	no_more_args(argc, argv, "conns");
 	r = request("conns", args, &reply);
-	if (opt_json) {
-		print_json(r);
-		json_decref(reply);
+	if (json_shown(r, reply))
 		return 0;
-	}
 	flows = json_object_get(r, "flows");
 	n = json_array_size(flows);
 	if (!n) {
@@ -676,14 +697,8 @@ static int cmd_conn(int argc, char **argv)
 	const char *key;
 	char *end;
 	long long id;
-	int o;
 
-	while ((o = getopt_long(argc, argv, "j", json_only_opts, NULL)) != -1) {
-		if (o == 'j')
-			opt_json = true;
-		else
-			die_usage("conn: bad option");
-	}
+	parse_opts(argc, argv, "j", json_only_opts, NULL, "conn");
 	if (optind + 1 != argc)
 		die_usage("conn takes one flow ID");
 	errno = 0;
@@ -691,11 +706,8 @@ static int cmd_conn(int argc, char **argv)
 	if (errno || *end || end == argv[optind])
 		die_usage("conn: '%s' is not a flow ID", argv[optind]);
 	f = request("conn", json_pack("{s:I}", "id", (json_int_t)id), &reply);
-	if (opt_json) {
-		print_json(f);
-		json_decref(reply);
+	if (json_shown(f, reply))
 		return 0;
-	}
 	json_object_foreach(f, key, v) {
 		const char *k2;
 		json_t *v2;
@@ -855,15 +867,6 @@ static int cmd_watch(int argc, char **argv)
 
 	while ((o = getopt_long(argc, argv, "s:p:l:i:n:j", opts, NULL)) != -1) {
 		switch (o) {
-		case 's':
-			json_object_set_new(args, "state", json_string(optarg));
-			break;
-		case 'p':
-			json_object_set_new(args, "proto", json_string(optarg));
-			break;
-		case 'l':
-			json_object_set_new(args, "link", json_string(optarg));
-			break;
 		case 'i':
 			errno = 0;
 			json_object_set_new(args, "id", json_integer(strtoll(optarg, &end, 10)));
@@ -875,15 +878,12 @@ static int cmd_watch(int argc, char **argv)
 			if (*end || end == optarg || count < 1)
 				die_usage("watch: --count wants a positive number");
 			break;
-		case 'j':
-			opt_json = true;
-			break;
 		default:
-			die_usage("watch: bad option");
+			if (!common_opt(o, args))
+				die_usage("watch: bad option");
 		}
 	}
-	if (optind < argc)
-		die_usage("watch: unexpected argument '%s'", argv[optind]);
+	no_more_args(argc, argv, "watch");
 	req = json_pack("{s:s, s:o}", "execute", "watch", "arguments", args);
 	line = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
@@ -954,9 +954,6 @@ static int cmd_capture(int argc, char **argv)
 
 	while ((o = getopt_long(argc, argv, "l:n:b:j", opts, NULL)) != -1) {
 		switch (o) {
-		case 'l':
-			json_object_set_new(args, "link", json_string(optarg));
-			break;
 		case 'n':
 		case 'b':
 			v = strtoll(optarg, &end, 10);
@@ -965,11 +962,9 @@ static int cmd_capture(int argc, char **argv)
 					  o == 'n' ? "count" : "bytes");
 			json_object_set_new(args, o == 'n' ? "count" : "bytes", json_integer(v));
 			break;
-		case 'j':
-			opt_json = true;
-			break;
 		default:
-			die_usage("capture: bad option");
+			if (!common_opt(o, args))
+				die_usage("capture: bad option");
 		}
 	}
 	if (optind >= argc)
@@ -1256,8 +1251,7 @@ static int cmd_top(int argc, char **argv)
 			die_usage("top: bad option");
 		}
 	}
-	if (optind < argc)
-		die_usage("top: unexpected argument '%s'", argv[optind]);
+	no_more_args(argc, argv, "top");
 	if (iters < 0 && !tty)
 		iters = 1; /* no terminal: one snapshot unless asked for more */
 	if (rows < 0) {
@@ -1380,22 +1374,13 @@ static int fwd_list(int argc, char **argv)
 {
 	json_t *reply, *r, *entries;
 	char host[64], guest[64];
-	int o;
 
-	while ((o = getopt_long(argc, argv, "j", json_only_opts, NULL)) != -1) {
-		if (o == 'j')
-			opt_json = true;
-		else
-			die_usage("fwd list: bad option");
-	}
+	parse_opts(argc, argv, "j", json_only_opts, NULL, "fwd list");
 	if (optind < argc)
 		die_usage("fwd list takes no arguments");
 	r = request("list_hostfwd", NULL, &reply);
-	if (opt_json) {
-		print_json(r);
-		json_decref(reply);
+	if (json_shown(r, reply))
 		return 0;
-	}
 	entries = json_object_get(r, "entries");
 	printf("%4s  %-5s  %-21s  %-21s\n", "ID", "PROTO", "HOST", "CONTAINER");
 	for (size_t i = 0; i < json_array_size(entries); i++) {
@@ -1420,14 +1405,8 @@ static int fwd_del(int argc, char **argv)
 	json_t *reply;
 	char *end;
 	long long id;
-	int o;
 
-	while ((o = getopt_long(argc, argv, "j", json_only_opts, NULL)) != -1) {
-		if (o == 'j')
-			opt_json = true;
-		else
-			die_usage("fwd del: bad option");
-	}
+	parse_opts(argc, argv, "j", json_only_opts, NULL, "fwd del");
 	if (optind + 1 != argc)
 		die_usage("fwd del takes one forward ID");
 	id = strtoll(argv[optind], &end, 10);
