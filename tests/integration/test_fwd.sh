@@ -22,22 +22,9 @@
 # Traffic goes only to 127.0.0.1, to 169.254.77.0/30 on the veth pair this script creates, and
 # to the namespaces it creates; all are deleted at the end.
 set -u
-BUILD=${1:-${BUILD:-}}
-if [ -z "$BUILD" ] || [ ! -d "$BUILD" ]; then
-	echo "usage: $0 BUILD_DIR (or BUILD=... in the environment)" >&2
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-BUILD=$(cd "$BUILD" && pwd)
+. "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
-TAPIRD=$BUILD/daemon/tapird
-TAPIRCTL=$BUILD/ctl/tapirctl
-PY=/usr/bin/python3
 
-PASS=0
-FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
-notok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
 both() { # both TEST1... -- TEST2...: the two [ ] tests hold
 	local a=() b=()
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do a+=("$1"); shift; done
@@ -45,29 +32,9 @@ both() { # both TEST1... -- TEST2...: the two [ ] tests hold
 	b=("$@")
 	"${a[@]}" && "${b[@]}"
 }
-check() { # check "what" command...: ok if the command succeeds
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else notok "$what"; fi
-}
-finish() {
-	echo "$PASS passed, $FAIL failed"
-	[ $FAIL = 0 ]
-	exit
-}
 
-if [ "$(id -u)" != 0 ]; then
-	echo "test_fwd.sh: needs root (namespaces, TAP devices, veth, packet sockets)" >&2
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-for f in "$TAPIRD" "$TAPIRCTL" "$PY"; do
-	if [ ! -x "$f" ]; then
-		echo "test_fwd.sh: $f missing" >&2
-		echo "0 passed, 1 failed"
-		exit 1
-	fi
-done
+need_root "namespaces, TAP devices, veth, packet sockets"
+need_exec "missing" "$TAPIRD" "$TAPIRCTL" "$PY"
 
 SLACK=1
 [ "${QUICK:-0}" = 1 ] && SLACK=2

@@ -11,52 +11,13 @@
 # Prints "ok - ..." / "not ok - ..." per check and "N passed, N failed[, N skipped]" last.
 # Traffic goes only to 127.0.0.1 and to the namespace this script creates and deletes.
 set -u
-BUILD=${1:-${BUILD:-}}
-if [ -z "$BUILD" ] || [ ! -d "$BUILD" ]; then
-	echo "usage: $0 BUILD_DIR (or BUILD=... in the environment)" >&2
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-BUILD=$(cd "$BUILD" && pwd)
+. "$(dirname "$0")/lib.sh"
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
-TAPIRD=$BUILD/daemon/tapird
-CTL=$BUILD/ctl/tapirctl
-PY=/usr/bin/python3
+CTL=$TAPIRCTL
 QUICK=${QUICK:-0}
 
-PASS=0
-FAIL=0
-SKIP=0
-ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
-notok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
-skip() { SKIP=$((SKIP + 1)); echo "ok - # SKIP $*"; }
-check() { # check DESCRIPTION COMMAND...: ok if the command succeeds
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else notok "$what"; fi
-}
-finish() {
-	if [ $SKIP -gt 0 ]; then
-		echo "$PASS passed, $FAIL failed, $SKIP skipped"
-	else
-		echo "$PASS passed, $FAIL failed"
-	fi
-	[ $FAIL = 0 ]
-	exit
-}
-
-if [ "$(id -u)" != 0 ]; then
-	echo "test_monitor.sh: needs root (namespaces, TAP devices)" >&2
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-for b in "$TAPIRD" "$CTL"; do
-	if [ ! -x "$b" ]; then
-		echo "test_monitor.sh: $b not built" >&2
-		echo "0 passed, 1 failed"
-		exit 1
-	fi
-done
+need_root "namespaces, TAP devices"
+need_exec "not built" "$TAPIRD" "$CTL"
 
 NS=tapir-mon-$$
 WORK=$(mktemp -d /tmp/tapir-mon-$$.XXXXXX)

@@ -19,39 +19,10 @@
 #   bash tests/integration/test_ping.sh BUILD_DIR     (as root; or BUILD=... in the env)
 # Prints "ok - ..." / "not ok - ..." per check and "N passed, N failed" last.
 set -u
-BUILD=${1:-${BUILD:-}}
-if [ -z "$BUILD" ] || [ ! -d "$BUILD" ]; then
-	echo "usage: $0 BUILD_DIR (or BUILD=... in the environment)" >&2
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-BUILD=$(cd "$BUILD" && pwd)
-TAPIRD=$BUILD/daemon/tapird
-TAPIRCTL=$BUILD/ctl/tapirctl
-PY=/usr/bin/python3
+. "$(dirname "$0")/lib.sh"
 
-PASS=0
-FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
-notok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
-finish() {
-	echo "$PASS passed, $FAIL failed"
-	[ $FAIL = 0 ]
-	exit
-}
-
-if [ "$(id -u)" != 0 ]; then
-	echo "test_ping.sh: needs root (namespaces, TAP devices)" >&2
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-for b in "$TAPIRD" "$TAPIRCTL" "$PY" /usr/bin/ping; do
-	if [ ! -x "$b" ]; then
-		echo "test_ping.sh: $b missing" >&2
-		echo "0 passed, 1 failed"
-		exit 1
-	fi
-done
+need_root "namespaces, TAP devices"
+need_exec "missing" "$TAPIRD" "$TAPIRCTL" "$PY" /usr/bin/ping
 
 NSH=tapir-ph-$$
 NSP=tapir-pp-$$

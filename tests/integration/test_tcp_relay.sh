@@ -25,15 +25,8 @@
 # Prints "ok - ..." / "not ok - ..." per check and "N passed, N failed[, N skipped]" last.
 # Traffic goes only to 127.0.0.1 and to the namespaces this script creates and deletes.
 set -u
-BUILD=${1:-${BUILD:-}}
-if [ -z "$BUILD" ] || [ ! -d "$BUILD" ]; then
-	echo "usage: $0 BUILD_DIR (or BUILD=... in the environment)" >&2
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-BUILD=$(cd "$BUILD" && pwd)
+. "$(dirname "$0")/lib.sh"
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
-TAPIRD=$BUILD/daemon/tapird
 PEER=$BUILD/tests/integration/tcppeer
 
 if [ "${QUICK:-0}" = 1 ]; then
@@ -42,32 +35,8 @@ else
 	BIG=${BIG:-200M} LOSSY=${LOSSY:-20M} SHORT_N=${SHORT_N:-2000} CONC_N=${CONC_N:-5000}
 fi
 
-PASS=0
-FAIL=0
-SKIP=0
-ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
-notok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
-skip() { SKIP=$((SKIP + 1)); echo "ok - # SKIP $*"; }
-finish() {
-	if [ $SKIP -gt 0 ]; then
-		echo "$PASS passed, $FAIL failed, $SKIP skipped"
-	else
-		echo "$PASS passed, $FAIL failed"
-	fi
-	[ $FAIL = 0 ]
-	exit
-}
-
-if [ "$(id -u)" != 0 ]; then
-	echo "test_tcp_relay.sh: needs root (namespaces, TAP devices)" >&2
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-if [ ! -x "$TAPIRD" ]; then
-	echo "test_tcp_relay.sh: $TAPIRD not built" >&2
-	echo "0 passed, 1 failed"
-	exit 1
-fi
+need_root "namespaces, TAP devices"
+need_exec "not built" "$TAPIRD"
 [ -x "$PEER" ] || make -C "$BUILD" tests/integration/tcppeer >/dev/null 2>&1
 if [ ! -x "$PEER" ]; then
 	echo "test_tcp_relay.sh: cannot build $PEER" >&2

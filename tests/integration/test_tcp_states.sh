@@ -19,41 +19,12 @@
 # Prints "ok - ..." / "not ok - ..." per check and "N passed, N failed" last.
 # Traffic goes only to 127.0.0.1 and to the namespace this script creates and deletes.
 set -u
-BUILD=${1:-${BUILD:-}}
-if [ -z "$BUILD" ] || [ ! -d "$BUILD" ]; then
-	echo "usage: $0 BUILD_DIR (or BUILD=... in the environment)" >&2
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-BUILD=$(cd "$BUILD" && pwd)
+. "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
-TAPIRD=$BUILD/daemon/tapird
-TAPIRCTL=$BUILD/ctl/tapirctl
-PY=/usr/bin/python3
 TIME_WAIT=2
 
-PASS=0
-FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
-notok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
-finish() {
-	echo "$PASS passed, $FAIL failed"
-	[ $FAIL = 0 ]
-	exit
-}
-
-if [ "$(id -u)" != 0 ]; then
-	echo "test_tcp_states.sh: needs root (namespaces, TAP devices, packet sockets)" >&2
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-for f in "$TAPIRD" "$TAPIRCTL" "$PY"; do
-	if [ ! -x "$f" ]; then
-		echo "test_tcp_states.sh: $f missing" >&2
-		echo "0 passed, 1 failed"
-		exit 1
-	fi
-done
+need_root "namespaces, TAP devices, packet sockets"
+need_exec "missing" "$TAPIRD" "$TAPIRCTL" "$PY"
 
 NS=tapir-states-$$
 WORK=$(mktemp -d /tmp/tapir-states-$$.XXXXXX)
