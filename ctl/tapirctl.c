@@ -472,9 +472,9 @@ static void print_link_status(const json_t *l)
 	printf("  mtu            %lld\n", jint(l, "mtu"));
 	printf("  mac            %s (ours), %s (container)\n", jstr(l, "mac", "?"),
 	       jstr(l, "container_mac", "not seen yet"));
-	printf("  in             %lld frames, %s\n", jint(c, "rx_frames"),
+	printf("  in             %lld frames, %s bytes\n", jint(c, "rx_frames"),
 	       human_bytes(b1, sizeof(b1), jint(c, "rx_bytes")));
-	printf("  out            %lld frames, %s\n", jint(c, "tx_frames"),
+	printf("  out            %lld frames, %s bytes\n", jint(c, "tx_frames"),
 	       human_bytes(b2, sizeof(b2), jint(c, "tx_bytes")));
 	printf("  drops          %lld (tapirctl stats for reasons)\n", drops);
 	printf("  flows          %lld", jint(fl, "total"));
