@@ -6,6 +6,7 @@
 #include "flowjson.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "flow.h"
@@ -188,4 +189,197 @@ json_t *flow_json(const char *lname, const struct flow *f, const struct tcp_view
 		json_object_set_new(o, "tcp", t);
 	}
 	return o;
+}
+
+/**
+ * struct jout - a bounded output buffer that counts what would not fit (snprintf-style)
+ * @buf:	the buffer
+ * @len:	its size
+ * @pos:	bytes written so far, or needed when past @len
+ */
+struct jout {
+	char *buf;
+	size_t len;
+	size_t pos;
+};
+
+/**
+ * jout_mem() - append @n bytes of @s to @o (counted, written only where they fit)
+ */
+static void jout_mem(struct jout *o, const char *s, size_t n)
+{
+	if (o->pos < o->len)
+		memcpy(o->buf + o->pos, s, o->pos + n <= o->len ? n : o->len - o->pos);
+	o->pos += n;
+}
+
+/**
+ * jout_str() - append the C string @s to @o, as is (no escaping: for JSON syntax and for
+ * strings known to need none, such as state names and "a.b.c.d:port")
+ */
+static void jout_str(struct jout *o, const char *s)
+{
+	jout_mem(o, s, strlen(s));
+}
+
+/**
+ * jout_int() - append @v to @o in decimal, as json_dumps() writes a json_int_t
+ */
+static void jout_int(struct jout *o, json_int_t v)
+{
+	char s[24];
+	int n = snprintf(s, sizeof(s), "%" JSON_INTEGER_FORMAT, v);
+
+	jout_mem(o, s, n > 0 ? (size_t)n : 0);
+}
+
+/**
+ * jout_key_int() - append @key (JSON syntax up to the value, e.g. ",\"age_ms\":") then @v
+ */
+static void jout_key_int(struct jout *o, const char *key, json_int_t v)
+{
+	jout_str(o, key);
+	jout_int(o, v);
+}
+
+/**
+ * jout_escaped() - append @s as a JSON string, quotes included, escaped as json_dumps() does:
+ * '"' and '\\' by a backslash, the control characters below 0x20 as \b \f \n \r \t or \u00XX
+ * (RFC 8259 7: these must be escaped; nothing else need be). @s must be valid UTF-8.
+ */
+static void jout_escaped(struct jout *o, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *run = s;
+
+	jout_mem(o, "\"", 1);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[7] = "\\u00";
+		const char *e = esc;
+		size_t n = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		jout_mem(o, run, (size_t)(s - run));
+		run = s + 1;
+		switch (c) {
+		case '"': e = "\\\""; break;
+		case '\\': e = "\\\\"; break;
+		case '\b': e = "\\b"; break;
+		case '\f': e = "\\f"; break;
+		case '\n': e = "\\n"; break;
+		case '\r': e = "\\r"; break;
+		case '\t': e = "\\t"; break;
+		default:
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 0xf];
+			n = 6;
+		}
+		jout_mem(o, e, n);
+	}
+	jout_mem(o, run, (size_t)(s - run));
+	jout_mem(o, "\"", 1);
+}
+
+/**
+ * name_is_utf8() - whether @s is a string json_string() accepts (valid UTF-8); plain ASCII is
+ * answered here, anything else by jansson itself so that both encoders agree exactly
+ */
+static bool name_is_utf8(const char *s)
+{
+	const char *p;
+	json_t *t;
+
+	for (p = s; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			break;
+	if (!*p)
+		return true;
+	t = json_string(s);
+	json_decref(t);
+	return t != NULL;
+}
+
+size_t flow_json_summary(char *buf, size_t len, const char *lname, const struct flow *f,
+			 const struct tcp_view *v, uint64_t now_us)
+{
+	struct jout o = { .buf = buf, .len = len, .pos = 0 };
+	bool has_up = f->uaddr || (f->proto == PROTO_TCP && f->state == TCP_LISTEN);
+	unsigned int i, n = f->nhist <= FLOW_HIST_MAX ? f->nhist : FLOW_HIST_MAX;
+	char a[24];
+
+	/* The same keys, values and order as json_dumps(flow_json(..., false), JSON_COMPACT). */
+	jout_key_int(&o, "{\"id\":", (json_int_t)f->id);
+	jout_str(&o, ",\"link\":");
+	jout_escaped(&o, name_is_utf8(lname) ? lname : "?");
+	jout_str(&o, f->proto == PROTO_UDP ? ",\"proto\":\"udp\"" : ",\"proto\":\"tcp\"");
+	jout_str(&o, ",\"state\":\"");
+	jout_str(&o, flow_state_name(f));
+	jout_str(&o, f->origin == FLOW_ORIGIN_HOST ? "\",\"origin\":\"host\""
+						   : "\",\"origin\":\"container\"");
+	jout_str(&o, ",\"container\":\"");
+	jout_str(&o, flow_addr_port(a, sizeof(a), f->caddr, f->cport));
+	jout_str(&o, "\",\"peer\":\"");
+	jout_str(&o, flow_addr_port(a, sizeof(a), f->paddr, f->pport));
+	if (has_up) {
+		jout_str(&o, "\",\"upstream\":\"");
+		jout_str(&o, flow_addr_port(a, sizeof(a), f->uaddr, f->uport));
+		jout_str(&o, "\"");
+	} else {
+		jout_str(&o, "\",\"upstream\":null");
+	}
+	jout_key_int(&o, ",\"age_ms\":", ms_since(now_us, f->created_us));
+	jout_key_int(&o, ",\"idle_ms\":", ms_since(now_us, f->last_us));
+	jout_key_int(&o, ",\"bytes\":{\"from_container\":", (json_int_t)f->bytes_in);
+	jout_key_int(&o, ",\"to_container\":", (json_int_t)f->bytes_out);
+	jout_key_int(&o, "},\"packets\":{\"from_container\":", (json_int_t)f->pkts_in);
+	jout_key_int(&o, ",\"to_container\":", (json_int_t)f->pkts_out);
+	jout_str(&o, "},\"history\":[");
+	for (i = 0; i < n; i++) {
+		jout_str(&o, i ? ",{\"state\":\"" : "{\"state\":\"");
+		jout_str(&o, hist_state_name(f, f->hist[i].state));
+		jout_key_int(&o, "\",\"at_ms\":", ms_since(f->hist[i].at_us, f->created_us));
+		jout_str(&o, "}");
+	}
+	jout_str(&o, "]");
+	if (f->hist_lost)
+		jout_key_int(&o, ",\"history_lost\":", (json_int_t)f->hist_lost);
+	if (f->end != FLOW_END_NONE) {
+		jout_str(&o, ",\"end\":\"");
+		jout_str(&o, flow_end_name(f->end));
+		jout_str(&o, "\"");
+	}
+	if (v) {
+		jout_key_int(&o, ",\"tcp\":{\"snd_una\":", (json_int_t)v->snd_una);
+		jout_key_int(&o, ",\"snd_nxt\":", (json_int_t)v->snd_nxt);
+		jout_key_int(&o, ",\"snd_wnd\":", (json_int_t)v->snd_wnd);
+		jout_key_int(&o, ",\"rcv_nxt\":", (json_int_t)v->rcv_nxt);
+		jout_key_int(&o, ",\"rcv_wnd\":", (json_int_t)v->rcv_wnd);
+		jout_key_int(&o, ",\"mss\":", (json_int_t)(int)v->mss);
+		if (v->wscale_snd < 0 || v->wscale_rcv < 0) {
+			jout_str(&o, ",\"wscale\":null");
+		} else {
+			jout_key_int(&o, ",\"wscale\":[", v->wscale_snd);
+			jout_key_int(&o, ",", v->wscale_rcv);
+			jout_str(&o, "]");
+		}
+		jout_key_int(&o, ",\"srtt_us\":", (json_int_t)v->srtt_us);
+		jout_key_int(&o, ",\"rto_ms\":", (json_int_t)v->rto_ms);
+		jout_key_int(&o, ",\"retransmits\":", (json_int_t)v->retransmits);
+		jout_str(&o, "}");
+	}
+	jout_str(&o, "}");
+	if (len)
+		buf[o.pos < len ? o.pos : len - 1] = '\0';
+	return o.pos;
+}
+
+size_t flow_summary(char *buf, size_t len, const struct link *l, const struct flow *f,
+		    uint64_t now_us)
+{
+	struct tcp_view v;
+	bool tcp = f->proto == PROTO_TCP && tcp_get_view(f, &v);
+
+	return flow_json_summary(buf, len, l->name, f, tcp ? &v : NULL, now_us);
 }

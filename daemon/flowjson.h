@@ -29,6 +29,24 @@ json_t *flow_json(const char *lname, const struct flow *f, const struct tcp_view
 		  uint64_t now_us, bool detail);
 
 /**
+ * flow_json_summary() - the summary flow JSON (detail false) of flow_json(), written straight
+ * into @buf as json_dumps(..., JSON_COMPACT) would write it, byte for byte, without building
+ * jansson objects (the `conns` listing of many flows); NUL-terminated when @len > 0
+ * Return: the length of the whole JSON text; if it is @len or more, @buf holds only a
+ * truncated prefix (as with snprintf)
+ */
+size_t flow_json_summary(char *buf, size_t len, const char *lname, const struct flow *f,
+			 const struct tcp_view *v, uint64_t now_us);
+
+/**
+ * flow_summary() - flow_json_summary() for live flow @f on @l: what
+ * json_dumps(flow_to_json(@l, @f, @now_us, false), JSON_COMPACT) writes
+ * Return: as flow_json_summary()
+ */
+size_t flow_summary(char *buf, size_t len, const struct link *l, const struct flow *f,
+		    uint64_t now_us);
+
+/**
  * flow_addr_port() - "a.b.c.d:port" for @addr (host byte order) into @buf (22 bytes hold the
  * longest)
  * Return: @buf

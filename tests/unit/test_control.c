@@ -680,6 +680,116 @@ static void test_flow_json_host_origin_and_end(void **state)
 	json_decref(j);
 }
 
+/**
+ * same_as_jansson() - flow_json_summary() of @f writes exactly what
+ * json_dumps(flow_json(..., false), JSON_COMPACT) writes (so json_equal() holds too), and a
+ * buffer too short for it gets a NUL-terminated prefix and the full length
+ */
+static void same_as_jansson(const char *lname, const struct flow *f, const struct tcp_view *v,
+			    uint64_t now_us)
+{
+	json_t *o = flow_json(lname, f, v, now_us, false), *back;
+	char *d = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	char buf[4096], small[64];
+	size_t n, cut;
+
+	assert_non_null(d);
+	n = flow_json_summary(buf, sizeof(buf), lname, f, v, now_us);
+	assert_int_equal(n, strlen(d));
+	assert_string_equal(buf, d);
+	back = json_loads(buf, 0, NULL);
+	assert_non_null(back);
+	assert_true(json_equal(back, o));
+	for (cut = 0; cut <= sizeof(small); cut += 21) {
+		memset(small, 'x', sizeof(small));
+		assert_int_equal(flow_json_summary(small, cut, lname, f, v, now_us), n);
+		if (cut) {
+			assert_int_equal(strlen(small), cut - 1);
+			assert_memory_equal(small, d, cut - 1);
+		} else {
+			assert_int_equal(small[0], 'x'); /* nothing written at all */
+		}
+	}
+	json_decref(back);
+	json_decref(o);
+	free(d);
+}
+
+static void test_flow_json_summary_matches_jansson(void **state)
+{
+	static const char *const names[] = {
+		"c1", "", "a\"b\\c/d", "tab\there\nnl\rcr\bbs\ffeed", "\x01\x02\x1f\x7f end",
+		"caf\xc3\xa9 \xe2\x82\xac", "bad\xff utf8", "\xc0\x80 overlong",
+		"a long name with quotes \"\"\"\" and backslashes \\\\\\\\ to the limit....",
+	};
+	struct fixture *fx = *state;
+	struct tcp_view v;
+	struct flow *lst;
+	char buf[4096];
+	unsigned int i, st;
+	json_t *o;
+	char *d;
+
+	/* the live flows behind `conns`: flow_summary() agrees with flow_to_json() */
+	for (i = 0; i < 3; i++) {
+		struct flow *f = i == 0 ? fx->est : i == 1 ? fx->tw : fx->udp;
+
+		o = flow_to_json(&fx->l1, f, fake_now_us, false);
+		d = json_dumps(o, JSON_COMPACT);
+		assert_int_equal(flow_summary(buf, sizeof(buf), &fx->l1, f, fake_now_us),
+				 strlen(d));
+		assert_string_equal(buf, d);
+		json_decref(o);
+		free(d);
+	}
+	/* a port forward's LISTEN row on 0.0.0.0, host origin */
+	lst = add_flow(&fx->l2, 40, PROTO_TCP, 8080, 0, 0);
+	lst->state = TCP_LISTEN;
+	lst->origin = FLOW_ORIGIN_HOST;
+	lst->uport = 8080;
+	same_as_jansson("c2", lst, NULL, fake_now_us);
+	/* every link name: escapes (RFC 8259 7), UTF-8 passed through, invalid UTF-8 as "?" */
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		same_as_jansson(names[i], fx->est, NULL, fake_now_us);
+		same_as_jansson(names[i], fx->udp, NULL, fake_now_us);
+	}
+	/* every state of both protocols (and one past), every end reason, with and without a
+	 * "tcp" block, window scaling on and off, extreme counters */
+	memset(&v, 0, sizeof(v));
+	for (st = 0; st <= TCP_TIME_WAIT + 1; st++) {
+		fx->est->state = (uint8_t)st;
+		fx->udp->state = (uint8_t)(st % 4);
+		fx->est->end = (uint8_t)(st % (FLOW_END_SHUTDOWN + 1));
+		fx->est->origin = st % 2 ? FLOW_ORIGIN_HOST : FLOW_ORIGIN_CONTAINER;
+		fx->est->uaddr = st % 3 ? 0x7f000001 : 0;
+		v.snd_una = 0xffffffffu - st;
+		v.snd_nxt = st;
+		v.snd_wnd = 65535u << (st % 14);
+		v.rcv_nxt = 0x80000000u;
+		v.rcv_wnd = 1u << st;
+		v.mss = (uint16_t)(65535 - st);
+		v.wscale_snd = (int8_t)(st % 3 == 0 ? -1 : (int)st % 15);
+		v.wscale_rcv = (int8_t)(st % 5 == 0 ? -1 : 14);
+		v.srtt_us = 0xffffffffu;
+		v.rto_ms = 200 + st;
+		v.retransmits = st % 2 ? 0 : UINT64_MAX >> 1;
+		same_as_jansson("c1", fx->est, &v, fake_now_us);
+		same_as_jansson("c1", fx->est, NULL, fake_now_us);
+		same_as_jansson("c1", fx->udp, NULL, fake_now_us);
+	}
+	fx->est->bytes_in = fx->est->pkts_out = (uint64_t)INT64_MAX;
+	fx->est->created_us = fake_now_us + 1; /* a clock a hair ahead: 0, never negative */
+	same_as_jansson("c1", fx->est, &v, fake_now_us);
+	/* a full history plus lost transitions ("history_lost") */
+	for (i = 0; i < FLOW_HIST_MAX + 3; i++)
+		flow_record(fx->tw, i % 2 ? TCP_ESTABLISHED : TCP_CLOSE_WAIT, T0 + 1000 * i);
+	assert_true(fx->tw->hist_lost > 0);
+	same_as_jansson(names[8], fx->tw, &v, fake_now_us);
+	fx->tw->hist_lost = UINT32_MAX;
+	same_as_jansson("c1", fx->tw, &v, fake_now_us);
+	same_as_jansson("c1", fx->tw, &v, 0);
+}
+
 /* --- the monitor: closed-flow ring and event fan-out --------------------------------------- */
 
 /**
@@ -1305,6 +1415,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deep_nesting_and_nul, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_id_echoed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flow_json_host_origin_and_end, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_flow_json_summary_matches_jansson, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_monitor_closed_flow_in_conns_all_and_conn, setup,
 						teardown),
