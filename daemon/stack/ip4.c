@@ -160,8 +160,7 @@ void ip4_dispatch(struct stack *s, const struct pkt *p)
  */
 void ip4_output(struct stack *s, uint32_t saddr, uint32_t daddr, uint8_t proto, size_t l4_len)
 {
-	uint8_t *e = s->txbuf, *h = s->txbuf + TX_IP_OFF;
-	size_t len = ETH_HDR_LEN + IP4_HDR_MIN + l4_len;
+	uint8_t *e = s->txbuf;
 
 	/* A caller bug, not a container's doing: never emit a frame the link cannot carry */
 	if (l4_len > stack_l4_max(s))
@@ -174,17 +173,26 @@ void ip4_output(struct stack *s, uint32_t saddr, uint32_t daddr, uint8_t proto, 
 		return;
 	}
 
+	/* RFC 6864 4.1: the ID of an atomic datagram (DF set, not a fragment) has no meaning;
+	 * a counter is what Linux and pasta use and costs nothing */
+	ip4_emit(s, e, saddr, daddr, proto, l4_len, s->ip_id++, IP4_FLAG_DF);
+}
+
+void ip4_emit(struct stack *s, uint8_t *e, uint32_t saddr, uint32_t daddr, uint8_t proto,
+	      size_t data_len, uint16_t id, uint16_t frag)
+{
+	uint8_t *h = e + ETH_HDR_LEN;
+	size_t len = ETH_HDR_LEN + IP4_HDR_MIN + data_len;
+
 	memcpy(e, s->cmac, ETH_ALEN);
 	memcpy(e + ETH_ALEN, s->cfg.mac, ETH_ALEN);
 	wr16(e + 12, ETHERTYPE_IPV4);
 
 	h[0] = 0x45; /* version 4, IHL 5: we never send options */
 	h[1] = 0;
-	wr16(h + 2, (uint16_t)(IP4_HDR_MIN + l4_len));
-	/* RFC 6864 4.1: the ID of an atomic datagram (DF set, not a fragment) has no meaning;
-	 * a counter is what Linux and pasta use and costs nothing */
-	wr16(h + 4, s->ip_id++);
-	wr16(h + 6, IP4_FLAG_DF);
+	wr16(h + 2, (uint16_t)(IP4_HDR_MIN + data_len));
+	wr16(h + 4, id);
+	wr16(h + 6, frag);
 	h[8] = IP4_TTL_OUT;
 	h[9] = proto;
 	wr16(h + 10, 0);
@@ -192,7 +200,7 @@ void ip4_output(struct stack *s, uint32_t saddr, uint32_t daddr, uint8_t proto, 
 	wr32(h + 16, daddr);
 	wr16(h + 10, csum_fold(csum_partial(h, IP4_HDR_MIN, 0)));
 
-	s->ops.tx(s->ctx, s->txbuf, len);
+	s->ops.tx(s->ctx, e, len);
 	s->cnt.tx_frames++;
 	s->cnt.tx_bytes += len;
 }

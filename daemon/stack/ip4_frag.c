@@ -39,29 +39,12 @@ void ip4_output_fragments(struct stack *s, uint32_t saddr, uint32_t daddr, uint8
 	}
 	for (off = 0; off < l4_len; off += chunk) {
 		size_t n = l4_len - off < chunk ? l4_len - off : chunk;
-		uint8_t *h = stack_tx_l4(s) + off - IP4_HDR_MIN;
-		uint8_t *e = h - ETH_HDR_LEN;
+		uint8_t *e = stack_tx_l4(s) + off - IP4_HDR_MIN - ETH_HDR_LEN;
 		uint16_t frag = (uint16_t)(off / 8);
-		size_t len = ETH_HDR_LEN + IP4_HDR_MIN + n;
 
 		if (off + n < l4_len)
 			frag |= IP4_FLAG_MF;
-		memcpy(e, s->cmac, ETH_ALEN);
-		memcpy(e + ETH_ALEN, s->cfg.mac, ETH_ALEN);
-		wr16(e + 12, ETHERTYPE_IPV4);
-		h[0] = 0x45;
-		h[1] = 0;
-		wr16(h + 2, (uint16_t)(IP4_HDR_MIN + n));
-		wr16(h + 4, id);
-		wr16(h + 6, frag);
-		h[8] = IP4_TTL_OUT;
-		h[9] = proto;
-		wr16(h + 10, 0);
-		wr32(h + 12, saddr);
-		wr32(h + 16, daddr);
-		wr16(h + 10, csum_fold(csum_partial(h, IP4_HDR_MIN, 0)));
-		s->ops.tx(s->ctx, e, len);
-		s->cnt.tx_frames++;
-		s->cnt.tx_bytes += len;
+		/* the headers overwrite the tail of the fragment already sent: it is gone */
+		ip4_emit(s, e, saddr, daddr, proto, n, id, frag);
 	}
 }

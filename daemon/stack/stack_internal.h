@@ -163,6 +163,15 @@ static inline size_t stack_l4_max(const struct stack *s)
 void ip4_output(struct stack *s, uint32_t saddr, uint32_t daddr, uint8_t proto, size_t l4_len);
 
 /**
+ * ip4_emit() - write the Ethernet header (to the container's MAC, which must be known) at @e
+ * and the IPv4 header after it, for @data_len bytes that follow, and send the frame
+ * @id, @frag:	Identification, and flags with fragment offset, as on the wire
+ * The one place where the stack builds those headers: ip4_output(), ip4_output_fragments().
+ */
+void ip4_emit(struct stack *s, uint8_t *e, uint32_t saddr, uint32_t daddr, uint8_t proto,
+	      size_t data_len, uint16_t id, uint16_t frag);
+
+/**
  * icmp_send_error() - send ICMP @type/@code to the container about packet @orig, quoting its
  * IP header and first 8 bytes of payload (RFC 792; RFC 1812 4.3.2.3). Rate limited.
  * @from:	source address of the error (the peer the container addressed, or the gateway)
