@@ -371,6 +371,34 @@ static int relay_socket(int family)
 }
 
 /**
+ * relay_slot_fill() - make @rf the relay state of @f around socket @fd: fields reset, the
+ * read event (edge-triggered, with EV_CLOSED where the backend has it) and the write event
+ * assigned but not added. Used by tcp_open (our connect) and relay_adopt (an accepted socket).
+ */
+static void relay_slot_fill(struct relay_flow *rf, struct link *l, struct relay_pool *p,
+			    struct flow *f, int fd, unsigned int flags)
+{
+	struct event_base *base = l->d->base;
+	short rd_events = EV_READ | EV_PERSIST | EV_ET;
+
+	if (!relay_closed_ok)
+		relay_closed_ok = (event_base_get_features(base) & EV_FEATURE_EARLY_CLOSE) ? 1 : -1;
+	if (relay_closed_ok > 0)
+		rd_events |= EV_CLOSED;
+
+	rf->l = l;
+	rf->pool = p;
+	rf->f = f;
+	rf->fd = fd;
+	rf->flags = flags;
+	rf->fail_err = 0;
+	rf->peek_off = 0;
+	rf->gen++;
+	event_assign(&rf->ev_rd, base, fd, rd_events, relay_read_cb, rf);
+	event_assign(&rf->ev_wr, base, fd, EV_WRITE | EV_ET, relay_write_cb, rf);
+}
+
+/**
  * relay_tcp_open() - stack_ops.tcp_open: start the upstream connect() for @f
  * Return: 0 (result reported later from the loop), or a negative errno (RST at once)
  */
@@ -383,7 +411,6 @@ static int relay_tcp_open(void *ctx, struct flow *f)
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	struct timeval tmo = { .tv_sec = RELAY_CONNECT_TIMEOUT_S };
-	short rd_events = EV_READ | EV_PERSIST | EV_ET;
 	int fd, rc;
 
 	rc = relay_map_dest(d, f->paddr, f->pport, &sa, &salen);
@@ -416,22 +443,7 @@ static int relay_tcp_open(void *ctx, struct flow *f)
 		return fd;
 	}
 
-	if (!relay_closed_ok)
-		relay_closed_ok = (event_base_get_features(d->base) & EV_FEATURE_EARLY_CLOSE) ?
-					  1 : -1;
-	if (relay_closed_ok > 0)
-		rd_events |= EV_CLOSED;
-
-	rf->l = l;
-	rf->pool = p;
-	rf->f = f;
-	rf->fd = fd;
-	rf->flags = RF_CONNECTING;
-	rf->fail_err = 0;
-	rf->peek_off = 0;
-	rf->gen++;
-	event_assign(&rf->ev_rd, d->base, fd, rd_events, relay_read_cb, rf);
-	event_assign(&rf->ev_wr, d->base, fd, EV_WRITE | EV_ET, relay_write_cb, rf);
+	relay_slot_fill(rf, l, p, f, fd, RF_CONNECTING);
 
 	if (sa.ss_family == AF_INET) {
 		f->uaddr = ntohl(((const struct sockaddr_in *)&sa)->sin_addr.s_addr);
@@ -846,8 +858,6 @@ static void relay_flow_event(void *ctx, struct flow *f, enum stack_flow_event ev
 
 int relay_adopt(struct link *l, struct flow *f, int fd)
 {
-	struct tapird *d = l->d;
-	short rd_events = EV_READ | EV_PERSIST | EV_ET;
 	struct relay_pool *p;
 	struct relay_flow *rf;
 	int fl;
@@ -862,22 +872,7 @@ int relay_adopt(struct link *l, struct flow *f, int fd)
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return -errno;
 	relay_sock_opts(fd);
-	if (!relay_closed_ok)
-		relay_closed_ok = (event_base_get_features(d->base) & EV_FEATURE_EARLY_CLOSE) ?
-					  1 : -1;
-	if (relay_closed_ok > 0)
-		rd_events |= EV_CLOSED;
-
-	rf->l = l;
-	rf->pool = p;
-	rf->f = f;
-	rf->fd = fd;
-	rf->flags = RF_ADOPTED;
-	rf->fail_err = 0;
-	rf->peek_off = 0;
-	rf->gen++;
-	event_assign(&rf->ev_rd, d->base, fd, rd_events, relay_read_cb, rf);
-	event_assign(&rf->ev_wr, d->base, fd, EV_WRITE | EV_ET, relay_write_cb, rf);
+	relay_slot_fill(rf, l, p, f, fd, RF_ADOPTED);
 	/* Watched from the start, so that a client's reset is seen before the container answers */
 	if (event_add(&rf->ev_rd, NULL) < 0) {
 		rf->f = NULL;
