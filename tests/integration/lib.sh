@@ -58,3 +58,21 @@ need_exec() { # need_exec WORD FILE...: a FILE not executable: "NAME: FILE WORD"
 		fi
 	done
 }
+
+# free_port: a TCP port nobody uses at all on this host, below the ephemeral range (32768 up
+# by default: tapird's own upstream sockets take ports there, and a listener cannot bind a
+# port a connected socket holds). Other test scripts may run at the same time: start
+# from a $$-dependent point. Call it again only once the last port it gave is bound.
+NEXT_PORT=$((10000 + ($$ % 20000)))
+free_port() {
+	local i
+	for i in $(seq 200); do
+		NEXT_PORT=$((NEXT_PORT + 1))
+		[ $NEXT_PORT -ge 32000 ] && NEXT_PORT=10001
+		if [ -z "$(ss -Htan "sport = :$NEXT_PORT" 2>/dev/null)" ]; then
+			echo $NEXT_PORT
+			return 0
+		fi
+	done
+	return 1
+}

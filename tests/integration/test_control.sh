@@ -197,7 +197,7 @@ while IFS= read -r line; do
 done < <($PY "$WORK/client.py" "$SOCK" 2>&1)
 
 # --- a flow in the table: container → 10.0.2.2 (the host's loopback) ---
-PORT=$((20000 + $$ % 20000))
+PORT=$(free_port) || PORT=$((20000 + $$ % 10000))
 $PY - "$PORT" >"$WORK/server.log" 2>&1 <<'EOF' &
 import socket, sys, time
 s = socket.socket()

@@ -23,7 +23,7 @@ NS=tapir-mon-$$
 WORK=$(mktemp -d /tmp/tapir-mon-$$.XXXXXX)
 SOCK=$WORK/control.sock
 LOG=$WORK/tapird.log
-MPORT=$((20000 + $$ % 20000))
+MPORT=$(free_port) || MPORT=$((20000 + $$ % 10000))
 pids=()
 cleanup() {
 	local p
@@ -384,10 +384,15 @@ if [ -f "$TOP/../shared/bench/tcpperf.c" ] || [ -f /work/shared/bench/tcpperf.c 
 	gcc -O2 -o "$TCPPERF" "$src" 2>/dev/null
 fi
 if [ -x "$TCPPERF" ]; then
-	CPORT=$((30000 + $$ % 20000))
-	"$TCPPERF" server $CPORT >/dev/null 2>&1 &
+	CPORT=$(free_port) || CPORT=$((20000 + $$ % 10000))
+	"$TCPPERF" server $CPORT >"$WORK/tcpperf-server.log" 2>&1 &
 	pids+=($!)
-	sleep 0.3
+	for _ in $(seq 50); do
+		[ -n "$(ss -Hltn "sport = :$CPORT" 2>/dev/null)" ] && break
+		sleep 0.1
+	done
+	[ -n "$(ss -Hltn "sport = :$CPORT" 2>/dev/null)" ] ||
+		echo "# tcpperf server on 127.0.0.1:$CPORT is not listening: $(cat "$WORK/tcpperf-server.log")"
 	ip netns exec "$NS" "$TCPPERF" conc 10.0.2.2 $CPORT $N 120 >"$WORK/conc.out" 2>&1 &
 	CONC=$!
 	pids+=($CONC)
@@ -404,6 +409,7 @@ if [ -x "$TCPPERF" ]; then
 	t1=$(date +%s.%N)
 	echo "# conns --state ESTABLISHED listed $n flows in $(awk "BEGIN{printf \"%.2f\", $t1 - $t0}") s"
 	check "all $N concurrent connections listed as ESTABLISHED ($n)" [ "$n" = $N ]
+	[ "$n" = $N ] || echo "# tcpperf conc: $(tail -3 "$WORK/conc.out" 2>/dev/null)"
 	kill $CONC 2>/dev/null
 else
 	skip "tcpperf (shared/bench/tcpperf.c) not found or not built"

@@ -59,24 +59,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# free_port: a TCP port nobody uses at all on this host, below the ephemeral range (32768 up
-# by default: tapird's own upstream sockets take ports there, and a listener cannot bind a
-# port a connected socket holds). Tests of other engineers may run at the same time: start
-# from a $$-dependent point.
-NEXT_PORT=$((10000 + ($$ % 20000)))
-free_port() {
-	local i
-	for i in $(seq 200); do
-		NEXT_PORT=$((NEXT_PORT + 1))
-		[ $NEXT_PORT -ge 32000 ] && NEXT_PORT=10001
-		if [ -z "$(ss -Htan "sport = :$NEXT_PORT" 2>/dev/null)" ]; then
-			echo $NEXT_PORT
-			return 0
-		fi
-	done
-	return 1
-}
-
 # start_tapird NS SOCK LOG [ARGS...]: namespace, daemon, wait for tap0 and the gateway to answer
 # ping. Sets TAPIRD_PID. Return: 0 when the link works.
 start_tapird() {
