@@ -62,7 +62,9 @@ unit() {
 		local rc=$?
 		p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
 		f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+		local sk=$(printf '%s\n' "$out" | sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' | tail -1)
 		PASS=$((PASS + ${p:-0}))
+		SKIP=$((SKIP + ${sk:-0}))
 		if [ "${f:-0}" != 0 ] || [ $rc != 0 ] || [ -z "$p" ]; then
 			FAIL=$((FAIL + ${f:-1}))
 			FAILED+=("$(basename "$dir"): $(basename "$t")")
