@@ -1,0 +1,301 @@
+#!/bin/bash
+# tests/integration/systemd_guest.sh - the checks of test_systemd.sh, run INSIDE the booted
+# Debian root by its unit tsd-test.service (not by run-all.sh: the name has no test_ prefix).
+# tapir is installed there by `make install`; this drives the real systemd (PID 1 of the
+# container) through systemctl, writes one line per check to /tsd-results/results ("ok - ",
+# "not ok - ", "skip - ", "info - "), details to /tsd-results/debug.log, "done" last, and
+# powers the container off. /tsd-test/env gives the install's directories (BINDIR, SBINDIR,
+# SYSCONFDIR, UNITDIR, SYSUSERSDIR).
+#
+# Everything runs in the container's own network namespace (systemd-nspawn
+# --private-network) and in namespaces made here (tsd-*); traffic goes only to 127.0.0.1 of
+# the container and to the addresses tapird serves inside those namespaces.
+set -u
+OUT=/tsd-results
+RES=$OUT/results
+DBG=$OUT/debug.log
+. /tsd-test/env
+CTL=$BINDIR/tapirctl
+TAPIRD=$SBINDIR/tapird
+CONF=$SYSCONFDIR/tapird/tapird.conf
+SOCK=/run/tapird/control.sock
+DROPIN=/run/systemd/system/tapird.service.d
+: >"$RES"
+: >"$DBG"
+
+ok() { echo "ok - $*" >>"$RES"; }
+notok() { echo "not ok - $*" >>"$RES"; }
+skip() { echo "skip - $*" >>"$RES"; }
+info() { echo "info - $*" >>"$RES"; }
+check() { # check DESCRIPTION COMMAND...: ok if the command succeeds (its output to the log)
+	local what=$1
+	shift
+	if "$@" >>"$DBG" 2>&1; then ok "$what"; else notok "$what"; fi
+}
+log() { # log COMMAND...: the command and its output into the debug log
+	echo "### $*" >>"$DBG"
+	"$@" >>"$DBG" 2>&1
+}
+wait_for() { # wait_for TENTHS COMMAND...: until the command succeeds, TENTHS x 0.1 s at most
+	local n=$1 i
+	shift
+	for i in $(seq "$n"); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+sctl() { timeout 60 systemctl "$@"; }
+active() { [ "$(systemctl is-active "$1")" = active ]; }
+inactive() { [ "$(systemctl is-active "$1")" = inactive ]; }
+mainpid() { systemctl show -P MainPID "$1"; }
+journal() { # journal UNIT: its last lines into the debug log
+	log journalctl --no-pager -o short-monotonic -n 40 -u "$1"
+}
+
+# start UNIT: systemctl start, then active (running) within 10 s
+start() {
+	sctl start "$1" >>"$DBG" 2>&1 && wait_for 100 active "$1" &&
+		[ "$(systemctl show -P SubState "$1")" = running ]
+}
+
+# flow NS PORT: a TCP connection from namespace NS through tapird's gateway 10.0.2.2 to a
+# listener on the container's 127.0.0.1:PORT (host loopback mapping), kept open 20 s; the
+# listener writes what it got to $OUT/flow-NS. Sets FLOWPIDS.
+FLOWPIDS=()
+flow() {
+	local ns=$1 port=$2
+	timeout 25 nc -l 127.0.0.1 "$port" >"$OUT/flow-$ns" 2>>"$DBG" &
+	FLOWPIDS+=($!)
+	wait_for 30 bash -c "ss -Htln 'sport = :$port' | grep -q ." || return 1
+	timeout 22 ip netns exec "$ns" bash -c \
+		"exec 3<>/dev/tcp/10.0.2.2/$port && echo hello-$ns >&3 && sleep 20" 2>>"$DBG" &
+	FLOWPIDS+=($!)
+	wait_for 50 grep -q "hello-$ns" "$OUT/flow-$ns"
+}
+stop_flows() {
+	local p
+	for p in "${FLOWPIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${FLOWPIDS[@]}"; do wait "$p" 2>/dev/null; done
+	FLOWPIDS=()
+}
+
+# tap_up NS: tap0 exists in NS, up, with the default address
+tap_up() {
+	ip -n "$1" -br addr show dev tap0 2>/dev/null | grep -Eq '^tap0 +(UP|UNKNOWN) +10\.0\.2\.100/24'
+}
+
+# exposure UNIT: the figure of `systemd-analyze security UNIT` ("Overall exposure level")
+exposure() {
+	systemd-analyze security --no-pager "$1" 2>/dev/null |
+		sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]* [A-Z]*\).*/\1/p'
+}
+
+# --- what `make install` put where systemd looks ---------------------------------------------
+info "installed: tapird in $SBINDIR, tapirctl in $BINDIR, units in $UNITDIR, sysusers in $SYSUSERSDIR, configuration $CONF"
+check "tapirctl is installed and runs ($CTL --version)" "$CTL" --version
+check "the installed tapird finds every library it needs in Debian's packages" \
+	bash -c "! ldd '$TAPIRD' | grep -q 'not found'"
+for u in tapird.service tapird@tsd-probe.service; do
+	frag=$(systemctl show -P FragmentPath "$u")
+	if [ "$(systemctl show -P LoadState "$u")" = loaded ] && [ "${frag%/*}" = "$UNITDIR" ]; then
+		ok "systemd loads $u from $frag"
+	else
+		notok "systemd loads $u from $UNITDIR (LoadState $(systemctl show -P LoadState "$u"), FragmentPath '$frag')"
+	fi
+done
+check "systemd-sysusers made the group tapird at boot from $SYSUSERSDIR/tapird.conf" \
+	getent group tapird
+out=$(systemd-analyze verify tapird.service tapird@tsd-probe.service 2>&1)
+if [ $? = 0 ] && [ -z "$out" ]; then
+	ok "systemd-analyze verify: the installed units are clean"
+else
+	notok "systemd-analyze verify: the installed units are clean: $(echo "$out" | tr '\n' ' ')"
+fi
+for u in tapird.service tapird@tsd-probe.service systemd-networkd.service; do
+	info "systemd-analyze security $u: $(exposure "$u")"
+done
+log systemd-analyze security --no-pager tapird.service
+
+# --- tapird.service with the shipped configuration ------------------------------------------
+LINKED=
+if start tapird.service; then
+	ok "systemctl start tapird: active (running) with the shipped configuration (no link)"
+else
+	journal tapird.service
+	if journalctl --no-pager -u tapird.service | grep -q 'one of --netns or --pid is required'; then
+		skip "systemctl start tapird with the shipped configuration: tapird cannot start without a link yet (\"one of --netns or --pid is required\"; issue 11 Part 2, main.c/config.c); the checks below run it with --netns tsd-main"
+	else
+		notok "systemctl start tapird: active (running) with the shipped configuration"
+	fi
+	# Until tapird starts with no link: the same unit, only ExecStart given a namespace.
+	ip netns add tsd-main
+	mkdir -p "$DROPIN"
+	printf '[Service]\nExecStart=\nExecStart=%s -f -c %s --netns tsd-main\n' "$TAPIRD" "$CONF" \
+		>"$DROPIN/tsd-link.conf"
+	sctl daemon-reload
+	sctl reset-failed tapird.service
+	LINKED=" (--netns tsd-main)"
+	check "systemctl start tapird$LINKED: active (running)" start tapird.service
+fi
+check "tapirctl status answers on $SOCK" "$CTL" status
+mode=$(stat -c '%a %U' "$SOCK" 2>/dev/null)
+if [ "$mode" = "660 root" ]; then ok "$SOCK: mode 0660, owner root (UMask=0077 in the unit)"; else notok "$SOCK: mode and owner '$mode', want '660 root'"; fi
+# reload: ExecReload= sends SIGHUP, tapird logs that it re-read the file
+pid=$(mainpid tapird.service)
+if sctl reload tapird.service >>"$DBG" 2>&1 &&
+	wait_for 50 bash -c "journalctl --no-pager -u tapird.service _PID=$pid | grep -q 'SIGHUP: .* re-read'" &&
+	active tapird.service && [ "$(mainpid tapird.service)" = "$pid" ] && "$CTL" status >/dev/null 2>&1; then
+	ok "systemctl reload tapird: tapird (MainPID $pid) got SIGHUP and re-read the file, still answers"
+else
+	journal tapird.service
+	notok "systemctl reload tapird: MainPID $pid -> $(mainpid tapird.service), $(systemctl is-active tapird.service), $(journalctl --no-pager -u tapird.service | grep -c SIGHUP) SIGHUP lines"
+fi
+
+# kill -9: Restart=on-failure brings it back (RestartSec=2s)
+pid=$(mainpid tapird.service)
+kill -9 "$pid"
+if wait_for 200 bash -c "p=\$(systemctl show -P MainPID tapird.service); [ \"\$p\" != 0 ] && [ \"\$p\" != $pid ] && [ \"\$(systemctl is-active tapird.service)\" = active ] && '$CTL' status"; then
+	ok "kill -9 of MainPID $pid: Restart= brought tapird back (MainPID $(mainpid tapird.service), NRestarts $(systemctl show -P NRestarts tapird.service)), tapirctl status answers"
+else
+	journal tapird.service
+	notok "kill -9 of MainPID $pid: not back within 20 s (MainPID $(mainpid tapird.service), $(systemctl is-active tapird.service))"
+fi
+
+sctl stop tapird.service >>"$DBG" 2>&1
+if inactive tapird.service && [ ! -e "$SOCK" ]; then
+	ok "systemctl stop tapird: inactive, $SOCK gone"
+else
+	notok "systemctl stop tapird: $(systemctl is-active tapird.service), socket $(ls -l "$SOCK" 2>&1)"
+fi
+if [ -n "$LINKED" ]; then
+	if wait_for 30 bash -c '! ip -n tsd-main link show tap0'; then ok "stopped: tap0 gone from tsd-main"; else notok "stopped: tap0 still in tsd-main"; fi
+	rm -f "$DROPIN/tsd-link.conf"
+	sctl daemon-reload
+fi
+
+# --- tapird@NAME.service: one daemon per named namespace -------------------------------------
+ip netns add tsd-c1
+ip netns add tsd-c2
+if start tapird@tsd-c1.service; then
+	ok "ip netns add tsd-c1; systemctl start tapird@tsd-c1: active (running)"
+else
+	journal tapird@tsd-c1.service
+	notok "systemctl start tapird@tsd-c1: $(systemctl is-active tapird@tsd-c1.service)"
+fi
+check "tapird@tsd-c1: tap0 in tsd-c1, up, 10.0.2.100/24" tap_up tsd-c1
+check "tapirctl -s /run/tapird/tsd-c1.sock status answers" "$CTL" -s /run/tapird/tsd-c1.sock status
+check "tapird@tsd-c1 relays: a TCP connection from tsd-c1 to 10.0.2.2:7001 reaches 127.0.0.1:7001" \
+	flow tsd-c1 7001
+check "tapirctl -s /run/tapird/tsd-c1.sock conns lists it ESTABLISHED" \
+	bash -c "'$CTL' -s /run/tapird/tsd-c1.sock conns | grep ESTABLISHED | grep -q ':7001'"
+log "$CTL" -s /run/tapird/tsd-c1.sock conns
+stop_flows
+check "systemctl start tapird@tsd-c2 beside it: active (running)" start tapird@tsd-c2.service
+sctl stop tapird@tsd-c1.service >>"$DBG" 2>&1
+if inactive tapird@tsd-c1.service && [ ! -e /run/tapird/tsd-c1.sock ] &&
+	wait_for 30 bash -c '! ip -n tsd-c1 link show tap0'; then
+	ok "systemctl stop tapird@tsd-c1: inactive, its socket and tap0 gone"
+else
+	notok "systemctl stop tapird@tsd-c1: $(systemctl is-active tapird@tsd-c1.service), $(ls /run/tapird 2>&1)"
+fi
+check "tapird@tsd-c2 still serves after tapird@tsd-c1 stopped (RuntimeDirectoryPreserve=yes)" \
+	"$CTL" -s /run/tapird/tsd-c2.sock status
+sctl stop tapird@tsd-c2.service >>"$DBG" 2>&1
+journal tapird@tsd-c1.service
+if ip netns add tsd-gone 2>/dev/null && ip netns del tsd-gone; then
+	sctl start tapird@tsd-none.service >>"$DBG" 2>&1
+	if ! active tapird@tsd-none.service; then ok "tapird@tsd-none (no /run/netns/tsd-none) does not start"; else notok "tapird@tsd-none started without its namespace"; fi
+	sctl reset-failed tapird@tsd-none.service 2>/dev/null
+fi
+
+# --- --pid under the unit's sandbox: a namespace held by a process of another user ---------
+# ProtectProc=invisible hides other users' processes unless the caller has CAP_SYS_PTRACE;
+# the unit keeps it for --pid, so tapird still opens /proc/PID/ns/net of a non-root process.
+ip netns add tsd-p
+ip netns exec tsd-p setpriv --reuid=65534 --regid=65534 --clear-groups sleep 60 &
+PPID_HOLDER=$!
+if wait_for 30 bash -c "[ \"\$(stat -L -c %i /proc/$PPID_HOLDER/ns/net)\" = \"\$(stat -L -c %i /run/netns/tsd-p)\" ]"; then
+	mkdir -p "$DROPIN"
+	printf '[Service]\nExecStart=\nExecStart=%s -f -c %s --pid %s\n' "$TAPIRD" "$CONF" \
+		"$PPID_HOLDER" >"$DROPIN/tsd-pid.conf"
+	sctl daemon-reload
+	if start tapird.service && wait_for 30 tap_up tsd-p; then
+		ok "tapird.service --pid $PPID_HOLDER (uid 65534): active, tap0 in its namespace (ProtectProc=invisible does not hide it)"
+	else
+		journal tapird.service
+		notok "tapird.service --pid $PPID_HOLDER (uid 65534): $(systemctl is-active tapird.service)"
+	fi
+	sctl stop tapird.service >>"$DBG" 2>&1
+	sctl reset-failed tapird.service 2>/dev/null
+	rm -f "$DROPIN/tsd-pid.conf"
+	sctl daemon-reload
+else
+	notok "--pid: the holder process $PPID_HOLDER did not enter tsd-p"
+fi
+kill "$PPID_HOLDER" 2>/dev/null
+wait "$PPID_HOLDER" 2>/dev/null
+
+# --- two namespaces attached to the one tapird.service ---------------------------------------
+if "$CTL" --help 2>&1 | grep -q '^ *attach'; then
+	sctl start tapird.service >>"$DBG" 2>&1
+	# made after tapird started: the new /run/netns mounts must reach its mount namespace
+	ip netns add tsd-a
+	ip netns add tsd-b
+	check "tapirctl attach --netns /run/netns/tsd-a --name tsd-a" \
+		"$CTL" attach --netns /run/netns/tsd-a --name tsd-a
+	check "tapirctl attach --netns /run/netns/tsd-b --name tsd-b" \
+		"$CTL" attach --netns /run/netns/tsd-b --name tsd-b
+	check "attached: tap0 in tsd-a and in tsd-b" bash -c "$(declare -f tap_up); tap_up tsd-a && tap_up tsd-b"
+	check "a TCP connection from tsd-a through the one tapird" flow tsd-a 7002
+	check "a TCP connection from tsd-b through the one tapird" flow tsd-b 7003
+	conns=$("$CTL" conns 2>&1)
+	echo "$conns" >"$OUT/conns-two-links.txt"
+	if echo "$conns" | grep -q 'tsd-a' && echo "$conns" | grep -q 'tsd-b'; then
+		ok "tapirctl conns lists the flows of both links (tsd-a, tsd-b)"
+	else
+		notok "tapirctl conns lists both links: $conns"
+	fi
+	stop_flows
+	check "tapirctl detach tsd-a" "$CTL" detach tsd-a
+	check "detached: tap0 gone from tsd-a, tsd-b still attached" \
+		bash -c "$(declare -f tap_up wait_for); wait_for 30 bash -c '! ip -n tsd-a link show tap0' && tap_up tsd-b"
+	check "tapird.service still active after the detach" active tapird.service
+	sctl stop tapird.service >>"$DBG" 2>&1
+	journal tapird.service
+else
+	skip "two namespaces attached to one tapird.service: tapirctl has no attach command yet (issue 11 Part 2)"
+fi
+
+# [link NAME] sections: namespaces named in the configuration file
+mkdir -p /etc/tsd "$DROPIN"
+ip netns add tsd-x 2>/dev/null
+ip netns add tsd-y 2>/dev/null
+{
+	cat "$CONF"
+	printf '\n[link tsd-x]\nnetns = tsd-x\n\n[link tsd-y]\nnetns = tsd-y\n'
+} >/etc/tsd/two-links.conf
+printf '[Service]\nExecStart=\nExecStart=%s -f -c /etc/tsd/two-links.conf\n' "$TAPIRD" \
+	>"$DROPIN/tsd-two.conf"
+sctl daemon-reload
+if start tapird.service; then
+	check "[link tsd-x] and [link tsd-y] in the file: tap0 in both namespaces" \
+		bash -c "$(declare -f tap_up); tap_up tsd-x && tap_up tsd-y"
+	log "$CTL" status
+else
+	journal tapird.service
+	if journalctl --no-pager -u tapird.service | grep -q 'unknown section\|one of --netns'; then
+		skip "[link NAME] sections in the configuration file: not in tapird yet (issue 11 Part 2, config.c)"
+	else
+		notok "tapird.service with [link tsd-x] and [link tsd-y]: $(systemctl is-active tapird.service)"
+	fi
+fi
+sctl stop tapird.service >>"$DBG" 2>&1
+sctl reset-failed tapird.service 2>/dev/null
+rm -f "$DROPIN/tsd-two.conf"
+sctl daemon-reload
+
+for n in tsd-main tsd-c1 tsd-c2 tsd-p tsd-a tsd-b tsd-x tsd-y; do ip netns del "$n" 2>/dev/null; done
+log journalctl --no-pager -o short-monotonic -u 'tapird*'
+echo done >>"$RES"
+systemctl poweroff --no-block
