@@ -118,27 +118,26 @@ done
 log systemd-analyze security --no-pager tapird.service
 
 # --- tapird.service with the shipped configuration ------------------------------------------
-LINKED=
 if start tapird.service; then
 	ok "systemctl start tapird: active (running) with the shipped configuration (no link)"
 else
 	journal tapird.service
-	if journalctl --no-pager -u tapird.service | grep -q 'one of --netns or --pid is required'; then
-		skip "systemctl start tapird with the shipped configuration: tapird cannot start without a link yet (\"one of --netns or --pid is required\"; issue 11 Part 2, main.c/config.c); the checks below run it with --netns tsd-main"
-	else
-		notok "systemctl start tapird: active (running) with the shipped configuration"
-	fi
-	# Until tapird starts with no link: the same unit, only ExecStart given a namespace.
-	ip netns add tsd-main
-	mkdir -p "$DROPIN"
-	printf '[Service]\nExecStart=\nExecStart=%s -f -c %s --netns tsd-main\n' "$TAPIRD" "$CONF" \
-		>"$DROPIN/tsd-link.conf"
-	sctl daemon-reload
-	sctl reset-failed tapird.service
-	LINKED=" (--netns tsd-main)"
-	check "systemctl start tapird$LINKED: active (running)" start tapird.service
+	notok "systemctl start tapird: active (running) with the shipped configuration: $(systemctl is-active tapird.service)"
 fi
 check "tapirctl status answers on $SOCK" "$CTL" status
+pid=$(mainpid tapird.service)
+# systemd sets the closest it can: PID 1's own hard limit bounds it (a host's is 512Ki; a
+# test machine without CAP_SYS_RESOURCE may give the container less)
+lim=$(systemctl show -P LimitNOFILE tapird.service)
+max=$(awk '/^Max open files/ {print $5}' /proc/1/limits)
+[ "$max" -lt "$lim" ] && lim=$max
+if grep -Eq "^Max open files +$lim +$lim " "/proc/$pid/limits"; then
+	ok "tapird runs with LimitNOFILE $lim (soft and hard; the unit's $(systemctl show -P LimitNOFILE tapird.service), PID 1's hard limit $max)"
+else
+	notok "tapird's open files limit is $lim: $(grep 'open files' "/proc/$pid/limits")"
+fi
+log systemctl show -p MemoryHigh -p MemoryMax -p MemoryCurrent -p TasksMax -p TasksCurrent -p LimitNOFILE tapird.service
+log grep -E '^(Cap|NoNewPrivs|Seccomp)' "/proc/$pid/status"
 mode=$(stat -c '%a %U' "$SOCK" 2>/dev/null)
 if [ "$mode" = "660 root" ]; then ok "$SOCK: mode 0660, owner root (UMask=0077 in the unit)"; else notok "$SOCK: mode and owner '$mode', want '660 root'"; fi
 # reload: ExecReload= sends SIGHUP, tapird logs that it re-read the file
@@ -167,11 +166,6 @@ if inactive tapird.service && [ ! -e "$SOCK" ]; then
 	ok "systemctl stop tapird: inactive, $SOCK gone"
 else
 	notok "systemctl stop tapird: $(systemctl is-active tapird.service), socket $(ls -l "$SOCK" 2>&1)"
-fi
-if [ -n "$LINKED" ]; then
-	if wait_for 30 bash -c '! ip -n tsd-main link show tap0'; then ok "stopped: tap0 gone from tsd-main"; else notok "stopped: tap0 still in tsd-main"; fi
-	rm -f "$DROPIN/tsd-link.conf"
-	sctl daemon-reload
 fi
 
 # --- tapird@NAME.service: one daemon per named namespace -------------------------------------
@@ -208,6 +202,55 @@ if ip netns add tsd-gone 2>/dev/null && ip netns del tsd-gone; then
 	if ! active tapird@tsd-none.service; then ok "tapird@tsd-none (no /run/netns/tsd-none) does not start"; else notok "tapird@tsd-none started without its namespace"; fi
 	sctl reset-failed tapird@tsd-none.service 2>/dev/null
 fi
+
+# tapird.service and tapird@NAME read the one file: the sections that tapird.service attaches
+# must not be attached again by an instance (its --netns names its one link).
+ip netns add tsd-s
+cp "$CONF" /etc/tsd-conf.orig
+printf '\n[link tsd-s]\nnetns = tsd-s\n' >>"$CONF"
+if start tapird.service && wait_for 30 tap_up tsd-s; then
+	sctl start tapird@tsd-c1.service >>"$DBG" 2>&1
+	if wait_for 50 active tapird@tsd-c1.service && wait_for 30 tap_up tsd-c1 &&
+		"$CTL" -s /run/tapird/tsd-c1.sock status 2>/dev/null | grep -q '^link tsd-c1' &&
+		! "$CTL" -s /run/tapird/tsd-c1.sock status 2>/dev/null | grep -q tsd-s; then
+		ok "[link tsd-s] in the shared file (tapird.service): tapird@tsd-c1 serves tsd-c1 alone"
+	elif journalctl --no-pager -u tapird@tsd-c1.service | grep -q 'tap0 in /run/netns/tsd-s: '; then
+		journal tapird@tsd-c1.service
+		skip "KNOWN BUG, daemon change needed: tapird@tsd-c1 (--netns tsd-c1) also attaches the shared file's [link tsd-s], which tapird.service holds, and fails (\"tap0 in /run/netns/tsd-s: Device or resource busy\"); a namespace on the command line should replace the file's links (daemon/config.c)"
+	else
+		journal tapird@tsd-c1.service
+		notok "[link tsd-s] in the shared file (tapird.service): tapird@tsd-c1 $(systemctl is-active tapird@tsd-c1.service), serving: $("$CTL" -s /run/tapird/tsd-c1.sock status 2>&1 | grep '^link' | tr '\n' ' ')"
+	fi
+else
+	journal tapird.service
+	notok "tapird.service with [link tsd-s] in the shipped file: $(systemctl is-active tapird.service)"
+fi
+sctl stop tapird@tsd-c1.service tapird.service >>"$DBG" 2>&1
+sctl reset-failed tapird@tsd-c1.service tapird.service 2>/dev/null
+cp /etc/tsd-conf.orig "$CONF"
+
+# A file tapird refuses: Restart= tries again, StartLimitBurst= ends the loop within a minute
+mkdir -p /etc/tsd "$DROPIN"
+printf '[daemon]\nnosuch = 1\n' >/etc/tsd/bad.conf
+printf '[Service]\nExecStart=\nExecStart=%s -f -c /etc/tsd/bad.conf\n' "$TAPIRD" >"$DROPIN/tsd-bad.conf"
+sctl daemon-reload
+sctl start tapird.service >>"$DBG" 2>&1
+if wait_for 400 bash -c '[ "$(systemctl is-active tapird.service)" = failed ] && journalctl --no-pager -u tapird.service | grep -q "Start request repeated too quickly"'; then
+	n=$(systemctl show -P NRestarts tapird.service)
+	sleep 3
+	if [ "$(systemctl show -P NRestarts tapird.service)" = "$n" ] && [ "$(systemctl is-active tapird.service)" = failed ]; then
+		ok "a bad file: tapird.service restarted $n times, then \"Start request repeated too quickly\", failed, no more restarts"
+	else
+		notok "a bad file: start-limit-hit, yet restarts went on ($n, then $(systemctl show -P NRestarts tapird.service))"
+	fi
+else
+	journal tapird.service
+	notok "a bad file: tapird.service never gave up (Result $(systemctl show -P Result tapird.service), NRestarts $(systemctl show -P NRestarts tapird.service))"
+fi
+sctl stop tapird.service >>"$DBG" 2>&1
+sctl reset-failed tapird.service 2>/dev/null
+rm -f "$DROPIN/tsd-bad.conf"
+sctl daemon-reload
 
 # --- --pid under the unit's sandbox: a namespace held by a process of another user ---------
 # ProtectProc=invisible hides other users' processes unless the caller has CAP_SYS_PTRACE;
@@ -267,10 +310,10 @@ else
 	skip "two namespaces attached to one tapird.service: tapirctl has no attach command yet (issue 11 Part 2)"
 fi
 
-# [link NAME] sections: namespaces named in the configuration file
+# [link NAME] sections: namespaces named in the configuration file, attached at start
 mkdir -p /etc/tsd "$DROPIN"
-ip netns add tsd-x 2>/dev/null
-ip netns add tsd-y 2>/dev/null
+ip netns add tsd-x
+ip netns add tsd-y
 {
 	cat "$CONF"
 	printf '\n[link tsd-x]\nnetns = tsd-x\n\n[link tsd-y]\nnetns = tsd-y\n'
@@ -279,23 +322,37 @@ printf '[Service]\nExecStart=\nExecStart=%s -f -c /etc/tsd/two-links.conf\n' "$T
 	>"$DROPIN/tsd-two.conf"
 sctl daemon-reload
 if start tapird.service; then
-	check "[link tsd-x] and [link tsd-y] in the file: tap0 in both namespaces" \
+	ok "tapird.service with [link tsd-x] and [link tsd-y] in its file: active (running)"
+	check "[link tsd-x], [link tsd-y]: tap0 in both namespaces" \
 		bash -c "$(declare -f tap_up); tap_up tsd-x && tap_up tsd-y"
-	log "$CTL" status
+	check "a TCP connection from tsd-x through the one tapird" flow tsd-x 7004
+	check "a TCP connection from tsd-y through the one tapird" flow tsd-y 7005
+	conns=$("$CTL" conns 2>&1)
+	echo "$conns" >"$OUT/conns-two-sections.txt"
+	"$CTL" status >"$OUT/status-two-sections.txt" 2>&1
+	if echo "$conns" | grep -q 'tsd-x.*ESTABLISHED.*:7004\|tsd-x.*:7004.*ESTABLISHED' &&
+		echo "$conns" | grep -q 'tsd-y.*ESTABLISHED.*:7005\|tsd-y.*:7005.*ESTABLISHED'; then
+		ok "tapirctl conns lists both links' flows, each with its link name"
+	else
+		notok "tapirctl conns lists both links' flows: $conns"
+	fi
+	stop_flows
 else
 	journal tapird.service
-	if journalctl --no-pager -u tapird.service | grep -q 'unknown section\|one of --netns'; then
-		skip "[link NAME] sections in the configuration file: not in tapird yet (issue 11 Part 2, config.c)"
-	else
-		notok "tapird.service with [link tsd-x] and [link tsd-y]: $(systemctl is-active tapird.service)"
-	fi
+	notok "tapird.service with [link tsd-x] and [link tsd-y]: $(systemctl is-active tapird.service)"
 fi
 sctl stop tapird.service >>"$DBG" 2>&1
 sctl reset-failed tapird.service 2>/dev/null
 rm -f "$DROPIN/tsd-two.conf"
 sctl daemon-reload
 
-for n in tsd-main tsd-c1 tsd-c2 tsd-p tsd-a tsd-b tsd-x tsd-y; do ip netns del "$n" 2>/dev/null; done
+for n in tsd-c1 tsd-c2 tsd-s tsd-p tsd-a tsd-b tsd-x tsd-y; do ip netns del "$n" 2>/dev/null; done
+# SystemCallErrorNumber=EPERM: a call the filter refuses fails with EPERM, which tapird logs
+if journalctl --no-pager -u 'tapird*' | grep -q 'Operation not permitted'; then
+	notok "no tapird logged \"Operation not permitted\" (the system-call filter, capabilities)"
+else
+	ok "no tapird logged \"Operation not permitted\" (the system-call filter, capabilities)"
+fi
 log journalctl --no-pager -o short-monotonic -u 'tapird*'
 echo done >>"$RES"
 systemctl poweroff --no-block

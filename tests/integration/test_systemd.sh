@@ -149,10 +149,12 @@ StandardOutput=journal+console
 EOF
 ln -sf /etc/systemd/system/tsd-test.service "$R/etc/systemd/system/multi-user.target.wants/tsd-test.service"
 
-# boot; the guest powers off when done (or fails: ExecStopPost)
+# boot; the guest powers off when done (or fails: ExecStopPost). RLIMIT_NOFILE as systemd
+# gives PID 1 on a host (hard 512Ki), not this shell's: the units' LimitNOFILE must fit under it.
 start=$(date +%s)
 timeout -k 20 "$BOOT_TIMEOUT" systemd-nspawn --quiet --directory="$R" --machine="$MACHINE" \
 	--boot --register=no --keep-unit --private-network --bind=/dev/net/tun \
+	--rlimit=RLIMIT_NOFILE=1024:524288 \
 	--bind-ro="$T/guest:/tsd-test" --bind="$T/results:/tsd-results" \
 	</dev/null >"$T/console.log" 2>&1 &
 NSPAWN_PID=$!
@@ -178,9 +180,14 @@ else
 	echo "# console (last lines):"
 	sed 's/\x1b\[[0-9;]*m//g' "$T/console.log" | tail -40 | sed 's/^/#   /'
 fi
-if [ -f "$T/results/conns-two-links.txt" ]; then
-	echo "# tapirctl conns with tsd-a and tsd-b attached to tapird.service:"
-	sed 's/^/#   /' "$T/results/conns-two-links.txt"
+for f in conns-two-sections conns-two-links; do
+	[ -f "$T/results/$f.txt" ] || continue
+	echo "# tapirctl conns ($f):"
+	sed 's/^/#   /' "$T/results/$f.txt"
+done
+# KEEP_RESULTS=DIR keeps the guest's results, debug log and console for a look afterwards
+if [ -n "${KEEP_RESULTS:-}" ]; then
+	mkdir -p "$KEEP_RESULTS" && cp -a "$T/results/." "$T/console.log" "$KEEP_RESULTS/"
 fi
 if [ $FAIL != 0 ] || [ -n "${VERBOSE:-}" ]; then
 	echo "# debug log of the guest (last lines):"
