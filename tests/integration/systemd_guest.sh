@@ -229,6 +229,35 @@ sctl stop tapird@tsd-c1.service tapird.service >>"$DBG" 2>&1
 sctl reset-failed tapird@tsd-c1.service tapird.service 2>/dev/null
 cp /etc/tsd-conf.orig "$CONF"
 
+# control-group = tapird (the sysusers group): CAP_CHOWN gives the socket to it under the
+# sandbox, and a member of the group reads while another user cannot even connect
+mkdir -p /etc/tsd "$DROPIN"
+{
+	cat "$CONF"
+	printf '\n[daemon]\ncontrol-group = tapird\n'
+} >/etc/tsd/group.conf
+printf '[Service]\nExecStart=\nExecStart=%s -f -c /etc/tsd/group.conf\n' "$TAPIRD" >"$DROPIN/tsd-group.conf"
+sctl daemon-reload
+gid=$(getent group tapird | cut -d: -f3)
+if [ -n "$gid" ] && start tapird.service; then
+	mode=$(stat -c '%a %U %G' "$SOCK" 2>/dev/null)
+	if [ "$mode" = "660 root tapird" ]; then ok "control-group = tapird: $SOCK is 0660 root:tapird"; else notok "control-group = tapird: $SOCK is '$mode'"; fi
+	check "uid 65534 in group tapird: tapirctl status answers" \
+		setpriv --reuid=65534 --regid="$gid" --clear-groups "$CTL" status
+	if setpriv --reuid=65534 --regid=65534 --clear-groups "$CTL" status >>"$DBG" 2>&1; then
+		notok "uid 65534 outside group tapird: tapirctl status refused"
+	else
+		ok "uid 65534 outside group tapird: tapirctl status refused"
+	fi
+else
+	journal tapird.service
+	notok "tapird.service with control-group = tapird (gid '$gid'): $(systemctl is-active tapird.service)"
+fi
+sctl stop tapird.service >>"$DBG" 2>&1
+sctl reset-failed tapird.service 2>/dev/null
+rm -f "$DROPIN/tsd-group.conf"
+sctl daemon-reload
+
 # A file tapird refuses: Restart= tries again, StartLimitBurst= ends the loop within a minute
 mkdir -p /etc/tsd "$DROPIN"
 printf '[daemon]\nnosuch = 1\n' >/etc/tsd/bad.conf
