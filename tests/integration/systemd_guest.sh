@@ -137,6 +137,12 @@ else
 	notok "tapird's open files limit is $lim: $(grep 'open files' "/proc/$pid/limits")"
 fi
 log systemctl show -p MemoryHigh -p MemoryMax -p MemoryCurrent -p TasksMax -p TasksCurrent -p LimitNOFILE tapird.service
+# MemoryMax= and TasksMax= need the memory and pids controllers in the container's cgroup
+if [ "$(systemctl show -P MemoryCurrent tapird.service)" = "[not set]" ]; then
+	info "MemoryMax=$(systemctl show -P MemoryMax tapird.service) TasksMax=$(systemctl show -P TasksMax tapird.service) are set but not enforced here: this container's cgroup has no memory/pids controller"
+else
+	info "tapird.service: MemoryCurrent $(systemctl show -P MemoryCurrent tapird.service) of MemoryMax $(systemctl show -P MemoryMax tapird.service), TasksCurrent $(systemctl show -P TasksCurrent tapird.service) of TasksMax $(systemctl show -P TasksMax tapird.service)"
+fi
 log grep -E '^(Cap|NoNewPrivs|Seccomp)' "/proc/$pid/status"
 mode=$(stat -c '%a %U' "$SOCK" 2>/dev/null)
 if [ "$mode" = "660 root" ]; then ok "$SOCK: mode 0660, owner root (UMask=0077 in the unit)"; else notok "$SOCK: mode and owner '$mode', want '660 root'"; fi

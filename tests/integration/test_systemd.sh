@@ -85,7 +85,8 @@ make_root() {
 	# tapird is built here against this host's libraries: the root is the same release
 	suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
 	new=$ROOT.new.$$
-	rm -rf "$new"
+	# what a run killed while making it left behind (nobody else makes one: we hold the lock)
+	rm -rf "$ROOT".new.*
 	echo "# making $ROOT ($suite) with mmdebstrap" >&2
 	timeout "$MKROOT_TIMEOUT" mmdebstrap --quiet --variant=essential \
 		--include="$(echo "$ROOT_PKGS" | tr ' ' ,)" \
