@@ -14,6 +14,7 @@ set -u
 OUT=/tsd-results
 RES=$OUT/results
 DBG=$OUT/debug.log
+# shellcheck disable=SC1091 # written by test_systemd.sh
 . /tsd-test/env
 CTL=$BINDIR/tapirctl
 TAPIRD=$SBINDIR/tapird
@@ -37,9 +38,9 @@ log() { # log COMMAND...: the command and its output into the debug log
 	"$@" >>"$DBG" 2>&1
 }
 wait_for() { # wait_for TENTHS COMMAND...: until the command succeeds, TENTHS x 0.1 s at most
-	local n=$1 i
+	local n=$1
 	shift
-	for i in $(seq "$n"); do
+	for _ in $(seq "$n"); do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.1
 	done
@@ -106,8 +107,7 @@ for u in tapird.service tapird@tsd-probe.service; do
 done
 check "systemd-sysusers made the group tapird at boot from $SYSUSERSDIR/tapird.conf" \
 	getent group tapird
-out=$(systemd-analyze verify tapird.service tapird@tsd-probe.service 2>&1)
-if [ $? = 0 ] && [ -z "$out" ]; then
+if out=$(systemd-analyze verify tapird.service tapird@tsd-probe.service 2>&1) && [ -z "$out" ]; then
 	ok "systemd-analyze verify: the installed units are clean"
 else
 	notok "systemd-analyze verify: the installed units are clean: $(echo "$out" | tr '\n' ' ')"
@@ -270,6 +270,7 @@ printf '[daemon]\nnosuch = 1\n' >/etc/tsd/bad.conf
 printf '[Service]\nExecStart=\nExecStart=%s -f -c /etc/tsd/bad.conf\n' "$TAPIRD" >"$DROPIN/tsd-bad.conf"
 sctl daemon-reload
 sctl start tapird.service >>"$DBG" 2>&1
+# shellcheck disable=SC2016 # expanded by the inner bash, each try
 if wait_for 400 bash -c '[ "$(systemctl is-active tapird.service)" = failed ] && journalctl --no-pager -u tapird.service | grep -q "Start request repeated too quickly"'; then
 	n=$(systemctl show -P NRestarts tapird.service)
 	sleep 3
@@ -389,5 +390,5 @@ else
 	ok "no tapird logged \"Operation not permitted\" (the system-call filter, capabilities)"
 fi
 log journalctl --no-pager -o short-monotonic -u 'tapird*'
-echo done >>"$RES"
+echo 'done' >>"$RES"
 systemctl poweroff --no-block

@@ -17,6 +17,7 @@
 # started at boot by a unit, writes one line per check to a bound directory and powers off.
 # Everything is bounded by timeouts; only processes started here are killed, by pid.
 set -u
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 
@@ -47,6 +48,7 @@ T=$(mktemp -d /tmp/tsd-systemd.XXXXXX)
 NSPAWN_PID=
 OVERLAY=
 
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	if [ -n "$NSPAWN_PID" ] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
 		kill -TERM "$NSPAWN_PID" 2>/dev/null
@@ -74,7 +76,7 @@ apt_sources() {
 
 # make_root: the cached root, made (or made again) under a lock; 0 when it is usable
 make_root() {
-	local suite new rc
+	local suite new rc sources
 	mkdir -p "$(dirname "$ROOT")"
 	exec 9>"$(dirname "$ROOT")/.lock"
 	flock -w "$MKROOT_TIMEOUT" 9 || { echo "# $ROOT: lock held too long" >&2; return 1; }
@@ -84,6 +86,7 @@ make_root() {
 	fi
 	# tapird is built here against this host's libraries: the root is the same release
 	suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+	mapfile -t sources < <(apt_sources)
 	new=$ROOT.new.$$
 	# what a run killed while making it left behind (nobody else makes one: we hold the lock)
 	rm -rf "$ROOT".new.*
@@ -92,7 +95,7 @@ make_root() {
 		--include="$(echo "$ROOT_PKGS" | tr ' ' ,)" \
 		--dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
 		--dpkgopt='path-exclude=/usr/share/locale/*' \
-		"$suite" "$new" $(apt_sources) >"$T/mmdebstrap.log" 2>&1
+		"$suite" "$new" "${sources[@]}" >"$T/mmdebstrap.log" 2>&1
 	rc=$?
 	if [ $rc != 0 ]; then
 		tail -20 "$T/mmdebstrap.log" >&2
@@ -132,6 +135,7 @@ else
 	notok "make install DESTDIR=<the booted root>"
 	finish
 fi
+# shellcheck disable=SC2016 # $(bindir)... are make's, expanded by make
 dirs=$(printf 'tsd-print-dirs:\n\t@echo BINDIR=$(bindir) SBINDIR=$(sbindir) SYSCONFDIR=$(sysconfdir) UNITDIR=$(systemdsystemunitdir) SYSUSERSDIR=$(sysusersdir)\n' |
 	make -s -C "$BUILD" -f Makefile -f - tsd-print-dirs)
 echo "$dirs" | tr ' ' '\n' >"$T/guest/env"
@@ -174,7 +178,7 @@ if [ -s "$T/results/results" ]; then
 		esac
 	done <"$T/results/results"
 fi
-if grep -qx done "$T/results/results" 2>/dev/null && [ $rc = 0 ]; then
+if grep -qx 'done' "$T/results/results" 2>/dev/null && [ $rc = 0 ]; then
 	ok "the booted root ran every check and powered off ($secs s)"
 else
 	notok "the booted root ran every check and powered off (nspawn rc $rc after $secs s)"
@@ -190,7 +194,7 @@ done
 if [ -n "${KEEP_RESULTS:-}" ]; then
 	mkdir -p "$KEEP_RESULTS" && cp -a "$T/results/." "$T/console.log" "$KEEP_RESULTS/"
 fi
-if [ $FAIL != 0 ] || [ -n "${VERBOSE:-}" ]; then
+if [ "$FAIL" != 0 ] || [ -n "${VERBOSE:-}" ]; then
 	echo "# debug log of the guest (last lines):"
 	tail -80 "$T/results/debug.log" 2>/dev/null | sed 's/^/#   /'
 fi
