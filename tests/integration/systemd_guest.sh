@@ -201,6 +201,14 @@ else
 fi
 check "tapird@tsd-c2 still serves after tapird@tsd-c1 stopped (RuntimeDirectoryPreserve=yes)" \
 	"$CTL" -s /run/tapird/tsd-c2.sock status
+# tapird.service shares /run/tapird with the instances: its stop must not remove their sockets
+if start tapird.service && sctl stop tapird.service >>"$DBG" 2>&1 && [ ! -e "$SOCK" ]; then
+	check "tapird@tsd-c2 still serves after tapird.service started and stopped beside it" \
+		"$CTL" -s /run/tapird/tsd-c2.sock status
+else
+	journal tapird.service
+	notok "tapird.service started and stopped beside tapird@tsd-c2: $(systemctl is-active tapird.service), $(ls /run/tapird 2>&1)"
+fi
 sctl stop tapird@tsd-c2.service >>"$DBG" 2>&1
 journal tapird@tsd-c1.service
 if ip netns add tsd-gone 2>/dev/null && ip netns del tsd-gone; then
