@@ -118,8 +118,17 @@ done
 log systemd-analyze security --no-pager tapird.service
 
 # --- tapird.service with the shipped configuration ------------------------------------------
-if start tapird.service; then
-	ok "systemctl start tapird: active (running) with the shipped configuration (no link)"
+# enabled before the boot (test_systemd.sh): multi-user.target started it, before this ran
+if [ "$(systemctl is-enabled tapird.service)" = enabled ] && active tapird.service &&
+	[ "$(systemctl show -P SubState tapird.service)" = running ]; then
+	ok "enabled tapird.service started at boot: active (running), no link"
+else
+	journal tapird.service
+	notok "enabled tapird.service started at boot: $(systemctl is-enabled tapird.service), $(systemctl is-active tapird.service)"
+fi
+sctl stop tapird.service >>"$DBG" 2>&1
+if inactive tapird.service && start tapird.service; then
+	ok "systemctl stop, then start tapird: active (running) with the shipped configuration (no link)"
 else
 	journal tapird.service
 	notok "systemctl start tapird: active (running) with the shipped configuration: $(systemctl is-active tapird.service)"

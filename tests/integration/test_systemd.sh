@@ -135,6 +135,15 @@ else
 	notok "make install DESTDIR=<the booted root>"
 	finish
 fi
+# enabled as an administrator would (systemctl --root: the [Install] section's WantedBy=), so
+# the boot itself starts tapird.service
+if systemctl --root="$R" enable tapird.service >>"$T/install.log" 2>&1 &&
+	[ -L "$R/etc/systemd/system/multi-user.target.wants/tapird.service" ]; then
+	ok "systemctl --root=<the booted root> enable tapird.service"
+else
+	tail -5 "$T/install.log"
+	notok "systemctl --root=<the booted root> enable tapird.service"
+fi
 # shellcheck disable=SC2016 # $(bindir)... are make's, expanded by make
 dirs=$(printf 'tsd-print-dirs:\n\t@echo BINDIR=$(bindir) SBINDIR=$(sbindir) SYSCONFDIR=$(sysconfdir) UNITDIR=$(systemdsystemunitdir) SYSUSERSDIR=$(sysusersdir)\n' |
 	make -s -C "$BUILD" -f Makefile -f - tsd-print-dirs)
