@@ -390,6 +390,17 @@ if start tapird.service; then
 		notok "tapirctl conns lists both links' flows: $conns"
 	fi
 	stop_flows
+	info "StatusText of tapird.service: $(systemctl show -P StatusText tapird.service)"
+	# a crash with links attached: the kernel removes the TAPs with the dead process's
+	# descriptors, and Restart= attaches both again
+	pid=$(mainpid tapird.service)
+	kill -9 "$pid"
+	if wait_for 200 bash -c "$(declare -f tap_up); p=\$(systemctl show -P MainPID tapird.service); [ \"\$p\" != 0 ] && [ \"\$p\" != $pid ] && [ \"\$(systemctl is-active tapird.service)\" = active ] && tap_up tsd-x && tap_up tsd-y"; then
+		ok "kill -9 with two links: Restart= brought tapird back with tap0 in tsd-x and tsd-y again"
+	else
+		journal tapird.service
+		notok "kill -9 with two links: not back with both TAPs within 20 s ($(systemctl is-active tapird.service))"
+	fi
 else
 	journal tapird.service
 	notok "tapird.service with [link tsd-x] and [link tsd-y]: $(systemctl is-active tapird.service)"
