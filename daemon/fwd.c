@@ -657,6 +657,8 @@ json_t *fwd_ctl_add(struct tapird *d, json_t *args, const char **cls, char *desc
 			       "%s bad arguments.guest_port: %s", pre,
 			       gp ? "must be an integer from 1 to 65535" : "missing");
 	/* tapir's own: "link" names the container (optional while exactly one is attached) */
+	if (json_is_null(lname))
+		lname = NULL;
 	if (lname && !json_is_string(lname))
 		return ctl_err(cls, "GenericError", desc, len,
 			       "%s bad arguments.link: must be a string", pre);
