@@ -306,8 +306,13 @@ check "tmu-b's round trips complete, each within 2 s, with and without tmu-a's f
 	[ "$calm_rc$flooded_rc" = 00 ]
 floor=no
 [ -n "$c" ] && [ -n "$f" ] && [ $((f * 5)) -ge "$c" ] && floor=yes
-check "tmu-b keeps at least 20% of its round-trip rate under tmu-a's flood ($f/s vs $c/s)" \
-	[ $floor = yes ]
+case "$BUILD" in
+*asan*) # every frame of the flood costs the sanitizers' instrumentation on one shared loop
+	skip "tmu-b's round-trip rate under the flood ($f/s vs $c/s): no floor on a sanitizer build" ;;
+*)
+	check "tmu-b keeps at least 20% of its round-trip rate under tmu-a's flood ($f/s vs $c/s)" \
+		[ $floor = yes ] ;;
+esac
 udp_a=$(ctl --json stats --link tmu-a | jq_py 'j["links"][0]["counters"]["rx_frames"]')
 check "the flood went through tmu-a ($udp_a frames in)" [ "${udp_a:-0}" -gt 1000 ]
 
@@ -379,5 +384,11 @@ check "tmu-a can be attached again: $out" grep -q "^attached tmu-a" <<<"$out"
 out=$(rr "$NSA" 1)
 check "and reaches the host again: $out" [ $? = 0 ]
 check "tapird is still running" kill -0 $TPID
+kill -TERM $TPID
+wait $TPID
+rc=$?
+check "tapird stops cleanly on SIGTERM (rc $rc), its socket removed, nothing reported by the sanitizers" \
+	bash -c "[ $rc = 0 ] && [ ! -e '$SOCK' ] && ! grep -q 'Sanitizer\|runtime error' '$LOG'"
+grep 'Sanitizer\|runtime error' "$LOG" | head -5 | sed 's/^/# /'
 
 finish
