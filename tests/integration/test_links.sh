@@ -189,8 +189,24 @@ attach_err "a bad MTU" 'mtu: "1" is not a number between 576 and 65521' \
 	--netns "$NSA" --name tmu-x --ifname tap1 --mtu 1
 attach_err "a second TAP of the same name in a namespace" "tap0 in /run/netns/$NSA: Device or resource busy" \
 	--netns "$NSA" --name tmu-x
+attach_err "a file that is not a namespace" "/etc/hostname: not a network namespace" \
+	--netns /etc/hostname --name tmu-x
 out=$("$TAPIRCTL" -s "$SOCK" attach --name tmu-x 2>&1)
 check "attach without a namespace is a usage error (64)" [ $? = 64 ]
+
+# --pid: the namespace of a process (here one living in tmu-c), then detached again
+ip netns exec "$NSC" sleep 60 &
+SPID=$!
+PIDS+=($SPID)
+sleep 0.2
+out=$(ctl --json attach --pid $SPID --name tmu-p --ifname tap1 2>&1)
+check "attach --pid: the link's netns is /proc/PID/ns/net" \
+	[ "$(jq_py 'j["netns"]' <<<"$out" 2>/dev/null)" = "/proc/$SPID/ns/net" ]
+check "its TAP is in the process's namespace" bash -c "ip -n $NSC link show tap1 >/dev/null"
+out=$(ctl detach tmu-p 2>&1)
+check "detach tmu-p: $out, its TAP gone" \
+	bash -c "[ '$out' = 'detached tmu-p' ] && ! ip -n $NSC link show tap1 2>/dev/null"
+kill $SPID 2>/dev/null
 
 # --- both reach the host's loopback through 10.0.2.2 ----------------------------------------
 
