@@ -76,9 +76,9 @@ rr() {
 rate() { sed -n 's/.*(\([0-9]*\)\/s).*/\1/p' <<<"$1"; }
 
 # serve_name NS PORT: in namespace NS, answer every connection to PORT with NS's name, for
-# 60 s at most (bounded: a test never leaves it behind)
+# 300 s at most (bounded: a test never leaves it behind; the script kills it before)
 serve_name() {
-	ip netns exec "$1" timeout 60 "$PY" - "$1" "$2" <<'EOF' &
+	ip netns exec "$1" timeout 300 "$PY" - "$1" "$2" <<'EOF' &
 import socket, sys
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -138,7 +138,7 @@ for ns in "$NSA" "$NSB" "$NSC"; do
 done
 mkdir -p "$RT"
 EPORT=$(free_port)
-"$TCPPEER" echo "$EPORT" 120 >"$WORK/echo.log" 2>&1 &
+"$TCPPEER" echo "$EPORT" 300 >"$WORK/echo.log" 2>&1 &
 PIDS+=($!)
 "$TAPIRD" -f --control "$SOCK" --max-flows $MAX_FLOWS --max-half-open $MAX_FLOWS \
 	2>"$LOG" &
@@ -351,9 +351,10 @@ PIDS+=($T2)
 wait_sock $T2 "$SOCK2" || notok "a second tapird for tmu-c ($(tail -2 "$WORK/tapird2.log"))"
 # a stale socket: bound, nobody listening (a daemon killed with -9 leaves one)
 "$PY" -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$RT/stale.sock"
-rr "$NSB" 3 >/dev/null &
+# the round trips last while both listings below are taken (slow on sanitizer builds)
+rr "$NSB" $((4 * SLACK)) >/dev/null &
 RB=$!
-rr "$NSC" 3 >/dev/null &
+rr "$NSC" $((4 * SLACK)) >/dev/null &
 RC=$!
 sleep $((1 * SLACK))
 out=$(TAPIR_RUNTIME_DIR=$RT "$TAPIRCTL" conns --state ESTABLISHED 2>&1)
