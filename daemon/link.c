@@ -280,7 +280,8 @@ struct link *link_attach(struct tapird *d, const struct link_cfg *lc, char *err,
 	}
 	target = netns_open(l->netns);
 	if (target < 0) {
-		snprintf(err, errlen, "%s: %s", l->netns, strerror(-target));
+		snprintf(err, errlen, "%s: %s", l->netns,
+			 target == -EINVAL ? "not a network namespace" : strerror(-target));
 		goto fail;
 	}
 	if (link_open_tap(l, self, target, err, errlen))

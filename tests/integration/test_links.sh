@@ -58,7 +58,7 @@ wait_sock() {
 	return 1
 }
 
-ctl() { "$TAPIRCTL" -s "$SOCK" -t 5 "$@"; }
+ctl() { "$TAPIRCTL" -s "$SOCK" -t $((5 * SLACK)) "$@"; }
 
 # jq_py EXPR: evaluate a python expression on the JSON read from stdin (as j)
 jq_py() { "$PY" -c 'import json,sys; j=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
@@ -191,6 +191,10 @@ attach_err "a second TAP of the same name in a namespace" "tap0 in /run/netns/$N
 	--netns "$NSA" --name tmu-x
 attach_err "a file that is not a namespace" "/etc/hostname: not a network namespace" \
 	--netns /etc/hostname --name tmu-x
+# a FIFO would block open() and with it every link: refused without opening it
+mkfifo "$WORK/fifo"
+attach_err "a FIFO" "$WORK/fifo: not a network namespace" --netns "$WORK/fifo" --name tmu-x
+attach_err "a directory" "$WORK: not a network namespace" --netns "$WORK" --name tmu-x
 out=$("$TAPIRCTL" -s "$SOCK" attach --name tmu-x 2>&1)
 check "attach without a namespace is a usage error (64)" [ $? = 64 ]
 
