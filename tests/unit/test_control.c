@@ -663,6 +663,22 @@ static void test_attach_errors_change_nothing(void **state)
 	/* a namespace that is not there */
 	attach_err(fx, "\"name\": \"c3\", \"netns\": \"/nonexistent/tmu-ns\"",
 		   "/nonexistent/tmu-ns: No such file or directory");
+	/* a FIFO: refused unopened (open() would block the daemon), as is a directory */
+	{
+		char dir[] = "/tmp/tmu-ctl-XXXXXX", fifo[64], args[256], want[128];
+
+		assert_non_null(mkdtemp(dir));
+		snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+		assert_int_equal(mkfifo(fifo, 0600), 0);
+		snprintf(args, sizeof(args), "\"name\": \"c3\", \"netns\": \"%s\"", fifo);
+		snprintf(want, sizeof(want), "%s: not a network namespace", fifo);
+		attach_err(fx, args, want);
+		snprintf(args, sizeof(args), "\"name\": \"c3\", \"netns\": \"%s\"", dir);
+		snprintf(want, sizeof(want), "%s: not a network namespace", dir);
+		attach_err(fx, args, want);
+		unlink(fifo);
+		rmdir(dir);
+	}
 }
 
 static void test_detach_errors(void **state)
