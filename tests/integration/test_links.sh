@@ -195,6 +195,8 @@ attach_err "a file that is not a namespace" "/etc/hostname: not a network namesp
 mkfifo "$WORK/fifo"
 attach_err "a FIFO" "$WORK/fifo: not a network namespace" --netns "$WORK/fifo" --name tmu-x
 attach_err "a directory" "$WORK: not a network namespace" --netns "$WORK" --name tmu-x
+attach_err "tapird's own namespace (the host's)" "/proc/$$/ns/net: this is tapird's own network namespace" \
+	--pid $$ --name tmu-x
 out=$("$TAPIRCTL" -s "$SOCK" attach --name tmu-x 2>&1)
 check "attach without a namespace is a usage error (64)" [ $? = 64 ]
 

@@ -663,6 +663,9 @@ static void test_attach_errors_change_nothing(void **state)
 	/* a namespace that is not there */
 	attach_err(fx, "\"name\": \"c3\", \"netns\": \"/nonexistent/tmu-ns\"",
 		   "/nonexistent/tmu-ns: No such file or directory");
+	/* the daemon's own namespace: its routing would be taken over */
+	attach_err(fx, "\"name\": \"c3\", \"netns\": \"/proc/self/ns/net\"",
+		   "/proc/self/ns/net: this is tapird's own network namespace");
 	/* a FIFO: refused unopened (open() would block the daemon), as is a directory */
 	{
 		char dir[] = "/tmp/tmu-ctl-XXXXXX", fifo[64], args[256], want[128];
