@@ -178,6 +178,17 @@ cni ADD "$ID" "/run/netns/$NSA" eth0 "$TMP/conf.json"
 expect_error "a second ADD of the same attachment is refused by tapird" 1000
 check "... and names the link in use" bash -c "grep -qF 'attached already' '$TMP/out.json'"
 
+# section 2 "ADD": an interface of the requested name in the container is an error
+cni ADD other$$ "/run/netns/$NSA" eth0 "$TMP/conf.json"
+expect_error "ADD of another container ID onto the namespace's existing eth0" 1000
+ip -n "$NSC" link add eth0 type veth peer name tcn-peer
+cni ADD other$$ "/run/netns/$NSC" eth0 "$TMP/conf.json"
+expect_error "ADD where the namespace has a (veth) eth0 already" 1000
+check "... the veth eth0 is left as it was" bash -c "ip -n '$NSC' -d link show dev eth0 | grep -q veth"
+ip -n "$NSC" link del eth0
+check "... and the refused ADDs left no link in tapird" \
+	bash -c "! '$TAPIRCTL' -s '$SOCK' --json status | grep -qF 'other$$'"
+
 # --- CHECK --------------------------------------------------------------------------------
 with_prev "$TMP/conf.json" "$TMP/result-a.json" "$TMP/check-a.json"
 cni CHECK "$ID" "/run/netns/$NSA" eth0 "$TMP/check-a.json"
