@@ -6,8 +6,9 @@
 # with no link: VERSION; ADD (the result's fields, the TAP with its address in the namespace,
 # a fetch from a host loopback server through the gateway); CHECK (passes; fails once the link
 # is detached behind the plugin's back); DEL twice, DEL with the namespace or the daemon gone;
-# bad parameters and configurations with their error codes; then, if podman has a CNI backend
-# here, a container on a tapir-cni network fetching from the host.
+# bad parameters and configurations with their error codes; the CNI project's cnitool
+# add/check/del when one is given (CNITOOL=PATH); then, if podman has a CNI backend here, a
+# container on a tapir-cni network fetching from the host.
 #
 #   sudo bash tests/integration/test_cni.sh BUILD_DIR
 #
@@ -295,6 +296,31 @@ head -c 1100000 /dev/zero | tr '\0' ' ' >"$TMP/big.json"
 cni ADD "$ID" "/run/netns/$NSC" eth0 "$TMP/big.json"
 expect_error "stdin over 1 MiB" 5
 check "tapird still runs" kill -0 "$DPID"
+
+# --- the CNI project's cnitool (libcni: what containerd and CRI-O use) ----------------------
+# Not packaged in Debian 12 (golang-github-appc-cni-dev has libcni without cnitool/): set
+# CNITOOL=PATH to a build of it, e.g. cnitool/cnitool.go of the cni repository's v1.1.2 built
+# with Debian's golang-go in GOPATH mode against /usr/share/gocode (that package's libcni).
+CNITOOL=${CNITOOL:-$(command -v cnitool)}
+if [ -z "$CNITOOL" ]; then
+	skip "cnitool add/check/del: no cnitool (not in Debian 12; CNITOOL=PATH to use a build)"
+else
+	mkdir -p "$TMP/net.d"
+	printf '{"cniVersion": "1.0.0", "name": "tcn-tapir", "plugins": [{"type": "tapir-cni", "socket": "%s"}]}\n' \
+		"$SOCK" >"$TMP/net.d/tcn-tapir.conflist"
+	ct() { NETCONFPATH=$TMP/net.d CNI_PATH=$BUILD/ctl timeout 20 "$CNITOOL" "$@" "/run/netns/$NSC"; }
+	if ct add tcn-tapir >"$TMP/out.json" 2>>"$TMP/cni.stderr" &&
+		[ "$(jget 'j["ips"][0]["address"], j["interfaces"][0]["name"]')" = "('10.0.2.100/24', 'eth0')" ]; then
+		ok "cnitool add: the result has 10.0.2.100/24 on eth0"
+	else
+		notok "cnitool add: $(cat "$TMP/out.json")"
+	fi
+	check "cnitool check" ct check tcn-tapir
+	check "cnitool del" ct del tcn-tapir
+	check "cnitool del again" ct del tcn-tapir
+	check "... nothing left attached" \
+		test "$("$TAPIRCTL" -s "$SOCK" --json status | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["links"]))')" = 0
+fi
 
 # --- podman with a CNI backend --------------------------------------------------------------
 # Debian 12's podman 4.3 has both backends (netavark by default); with network_backend="cni"
