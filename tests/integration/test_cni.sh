@@ -344,6 +344,7 @@ podman_test() {
 		cni_plugin_dirs = ["$TMP/cnibin", "/usr/lib/cni"]
 		network_config_dir = "$TMP/podman/net.d"
 		[engine]
+		tmp_dir = "$TMP/podman/tmp"
 		cgroup_manager = "cgroupfs"
 		events_logger = "file"
 	EOF
