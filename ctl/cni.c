@@ -373,6 +373,92 @@ static int parse_tapir_keys(struct cni_conf *conf, struct cni_error *e)
 }
 
 /**
+ * parse_port_mapping() - one entry of runtimeConfig.portMappings (CONVENTIONS.md of the CNI
+ * project: hostPort, containerPort, protocol "tcp" (the default) or "udp", hostIP) as the
+ * arguments of tapird's add_hostfwd
+ * Return: the arguments (a new reference), or NULL with @e set (7 malformed, 2 SCTP or an
+ * IPv6 hostIP: tapir forwards IPv4 TCP and UDP)
+ */
+static json_t *parse_port_mapping(const json_t *pm, size_t i, struct cni_error *e)
+{
+	const json_t *hp = json_object_get(pm, "hostPort"), *cp = json_object_get(pm, "containerPort");
+	const char *proto = "tcp", *ip = NULL;
+
+	if (!json_is_object(pm) || !json_is_integer(hp) || !json_is_integer(cp) ||
+	    json_integer_value(hp) < 1 || json_integer_value(hp) > 65535 ||
+	    json_integer_value(cp) < 1 || json_integer_value(cp) > 65535) {
+		cni_err(e, CNI_ERR_INVALID_CONFIG, "invalid network configuration",
+			"runtimeConfig.portMappings[%zu]: hostPort and containerPort must be "
+			"integers from 1 to 65535",
+			i);
+		return NULL;
+	}
+	if (string_key(pm, "protocol", &proto, e) || string_key(pm, "hostIP", &ip, e))
+		return NULL;
+	if (!proto)
+		proto = "tcp";
+	if (strcasecmp(proto, "tcp") && strcasecmp(proto, "udp")) {
+		cni_err(e, CNI_ERR_UNSUPPORTED_FIELD,
+			"unsupported field in network configuration: portMappings protocol",
+			"runtimeConfig.portMappings[%zu].protocol = \"%.20s\": tapir forwards tcp "
+			"and udp",
+			i, proto);
+		return NULL;
+	}
+	if (ip && *ip && !is_ip4(ip)) {
+		cni_err(e, is_ip(ip) ? CNI_ERR_UNSUPPORTED_FIELD : CNI_ERR_INVALID_CONFIG,
+			"unsupported or invalid portMappings hostIP",
+			"runtimeConfig.portMappings[%zu].hostIP = \"%.60s\": tapir forwards from "
+			"IPv4 host addresses",
+			i, ip);
+		return NULL;
+	}
+	return json_pack("{s:s, s:s, s:I, s:I}", "proto", strcasecmp(proto, "tcp") ? "udp" : "tcp",
+			 "host_addr", ip ? ip : "", "host_port", json_integer_value(hp),
+			 "guest_port", json_integer_value(cp));
+}
+
+/**
+ * parse_runtime_config() - runtimeConfig (section 3 "Deriving runtimeConfig"): the
+ * portMappings capability into @conf->forwards; other capabilities are not tapir's and are
+ * left alone
+ * Return: 0, or -1 with @e set
+ */
+static int parse_runtime_config(struct cni_conf *conf, const struct cni_env *env,
+				struct cni_error *e)
+{
+	const json_t *rc = json_object_get(conf->json, "runtimeConfig"), *pms, *pm;
+	size_t i;
+
+	conf->forwards = json_array();
+	if (!conf->forwards)
+		return cni_err(e, CNI_ERR_INTERNAL, "out of memory", "runtimeConfig");
+	/* only ADD makes forwards; DEL's detach closes them with the link */
+	if (!rc || env->command != CNI_CMD_ADD)
+		return 0;
+	if (!json_is_object(rc))
+		return cni_err(e, CNI_ERR_INVALID_CONFIG, "invalid network configuration",
+			       "\"runtimeConfig\" must be an object");
+	pms = json_object_get(rc, "portMappings");
+	if (!pms || json_is_null(pms))
+		return 0;
+	if (!json_is_array(pms))
+		return cni_err(e, CNI_ERR_INVALID_CONFIG, "invalid network configuration",
+			       "runtimeConfig.portMappings must be a list");
+	if (json_array_size(pms) > CNI_MAX_PORT_MAPPINGS)
+		return cni_err(e, CNI_ERR_INVALID_CONFIG, "invalid network configuration",
+			       "runtimeConfig.portMappings: %zu entries, at most %d",
+			       json_array_size(pms), CNI_MAX_PORT_MAPPINGS);
+	json_array_foreach(pms, i, pm) {
+		json_t *args = parse_port_mapping(pm, i, e);
+
+		if (!args || json_array_append_new(conf->forwards, args))
+			return -1;
+	}
+	return 0;
+}
+
+/**
  * parse_common() - cniVersion, name, type, ipam and prevResult (sections 1 and 3)
  * Return: 0, or -1 with @e set
  */
@@ -454,7 +540,8 @@ int cni_parse_conf(struct cni_conf *conf, const struct cni_env *env, const char 
 		cni_conf_free(conf);
 		return cni_err(e, CNI_ERR_INTERNAL, "out of memory", "building the attach request");
 	}
-	if (parse_common(conf, env, e) || parse_tapir_keys(conf, e)) {
+	if (parse_common(conf, env, e) || parse_tapir_keys(conf, e) ||
+	    parse_runtime_config(conf, env, e)) {
 		cni_conf_free(conf);
 		return -1;
 	}
@@ -463,6 +550,7 @@ int cni_parse_conf(struct cni_conf *conf, const struct cni_env *env, const char 
 
 void cni_conf_free(struct cni_conf *conf)
 {
+	json_decref(conf->forwards);
 	json_decref(conf->attach);
 	json_decref(conf->json);
 	memset(conf, 0, sizeof(*conf));

@@ -29,6 +29,9 @@
 #define CNI_DEFAULT_SOCKET "/run/tapird/control.sock"
 /* prevResult's addresses for our interface that CHECK compares (tapir gives one) */
 #define CNI_MAX_IPS 16
+/* runtimeConfig.portMappings of one ADD: each becomes a forward holding a host socket; as many
+ * as tapird takes from its configuration file (CONFIG_MAX_FORWARDS) */
+#define CNI_MAX_PORT_MAPPINGS CONFIG_MAX_FORWARDS
 
 /**
  * enum cni_code - the error codes of SPEC.md section 5 "Error", and tapir-cni's own (100 and
@@ -93,6 +96,9 @@ struct cni_env {
  * @dns:	the well-known "dns" object when given as one (borrowed; NULL otherwise): its
  *		other nameservers, domain, search and options go into the result
  * @prev:	prevResult (borrowed), NULL if absent
+ * @forwards:	the add_hostfwd arguments of runtimeConfig.portMappings (the "portMappings"
+ *		capability of the CNI conventions), an array (owned, maybe empty); the caller
+ *		adds "link"
  * @json:	the whole configuration (owned)
  */
 struct cni_conf {
@@ -102,6 +108,7 @@ struct cni_conf {
 	json_t *attach;
 	json_t *dns;
 	json_t *prev;
+	json_t *forwards;
 	json_t *json;
 };
 
@@ -172,8 +179,8 @@ json_t *cni_version_json(const char *input, size_t len, struct cni_error *e);
 /**
  * cni_parse_conf() - decode and check the network configuration for @env's command
  * @text, @len:	what came on stdin
- * Return: 0, or -1 with @e set (6 not JSON, 1 unsupported cniVersion, 7 a bad key, 2 ipam)
- * and @conf empty
+ * Return: 0, or -1 with @e set (6 not JSON, 1 unsupported cniVersion, 7 a bad key, 2 ipam or
+ * a port mapping tapir cannot make) and @conf empty
  */
 int cni_parse_conf(struct cni_conf *conf, const struct cni_env *env, const char *text,
 		   size_t len, struct cni_error *e);

@@ -187,6 +187,37 @@ static void detach_quietly(const struct cni_conf *conf, const char *name)
 }
 
 /**
+ * add_forwards() - runtimeConfig.portMappings as forwards into link @name; on any failure the
+ * link is detached (which closes the forwards made so far) and the plugin fails
+ */
+static void add_forwards(const struct cni_conf *conf, const char *name, struct cni_error *e)
+{
+	struct client_err ce;
+	json_t *args, *reply;
+	size_t i;
+
+	json_array_foreach(conf->forwards, i, args) {
+		json_t *a = json_deep_copy(args);
+
+		if (!a || json_object_set_new(a, "link", json_string(name))) {
+			json_decref(a);
+			detach_quietly(conf, name);
+			cni_err(e, CNI_ERR_INTERNAL, "out of memory", "building add_hostfwd");
+			fail(e);
+		}
+		reply = client_call(conf->socket, CNI_TIMEOUT_S, CNI_MAX_REPLY, "add_hostfwd", a,
+				    &ce);
+		if (!reply || json_object_get(reply, "error"))
+			detach_quietly(conf, name);
+		if (!reply)
+			daemon_unreachable(&ce, e);
+		if (json_object_get(reply, "error"))
+			daemon_refused(reply, "a port mapping", name, e);
+		json_decref(reply);
+	}
+}
+
+/**
  * cmd_add() - attach the container; print the Success result
  */
 static void cmd_add(const struct cni_conf *conf, const struct cni_env *env, struct cni_error *e)
@@ -227,6 +258,7 @@ static void cmd_add(const struct cni_conf *conf, const struct cni_env *env, stru
 		cni_err(e, CNI_ERR_NETNS, "cannot read the container's interface", "%s", nserr);
 		fail(e);
 	}
+	add_forwards(conf, name, e);
 	print_result(cni_result(conf, env, &l, ifc.mac), e);
 }
 

@@ -249,6 +249,37 @@ check "DEL with the namespace deleted and CNI_NETNS unset: success" test "$RC" =
 check "... the second link is detached too" \
 	bash -c "! '$TAPIRCTL' -s '$SOCK' --json status | grep -qF 'beef$$'"
 
+# --- runtimeConfig.portMappings (the portMappings capability): forwards into the container --
+HP=$(free_port)
+printf '{"cniVersion": "1.0.0", "name": "tapir", "type": "tapir-cni", "socket": "%s", "runtimeConfig": {"portMappings": [{"hostPort": %d, "containerPort": 8080, "protocol": "tcp", "hostIP": "127.0.0.1"}]}}\n' \
+	"$SOCK" "$HP" >"$TMP/ports.json"
+mkdir -p "$TMP/cwww"
+echo "served-by-container $$" >"$TMP/cwww/index.html"
+ip netns exec "$NSC" ip link set lo up
+cni ADD ports$$ "/run/netns/$NSC" eth0 "$TMP/ports.json"
+check "ADD with a port mapping 127.0.0.1:$HP -> 8080: exit 0" test "$RC" = 0
+ip netns exec "$NSC" "$PY" -m http.server --bind 10.0.2.100 --directory "$TMP/cwww" 8080 \
+	>/dev/null 2>&1 &
+PIDS+=($!)
+wait_for ip netns exec "$NSC" bash -c "ss -Htln 'sport = :8080' | grep -q ."
+got=$(curl -s --max-time 10 "http://127.0.0.1:$HP/")
+if [ "$got" = "served-by-container $$" ]; then
+	ok "the host reaches the container's server through the port mapping"
+else
+	notok "the host reaches the container's server through the port mapping: '$got'"
+fi
+check "... tapirctl fwd list --link shows it" \
+	bash -c "'$TAPIRCTL' -s '$SOCK' fwd list --link 'cni-ports$$:eth0' | grep -q ':$HP'"
+cni DEL ports$$ "/run/netns/$NSC" eth0 "$TMP/ports.json"
+check "DEL: the port mapping's host socket is closed with the link" \
+	bash -c "[ '$RC' = 0 ] && [ -z \"\$(ss -Htln 'sport = :$HP')\" ]"
+printf '{"cniVersion": "1.0.0", "name": "tapir", "type": "tapir-cni", "socket": "%s", "runtimeConfig": {"portMappings": [{"hostPort": %d, "containerPort": 8080, "hostIP": "127.0.0.1"}]}}\n' \
+	"$SOCK" "$PORT" >"$TMP/ports-busy.json"
+cni ADD ports$$ "/run/netns/$NSC" eth0 "$TMP/ports-busy.json"
+expect_error "ADD with a port mapping whose host port is taken (the test's HTTP server)" 1000
+check "... the link is detached again, and eth0 gone" \
+	bash -c "! '$TAPIRCTL' -s '$SOCK' --json status | grep -qF 'ports$$' && ! ip -n '$NSC' link show dev eth0 2>/dev/null"
+
 # --- a container ID longer than a link name: a stable shortening -------------------------
 LONGID=cnitool-$(printf 'a%.0s' $(seq 150))
 cni ADD "$LONGID" "/run/netns/$NSC" eth0 "$TMP/conf.json"

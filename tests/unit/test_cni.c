@@ -358,6 +358,100 @@ static void test_conf_well_known_dns_gives_first_nameserver(void **state)
 	cni_conf_free(&c);
 }
 
+/* --- runtimeConfig.portMappings (the CNI conventions' portMappings capability) ---------- */
+static void test_conf_port_mappings_make_forwards(void **state)
+{
+	struct cni_conf c;
+	struct cni_error e;
+	json_t *f;
+
+	(void)state;
+	assert_int_equal(parse(&c, &add_env,
+			       "{\"cniVersion\": \"1.0.0\", \"name\": \"n\", \"runtimeConfig\": "
+			       "{\"portMappings\": [{\"hostPort\": 8080, \"containerPort\": 80, "
+			       "\"protocol\": \"tcp\"}, {\"hostPort\": 5353, \"containerPort\": 53, "
+			       "\"protocol\": \"UDP\", \"hostIP\": \"127.0.0.1\"}, {\"hostPort\": 1, "
+			       "\"containerPort\": 2}], \"bandwidth\": {}}}",
+			       &e),
+			 0);
+	assert_int_equal(json_array_size(c.forwards), 3);
+	f = json_array_get(c.forwards, 0);
+	assert_string_equal(json_string_value(json_object_get(f, "proto")), "tcp");
+	assert_string_equal(json_string_value(json_object_get(f, "host_addr")), "");
+	assert_int_equal(json_integer_value(json_object_get(f, "host_port")), 8080);
+	assert_int_equal(json_integer_value(json_object_get(f, "guest_port")), 80);
+	f = json_array_get(c.forwards, 1);
+	assert_string_equal(json_string_value(json_object_get(f, "proto")), "udp");
+	assert_string_equal(json_string_value(json_object_get(f, "host_addr")), "127.0.0.1");
+	f = json_array_get(c.forwards, 2); /* protocol defaults to tcp */
+	assert_string_equal(json_string_value(json_object_get(f, "proto")), "tcp");
+	cni_conf_free(&c);
+}
+
+static void test_conf_bad_port_mappings(void **state)
+{
+	static const struct {
+		const char *rc;
+		int code;
+	} bad[] = {
+		{ "[]", CNI_ERR_INVALID_CONFIG },
+		{ "{\"portMappings\": {}}", CNI_ERR_INVALID_CONFIG },
+		{ "{\"portMappings\": [{\"hostPort\": 0, \"containerPort\": 80}]}",
+		  CNI_ERR_INVALID_CONFIG },
+		{ "{\"portMappings\": [{\"hostPort\": 80, \"containerPort\": 65536}]}",
+		  CNI_ERR_INVALID_CONFIG },
+		{ "{\"portMappings\": [{\"hostPort\": \"80\", \"containerPort\": 80}]}",
+		  CNI_ERR_INVALID_CONFIG },
+		{ "{\"portMappings\": [{\"hostPort\": 80, \"containerPort\": 80, \"protocol\": "
+		  "\"sctp\"}]}",
+		  CNI_ERR_UNSUPPORTED_FIELD },
+		{ "{\"portMappings\": [{\"hostPort\": 80, \"containerPort\": 80, \"hostIP\": "
+		  "\"::1\"}]}",
+		  CNI_ERR_UNSUPPORTED_FIELD },
+		{ "{\"portMappings\": [{\"hostPort\": 80, \"containerPort\": 80, \"hostIP\": "
+		  "\"localhost\"}]}",
+		  CNI_ERR_INVALID_CONFIG },
+	};
+	struct cni_conf c;
+	struct cni_error e;
+	char text[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "{\"cniVersion\": \"1.0.0\", \"name\": \"n\", \"runtimeConfig\": %s}",
+			 bad[i].rc);
+		assert_int_equal(parse(&c, &add_env, text, &e), -1);
+		if (e.code != bad[i].code)
+			fail_msg("%s: code %d, want %d", bad[i].rc, e.code, bad[i].code);
+	}
+	/* DEL makes no forwards (the detach closes them): it does not judge them either */
+	assert_int_equal(parse(&c, &(struct cni_env){ CNI_CMD_DEL, "c", NULL, "eth0" }, text, &e), 0);
+	assert_int_equal(json_array_size(c.forwards), 0);
+	cni_conf_free(&c);
+}
+
+static void test_conf_port_mappings_bounded(void **state)
+{
+	size_t len = 200 + (CNI_MAX_PORT_MAPPINGS + 1) * 48, n;
+	char *text = malloc(len);
+	struct cni_conf c;
+	struct cni_error e;
+
+	(void)state;
+	assert_non_null(text);
+	n = (size_t)snprintf(text, len, "{\"cniVersion\": \"1.0.0\", \"name\": \"n\", "
+					"\"runtimeConfig\": {\"portMappings\": [");
+	for (int i = 0; i <= CNI_MAX_PORT_MAPPINGS; i++)
+		n += (size_t)snprintf(text + n, len - n, "%s{\"hostPort\": %d, \"containerPort\": 80}",
+				      i ? ", " : "", 10000 + i);
+	snprintf(text + n, len - n, "]}}");
+	assert_int_equal(parse(&c, &add_env, text, &e), -1);
+	assert_int_equal(e.code, CNI_ERR_INVALID_CONFIG);
+	assert_non_null(strstr(e.details, "at most"));
+	free(text);
+}
+
 /* --- the link name ------------------------------------------------------------------------ */
 static void test_link_name_short_id(void **state)
 {
@@ -672,6 +766,9 @@ int main(void)
 		cmocka_unit_test(test_conf_bad_tapir_keys_are_code_7),
 		cmocka_unit_test(test_conf_tapir_keys_make_the_attach_arguments),
 		cmocka_unit_test(test_conf_well_known_dns_gives_first_nameserver),
+		cmocka_unit_test(test_conf_port_mappings_make_forwards),
+		cmocka_unit_test(test_conf_bad_port_mappings),
+		cmocka_unit_test(test_conf_port_mappings_bounded),
 		cmocka_unit_test(test_link_name_short_id),
 		cmocka_unit_test(test_link_name_podman_id_fits),
 		cmocka_unit_test(test_link_name_long_id_is_shortened_stably),
