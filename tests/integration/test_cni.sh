@@ -396,8 +396,10 @@ podman_test() {
 	fi
 	# the image: busybox-static alone (its wget crashes on this Debian build: nc does HTTP)
 	cp /bin/busybox "$TMP/rootfs/bin/busybox"
-	for a in sh nc cat printf tail; do ln -s busybox "$TMP/rootfs/bin/$a"; done
-	mkdir -p "$TMP/rootfs/etc" "$TMP/rootfs/proc" "$TMP/rootfs/sys" "$TMP/rootfs/dev"
+	for a in sh nc cat printf tail httpd; do ln -s busybox "$TMP/rootfs/bin/$a"; done
+	mkdir -p "$TMP/rootfs/etc" "$TMP/rootfs/proc" "$TMP/rootfs/sys" "$TMP/rootfs/dev" \
+		"$TMP/rootfs/www"
+	echo "served-by-podman $$" >"$TMP/rootfs/www/index.html"
 	echo 'root:x:0:0:root:/:/bin/sh' >"$TMP/rootfs/etc/passwd"
 	echo 'root:x:0:' >"$TMP/rootfs/etc/group"
 	touch "$TMP/rootfs/etc/hosts" "$TMP/rootfs/etc/hostname" "$TMP/rootfs/etc/resolv.conf"
@@ -416,7 +418,32 @@ podman_test() {
 		grep -q '^nameserver 10.0.2.3$' "$TMP/podman.out"
 	check "... tapird logged the attach of the container's namespace" \
 		grep -q 'cni-[0-9a-f]\{64\}:eth0: eth0 in /run/netns/' "$TMP/daemon.log"
-	check "... and after podman removed it, tapird has no link left" \
+	# a published port: podman 4.3 binds each -p host port itself (its port reservation,
+	# made for DNAT plugins), so a forward's listening socket cannot have it; publish with
+	# tapirctl on the container's link instead (README, "CNI")
+	local hp id
+	hp=$(free_port)
+	id=$(timeout 60 "${P[@]}" run -d --name "$name-p" --network tcn-tapir \
+		localhost/tcn-busybox /bin/httpd -f -p 8080 -h /www 2>>"$TMP/podman.err")
+	if [ -n "$id" ] && "$TAPIRCTL" -s "$SOCK" fwd add --link "cni-$id:eth0" "127.0.0.1:$hp:8080" \
+		>/dev/null 2>>"$TMP/podman.err"; then
+		got=""
+		for _ in $(seq 50); do
+			got=$(curl -s --max-time 5 "http://127.0.0.1:$hp/") && break
+			sleep 0.1
+		done
+	else
+		got="podman run -d or fwd add failed: $(tail -2 "$TMP/podman.err" | tr '\n' ' ')"
+	fi
+	if [ "$got" = "served-by-podman $$" ]; then
+		ok "podman container's link cni-ID:eth0 takes a forward (tapirctl fwd add --link): the host reaches its server"
+	else
+		notok "a forward into the podman container's link: '$got'"
+	fi
+	timeout 60 "${P[@]}" rm -f -t 0 "$name-p" >/dev/null 2>>"$TMP/podman.err"
+	check "... podman rm: the forward's host socket is closed with the link" \
+		bash -c "[ -z \"\$(ss -Htln 'sport = :$hp')\" ]"
+	check "... and after podman removed them, tapird has no link left" \
 		test "$("$TAPIRCTL" -s "$SOCK" --json status | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["links"]))')" = 0
 	"${P[@]}" rmi -f localhost/tcn-busybox >/dev/null 2>&1
 	unset CONTAINERS_CONF
