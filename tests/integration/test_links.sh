@@ -189,8 +189,24 @@ attach_err "a bad MTU" 'mtu: "1" is not a number between 576 and 65521' \
 	--netns "$NSA" --name tmu-x --ifname tap1 --mtu 1
 attach_err "a second TAP of the same name in a namespace" "tap0 in /run/netns/$NSA: Device or resource busy" \
 	--netns "$NSA" --name tmu-x
+attach_err "a file that is not a namespace" "/etc/hostname: not a network namespace" \
+	--netns /etc/hostname --name tmu-x
 out=$("$TAPIRCTL" -s "$SOCK" attach --name tmu-x 2>&1)
 check "attach without a namespace is a usage error (64)" [ $? = 64 ]
+
+# --pid: the namespace of a process (here one living in tmu-c), then detached again
+ip netns exec "$NSC" sleep 60 &
+SPID=$!
+PIDS+=($SPID)
+sleep 0.2
+out=$(ctl --json attach --pid $SPID --name tmu-p --ifname tap1 2>&1)
+check "attach --pid: the link's netns is /proc/PID/ns/net" \
+	[ "$(jq_py 'j["netns"]' <<<"$out" 2>/dev/null)" = "/proc/$SPID/ns/net" ]
+check "its TAP is in the process's namespace" bash -c "ip -n $NSC link show tap1 >/dev/null"
+out=$(ctl detach tmu-p 2>&1)
+check "detach tmu-p: $out, its TAP gone" \
+	bash -c "[ '$out' = 'detached tmu-p' ] && ! ip -n $NSC link show tap1 2>/dev/null"
+kill $SPID 2>/dev/null
 
 # --- both reach the host's loopback through 10.0.2.2 ----------------------------------------
 
@@ -306,8 +322,13 @@ check "tmu-b's round trips complete, each within 2 s, with and without tmu-a's f
 	[ "$calm_rc$flooded_rc" = 00 ]
 floor=no
 [ -n "$c" ] && [ -n "$f" ] && [ $((f * 5)) -ge "$c" ] && floor=yes
-check "tmu-b keeps at least 20% of its round-trip rate under tmu-a's flood ($f/s vs $c/s)" \
-	[ $floor = yes ]
+case "$BUILD" in
+*asan*) # every frame of the flood costs the sanitizers' instrumentation on one shared loop
+	skip "tmu-b's round-trip rate under the flood ($f/s vs $c/s): no floor on a sanitizer build" ;;
+*)
+	check "tmu-b keeps at least 20% of its round-trip rate under tmu-a's flood ($f/s vs $c/s)" \
+		[ $floor = yes ] ;;
+esac
 udp_a=$(ctl --json stats --link tmu-a | jq_py 'j["links"][0]["counters"]["rx_frames"]')
 check "the flood went through tmu-a ($udp_a frames in)" [ "${udp_a:-0}" -gt 1000 ]
 
@@ -379,5 +400,11 @@ check "tmu-a can be attached again: $out" grep -q "^attached tmu-a" <<<"$out"
 out=$(rr "$NSA" 1)
 check "and reaches the host again: $out" [ $? = 0 ]
 check "tapird is still running" kill -0 $TPID
+kill -TERM $TPID
+wait $TPID
+rc=$?
+check "tapird stops cleanly on SIGTERM (rc $rc), its socket removed, nothing reported by the sanitizers" \
+	bash -c "[ $rc = 0 ] && [ ! -e '$SOCK' ] && ! grep -q 'Sanitizer\|runtime error' '$LOG'"
+grep 'Sanitizer\|runtime error' "$LOG" | head -5 | sed 's/^/# /'
 
 finish
