@@ -208,7 +208,7 @@ ip -n "$NSA" addr add 10.0.2.100/24 dev eth0
 ip -n "$NSA" route add default via 10.0.2.2 dev eth0 2>/dev/null
 
 # --- a second container: its own values, an older result format ---------------------------
-conf "$TMP/conf-b.json" '"address": "10.0.7.50/24", "gateway": "10.0.7.1", "dns": "10.0.7.3", "mtu": 1500'
+conf "$TMP/conf-b.json" '"address": "10.0.7.50/24", "gateway": "10.0.7.1", "dns": "10.0.7.3", "mtu": 1500, "hostLoopback": false'
 sed -i 's/"cniVersion": "1.0.0"/"cniVersion": "0.4.0"/' "$TMP/conf-b.json"
 cni ADD beef$$ "/run/netns/$NSB" net1 "$TMP/conf-b.json"
 cp "$TMP/out.json" "$TMP/result-b.json"
@@ -218,6 +218,9 @@ check "... the result is what attach returned: 10.0.7.50/24 via 10.0.7.1, 'versi
 	"('0.4.0', '10.0.7.50/24', '10.0.7.1', '4', '10.0.7.1', ['10.0.7.3'])"
 check "... net1 in the second namespace has 10.0.7.50/24 and MTU 1500" \
 	bash -c "ip -n '$NSB' -o -4 addr show dev net1 | grep -q 'inet 10.0.7.50/24 ' && ip -n '$NSB' link show dev net1 | grep -q 'mtu 1500 '"
+check "... hostLoopback false: the gateway does not lead to the host's loopback server" \
+	bash -c "! ip netns exec '$NSB' curl -s --max-time 3 'http://10.0.7.1:$PORT/hello.txt' >/dev/null"
+check "... while the gateway itself answers ping" bash -c "ip netns exec '$NSB' ping -c 1 -W 2 10.0.7.1 >/dev/null"
 with_prev "$TMP/conf-b.json" "$TMP/result-b.json" "$TMP/check-b.json"
 cni CHECK beef$$ "/run/netns/$NSB" net1 "$TMP/check-b.json"
 check "CHECK of the second container (0.4.0): success" test "$RC" = 0
