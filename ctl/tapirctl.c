@@ -32,6 +32,7 @@
 
 #include <jansson.h>
 
+#include "client.h"
 #include "fwdspec.h"
 
 #ifndef PACKAGE_VERSION
@@ -281,28 +282,16 @@ static const char *pick_socket(void)
  */
 static int ctl_connect(void)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	const struct timeval tv = { .tv_sec = timeout_s };
+	struct client_err err;
 	int fd;
 
 	if (!sock_path)
 		sock_path = pick_socket();
-	if (strlen(sock_path) >= sizeof(sun.sun_path))
-		unreachable("cannot connect to %s: %s", sock_path, strerror(ENAMETOOLONG));
-	memcpy(sun.sun_path, sock_path, strlen(sock_path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = client_connect(sock_path, timeout_s, &err);
+	if (fd < 0 && soft_connect && err.kind == CLIENT_NO_DAEMON)
+		return -1;
 	if (fd < 0)
-		unreachable("socket: %s", strerror(errno));
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
-		unreachable("setsockopt: %s", strerror(errno));
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		if (soft_connect && (errno == ECONNREFUSED || errno == ENOENT)) {
-			close(fd);
-			return -1;
-		}
-		unreachable("cannot connect to %s: %s", sock_path, strerror(errno));
-	}
+		unreachable("%s", err.msg);
 	return fd;
 }
 
@@ -331,79 +320,17 @@ static int ms_left(uint64_t deadline)
  */
 static char *exchange(const char *req, size_t *len)
 {
-	size_t rlen = strlen(req), have = 0, scanned = 0, cap = 65536;
-	uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000;
-	int fd = ctl_connect();
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	char *buf;
+	struct client_err err;
+	char *line;
 
-	if (fd < 0)
+	if (!sock_path)
+		sock_path = pick_socket();
+	line = client_exchange(sock_path, timeout_s, MAX_REPLY, req, len, &err);
+	if (!line && soft_connect && err.kind == CLIENT_NO_DAEMON)
 		return NULL;
-	buf = malloc(cap);
-	if (!buf)
-		unreachable("%s", strerror(ENOMEM));
-	for (size_t off = 0; off < rlen + 1;) {
-		/* The request, then its newline unless it ends with one. */
-		const char *p = off < rlen ? req + off : "\n";
-		size_t n = off < rlen ? rlen - off : 1;
-		ssize_t w;
-
-		if (off == rlen && rlen && req[rlen - 1] == '\n')
-			break;
-		w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			unreachable("%s: sending: %s", sock_path,
-				    errno == EAGAIN ? "timed out" : strerror(errno));
-		off += (size_t)w;
-	}
-	for (;;) {
-		/* only the bytes not searched yet: a multi-megabyte reply is read once, not once
-		 * per recv() */
-		char *nl = have > scanned ? memchr(buf + scanned, '\n', have - scanned) : NULL;
-		ssize_t r;
-
-		scanned = have;
-		if (nl) {
-			*nl = '\0';
-			*len = (size_t)(nl - buf);
-			break;
-		}
-		if (have + 1 >= cap) {
-			char *nb;
-
-			if (cap >= MAX_REPLY)
-				unreachable("%s: reply longer than %u bytes", sock_path, MAX_REPLY);
-			nb = realloc(buf, cap * 2);
-			if (!nb)
-				unreachable("%s", strerror(ENOMEM));
-			buf = nb;
-			cap *= 2;
-		}
-		/* One deadline for the whole reply: a daemon that trickles bytes cannot stretch
-		 * it the way a per-recv() timeout could. */
-		if (poll(&pfd, 1, ms_left(deadline)) == 0)
-			unreachable("%s: no reply within %d s", sock_path, timeout_s);
-		r = recv(fd, buf + have, cap - have - 1, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			unreachable("%s: no reply within %d s", sock_path, timeout_s);
-		if (r < 0)
-			unreachable("%s: receiving: %s", sock_path, strerror(errno));
-		if (r == 0) {
-			if (!have)
-				unreachable("%s: the daemon closed the connection without a reply",
-					    sock_path);
-			buf[have] = '\0'; /* a last line without its newline: take it */
-			*len = have;
-			break;
-		}
-		have += (size_t)r;
-	}
-	close(fd);
-	return buf;
+	if (!line)
+		unreachable("%s", err.msg);
+	return line;
 }
 
 /**
@@ -411,13 +338,11 @@ static char *exchange(const char *req, size_t *len)
  */
 static json_t *parse_reply(const char *line, size_t len)
 {
-	json_error_t jerr;
-	json_t *j = json_loadb(line, len, 0, &jerr);
+	struct client_err err;
+	json_t *j = client_parse_reply(sock_path, line, len, &err);
 
-	if (!j || !json_is_object(j) ||
-	    (!json_object_get(j, "return") && !json_object_get(j, "error")))
-		unreachable("%s: not a tapird reply: %s", sock_path, j ? "no return or error"
-										: jerr.text);
+	if (!j)
+		unreachable("%s", err.msg);
 	return j;
 }
 
