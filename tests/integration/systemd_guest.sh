@@ -95,8 +95,8 @@ exposure() {
 # --- what `make install` put where systemd looks ---------------------------------------------
 info "installed: tapird in $SBINDIR, tapirctl in $BINDIR, units in $UNITDIR, sysusers in $SYSUSERSDIR, configuration $CONF"
 check "tapirctl is installed and runs ($CTL --version)" "$CTL" --version
-check "the installed tapird finds every library it needs in Debian's packages" \
-	bash -c "! ldd '$TAPIRD' | grep -q 'not found'"
+check "the installed tapird and tapirctl find every library they need in the root" \
+	bash -c "! ldd '$TAPIRD' '$CTL' | grep -q 'not found'"
 for u in tapird.service tapird@tsd-probe.service; do
 	frag=$(systemctl show -P FragmentPath "$u")
 	if [ "$(systemctl show -P LoadState "$u")" = loaded ] && [ "${frag%/*}" = "$UNITDIR" ]; then
@@ -338,22 +338,70 @@ if "$CTL" --help 2>&1 | grep -q '^ *attach'; then
 	# made after tapird started: the new /run/netns mounts must reach its mount namespace
 	ip netns add tsd-a
 	ip netns add tsd-b
-	check "tapirctl attach --netns /run/netns/tsd-a --name tsd-a" \
-		"$CTL" attach --netns /run/netns/tsd-a --name tsd-a
-	check "tapirctl attach --netns /run/netns/tsd-b --name tsd-b" \
-		"$CTL" attach --netns /run/netns/tsd-b --name tsd-b
+	# the README's example: every command and its real output
+	{
+		echo '# systemctl start tapird'
+		echo '# ip netns add tsd-a; ip netns add tsd-b'
+		echo '# tapirctl attach --netns /run/netns/tsd-a --name tsd-a'
+	} >"$OUT/attach-example.txt"
+	if "$CTL" attach --netns /run/netns/tsd-a --name tsd-a >>"$OUT/attach-example.txt" 2>&1; then
+		ok "tapirctl attach --netns /run/netns/tsd-a --name tsd-a"
+	else
+		notok "tapirctl attach --netns /run/netns/tsd-a --name tsd-a: $(tail -1 "$OUT/attach-example.txt")"
+	fi
+	echo '# tapirctl attach --netns tsd-b --name tsd-b' >>"$OUT/attach-example.txt"
+	if "$CTL" attach --netns tsd-b --name tsd-b >>"$OUT/attach-example.txt" 2>&1; then
+		ok "tapirctl attach --netns tsd-b --name tsd-b"
+	else
+		notok "tapirctl attach --netns tsd-b --name tsd-b: $(tail -1 "$OUT/attach-example.txt")"
+	fi
 	check "attached: tap0 in tsd-a and in tsd-b" bash -c "$(declare -f tap_up); tap_up tsd-a && tap_up tsd-b"
 	check "a TCP connection from tsd-a through the one tapird" flow tsd-a 7002
 	check "a TCP connection from tsd-b through the one tapird" flow tsd-b 7003
 	conns=$("$CTL" conns 2>&1)
-	echo "$conns" >"$OUT/conns-two-links.txt"
-	if echo "$conns" | grep -q 'tsd-a' && echo "$conns" | grep -q 'tsd-b'; then
-		ok "tapirctl conns lists the flows of both links (tsd-a, tsd-b)"
+	{
+		echo '# tapirctl conns'
+		echo "$conns"
+	} >>"$OUT/attach-example.txt"
+	if echo "$conns" | grep -q 'tsd-a.*ESTABLISHED.*:7002' && echo "$conns" | grep -q 'tsd-b.*ESTABLISHED.*:7003'; then
+		ok "tapirctl conns lists the flows of both links (tsd-a, tsd-b), each with its link name"
 	else
 		notok "tapirctl conns lists both links: $conns"
 	fi
+
+	# attach --pid at run time: a process of uid 65534 in a namespace made now (ProtectProc=
+	# invisible, CAP_SYS_PTRACE kept for this)
+	ip netns add tsd-pp
+	ip netns exec tsd-pp setpriv --reuid=65534 --regid=65534 --clear-groups sleep 60 &
+	holder=$!
+	if wait_for 30 bash -c "[ \"\$(stat -L -c %i /proc/$holder/ns/net)\" = \"\$(stat -L -c %i /run/netns/tsd-pp)\" ]" &&
+		"$CTL" attach --pid "$holder" --name tsd-pp >>"$DBG" 2>&1 && wait_for 30 tap_up tsd-pp; then
+		ok "tapirctl attach --pid $holder (uid 65534) --name tsd-pp: tap0 in its namespace"
+	else
+		notok "tapirctl attach --pid $holder (uid 65534) --name tsd-pp"
+	fi
+	"$CTL" detach tsd-pp >>"$DBG" 2>&1
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+
+	# every tapird of /run/tapird: tapird.service's links and tapird@tsd-c2's in one listing
+	if start tapird@tsd-c2.service && flow tsd-c2 7006; then
+		all=$("$CTL" conns 2>&1)
+		echo "$all" >"$OUT/conns-every-tapird.txt"
+		if echo "$all" | grep -q 'tsd-a.*:7002' && echo "$all" | grep -q 'tsd-b.*:7003' &&
+			echo "$all" | grep -q 'tsd-c2.*:7006'; then
+			ok "tapirctl conns without -s lists tapird.service's links and tapird@tsd-c2's together"
+		else
+			notok "tapirctl conns without -s lists tsd-a, tsd-b and tsd-c2: $all"
+		fi
+	else
+		journal tapird@tsd-c2.service
+		notok "tapird@tsd-c2 beside tapird.service with two links: $(systemctl is-active tapird@tsd-c2.service)"
+	fi
+	sctl stop tapird@tsd-c2.service >>"$DBG" 2>&1
 	stop_flows
-	check "tapirctl detach tsd-a" "$CTL" detach tsd-a
+	echo '# tapirctl detach tsd-a' >>"$OUT/attach-example.txt"
+	check "tapirctl detach tsd-a" bash -c "'$CTL' detach tsd-a >>'$OUT/attach-example.txt' 2>&1"
 	check "detached: tap0 gone from tsd-a, tsd-b still attached" \
 		bash -c "$(declare -f tap_up wait_for); wait_for 30 bash -c '! ip -n tsd-a link show tap0' && tap_up tsd-b"
 	check "tapird.service still active after the detach" active tapird.service
@@ -410,7 +458,7 @@ sctl reset-failed tapird.service 2>/dev/null
 rm -f "$DROPIN/tsd-two.conf"
 sctl daemon-reload
 
-for n in tsd-c1 tsd-c2 tsd-s tsd-p tsd-a tsd-b tsd-x tsd-y; do ip netns del "$n" 2>/dev/null; done
+for n in tsd-c1 tsd-c2 tsd-s tsd-p tsd-pp tsd-a tsd-b tsd-x tsd-y; do ip netns del "$n" 2>/dev/null; done
 # SystemCallErrorNumber=EPERM: a call the filter refuses fails with EPERM, which tapird logs
 if journalctl --no-pager -u 'tapird*' | grep -q 'Operation not permitted'; then
 	notok "no tapird logged \"Operation not permitted\" (the system-call filter, capabilities)"

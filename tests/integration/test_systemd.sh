@@ -194,7 +194,7 @@ else
 	echo "# console (last lines):"
 	sed 's/\x1b\[[0-9;]*m//g' "$T/console.log" | tail -40 | sed 's/^/#   /'
 fi
-for f in conns-two-sections conns-two-links; do
+for f in conns-two-sections attach-example conns-every-tapird; do
 	[ -f "$T/results/$f.txt" ] || continue
 	echo "# tapirctl conns ($f):"
 	sed 's/^/#   /' "$T/results/$f.txt"
