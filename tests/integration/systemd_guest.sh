@@ -200,6 +200,14 @@ check "tapirctl -s /run/tapird/tsd-c1.sock conns lists it ESTABLISHED" \
 	bash -c "'$CTL' -s /run/tapird/tsd-c1.sock conns | grep ESTABLISHED | grep -q ':7001'"
 log "$CTL" -s /run/tapird/tsd-c1.sock conns
 stop_flows
+# UDP too: the UDP relay's sockets under the same filter
+timeout 15 nc -u -l 127.0.0.1 7101 >"$OUT/udp-tsd-c1" 2>>"$DBG" &
+udp_listener=$!
+wait_for 30 bash -c "ss -Huln 'sport = :7101' | grep -q ."
+check "tapird@tsd-c1 relays UDP: a datagram from tsd-c1 to 10.0.2.2:7101 reaches 127.0.0.1:7101" \
+	bash -c "ip netns exec tsd-c1 bash -c 'echo udp-hello >/dev/udp/10.0.2.2/7101' && $(declare -f wait_for); wait_for 50 grep -q udp-hello '$OUT/udp-tsd-c1'"
+kill "$udp_listener" 2>/dev/null
+wait "$udp_listener" 2>/dev/null
 check "systemctl start tapird@tsd-c2 beside it: active (running)" start tapird@tsd-c2.service
 sctl stop tapird@tsd-c1.service >>"$DBG" 2>&1
 if inactive tapird@tsd-c1.service && [ ! -e /run/tapird/tsd-c1.sock ] &&
