@@ -413,6 +413,19 @@ if "$CTL" --help 2>&1 | grep -q '^ *attach'; then
 	check "detached: tap0 gone from tsd-a, tsd-b still attached" \
 		bash -c "$(declare -f tap_up wait_for); wait_for 30 bash -c '! ip -n tsd-a link show tap0' && tap_up tsd-b"
 	check "tapird.service still active after the detach" active tapird.service
+	# a forward from a host port below 1024 (CAP_NET_BIND_SERVICE in the unit) into tsd-b
+	timeout 15 ip netns exec tsd-b nc -l 10.0.2.100 8080 >"$OUT/fwd-tsd-b" 2>>"$DBG" &
+	fwd_listener=$!
+	if wait_for 30 bash -c "ip netns exec tsd-b ss -Htln 'sport = :8080' | grep -q ." &&
+		"$CTL" fwd add --link tsd-b 127.0.0.1:80:8080 >>"$DBG" 2>&1 &&
+		timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/80 && echo fwd-hello >&3' 2>>"$DBG" &&
+		wait_for 50 grep -q fwd-hello "$OUT/fwd-tsd-b"; then
+		ok "tapirctl fwd add --link tsd-b 127.0.0.1:80:8080: a connection to port 80 reaches tsd-b"
+	else
+		notok "forward from 127.0.0.1:80 into tsd-b:8080"
+	fi
+	kill "$fwd_listener" 2>/dev/null
+	wait "$fwd_listener" 2>/dev/null
 	sctl stop tapird.service >>"$DBG" 2>&1
 	journal tapird.service
 else
