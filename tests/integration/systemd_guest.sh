@@ -153,6 +153,13 @@ else
 	info "tapird.service: MemoryCurrent $(systemctl show -P MemoryCurrent tapird.service) of MemoryMax $(systemctl show -P MemoryMax tapird.service), TasksCurrent $(systemctl show -P TasksCurrent tapird.service) of TasksMax $(systemctl show -P TasksMax tapird.service)"
 fi
 log grep -E '^(Cap|NoNewPrivs|Seccomp)' "/proc/$pid/status"
+# the sandbox as tapird sees it, from inside its mount namespace
+check "tapird's /dev (PrivateDevices=yes, BindPaths=/dev/net/tun): net/tun there, console not" \
+	nsenter -t "$pid" -m sh -c 'test -c /dev/net/tun && test ! -e /dev/console && ls /dev'
+check "tapird's /proc: hidepid=invisible, subset=pid (ProtectProc=, ProcSubset=)" \
+	nsenter -t "$pid" -m sh -c "grep ' /proc proc ' /proc/self/mounts | grep 'hidepid=invisible' | grep -q 'subset=pid'"
+check "tapird: seccomp filter on, no_new_privs, CapBnd without CAP_SYS_MODULE/CAP_SYS_RAWIO" \
+	bash -c "grep -q '^Seccomp:[[:space:]]*2' /proc/$pid/status && grep -q '^NoNewPrivs:[[:space:]]*1' /proc/$pid/status && [ \$(( 0x\$(awk '/^CapBnd/ {print \$2}' /proc/$pid/status) & ((1 << 16) | (1 << 17)) )) = 0 ]"
 mode=$(stat -c '%a %U' "$SOCK" 2>/dev/null)
 if [ "$mode" = "660 root" ]; then ok "$SOCK: mode 0660, owner root (UMask=0077 in the unit)"; else notok "$SOCK: mode and owner '$mode', want '660 root'"; fi
 # reload: ExecReload= sends SIGHUP, tapird logs that it re-read the file
