@@ -43,6 +43,8 @@
  *			host-loopback applies)
  * @no_dns:		the DNS address answers nothing (slirp4netns --disable-dns)
  * @outbound_addr:	source address of upstream sockets (0 = the kernel chooses)
+ * @mac:		MAC address to give the TAP in the namespace (slirp4netns --macaddress)
+ * @has_mac:		@mac is set (else the kernel's random one stays)
  */
 struct link_cfg {
 	char name[LINK_NAME_MAX];
@@ -60,6 +62,8 @@ struct link_cfg {
 	bool host_loopback_set;
 	bool no_dns;
 	uint32_t outbound_addr;
+	uint8_t mac[6];
+	bool has_mac;
 };
 
 /**

@@ -9,6 +9,8 @@
 #include "fwd.h"
 #include "link.h"
 #include "log.h"
+#include "slirp4netns.h"
+#include "slirpapi.h"
 #include "tapird.h"
 
 #include <arpa/inet.h>
@@ -40,6 +42,20 @@ static struct tapird_sig {
 	struct event *ev[3];
 	bool stopping;
 } sig;
+
+/**
+ * struct tapird_compat - started as slirp4netns (slirp4netns.h): its own fds and API socket
+ * @on:		this process speaks slirp4netns's command line
+ * @opts:	its options that struct config has no place for (-e, -r, --api-socket...)
+ * @api:	the --api-socket server, NULL if none
+ * @ev_exit:	-e FD turned readable or was closed: exit
+ */
+static struct tapird_compat {
+	bool on;
+	struct s4n_opts opts;
+	struct slirpapi *api;
+	struct event *ev_exit;
+} compat;
 
 /**
  * raise_nofile() - RLIMIT_NOFILE up to the hard limit (up to TAPIRD_NOFILE_WANT as root)
@@ -163,6 +179,112 @@ static int signals_add(struct tapird *d)
 }
 
 /**
+ * compat_config() - slirp4netns's command line into @d->cfg (and compat.opts); the control
+ * socket goes to the runtime directory (attach-contract.md) as slirp4netns-PID.sock
+ * @how:	s4n_is_invoked()'s answer (2: argv[1] is the flag, skipped)
+ * Return: -1 to go on and serve, or the exit status (after --help, --version, an error)
+ */
+static int compat_config(struct tapird *d, int argc, char **argv, int how)
+{
+	char err[1024];
+	enum s4n_result r;
+
+	if (how == 2) {
+		/* drop the flag; argv[0] stays for getopt's and the usage's messages */
+		memmove(&argv[1], &argv[2], (size_t)(argc - 1) * sizeof(*argv));
+		argc--;
+	}
+	compat.on = true;
+	r = s4n_parse_args(&d->cfg, &compat.opts, argc, argv, err, sizeof(err));
+	switch (r) {
+	case S4N_HELP:
+		s4n_usage(stdout, argv[0]);
+		return 0;
+	case S4N_VERSION_OUT:
+		s4n_version(stdout, TAPIR_VERSION);
+		return 0;
+	case S4N_ERR_USAGE:
+		/* slirp4netns: the reason on stderr, the usage on stdout, status 1 */
+		if (err[0])
+			fprintf(stderr, "%s\n", err);
+		s4n_usage(stdout, argv[0]);
+		return 1;
+	case S4N_ERR:
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	case S4N_RUN:
+		break;
+	}
+	if (link_cfg_check(&d->cfg.link, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (s4n_control_path(d->cfg.control, sizeof(d->cfg.control), geteuid(),
+			     getenv("XDG_RUNTIME_DIR"), getpid())) {
+		fprintf(stderr, "the control socket's path is too long\n");
+		return 1;
+	}
+	s4n_log_unsupported(&compat.opts);
+	return -1;
+}
+
+/**
+ * on_exit_fd() - slirp4netns -e: the runtime closed its end (or wrote): leave the loop
+ * @arg:	the daemon
+ */
+static void on_exit_fd(evutil_socket_t fd, short what, void *arg)
+{
+	struct tapird *d = arg;
+
+	log_info("exit fd %d: the runtime asks us to stop", (int)fd);
+	sig.stopping = true;
+	event_base_loopbreak(d->base);
+}
+
+/**
+ * compat_start() - what slirp4netns adds to serving: the API socket and the exit fd
+ * Return: 0, or -1 with @err filled
+ */
+static int compat_start(struct tapird *d, char *err, size_t errlen)
+{
+	const struct s4n_opts *o = &compat.opts;
+
+	if (o->api_socket[0]) {
+		compat.api = slirpapi_new(d, o->api_socket, err, errlen);
+		if (!compat.api)
+			return -1;
+	}
+	if (o->exit_fd >= 0) {
+		compat.ev_exit = event_new(d->base, o->exit_fd, EV_READ, on_exit_fd, d);
+		if (!compat.ev_exit || event_add(compat.ev_exit, NULL)) {
+			snprintf(err, errlen, "exit-fd %d: cannot watch it (%s)", o->exit_fd,
+				 fcntl(o->exit_fd, F_GETFD) < 0 ? strerror(errno)
+								 : "not pollable");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/**
+ * compat_ready() - slirp4netns -r: "1" on the ready fd, once, then close it
+ */
+static void compat_ready(void)
+{
+	int fd = compat.opts.ready_fd;
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	do
+		n = write(fd, "1", 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		log_warn("ready-fd %d: %s", fd, n < 0 ? strerror(errno) : "short write");
+	close(fd);
+}
+
+/**
  * attach_configured() - attach the links the configuration names: the command line's (or
  * [link]'s), then each [link NAME] in file order. None is fine: tapird then waits for
  * `attach` on the control socket.
@@ -192,6 +314,11 @@ static void shutdown_all(struct tapird *d)
 {
 	unsigned int i;
 
+	slirpapi_free(compat.api);
+	compat.api = NULL;
+	if (compat.ev_exit)
+		event_free(compat.ev_exit);
+	compat.ev_exit = NULL;
 	if (d->ctl)
 		ctl_server_free(d->ctl);
 	d->ctl = NULL;
@@ -212,13 +339,22 @@ static void shutdown_all(struct tapird *d)
 int main(int argc, char **argv)
 {
 	static struct tapird d;
-	enum config_action action;
+	enum config_action action = CONFIG_RUN;
 	char err[1024];
+	int how, rc;
 
-	config_defaults(&d.cfg);
-	if (config_parse_args(&d.cfg, argc, argv, &action, err, sizeof(err))) {
-		fprintf(stderr, "tapird: %s\n", err);
-		return 1;
+	how = s4n_is_invoked(argc, argv);
+	if (how) {
+		/* slirp4netns's command line; from here on the start-up is the same */
+		rc = compat_config(&d, argc, argv, how);
+		if (rc >= 0)
+			return rc;
+	} else {
+		config_defaults(&d.cfg);
+		if (config_parse_args(&d.cfg, argc, argv, &action, err, sizeof(err))) {
+			fprintf(stderr, "tapird: %s\n", err);
+			return 1;
+		}
 	}
 	if (action == CONFIG_HELP) {
 		fputs(config_usage(), stdout);
@@ -253,7 +389,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.ctl = ctl_server_new(&d, d.cfg.control, err, sizeof(err));
-	if (!d.ctl) {
+	if (!d.ctl && compat.on) {
+		/* a runtime's container must not lose its network for want of a listing */
+		log_warn("%s; serving without a control socket", err);
+	} else if (!d.ctl) {
+		fprintf(stderr, "tapird: %s\n", err);
+		shutdown_all(&d);
+		return 1;
+	}
+	if (compat.on && compat_start(&d, err, sizeof(err))) {
 		fprintf(stderr, "tapird: %s\n", err);
 		shutdown_all(&d);
 		return 1;
@@ -274,6 +418,9 @@ int main(int argc, char **argv)
 		 d.cfg.control);
 	sd_notifyf(0, "READY=1\nSTATUS=serving %u link%s; control %s\nMAINPID=%lu", d.nlinks,
 		   d.nlinks == 1 ? "" : "s", d.cfg.control, (unsigned long)getpid());
+	/* the TAP is up (configured with -c), the loop is about to serve: tell the runtime */
+	if (compat.on)
+		compat_ready();
 
 	event_base_dispatch(d.base);
 

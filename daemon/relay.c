@@ -443,6 +443,11 @@ static int relay_tcp_open(void *ctx, struct flow *f)
 		return fd;
 	}
 
+	rc = link_bind_outbound(l, fd, &sa);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
 	relay_slot_fill(rf, l, p, f, fd, RF_CONNECTING);
 
 	if (sa.ss_family == AF_INET) {

@@ -256,8 +256,9 @@ static struct udp_relay *udprelay_open(struct link *l, struct flow *f, int *err)
 	/* Best effort: the kernel caps them, and the defaults still hold a 64 KiB datagram */
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
-	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
-		*err = -errno;
+	rc = link_bind_outbound(l, fd, &ss);
+	if (rc < 0 || connect(fd, (struct sockaddr *)&ss, len) < 0) {
+		*err = rc < 0 ? rc : -errno;
 		close(fd);
 		return NULL;
 	}
