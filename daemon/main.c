@@ -416,8 +416,13 @@ int main(int argc, char **argv)
 
 	log_info("serving %u link%s, control %s", d.nlinks, d.nlinks == 1 ? "" : "s",
 		 d.cfg.control);
-	sd_notifyf(0, "READY=1\nSTATUS=serving %u link%s; control %s\nMAINPID=%lu", d.nlinks,
-		   d.nlinks == 1 ? "" : "s", d.cfg.control, (unsigned long)getpid());
+	if (d.nlinks == 1)
+		sd_notifyf(0, "READY=1\nSTATUS=serving %s (%s in %s)\nMAINPID=%lu",
+			   d.links[0]->name, d.links[0]->ifname, d.links[0]->netns,
+			   (unsigned long)getpid());
+	else
+		sd_notifyf(0, "READY=1\nSTATUS=serving %u links; control %s\nMAINPID=%lu",
+			   d.nlinks, d.cfg.control, (unsigned long)getpid());
 	/* the TAP is up (configured with -c), the loop is about to serve: tell the runtime */
 	if (compat.on)
 		compat_ready();
