@@ -297,8 +297,8 @@ check_exit() {
 # fetch_port PORT: the body of http://127.0.0.1:PORT/ (retried up to 5 s: the container's
 # server may still be starting)
 fetch_port() {
-	local i out
-	for i in $(seq 25); do
+	local out
+	for _ in $(seq 25); do
 		out=$(curl -s --max-time 2 "http://127.0.0.1:$1/" 2>/dev/null) && [ -n "$out" ] &&
 			{ echo "$out"; return 0; }
 		sleep 0.2
