@@ -261,12 +261,12 @@ arg_after() { echo "$1" | tr ' ' '\n' | grep -A1 -x -- "$2" | tail -n 1; }
 # check_exit MODE WHAT LINE: the network process of recorded LINE is gone with its namespace
 # path and its API socket (if it had one)
 check_exit() {
-	local mode=$1 what=$2 line=$3 pid nspath api i
+	local mode=$1 what=$2 line=$3 pid nspath api
 	pid=${line%% *}
 	nspath=$(echo "$line" | awk '{print $(NF-1)}')
 	api=$(arg_after "$line" --api-socket)
 	[ "$api" = "$line" ] && api=
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		grep -q slirp4netns "/proc/$pid/cmdline" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -275,7 +275,7 @@ check_exit() {
 	else
 		ok "(d) $mode $what: network process $pid exited with the container"
 	fi
-	for i in $(seq 30); do [ -e "$nspath" ] || break; sleep 0.1; done
+	for _ in $(seq 30); do [ -e "$nspath" ] || break; sleep 0.1; done
 	check "(d) $mode $what: its namespace $nspath is gone" test ! -e "$nspath"
 	[ -z "$api" ] && return
 	if "$PY" -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.settimeout(2); s.connect(sys.argv[1])' \
