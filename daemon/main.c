@@ -179,6 +179,24 @@ static int signals_add(struct tapird *d)
 }
 
 /**
+ * host_uid() - our effective uid as the host sees it (s4n_host_uid() over /proc/self/uid_map)
+ * Return: the uid
+ */
+static uid_t host_uid(void)
+{
+	char map[1024] = "";
+	FILE *f = fopen("/proc/self/uid_map", "re");
+
+	if (f) {
+		size_t n = fread(map, 1, sizeof(map) - 1, f);
+
+		map[n] = '\0';
+		fclose(f);
+	}
+	return s4n_host_uid(map, geteuid());
+}
+
+/**
  * compat_config() - slirp4netns's command line into @d->cfg (and compat.opts); the control
  * socket goes to the runtime directory (attach-contract.md) as slirp4netns-PID.sock
  * @how:	s4n_is_invoked()'s answer (2: argv[1] is the flag, skipped)
@@ -219,7 +237,7 @@ static int compat_config(struct tapird *d, int argc, char **argv, int how)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	if (s4n_control_path(d->cfg.control, sizeof(d->cfg.control), geteuid(),
+	if (s4n_control_path(d->cfg.control, sizeof(d->cfg.control), host_uid(),
 			     getenv("XDG_RUNTIME_DIR"), getpid())) {
 		fprintf(stderr, "the control socket's path is too long\n");
 		return 1;

@@ -498,6 +498,23 @@ void s4n_version(FILE *f, const char *tapir_version)
 	fputs("libslirp: none (tapird has its own TCP/IP stack)\n", f);
 }
 
+uid_t s4n_host_uid(const char *uid_map, uid_t euid)
+{
+	unsigned long in, out, count;
+	const char *p = uid_map;
+	int n;
+
+	/* "INSIDE OUTSIDE COUNT" lines (user_namespaces(7)); the initial namespace maps all */
+	while (p && sscanf(p, "%lu %lu %lu%n", &in, &out, &count, &n) == 3) {
+		if (euid >= in && euid - in < count)
+			return (uid_t)(out + (euid - in));
+		p = strchr(p + n, '\n');
+		if (p)
+			p++;
+	}
+	return euid;
+}
+
 int s4n_control_path(char *buf, size_t len, uid_t uid, const char *xdg, pid_t pid)
 {
 	int n;

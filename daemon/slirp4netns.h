@@ -99,8 +99,17 @@ void s4n_usage(FILE *f, const char *argv0);
 void s4n_version(FILE *f, const char *tapir_version);
 
 /**
+ * s4n_host_uid() - the uid the host sees for @euid: through the lines of @uid_map
+ * (/proc/self/uid_map); a rootless podman runs its network process as uid 0 of a user
+ * namespace that maps it to the user
+ * @uid_map:	the map's text (NULL or unreadable: @euid)
+ * Return: the outside uid, or @euid when no line maps it
+ */
+uid_t s4n_host_uid(const char *uid_map, uid_t euid);
+
+/**
  * s4n_control_path() - where this process's tapir control socket goes (attach-contract.md,
- * runtime directory): /run/tapird/ for root, else $XDG_RUNTIME_DIR/tapird/ (an absolute
+ * runtime directory): /run/tapird/ for root (@uid as the host sees it: s4n_host_uid()), else $XDG_RUNTIME_DIR/tapird/ (an absolute
  * @xdg), else /run/user/UID/tapird/; the file is slirp4netns-PID.sock
  * @buf, @len:	the result
  * Return: 0, or -1 if it does not fit

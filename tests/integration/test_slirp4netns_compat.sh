@@ -393,6 +393,24 @@ else
 	stop_pid "$SPID"
 	check "rootless: SIGTERM ends it (status $RC), its socket removed" \
 		bash -c "[ $RC = 0 ] && [ ! -e '$UCTL' ]"
+
+	# podman's way: the network process runs as root of the user's own user namespace
+	# (podman joins it first) and names only the network namespace; the control socket still
+	# goes to the user's runtime directory, which the user outside can reach
+	start_s4n "$TMP/rootless2.log" "${ASUSER[@]}" setpriv --reuid="$TUID" \
+		--regid="$(id -g "$TUSER")" --clear-groups env XDG_RUNTIME_DIR="$RUNDIR" \
+		nsenter -t "$UPID" -U --preserve-credentials "$S4N" -c -r 5 --netns-type=path "/proc/$UPID/ns/net" tap1
+	check "rootless, inside the user namespace (podman): ready" test "$READY" = 1
+	[ "$READY" = 1 ] || tail -5 "$TMP/rootless2.log"
+	check "rootless, inside the user namespace: tap1 configured" \
+		bash -c "nsenter -t $UPID -n ip -4 addr show tap1 | grep -q 'inet 10.0.2.100/24'"
+	UCTL=$RUNDIR/tapird/slirp4netns-$SPID.sock
+	check "rootless, inside the user namespace: control socket in \$XDG_RUNTIME_DIR/tapird/, tapirctl status as $TUSER" \
+		bash -c "setpriv --reuid=$TUID --regid=$(id -g "$TUSER") --clear-groups \
+			'$TAPIRCTL' -s '$UCTL' -j status | grep -q tap1"
+	stop_pid "$SPID"
+	check "rootless, inside the user namespace: SIGTERM ends it (status $RC), socket removed" \
+		bash -c "[ $RC = 0 ] && [ ! -e '$UCTL' ]"
 	kill "$UPID" 2>/dev/null
 	wait "$UPID" 2>/dev/null
 fi

@@ -349,6 +349,21 @@ static void test_control_path(void **state)
 	assert_int_equal(s4n_control_path(p, 20, 1001, NULL, 7), -1);
 }
 
+static void test_host_uid_through_uid_map(void **state)
+{
+	(void)state;
+	/* the initial namespace */
+	assert_int_equal(s4n_host_uid("         0          0 4294967295\n", 0), 0);
+	assert_int_equal(s4n_host_uid("         0          0 4294967295\n", 1000), 1000);
+	/* rootless podman: 0 is the user, 1.. the subordinate ids */
+	assert_int_equal(s4n_host_uid("0 1000 1\n1 100000 65536\n", 0), 1000);
+	assert_int_equal(s4n_host_uid("0 1000 1\n1 100000 65536\n", 5), 100004);
+	/* unmapped, empty or unreadable: as given */
+	assert_int_equal(s4n_host_uid("0 1000 1\n", 7), 7);
+	assert_int_equal(s4n_host_uid("", 0), 0);
+	assert_int_equal(s4n_host_uid(NULL, 3), 3);
+}
+
 /* --- the API socket's wording (no link attached: what does not need one) ------------------ */
 
 static void expect_answer(const char *req, const char *want)
@@ -427,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_target_type),
 		cmocka_unit_test(test_help_and_version),
 		cmocka_unit_test(test_control_path),
+		cmocka_unit_test(test_host_uid_through_uid_map),
 		cmocka_unit_test(test_api_envelope_errors),
 		cmocka_unit_test(test_api_add_argument_errors),
 		cmocka_unit_test(test_api_list_and_remove),
