@@ -34,6 +34,8 @@ cleanup() {
 	done
 	ip netns del "$NS" 2>/dev/null
 	ip netns del "$NSR" 2>/dev/null
+	ip netns del "tcm-d-$$" 2>/dev/null
+	ip netns del "tcm-o-$$" 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -136,6 +138,7 @@ stop_pid() {
 }
 
 gone() { ! kill -0 "$1" 2>/dev/null; }
+quiet() { "$@" >/dev/null 2>&1; }
 
 # --- the command line: help, version, a bad option ----------------------------------------
 out=$("$S4N" --help)
@@ -202,9 +205,11 @@ check "-c: tap0 has 10.0.2.100/24, MTU 65520, default route via 10.0.2.2, lo up"
 		ip -n $NS link show tap0 | grep -q 'mtu 65520' &&
 		ip -n $NS route show default | grep -q 'via 10.0.2.2 dev tap0' &&
 		ip -n $NS link show lo | grep -q 'UP'"
-check "ping the gateway 10.0.2.2" ip netns exec "$NS" ping -c1 -W2 10.0.2.2
+check "ping the gateway 10.0.2.2" quiet ip netns exec "$NS" ping -c1 -W2 10.0.2.2
 got=$(ip netns exec "$NS" bash -c "PY=$PY; $(declare -f fetch); fetch 10.0.2.2 $HTTP_PORT")
 check "fetch from a loopback server through 10.0.2.2 (got '$got')" test "$got" = "hello from the host"
+got=$(ip netns exec "$NS" bash -c "PY=$PY; $(declare -f fetch); fetch 10.0.2.3 53")
+check "--disable-dns: 10.0.2.3:53 refused ('$got')" test "$got" = REFUSED
 CTL=/run/tapird/slirp4netns-$SPID.sock
 check "control socket in the runtime directory: $CTL" test -S "$CTL"
 check "tapirctl status names the link $NS" \
@@ -298,7 +303,7 @@ else
 	stop_pid "$SPID"
 fi
 check "-e: API and control sockets removed, tap0 gone" \
-	bash -c "[ ! -e '$API' ] && [ ! -e '$CTL' ] && ! ip -n $NS link show tap0"
+	bash -c "[ ! -e '$API' ] && [ ! -e '$CTL' ] && ! ip -n $NS link show tap0 2>/dev/null"
 
 # --- PID mode without -c: the TAP exists, unconfigured --------------------------------------
 unshare -n sleep 600 &
@@ -330,18 +335,59 @@ stop_pid "$SPID"
 if [ "$QUICK" != 1 ]; then
 	ip netns del "$NS"
 	ip netns add "$NS"
-	start_s4n "$TMP/cidr.log" "$S4N" -c -r 5 --cidr=10.99.0.0/16 --netns-type=path \
-		"/run/netns/$NS" tap0
+	start_s4n "$TMP/cidr.log" "$S4N" -c -r 5 --cidr=10.99.0.0/16 --macaddress=02:00:0a:63:00:64 \
+		--netns-type=path "/run/netns/$NS" tap0
+	check "--macaddress: tap0 has 02:00:0a:63:00:64" \
+		bash -c "ip -n $NS link show tap0 | grep -q 'link/ether 02:00:0a:63:00:64'"
 	check "--cidr=10.99.0.0/16: 10.99.0.100/16, default via 10.99.0.2" \
 		bash -c "ip -n $NS -4 addr show tap0 | grep -q 'inet 10.99.0.100/16' &&
 			ip -n $NS route show default | grep -q 'via 10.99.0.2'"
 	check "--cidr: ping 10.99.0.2" \
-		ip netns exec "$NS" ping -c1 -W2 10.99.0.2
+		quiet ip netns exec "$NS" ping -c1 -W2 10.99.0.2
 	got=$(ip netns exec "$NS" bash -c "PY=$PY; $(declare -f fetch); fetch 10.99.0.2 $HTTP_PORT")
 	check "--cidr: fetch through 10.99.0.2 ('$got')" test "$got" = "hello from the host"
 	stop_pid "$SPID"
 else
 	skip "--cidr: QUICK=1"
+fi
+
+# --- --outbound-addr: tapird in a namespace of the test's (D) with a veth to a peer (O); the
+# peer sees the upstream connection come from the address asked for ---------------------------
+if [ "$QUICK" != 1 ]; then
+	ND=tcm-d-$$
+	NO=tcm-o-$$
+	ip netns add "$ND"
+	ip netns add "$NO"
+	ip -n "$ND" link add tcmd0 type veth peer name tcmo0 netns "$NO"
+	ip -n "$ND" addr add 169.254.77.1/30 dev tcmd0
+	ip -n "$ND" addr add 169.254.77.9/32 dev tcmd0
+	ip -n "$NO" addr add 169.254.77.2/30 dev tcmo0
+	ip -n "$ND" link set tcmd0 up
+	ip -n "$NO" link set tcmo0 up
+	ip -n "$NO" route add 169.254.77.9/32 dev tcmo0
+	ip -n "$ND" link set lo up
+	ip netns exec "$NO" "$PY" -c '
+import socket
+ls = socket.socket(); ls.bind(("169.254.77.2", 8099)); ls.listen(4); ls.settimeout(60)
+for i in range(2):
+    c, a = ls.accept(); c.recv(4096); c.sendall(a[0].encode()); c.close()' &
+	PIDS+=($!)
+	wait_for bash -c "ip netns exec $NO ss -Htln 'sport = :8099' | grep -q ."
+	for ob in 169.254.77.9 tcmd0; do
+		want=169.254.77.9
+		[ "$ob" = tcmd0 ] && want=169.254.77.1
+		ip netns del "$NS"
+		ip netns add "$NS"
+		start_s4n "$TMP/ob.log" ip netns exec "$ND" "$S4N" -c -r 5 --outbound-addr="$ob" \
+			--netns-type=path "/run/netns/$NS" tap0
+		got=$(ip netns exec "$NS" bash -c "PY=$PY; $(declare -f fetch); fetch 169.254.77.2 8099")
+		check "--outbound-addr=$ob: the peer sees $want ('$got')" test "$got" = "$want"
+		stop_pid "$SPID"
+	done
+	ip netns del "$ND"
+	ip netns del "$NO"
+else
+	skip "--outbound-addr: QUICK=1"
 fi
 
 # --- rootless: an unprivileged user, its own user+net namespace, --userns-path ---------------
@@ -380,7 +426,7 @@ else
 			[ \"\$(readlink /proc/$SPID/ns/net)\" = \"\$(readlink /proc/self/ns/net)\" ]"
 	check "rootless: tap0 configured in the user's namespace" \
 		bash -c "nsenter -t $UPID -n ip -4 addr show tap0 | grep -q 'inet 10.0.2.100/24'"
-	check "rootless: ping 10.0.2.2" nsenter -t "$UPID" -n ping -c1 -W2 10.0.2.2
+	check "rootless: ping 10.0.2.2" quiet nsenter -t "$UPID" -n ping -c1 -W2 10.0.2.2
 	got=$(nsenter -t "$UPID" -n bash -c "PY=$PY; $(declare -f fetch); fetch 10.0.2.2 $HTTP_PORT")
 	check "rootless: fetch from the loopback server through 10.0.2.2 ('$got')" \
 		test "$got" = "hello from the host"
