@@ -45,6 +45,8 @@
  * @outbound_addr:	source address of upstream sockets (0 = the kernel chooses)
  * @mac:		MAC address to give the TAP in the namespace (slirp4netns --macaddress)
  * @has_mac:		@mac is set (else the kernel's random one stays)
+ * @tap_reuse:		attach to a persistent TAP of @ifname made beforehand instead of
+ *			refusing the name (slirp4netns semantics: rootlesskit makes the TAP)
  */
 struct link_cfg {
 	char name[LINK_NAME_MAX];
@@ -64,6 +66,7 @@ struct link_cfg {
 	uint32_t outbound_addr;
 	uint8_t mac[6];
 	bool has_mac;
+	bool tap_reuse;
 };
 
 /**

@@ -156,7 +156,7 @@ static int tap_child(const struct link_cfg *lc, const char *netns, int sock)
 
 	if (netns_join(lc->userns, netns, rep.err, sizeof(rep.err)))
 		goto send;
-	fd = tap_open(lc->ifname, 0);
+	fd = tap_open(lc->ifname, lc->tap_reuse ? TAP_REUSE : 0);
 	if (fd < 0) {
 		snprintf(rep.err, sizeof(rep.err), "%s in %s: %s", lc->ifname, netns,
 			 strerror(-fd));

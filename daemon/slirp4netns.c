@@ -432,8 +432,10 @@ enum s4n_result s4n_parse_args(struct config *c, struct s4n_opts *o, int argc, c
 	 * namespace too (rootlesskit relies on it); the TAP child skips it when it is ours */
 	if (lc->pid && !lc->userns[0])
 		snprintf(lc->userns, sizeof(lc->userns), "/proc/%d/ns/user", lc->pid);
-	/* slirp4netns semantics: without -c the TAP exists but is not configured */
+	/* slirp4netns semantics: without -c the TAP exists but is not configured; a TAP made
+	 * beforehand under TAPNAME is attached to (rootlesskit's PrepareTap makes one) */
 	lc->no_configure = !configure;
+	lc->tap_reuse = true;
 	return apply_values(lc, cidr, outbound, mac, err, errlen);
 }
 

@@ -7,7 +7,7 @@ libevent-dev libnl-3-dev libnl-route-3-dev libjansson-dev libinih-dev libsystemd
 iproute2 iputils-ping nftables tcpdump iperf3 python3 python3-scapy systemd prometheus curl
 clang libclang-rt-14-dev
 podman slirp4netns uidmap catatonit containernetworking-plugins busybox-static
-ncat jq udhcpc libcap2-bin passwd util-linux"
+ncat jq udhcpc libcap2-bin passwd util-linux rootlesskit"
 missing=$(for p in $PKGS; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || echo "$p"; done)
 [ -z "$missing" ] && exit 0
 echo "deps: installing:" $missing

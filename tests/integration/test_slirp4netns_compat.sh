@@ -459,6 +459,40 @@ else
 		bash -c "[ $RC = 0 ] && [ ! -e '$UCTL' ]"
 	kill "$UPID" 2>/dev/null
 	wait "$UPID" 2>/dev/null
+
+	# rootlesskit makes the TAP itself (persistent) before it starts slirp4netns, in PID
+	# mode with no --userns-path, and publishes ports through the API socket
+	if ! command -v rootlesskit >/dev/null; then
+		skip "rootlesskit: not installed (tests/deps.sh installs it)"
+	elif [ "$QUICK" = 1 ]; then
+		skip "rootlesskit: QUICK=1"
+	else
+		if ! grep -q "^$TUSER:" /etc/subuid || ! grep -q "^$TUSER:" /etc/subgid; then
+			# rootlesskit maps subordinate ids: give the test user a range above all others
+			top=$(cat /etc/subuid /etc/subgid 2>/dev/null | awk -F: '{e = $2 + $3} e > m {m = e} END {print m + 0}')
+			[ "$top" -lt 900000 ] && top=900000
+			usermod --add-subuids "$top-$((top + 65535))" --add-subgids "$top-$((top + 65535))" "$TUSER"
+		fi
+		RKP=$(free_port)
+		"${ASUSER[@]}" setpriv --reuid="$TUID" \
+			--regid="$(id -g "$TUSER")" --clear-groups env XDG_RUNTIME_DIR="$RUNDIR" \
+			HOME="$RUNDIR" rootlesskit --state-dir="$RUNDIR/rk" --net=slirp4netns \
+			--slirp4netns-binary="$S4N" --port-driver=slirp4netns -p "127.0.0.1:$RKP:8080/tcp" \
+			"$PY" -c "
+import socket
+ls = socket.socket(); ls.bind(('0.0.0.0', 8080)); ls.listen(1); ls.settimeout(30)
+c, a = ls.accept(); c.recv(4096)
+u = socket.create_connection(('10.0.2.2', $HTTP_PORT), timeout=5); u.sendall(b'GET /')
+c.sendall(b'rootlesskit: ' + u.recv(4096)); c.close()" >>"$TMP/rk.log" 2>&1 &
+		SPID=$!
+		PIDS+=("$SPID")
+		wait_for bash -c "ss -Htln 'sport = :$RKP' | grep -q ."
+		got=$(fetch 127.0.0.1 "$RKP")
+		check "rootlesskit --net=slirp4netns --slirp4netns-binary=tapird: published port in, host loopback out ('$got')" \
+			test "$got" = "rootlesskit: hello from the host"
+		[ "$got" = "rootlesskit: hello from the host" ] || tail -5 "$TMP/rk.log"
+		stop_pid "$SPID"
+	fi
 fi
 
 # sanitizer builds: a report in any daemon log is a failure, even when the exit status hid it

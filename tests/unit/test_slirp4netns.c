@@ -85,6 +85,7 @@ static void test_defaults_are_slirp4netns(void **state)
 	assert_false(cfg.link.no_dns);
 	assert_int_equal(cfg.link.outbound_addr, 0);
 	assert_false(cfg.link.has_mac);
+	assert_true(cfg.link.tap_reuse);
 	/* a PID: its user namespace is joined too (slirp4netns's nsenter()) */
 	assert_string_equal(cfg.link.userns, "/proc/1234/ns/user");
 	assert_true(cfg.foreground);
