@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,13 +49,15 @@ static struct tapird_sig {
  * @on:		this process speaks slirp4netns's command line
  * @opts:	its options that struct config has no place for (-e, -r, --api-socket...)
  * @api:	the --api-socket server, NULL if none
- * @ev_exit:	-e FD turned readable or was closed: exit
+ * @ev_exit:	-e FD hung up: exit
+ * @exit_now:	-e FD is not open: exit once ready (slirp4netns: POLLNVAL at the first poll)
  */
 static struct tapird_compat {
 	bool on;
 	struct s4n_opts opts;
 	struct slirpapi *api;
 	struct event *ev_exit;
+	bool exit_now;
 } compat;
 
 /**
@@ -247,14 +250,25 @@ static int compat_config(struct tapird *d, int argc, char **argv, int how)
 }
 
 /**
- * on_exit_fd() - slirp4netns -e: the runtime closed its end (or wrote): leave the loop
+ * on_exit_fd() - slirp4netns -e: the runtime closed its end: leave the loop. slirp4netns
+ * polls the fd for POLLHUP only, so data written to it does not stop it: read and ignore it.
  * @arg:	the daemon
  */
 static void on_exit_fd(evutil_socket_t fd, short what, void *arg)
 {
 	struct tapird *d = arg;
+	struct pollfd p = { .fd = fd, .events = 0 };
+	char buf[256];
+	ssize_t n = 1;
 
-	log_info("exit fd %d: the runtime asks us to stop", (int)fd);
+	/* events 0: poll() reports only hang-up, error and an fd that is not open */
+	if (poll(&p, 1, 0) == 0 || !p.revents) {
+		n = read(fd, buf, sizeof(buf));
+		if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
+			return;
+	}
+	log_info("exit fd %d: %s; stopping", (int)fd,
+		 n == 0 ? "closed by the runtime" : "hang-up");
 	sig.stopping = true;
 	event_base_loopbreak(d->base);
 }
@@ -272,14 +286,26 @@ static int compat_start(struct tapird *d, char *err, size_t errlen)
 		if (!compat.api)
 			return -1;
 	}
-	if (o->exit_fd >= 0) {
-		compat.ev_exit = event_new(d->base, o->exit_fd, EV_READ, on_exit_fd, d);
-		if (!compat.ev_exit || event_add(compat.ev_exit, NULL)) {
-			snprintf(err, errlen, "exit-fd %d: cannot watch it (%s)", o->exit_fd,
-				 fcntl(o->exit_fd, F_GETFD) < 0 ? strerror(errno)
-								 : "not pollable");
-			return -1;
-		}
+	if (o->exit_fd < 0)
+		return 0;
+	if (fcntl(o->exit_fd, F_GETFD) < 0) {
+		/* slirp4netns's poll() says POLLNVAL at once and it exits, status 0 */
+		log_warn("exit-fd %d: %s: exiting once ready", o->exit_fd, strerror(errno));
+		compat.exit_now = true;
+		return 0;
+	}
+	compat.ev_exit = event_new(d->base, o->exit_fd, EV_READ | EV_PERSIST, on_exit_fd, d);
+	if (!compat.ev_exit) {
+		snprintf(err, errlen, "exit-fd %d: out of memory", o->exit_fd);
+		return -1;
+	}
+	if (event_add(compat.ev_exit, NULL)) {
+		/* a regular file or /dev/null (epoll refuses them): never hangs up, as for
+		 * slirp4netns's poll() */
+		log_warn("exit-fd %d: cannot be polled; it will never stop this process",
+			 o->exit_fd);
+		event_free(compat.ev_exit);
+		compat.ev_exit = NULL;
 	}
 	return 0;
 }
@@ -445,7 +471,10 @@ int main(int argc, char **argv)
 	if (compat.on)
 		compat_ready();
 
-	event_base_dispatch(d.base);
+	if (compat.exit_now)
+		sig.stopping = true;
+	else
+		event_base_dispatch(d.base);
 
 	if (!sig.stopping) {
 		log_err("no link left; exiting");

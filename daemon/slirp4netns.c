@@ -436,6 +436,7 @@ enum s4n_result s4n_parse_args(struct config *c, struct s4n_opts *o, int argc, c
 	 * beforehand under TAPNAME is attached to (rootlesskit's PrepareTap makes one) */
 	lc->no_configure = !configure;
 	lc->tap_reuse = true;
+	lc->slirp_answers = true;
 	return apply_values(lc, cidr, outbound, mac, err, errlen);
 }
 
@@ -498,6 +499,9 @@ void s4n_version(FILE *f, const char *tapir_version)
 	fprintf(f, "slirp4netns version %s\n", S4N_VERSION);
 	fprintf(f, "commit: tapird %s\n", tapir_version);
 	fputs("libslirp: none (tapird has its own TCP/IP stack)\n", f);
+	/* slirp4netns prints libslirp's configuration version; tools read it to know which
+	 * options exist (>= 2: --outbound-addr, >= 3: --disable-dns, 4: 1.2's full set) */
+	fprintf(f, "SLIRP_CONFIG_VERSION_MAX: %d\n", S4N_CONFIG_VERSION);
 }
 
 uid_t s4n_host_uid(const char *uid_map, uid_t euid)

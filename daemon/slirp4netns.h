@@ -24,13 +24,16 @@ struct config;
 #define S4N_COMPAT_FLAG "--slirp4netns-compat"
 /* The version of slirp4netns whose command line and API we speak (its --version first line) */
 #define S4N_VERSION "1.2.0"
+/* The libslirp configuration version slirp4netns 1.2 reports: every option above is supported */
+#define S4N_CONFIG_VERSION 4
 /* slirp4netns's defaults (main.c DEFAULT_MTU, DEFAULT_CIDR) */
 #define S4N_DEFAULT_MTU 1500
 #define S4N_DEFAULT_CIDR "10.0.2.0/24"
 
 /**
  * struct s4n_opts - the options of this mode that have no place in struct config
- * @exit_fd:		-e: exit when it turns readable or is closed (-1: none)
+ * @exit_fd:		-e: exit when its other end is closed (hang-up, error) or it is not an
+ *			open fd at all (-1: none); data written to it is read and ignored
  * @ready_fd:		-r: write "1" to it once serving, then close it (-1: none)
  * @api_socket:		-a: slirp4netns's API socket ("" = none)
  * @enable_ipv6:	-6 (accepted; tapir has no IPv6 yet)

@@ -207,6 +207,10 @@ static int udprelay_target(struct link *l, const struct flow *f, struct sockaddr
 	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 
 	memset(ss, 0, sizeof(*ss));
+	/* slirp4netns drops these (no ICMP equivalent for ETIMEDOUT: the stack stays silent) */
+	if (cfg->slirp_answers && ((f->paddr == cfg->dns && cfg->no_dns) ||
+				   (f->paddr == cfg->gateway && cfg->no_host_loopback)))
+		return -ETIMEDOUT;
 	if (f->paddr == cfg->dns && f->pport == RESOLVER_DNS_PORT)
 		return cfg->no_dns || resolver_get(&l->d->cfg, ss, len) ? -ECONNREFUSED : 0;
 	sin->sin_family = AF_INET;

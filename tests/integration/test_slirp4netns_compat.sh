@@ -113,13 +113,16 @@ EOF
 }
 
 # start_s4n LOG ARGS...: the slirp4netns link in the background, with a ready pipe on fd 5
-# and an exit pipe on fd 6 (its writer: EXITW, a sleep); sets SPID, READY (what fd 5 gave)
+# and an exit pipe on fd 6 (its writer: EXITW, a sleep after one line); sets SPID, READY (what
+# fd 5 gave)
 start_s4n() {
 	local log=$1
 	shift
 	rm -f "$TMP/ready"
 	mkfifo "$TMP/ready"
-	exec 6< <(exec sleep 600)
+	# the writer writes a line first: data on the exit fd must not stop it (slirp4netns
+	# polls for POLLHUP only), only the writer's end closing does
+	exec 6< <(echo tcm-data; exec sleep 600)
 	EXITW=$!
 	PIDS+=("$EXITW")
 	"$@" 5>"$TMP/ready" >>"$log" 2>&1 &
@@ -209,7 +212,8 @@ check "ping the gateway 10.0.2.2" quiet ip netns exec "$NS" ping -c1 -W2 10.0.2.
 got=$(ip netns exec "$NS" bash -c "PY=$PY; $(declare -f fetch); fetch 10.0.2.2 $HTTP_PORT")
 check "fetch from a loopback server through 10.0.2.2 (got '$got')" test "$got" = "hello from the host"
 got=$(ip netns exec "$NS" bash -c "PY=$PY; $(declare -f fetch); fetch 10.0.2.3 53")
-check "--disable-dns: 10.0.2.3:53 refused ('$got')" test "$got" = REFUSED
+check "--disable-dns: 10.0.2.3:53 gets no answer, as with slirp4netns ('$got')" \
+	test "$got" = "ERROR timed out"
 CTL=/run/tapird/slirp4netns-$SPID.sock
 check "control socket in the runtime directory: $CTL" test -S "$CTL"
 check "tapirctl status names the link $NS" \
@@ -291,7 +295,8 @@ else
 	skip "API comparison with the real slirp4netns: ${QUICK:+QUICK=1 or }$REAL not installed"
 fi
 
-# -e: the runtime closes its end → the process ends, its sockets go
+# -e: data on it changed nothing; the runtime closes its end → the process ends, its sockets go
+check "-e: a line written to the exit fd does not stop it" kill -0 "$SPID"
 kill "$EXITW" 2>/dev/null
 if wait_for gone "$SPID"; then
 	wait "$SPID"
@@ -323,13 +328,30 @@ check "SIGTERM: exit status 0, control socket removed" \
 kill "$UPID" 2>/dev/null
 wait "$UPID" 2>/dev/null
 
+# -e FD that is not open: ready, then exit 0 (slirp4netns: POLLNVAL at its first poll)
+ip netns del "$NS"
+ip netns add "$NS"
+start_s4n "$TMP/nv.log" "$S4N" -c -r 5 -e 9 --netns-type=path "/run/netns/$NS" tap0
+if wait_for gone "$SPID"; then
+	wait "$SPID"
+	RC=$?
+else
+	RC=running
+	stop_pid "$SPID"
+fi
+check "-e 9, fd 9 not open: ready ($READY), then exit status 0 ($RC)" \
+	test "$READY" = 1 -a "$RC" = 0
+
 # --- --disable-host-loopback, --cidr ----------------------------------------------------------
 ip netns del "$NS"
 ip netns add "$NS"
 start_s4n "$TMP/dhl.log" "$S4N" -c -r 5 --disable-host-loopback --netns-type=path \
 	"/run/netns/$NS" tap0
 got=$(ip netns exec "$NS" bash -c "PY=$PY; $(declare -f fetch); fetch 10.0.2.2 $HTTP_PORT")
-check "--disable-host-loopback: 10.0.2.2:$HTTP_PORT refused ('$got')" test "$got" = REFUSED
+check "--disable-host-loopback: 10.0.2.2:$HTTP_PORT: ICMP net unreachable, as slirp4netns ('$got')" \
+	test "$got" = "ERROR [Errno 101] Network is unreachable"
+check "--disable-host-loopback: ping 10.0.2.2 still answered" \
+	quiet ip netns exec "$NS" ping -c1 -W2 10.0.2.2
 stop_pid "$SPID"
 
 if [ "$QUICK" != 1 ]; then

@@ -86,6 +86,7 @@ static void test_defaults_are_slirp4netns(void **state)
 	assert_int_equal(cfg.link.outbound_addr, 0);
 	assert_false(cfg.link.has_mac);
 	assert_true(cfg.link.tap_reuse);
+	assert_true(cfg.link.slirp_answers);
 	/* a PID: its user namespace is joined too (slirp4netns's nsenter()) */
 	assert_string_equal(cfg.link.userns, "/proc/1234/ns/user");
 	assert_true(cfg.foreground);
@@ -330,6 +331,8 @@ static void test_help_and_version(void **state)
 	fclose(f);
 	assert_true(strncmp(buf, "slirp4netns version 1.2.", 24) == 0);
 	assert_non_null(strstr(buf, "tapird 9.9"));
+	/* upstream's tests grep it and need >= 3 */
+	assert_non_null(strstr(buf, "\nSLIRP_CONFIG_VERSION_MAX: 4\n"));
 	free(buf);
 }
 
