@@ -297,11 +297,9 @@ static int link_stack_new(struct link *l, char *err, size_t errlen)
 
 int link_bind_outbound(const struct link *l, int fd, const struct sockaddr_storage *dst)
 {
-	const struct sockaddr_in *d4 = (const struct sockaddr_in *)dst;
 	struct sockaddr_in src = { .sin_family = AF_INET };
 
-	if (!l->cfg.outbound_addr || dst->ss_family != AF_INET ||
-	    (ntohl(d4->sin_addr.s_addr) >> 24) == 127)
+	if (!l->cfg.outbound_addr || dst->ss_family != AF_INET)
 		return 0;
 	src.sin_addr.s_addr = htonl(l->cfg.outbound_addr);
 	return bind(fd, (const struct sockaddr *)&src, sizeof(src)) < 0 ? -errno : 0;

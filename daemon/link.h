@@ -79,9 +79,9 @@ int link_tap_create(const struct link_cfg *lc, const char *netns, int *ifindex, 
 
 /**
  * link_bind_outbound() - bind upstream socket @fd to the link's outbound address
- * (slirp4netns --outbound-addr) before it connects to @dst; nothing when none is set or @dst
- * is the host's loopback (a loopback destination is reached from loopback sources only, and
- * the gateway mapping is the host's own services, not the outside)
+ * (slirp4netns --outbound-addr) before it connects to @dst (IPv4); nothing when none is set.
+ * As libslirp does, this holds for the gateway's host-loopback connections too: Linux lets a
+ * socket bound to any local address reach 127.0.0.1, and the server there sees that address.
  * Return: 0, or -errno from bind()
  */
 int link_bind_outbound(const struct link *l, int fd, const struct sockaddr_storage *dst);

@@ -395,6 +395,14 @@ for i in range(2):
     c, a = ls.accept(); c.recv(4096); c.sendall(a[0].encode()); c.close()' &
 	PIDS+=($!)
 	wait_for bash -c "ip netns exec $NO ss -Htln 'sport = :8099' | grep -q ."
+	# and the gateway's host loopback (inside D): bound to it as well, as libslirp does
+	ip netns exec "$ND" "$PY" -c '
+import socket
+ls = socket.socket(); ls.bind(("127.0.0.1", 8098)); ls.listen(4); ls.settimeout(60)
+for i in range(2):
+    c, a = ls.accept(); c.recv(4096); c.sendall(a[0].encode()); c.close()' &
+	PIDS+=($!)
+	wait_for bash -c "ip netns exec $ND ss -Htln 'sport = :8098' | grep -q ."
 	for ob in 169.254.77.9 tcmd0; do
 		want=169.254.77.9
 		[ "$ob" = tcmd0 ] && want=169.254.77.1
@@ -404,6 +412,9 @@ for i in range(2):
 			--netns-type=path "/run/netns/$NS" tap0
 		got=$(ip netns exec "$NS" bash -c "PY=$PY; $(declare -f fetch); fetch 169.254.77.2 8099")
 		check "--outbound-addr=$ob: the peer sees $want ('$got')" test "$got" = "$want"
+		got=$(ip netns exec "$NS" bash -c "PY=$PY; $(declare -f fetch); fetch 10.0.2.2 8098")
+		check "--outbound-addr=$ob: a host-loopback server through 10.0.2.2 sees $want ('$got')" \
+			test "$got" = "$want"
 		stop_pid "$SPID"
 	done
 	ip netns del "$ND"
