@@ -314,13 +314,12 @@ void slirpapi_free(struct slirpapi *api)
 		return;
 	while (api->conns)
 		conn_free(api->conns);
+	if (api->refused)
+		log_warn("api: %llu connections were closed unanswered (%d waiting at a time)",
+			 (unsigned long long)api->refused, SLIRPAPI_MAX_PENDING);
 	event_free(api->ev);
 	close(api->fd);
 	unlink(api->path);
 	free(api);
 }
 
-uint64_t slirpapi_refused(const struct slirpapi *api)
-{
-	return api->refused;
-}

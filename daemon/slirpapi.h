@@ -41,7 +41,4 @@ void slirpapi_free(struct slirpapi *api);
  */
 char *slirpapi_answer(struct tapird *d, const char *req, size_t len);
 
-/** slirpapi_refused() - connections closed unanswered because SLIRPAPI_MAX_PENDING were open */
-uint64_t slirpapi_refused(const struct slirpapi *api);
-
 #endif
