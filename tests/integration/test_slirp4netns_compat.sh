@@ -8,7 +8,9 @@
 #
 # Self-contained: its namespaces (tcm-*-$$), processes (killed by pid) and files are its own;
 # traffic stays on 127.0.0.1 and inside its namespaces.
+# shellcheck disable=SC2317 # cleanup (a trap) and helpers run through check/wait_for
 set -u
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_root "namespaces, TAP devices, a test user"
 need_exec "not built" "$TAPIRD" "$TAPIRCTL"
@@ -42,8 +44,8 @@ trap cleanup EXIT
 
 # wait_for COND_COMMAND...: up to 5 s
 wait_for() {
-	local i
-	for i in $(seq 50); do
+	local _
+	for _ in $(seq 50); do
 		"$@" 2>/dev/null && return 0
 		sleep 0.1
 	done
@@ -446,6 +448,7 @@ else
 	ASUSER=()
 	if [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
 		mknod "$TMP/tun" c 10 200 && chmod 666 "$TMP/tun"
+		# shellcheck disable=SC2016 # expanded by that sh, not here
 		ASUSER=(unshare -m sh -c 'mount --bind "$0" /dev/net/tun && exec "$@"' "$TMP/tun")
 		echo "# /dev/net/tun is $(stat -c %a /dev/net/tun) here: the user gets a 0666 node"
 	fi
