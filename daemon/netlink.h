@@ -34,7 +34,8 @@ struct netlink_ifcfg {
 
 /**
  * netlink_configure() - set MTU (and MAC), bring the interface up, add the address, add the
- * default route, in that order; then lo up if asked (the route's gateway must be on a connected, up subnet)
+ * default route, in that order (the route's gateway must be on a connected, up subnet); then
+ * lo up if asked
  * @why, @whylen: on failure, the step and the kernel's reason ("set MTU 9000: Invalid input")
  * Return: 0, or -1
  */

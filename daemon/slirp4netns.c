@@ -244,8 +244,8 @@ static enum s4n_result apply_values(struct link_cfg *lc, const char *cidr, const
 		if (inet_pton(AF_INET, outbound, &ia) == 1)
 			lc->outbound_addr = ntohl(ia.s_addr);
 		else if (iface_addr4(outbound, &lc->outbound_addr))
-			return fail(S4N_ERR, err, errlen,
-				    "outbound-addr has to be valid ipv4 address or interface name.");
+			return fail(S4N_ERR, err, errlen, "outbound-addr has to be valid ipv4"
+				    " address or interface name.");
 	}
 	if (mac) {
 		if (parse_mac(mac, lc->mac))

@@ -112,8 +112,9 @@ uid_t s4n_host_uid(const char *uid_map, uid_t euid);
 
 /**
  * s4n_control_path() - where this process's tapir control socket goes (attach-contract.md,
- * runtime directory): /run/tapird/ for root (@uid as the host sees it: s4n_host_uid()), else $XDG_RUNTIME_DIR/tapird/ (an absolute
- * @xdg), else /run/user/UID/tapird/; the file is slirp4netns-PID.sock
+ * runtime directory): /run/tapird/ for root (@uid as the host sees it: s4n_host_uid()),
+ * else $XDG_RUNTIME_DIR/tapird/ (an absolute @xdg), else /run/user/UID/tapird/; the file is
+ * slirp4netns-PID.sock
  * @buf, @len:	the result
  * Return: 0, or -1 if it does not fit
  */

@@ -370,6 +370,9 @@ static void test_host_uid_through_uid_map(void **state)
 
 /* --- the API socket's wording (no link attached: what does not need one) ------------------ */
 
+/* slirp4netns's error answer around @desc */
+#define ERR(desc) "{\"error\":{\"desc\":\"" desc "\"}}"
+
 static void expect_answer(const char *req, const char *want)
 {
 	static struct tapird d;
@@ -384,35 +387,35 @@ static void expect_answer(const char *req, const char *want)
 static void test_api_envelope_errors(void **state)
 {
 	(void)state;
-	expect_answer("{", "{\"error\":{\"desc\":\"bad request: cannot parse JSON\"}}");
-	expect_answer("", "{\"error\":{\"desc\":\"bad request: cannot parse JSON\"}}");
-	expect_answer("[1]", "{\"error\":{\"desc\":\"bad request: json_object() failed\"}}");
-	expect_answer("{}", "{\"error\":{\"desc\":\"bad request: no execute found\"}}");
-	expect_answer("{\"execute\": 1}", "{\"error\":{\"desc\":\"bad request: no execute found\"}}");
+	expect_answer("{", ERR("bad request: cannot parse JSON"));
+	expect_answer("", ERR("bad request: cannot parse JSON"));
+	expect_answer("[1]", ERR("bad request: json_object() failed"));
+	expect_answer("{}", ERR("bad request: no execute found"));
+	expect_answer("{\"execute\": 1}", ERR("bad request: no execute found"));
 	expect_answer("{\"execute\": \"nope\"}",
-		      "{\"error\":{\"desc\":\"bad request: unknown execute\"}}");
+		      ERR("bad request: unknown execute"));
 }
 
 static void test_api_add_argument_errors(void **state)
 {
 	(void)state;
 	expect_answer("{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"sctp\"}}",
-		      "{\"error\":{\"desc\":\"bad request: add_hostfwd: bad arguments.proto\"}}");
+		      ERR("bad request: add_hostfwd: bad arguments.proto"));
 	expect_answer("{\"execute\":\"add_hostfwd\",\"arguments\":{}}",
-		      "{\"error\":{\"desc\":\"bad request: add_hostfwd: bad arguments.proto\"}}");
+		      ERR("bad request: add_hostfwd: bad arguments.proto"));
 	expect_answer("{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\","
 		      "\"host_addr\":\"1.2.3\",\"host_port\":8080,\"guest_port\":80}}",
-		      "{\"error\":{\"desc\":\"bad request: add_hostfwd: bad arguments.host_addr\"}}");
+		      ERR("bad request: add_hostfwd: bad arguments.host_addr"));
 	expect_answer("{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\","
 		      "\"guest_port\":80}}",
-		      "{\"error\":{\"desc\":\"bad request: add_hostfwd: bad arguments.host_port\"}}");
+		      ERR("bad request: add_hostfwd: bad arguments.host_port"));
 	expect_answer("{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"udp\","
 		      "\"host_port\":8080}}",
-		      "{\"error\":{\"desc\":\"bad request: add_hostfwd: bad arguments.guest_port\"}}");
+		      ERR("bad request: add_hostfwd: bad arguments.guest_port"));
 	/* every other failure (here: no link to lead into) is slirp4netns's own words */
 	expect_answer("{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\","
 		      "\"host_port\":8080,\"guest_port\":80}}",
-		      "{\"error\":{\"desc\":\"bad request: add_hostfwd: slirp_add_hostfwd failed\"}}");
+		      ERR("bad request: add_hostfwd: slirp_add_hostfwd failed"));
 }
 
 static void test_api_list_and_remove(void **state)
@@ -422,9 +425,9 @@ static void test_api_list_and_remove(void **state)
 	expect_answer("{\"execute\":\"list_hostfwd\"}", "{\"entries\":[]}");
 	expect_answer("{\"execute\":\"list_hostfwd\",\"arguments\":{}}\n", "{\"entries\":[]}");
 	expect_answer("{\"execute\":\"remove_hostfwd\",\"arguments\":{\"id\":5}}",
-		      "{\"error\":{\"desc\":\"bad request: remove_hostfwd: bad arguments.id\"}}");
+		      ERR("bad request: remove_hostfwd: bad arguments.id"));
 	expect_answer("{\"execute\":\"remove_hostfwd\"}",
-		      "{\"error\":{\"desc\":\"bad request: remove_hostfwd: bad arguments.id\"}}");
+		      ERR("bad request: remove_hostfwd: bad arguments.id"));
 }
 
 int main(void)
