@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -141,21 +142,29 @@ struct tap_reply {
 };
 
 /**
- * tap_child() - in a fresh child: join (@lc->userns, @netns), create the TAP, configure it
- * unless told not to, and send its fd and index to @sock
+ * tap_child() - in a fresh child: join the namespaces (@userns_fd, -1 for none, then
+ * @netns_fd), create the TAP, configure it unless told not to, and send its fd and index to
+ * @sock
+ * @netns:	the network namespace's path, for messages
  * Return: the child's exit status (0: sent)
  */
-static int tap_child(const struct link_cfg *lc, const char *netns, int sock)
+static int tap_child(const struct link_cfg *lc, const char *netns, int userns_fd, int netns_fd,
+		     int sock)
 {
 	struct tap_reply rep = { 0 };
 	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
 	struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	char why[200];
-	int fd = -1;
+	int fd = -1, rc;
 
-	if (netns_join(lc->userns, netns, rep.err, sizeof(rep.err)))
+	rc = netns_join(userns_fd, netns_fd, why, sizeof(why));
+	if (rc) {
+		/* the reply has room for a path's head and the reason */
+		snprintf(rep.err, sizeof(rep.err), "%.160s: %.80s", rc == -1 ? lc->userns : netns,
+			 why);
 		goto send;
+	}
 	fd = tap_open(lc->ifname, lc->tap_reuse ? TAP_REUSE : 0);
 	if (fd < 0) {
 		snprintf(rep.err, sizeof(rep.err), "%s in %s: %s", lc->ifname, netns,
@@ -197,8 +206,8 @@ send:
 	return rep.ok ? 0 : 1;
 }
 
-int link_tap_create(const struct link_cfg *lc, const char *netns, int *ifindex, char *err,
-		    size_t errlen)
+int link_tap_create(const struct link_cfg *lc, const char *netns, int netns_fd, int *ifindex,
+		    char *err, size_t errlen)
 {
 	struct tap_reply rep = { 0 };
 	char cbuf[CMSG_SPACE(sizeof(int))];
@@ -206,28 +215,41 @@ int link_tap_create(const struct link_cfg *lc, const char *netns, int *ifindex, 
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
 			      .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm;
-	int sv[2], status, fd = -1;
+	int sv[2], status, fd = -1, userns_fd = -1;
 	ssize_t n;
 	pid_t pid;
 
+	if (lc->userns[0]) {
+		/* opened here, with netns_open()'s care (never a FIFO), not in the child */
+		userns_fd = netns_open(lc->userns);
+		if (userns_fd < 0) {
+			snprintf(err, errlen, "%s: %s", lc->userns,
+				 userns_fd == -EINVAL ? "not a user namespace"
+						      : strerror(-userns_fd));
+			return -1;
+		}
+	}
 	/* SEQPACKET: the reply arrives whole, or the child's death shows as EOF */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		snprintf(err, errlen, "%s in %s: socketpair: %s", lc->ifname, netns,
 			 strerror(errno));
-		return -1;
+		goto fail;
 	}
 	pid = fork();
 	if (pid < 0) {
 		snprintf(err, errlen, "%s in %s: fork: %s", lc->ifname, netns, strerror(errno));
 		close(sv[0]);
 		close(sv[1]);
-		return -1;
+		goto fail;
 	}
 	if (!pid) {
 		close(sv[0]);
 		/* _exit: the child owns nothing of the daemon's to flush or free */
-		_exit(tap_child(lc, netns, sv[1]));
+		_exit(tap_child(lc, netns, userns_fd, netns_fd, sv[1]));
 	}
+	if (userns_fd >= 0)
+		close(userns_fd);
+	userns_fd = -1;
 	close(sv[1]);
 	do
 		n = recvmsg(sv[0], &msg, MSG_CMSG_CLOEXEC);
@@ -252,6 +274,10 @@ int link_tap_create(const struct link_cfg *lc, const char *netns, int *ifindex, 
 	}
 	*ifindex = rep.ifindex;
 	return fd;
+fail:
+	if (userns_fd >= 0)
+		close(userns_fd);
+	return -1;
 }
 
 /**
@@ -295,6 +321,18 @@ static int link_stack_new(struct link *l, char *err, size_t errlen)
 	return 0;
 }
 
+/**
+ * same_file() - whether fds @a and @b are the same file (the same namespace, for nsfs files)
+ * Return: true if so
+ */
+static bool same_file(int a, int b)
+{
+	struct stat sa, sb;
+
+	return !fstat(a, &sa) && !fstat(b, &sb) && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
 int link_bind_outbound(const struct link *l, int fd, const struct sockaddr_storage *dst)
 {
 	struct sockaddr_in src = { .sin_family = AF_INET };
@@ -315,8 +353,8 @@ struct link *link_find(struct tapird *d, const char *name)
 
 struct link *link_attach(struct tapird *d, const struct link_cfg *lc, char *err, size_t errlen)
 {
+	int self = -1, target = -1, n;
 	struct link *l;
-	int n;
 
 	if (!lc->name[0]) {
 		snprintf(err, errlen, "the link has no name");
@@ -349,7 +387,24 @@ struct link *link_attach(struct tapird *d, const struct link_cfg *lc, char *err,
 		goto fail;
 	}
 
-	l->tap_fd = link_tap_create(lc, l->netns, &l->ifindex, err, errlen);
+	self = netns_open(NETNS_SELF);
+	if (self < 0) {
+		snprintf(err, errlen, "%s: %s", NETNS_SELF, strerror(-self));
+		goto fail;
+	}
+	target = netns_open(l->netns);
+	if (target < 0) {
+		snprintf(err, errlen, "%s: %s", l->netns,
+			 target == -EINVAL ? "not a network namespace" : strerror(-target));
+		goto fail;
+	}
+	if (same_file(self, target)) {
+		/* a TAP with a default route via the gateway in tapird's own namespace would
+		 * take over the host's routing and relay the relay's own sockets */
+		snprintf(err, errlen, "%s: this is tapird's own network namespace", l->netns);
+		goto fail;
+	}
+	l->tap_fd = link_tap_create(lc, l->netns, target, &l->ifindex, err, errlen);
 	if (l->tap_fd < 0)
 		goto fail;
 	l->configured = !lc->no_configure;
@@ -362,11 +417,17 @@ struct link *link_attach(struct tapird *d, const struct link_cfg *lc, char *err,
 		snprintf(err, errlen, "%s: cannot add events to the loop", l->name);
 		goto fail;
 	}
+	close(target);
+	close(self);
 	d->links[d->nlinks++] = l;
 	log_info("%s: %s in %s%s", l->name, l->ifname, l->netns,
 		 l->configured ? "" : " (not configured)");
 	return l;
 fail:
+	if (target >= 0)
+		close(target);
+	if (self >= 0)
+		close(self);
 	if (l->ev_tap)
 		event_free(l->ev_tap);
 	if (l->ev_timer)

@@ -68,14 +68,15 @@ struct link *link_attach(struct tapird *d, const struct link_cfg *lc, char *err,
  * network namespace), and configure it unless @lc->no_configure. A child process does it, as
  * slirp4netns does: joining a user namespace is one way, so the daemon never leaves its own;
  * the TAP's fd comes back over a socketpair (SCM_RIGHTS).
- * @netns:	the network namespace's path
+ * @netns:	the network namespace's path (for messages)
+ * @netns_fd:	the network namespace, opened with netns_open()
  * @ifindex:	set to the TAP's index in @netns
  * @err, @errlen: on failure, the object and the reason ("tap0 in /run/netns/c1: Device or
  *		resource busy")
  * Return: the TAP's fd (non-blocking, close-on-exec), or -1
  */
-int link_tap_create(const struct link_cfg *lc, const char *netns, int *ifindex, char *err,
-		    size_t errlen);
+int link_tap_create(const struct link_cfg *lc, const char *netns, int netns_fd, int *ifindex,
+		    char *err, size_t errlen);
 
 /**
  * link_bind_outbound() - bind upstream socket @fd to the link's outbound address

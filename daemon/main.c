@@ -282,7 +282,7 @@ static int compat_start(struct tapird *d, char *err, size_t errlen)
 	const struct s4n_opts *o = &compat.opts;
 
 	if (o->api_socket[0]) {
-		compat.api = slirpapi_new(d, o->api_socket, err, errlen);
+		compat.api = slirpapi_new(d, d->cfg.link.name, o->api_socket, err, errlen);
 		if (!compat.api)
 			return -1;
 	}

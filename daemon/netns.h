@@ -1,5 +1,5 @@
-/* netns.h - namespaces: open a network namespace by path, enter one by fd, and (in a child
- * process only) join a user namespace and a network namespace for good.
+/* netns.h - namespaces: open a namespace file by path, enter a network namespace by fd, and
+ * (in a child process only) join a user namespace and a network namespace for good.
  *
  * setns() moves only the calling thread; tapird is single-threaded, so entering a namespace
  * moves the daemon until it enters its own again. A user namespace cannot be left once
@@ -17,8 +17,10 @@
 #define USERNS_SELF "/proc/self/ns/user"
 
 /**
- * netns_open() - open the namespace file at @path (/run/netns/NAME, /proc/PID/ns/net...)
- * Return: a close-on-exec fd, or -errno
+ * netns_open() - open the namespace file at @path (/run/netns/NAME, /proc/PID/ns/net,
+ * /proc/PID/ns/user...) without blocking; anything but a regular file (a FIFO, a device) is
+ * refused unopened
+ * Return: a close-on-exec fd, or -errno (-EINVAL: not a namespace file)
  */
 int netns_open(const char *path);
 
@@ -29,12 +31,11 @@ int netns_open(const char *path);
 int netns_enter(int fd);
 
 /**
- * netns_join() - join user namespace @userns (unless NULL, "" or the one we are in: a
- * process cannot re-enter its own), then network namespace @netns; one way, for a child
- * @err, @errlen: on failure, the path and the reason ("/proc/42/ns/user: setns: Operation
- * not permitted")
- * Return: 0, or -1
+ * netns_join() - join user namespace @userns_fd (unless -1, or the one we are in: a process
+ * cannot re-enter its own), then network namespace @netns_fd; one way, for a child
+ * @why, @whylen: on failure, the reason ("not a user namespace", "Operation not permitted")
+ * Return: 0, -1 (the user namespace failed) or -2 (the network namespace failed)
  */
-int netns_join(const char *userns, const char *netns, char *err, size_t errlen);
+int netns_join(int userns_fd, int netns_fd, char *why, size_t whylen);
 
 #endif

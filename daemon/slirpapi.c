@@ -3,6 +3,7 @@
 #include "slirpapi.h"
 #include "fwd.h"
 #include "log.h"
+#include "config.h"
 #include "tapird.h"
 
 #include <errno.h>
@@ -39,6 +40,7 @@ struct slirpapi_conn {
  * @conns:	connections waiting for their request
  * @nconns:	entries of @conns (at most SLIRPAPI_MAX_PENDING)
  * @refused:	connections closed unanswered because @nconns was at its limit
+ * @link:	the link its forwards lead into
  */
 struct slirpapi {
 	struct tapird *d;
@@ -48,6 +50,7 @@ struct slirpapi {
 	struct slirpapi_conn *conns;
 	unsigned int nconns;
 	uint64_t refused;
+	char link[LINK_NAME_MAX];
 };
 
 /**
@@ -88,37 +91,58 @@ static void slirp_desc(const char *cmd, char *desc, char *out, size_t outlen)
 }
 
 /**
- * api_call() - run one of fwd.c's handlers and word its answer as slirp4netns does
+ * strip_links() - take tapir's "link" out of list_hostfwd's entries: slirp4netns's have six
+ * keys, and this socket serves one link anyway
+ * @ret:	{"entries": [...]}
+ */
+static void strip_links(json_t *ret)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(ret, "entries"), i, e)
+		json_object_del(e, "link");
+}
+
+/**
+ * api_call() - run one of fwd.c's handlers on @link and word its answer as slirp4netns does
+ * @link:	the link this socket serves (NULL: fwd.c's default, the only one attached)
  * @cmd:	the command's name
  * @wrap:	put the result inside {"return": ...} (add and remove; not list)
  * Return: the answer (malloc'd) or NULL
  */
-static char *api_call(struct tapird *d, json_t *args, const char *cmd,
+static char *api_call(struct tapird *d, const char *link, json_t *args, const char *cmd,
 		      json_t *(*fn)(struct tapird *, json_t *, const char **, char *, size_t),
 		      int wrap)
 {
 	char desc[512], sdesc[256];
 	const char *cls = "GenericError";
-	json_t *ret, *empty = NULL;
+	json_t *ret, *a;
 	char *s;
 
-	if (!json_is_object(args))
-		args = empty = json_object();
-	ret = fn(d, args, &cls, desc, sizeof(desc));
-	json_decref(empty);
+	/* a copy: "link" is set to this socket's own, whatever the client sent */
+	a = json_is_object(args) ? json_copy(args) : json_object();
+	if (!a || (link && json_object_set_new(a, "link", json_string(link)))) {
+		json_decref(a);
+		return NULL;
+	}
+	ret = fn(d, a, &cls, desc, sizeof(desc));
+	json_decref(a);
 	if (!ret) {
 		slirp_desc(cmd, desc, sdesc, sizeof(sdesc));
 		return api_error(sdesc);
 	}
 	if (wrap)
 		ret = json_pack("{s:o}", "return", ret);
+	else
+		strip_links(ret);
 	/* compact, keys in insertion order: {"return":{"id":1}}, as parson writes it */
 	s = ret ? json_dumps(ret, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(ret);
 	return s;
 }
 
-char *slirpapi_answer(struct tapird *d, const char *req, size_t len)
+char *slirpapi_answer(struct tapird *d, const char *link, const char *req, size_t len)
 {
 	json_t *root, *exec;
 	const char *x;
@@ -138,11 +162,14 @@ char *slirpapi_answer(struct tapird *d, const char *req, size_t len)
 	}
 	x = json_string_value(exec);
 	if (!strcmp(x, "add_hostfwd"))
-		ans = api_call(d, json_object_get(root, "arguments"), x, fwd_ctl_add, 1);
+		ans = api_call(d, link, json_object_get(root, "arguments"), x,
+			       fwd_ctl_add, 1);
 	else if (!strcmp(x, "list_hostfwd"))
-		ans = api_call(d, json_object_get(root, "arguments"), x, fwd_ctl_list, 0);
+		ans = api_call(d, link, json_object_get(root, "arguments"), x,
+			       fwd_ctl_list, 0);
 	else if (!strcmp(x, "remove_hostfwd"))
-		ans = api_call(d, json_object_get(root, "arguments"), x, fwd_ctl_remove, 1);
+		ans = api_call(d, link, json_object_get(root, "arguments"), x,
+			       fwd_ctl_remove, 1);
 	else
 		ans = api_error("bad request: unknown execute");
 out:
@@ -214,7 +241,7 @@ static void conn_readable(evutil_socket_t fd, short what, void *arg)
 		ans = api_error("bad request: too large message");
 	} else {
 		log_debug("api: request: %.*s", (int)n, buf);
-		ans = slirpapi_answer(c->api->d, buf, (size_t)n);
+		ans = slirpapi_answer(c->api->d, c->api->link, buf, (size_t)n);
 	}
 	if (ans && write_all(fd, ans, strlen(ans)))
 		log_debug("api: write: %s", strerror(errno));
@@ -266,7 +293,8 @@ static void api_accept(evutil_socket_t lfd, short what, void *arg)
 	api->nconns++;
 }
 
-struct slirpapi *slirpapi_new(struct tapird *d, const char *path, char *err, size_t errlen)
+struct slirpapi *slirpapi_new(struct tapird *d, const char *link, const char *path, char *err,
+			      size_t errlen)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct slirpapi *api;
@@ -282,6 +310,7 @@ struct slirpapi *slirpapi_new(struct tapird *d, const char *path, char *err, siz
 		return NULL;
 	}
 	api->d = d;
+	snprintf(api->link, sizeof(api->link), "%s", link);
 	memcpy(sun.sun_path, path, strlen(path));
 	snprintf(api->path, sizeof(api->path), "%s", path);
 	/* slirp4netns api_bindlisten(): whatever is there goes (avoid EADDRINUSE) */

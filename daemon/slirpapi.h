@@ -26,19 +26,22 @@ struct slirpapi;
 
 /**
  * slirpapi_new() - listen on @path (a stale file there is replaced, as slirp4netns does)
+ * @link:	the link whose forwards this socket adds, lists and removes
  * @err, @errlen: on failure, the path and the reason
  * Return: the server, or NULL
  */
-struct slirpapi *slirpapi_new(struct tapird *d, const char *path, char *err, size_t errlen);
+struct slirpapi *slirpapi_new(struct tapird *d, const char *link, const char *path, char *err,
+			      size_t errlen);
 
 /** slirpapi_free() - close every connection and the socket, and remove its file */
 void slirpapi_free(struct slirpapi *api);
 
 /**
  * slirpapi_answer() - the answer to one request, as slirp4netns words it
+ * @link:	the link the forwards lead into (NULL: the only one attached)
  * @req, @len:	the bytes read (not NUL-terminated)
  * Return: the answer (malloc'd, NUL-terminated, no newline), or NULL when out of memory
  */
-char *slirpapi_answer(struct tapird *d, const char *req, size_t len);
+char *slirpapi_answer(struct tapird *d, const char *link, const char *req, size_t len);
 
 #endif

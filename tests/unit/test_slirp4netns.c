@@ -376,7 +376,7 @@ static void test_host_uid_through_uid_map(void **state)
 static void expect_answer(const char *req, const char *want)
 {
 	static struct tapird d;
-	char *a = slirpapi_answer(&d, req, strlen(req));
+	char *a = slirpapi_answer(&d, NULL, req, strlen(req));
 
 	assert_non_null(a);
 	if (strcmp(a, want))
