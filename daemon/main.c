@@ -14,6 +14,7 @@
 #include "tapird.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
@@ -24,6 +25,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -200,6 +203,54 @@ static uid_t host_uid(void)
 }
 
 /**
+ * compat_sweep() - remove the slirp4netns-PID.sock files in the directory of @path whose
+ * process is gone and whose socket nobody answers: left by a network process killed with
+ * SIGKILL (runtimes' cleanup does that), they would pile up in the runtime directory
+ * @path:	our own control socket's path
+ */
+static void compat_sweep(const char *path)
+{
+	char dir[PATH_MAX], f[PATH_MAX + 300];
+	const char *slash = strrchr(path, '/');
+	struct dirent *e;
+	unsigned int n = 0;
+	DIR *dh;
+
+	if (!slash || (size_t)(slash - path) >= sizeof(dir))
+		return;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	dh = opendir(dir);
+	if (!dh)
+		return;
+	while ((e = readdir(dh))) {
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+		char *end;
+		long pid;
+		int fd, rc;
+
+		if (strncmp(e->d_name, "slirp4netns-", 12))
+			continue;
+		pid = strtol(e->d_name + 12, &end, 10);
+		if (pid <= 0 || strcmp(end, ".sock") || !kill((pid_t)pid, 0) || errno != ESRCH)
+			continue;
+		snprintf(f, sizeof(f), "%s/%s", dir, e->d_name);
+		if (strlen(f) >= sizeof(sun.sun_path))
+			continue;
+		memcpy(sun.sun_path, f, strlen(f));
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			break;
+		rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+		close(fd);
+		if (rc < 0 && errno == ECONNREFUSED && !unlink(f))
+			n++;
+	}
+	closedir(dh);
+	if (n)
+		log_info("%s: removed %u stale slirp4netns-PID.sock of processes gone", dir, n);
+}
+
+/**
  * compat_config() - slirp4netns's command line into @d->cfg (and compat.opts); the control
  * socket goes to the runtime directory (attach-contract.md) as slirp4netns-PID.sock
  * @how:	s4n_is_invoked()'s answer (2: argv[1] is the flag, skipped)
@@ -246,6 +297,7 @@ static int compat_config(struct tapird *d, int argc, char **argv, int how)
 		return 1;
 	}
 	s4n_log_unsupported(&compat.opts);
+	compat_sweep(d->cfg.control);
 	return -1;
 }
 

@@ -344,11 +344,21 @@ fi
 check "-e 9, fd 9 not open: ready ($READY), then exit status 0 ($RC)" \
 	test "$READY" = 1 -a "$RC" = 0
 
+# SIGKILL (a runtime's cleanup) leaves the control socket: the next one started sweeps it
+ip netns del "$NS"
+ip netns add "$NS"
+start_s4n "$TMP/k9.log" "$S4N" -c -r 5 --netns-type=path "/run/netns/$NS" tap0
+K9=/run/tapird/slirp4netns-$SPID.sock
+kill -9 "$SPID"
+wait "$SPID" 2>/dev/null
+check "SIGKILL: $K9 is left behind" test -S "$K9"
+
 # --- --disable-host-loopback, --cidr ----------------------------------------------------------
 ip netns del "$NS"
 ip netns add "$NS"
 start_s4n "$TMP/dhl.log" "$S4N" -c -r 5 --disable-host-loopback --netns-type=path \
 	"/run/netns/$NS" tap0
+check "the next one removes the stale socket of the killed one" test ! -e "$K9"
 got=$(ip netns exec "$NS" bash -c "PY=$PY; $(declare -f fetch); fetch 10.0.2.2 $HTTP_PORT")
 check "--disable-host-loopback: 10.0.2.2:$HTTP_PORT: ICMP net unreachable, as slirp4netns ('$got')" \
 	test "$got" = "ERROR [Errno 101] Network is unreachable"
