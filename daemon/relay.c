@@ -303,7 +303,7 @@ static int relay_map_dest(const struct link *l, uint32_t addr, uint16_t port,
 	if (addr == l->cfg.gateway) {
 		/* DESIGN.md: the gateway is the host's loopback, unless no_host_loopback */
 		if (l->cfg.no_host_loopback)
-			return -ECONNREFUSED;
+			return l->cfg.slirp_answers ? -ENETUNREACH : -ECONNREFUSED;
 		sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		return 0;
 	}
@@ -313,6 +313,8 @@ static int relay_map_dest(const struct link *l, uint32_t addr, uint16_t port,
 	 * reserved block above it are no unicast destinations (RFC 1122 3.2.1.3, RFC 5771). */
 	if ((addr >> 24) == 127 || (addr >> 24) == 0 || addr >= 0xe0000000u)
 		return -ECONNREFUSED;
+	if (addr == l->cfg.dns && l->cfg.no_dns && l->cfg.slirp_answers)
+		return -ETIMEDOUT; /* the stack sends nothing back */
 	if (addr == l->cfg.dns) {
 		/* RFC 1035 4.2.2, RFC 7766 5: DNS over TCP (truncated answers, zone transfers)
 		 * goes to the same resolver as UDP; any other port is refused (RST) so that
@@ -443,6 +445,11 @@ static int relay_tcp_open(void *ctx, struct flow *f)
 		return fd;
 	}
 
+	rc = link_bind_outbound(l, fd, &sa);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
 	relay_slot_fill(rf, l, p, f, fd, RF_CONNECTING);
 
 	if (sa.ss_family == AF_INET) {
