@@ -77,7 +77,8 @@ static void usage(FILE *out)
 		"  top [-n N] [-d SECS] [--link L] [--rows K]\n"
 		"                              live view: flows per state, rates, busiest flows\n"
 		"                              (q quits; without a terminal: N plain snapshots)\n"
-		"  capture start FILE [--link L] [--count N] [--bytes N]\n"
+		"  capture start NAME [--link L] [--count N] [--bytes N]  (NAME: a file in tapird's\n"
+		"      capture-dir, /var/lib/tapird/captures by default)\n"
 		"  capture stop|status [--link L]\n"
 		"                              pcap of the link's TAP traffic (root or admin group)\n"
 		"  fwd add [--udp] [HOSTADDR:]HOSTPORT:CONTAINERPORT\n"
@@ -950,7 +951,7 @@ static int cmd_capture(int argc, char **argv)
 	};
 	json_t *args = json_object(), *reply, *r;
 	const char *action;
-	char *end, path[PATH_MAX];
+	char *end;
 	long long v;
 	int o;
 
@@ -976,19 +977,9 @@ static int cmd_capture(int argc, char **argv)
 	if (!strcmp(action, "start")) {
 		if (optind + 1 != argc)
 			die_usage("capture start takes one FILE");
-		/* the daemon's working directory is not ours: send an absolute path */
-		if (argv[optind][0] == '/') {
-			snprintf(path, sizeof(path), "%s", argv[optind]);
-		} else {
-			char cwd[PATH_MAX];
-
-			if (!getcwd(cwd, sizeof(cwd)))
-				die_usage("capture: cannot tell the current directory");
-			if ((size_t)snprintf(path, sizeof(path), "%s/%s", cwd, argv[optind]) >=
-			    sizeof(path))
-				die_usage("capture: path too long");
-		}
-		json_object_set_new(args, "file", json_string(path));
+		/* A bare name: the daemon writes it in its capture directory (capture-dir) and
+		 * refuses a path; it says where in its reply. */
+		json_object_set_new(args, "file", json_string(argv[optind]));
 	} else if (optind != argc) {
 		die_usage("capture %s takes no FILE", action);
 	}

@@ -7,8 +7,10 @@
  */
 #include "capture.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,38 +63,150 @@ static void finish(struct capture *c)
 	c->fp = NULL;
 }
 
-int capture_start(struct link *l, const char *path, uint64_t max_frames, uint64_t max_bytes,
-		  char *err, size_t errlen)
+/**
+ * name_ok() - whether @name is a bare capture file name: 1 to CAPTURE_NAME_MAX bytes of
+ * [A-Za-z0-9._-], not starting with '.' (so never "." or ".." or a hidden file)
+ * Return: NULL if it is, else what is wrong with it (static text)
+ */
+static const char *name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!n)
+		return "is empty";
+	if (n > CAPTURE_NAME_MAX)
+		return "is longer than " CAPTURE_NAME_MAX_STR " bytes";
+	if (strchr(name, '/'))
+		return "is a path: give a bare file name, it is created in the capture directory";
+	if (name[0] == '.')
+		return "starts with '.' (\".\", \"..\" and hidden names are refused)";
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
+			return "has a character other than A-Z a-z 0-9 . _ -";
+	return NULL;
+}
+
+/**
+ * dir_trusted() - whether the directory open at @fd may hold a file the daemon writes: owned
+ * by root or by the daemon's own uid, and writable by nobody else (group or world), except
+ * that an ancestor (@last false) may be world-writable with the sticky bit (/tmp): there
+ * nobody else can rename or remove our entry
+ * Return: NULL if trusted, else what is wrong (static text)
+ */
+static const char *dir_trusted(int fd, bool last)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return "cannot be examined (fstat failed)";
+	if (!S_ISDIR(st.st_mode))
+		return "is not a directory";
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return "is not owned by root (or the daemon's user)";
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && (last || !(st.st_mode & S_ISVTX)))
+		return "is writable by its group or by others";
+	return NULL;
+}
+
+int capture_dir_open(const char *dir, char *err, size_t errlen)
+{
+	char buf[PATH_MAX];
+	const char *why;
+	char *comp, *save = NULL;
+	int fd, next;
+
+	if (dir[0] != '/' || strlen(dir) >= sizeof(buf)) {
+		snprintf(err, errlen, "capture directory '%.200s' is not an absolute path", dir);
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "%s", dir);
+	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || (why = dir_trusted(fd, false))) {
+		snprintf(err, errlen, "capture directory %s: / %s", dir,
+			 fd < 0 ? strerror(errno) : why);
+		goto fail;
+	}
+	/* Walk one component at a time with O_NOFOLLOW: a symbolic link anywhere on the way, or
+	 * a directory someone else may write to, could redirect a root write. */
+	for (comp = strtok_r(buf, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(comp, ".") || !strcmp(comp, "..")) {
+			snprintf(err, errlen, "capture directory %s: has a '%s' component", dir,
+				 comp);
+			goto fail;
+		}
+		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		/* The capture directory itself (not its parents) is made on first use, 0700. */
+		if (next < 0 && errno == ENOENT && save[strspn(save, "/")] == '\0' &&
+		    (mkdirat(fd, comp, 0700) == 0 || errno == EEXIST))
+			next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0) {
+			snprintf(err, errlen, "capture directory %s: %s: %s", dir, comp,
+				 errno == ENOTDIR || errno == ELOOP
+					 ? "not a directory (a symbolic link is refused)"
+					 : strerror(errno));
+			goto fail;
+		}
+		close(fd);
+		fd = next;
+		if ((why = dir_trusted(fd, false))) {
+			snprintf(err, errlen, "capture directory %s: %s %s", dir, comp, why);
+			goto fail;
+		}
+	}
+	if ((why = dir_trusted(fd, true))) {
+		snprintf(err, errlen, "capture directory %s %s", dir, why);
+		goto fail;
+	}
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+int capture_start(struct link *l, const char *dir, const char *name, uint64_t max_frames,
+		  uint64_t max_bytes, char *err, size_t errlen)
 {
 	uint8_t hdr[PCAP_GLOBAL_HDR] = { 0 };
+	char path[PATH_MAX];
 	struct capture *c;
 	struct stat st;
-	int fd;
+	const char *why;
+	int dfd, fd;
 
 	if (l->capture) {
 		snprintf(err, errlen, "%s: a capture to %s is running already", l->name,
 			 l->capture->info.path);
 		return -1;
 	}
-	if (path[0] != '/' || strlen(path) >= sizeof(c->info.path)) {
-		snprintf(err, errlen, "capture file '%.200s' must be an absolute path", path);
+	if ((why = name_ok(name))) {
+		snprintf(err, errlen, "capture file name '%.200s' %s", name, why);
+		return -1;
+	}
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
+		snprintf(err, errlen, "capture directory %.200s: too long", dir);
 		return -1;
 	}
 	if (!max_bytes || max_bytes > CAPTURE_MAX_BYTES)
 		max_bytes = max_bytes ? CAPTURE_MAX_BYTES : CAPTURE_DEFAULT_MAX_BYTES;
-	/* O_NOFOLLOW: a symbolic link planted at the path must not redirect a root write */
-	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+	dfd = capture_dir_open(dir, err, errlen);
+	if (dfd < 0)
+		return -1;
+	/* O_EXCL: never truncate or append to a file that exists (say a hard link to
+	 * /etc/passwd); O_NOFOLLOW: with O_EXCL a symbolic link fails too, but say so plainly. */
+	fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
+		    0600);
+	close(dfd);
 	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (errno == EEXIST)
+			snprintf(err, errlen, "%s: exists already; captures never overwrite a file: "
+					      "pick a new name or remove it", path);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	if (ftruncate(fd, 0) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}

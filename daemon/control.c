@@ -14,8 +14,9 @@
  *                    of the wrong type or with a bad value, a request over CTL_MAX_REQUEST
  *                    bytes, too many clients, a mutating command without the privilege,
  *                    `watch` from ctl_handle_line() (no connection to stream to), a
- *                    capture that cannot start (one runs already, the file cannot be
- *                    opened) or stop (none runs), or the daemon failed to build the reply
+ *                    capture that cannot start (one runs already, the name is not a bare
+ *                    name, the capture directory is not trusted, the file exists or cannot
+ *                    be created) or stop (none runs), or the daemon failed to build the reply
  *   CommandNotFound  "execute" names no command, or one reserved but not implemented yet
  *   DeviceNotFound   an argument names an object that does not exist (a link, a flow id)
  *
@@ -972,7 +973,8 @@ static json_t *capture_json(const struct link *l, const struct capture_info *ci,
 
 /**
  * cmd_capture() - "action": "start" (with "file", optional "count" and "bytes"), "stop" or
- * "status", on "link" (optional when there is one link): pcap of the link's TAP traffic
+ * "status", on "link" (optional when there is one link): pcap of the link's TAP traffic.
+ * "file" is a bare name inside cfg.capture_dir (capture_start() says what it refuses).
  */
 static json_t *cmd_capture(struct ctl_req *r)
 {
@@ -997,7 +999,8 @@ static json_t *cmd_capture(struct ctl_req *r)
 	if (!strcmp(action, "start")) {
 		if (!file)
 			return fail(r, "GenericError", "argument 'file' is required to start");
-		if (capture_start(l, file, count, bytes, err, sizeof(err)) < 0)
+		if (capture_start(l, r->d->cfg.capture_dir, file, count, bytes, err,
+				  sizeof(err)) < 0)
 			return fail(r, "GenericError", "%s", err);
 		capture_get(l, &ci);
 		return capture_json(l, &ci, true);
