@@ -20,6 +20,7 @@
 
 #include "link.h"
 #include "log.h"
+#include "safedir.h"
 
 #define PCAP_MAGIC 0xa1b2c3d4u
 #define PCAP_LINKTYPE_ETHERNET 1
@@ -86,82 +87,10 @@ static const char *name_ok(const char *name)
 	return NULL;
 }
 
-/**
- * dir_trusted() - whether the directory open at @fd may hold a file the daemon writes: owned
- * by root or by the daemon's own uid, and writable by nobody else (group or world), except
- * that an ancestor (@last false) may be world-writable with the sticky bit (/tmp): there
- * nobody else can rename or remove our entry
- * Return: NULL if trusted, else what is wrong (static text)
- */
-static const char *dir_trusted(int fd, bool last)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return "cannot be examined (fstat failed)";
-	if (!S_ISDIR(st.st_mode))
-		return "is not a directory";
-	if (st.st_uid != 0 && st.st_uid != geteuid())
-		return "is not owned by root (or the daemon's user)";
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && (last || !(st.st_mode & S_ISVTX)))
-		return "is writable by its group or by others";
-	return NULL;
-}
-
 int capture_dir_open(const char *dir, char *err, size_t errlen)
 {
-	char buf[PATH_MAX];
-	const char *why;
-	char *comp, *save = NULL;
-	int fd, next;
-
-	if (dir[0] != '/' || strlen(dir) >= sizeof(buf)) {
-		snprintf(err, errlen, "capture directory '%.200s' is not an absolute path", dir);
-		return -1;
-	}
-	snprintf(buf, sizeof(buf), "%s", dir);
-	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || (why = dir_trusted(fd, false))) {
-		snprintf(err, errlen, "capture directory %s: / %s", dir,
-			 fd < 0 ? strerror(errno) : why);
-		goto fail;
-	}
-	/* Walk one component at a time with O_NOFOLLOW: a symbolic link anywhere on the way, or
-	 * a directory someone else may write to, could redirect a root write. */
-	for (comp = strtok_r(buf, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
-		if (!strcmp(comp, ".") || !strcmp(comp, "..")) {
-			snprintf(err, errlen, "capture directory %s: has a '%s' component", dir,
-				 comp);
-			goto fail;
-		}
-		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		/* The capture directory itself (not its parents) is made on first use, 0700. */
-		if (next < 0 && errno == ENOENT && save[strspn(save, "/")] == '\0' &&
-		    (mkdirat(fd, comp, 0700) == 0 || errno == EEXIST))
-			next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (next < 0) {
-			snprintf(err, errlen, "capture directory %s: %s: %s", dir, comp,
-				 errno == ENOTDIR || errno == ELOOP
-					 ? "not a directory (a symbolic link is refused)"
-					 : strerror(errno));
-			goto fail;
-		}
-		close(fd);
-		fd = next;
-		if ((why = dir_trusted(fd, false))) {
-			snprintf(err, errlen, "capture directory %s: %s %s", dir, comp, why);
-			goto fail;
-		}
-	}
-	if ((why = dir_trusted(fd, true))) {
-		snprintf(err, errlen, "capture directory %s %s", dir, why);
-		goto fail;
-	}
-	return fd;
-fail:
-	if (fd >= 0)
-		close(fd);
-	return -1;
+	/* made on first use, 0700: captures hold the container's traffic */
+	return safedir_open(dir, "capture directory", 0700, err, errlen);
 }
 
 int capture_start(struct link *l, const char *dir, const char *name, uint64_t max_frames,
