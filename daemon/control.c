@@ -1943,15 +1943,19 @@ static int clear_stale(const char *path, char *err, size_t errlen)
 }
 
 /**
- * listen_socket() - bind @path with mode 0660 and group @gid (-1: leave it), then listen.
- * Mode and group are set on the socket before it has a name, never through the path: the
- * socket's own inode mode (fchmod) is what bind() gives the file (less the umask, which is
- * 0117 around it), and the file's group is the filesystem gid of the binding process
- * (setfsgid around bind). So the file is 0660 root:GROUP from its first instant and no
- * chmod/chown by name can be raced.
+ * listen_socket() - bind @path (the entry @name in the checked directory @dfd) with mode 0660
+ * and group @gid (-1: leave it), then listen.
+ *
+ * Mode and group are never set through the path. The mode: bind() gives the file the socket
+ * inode's own mode (fchmod before bind) less the umask (0117 around it), so it is 0660 from
+ * its first instant. The group: the file takes the binder's filesystem gid, so setfsgid()
+ * around bind() gives it at once where that is permitted (CAP_SETGID); else (the units grant
+ * CAP_CHOWN, not CAP_SETGID) fchownat() relative to @dfd, the directory checked by
+ * check_dir(), without following a link. Nobody can connect before listen().
  * Return: the listening descriptor, or -1 with a message in @err (nothing left behind)
  */
-static int listen_socket(const char *path, gid_t gid, char *err, size_t errlen)
+static int listen_socket(const char *path, int dfd, const char *name, gid_t gid, char *err,
+			 size_t errlen)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -1981,21 +1985,25 @@ static int listen_socket(const char *path, gid_t gid, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	/* setfsgid() does not say whether it worked: look at what bind() made */
-	if (lstat(path, &st) < 0 || (st.st_mode & 07777) != 0660 ||
-	    (gid != (gid_t)-1 && st.st_gid != gid)) {
-		snprintf(err, errlen, "%s: could not create it with mode 0660%s (not permitted?)",
-			 path, gid != (gid_t)-1 ? " and the control group" : "");
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISSOCK(st.st_mode) ||
+	    (st.st_mode & 07777) != 0660) {
+		snprintf(err, errlen, "%s: not created as a socket of mode 0660", path);
 		goto fail;
 	}
-	/* Listen only now: nobody can connect before the mode and group are right. */
+	/* setfsgid() does not say whether it worked: look at what bind() made */
+	if (gid != (gid_t)-1 && st.st_gid != gid &&
+	    fchownat(dfd, name, (uid_t)-1, gid, AT_SYMLINK_NOFOLLOW) < 0) {
+		snprintf(err, errlen, "%s: giving it group %u: %s", path, (unsigned int)gid,
+			 strerror(errno));
+		goto fail;
+	}
 	if (listen(fd, CTL_BACKLOG) < 0) {
 		snprintf(err, errlen, "%s: listen: %s", path, strerror(errno));
 		goto fail;
 	}
 	return fd;
 fail:
-	unlink(path);
+	unlinkat(dfd, name, 0);
 	close(fd);
 	return -1;
 }
@@ -2024,12 +2032,13 @@ static int resolve_group(const char *name, gid_t *gid)
 }
 
 /**
- * check_dir() - refuse to put the socket in a directory someone else could swap or write to
+ * check_dir() - open the socket's directory, refusing one someone else could swap or write to
  * (issue 14, finding 6): every component of @path's directory must be owned by root (or the
  * daemon's uid) and not group- or world-writable (a sticky ancestor, as /tmp, is fine)
- * Return: 0, or -1 with a message in @err
+ * @name:	set to the socket's name within it (points into @path)
+ * Return: the directory's descriptor, or -1 with a message in @err
  */
-static int check_dir(const char *path, char *err, size_t errlen)
+static int check_dir(const char *path, const char **name, char *err, size_t errlen)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)], why[384];
 	char *slash;
@@ -2037,17 +2046,15 @@ static int check_dir(const char *path, char *err, size_t errlen)
 
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
+	*name = path + (slash - dir) + 1;
 	if (slash == dir)
 		slash[1] = '\0'; /* a socket in / */
 	else
 		*slash = '\0';
 	fd = safedir_open(dir, "control directory", 0, why, sizeof(why));
-	if (fd < 0) {
+	if (fd < 0)
 		snprintf(err, errlen, "%s: %s", path, why);
-		return -1;
-	}
-	close(fd);
-	return 0;
+	return fd;
 }
 
 struct ctl_server *ctl_server_new(struct tapird *d, const char *path, char *err, size_t errlen)
@@ -2055,10 +2062,11 @@ struct ctl_server *ctl_server_new(struct tapird *d, const char *path, char *err,
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct ctl_server *srv;
 	gid_t gid = (gid_t)-1, admin_gid = (gid_t)-1;
-	int fd;
+	const char *name;
+	int fd, dfd;
 
-	if (!path[0] || path[0] != '/' || strlen(path) >= sizeof(dir)) {
-		snprintf(err, errlen, "%s: control socket path empty or longer than %zu bytes",
+	if (path[0] != '/' || strlen(path) >= sizeof(dir)) {
+		snprintf(err, errlen, "%s: control socket path not absolute or longer than %zu bytes",
 			 path, sizeof(dir) - 1);
 		return NULL;
 	}
@@ -2079,11 +2087,17 @@ struct ctl_server *ctl_server_new(struct tapird *d, const char *path, char *err,
 		snprintf(err, errlen, "%s: creating %s: %s", path, dir, strerror(errno));
 		return NULL;
 	}
-	if (check_dir(path, err, errlen) < 0 || clear_stale(path, err, errlen) < 0)
+	dfd = check_dir(path, &name, err, errlen);
+	if (dfd < 0)
 		return NULL;
+	if (clear_stale(path, err, errlen) < 0) {
+		close(dfd);
+		return NULL;
+	}
 	srv = calloc(1, sizeof(*srv));
 	if (!srv) {
 		snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
+		close(dfd);
 		return NULL;
 	}
 	srv->d = d;
@@ -2092,7 +2106,8 @@ struct ctl_server *ctl_server_new(struct tapird *d, const char *path, char *err,
 	srv->idle_ms = CTL_IDLE_TIMEOUT_MS;
 	TAILQ_INIT(&srv->clients);
 	snprintf(srv->path, sizeof(srv->path), "%s", path);
-	fd = listen_socket(path, gid, err, errlen);
+	fd = listen_socket(path, dfd, name, gid, err, errlen);
+	close(dfd);
 	if (fd < 0) {
 		free(srv);
 		return NULL;
