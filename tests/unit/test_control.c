@@ -1538,9 +1538,10 @@ static bool is_denied(struct srvfx *s, int fd)
 {
 	json_t *j, *e;
 	bool denied;
+	static const char req[] = "{\"execute\": \"capture\", \"arguments\": {\"action\": "
+				  "\"status\", \"link\": \"c1\"}}\n";
 
-	send_all(s, fd, "{\"execute\": \"capture\", \"arguments\": {\"action\": \"status\", "
-			"\"link\": \"c1\"}}\n", 75);
+	send_all(s, fd, req, sizeof(req) - 1);
 	j = read_reply(s, fd);
 	assert_non_null(j);
 	e = json_object_get(j, "error");
