@@ -41,16 +41,24 @@ struct config_src {
 
 /* Every setter: apply @v to @c, or write why it is wrong into @why and return -1. */
 typedef int (*config_setter)(struct config *c, const char *v, char *why, size_t whylen);
+/* The same for a key of one link */
+typedef int (*link_setter)(struct link_cfg *lc, const char *v, char *why, size_t whylen);
+
+void link_cfg_defaults(struct link_cfg *lc)
+{
+	memset(lc, 0, sizeof(*lc));
+	snprintf(lc->ifname, sizeof(lc->ifname), "%s", CONFIG_DEFAULT_IFNAME);
+	lc->addr = STACK_DEFAULT_ADDR;
+	lc->prefix_len = STACK_DEFAULT_PREFIX;
+	lc->gateway = STACK_DEFAULT_GATEWAY;
+	lc->dns = STACK_DEFAULT_DNS;
+	lc->mtu = STACK_DEFAULT_MTU;
+}
 
 void config_defaults(struct config *c)
 {
 	memset(c, 0, sizeof(*c));
-	snprintf(c->ifname, sizeof(c->ifname), "%s", CONFIG_DEFAULT_IFNAME);
-	c->addr = STACK_DEFAULT_ADDR;
-	c->prefix_len = STACK_DEFAULT_PREFIX;
-	c->gateway = STACK_DEFAULT_GATEWAY;
-	c->dns = STACK_DEFAULT_DNS;
-	c->mtu = STACK_DEFAULT_MTU;
+	link_cfg_defaults(&c->link);
 	snprintf(c->control, sizeof(c->control), "%s", CONFIG_DEFAULT_CONTROL);
 	snprintf(c->capture_dir, sizeof(c->capture_dir), "%s", CONFIG_DEFAULT_CAPTURE_DIR);
 	c->log_level = LOG_LVL_INFO;
@@ -127,7 +135,7 @@ static int parse_ip4(const char *v, uint32_t *out, char *why, size_t whylen)
 	return 0;
 }
 
-static int set_netns(struct config *c, const char *v, char *why, size_t whylen)
+static int set_netns(struct link_cfg *c, const char *v, char *why, size_t whylen)
 {
 	int n;
 
@@ -148,7 +156,7 @@ static int set_netns(struct config *c, const char *v, char *why, size_t whylen)
 	return 0;
 }
 
-static int set_pid(struct config *c, const char *v, char *why, size_t whylen)
+static int set_pid(struct link_cfg *c, const char *v, char *why, size_t whylen)
 {
 	uint32_t pid;
 
@@ -159,7 +167,7 @@ static int set_pid(struct config *c, const char *v, char *why, size_t whylen)
 	return 0;
 }
 
-static int set_ifname(struct config *c, const char *v, char *why, size_t whylen)
+static int set_ifname(struct link_cfg *c, const char *v, char *why, size_t whylen)
 {
 	const char *p;
 
@@ -181,7 +189,7 @@ static int set_ifname(struct config *c, const char *v, char *why, size_t whylen)
 	return 0;
 }
 
-static int set_address(struct config *c, const char *v, char *why, size_t whylen)
+static int set_address(struct link_cfg *c, const char *v, char *why, size_t whylen)
 {
 	char buf[INET_ADDRSTRLEN + 4];
 	uint32_t addr, prefix;
@@ -204,22 +212,22 @@ static int set_address(struct config *c, const char *v, char *why, size_t whylen
 	return 0;
 }
 
-static int set_gateway(struct config *c, const char *v, char *why, size_t whylen)
+static int set_gateway(struct link_cfg *c, const char *v, char *why, size_t whylen)
 {
 	return parse_ip4(v, &c->gateway, why, whylen);
 }
 
-static int set_dns(struct config *c, const char *v, char *why, size_t whylen)
+static int set_dns(struct link_cfg *c, const char *v, char *why, size_t whylen)
 {
 	return parse_ip4(v, &c->dns, why, whylen);
 }
 
-static int set_mtu(struct config *c, const char *v, char *why, size_t whylen)
+static int set_mtu(struct link_cfg *c, const char *v, char *why, size_t whylen)
 {
 	return parse_u32(v, STACK_MIN_MTU, STACK_MAX_MTU, &c->mtu, why, whylen);
 }
 
-static int set_configure(struct config *c, const char *v, char *why, size_t whylen)
+static int set_configure(struct link_cfg *c, const char *v, char *why, size_t whylen)
 {
 	bool yes;
 
@@ -304,6 +312,47 @@ static int set_host_loopback(struct config *c, const char *v, char *why, size_t 
 	if (parse_bool(v, &yes, why, whylen))
 		return -1;
 	c->no_host_loopback = !yes;
+	return 0;
+}
+
+static int set_link_host_loopback(struct link_cfg *lc, const char *v, char *why, size_t whylen)
+{
+	bool yes;
+
+	if (parse_bool(v, &yes, why, whylen))
+		return -1;
+	lc->no_host_loopback = !yes;
+	lc->host_loopback_set = true;
+	return 0;
+}
+
+/**
+ * set_name() - a link's name: up to LINK_NAME_MAX - 1 printable characters, no blanks, '/' or
+ * quotes (it appears in listings, JSON and file names); "" = derived from the namespace
+ * Return: 0, or -1 with @why set
+ */
+static int set_name(struct link_cfg *lc, const char *v, char *why, size_t whylen)
+{
+	const char *p;
+
+	if (!*v) {
+		lc->name[0] = '\0'; /* derived from the namespace (link_cfg_check()) */
+		return 0;
+	}
+	if (strlen(v) >= sizeof(lc->name)) {
+		snprintf(why, whylen, "\"%.40s\" is not a name of 1 to %d characters", v,
+			 LINK_NAME_MAX - 1);
+		return -1;
+	}
+	for (p = v; *p; p++) {
+		if (*p <= ' ' || *p == 0x7f || *p == '/' || *p == '"' || *p == '\\' ||
+		    (unsigned char)*p >= 0x80) {
+			snprintf(why, whylen,
+				 "\"%.40s\": blanks, '/', quotes and non-ASCII are not allowed", v);
+			return -1;
+		}
+	}
+	snprintf(lc->name, sizeof(lc->name), "%s", v);
 	return 0;
 }
 
@@ -477,14 +526,6 @@ static const struct config_key {
 	const char *key;
 	config_setter set;
 } config_keys[] = {
-	{ "link", "netns", set_netns },
-	{ "link", "pid", set_pid },
-	{ "link", "ifname", set_ifname },
-	{ "link", "address", set_address },
-	{ "link", "gateway", set_gateway },
-	{ "link", "dns", set_dns },
-	{ "link", "mtu", set_mtu },
-	{ "link", "configure", set_configure },
 	{ "daemon", "control", set_control },
 	{ "daemon", "control-group", set_control_group },
 	{ "daemon", "admin-group", set_admin_group },
@@ -505,11 +546,43 @@ static const struct config_key {
 };
 
 /**
+ * struct link_key - one key of a [link] or [link NAME] section
+ * @key:	its name
+ * @set:	the setter shared with the command line
+ */
+static const struct link_key {
+	const char *key;
+	link_setter set;
+} link_keys[] = {
+	{ "netns", set_netns },
+	{ "pid", set_pid },
+	{ "ifname", set_ifname },
+	{ "address", set_address },
+	{ "gateway", set_gateway },
+	{ "dns", set_dns },
+	{ "mtu", set_mtu },
+	{ "configure", set_configure },
+	{ "host-loopback", set_link_host_loopback },
+	{ "name", set_name },
+};
+
+int link_cfg_set(struct link_cfg *lc, const char *key, const char *value, char *why,
+		 size_t whylen)
+{
+	for (size_t i = 0; i < sizeof(link_keys) / sizeof(link_keys[0]); i++)
+		if (!strcmp(key, link_keys[i].key))
+			return link_keys[i].set(lc, value, why, whylen) ? -1 : 0;
+	snprintf(why, whylen, "unknown key");
+	return -2;
+}
+
+/**
  * struct ini_ctx - state of one file parse
  * @f:		the file
  * @line:	number of the line last read (inih counts the same way)
  * @c:		the configuration being built (copied out only if the whole file is good)
- * @src:	what the file set, to refuse both netns and pid
+ * @src:	what the file set in [link], to refuse both netns and pid
+ * @lsrc:	the same for each [link NAME] section (indexed like c.links)
  * @err_line:	line of the first error found by us (0 = none)
  * @msg:	its message, without the "FILE:LINE: " prefix
  */
@@ -518,6 +591,7 @@ struct ini_ctx {
 	unsigned int line;
 	struct config c;
 	struct config_src src;
+	struct config_src lsrc[CONFIG_MAX_LINKS];
 	unsigned int err_line;
 	char msg[256];
 };
@@ -565,6 +639,75 @@ static char *ini_read_line(char *str, int num, void *stream)
 }
 
 /**
+ * ini_link() - the link a [link] or [link NAME] section sets, created at its first key
+ * @src:	set to what that section has set so far
+ * Return: the link, or NULL with the error recorded
+ */
+static struct link_cfg *ini_link(struct ini_ctx *x, const char *section,
+				 struct config_src **src)
+{
+	const char *name = section + 4;
+	char why[200];
+	unsigned int i;
+
+	if (!*name) {
+		*src = &x->src;
+		return &x->c.link;
+	}
+	while (*name == ' ' || *name == '\t')
+		name++;
+	for (i = 0; i < x->c.nlinks; i++) {
+		if (!strcmp(x->c.links[i].name, name)) {
+			*src = &x->lsrc[i];
+			return &x->c.links[i];
+		}
+	}
+	if (x->c.nlinks >= CONFIG_MAX_LINKS) {
+		ini_fail(x, "[%s]: more than %d [link NAME] sections", section, CONFIG_MAX_LINKS);
+		return NULL;
+	}
+	link_cfg_defaults(&x->c.links[x->c.nlinks]);
+	if (set_name(&x->c.links[x->c.nlinks], name, why, sizeof(why))) {
+		ini_fail(x, "[%s]: %s", section, why);
+		return NULL;
+	}
+	*src = &x->lsrc[x->c.nlinks];
+	return &x->c.links[x->c.nlinks++];
+}
+
+/**
+ * config_ini_link_key() - one "key = value" of a [link] or [link NAME] section
+ * Return: 1 if applied, 0 (with the message recorded) if refused
+ */
+static int config_ini_link_key(struct ini_ctx *x, const char *section, const char *name,
+			       const char *value)
+{
+	struct config_src *src;
+	struct link_cfg *lc = ini_link(x, section, &src);
+	char why[200];
+
+	if (!lc)
+		return 0;
+	if (section[4] && !strcmp(name, "name"))
+		return ini_fail(x, "name: [%s] names its link already", section);
+	switch (link_cfg_set(lc, name, value, why, sizeof(why))) {
+	case 0:
+		break;
+	case -2:
+		return ini_fail(x, "%s: unknown key in [%s]", name, section);
+	default:
+		return ini_fail(x, "%s: %s", name, why);
+	}
+	if (!strcmp(name, "netns"))
+		src->netns = true;
+	if (!strcmp(name, "pid"))
+		src->pid = true;
+	if (src->netns && src->pid)
+		return ini_fail(x, "%s: give either netns or pid, not both", name);
+	return 1;
+}
+
+/**
  * config_ini_key() - one "key = value" of section @section
  * Return: 1 if applied, 0 (with the message recorded) if refused
  */
@@ -577,6 +720,8 @@ static int config_ini_key(void *user, const char *section, const char *name, con
 
 	if (!*section)
 		return ini_fail(x, "%s: key outside of any [section]", name);
+	if (!strcmp(section, "link") || !strncmp(section, "link ", 5))
+		return config_ini_link_key(x, section, name, value);
 	for (i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++) {
 		const struct config_key *k = &config_keys[i];
 
@@ -587,12 +732,6 @@ static int config_ini_key(void *user, const char *section, const char *name, con
 			continue;
 		if (k->set(&x->c, value, why, sizeof(why)))
 			return ini_fail(x, "%s: %s", name, why);
-		if (k->set == set_netns)
-			x->src.netns = true;
-		if (k->set == set_pid)
-			x->src.pid = true;
-		if (x->src.netns && x->src.pid)
-			return ini_fail(x, "%s: give either netns or pid, not both", name);
 		return 1;
 	}
 	if (!section_known)
@@ -660,6 +799,7 @@ enum {
 	OPT_MAX_UDP_FLOWS,
 	OPT_CLOSED_HISTORY,
 	OPT_METRICS,
+	OPT_NAME,
 	OPT_CAPTURE_DIR,
 };
 
@@ -690,6 +830,7 @@ static const struct option config_longopts[] = {
 	{ "max-udp-flows", required_argument, NULL, OPT_MAX_UDP_FLOWS },
 	{ "closed-history", required_argument, NULL, OPT_CLOSED_HISTORY },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "name", required_argument, NULL, OPT_NAME },
 	{ "capture-dir", required_argument, NULL, OPT_CAPTURE_DIR },
 	{ NULL, 0, NULL, 0 },
 };
@@ -704,13 +845,6 @@ static const char config_shortopts[] = ":fc:ht:u:";
 static config_setter opt_setter(int opt)
 {
 	switch (opt) {
-	case OPT_NETNS:		return set_netns;
-	case OPT_PID:		return set_pid;
-	case OPT_IFNAME:	return set_ifname;
-	case OPT_ADDRESS:	return set_address;
-	case OPT_GATEWAY:	return set_gateway;
-	case OPT_DNS:		return set_dns;
-	case OPT_MTU:		return set_mtu;
 	case 't':		return set_tcp_forward;
 	case 'u':		return set_udp_forward;
 	case OPT_CONTROL:	return set_control;
@@ -725,6 +859,25 @@ static config_setter opt_setter(int opt)
 	case OPT_CLOSED_HISTORY: return set_closed_history;
 	case OPT_METRICS:	return set_metrics;
 	case OPT_CAPTURE_DIR:	return set_capture_dir;
+	default:		return NULL;
+	}
+}
+
+/**
+ * opt_link_setter() - the setter behind a long option that sets the command line's link
+ * Return: the setter, or NULL for other options
+ */
+static link_setter opt_link_setter(int opt)
+{
+	switch (opt) {
+	case OPT_NETNS:		return set_netns;
+	case OPT_PID:		return set_pid;
+	case OPT_IFNAME:	return set_ifname;
+	case OPT_ADDRESS:	return set_address;
+	case OPT_GATEWAY:	return set_gateway;
+	case OPT_DNS:		return set_dns;
+	case OPT_MTU:		return set_mtu;
+	case OPT_NAME:		return set_name;
 	default:		return NULL;
 	}
 }
@@ -758,42 +911,79 @@ static bool in_subnet(uint32_t a, uint32_t net, unsigned int prefix)
 	return (a & mask) == (net & mask);
 }
 
-/**
- * config_check() - the rules that span options, once every source is applied
- * Return: 0, or -1 with a message in @err
- */
-static int config_check(const struct config *c, char *err, size_t errlen)
+int link_cfg_check(struct link_cfg *lc, char *err, size_t errlen)
 {
-	uint32_t mask = ~0u << (32 - c->prefix_len);
+	uint32_t mask = ~0u << (32 - lc->prefix_len);
 	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN], n[INET_ADDRSTRLEN];
 	struct in_addr ia;
 
-	ia.s_addr = htonl(c->addr);
+	ia.s_addr = htonl(lc->addr);
 	inet_ntop(AF_INET, &ia, a, sizeof(a));
-	ia.s_addr = htonl(c->gateway);
+	ia.s_addr = htonl(lc->gateway);
 	inet_ntop(AF_INET, &ia, g, sizeof(g));
-	ia.s_addr = htonl(c->dns);
+	ia.s_addr = htonl(lc->dns);
 	inet_ntop(AF_INET, &ia, n, sizeof(n));
 
-	if (!c->netns[0] && !c->pid) {
-		snprintf(err, errlen, "one of --netns or --pid is required (see --help)");
+	if (!link_cfg_has_ns(lc)) {
+		snprintf(err, errlen, "%s%sno namespace: give netns or pid", lc->name,
+			 lc->name[0] ? ": " : "");
 		return -1;
+	}
+	if (!lc->name[0]) {
+		/* the namespace file's basename, or "pid:N" */
+		const char *base = strrchr(lc->netns, '/');
+
+		if (lc->pid)
+			snprintf(lc->name, sizeof(lc->name), "pid:%d", lc->pid);
+		else
+			snprintf(lc->name, sizeof(lc->name), "%.*s", (int)sizeof(lc->name) - 1,
+				 base ? base + 1 : lc->netns);
 	}
 	/* RFC 919: the all-zeros and all-ones host parts name the network and its broadcast */
-	if (!(c->addr & ~mask) || (c->addr & ~mask) == ~mask) {
-		snprintf(err, errlen, "address %s/%u is the network or broadcast address", a,
-			 c->prefix_len);
+	if (!(lc->addr & ~mask) || (lc->addr & ~mask) == ~mask) {
+		snprintf(err, errlen, "%s: address %s/%u is the network or broadcast address",
+			 lc->name, a, lc->prefix_len);
 		return -1;
 	}
-	if (!in_subnet(c->gateway, c->addr, c->prefix_len) || c->gateway == c->addr) {
-		snprintf(err, errlen, "gateway %s must be another address inside %s/%u", g, a,
-			 c->prefix_len);
+	if (!in_subnet(lc->gateway, lc->addr, lc->prefix_len) || lc->gateway == lc->addr) {
+		snprintf(err, errlen, "%s: gateway %s must be another address inside %s/%u",
+			 lc->name, g, a, lc->prefix_len);
 		return -1;
 	}
-	if (!in_subnet(c->dns, c->addr, c->prefix_len) || c->dns == c->addr) {
-		snprintf(err, errlen, "dns %s must be another address inside %s/%u", n, a,
-			 c->prefix_len);
+	if (!in_subnet(lc->dns, lc->addr, lc->prefix_len) || lc->dns == lc->addr) {
+		snprintf(err, errlen, "%s: dns %s must be another address inside %s/%u", lc->name,
+			 n, a, lc->prefix_len);
 		return -1;
+	}
+	return 0;
+}
+
+/**
+ * config_check() - the rules that span options, once every source is applied: each link's
+ * own (link_cfg_check()), unique names, and the daemon's limits
+ * Return: 0, or -1 with a message in @err
+ */
+static int config_check(struct config *c, char *err, size_t errlen)
+{
+	struct link_cfg *all[CONFIG_MAX_LINKS + 1];
+	unsigned int n = 0, i, j;
+
+	if (link_cfg_has_ns(&c->link))
+		all[n++] = &c->link;
+	for (i = 0; i < c->nlinks; i++)
+		all[n++] = &c->links[i];
+	for (i = 0; i < n; i++) {
+		/* [tcp] host-loopback is the default of every link that does not say */
+		if (!all[i]->host_loopback_set)
+			all[i]->no_host_loopback = c->no_host_loopback;
+		if (link_cfg_check(all[i], err, errlen))
+			return -1;
+		for (j = 0; j < i; j++) {
+			if (!strcmp(all[i]->name, all[j]->name)) {
+				snprintf(err, errlen, "two links are named \"%s\"", all[i]->name);
+				return -1;
+			}
+		}
 	}
 	if (c->max_half_open > c->max_flows) {
 		snprintf(err, errlen, "max-half-open %u is more than max-flows %u",
@@ -855,14 +1045,13 @@ int config_parse_args(struct config *c, int argc, char **argv, enum config_actio
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, config_shortopts, config_longopts, NULL)) != -1) {
 		config_setter set = opt_setter(opt);
+		link_setter lset = opt_link_setter(opt);
 
-		if (set) {
-			if (set(&n, optarg, why, sizeof(why))) {
+		if (lset) {
+			if (lset(&n.link, optarg, why, sizeof(why))) {
 				snprintf(err, errlen, "%s: %s", opt_name(opt), why);
 				return -1;
 			}
-			if (opt == OPT_LOG_LEVEL)
-				n.log_level_from_args = true;
 			if (opt == OPT_NETNS)
 				src.netns = true;
 			if (opt == OPT_PID)
@@ -874,6 +1063,15 @@ int config_parse_args(struct config *c, int argc, char **argv, enum config_actio
 			}
 			continue;
 		}
+		if (set) {
+			if (set(&n, optarg, why, sizeof(why))) {
+				snprintf(err, errlen, "%s: %s", opt_name(opt), why);
+				return -1;
+			}
+			if (opt == OPT_LOG_LEVEL)
+				n.log_level_from_args = true;
+			continue;
+		}
 		switch (opt) {
 		case 'f':
 			n.foreground = true;
@@ -881,10 +1079,11 @@ int config_parse_args(struct config *c, int argc, char **argv, enum config_actio
 		case 'c':
 			break;
 		case OPT_NO_CONFIGURE:
-			n.no_configure = true;
+			n.link.no_configure = true;
 			break;
 		case OPT_NO_HOST_LOOPBACK:
-			n.no_host_loopback = true;
+			n.link.no_host_loopback = true;
+			n.link.host_loopback_set = true;
 			break;
 		default:
 			bad_option(argv, opt, err, errlen);
@@ -903,13 +1102,16 @@ int config_parse_args(struct config *c, int argc, char **argv, enum config_actio
 
 const char *config_usage(void)
 {
-	return "Usage: tapird [-f] [-c FILE] (--netns PATH|NAME | --pid PID) [options]\n"
-	       "Give a network namespace its network through a TAP served by tapird's own stack.\n"
+	return "Usage: tapird [-f] [-c FILE] [--netns PATH|NAME | --pid PID] [options]\n"
+	       "Give network namespaces their network through TAPs served by tapird's own stack.\n"
+	       "With no namespace (here or in the file's [link] sections) tapird starts with no\n"
+	       "link and waits for `tapirctl attach`.\n"
 	       "\n"
 	       "  -f, --foreground        stay in the foreground (systemd runs it so)\n"
 	       "  -c, --config FILE       read FILE (INI, see tapird.conf) before the flags\n"
 	       "      --netns PATH|NAME   the namespace: a path, or NAME for /run/netns/NAME\n"
 	       "      --pid PID           or: the namespace of process PID (/proc/PID/ns/net)\n"
+	       "      --name NAME         the link's name (the namespace's basename, or pid:N)\n"
 	       "      --ifname NAME       TAP name in the namespace (" CONFIG_DEFAULT_IFNAME ")\n"
 	       "      --address CIDR      container address (10.0.2.100/24)\n"
 	       "      --gateway ADDR      gateway; connections to it reach the host's loopback "

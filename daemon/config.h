@@ -20,13 +20,18 @@
 #define CONFIG_DEFAULT_IFNAME "tap0"
 /* -t/-u and [forward] lines; a range counts once. Each forward holds a host socket. */
 #define CONFIG_MAX_FORWARDS 64
+/* [link NAME] sections in the file: the daemon serves at most TAPIRD_MAX_LINKS links */
+#define CONFIG_MAX_LINKS 64
+/* A link's name: CNI container ids are 64 hex digits; room for a prefix */
+#define LINK_NAME_MAX 128
 
 /**
- * struct config - every option; addresses in host byte order
- * @foreground:		stay in the foreground (-f)
- * @config_path:	file given with -c ("" = none)
+ * struct link_cfg - one container to attach: where, and how its TAP is set up
+ * @name:		the link's name in listings and commands ("" = from @netns or @pid)
  * @netns:		namespace path (a bare NAME given means /run/netns/NAME) ("" = unset)
  * @pid:		or: the namespace of this process (0 = unset)
+ * @userns:		user namespace to join before creating the TAP ("" = none): rootless
+ *			runtimes own the network namespace from their user namespace
  * @ifname:		TAP name in the namespace
  * @addr:		container address
  * @prefix_len:		its prefix length
@@ -34,11 +39,43 @@
  * @dns:		DNS address
  * @mtu:		TAP MTU
  * @no_configure:	create and hold the TAP, configure nothing
+ * @no_host_loopback:	the gateway address does not map to the host's loopback
+ * @host_loopback_set:	@no_host_loopback was given for this link (else the daemon's [tcp]
+ *			host-loopback applies)
+ * @no_dns:		the DNS address answers nothing (slirp4netns --disable-dns)
+ * @outbound_addr:	source address of upstream sockets (0 = the kernel chooses)
+ */
+struct link_cfg {
+	char name[LINK_NAME_MAX];
+	char netns[PATH_MAX];
+	int pid;
+	char userns[PATH_MAX];
+	char ifname[IFNAMSIZ];
+	uint32_t addr;
+	uint8_t prefix_len;
+	uint32_t gateway;
+	uint32_t dns;
+	uint32_t mtu;
+	bool no_configure;
+	bool no_host_loopback;
+	bool host_loopback_set;
+	bool no_dns;
+	uint32_t outbound_addr;
+};
+
+/**
+ * struct config - every option; addresses in host byte order
+ * @foreground:		stay in the foreground (-f)
+ * @config_path:	file given with -c ("" = none)
+ * @link:		the link of [link] and the command line (--netns, --pid ...); attached
+ *			at start when it names a namespace
+ * @links:		the links of [link NAME] sections, attached at start
+ * @nlinks:		used entries of @links
  * @control:		control socket path
  * @control_group:	group owning the socket (read commands); "" = root's
  * @admin_group:	group allowed mutating commands besides uid 0
  * @log_level:		enum log_level
- * @no_host_loopback:	the gateway address does not map to the host's loopback
+ * @no_host_loopback:	[tcp] host-loopback = no: the default of every link
  * @forwards:		port forwards to open at start (-t, -u, [forward] tcp/udp), in order
  * @nforwards:		used entries of @forwards
  * @time_wait_s:	TIME_WAIT duration (2MSL) in seconds
@@ -56,15 +93,9 @@
 struct config {
 	bool foreground;
 	char config_path[PATH_MAX];
-	char netns[PATH_MAX];
-	int pid;
-	char ifname[IFNAMSIZ];
-	uint32_t addr;
-	uint8_t prefix_len;
-	uint32_t gateway;
-	uint32_t dns;
-	uint32_t mtu;
-	bool no_configure;
+	struct link_cfg link;
+	struct link_cfg links[CONFIG_MAX_LINKS];
+	unsigned int nlinks;
 	char control[PATH_MAX];
 	char control_group[64];
 	char admin_group[64];
@@ -87,6 +118,34 @@ struct config {
 
 /** config_defaults() - fill @c with the DESIGN.md defaults */
 void config_defaults(struct config *c);
+
+/** link_cfg_defaults() - fill @lc with the DESIGN.md defaults of a link (no namespace) */
+void link_cfg_defaults(struct link_cfg *lc);
+
+/**
+ * link_cfg_has_ns() - does @lc name a namespace (netns or pid)?
+ * Return: true if so
+ */
+static inline bool link_cfg_has_ns(const struct link_cfg *lc)
+{
+	return lc->netns[0] || lc->pid;
+}
+
+/**
+ * link_cfg_set() - set one key of a link, as in a [link] section ("netns", "pid", "ifname",
+ * "address", "gateway", "dns", "mtu", "configure", "host-loopback", "name")
+ * @why, @whylen: on failure, what is wrong with the value (or "unknown key")
+ * Return: 0, -1 for a bad value, -2 for an unknown key
+ */
+int link_cfg_set(struct link_cfg *lc, const char *key, const char *value, char *why,
+		 size_t whylen);
+
+/**
+ * link_cfg_check() - the rules that span a link's options (addresses inside the subnet...)
+ * and its name, once every source is applied (the name is derived when empty)
+ * Return: 0, or -1 with a message in @err
+ */
+int link_cfg_check(struct link_cfg *lc, char *err, size_t errlen);
 
 /**
  * config_load_file() - apply the INI file at @path over @c

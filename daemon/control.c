@@ -285,17 +285,6 @@ static json_t *drops_json(const struct stack_counters *c)
 }
 
 /**
- * find_link() - the link named @name, or NULL
- */
-static struct link *find_link(struct tapird *d, const char *name)
-{
-	for (unsigned int i = 0; i < d->nlinks; i++)
-		if (d->links[i] && !strcmp(d->links[i]->name, name))
-			return d->links[i];
-	return NULL;
-}
-
-/**
  * arg_string() - the optional string argument @key of @r
  * @out:	set to the string, or NULL when absent (or null)
  * Return: 0, or -1 with the error recorded when present but not a string
@@ -329,7 +318,7 @@ static int arg_link(struct ctl_req *r, struct link **out)
 		return -1;
 	if (!name)
 		return 0;
-	*out = find_link(r->d, name);
+	*out = link_find(r->d, name);
 	if (!*out) {
 		fail(r, "DeviceNotFound", "no link named '%s'", name);
 		return -1;
@@ -1080,7 +1069,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "capture", true, { "action", "file", "link", "count", "bytes", NULL }, cmd_capture },
 	/* Port forwards (fwd.c), with slirp4netns's names and arguments */
 	{ "add_hostfwd", true,
-	  { "proto", "host_addr", "host_port", "guest_addr", "guest_port", NULL },
+	  { "proto", "host_addr", "host_port", "guest_addr", "guest_port", "link", NULL },
 	  cmd_add_hostfwd },
 	{ "list_hostfwd", false, { NULL }, cmd_list_hostfwd },
 	{ "remove_hostfwd", true, { "id", NULL }, cmd_remove_hostfwd },

@@ -136,11 +136,11 @@ static const char *ip_str(char *buf, size_t len, uint32_t addr)
  * fwd_peer_addr() - the address the container sees for host client @client (host byte order)
  * Return: the gateway address for a loopback client, else @client itself
  */
-static uint32_t fwd_peer_addr(const struct tapird *d, uint32_t client)
+static uint32_t fwd_peer_addr(const struct link *l, uint32_t client)
 {
 	/* RFC 1122 3.2.1.3 (g): 127.0.0.0/8 is the host's own loopback */
 	if ((client >> 24) == 127)
-		return d->cfg.gateway;
+		return l->cfg.gateway;
 	return client;
 }
 
@@ -179,7 +179,7 @@ static void fwd_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct
 	}
 	client = ntohl(sin->sin_addr.s_addr);
 	cport = ntohs(sin->sin_port);
-	paddr = fwd_peer_addr(fw->d, client);
+	paddr = fwd_peer_addr(l, client);
 
 	if (flow_lookup(stack_flows(l->stack), PROTO_TCP, fw->gaddr, fw->gport, paddr, cport)) {
 		log_debug("forward %llu: client %s:%u: %s:%u is in use in the container's table;"
@@ -266,7 +266,7 @@ static void fwd_udp_readable(evutil_socket_t fd, short what, void *arg)
 		if (!l || (size_t)n > sizeof(fwd_rxbuf) || fl < sizeof(from) ||
 		    from.sin_family != AF_INET || !from.sin_port)
 			continue;
-		udprelay_inbound(l, fd, &from, fwd_peer_addr(fw->d, ntohl(from.sin_addr.s_addr)),
+		udprelay_inbound(l, fd, &from, fwd_peer_addr(l, ntohl(from.sin_addr.s_addr)),
 				 fw->gaddr, fw->gport, fwd_rxbuf, (size_t)n, tapird_now_us());
 	}
 	if (l)
@@ -419,18 +419,26 @@ static void fwd_insert(struct fwd *fw)
 	fwds.count++;
 }
 
-int fwd_add(struct tapird *d, const struct fwd_spec *sp, uint32_t gaddr, uint64_t *first_id,
-	    char *err, size_t errlen)
+struct link *fwd_default_link(struct tapird *d, char *err, size_t errlen)
+{
+	if (d->nlinks == 1 && d->links[0] && d->links[0]->stack)
+		return d->links[0];
+	if (!d->nlinks)
+		snprintf(err, errlen, "no link to forward into");
+	else
+		snprintf(err, errlen, "%u links are attached: name the one to forward into",
+			 d->nlinks);
+	return NULL;
+}
+
+int fwd_add(struct tapird *d, struct link *l, const struct fwd_spec *sp, uint32_t gaddr,
+	    uint64_t *first_id, char *err, size_t errlen)
 {
 	struct fwd *opened[FWD_MAX];
-	struct link *l;
 	unsigned int i;
 
-	if (d->nlinks < 1 || !d->links[0] || !d->links[0]->stack) {
-		snprintf(err, errlen, "no link to forward into");
+	if (!l && !(l = fwd_default_link(d, err, errlen)))
 		return -1;
-	}
-	l = d->links[0];
 	if (sp->proto != PROTO_TCP && sp->proto != PROTO_UDP) {
 		snprintf(err, errlen, "protocol %u is neither tcp nor udp", sp->proto);
 		return -1;
@@ -480,8 +488,17 @@ int fwd_add(struct tapird *d, const struct fwd_spec *sp, uint32_t gaddr, uint64_
 
 int fwd_start(struct tapird *d, char *err, size_t errlen)
 {
+	struct link *l = NULL;
+
+	if (!d->cfg.nforwards)
+		return 0;
+	/* the forwards of the command line and [forward] lead into the command line's [link] */
+	if (link_cfg_has_ns(&d->cfg.link))
+		l = link_find(d, d->cfg.link.name);
+	if (!l && !(l = fwd_default_link(d, err, errlen)))
+		return -1;
 	for (unsigned int i = 0; i < d->cfg.nforwards; i++) {
-		if (fwd_add(d, &d->cfg.forwards[i], d->cfg.addr, NULL, err, errlen)) {
+		if (fwd_add(d, l, &d->cfg.forwards[i], l->cfg.addr, NULL, err, errlen)) {
 			fwd_fini(d);
 			return -1;
 		}
@@ -505,6 +522,25 @@ int fwd_remove(struct tapird *d, uint64_t id)
 	log_info("forward %llu: removed", (unsigned long long)id);
 	free(fw);
 	return 0;
+}
+
+void fwd_link_gone(struct link *l)
+{
+	struct fwd **pp = &fwds.head;
+
+	while (*pp) {
+		struct fwd *fw = *pp;
+
+		if (fw->l != l) {
+			pp = &fw->next;
+			continue;
+		}
+		*pp = fw->next;
+		fwds.count--;
+		fwd_close(fw);
+		log_info("forward %llu: removed with link %s", (unsigned long long)fw->id, l->name);
+		free(fw);
+	}
 }
 
 void fwd_fini(struct tapird *d)
@@ -585,11 +621,14 @@ json_t *fwd_ctl_add(struct tapird *d, json_t *args, const char **cls, char *desc
 	static const char pre[] = "bad request: add_hostfwd:";
 	json_t *proto = json_object_get(args, "proto");
 	struct fwd_spec sp = { .count = 1 };
+	json_t *lname = json_object_get(args, "link");
+	struct link *l;
 	uint32_t gaddr;
 	uint64_t id = 0;
 	char why[256];
 	long hp, gp;
 	int rc;
+
 
 	if (!proto)
 		return ctl_err(cls, "GenericError", desc, len,
@@ -612,26 +651,39 @@ json_t *fwd_ctl_add(struct tapird *d, json_t *args, const char **cls, char *desc
 		return ctl_err(cls, "GenericError", desc, len,
 			       "%s bad arguments.host_port: %s", pre,
 			       hp ? "must be an integer from 1 to 65535" : "missing");
-	rc = arg_addr(args, "guest_addr", d->cfg.addr, &gaddr);
-	if (rc)
-		return ctl_err(cls, "GenericError", desc, len,
-			       "%s bad arguments.guest_addr: %s", pre,
-			       rc == -1 ? "must be a string" : "not an IPv4 address");
 	gp = arg_port(args, "guest_port");
 	if (gp <= 0)
 		return ctl_err(cls, "GenericError", desc, len,
 			       "%s bad arguments.guest_port: %s", pre,
 			       gp ? "must be an integer from 1 to 65535" : "missing");
-	if (gaddr != d->cfg.addr) {
+	/* tapir's own: "link" names the container (optional while exactly one is attached) */
+	if (lname && !json_is_string(lname))
+		return ctl_err(cls, "GenericError", desc, len,
+			       "%s bad arguments.link: must be a string", pre);
+	if (lname) {
+		l = link_find(d, json_string_value(lname));
+		if (!l)
+			return ctl_err(cls, "DeviceNotFound", desc, len, "%s no link named '%s'",
+				       pre, json_string_value(lname));
+	} else if (!(l = fwd_default_link(d, why, sizeof(why)))) {
+		return ctl_err(cls, "GenericError", desc, len, "%s %s", pre, why);
+	}
+	rc = arg_addr(args, "guest_addr", l->cfg.addr, &gaddr);
+	if (rc)
+		return ctl_err(cls, "GenericError", desc, len,
+			       "%s bad arguments.guest_addr: %s", pre,
+			       rc == -1 ? "must be a string" : "not an IPv4 address");
+	if (gaddr != l->cfg.addr) {
 		char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 
 		return ctl_err(cls, "GenericError", desc, len,
 			       "%s bad arguments.guest_addr: %s is not the container's address"
-			       " (%s)", pre, ip_str(a, sizeof(a), gaddr), ip_str(b, sizeof(b), d->cfg.addr));
+			       " (%s)", pre, ip_str(a, sizeof(a), gaddr),
+			       ip_str(b, sizeof(b), l->cfg.addr));
 	}
 	sp.hport = (uint16_t)hp;
 	sp.gport = (uint16_t)gp;
-	if (fwd_add(d, &sp, gaddr, &id, why, sizeof(why)))
+	if (fwd_add(d, l, &sp, gaddr, &id, why, sizeof(why)))
 		return ctl_err(cls, "GenericError", desc, len, "%s %s", pre, why);
 	return json_pack("{s:I}", "id", (json_int_t)id);
 }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 struct tapird;
+struct link;
 struct fwd_spec;
 
 /* Forwards per daemon: each holds a host socket (and a LISTEN row for TCP). */
@@ -26,21 +27,32 @@ struct fwd_spec;
 #define FWD_BACKLOG 128
 
 /**
- * fwd_start() - open the forwards of the configuration (d->cfg.forwards) into the first link
+ * fwd_start() - open the forwards of the configuration (d->cfg.forwards) into the command
+ * line's link (d->cfg.link), or the one link attached
  * @err, @errlen: on failure, which forward and why ("tcp 0.0.0.0:8080: Address in use")
  * Return: 0, or -1 (forwards opened before the failing one are closed again)
  */
 int fwd_start(struct tapird *d, char *err, size_t errlen);
 
 /**
- * fwd_add() - open the @sp->count forwards of @sp into the first link
+ * fwd_default_link() - the link a forward leads into when none is named: the one attached
+ * Return: the link, or NULL with why in @err (none, or several attached)
+ */
+struct link *fwd_default_link(struct tapird *d, char *err, size_t errlen);
+
+/**
+ * fwd_add() - open the @sp->count forwards of @sp into link @l
+ * @l:		the link (NULL: fwd_default_link())
  * @gaddr:	container address the forwards lead to (must be the link's own)
  * @first_id:	set to the id of the first (ids of a range are consecutive)
  * @err, @errlen: on failure, what went wrong
  * Return: 0, or -1 with nothing added
  */
-int fwd_add(struct tapird *d, const struct fwd_spec *sp, uint32_t gaddr, uint64_t *first_id,
-	    char *err, size_t errlen);
+int fwd_add(struct tapird *d, struct link *l, const struct fwd_spec *sp, uint32_t gaddr,
+	    uint64_t *first_id, char *err, size_t errlen);
+
+/** fwd_link_gone() - close every forward into @l (the link is being detached) */
+void fwd_link_gone(struct link *l);
 
 /**
  * fwd_remove() - close forward @id: its host socket and LISTEN row go; its TCP connections

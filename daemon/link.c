@@ -6,6 +6,7 @@
  * refuses, since TCP retransmits and blocking the loop would stall every other flow.
  */
 #include "capture.h"
+#include "fwd.h"
 #include "link.h"
 #include "log.h"
 #include "monitor.h"
@@ -60,7 +61,7 @@ static void link_tx(void *ctx, const uint8_t *frame, size_t len)
 
 /**
  * link_lost() - the TAP failed for good (namespace gone, interface deleted): drop the link,
- * and stop the loop if it was the last one
+ * and stop the loop if it was the last one and the daemon exists for it alone
  */
 static void link_lost(struct link *l, int err)
 {
@@ -68,7 +69,7 @@ static void link_lost(struct link *l, int err)
 
 	log_err("%s in %s: read: %s; detaching", l->ifname, l->netns, strerror(err));
 	link_detach(l);
-	if (!d->nlinks)
+	if (!d->nlinks && d->exit_with_last_link)
 		event_base_loopbreak(d->base);
 }
 
@@ -130,20 +131,6 @@ void link_rearm_timer(struct link *l)
 }
 
 /**
- * link_name_from() - the short name: the namespace file's basename, or "pid:N"
- */
-static void link_name_from(struct link *l, const struct config *cfg)
-{
-	const char *base = strrchr(cfg->netns, '/');
-
-	if (cfg->pid)
-		snprintf(l->name, sizeof(l->name), "pid:%d", cfg->pid);
-	else
-		snprintf(l->name, sizeof(l->name), "%.*s", (int)sizeof(l->name) - 1,
-			 base ? base + 1 : cfg->netns);
-}
-
-/**
  * link_open_tap() - in the target namespace: create the TAP and configure it
  * @self:	fd of the daemon's own namespace, entered again before returning
  * @target:	fd of the container's namespace
@@ -151,7 +138,7 @@ static void link_name_from(struct link *l, const struct config *cfg)
  */
 static int link_open_tap(struct link *l, int self, int target, char *err, size_t errlen)
 {
-	const struct config *cfg = &l->d->cfg;
+	const struct link_cfg *cfg = &l->cfg;
 	char why[256];
 	int rc, n;
 
@@ -207,7 +194,8 @@ back:
  */
 static int link_stack_new(struct link *l, char *err, size_t errlen)
 {
-	const struct config *cfg = &l->d->cfg;
+	const struct config *dc = &l->d->cfg;
+	const struct link_cfg *cfg = &l->cfg;
 	struct stack_ops ops = { .tx = link_tx, .flow_event = monitor_flow_event };
 	struct stack_cfg sc;
 
@@ -217,13 +205,13 @@ static int link_stack_new(struct link *l, char *err, size_t errlen)
 	sc.gateway = cfg->gateway;
 	sc.dns = cfg->dns;
 	sc.mtu = cfg->mtu;
-	sc.time_wait_ms = cfg->time_wait_s * 1000u;
-	sc.max_flows = cfg->max_flows;
-	sc.max_half_open = cfg->max_half_open;
+	sc.time_wait_ms = dc->time_wait_s * 1000u;
+	sc.max_flows = dc->max_flows;
+	sc.max_half_open = dc->max_half_open;
 	sc.next_flow_id = &l->d->next_flow_id;
-	sc.udp_timeout_ms = cfg->udp_timeout_s * 1000u;
-	sc.udp_timeout_stream_ms = cfg->udp_timeout_stream_s * 1000u;
-	sc.max_udp_flows = cfg->max_udp_flows;
+	sc.udp_timeout_ms = dc->udp_timeout_s * 1000u;
+	sc.udp_timeout_stream_ms = dc->udp_timeout_stream_s * 1000u;
+	sc.max_udp_flows = dc->max_udp_flows;
 	sc.no_host_loopback = cfg->no_host_loopback;
 	/* RFC 6528: the ISN key must be secret and unpredictable */
 	if (getrandom(sc.secret, sizeof(sc.secret), 0) != (ssize_t)sizeof(sc.secret)) {
@@ -241,13 +229,29 @@ static int link_stack_new(struct link *l, char *err, size_t errlen)
 	return 0;
 }
 
-struct link *link_attach(struct tapird *d, char *err, size_t errlen)
+struct link *link_find(struct tapird *d, const char *name)
+{
+	for (unsigned int i = 0; i < d->nlinks; i++)
+		if (d->links[i] && !strcmp(d->links[i]->name, name))
+			return d->links[i];
+	return NULL;
+}
+
+struct link *link_attach(struct tapird *d, const struct link_cfg *lc, char *err, size_t errlen)
 {
 	int self = -1, target = -1, n;
 	struct link *l;
 
+	if (!lc->name[0]) {
+		snprintf(err, errlen, "the link has no name");
+		return NULL;
+	}
+	if (link_find(d, lc->name)) {
+		snprintf(err, errlen, "%s: a link of that name is attached already", lc->name);
+		return NULL;
+	}
 	if (d->nlinks >= TAPIRD_MAX_LINKS) {
-		snprintf(err, errlen, "too many links (%d)", TAPIRD_MAX_LINKS);
+		snprintf(err, errlen, "%s: too many links (%d)", lc->name, TAPIRD_MAX_LINKS);
 		return NULL;
 	}
 	l = calloc(1, sizeof(*l));
@@ -257,12 +261,13 @@ struct link *link_attach(struct tapird *d, char *err, size_t errlen)
 	}
 	l->d = d;
 	l->tap_fd = -1;
-	link_name_from(l, &d->cfg);
-	snprintf(l->ifname, sizeof(l->ifname), "%s", d->cfg.ifname);
-	if (d->cfg.pid)
-		n = snprintf(l->netns, sizeof(l->netns), "/proc/%d/ns/net", d->cfg.pid);
+	l->cfg = *lc;
+	snprintf(l->name, sizeof(l->name), "%s", lc->name);
+	snprintf(l->ifname, sizeof(l->ifname), "%s", lc->ifname);
+	if (lc->pid)
+		n = snprintf(l->netns, sizeof(l->netns), "/proc/%d/ns/net", lc->pid);
 	else
-		n = snprintf(l->netns, sizeof(l->netns), "%s", d->cfg.netns);
+		n = snprintf(l->netns, sizeof(l->netns), "%s", lc->netns);
 	if (n < 0 || (size_t)n >= sizeof(l->netns) || !l->netns[0]) {
 		snprintf(err, errlen, "no namespace given");
 		goto fail;
@@ -323,6 +328,7 @@ void link_detach(struct link *l)
 			break;
 		}
 	}
+	fwd_link_gone(l);
 	capture_stop(l, NULL);
 	pingrelay_link_gone(l);
 	/* flows first: the relay's flow_closed callbacks release their sockets and events */

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "config.h"
+
 struct tapird;
 struct stack;
 struct event;
@@ -19,7 +21,8 @@ struct capture;
 
 /**
  * struct link - one container
- * @name:	short name for listings (the netns name, or "pid:N")
+ * @name:	its name in listings and commands (given, or the netns name, or "pid:N")
+ * @cfg:	what it was attached with (addresses, MTU, host loopback...)
  * @netns:	path of the namespace (/run/netns/NAME or /proc/PID/ns/net)
  * @ifname:	TAP name inside the namespace
  * @ifindex:	its index there
@@ -33,7 +36,8 @@ struct capture;
  * @capture:	a running pcap capture (capture.h), NULL when off: the data path tests it
  */
 struct link {
-	char name[64];
+	char name[LINK_NAME_MAX];
+	struct link_cfg cfg;
 	char netns[PATH_MAX];
 	char ifname[IFNAMSIZ];
 	int ifindex;
@@ -48,13 +52,19 @@ struct link {
 };
 
 /**
- * link_attach() - attach to a container per @d->cfg and start serving it
+ * link_attach() - attach to the container @lc names and start serving it
+ * @lc:		the link's configuration, checked (link_cfg_check(): its name is set)
  * @err, @errlen: a one-line message naming the namespace and interface on failure
- * Return: the link, or NULL
+ * Return: the link, or NULL (a link of that name exists already, the namespace cannot be
+ * entered, the TAP cannot be made...)
  */
-struct link *link_attach(struct tapird *d, char *err, size_t errlen);
+struct link *link_attach(struct tapird *d, const struct link_cfg *lc, char *err, size_t errlen);
 
-/** link_detach() - stop serving: flows released, TAP closed (the kernel removes it) */
+/** link_find() - the attached link named @name, or NULL */
+struct link *link_find(struct tapird *d, const char *name);
+
+/** link_detach() - stop serving: forwards into it closed, flows released, TAP closed (the
+ * kernel removes it) */
 void link_detach(struct link *l);
 
 /** link_rearm_timer() - reschedule the stack's timer after the shell fed it events */

@@ -163,6 +163,29 @@ static int signals_add(struct tapird *d)
 }
 
 /**
+ * attach_configured() - attach the links the configuration names: the command line's (or
+ * [link]'s), then each [link NAME] in file order. None is fine: tapird then waits for
+ * `attach` on the control socket.
+ * Return: 0, or -1 with the first failure in @err (links attached before it stay; the
+ * caller shuts down)
+ */
+static int attach_configured(struct tapird *d, char *err, size_t errlen)
+{
+	unsigned int i;
+
+	if (link_cfg_has_ns(&d->cfg.link)) {
+		if (!link_attach(d, &d->cfg.link, err, errlen))
+			return -1;
+		/* started for this namespace: when it goes, so does the daemon */
+		d->exit_with_last_link = true;
+	}
+	for (i = 0; i < d->cfg.nlinks; i++)
+		if (!link_attach(d, &d->cfg.links[i], err, errlen))
+			return -1;
+	return 0;
+}
+
+/**
  * shutdown_all() - everything main() set up, in reverse order
  */
 static void shutdown_all(struct tapird *d)
@@ -190,10 +213,7 @@ int main(int argc, char **argv)
 {
 	static struct tapird d;
 	enum config_action action;
-	struct in_addr ia;
-	struct link *l;
 	char err[1024];
-	char addr[INET_ADDRSTRLEN];
 
 	config_defaults(&d.cfg);
 	if (config_parse_args(&d.cfg, argc, argv, &action, err, sizeof(err))) {
@@ -222,8 +242,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tapird: cannot create the event loop\n");
 		return 1;
 	}
-	l = link_attach(&d, err, sizeof(err));
-	if (!l) {
+	if (attach_configured(&d, err, sizeof(err))) {
 		fprintf(stderr, "tapird: %s\n", err);
 		shutdown_all(&d);
 		return 1;
@@ -251,12 +270,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	ia.s_addr = htonl(d.cfg.addr);
-	inet_ntop(AF_INET, &ia, addr, sizeof(addr));
-	log_info("serving %s: %s %s/%u mtu %u, control %s", l->name, l->ifname, addr,
-		 d.cfg.prefix_len, d.cfg.mtu, d.cfg.control);
-	sd_notifyf(0, "READY=1\nSTATUS=serving %s (%s in %s)\nMAINPID=%lu", l->name, l->ifname,
-		   l->netns, (unsigned long)getpid());
+	log_info("serving %u link%s, control %s", d.nlinks, d.nlinks == 1 ? "" : "s",
+		 d.cfg.control);
+	if (d.nlinks == 1)
+		sd_notifyf(0, "READY=1\nSTATUS=serving %s (%s in %s)\nMAINPID=%lu",
+			   d.links[0]->name, d.links[0]->ifname, d.links[0]->netns,
+			   (unsigned long)getpid());
+	else
+		sd_notifyf(0, "READY=1\nSTATUS=serving %u links; control %s\nMAINPID=%lu",
+			   d.nlinks, d.cfg.control, (unsigned long)getpid());
 
 	event_base_dispatch(d.base);
 

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "config.h"
 #include "flow.h"
 #include "stack.h"
 #include "tcp.h"
@@ -43,7 +44,7 @@ struct monitor_closed {
 	struct tcp_view v;
 	bool has_view;
 	uint8_t last_state;
-	char link[64];
+	char link[LINK_NAME_MAX];
 	uint64_t closed_us;
 	uint64_t seq;
 };
@@ -56,7 +57,7 @@ struct monitor_closed {
  * @id:		one flow
  */
 struct monitor_filter {
-	char link[64];
+	char link[LINK_NAME_MAX];
 	uint8_t proto;
 	const char *state;
 	uint64_t id;

@@ -285,12 +285,12 @@ static void relay_want_write(struct relay_flow *rf)
 
 /**
  * relay_map_dest() - where a container's connection to @addr:@port really goes
- * @d:		the daemon (configuration)
+ * @l:		the link (its addresses and host-loopback choice; the daemon's resolver)
  * @ss:		filled with the upstream address (AF_INET, or AF_INET6 for an IPv6 resolver)
  * @sslen:	its length
  * Return: 0, or a negative errno to refuse the connection
  */
-static int relay_map_dest(const struct tapird *d, uint32_t addr, uint16_t port,
+static int relay_map_dest(const struct link *l, uint32_t addr, uint16_t port,
 			  struct sockaddr_storage *ss, socklen_t *sslen)
 {
 	struct sockaddr_in *sa = (struct sockaddr_in *)ss;
@@ -300,9 +300,9 @@ static int relay_map_dest(const struct tapird *d, uint32_t addr, uint16_t port,
 	sa->sin_family = AF_INET;
 	sa->sin_port = htons(port);
 
-	if (addr == d->cfg.gateway) {
+	if (addr == l->cfg.gateway) {
 		/* DESIGN.md: the gateway is the host's loopback, unless no_host_loopback */
-		if (d->cfg.no_host_loopback)
+		if (l->cfg.no_host_loopback)
 			return -ECONNREFUSED;
 		sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		return 0;
@@ -313,11 +313,12 @@ static int relay_map_dest(const struct tapird *d, uint32_t addr, uint16_t port,
 	 * reserved block above it are no unicast destinations (RFC 1122 3.2.1.3, RFC 5771). */
 	if ((addr >> 24) == 127 || (addr >> 24) == 0 || addr >= 0xe0000000u)
 		return -ECONNREFUSED;
-	if (addr == d->cfg.dns) {
+	if (addr == l->cfg.dns) {
 		/* RFC 1035 4.2.2, RFC 7766 5: DNS over TCP (truncated answers, zone transfers)
 		 * goes to the same resolver as UDP; any other port is refused (RST) so that
 		 * clients fail fast instead of hanging */
-		if (port != RESOLVER_DNS_PORT || resolver_get(&d->cfg, ss, sslen))
+		if (l->cfg.no_dns || port != RESOLVER_DNS_PORT ||
+		    resolver_get(&l->d->cfg, ss, sslen))
 			return -ECONNREFUSED;
 		return 0;
 	}
@@ -405,7 +406,6 @@ static void relay_slot_fill(struct relay_flow *rf, struct link *l, struct relay_
 static int relay_tcp_open(void *ctx, struct flow *f)
 {
 	struct link *l = ctx;
-	struct tapird *d = l->d;
 	struct relay_pool *p;
 	struct relay_flow *rf;
 	struct sockaddr_storage sa;
@@ -413,7 +413,7 @@ static int relay_tcp_open(void *ctx, struct flow *f)
 	struct timeval tmo = { .tv_sec = RELAY_CONNECT_TIMEOUT_S };
 	int fd, rc;
 
-	rc = relay_map_dest(d, f->paddr, f->pport, &sa, &salen);
+	rc = relay_map_dest(l, f->paddr, f->pport, &sa, &salen);
 	if (rc < 0)
 		return rc;
 

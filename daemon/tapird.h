@@ -4,6 +4,7 @@
 #ifndef TAPIR_TAPIRD_H
 #define TAPIR_TAPIRD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -29,6 +30,9 @@ struct monitor;
  * @next_flow_id:	flow ids, unique across links
  * @mon:		closed-flow ring and event fan-out (monitor.h); NULL until the control
  *			server starts it
+ * @exit_with_last_link: the loop ends when the last link is lost (a daemon started for one
+ *			namespace named on its command line); a daemon of many links keeps
+ *			serving its control socket for the next attach
  */
 struct tapird {
 	struct event_base *base;
@@ -40,6 +44,7 @@ struct tapird {
 	time_t start_wall;
 	uint64_t next_flow_id;
 	struct monitor *mon;
+	bool exit_with_last_link;
 };
 
 /** tapird_now_us() - CLOCK_MONOTONIC in microseconds: the one clock the shell gives the stack */

@@ -203,12 +203,12 @@ static void udprelay_readable(evutil_socket_t fd, short what, void *arg)
 static int udprelay_target(struct link *l, const struct flow *f, struct sockaddr_storage *ss,
 			   socklen_t *len)
 {
-	const struct config *cfg = &l->d->cfg;
+	const struct link_cfg *cfg = &l->cfg;
 	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 
 	memset(ss, 0, sizeof(*ss));
 	if (f->paddr == cfg->dns && f->pport == RESOLVER_DNS_PORT)
-		return resolver_get(cfg, ss, len) ? -ECONNREFUSED : 0;
+		return cfg->no_dns || resolver_get(&l->d->cfg, ss, len) ? -ECONNREFUSED : 0;
 	sin->sin_family = AF_INET;
 	sin->sin_port = htons(f->pport);
 	*len = sizeof(*sin);

@@ -41,11 +41,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				  * file's name */
 		return 0;
 	}
-	if (!memchr(c.netns, 0, sizeof(c.netns)) || !memchr(c.control, 0, sizeof(c.control)) ||
+	if (!memchr(c.control, 0, sizeof(c.control)) ||
 	    !memchr(c.capture_dir, 0, sizeof(c.capture_dir)) ||
 	    !memchr(c.control_group, 0, sizeof(c.control_group)) ||
 	    !memchr(c.admin_group, 0, sizeof(c.admin_group)) ||
-	    c.nforwards > CONFIG_MAX_FORWARDS || c.prefix_len > 32)
+	    c.nforwards > CONFIG_MAX_FORWARDS || c.nlinks > CONFIG_MAX_LINKS)
 		abort();
+	for (unsigned int i = 0; i <= c.nlinks && i <= CONFIG_MAX_LINKS; i++) {
+		const struct link_cfg *lc = i < c.nlinks ? &c.links[i] : &c.link;
+
+		if (!memchr(lc->name, 0, sizeof(lc->name)) ||
+		    !memchr(lc->netns, 0, sizeof(lc->netns)) || lc->prefix_len > 32)
+			abort(); /* a bounded field lost its end, or a prefix longer than IPv4 */
+	}
 	return 0;
 }

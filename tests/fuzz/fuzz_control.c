@@ -58,6 +58,8 @@ static void setup(void)
 		cfg.max_flows = 256;
 		cfg.next_flow_id = &d.next_flow_id;
 		snprintf(links[i].name, sizeof(links[i].name), "%s", names[i]);
+		link_cfg_defaults(&links[i].cfg);
+		snprintf(links[i].cfg.name, sizeof(links[i].cfg.name), "%s", names[i]);
 		links[i].tap_fd = -1;
 		links[i].d = &d;
 		links[i].stack = stack_new(&cfg, &ops, NULL);

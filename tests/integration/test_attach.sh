@@ -10,6 +10,8 @@
 set -u
 BUILD=${1:-${BUILD:-.}}
 TAPIRD=$(cd "$BUILD" && pwd)/daemon/tapird
+TAPIRCTL=$(cd "$BUILD" && pwd)/ctl/tapirctl
+PY=/usr/bin/python3
 NS=tapir-att-$$
 NS2=tapir-att2-$$
 TMP=$(mktemp -d /tmp/tapir-attach.XXXXXX)
@@ -304,12 +306,54 @@ one_line_error "bad configuration file" "^tapird: $CONF:5: max-flowz: unknown ke
 	-c "$CONF"
 one_line_error "bad option value" '^tapird: --mtu: "70000" is not a number between 576 and 65521$' \
 	--netns "$NS" --mtu 70000
-one_line_error "neither --netns nor --pid" "--netns or --pid" --control "$SOCK"
+printf '[link web]\nmtu = 1500\n' >"$CONF"
+one_line_error "a [link NAME] without a namespace" "^tapird: web: no namespace: give netns or pid$" \
+	-c "$CONF" --control "$SOCK"
 if [ ! -e "$SOCK" ] && ! ip -n "$NS" link show dev tap0 >/dev/null 2>&1; then
 	ok "refused starts leave no socket and no TAP behind"
 else
 	nok "refused starts left something behind"
 fi
+
+# Neither --netns nor --pid: tapird starts with no link (the installed tapird.service does)
+# and serves its control socket until a link is attached; losing no link, it stays up.
+"$TAPIRD" -f --control "$SOCK" 2>"$TMP/nolink.log" &
+DPID=$!
+PIDS+=("$DPID")
+if wait_for test -S "$SOCK" && kill -0 "$DPID" 2>/dev/null; then
+	ok "no namespace: tapird starts with no link and listens"
+else
+	nok "no namespace: not serving: $(cat "$TMP/nolink.log")"
+fi
+out=$("$TAPIRCTL" -s "$SOCK" --json status 2>&1)
+if printf '%s' "$out" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d["links"] == [] else 1)'; then
+	ok "no namespace: status lists no link"
+else
+	nok "no namespace: status: $out"
+fi
+stop_daemon
+check "no namespace: SIGTERM stops it with status 0" test "$DRC" = 0
+
+# [link NAME] sections: one tapird attaches every namespace the file names, at start
+NS3=tapir-att3-$$
+ip netns add "$NS3"
+printf '[link one]\nnetns = %s\n[link two]\nnetns = %s\nifname = eth7\nmtu = 1500\n' \
+	"$NS" "$NS3" >"$CONF"
+"$TAPIRD" -f -c "$CONF" --control "$SOCK" 2>"$TMP/twolinks.log" &
+DPID=$!
+PIDS+=("$DPID")
+wait_for test -S "$SOCK"
+check "[link one]: tap0 in $NS" ip -n "$NS" link show dev tap0
+check "[link two]: eth7 in $NS3 with MTU 1500" bash -c "ip -n '$NS3' link show dev eth7 | grep -q 'mtu 1500'"
+out=$("$TAPIRCTL" -s "$SOCK" --json status 2>&1)
+if printf '%s' "$out" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if sorted(l["name"] for l in d["links"]) == ["one", "two"] else 1)'; then
+	ok "[link NAME]: status lists both links by name"
+else
+	nok "[link NAME]: status: $out"
+fi
+stop_daemon
+check "[link NAME]: stopped with status 0" test "$DRC" = 0
+ip netns del "$NS3"
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]

@@ -60,15 +60,15 @@ static void test_defaults_are_design_md(void **state)
 	config_defaults(&c);
 	assert_false(c.foreground);
 	assert_string_equal(c.config_path, "");
-	assert_string_equal(c.netns, "");
-	assert_int_equal(c.pid, 0);
-	assert_string_equal(c.ifname, "tap0");
-	assert_int_equal(c.addr, IP(10, 0, 2, 100));
-	assert_int_equal(c.prefix_len, 24);
-	assert_int_equal(c.gateway, IP(10, 0, 2, 2));
-	assert_int_equal(c.dns, IP(10, 0, 2, 3));
-	assert_int_equal(c.mtu, 65520);
-	assert_false(c.no_configure);
+	assert_string_equal(c.link.netns, "");
+	assert_int_equal(c.link.pid, 0);
+	assert_string_equal(c.link.ifname, "tap0");
+	assert_int_equal(c.link.addr, IP(10, 0, 2, 100));
+	assert_int_equal(c.link.prefix_len, 24);
+	assert_int_equal(c.link.gateway, IP(10, 0, 2, 2));
+	assert_int_equal(c.link.dns, IP(10, 0, 2, 3));
+	assert_int_equal(c.link.mtu, 65520);
+	assert_false(c.link.no_configure);
 	assert_string_equal(c.control, "/run/tapird/control.sock");
 	assert_string_equal(c.control_group, "");
 	assert_string_equal(c.admin_group, "");
@@ -95,19 +95,19 @@ static void test_args_every_option(void **state)
 			 0);
 	assert_int_equal(a, CONFIG_RUN);
 	assert_true(c.foreground);
-	assert_string_equal(c.netns, "/var/run/x/ns");
-	assert_int_equal(c.pid, 0);
-	assert_string_equal(c.ifname, "eth7");
-	assert_int_equal(c.addr, IP(192, 168, 5, 9));
-	assert_int_equal(c.prefix_len, 16);
-	assert_int_equal(c.gateway, IP(192, 168, 0, 1));
-	assert_int_equal(c.dns, IP(192, 168, 0, 53));
-	assert_int_equal(c.mtu, 1500);
-	assert_true(c.no_configure);
+	assert_string_equal(c.link.netns, "/var/run/x/ns");
+	assert_int_equal(c.link.pid, 0);
+	assert_string_equal(c.link.ifname, "eth7");
+	assert_int_equal(c.link.addr, IP(192, 168, 5, 9));
+	assert_int_equal(c.link.prefix_len, 16);
+	assert_int_equal(c.link.gateway, IP(192, 168, 0, 1));
+	assert_int_equal(c.link.dns, IP(192, 168, 0, 53));
+	assert_int_equal(c.link.mtu, 1500);
+	assert_true(c.link.no_configure);
 	assert_string_equal(c.control, "/tmp/t.sock");
 	assert_int_equal(c.log_level, LOG_LVL_DEBUG);
 	assert_true(c.log_level_from_args);
-	assert_true(c.no_host_loopback);
+	assert_true(c.link.no_host_loopback);
 	assert_int_equal(c.time_wait_s, 5);
 	assert_int_equal(c.max_flows, 100);
 	assert_int_equal(c.max_half_open, 10);
@@ -124,8 +124,8 @@ static void test_args_long_foreground_and_equals_form(void **state)
 			       "--mtu=9000", NULL),
 			 0);
 	assert_true(c.foreground);
-	assert_string_equal(c.netns, "/run/netns/c1");
-	assert_int_equal(c.mtu, 9000);
+	assert_string_equal(c.link.netns, "/run/netns/c1");
+	assert_int_equal(c.link.mtu, 9000);
 	assert_false(c.log_level_from_args);
 }
 
@@ -136,9 +136,9 @@ static void test_args_netns_name_means_run_netns(void **state)
 	char err[512];
 
 	assert_int_equal(parse(&c, &a, err, sizeof(err), "--netns", "c1", NULL), 0);
-	assert_string_equal(c.netns, "/run/netns/c1");
+	assert_string_equal(c.link.netns, "/run/netns/c1");
 	assert_int_equal(parse(&c, &a, err, sizeof(err), "--netns", "./rel/ns", NULL), 0);
-	assert_string_equal(c.netns, "./rel/ns");
+	assert_string_equal(c.link.netns, "./rel/ns");
 }
 
 static void test_args_pid(void **state)
@@ -148,8 +148,8 @@ static void test_args_pid(void **state)
 	char err[512];
 
 	assert_int_equal(parse(&c, &a, err, sizeof(err), "--pid", "4242", NULL), 0);
-	assert_int_equal(c.pid, 4242);
-	assert_string_equal(c.netns, "");
+	assert_int_equal(c.link.pid, 4242);
+	assert_string_equal(c.link.netns, "");
 }
 
 static void test_args_mtu_bounds(void **state)
@@ -159,10 +159,10 @@ static void test_args_mtu_bounds(void **state)
 	char err[512];
 
 	assert_int_equal(parse(&c, &a, err, sizeof(err), "--netns", "n", "--mtu", "576", NULL), 0);
-	assert_int_equal(c.mtu, 576);
+	assert_int_equal(c.link.mtu, 576);
 	assert_int_equal(parse(&c, &a, err, sizeof(err), "--netns", "n", "--mtu", "65521", NULL),
 			 0);
-	assert_int_equal(c.mtu, 65521);
+	assert_int_equal(c.link.mtu, 65521);
 	assert_int_equal(parse(&c, &a, err, sizeof(err), "--netns", "n", "--mtu", "575", NULL),
 			 -1);
 	assert_string_equal(err, "--mtu: \"575\" is not a number between 576 and 65521");
@@ -246,15 +246,20 @@ static void test_args_good_dns_upstream_forms(void **state)
 	}
 }
 
-static void test_args_netns_or_pid_required(void **state)
+/* Without a namespace tapird starts with no link and waits for `attach` (issue 11: the
+ * installed tapird.service must start so) */
+static void test_args_no_namespace_means_no_link(void **state)
 {
 	enum config_action a;
 	struct config c;
 	char err[512];
 
-	assert_int_equal(parse(&c, &a, err, sizeof(err), "-f", NULL), -1);
-	assert_non_null(strstr(err, "--netns"));
-	assert_non_null(strstr(err, "--pid"));
+	assert_int_equal(parse(&c, &a, err, sizeof(err), "-f", NULL), 0);
+	assert_false(link_cfg_has_ns(&c.link));
+	assert_int_equal(c.nlinks, 0);
+	/* a link's own options without its namespace are still checked */
+	assert_int_equal(parse(&c, &a, err, sizeof(err), "-f", "--mtu", "1", NULL), -1);
+	assert_non_null(strstr(err, "--mtu"));
 }
 
 static void test_args_netns_and_pid_refused(void **state)
@@ -361,14 +366,14 @@ static void test_file_every_key(void **state)
 			   "upstream = [2001:db8::53]:53\n");
 	config_defaults(&c);
 	assert_int_equal(config_load_file(&c, path, err, sizeof(err)), 0);
-	assert_string_equal(c.netns, "/run/netns/web");
-	assert_string_equal(c.ifname, "eth1");
-	assert_int_equal(c.addr, IP(172, 16, 0, 10));
-	assert_int_equal(c.prefix_len, 12);
-	assert_int_equal(c.gateway, IP(172, 16, 0, 1));
-	assert_int_equal(c.dns, IP(172, 16, 0, 2));
-	assert_int_equal(c.mtu, 1400);
-	assert_true(c.no_configure);
+	assert_string_equal(c.link.netns, "/run/netns/web");
+	assert_string_equal(c.link.ifname, "eth1");
+	assert_int_equal(c.link.addr, IP(172, 16, 0, 10));
+	assert_int_equal(c.link.prefix_len, 12);
+	assert_int_equal(c.link.gateway, IP(172, 16, 0, 1));
+	assert_int_equal(c.link.dns, IP(172, 16, 0, 2));
+	assert_int_equal(c.link.mtu, 1400);
+	assert_true(c.link.no_configure);
 	assert_string_equal(c.control, "/run/t/c.sock");
 	assert_string_equal(c.control_group, "tapird");
 	assert_string_equal(c.admin_group, "wheel");
@@ -383,14 +388,82 @@ static void test_file_every_key(void **state)
 
 	tmpfile_with(path, "[link]\npid = 77\nconfigure = yes\n[tcp]\nhost-loopback = 1\n");
 	assert_int_equal(config_load_file(&c, path, err, sizeof(err)), 0);
-	assert_int_equal(c.pid, 77);
-	assert_string_equal(c.netns, "");
-	assert_false(c.no_configure);
+	assert_int_equal(c.link.pid, 77);
+	assert_string_equal(c.link.netns, "");
+	assert_false(c.link.no_configure);
 	assert_false(c.no_host_loopback);
 	unlink(path);
 }
 
 /* Each bad file: refused with "PATH:LINE: ...", naming the key or section. */
+/* [link NAME] sections: one daemon, many containers (issue 11, part 2) */
+static void test_file_named_links(void **state)
+{
+	enum config_action a;
+	char path[] = "/tmp/tapir-conf-XXXXXX";
+	struct config c;
+	char err[512];
+
+	tmpfile_with(path, "[link c1]\nnetns = c1\n"
+			   "[link c2]\npid = 42\naddress = 10.9.0.100/24\ngateway = 10.9.0.2\n"
+			   "dns = 10.9.0.3\nhost-loopback = no\n"
+			   "[tcp]\nhost-loopback = yes\n");
+	assert_int_equal(parse(&c, &a, err, sizeof(err), "-c", path, NULL), 0);
+	assert_false(link_cfg_has_ns(&c.link));
+	assert_int_equal(c.nlinks, 2);
+	assert_string_equal(c.links[0].name, "c1");
+	assert_string_equal(c.links[0].netns, "/run/netns/c1");
+	assert_int_equal(c.links[0].addr, STACK_DEFAULT_ADDR);
+	assert_false(c.links[0].no_host_loopback);
+	assert_string_equal(c.links[1].name, "c2");
+	assert_int_equal(c.links[1].pid, 42);
+	assert_int_equal(c.links[1].addr, IP(10, 9, 0, 100));
+	assert_true(c.links[1].no_host_loopback);
+	unlink(path);
+
+	/* [tcp] host-loopback is the default of links that do not say, wherever it stands */
+	tmpfile_with(path, "[link c1]\nnetns = c1\n[tcp]\nhost-loopback = no\n");
+	assert_int_equal(parse(&c, &a, err, sizeof(err), "-c", path, NULL), 0);
+	assert_true(c.links[0].no_host_loopback);
+	unlink(path);
+
+	/* the command line's link and the file's named ones together; the name derived */
+	tmpfile_with(path, "[link c1]\nnetns = /var/run/netns/c1\n");
+	assert_int_equal(parse(&c, &a, err, sizeof(err), "-c", path, "--pid", "9", NULL), 0);
+	assert_string_equal(c.link.name, "pid:9");
+	assert_string_equal(c.links[0].name, "c1");
+	unlink(path);
+}
+
+static void test_file_named_link_errors(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *want;
+	} bad[] = {
+		{ "[link c1]\nmtu = 1500\n", "c1: no namespace" },
+		{ "[link c1]\nnetns = a\n[link c2]\nnetns = b\npid = 3\n", ":5: pid: give either" },
+		{ "[link c1]\nname = x\n", ":2: name: [link c1] names its link already" },
+		{ "[link c1]\nbogus = 1\n", ":2: bogus: unknown key in [link c1]" },
+		{ "[link a/b]\nnetns = x\n", ":2: [link a/b]: " },
+		{ "[link]\nnetns = c1\nname = c1\n[link c1]\nnetns = c2\n",
+		  "two links are named \"c1\"" },
+	};
+	enum config_action a;
+	struct config c;
+	char err[512];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char path[] = "/tmp/tapir-conf-XXXXXX";
+
+		tmpfile_with(path, bad[i].text);
+		assert_int_equal(parse(&c, &a, err, sizeof(err), "-c", path, NULL), -1);
+		if (!strstr(err, bad[i].want))
+			fail_msg("%s: '%s' lacks '%s'", bad[i].text, err, bad[i].want);
+		unlink(path);
+	}
+}
+
 static void test_file_errors_name_file_and_line(void **state)
 {
 	static const char *const bad[][3] = {
@@ -461,16 +534,16 @@ static void test_args_override_file(void **state)
 			   "[daemon]\nlog-level = error\n");
 	/* the flag comes before -c on the command line and still wins */
 	assert_int_equal(parse(&c, &a, err, sizeof(err), "--mtu", "9000", "-c", path, NULL), 0);
-	assert_int_equal(c.mtu, 9000);
-	assert_string_equal(c.ifname, "f0");
-	assert_string_equal(c.netns, "/run/netns/fromfile");
+	assert_int_equal(c.link.mtu, 9000);
+	assert_string_equal(c.link.ifname, "f0");
+	assert_string_equal(c.link.netns, "/run/netns/fromfile");
 	assert_int_equal(c.log_level, LOG_LVL_ERROR);
 	assert_false(c.log_level_from_args);
 	assert_string_equal(c.config_path, path);
 	/* --pid on the command line replaces the file's netns */
 	assert_int_equal(parse(&c, &a, err, sizeof(err), "--config", path, "--pid", "9", NULL), 0);
-	assert_int_equal(c.pid, 9);
-	assert_string_equal(c.netns, "");
+	assert_int_equal(c.link.pid, 9);
+	assert_string_equal(c.link.netns, "");
 	unlink(path);
 }
 
@@ -581,12 +654,14 @@ int main(void)
 		cmocka_unit_test(test_args_mtu_bounds),
 		cmocka_unit_test(test_args_bad_values_name_option_and_value),
 		cmocka_unit_test(test_args_good_dns_upstream_forms),
-		cmocka_unit_test(test_args_netns_or_pid_required),
+		cmocka_unit_test(test_args_no_namespace_means_no_link),
 		cmocka_unit_test(test_args_netns_and_pid_refused),
 		cmocka_unit_test(test_args_unknown_missing_and_extra),
 		cmocka_unit_test(test_args_cross_checks),
 		cmocka_unit_test(test_args_help_and_version),
 		cmocka_unit_test(test_file_every_key),
+		cmocka_unit_test(test_file_named_links),
+		cmocka_unit_test(test_file_named_link_errors),
 		cmocka_unit_test(test_file_errors_name_file_and_line),
 		cmocka_unit_test(test_file_line_too_long_refused),
 		cmocka_unit_test(test_file_missing),

@@ -72,6 +72,8 @@ static struct stack *make_stack(struct tapird *d)
 static void make_link(struct fixture *fx, struct link *l, const char *name)
 {
 	snprintf(l->name, sizeof(l->name), "%s", name);
+	link_cfg_defaults(&l->cfg);
+	snprintf(l->cfg.name, sizeof(l->cfg.name), "%s", name);
 	snprintf(l->netns, sizeof(l->netns), "/run/netns/%s", name);
 	snprintf(l->ifname, sizeof(l->ifname), "tap0");
 	l->ifindex = 2;

@@ -558,6 +558,9 @@ static int cfx_setup(void **state)
 	sc.max_flows = 64;
 	c->l.d = &c->d;
 	c->l.tap_fd = -1;
+	link_cfg_defaults(&c->l.cfg);
+	snprintf(c->l.cfg.name, sizeof(c->l.cfg.name), "c1");
+	snprintf(c->l.name, sizeof(c->l.name), "c1");
 	c->l.stack = stack_new(&sc, &ops, &c->l);
 	c->l.ev_timer = evtimer_new(c->d.base, noop_cb, NULL);
 	assert_non_null(c->l.stack);
@@ -778,7 +781,7 @@ static void test_add_range_rolls_back_on_a_busy_port(void **state)
 		skip(); /* the port next to a free one was taken: nothing to learn here */
 	}
 	sp.hport = (uint16_t)port;
-	assert_int_equal(fwd_add(&c->d, &sp, STACK_DEFAULT_ADDR, &id, err, sizeof(err)), -1);
+	assert_int_equal(fwd_add(&c->d, NULL, &sp, STACK_DEFAULT_ADDR, &id, err, sizeof(err)), -1);
 	if (!strstr(err, strerror(EADDRINUSE)))
 		fail_msg("message '%s'", err);
 	close(busy);
@@ -787,7 +790,7 @@ static void test_add_range_rolls_back_on_a_busy_port(void **state)
 	r = call(c, fwd_ctl_list, "{}", &cls, desc, sizeof(desc));
 	assert_int_equal(json_array_size(json_object_get(r, "entries")), 0);
 	json_decref(r);
-	assert_int_equal(fwd_add(&c->d, &sp, STACK_DEFAULT_ADDR, &id, err, sizeof(err)), 0);
+	assert_int_equal(fwd_add(&c->d, NULL, &sp, STACK_DEFAULT_ADDR, &id, err, sizeof(err)), 0);
 	assert_int_equal(stack_flows_in_state(c->l.stack, TCP_LISTEN), 3);
 	r = call(c, fwd_ctl_list, "{}", &cls, desc, sizeof(desc));
 	assert_int_equal(json_array_size(json_object_get(r, "entries")), 3);
