@@ -495,7 +495,7 @@ static void print_link_status(const json_t *l)
  */
 static int cmd_status(int argc, char **argv)
 {
-	json_t *reply, *r, *links;
+	json_t *reply, *r, *links, *ctl;
 	char up[32];
 	size_t i;
 
@@ -508,6 +508,13 @@ static int cmd_status(int argc, char **argv)
 	printf("tapird %s, pid %lld, up %s (since %s), %lld flows\n", jstr(r, "version", "?"),
 	       jint(r, "pid"), human_ms(up, sizeof(up), jint(r, "uptime_ms")),
 	       jstr(r, "started", "?"), jint(r, "flows_total"));
+	ctl = json_object_get(r, "control");
+	if (json_is_object(ctl))
+		printf("control socket: %lld clients (limit %lld, %lld per user), refused %lld "
+		       "(full) %lld (per user), %lld closed idle\n",
+		       jint(ctl, "clients"), jint(ctl, "max_clients"),
+		       jint(ctl, "max_clients_per_uid"), jint(ctl, "refused_full"),
+		       jint(ctl, "refused_uid"), jint(ctl, "idle_closed"));
 	links = json_object_get(r, "links");
 	if (!json_array_size(links))
 		printf("no links\n");

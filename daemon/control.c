@@ -436,10 +436,12 @@ static const char *iso8601(char *buf, size_t len, time_t t)
 /**
  * cmd_status() - the daemon and every link: addresses, counters, flows per state
  */
+static json_t *server_json(const struct ctl_server *srv);
+
 static json_t *cmd_status(struct ctl_req *r)
 {
 	struct tapird *d = r->d;
-	json_t *links = json_array();
+	json_t *links = json_array(), *ret;
 	json_int_t total = 0;
 	char started[32];
 
@@ -454,13 +456,18 @@ static json_t *cmd_status(struct ctl_req *r)
 			links = NULL;
 		}
 	}
-	return json_pack("{s:s, s:I, s:I, s:s, s:o, s:I}", "version", PACKAGE_VERSION,
-			 "pid", (json_int_t)getpid(),
-			 "uptime_ms", (json_int_t)(r->now_us > d->start_mono_us
-							    ? (r->now_us - d->start_mono_us) / 1000
-							    : 0),
-			 "started", iso8601(started, sizeof(started), d->start_wall),
-			 "links", links, "flows_total", total);
+	ret = json_pack("{s:s, s:I, s:I, s:s, s:o, s:I}", "version", PACKAGE_VERSION,
+			"pid", (json_int_t)getpid(),
+			"uptime_ms", (json_int_t)(r->now_us > d->start_mono_us
+							   ? (r->now_us - d->start_mono_us) / 1000
+							   : 0),
+			"started", iso8601(started, sizeof(started), d->start_wall),
+			"links", links, "flows_total", total);
+	if (ret && d->ctl && json_object_set_new(ret, "control", server_json(d->ctl)) < 0) {
+		json_decref(ret);
+		return NULL;
+	}
+	return ret;
 }
 
 /**
@@ -1340,6 +1347,22 @@ struct ctl_server {
 	uint64_t refused_uid;
 	uint64_t idle_closed;
 };
+
+/**
+ * server_json() - the control socket's own limits and what hitting them cost, for `status`:
+ * {"clients", "max_clients", "max_clients_per_uid", "idle_timeout_ms", "refused_full",
+ * "refused_uid", "idle_closed"}
+ */
+static json_t *server_json(const struct ctl_server *srv)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "clients",
+			 (json_int_t)srv->nclients, "max_clients", (json_int_t)CTL_MAX_CLIENTS,
+			 "max_clients_per_uid", (json_int_t)CTL_MAX_CLIENTS_PER_UID,
+			 "idle_timeout_ms", (json_int_t)srv->idle_ms,
+			 "refused_full", (json_int_t)srv->refused_full,
+			 "refused_uid", (json_int_t)srv->refused_uid,
+			 "idle_closed", (json_int_t)srv->idle_closed);
+}
 
 /** client_admin() - whether @c's peer was in the admin group when it connected */
 static bool client_admin(const struct ctl_client *c)

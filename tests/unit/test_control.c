@@ -941,6 +941,7 @@ static int srv_setup(void **state)
 	s->srv = ctl_server_new(&s->fx->d, s->path, err, sizeof(err));
 	if (!s->srv)
 		fail_msg("ctl_server_new: %s", err);
+	s->fx->d.ctl = s->srv; /* as main.c does: `status` shows the server's counters */
 	*state = s;
 	return 0;
 }
@@ -951,6 +952,7 @@ static int srv_teardown(void **state)
 	char p[160];
 
 	ctl_server_free(s->srv);
+	s->fx->d.ctl = NULL;
 	event_base_free(s->base);
 	snprintf(p, sizeof(p), "%s/run/tapird", s->dir);
 	rmdir(p);
@@ -1471,6 +1473,16 @@ static void test_srv_per_uid_cap_and_root_reserve(void **state)
 	assert_true(fd >= 0);
 	expect_error_reply(read_reply(s, fd), "limit 64");
 	close(fd);
+	send_all(s, fds[0], "{\"execute\": \"status\"}\n", 22);
+	{
+		json_t *j = read_reply(s, fds[0]);
+		json_t *c = json_object_get(json_object_get(j, "return"), "control");
+
+		assert_int_equal(json_integer_value(json_object_get(c, "refused_uid")), 1);
+		assert_int_equal(json_integer_value(json_object_get(c, "refused_full")), 2);
+		assert_int_equal(json_integer_value(json_object_get(c, "clients")), CTL_MAX_CLIENTS);
+		json_decref(j);
+	}
 	for (int i = 0; i < n; i++)
 		close(fds[i]);
 	for (int i = 0; i < 10; i++)
@@ -1520,6 +1532,15 @@ static void test_srv_idle_client_closed(void **state)
 	assert_true(wait_eof(s, silent));
 	expect_error_reply(read_reply(s, partial), "idle");
 	assert_true(wait_eof(s, partial));
+	/* counted, and shown in status */
+	send_all(s, busy, "{\"execute\": \"status\"}\n", 22);
+	j = read_reply(s, busy);
+	assert_non_null(j);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(json_object_get(j, "return"), "control"),
+				 "idle_closed")),
+			 2);
+	json_decref(j);
 	/* the watcher and the client that keeps asking are still served */
 	send_all(s, busy, "{\"execute\": \"status\"}\n", 22);
 	expect_return(read_reply(s, busy));
