@@ -1358,6 +1358,7 @@ static void test_srv_refuses_live_socket_and_replaces_stale(void **state)
 	/* Simulate a crash: close the listener without unlinking; a new server takes over. */
 	ctl_server_free(s->srv);
 	s->srv = NULL;
+	s->fx->d.ctl = NULL;
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	{
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -1369,6 +1370,7 @@ static void test_srv_refuses_live_socket_and_replaces_stale(void **state)
 	s->srv = ctl_server_new(&s->fx->d, s->path, err, sizeof(err));
 	if (!s->srv)
 		fail_msg("stale socket not replaced: %s", err);
+	s->fx->d.ctl = s->srv;
 	fd = connect_to(s->path);
 	send_all(s, fd, "{\"execute\": \"status\"}\n", 22);
 	expect_return(read_reply(s, fd));
