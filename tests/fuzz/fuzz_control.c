@@ -5,8 +5,9 @@
  * Input: byte 0 chooses the peer: bit 0 set, uid 0 (root: mutating commands run); clear,
  * uid 1000 (read commands only). The rest is split at newlines; each line is one request.
  * Requests that would reach outside the process as root are answered as uid 1000 instead
- * (permission denied): add_hostfwd (it opens listening sockets on the host). A capture
- * cannot write either: the capture directory does not exist.
+ * (permission denied): add_hostfwd (it opens listening sockets on the host), attach (it
+ * enters namespaces and makes TAPs) and detach (it would free the harness's own links). A
+ * capture cannot write either: the capture directory does not exist.
  * Oracles beyond ASan/UBSan: every reply is one line of JSON, an object with exactly one of
  * "return" and "error"; an error has a string class and desc.
  *
@@ -101,13 +102,17 @@ static void check_reply(const char *line)
 	json_decref(j);
 }
 
-/** reaches_out() - whether @line asks for add_hostfwd (see the header) */
+/** reaches_out() - whether @line asks for add_hostfwd, attach or detach (see the header) */
 static int reaches_out(const char *line, size_t len)
 {
-	json_t *j = json_loadb(line, len, 0, NULL);
+	static const char *const cmds[] = { "add_hostfwd", "attach", "detach" };
+	/* the daemon's own flags (control.c answer()), so both read the same "execute" */
+	json_t *j = json_loadb(line, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
 	json_t *x = json_is_object(j) ? json_object_get(j, "execute") : NULL;
-	int r = json_is_string(x) && !strcmp(json_string_value(x), "add_hostfwd");
+	int r = 0;
 
+	for (size_t i = 0; json_is_string(x) && i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		r |= !strcmp(json_string_value(x), cmds[i]);
 	json_decref(j);
 	return r;
 }
