@@ -244,7 +244,6 @@ struct tcp_conn {
  * @ooo_bytes:	out-of-order bytes held on the whole link
  * @challenge_rl: RFC 5961 7 challenge ACK limit
  * @rst_rl:	limit on RSTs answering segments for no flow
- * @k0, @k1:	SipHash key for RFC 6528 ISNs and timestamp offsets (from cfg.secret)
  */
 struct tcp_stack {
 	struct tcp_conn *conns;
@@ -255,7 +254,6 @@ struct tcp_stack {
 	uint32_t ooo_bytes;
 	struct ratelimit challenge_rl;
 	struct ratelimit rst_rl;
-	uint64_t k0, k1;
 };
 
 /** tcp_conn_of() - the TCB of @f (NULL for a flow without one) */
