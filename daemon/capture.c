@@ -90,7 +90,7 @@ static const char *name_ok(const char *name)
 int capture_dir_open(const char *dir, char *err, size_t errlen)
 {
 	/* made on first use, 0700: captures hold the container's traffic */
-	return safedir_open(dir, "capture directory", 0700, err, errlen);
+	return safedir_open(dir, "capture directory", 0700, false, err, errlen);
 }
 
 int capture_start(struct link *l, const char *dir, const char *name, uint64_t max_frames,

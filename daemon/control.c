@@ -2097,7 +2097,7 @@ static int check_dir(const char *path, const char **name, char *err, size_t errl
 		slash[1] = '\0'; /* a socket in / */
 	else
 		*slash = '\0';
-	fd = safedir_open(dir, "control directory", 0, why, sizeof(why));
+	fd = safedir_open(dir, "control directory", 0, true, why, sizeof(why));
 	if (fd < 0)
 		snprintf(err, errlen, "%s: %s", path, why);
 	return fd;

@@ -24,8 +24,8 @@ const char *safedir_trusted(int fd, bool ancestor)
 	return NULL;
 }
 
-int safedir_open(const char *dir, const char *what, unsigned int mkmode, char *err,
-		 size_t errlen)
+int safedir_open(const char *dir, const char *what, unsigned int mkmode, bool sticky_ok,
+		 char *err, size_t errlen)
 {
 	char buf[PATH_MAX];
 	const char *why;
@@ -64,13 +64,13 @@ int safedir_open(const char *dir, const char *what, unsigned int mkmode, char *e
 		}
 		close(fd);
 		fd = next;
-		if ((why = safedir_trusted(fd, !last))) {
+		if ((why = safedir_trusted(fd, !last || sticky_ok))) {
 			snprintf(err, errlen, "%s %s: %s %s", what, dir, comp, why);
 			goto fail;
 		}
 	}
 	/* "/" itself as the directory: it was checked as an ancestor only */
-	if ((why = safedir_trusted(fd, false))) {
+	if ((why = safedir_trusted(fd, sticky_ok))) {
 		snprintf(err, errlen, "%s %s %s", what, dir, why);
 		goto fail;
 	}

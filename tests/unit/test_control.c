@@ -1761,9 +1761,19 @@ static void test_srv_refuses_untrusted_directory(void **state)
 	assert_null(ctl_server_new(&d2, path, err, sizeof(err)));
 	if (!strstr(err, "control directory") || !strstr(err, "writable by its group or by others"))
 		fail_msg("group-writable directory: %s", err);
-	assert_int_equal(chmod(dir, 01777), 0); /* sticky does not make the socket's own dir ok */
+	assert_int_equal(chmod(dir, 00777), 0); /* world-writable without the sticky bit */
 	assert_null(ctl_server_new(&d2, path, err, sizeof(err)));
 	assert_non_null(strstr(err, "writable by its group or by others"));
+	if (getuid() == 0) {
+		/* sticky and root's, as /tmp: nobody else can remove or replace our socket */
+		struct ctl_server *srv;
+
+		assert_int_equal(chmod(dir, 01777), 0);
+		srv = ctl_server_new(&d2, path, err, sizeof(err));
+		if (!srv)
+			fail_msg("a sticky root-owned directory (as /tmp) refused: %s", err);
+		ctl_server_free(srv);
+	}
 	assert_int_equal(chmod(dir, 0755), 0);
 	if (geteuid() == 0) {
 		assert_int_equal(chown(dir, 65534, 65534), 0);
