@@ -1109,7 +1109,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	/* One daemon, many containers (ctl_links.c) */
 	{ "attach", true,
 	  { "name", "netns", "pid", "ifname", "address", "gateway", "dns", "mtu", "configure",
-	    "host_loopback", NULL },
+	    "dhcp", "host_loopback", NULL },
 	  cmd_attach },
 	{ "detach", true, { "name", NULL }, cmd_detach },
 };
