@@ -27,6 +27,11 @@
 #define S4N_GATEWAY_OFFSET 2
 #define S4N_DNS_OFFSET 3
 #define S4N_GUEST_OFFSET 100
+/* libslirp's DHCP pool starts at the network + 15 (slirp4netns main.c
+ * DEFAULT_VDHCPSTART_OFFSET): without -c, nothing configures the TAP and the container's own
+ * DHCP client is what gives it an address, which libslirp leases from there. tapird leases
+ * the link's one address, so that address is network + 15 then, as under slirp4netns. */
+#define S4N_DHCP_OFFSET 15
 
 /* getopt_long values of the long-only options (slirp4netns uses negative numbers too) */
 enum {
@@ -225,6 +230,7 @@ static int parse_mac(const char *s, uint8_t mac[6])
 /**
  * apply_values() - slirp4netns_config_from_options(): the values checked after the options
  * were read (CIDR, outbound address, MAC), each failing without the usage text
+ * @lc:		the link, its @no_configure already set (it decides the container address)
  * Return: S4N_RUN, or S4N_ERR with the message in @err
  */
 static enum s4n_result apply_values(struct link_cfg *lc, const char *cidr, const char *outbound,
@@ -236,7 +242,9 @@ static enum s4n_result apply_values(struct link_cfg *lc, const char *cidr, const
 
 	if (parse_cidr(cidr, &net, &prefix, err, errlen))
 		return S4N_ERR;
-	lc->addr = net + S4N_GUEST_OFFSET;
+	/* -c configures the recommended address (.100); without it the container's DHCP client
+	 * gets libslirp's first lease (.15) */
+	lc->addr = net + (lc->no_configure ? S4N_DHCP_OFFSET : S4N_GUEST_OFFSET);
 	lc->gateway = net + S4N_GATEWAY_OFFSET;
 	lc->dns = net + S4N_DNS_OFFSET;
 	lc->prefix_len = (uint8_t)prefix;
