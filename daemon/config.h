@@ -40,6 +40,8 @@
  * @mtu:		TAP MTU
  * @no_configure:	create and hold the TAP, configure nothing
  * @no_dhcp:		the stack does not answer DHCP (dhcp = no; default: it does)
+ * @dhcp_addr:		the address DHCP leases, when not @addr (0: @addr); ACKed, it becomes
+ *			the container's (slirp4netns compat without -c: stack_cfg.dhcp_addr)
  * @no_host_loopback:	the gateway address does not map to the host's loopback
  * @host_loopback_set:	@no_host_loopback was given for this link (else the daemon's [tcp]
  *			host-loopback applies)
@@ -68,6 +70,7 @@ struct link_cfg {
 	uint32_t mtu;
 	bool no_configure;
 	bool no_dhcp;
+	uint32_t dhcp_addr;
 	bool no_host_loopback;
 	bool host_loopback_set;
 	bool no_dns;

@@ -28,9 +28,11 @@
 #define S4N_DNS_OFFSET 3
 #define S4N_GUEST_OFFSET 100
 /* libslirp's DHCP pool starts at the network + 15 (slirp4netns main.c
- * DEFAULT_VDHCPSTART_OFFSET): without -c, nothing configures the TAP and the container's own
- * DHCP client is what gives it an address, which libslirp leases from there. tapird leases
- * the link's one address, so that address is network + 15 then, as under slirp4netns. */
+ * DEFAULT_VDHCPSTART_OFFSET): without -c, slirp4netns configures nothing and the container
+ * either runs a DHCP client, which libslirp leases network + 15 (slirp4netns's own dhcp test),
+ * or is configured by the runtime with the recommended network + 100 (rootlesskit, whose port
+ * driver names 10.0.2.100 as guest_addr). tapird's stack relays from one address: it starts
+ * as network + 100 and becomes network + 15 when the DHCP server ACKs it. */
 #define S4N_DHCP_OFFSET 15
 
 /* getopt_long values of the long-only options (slirp4netns uses negative numbers too) */
@@ -242,9 +244,10 @@ static enum s4n_result apply_values(struct link_cfg *lc, const char *cidr, const
 
 	if (parse_cidr(cidr, &net, &prefix, err, errlen))
 		return S4N_ERR;
-	/* -c configures the recommended address (.100); without it the container's DHCP client
-	 * gets libslirp's first lease (.15) */
-	lc->addr = net + (lc->no_configure ? S4N_DHCP_OFFSET : S4N_GUEST_OFFSET);
+	/* -c configures the recommended address (.100); without it a DHCP client in the
+	 * container gets libslirp's first lease (.15), and that becomes the address */
+	lc->addr = net + S4N_GUEST_OFFSET;
+	lc->dhcp_addr = lc->no_configure ? net + S4N_DHCP_OFFSET : 0;
 	lc->gateway = net + S4N_GATEWAY_OFFSET;
 	lc->dns = net + S4N_DNS_OFFSET;
 	lc->prefix_len = (uint8_t)prefix;

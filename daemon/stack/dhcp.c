@@ -13,6 +13,17 @@
 
 #define IP4_BROADCAST 0xffffffffu /* RFC 919: the limited broadcast */
 
+/**
+ * dhcp_lease_addr() - the address the server leases
+ * @s:		the link's stack
+ *
+ * Return: cfg.dhcp_addr if set, else the container address
+ */
+static uint32_t dhcp_lease_addr(const struct stack *s)
+{
+	return s->cfg.dhcp_addr ? s->cfg.dhcp_addr : s->cfg.addr;
+}
+
 static const uint8_t dhcp_bcast_mac[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 static const char dhcp_nak_text[] = "requested address not available"; /* as libslirp */
 
@@ -180,7 +191,7 @@ static void dhcp_reply(struct stack *s, const struct pkt *p, const struct dhcp_m
 		wr32(b + 12, m->ciaddr);
 	/* yiaddr: the lease; none in a NAK or in the ACK to an INFORM (4.3.5) */
 	if (lease)
-		wr32(b + 16, s->cfg.addr);
+		wr32(b + 16, dhcp_lease_addr(s));
 	wr32(b + 24, m->giaddr);
 	memcpy(b + 28, m->chaddr, 16);
 
@@ -226,7 +237,7 @@ static void dhcp_reply(struct stack *s, const struct pkt *p, const struct dhcp_m
 		daddr = IP4_BROADCAST;
 		dmac = dhcp_bcast_mac;
 	} else {
-		daddr = s->cfg.addr;
+		daddr = dhcp_lease_addr(s);
 		dmac = m->chaddr;
 	}
 
@@ -291,10 +302,14 @@ static void dhcp_request(struct stack *s, const struct pkt *p, const struct dhcp
 		s->cnt.drop_dhcp_malformed++; /* no state of 4.3.2 sends this */
 		return;
 	}
-	if (want != s->cfg.addr || dhcp_held(s, p->now_us))
+	if (want != dhcp_lease_addr(s) || dhcp_held(s, p->now_us)) {
 		dhcp_reply(s, p, m, DHCPNAK);
-	else
-		dhcp_reply(s, p, m, DHCPACK);
+		return;
+	}
+	/* The client is bound to the lease now (4.3.2): from here on it sends from it, so it
+	 * is the container's address (the stack relays from that one only) */
+	s->cfg.addr = dhcp_lease_addr(s);
+	dhcp_reply(s, p, m, DHCPACK);
 }
 
 /**
@@ -322,7 +337,7 @@ static void dhcp_dispatch(struct stack *s, const struct pkt *p, const struct dhc
 		 * there. The address is marked unavailable; the operator learns of it from
 		 * the counter. No reply. */
 		if (!m->has_srv || m->srv != s->cfg.gateway || !m->has_req ||
-		    m->req != s->cfg.addr) {
+		    m->req != dhcp_lease_addr(s)) {
 			s->cnt.drop_dhcp_not_ours++;
 			return;
 		}
@@ -332,7 +347,7 @@ static void dhcp_dispatch(struct stack *s, const struct pkt *p, const struct dhc
 	case DHCPRELEASE:
 		/* 4.3.4: the address in ciaddr is given back; with no lease table there is
 		 * nothing to free (the address remains the link's). No reply. */
-		if (!m->has_srv || m->srv != s->cfg.gateway || m->ciaddr != s->cfg.addr) {
+		if (!m->has_srv || m->srv != s->cfg.gateway || m->ciaddr != dhcp_lease_addr(s)) {
 			s->cnt.drop_dhcp_not_ours++;
 			return;
 		}
@@ -366,7 +381,7 @@ bool dhcp_input(struct stack *s, const struct pkt *p)
 		return false;
 	/* A client without an address sends from 0.0.0.0, one with its lease from it (4.1);
 	 * to the broadcast, or to the server identifier when RENEWING (4.4.5) */
-	if (p->saddr && p->saddr != s->cfg.addr)
+	if (p->saddr && p->saddr != s->cfg.addr && p->saddr != dhcp_lease_addr(s))
 		return false;
 	if (p->daddr != IP4_BROADCAST && p->daddr != s->cfg.gateway)
 		return false;

@@ -1,7 +1,8 @@
 /* dhcp.h - the link's DHCPv4 server (RFC 2131, options RFC 2132): constants shared with tests.
  *
  * The stack answers the container's DHCP client itself (stack_cfg.dhcp, on by default): the
- * one address it leases is the link's container address (stack_cfg.addr), with the link's
+ * one address it leases is the link's container address (stack_cfg.addr, or
+ * stack_cfg.dhcp_addr, which becomes the container address once ACKed), with the link's
  * netmask, the gateway as router and server identifier, the DNS address and the link's MTU.
  * There is no lease table: a link has exactly one container and the stack relays traffic
  * from that one address only, so every client on the link is offered it. The server lives in

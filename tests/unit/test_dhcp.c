@@ -696,6 +696,68 @@ static void test_options_follow_link_config(void **state)
 	teardown((void **)&x);
 }
 
+/** cfg_lease15() - slirp4netns compat without -c: .100 until .15 is leased */
+static void cfg_lease15(struct stack_cfg *c)
+{
+	c->dhcp_addr = 0x0a00020fu; /* 10.0.2.15 */
+}
+
+/** feed_udp_from() - a UDP datagram from @saddr to the gateway's port 9 */
+static void feed_udp_from(struct fx *x, uint32_t saddr)
+{
+	static uint8_t frame[256];
+	uint8_t data[4] = { 1, 2, 3, 4 };
+	struct fr_ip ip = { .saddr = saddr, .daddr = T_GW };
+	size_t n = fr_udp_ip(frame, x->cfg.mac, &ip, 40000, 9, data, sizeof(data), false);
+
+	cap_reset(&x->cap);
+	x->before = *stack_counters(x->s);
+	stack_input(x->s, frame, n, x->now_us);
+}
+
+static void test_dhcp_addr_leased_then_container_address(void **state)
+{
+	struct fx *x = fx_new(cfg_lease15);
+	uint8_t b[600], o[16];
+	size_t n = opt4(o, DHO_SERVER_ID, T_GW);
+	struct parsed p;
+
+	(void)state;
+	/* before any lease the configured address is the container's (a runtime that
+	 * configures it itself), the lease address is not */
+	feed_udp_from(x, 0x0a00020fu);
+	cnt_expect_drop(&x->before, stack_counters(x->s), "drop_ip_bad_source");
+	feed_dhcp(x, bcast_mac, 0, BCAST, b, msg(b, DHCPDISCOVER, 0, 0, NULL, 0));
+	one_reply(x, &p);
+	assert_int_equal(rd32(p.payload + 16), 0x0a00020fu);
+	assert_int_equal(p.daddr, 0x0a00020fu);
+	/* the OFFER alone changes nothing */
+	assert_int_equal(stack_get_cfg(x->s)->addr, T_CADDR);
+	/* a REQUEST for the configured address is NAKed: it is not what is leased */
+	feed_dhcp(x, bcast_mac, 0, BCAST, b,
+		  msg(b, DHCPREQUEST, 0, 0, o, n + opt4(o + n, DHO_REQUESTED_ADDR, T_CADDR)));
+	check_nak(x);
+	assert_int_equal(stack_get_cfg(x->s)->addr, T_CADDR);
+	/* ACKed: the lease is the container's address from now on */
+	feed_dhcp(x, bcast_mac, 0, BCAST, b,
+		  msg(b, DHCPREQUEST, 0, 0, o, n + opt4(o + n, DHO_REQUESTED_ADDR, 0x0a00020fu)));
+	one_reply(x, &p);
+	assert_int_equal(reply_type(&p), DHCPACK);
+	assert_int_equal(stack_get_cfg(x->s)->addr, 0x0a00020fu);
+	/* relayed from it (no udp_send here: counted as the upstream's failure, not the source),
+	 * not from the old one */
+	feed_udp_from(x, 0x0a00020fu);
+	cnt_expect_drop(&x->before, stack_counters(x->s), "drop_udp_upstream_error");
+	feed_udp_from(x, T_CADDR);
+	cnt_expect_drop(&x->before, stack_counters(x->s), "drop_ip_bad_source");
+	/* RENEWING from it */
+	feed_dhcp(x, x->cfg.mac, 0x0a00020fu, T_GW, b,
+		  msg(b, DHCPREQUEST, 0, 0x0a00020fu, NULL, 0));
+	one_reply(x, &p);
+	assert_int_equal(reply_type(&p), DHCPACK);
+	teardown((void **)&x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -730,6 +792,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_other_broadcast_dropped, setup, teardown),
 		cmocka_unit_test(test_dhcp_off_answers_nothing),
 		cmocka_unit_test(test_options_follow_link_config),
+		cmocka_unit_test(test_dhcp_addr_leased_then_container_address),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -75,8 +75,10 @@ static void test_defaults_are_slirp4netns(void **state)
 	assert_int_equal(cfg.link.pid, 1234);
 	assert_string_equal(cfg.link.ifname, "tap0");
 	assert_int_equal(cfg.link.mtu, 1500);
-	/* without -c, libslirp's first DHCP lease: the container's client asks for it */
-	assert_int_equal(cfg.link.addr, IP(10, 0, 2, 15));
+	/* without -c: network + 100 until a DHCP client in the container is leased libslirp's
+	 * first address, network + 15 */
+	assert_int_equal(cfg.link.addr, IP(10, 0, 2, 100));
+	assert_int_equal(cfg.link.dhcp_addr, IP(10, 0, 2, 15));
 	assert_false(cfg.link.no_dhcp);
 	assert_int_equal(cfg.link.gateway, IP(10, 0, 2, 2));
 	assert_int_equal(cfg.link.dns, IP(10, 0, 2, 3));
@@ -159,17 +161,21 @@ static void test_cidr_derives_addresses(void **state)
 static void test_address_is_dhcp_lease_without_configure(void **state)
 {
 	(void)state;
-	/* slirp4netns: -c configures network + 100; without -c the container's own DHCP client
-	 * gets libslirp's first lease, network + 15, whatever the CIDR */
+	/* slirp4netns: -c configures network + 100 and DHCP leases that; without -c the runtime
+	 * configures network + 100 itself (rootlesskit) or the container's DHCP client gets
+	 * libslirp's first lease, network + 15, whatever the CIDR */
 	assert_int_equal(parse("-c", "1", "tap0", NULL), S4N_RUN);
 	assert_int_equal(cfg.link.addr, IP(10, 0, 2, 100));
+	assert_int_equal(cfg.link.dhcp_addr, 0);
 	assert_int_equal(parse("1", "tap0", NULL), S4N_RUN);
-	assert_int_equal(cfg.link.addr, IP(10, 0, 2, 15));
+	assert_int_equal(cfg.link.addr, IP(10, 0, 2, 100));
+	assert_int_equal(cfg.link.dhcp_addr, IP(10, 0, 2, 15));
 	assert_int_equal(parse("--cidr=10.10.0.0/16", "1", "tap0", NULL), S4N_RUN);
-	assert_int_equal(cfg.link.addr, IP(10, 10, 0, 15));
+	assert_int_equal(cfg.link.dhcp_addr, IP(10, 10, 0, 15));
 	assert_int_equal(cfg.link.gateway, IP(10, 10, 0, 2));
 	assert_int_equal(parse("--cidr", "192.168.7.128/25", "1", "tap0", NULL), S4N_RUN);
-	assert_int_equal(cfg.link.addr, IP(192, 168, 7, 143));
+	assert_int_equal(cfg.link.addr, IP(192, 168, 7, 228));
+	assert_int_equal(cfg.link.dhcp_addr, IP(192, 168, 7, 143));
 	assert_false(cfg.link.no_dhcp);
 }
 
