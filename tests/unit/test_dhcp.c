@@ -109,7 +109,8 @@ static size_t msg(uint8_t *buf, uint8_t type, uint16_t flags, uint32_t ciaddr,
 	o[n++] = DHO_MSG_TYPE;
 	o[n++] = 1;
 	o[n++] = type;
-	memcpy(o + n, extra, extra_len);
+	if (extra_len)
+		memcpy(o + n, extra, extra_len);
 	n += extra_len;
 	o[n++] = DHO_END;
 	return fr_bootp(buf, XID, flags, ciaddr, T_CMAC, o, n);
