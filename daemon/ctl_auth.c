@@ -6,17 +6,17 @@
  *     (listen_socket(), ctl_server.c), in a directory that no one but root or the daemon's
  *     uid can write to or swap, anywhere on its path (check_dir(), ctl_server.c; safedir.c).
  *  2. How many: at most CTL_MAX_CLIENTS connections; the last CTL_ROOT_RESERVE are root's
- *     alone; a uid other than root at most CTL_MAX_CLIENTS_PER_UID (over_limit()). One user
+ *     alone; a uid other than root at most CTL_MAX_CLIENTS_PER_UID (ctl_over_limit()). One user
  *     cannot take the table, and root always gets in.
  *  3. Read commands (every command not flagged `mutating` in ctl_cmds[], ctl_proto.c):
  *     any peer that connected.
  *  4. Mutating commands (flagged `mutating`: capture, add_hostfwd, remove_hostfwd, attach,
  *     detach): uid 0, the daemon's own effective uid, or a member of cfg.admin_group
- *     (may_mutate()); checked by dispatch() before the handler runs.
+ *     (ctl_may_mutate()); checked by dispatch() before the handler runs.
  *  5. Membership of cfg.admin_group: the peer's primary gid (SO_PEERCRED) or one of its
  *     supplementary groups (SO_PEERGROUPS: the groups the connecting process had), against
  *     the gid resolved once at start-up (ctl_server_new()); settled when it connects, for the
- *     connection's life (peer_admin()). Without a connection (ctl_handle_line()) only the
+ *     connection's life (ctl_peer_admin()). Without a connection (ctl_handle_line()) only the
  *     primary gid counts. Never an NSS lookup on the loop.
  *
  * Must not: consult NSS, block, or grant anything the table does not flag.
@@ -35,35 +35,35 @@
 #include "tapird.h"
 
 /**
- * may_mutate() - whether the peer may run mutating commands: root, the daemon's own user (a
+ * ctl_may_mutate() - whether the peer may run mutating commands: root, the daemon's own user (a
  * rootless tapird, e.g. podman's slirp4netns, belongs to the user who started it), or a
  * member of cfg.admin_group. A connection's membership was settled when it connected
  * (SO_PEERGROUPS, accept_cb); without one (ctl_handle_line) the primary @gid is compared with
  * the group's gid resolved at start-up. Never consults NSS: no getgrnam/getpwuid on the loop
  * per request.
  */
-bool may_mutate(const struct ctl_req *r, uid_t uid, gid_t gid)
+bool ctl_may_mutate(const struct ctl_req *r, uid_t uid, gid_t gid)
 {
 	gid_t admin;
 
 	if (uid == 0 || uid == geteuid())
 		return true;
 	if (r->client)
-		return client_admin(r->client);
-	return server_admin_gid(r->d->ctl, &admin) && gid == admin;
+		return ctl_client_admin(r->client);
+	return ctl_server_admin_gid(r->d->ctl, &admin) && gid == admin;
 }
 
-/** client_admin() - whether @c's peer was in the admin group when it connected */
-bool client_admin(const struct ctl_client *c)
+/** ctl_client_admin() - whether @c's peer was in the admin group when it connected */
+bool ctl_client_admin(const struct ctl_client *c)
 {
 	return c->admin;
 }
 
 /**
- * server_admin_gid() - cfg.admin_group's gid as resolved at start-up
+ * ctl_server_admin_gid() - cfg.admin_group's gid as resolved at start-up
  * Return: whether there is one (@srv may be NULL: no server, no admin group)
  */
-bool server_admin_gid(const struct ctl_server *srv, gid_t *gid)
+bool ctl_server_admin_gid(const struct ctl_server *srv, gid_t *gid)
 {
 	if (!srv || !srv->admin_set)
 		return false;
@@ -72,12 +72,12 @@ bool server_admin_gid(const struct ctl_server *srv, gid_t *gid)
 }
 
 /**
- * over_limit() - whether a new connection of @uid must be refused, and why (in @desc): all
+ * ctl_over_limit() - whether a new connection of @uid must be refused, and why (in @desc): all
  * CTL_MAX_CLIENTS slots are taken; or @uid is not root and only root's CTL_ROOT_RESERVE are
  * left; or @uid has CTL_MAX_CLIENTS_PER_UID connections already. So one user cannot take
  * the table, and root always gets in.
  */
-bool over_limit(struct ctl_server *srv, uid_t uid, char *desc, size_t desclen)
+bool ctl_over_limit(struct ctl_server *srv, uid_t uid, char *desc, size_t desclen)
 {
 	unsigned int mine = 0;
 	struct ctl_client *c;
@@ -107,12 +107,12 @@ bool over_limit(struct ctl_server *srv, uid_t uid, char *desc, size_t desclen)
 }
 
 /**
- * peer_admin() - whether the peer on @fd, with primary group @gid, is in the admin group:
+ * ctl_peer_admin() - whether the peer on @fd, with primary group @gid, is in the admin group:
  * its supplementary groups come from SO_PEERGROUPS (Linux 4.13), the kernel's record of the
  * connecting process, so no NSS lookup can block the loop (and membership is what the
  * process really had, as for file permissions)
  */
-bool peer_admin(struct ctl_server *srv, int fd, gid_t gid)
+bool ctl_peer_admin(struct ctl_server *srv, int fd, gid_t gid)
 {
 	gid_t stackbuf[64], *groups = stackbuf;
 	socklen_t len = sizeof(stackbuf);

@@ -1,6 +1,6 @@
 /* ctl_cmds.c - the control commands' handlers: status, stats, conn, watch, capture, the port
  * forwards (fwd.c) and attach and detach (ctl_links.c). Each is given the request (struct
- * ctl_req) and returns the "return" value, or NULL with the error recorded (fail()); the
+ * ctl_req) and returns the "return" value, or NULL with the error recorded (ctl_fail()); the
  * table in ctl_proto.c names them. Must not: write to the socket, or check privileges (a
  * mutating handler runs only once ctl_auth.c has allowed it).
  */
@@ -246,9 +246,9 @@ static const char *iso8601(char *buf, size_t len, time_t t)
 }
 
 /**
- * cmd_status() - the daemon and every link: addresses, counters, flows per state
+ * ctl_cmd_status() - the daemon and every link: addresses, counters, flows per state
  */
-json_t *cmd_status(struct ctl_req *r)
+json_t *ctl_cmd_status(struct ctl_req *r)
 {
 	struct tapird *d = r->d;
 	json_t *links = json_array(), *ret;
@@ -273,7 +273,7 @@ json_t *cmd_status(struct ctl_req *r)
 							   : 0),
 			"started", iso8601(started, sizeof(started), d->start_wall),
 			"links", links, "flows_total", total);
-	if (ret && d->ctl && json_object_set_new(ret, "control", server_json(d->ctl)) < 0) {
+	if (ret && d->ctl && json_object_set_new(ret, "control", ctl_server_json(d->ctl)) < 0) {
 		json_decref(ret);
 		return NULL;
 	}
@@ -281,9 +281,9 @@ json_t *cmd_status(struct ctl_req *r)
 }
 
 /**
- * cmd_stats() - every counter per link (optionally one link), drops by reason, and sums
+ * ctl_cmd_stats() - every counter per link (optionally one link), drops by reason, and sums
  */
-json_t *cmd_stats(struct ctl_req *r)
+json_t *ctl_cmd_stats(struct ctl_req *r)
 {
 	struct flow_counts fsum = { 0 };
 	struct stack_counters sum = { 0 };
@@ -291,7 +291,7 @@ json_t *cmd_stats(struct ctl_req *r)
 	struct link *only;
 	json_t *links;
 
-	if (arg_link(r, &only) < 0)
+	if (ctl_arg_link(r, &only) < 0)
 		return NULL;
 	links = json_array();
 	for (unsigned int i = 0; links && i < r->d->nlinks; i++) {
@@ -366,18 +366,18 @@ static json_t *upstream_json(const struct flow *f)
 }
 
 /**
- * cmd_conn() - one flow by id, with every TCP internal, the upstream socket's TCP_INFO and
+ * ctl_cmd_conn() - one flow by id, with every TCP internal, the upstream socket's TCP_INFO and
  * the history with wall-clock times; a recently closed flow is found in the closed ring
  */
-json_t *cmd_conn(struct ctl_req *r)
+json_t *ctl_cmd_conn(struct ctl_req *r)
 {
 	json_t *id = json_object_get(r->args, "id");
 	json_int_t want;
 
 	if (!id)
-		return fail(r, "GenericError", "argument 'id' is required");
+		return ctl_fail(r, "GenericError", "argument 'id' is required");
 	if (!json_is_integer(id))
-		return fail(r, "GenericError", "argument 'id' must be an integer");
+		return ctl_fail(r, "GenericError", "argument 'id' must be an integer");
 	want = json_integer_value(id);
 	for (unsigned int i = 0; want > 0 && i < r->d->nlinks; i++) {
 		struct link *l = r->d->links[i];
@@ -403,35 +403,35 @@ json_t *cmd_conn(struct ctl_req *r)
 		const struct monitor_closed *c = monitor_closed_at(r->d->mon, n - 1);
 
 		if (c->f.id == (uint64_t)want)
-			return closed_json(r->d->mon, c, r->now_us, true);
+			return ctl_closed_json(r->d->mon, c, r->now_us, true);
 	}
-	return fail(r, "DeviceNotFound", "no flow with id %lld", (long long)want);
+	return ctl_fail(r, "DeviceNotFound", "no flow with id %lld", (long long)want);
 }
 
 /**
- * cmd_watch() - turn the connection into an event stream: {"return": {}} first, then one
+ * ctl_cmd_watch() - turn the connection into an event stream: {"return": {}} first, then one
  * {"event": ...} line per open, state change and close of the flows the filters select
  * (link, proto, state: entering or leaving it, id). A second watch replaces the filters.
  */
-json_t *cmd_watch(struct ctl_req *r)
+json_t *ctl_cmd_watch(struct ctl_req *r)
 {
 	struct monitor_filter mf = { 0 };
 	struct conns_filter flt;
 	json_t *id = json_object_get(r->args, "id");
 
-	if (conns_filter_parse(r, &flt) < 0)
+	if (ctl_conns_filter_parse(r, &flt) < 0)
 		return NULL;
 	if (id && (!json_is_integer(id) || json_integer_value(id) < 1))
-		return fail(r, "GenericError", "argument 'id' must be a positive integer");
+		return ctl_fail(r, "GenericError", "argument 'id' must be a positive integer");
 	if (!r->client || !r->d->mon)
-		return fail(r, "GenericError", "watch needs a control connection");
+		return ctl_fail(r, "GenericError", "watch needs a control connection");
 	if (flt.link)
 		snprintf(mf.link, sizeof(mf.link), "%s", flt.link->name);
 	mf.proto = flt.proto;
 	mf.state = flt.state;
 	mf.id = id ? (uint64_t)json_integer_value(id) : 0;
-	if (client_watch(r->client, &mf) < 0)
-		return fail(r, "GenericError", "out of memory");
+	if (ctl_client_watch(r->client, &mf) < 0)
+		return ctl_fail(r, "GenericError", "out of memory");
 	return json_object();
 }
 
@@ -449,11 +449,11 @@ static json_t *capture_json(const struct link *l, const struct capture_info *ci,
 }
 
 /**
- * cmd_capture() - "action": "start" (with "file", optional "count" and "bytes"), "stop" or
+ * ctl_cmd_capture() - "action": "start" (with "file", optional "count" and "bytes"), "stop" or
  * "status", on "link" (optional when there is one link): pcap of the link's TAP traffic.
  * "file" is a bare name inside cfg.capture_dir (capture_start() says what it refuses).
  */
-json_t *cmd_capture(struct ctl_req *r)
+json_t *ctl_cmd_capture(struct ctl_req *r)
 {
 	const char *action, *file;
 	struct capture_info ci;
@@ -461,32 +461,34 @@ json_t *cmd_capture(struct ctl_req *r)
 	struct link *l;
 	char err[CTL_DESC_MAX];
 
-	if (arg_string(r, "action", &action) < 0 || arg_string(r, "file", &file) < 0 ||
-	    arg_link(r, &l) < 0 || arg_count(r, "count", &count) < 0 ||
-	    arg_count(r, "bytes", &bytes) < 0)
+	if (ctl_arg_string(r, "action", &action) < 0 || ctl_arg_string(r, "file", &file) < 0 ||
+	    ctl_arg_link(r, &l) < 0 || ctl_arg_count(r, "count", &count) < 0 ||
+	    ctl_arg_count(r, "bytes", &bytes) < 0)
 		return NULL;
 	if (!action)
-		return fail(r, "GenericError", "argument 'action' is required (start stop status)");
+		return ctl_fail(r, "GenericError",
+				"argument 'action' is required (start stop status)");
 	if (!l) {
 		if (r->d->nlinks != 1 || !r->d->links[0])
-			return fail(r, "GenericError", "%u links: name one with 'link'",
-				    r->d->nlinks);
+			return ctl_fail(r, "GenericError", "%u links: name one with 'link'",
+					r->d->nlinks);
 		l = r->d->links[0];
 	}
 	if (!strcmp(action, "start")) {
 		if (!file)
-			return fail(r, "GenericError", "argument 'file' is required to start");
+			return ctl_fail(r, "GenericError", "argument 'file' is required to start");
 		if (capture_start(l, r->d->cfg.capture_dir, file, count, bytes, err,
 				  sizeof(err)) < 0)
-			return fail(r, "GenericError", "%s", err);
+			return ctl_fail(r, "GenericError", "%s", err);
 		capture_get(l, &ci);
 		return capture_json(l, &ci, true);
 	}
 	if (file || count || bytes)
-		return fail(r, "GenericError", "'file', 'count' and 'bytes' go with 'start' only");
+		return ctl_fail(r, "GenericError",
+				"'file', 'count' and 'bytes' go with 'start' only");
 	if (!strcmp(action, "stop")) {
 		if (capture_stop(l, &ci) < 0)
-			return fail(r, "GenericError", "no capture on link '%s'", l->name);
+			return ctl_fail(r, "GenericError", "no capture on link '%s'", l->name);
 		return capture_json(l, &ci, false);
 	}
 	if (!strcmp(action, "status")) {
@@ -494,8 +496,8 @@ json_t *cmd_capture(struct ctl_req *r)
 			return json_pack("{s:o, s:b}", "link", jstr(l->name), "running", 0);
 		return capture_json(l, &ci, !ci.full && !ci.error);
 	}
-	return fail(r, "GenericError", "unknown action '%.32s' (valid: start stop status)",
-		    action);
+	return ctl_fail(r, "GenericError", "unknown action '%.32s' (valid: start stop status)",
+			action);
 }
 
 /**
@@ -509,44 +511,44 @@ static json_t *cmd_hostfwd(struct ctl_req *r,
 	char desc[CTL_DESC_MAX];
 	json_t *ret = fn(r->d, r->args, &cls, desc, sizeof(desc));
 
-	return ret ? ret : fail(r, cls, "%s", desc);
+	return ret ? ret : ctl_fail(r, cls, "%s", desc);
 }
 
-json_t *cmd_add_hostfwd(struct ctl_req *r)
+json_t *ctl_cmd_add_hostfwd(struct ctl_req *r)
 {
 	return cmd_hostfwd(r, fwd_ctl_add);
 }
 
-json_t *cmd_list_hostfwd(struct ctl_req *r)
+json_t *ctl_cmd_list_hostfwd(struct ctl_req *r)
 {
 	return cmd_hostfwd(r, fwd_ctl_list);
 }
 
-json_t *cmd_remove_hostfwd(struct ctl_req *r)
+json_t *ctl_cmd_remove_hostfwd(struct ctl_req *r)
 {
 	return cmd_hostfwd(r, fwd_ctl_remove);
 }
 
 /**
- * cmd_attach() - attach a container (ctl_links.c); the reply is the link as `status` shows it
+ * ctl_cmd_attach() - attach a container (ctl_links.c); the reply is the link as `status` shows it
  */
-json_t *cmd_attach(struct ctl_req *r)
+json_t *ctl_cmd_attach(struct ctl_req *r)
 {
 	char desc[CTL_DESC_MAX];
 	struct link *l = ctl_links_attach(r->d, r->args, desc, sizeof(desc));
 
-	return l ? link_status_json(l) : fail(r, "GenericError", "%s", desc);
+	return l ? link_status_json(l) : ctl_fail(r, "GenericError", "%s", desc);
 }
 
 /**
- * cmd_detach() - detach a container (ctl_links.c): its forwards, flows and TAP go
+ * ctl_cmd_detach() - detach a container (ctl_links.c): its forwards, flows and TAP go
  */
-json_t *cmd_detach(struct ctl_req *r)
+json_t *ctl_cmd_detach(struct ctl_req *r)
 {
 	const char *cls = "GenericError";
 	char desc[CTL_DESC_MAX];
 
 	if (ctl_links_detach(r->d, r->args, &cls, desc, sizeof(desc)))
-		return fail(r, cls, "%s", desc);
+		return ctl_fail(r, cls, "%s", desc);
 	return json_object();
 }

@@ -47,18 +47,18 @@ static const char *state_names(char *buf, size_t len)
 }
 
 /**
- * conns_filter_parse() - read and check the arguments of `conns`
+ * ctl_conns_filter_parse() - read and check the arguments of `conns`
  * Return: 0, or -1 with the error recorded
  */
-int conns_filter_parse(struct ctl_req *r, struct conns_filter *flt)
+int ctl_conns_filter_parse(struct ctl_req *r, struct conns_filter *flt)
 {
 	const char *state, *proto;
 	char names[CTL_DESC_MAX / 2];
 	int s;
 
 	memset(flt, 0, sizeof(*flt));
-	if (arg_link(r, &flt->link) < 0 || arg_string(r, "proto", &proto) < 0 ||
-	    arg_string(r, "state", &state) < 0)
+	if (ctl_arg_link(r, &flt->link) < 0 || ctl_arg_string(r, "proto", &proto) < 0 ||
+	    ctl_arg_string(r, "state", &state) < 0)
 		return -1;
 	if (proto) {
 		if (!strcasecmp(proto, "tcp")) {
@@ -66,7 +66,8 @@ int conns_filter_parse(struct ctl_req *r, struct conns_filter *flt)
 		} else if (!strcasecmp(proto, "udp")) {
 			flt->proto = PROTO_UDP;
 		} else {
-			fail(r, "GenericError", "unknown proto '%.64s' (valid: tcp udp)", proto);
+			ctl_fail(r, "GenericError", "unknown proto '%.64s' (valid: tcp udp)",
+				 proto);
 			return -1;
 		}
 	}
@@ -82,13 +83,13 @@ int conns_filter_parse(struct ctl_req *r, struct conns_filter *flt)
 			flt->state = udp_state_name(udp_states[i]);
 			return 0;
 		}
-	fail(r, "GenericError", "unknown state '%.64s' (valid: %s)", state,
-	     state_names(names, sizeof(names)));
+	ctl_fail(r, "GenericError", "unknown state '%.64s' (valid: %s)", state,
+		 state_names(names, sizeof(names)));
 	return -1;
 }
 
-/** conns_job_free() - release a job (NULL is a no-op) */
-void conns_job_free(struct conns_job *j)
+/** ctl_conns_job_free() - release a job (NULL is a no-op) */
+void ctl_conns_job_free(struct conns_job *j)
 {
 	if (!j)
 		return;
@@ -119,12 +120,12 @@ static bool conns_match(const struct conns_filter *flt, const struct flow *f)
 }
 
 /**
- * closed_json() - closed flow @c as flow JSON: its state CLOSED, its age its lifetime, plus
+ * ctl_closed_json() - closed flow @c as flow JSON: its state CLOSED, its age its lifetime, plus
  * when it closed and the state it was in before
  * Return: a new reference, or NULL on allocation failure
  */
-json_t *closed_json(const struct monitor *m, const struct monitor_closed *c,
-			   uint64_t now_us, bool detail)
+json_t *ctl_closed_json(const struct monitor *m, const struct monitor_closed *c, uint64_t now_us,
+			bool detail)
 {
 	json_t *o = flow_json(c->link, &c->f, c->has_view ? &c->v : NULL, c->closed_us, detail);
 	const struct flow *f = &c->f;
@@ -192,11 +193,11 @@ static int job_put_live(struct conns_job *j, struct evbuffer *out, const struct 
 }
 
 /**
- * conns_job_slice() - write up to @max more flows of @j to @out; the last slice closes the
+ * ctl_conns_job_slice() - write up to @max more flows of @j to @out; the last slice closes the
  * reply (without its newline)
  * Return: true when the reply is complete
  */
-bool conns_job_slice(struct conns_job *j, struct evbuffer *out, size_t max)
+bool ctl_conns_job_slice(struct conns_job *j, struct evbuffer *out, size_t max)
 {
 	uint64_t now_us = tapird_now_us();
 	size_t done = 0;
@@ -227,7 +228,7 @@ bool conns_job_slice(struct conns_job *j, struct evbuffer *out, size_t max)
 		    (j->flt.proto && c->f.proto != j->flt.proto) ||
 		    (j->flt.state && strcmp(j->flt.state, "CLOSED")))
 			continue;
-		job_put(j, out, closed_json(j->d->mon, c, now_us, false));
+		job_put(j, out, ctl_closed_json(j->d->mon, c, now_us, false));
 		done++;
 	}
 	if (j->next < j->nrefs || (j->closed_next && j->closed_next <= j->closed_last))
@@ -238,22 +239,22 @@ bool conns_job_slice(struct conns_job *j, struct evbuffer *out, size_t max)
 }
 
 /**
- * cmd_conns() - every flow (of one link, protocol or state if asked; with "all" also the
- * recently closed ones) as flow JSON. The reply is built by a job, in slices (conns_job_slice)
+ * ctl_cmd_conns() - every flow (of one link, protocol or state if asked; with "all" also the
+ * recently closed ones) as flow JSON. The reply is built by a job, in slices (ctl_conns_job_slice)
  */
-json_t *cmd_conns(struct ctl_req *r)
+json_t *ctl_cmd_conns(struct ctl_req *r)
 {
 	json_t *all = json_object_get(r->args, "all");
 	struct conns_job *j;
 	size_t cap = 0;
 
 	if (all && !json_is_boolean(all))
-		return fail(r, "GenericError", "argument 'all' must be a boolean");
+		return ctl_fail(r, "GenericError", "argument 'all' must be a boolean");
 	j = calloc(1, sizeof(*j));
 	if (!j)
-		return fail(r, "GenericError", "out of memory");
+		return ctl_fail(r, "GenericError", "out of memory");
 	j->d = r->d;
-	if (conns_filter_parse(r, &j->flt) < 0) {
+	if (ctl_conns_filter_parse(r, &j->flt) < 0) {
 		free(j);
 		return NULL;
 	}
@@ -273,8 +274,8 @@ json_t *cmd_conns(struct ctl_req *r)
 				struct conns_ref *n = realloc(j->refs, ncap * sizeof(*n));
 
 				if (!n) {
-					conns_job_free(j);
-					return fail(r, "GenericError", "out of memory");
+					ctl_conns_job_free(j);
+					return ctl_fail(r, "GenericError", "out of memory");
 				}
 				j->refs = n;
 				cap = ncap;

@@ -193,44 +193,44 @@ struct ctl_server {
 };
 
 /* ctl_proto.c */
-__attribute__((format(printf, 3, 4))) json_t *fail(struct ctl_req *r, const char *cls,
-						     const char *fmt, ...);
-int arg_string(struct ctl_req *r, const char *key, const char **out);
-int arg_link(struct ctl_req *r, struct link **out);
-int arg_count(struct ctl_req *r, const char *key, uint64_t *out);
-char *dump_line(json_t *reply);
-char *answer(struct tapird *d, const char *line, size_t len, uid_t uid, gid_t gid,
-	     struct ctl_client *c, struct conns_job **jobp);
+__attribute__((format(printf, 3, 4))) json_t *ctl_fail(struct ctl_req *r, const char *cls,
+						       const char *fmt, ...);
+int ctl_arg_string(struct ctl_req *r, const char *key, const char **out);
+int ctl_arg_link(struct ctl_req *r, struct link **out);
+int ctl_arg_count(struct ctl_req *r, const char *key, uint64_t *out);
+char *ctl_dump_line(json_t *reply);
+char *ctl_answer(struct tapird *d, const char *line, size_t len, uid_t uid, gid_t gid,
+		 struct ctl_client *c, struct conns_job **jobp);
 
 /* ctl_cmds.c: the handlers named in ctl_cmds[] */
-json_t *cmd_status(struct ctl_req *r);
-json_t *cmd_stats(struct ctl_req *r);
-json_t *cmd_conn(struct ctl_req *r);
-json_t *cmd_watch(struct ctl_req *r);
-json_t *cmd_capture(struct ctl_req *r);
-json_t *cmd_add_hostfwd(struct ctl_req *r);
-json_t *cmd_list_hostfwd(struct ctl_req *r);
-json_t *cmd_remove_hostfwd(struct ctl_req *r);
-json_t *cmd_attach(struct ctl_req *r);
-json_t *cmd_detach(struct ctl_req *r);
+json_t *ctl_cmd_status(struct ctl_req *r);
+json_t *ctl_cmd_stats(struct ctl_req *r);
+json_t *ctl_cmd_conn(struct ctl_req *r);
+json_t *ctl_cmd_watch(struct ctl_req *r);
+json_t *ctl_cmd_capture(struct ctl_req *r);
+json_t *ctl_cmd_add_hostfwd(struct ctl_req *r);
+json_t *ctl_cmd_list_hostfwd(struct ctl_req *r);
+json_t *ctl_cmd_remove_hostfwd(struct ctl_req *r);
+json_t *ctl_cmd_attach(struct ctl_req *r);
+json_t *ctl_cmd_detach(struct ctl_req *r);
 
 /* ctl_conns.c */
-json_t *cmd_conns(struct ctl_req *r);
-int conns_filter_parse(struct ctl_req *r, struct conns_filter *flt);
-void conns_job_free(struct conns_job *j);
-bool conns_job_slice(struct conns_job *j, struct evbuffer *out, size_t max);
-json_t *closed_json(const struct monitor *m, const struct monitor_closed *c, uint64_t now_us,
-		    bool detail);
+json_t *ctl_cmd_conns(struct ctl_req *r);
+int ctl_conns_filter_parse(struct ctl_req *r, struct conns_filter *flt);
+void ctl_conns_job_free(struct conns_job *j);
+bool ctl_conns_job_slice(struct conns_job *j, struct evbuffer *out, size_t max);
+json_t *ctl_closed_json(const struct monitor *m, const struct monitor_closed *c, uint64_t now_us,
+			bool detail);
 
 /* ctl_auth.c */
-bool may_mutate(const struct ctl_req *r, uid_t uid, gid_t gid);
-bool client_admin(const struct ctl_client *c);
-bool server_admin_gid(const struct ctl_server *srv, gid_t *gid);
-bool over_limit(struct ctl_server *srv, uid_t uid, char *desc, size_t desclen);
-bool peer_admin(struct ctl_server *srv, int fd, gid_t gid);
+bool ctl_may_mutate(const struct ctl_req *r, uid_t uid, gid_t gid);
+bool ctl_client_admin(const struct ctl_client *c);
+bool ctl_server_admin_gid(const struct ctl_server *srv, gid_t *gid);
+bool ctl_over_limit(struct ctl_server *srv, uid_t uid, char *desc, size_t desclen);
+bool ctl_peer_admin(struct ctl_server *srv, int fd, gid_t gid);
 
 /* ctl_server.c */
-json_t *server_json(const struct ctl_server *srv);
-int client_watch(struct ctl_client *c, const struct monitor_filter *flt);
+json_t *ctl_server_json(const struct ctl_server *srv);
+int ctl_client_watch(struct ctl_client *c, const struct monitor_filter *flt);
 
 #endif

@@ -1,7 +1,7 @@
 /* ctl_proto.c - the control protocol without sockets: the QMP envelope that slirp4netns uses
  * (DESIGN.md, "Control protocol"), the argument helpers, the command table and dispatch.
  * ctl_handle_line() turns one request line into one reply line and knows nothing of sockets
- * (the unit tests drive it directly); ctl_server.c calls answer() for each line a connection
+ * (the unit tests drive it directly); ctl_server.c calls ctl_answer() for each line a connection
  * sends. Must not: touch a socket, or decide who may mutate (ctl_auth.c does).
  *
  * Error classes (the "class" of an error reply). QMP's names, as slirp4netns uses them:
@@ -36,11 +36,11 @@
 #include "tapird.h"
 
 /**
- * fail() - record an error of class @cls for @r
- * Return: NULL, so that handlers can `return fail(...)`
+ * ctl_fail() - record an error of class @cls for @r
+ * Return: NULL, so that handlers can `return ctl_fail(...)`
  */
-__attribute__((format(printf, 3, 4))) json_t *fail(struct ctl_req *r, const char *cls,
-							    const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) json_t *ctl_fail(struct ctl_req *r, const char *cls,
+						       const char *fmt, ...)
 {
 	va_list ap;
 
@@ -52,11 +52,11 @@ __attribute__((format(printf, 3, 4))) json_t *fail(struct ctl_req *r, const char
 }
 
 /**
- * arg_string() - the optional string argument @key of @r
+ * ctl_arg_string() - the optional string argument @key of @r
  * @out:	set to the string, or NULL when absent (or null)
  * Return: 0, or -1 with the error recorded when present but not a string
  */
-int arg_string(struct ctl_req *r, const char *key, const char **out)
+int ctl_arg_string(struct ctl_req *r, const char *key, const char **out)
 {
 	json_t *v = json_object_get(r->args, key);
 
@@ -64,7 +64,7 @@ int arg_string(struct ctl_req *r, const char *key, const char **out)
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_string(v)) {
-		fail(r, "GenericError", "argument '%s' must be a string", key);
+		ctl_fail(r, "GenericError", "argument '%s' must be a string", key);
 		return -1;
 	}
 	*out = json_string_value(v);
@@ -72,32 +72,32 @@ int arg_string(struct ctl_req *r, const char *key, const char **out)
 }
 
 /**
- * arg_link() - the optional "link" argument, resolved
+ * ctl_arg_link() - the optional "link" argument, resolved
  * @out:	the link, or NULL when the argument is absent
  * Return: 0, or -1 with the error recorded (wrong type, no such link)
  */
-int arg_link(struct ctl_req *r, struct link **out)
+int ctl_arg_link(struct ctl_req *r, struct link **out)
 {
 	const char *name;
 
 	*out = NULL;
-	if (arg_string(r, "link", &name) < 0)
+	if (ctl_arg_string(r, "link", &name) < 0)
 		return -1;
 	if (!name)
 		return 0;
 	*out = link_find(r->d, name);
 	if (!*out) {
-		fail(r, "DeviceNotFound", "no link named '%s'", name);
+		ctl_fail(r, "DeviceNotFound", "no link named '%s'", name);
 		return -1;
 	}
 	return 0;
 }
 
 /**
- * arg_count() - the optional non-negative integer argument @key of @r (0 when absent)
+ * ctl_arg_count() - the optional non-negative integer argument @key of @r (0 when absent)
  * Return: 0, or -1 with the error recorded
  */
-int arg_count(struct ctl_req *r, const char *key, uint64_t *out)
+int ctl_arg_count(struct ctl_req *r, const char *key, uint64_t *out)
 {
 	json_t *v = json_object_get(r->args, key);
 
@@ -105,7 +105,7 @@ int arg_count(struct ctl_req *r, const char *key, uint64_t *out)
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_integer(v) || json_integer_value(v) < 0) {
-		fail(r, "GenericError", "argument '%s' must be a non-negative integer", key);
+		ctl_fail(r, "GenericError", "argument '%s' must be a non-negative integer", key);
 		return -1;
 	}
 	*out = (uint64_t)json_integer_value(v);
@@ -127,24 +127,24 @@ struct ctl_cmd {
 };
 
 static const struct ctl_cmd ctl_cmds[] = {
-	{ "status", false, { NULL }, cmd_status },
-	{ "stats", false, { "link", NULL }, cmd_stats },
-	{ "conns", false, { "state", "proto", "link", "all", NULL }, cmd_conns },
-	{ "conn", false, { "id", NULL }, cmd_conn },
-	{ "watch", false, { "link", "proto", "state", "id", NULL }, cmd_watch },
-	{ "capture", true, { "action", "file", "link", "count", "bytes", NULL }, cmd_capture },
+	{ "status", false, { NULL }, ctl_cmd_status },
+	{ "stats", false, { "link", NULL }, ctl_cmd_stats },
+	{ "conns", false, { "state", "proto", "link", "all", NULL }, ctl_cmd_conns },
+	{ "conn", false, { "id", NULL }, ctl_cmd_conn },
+	{ "watch", false, { "link", "proto", "state", "id", NULL }, ctl_cmd_watch },
+	{ "capture", true, { "action", "file", "link", "count", "bytes", NULL }, ctl_cmd_capture },
 	/* Port forwards (fwd.c), with slirp4netns's names and arguments */
 	{ "add_hostfwd", true,
 	  { "proto", "host_addr", "host_port", "guest_addr", "guest_port", "link", NULL },
-	  cmd_add_hostfwd },
-	{ "list_hostfwd", false, { "link", NULL }, cmd_list_hostfwd },
-	{ "remove_hostfwd", true, { "id", NULL }, cmd_remove_hostfwd },
+	  ctl_cmd_add_hostfwd },
+	{ "list_hostfwd", false, { "link", NULL }, ctl_cmd_list_hostfwd },
+	{ "remove_hostfwd", true, { "id", NULL }, ctl_cmd_remove_hostfwd },
 	/* One daemon, many containers (ctl_links.c) */
 	{ "attach", true,
 	  { "name", "netns", "pid", "ifname", "address", "gateway", "dns", "mtu", "configure",
 	    "host_loopback", NULL },
-	  cmd_attach },
-	{ "detach", true, { "name", NULL }, cmd_detach },
+	  ctl_cmd_attach },
+	{ "detach", true, { "name", NULL }, ctl_cmd_detach },
 };
 
 /**
@@ -163,8 +163,8 @@ static int args_check(struct ctl_req *r, const struct ctl_cmd *cmd)
 		for (size_t i = 0; cmd->args[i]; i++)
 			known = known || !strcmp(key, cmd->args[i]);
 		if (!known) {
-			fail(r, "GenericError", "command '%s' has no argument '%.64s'", cmd->name,
-			     key);
+			ctl_fail(r, "GenericError", "command '%s' has no argument '%.64s'",
+				 cmd->name, key);
 			return -1;
 		}
 	}
@@ -184,40 +184,41 @@ static json_t *dispatch(struct ctl_req *r, json_t *req, uid_t uid, gid_t gid)
 	json_t *ret;
 
 	if (!exec)
-		return fail(r, "GenericError", "missing member 'execute'");
+		return ctl_fail(r, "GenericError", "missing member 'execute'");
 	if (!json_is_string(exec))
-		return fail(r, "GenericError", "member 'execute' must be a string");
+		return ctl_fail(r, "GenericError", "member 'execute' must be a string");
 	name = json_string_value(exec);
 	for (size_t i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
 		if (!strcmp(name, ctl_cmds[i].name))
 			cmd = &ctl_cmds[i];
 	if (!cmd)
-		return fail(r, "CommandNotFound", "the command '%.64s' has not been found", name);
+		return ctl_fail(r, "CommandNotFound", "the command '%.64s' has not been found",
+				name);
 	if (args && !json_is_null(args) && !json_is_object(args))
-		return fail(r, "GenericError", "member 'arguments' must be an object");
-	if (cmd->mutating && !may_mutate(r, uid, gid))
-		return fail(r, "GenericError",
-			    "permission denied: '%s' needs root%s%s", cmd->name,
-			    r->d->cfg.admin_group[0] ? " or group " : "", r->d->cfg.admin_group);
+		return ctl_fail(r, "GenericError", "member 'arguments' must be an object");
+	if (cmd->mutating && !ctl_may_mutate(r, uid, gid))
+		return ctl_fail(r, "GenericError", "permission denied: '%s' needs root%s%s",
+				cmd->name, r->d->cfg.admin_group[0] ? " or group " : "",
+				r->d->cfg.admin_group);
 	if (!cmd->fn)
-		return fail(r, "CommandNotFound", "the command '%s' is not implemented yet",
-			    cmd->name);
+		return ctl_fail(r, "CommandNotFound", "the command '%s' is not implemented yet",
+				cmd->name);
 	r->args = json_is_object(args) ? json_incref(args) : json_object();
 	if (!r->args)
-		return fail(r, "GenericError", "out of memory");
+		return ctl_fail(r, "GenericError", "out of memory");
 	ret = args_check(r, cmd) < 0 ? NULL : cmd->fn(r);
 	json_decref(r->args);
 	r->args = NULL;
 	if (!ret && !r->err.cls)
-		fail(r, "GenericError", "out of memory building the reply");
+		ctl_fail(r, "GenericError", "out of memory building the reply");
 	return ret;
 }
 
 /**
- * dump_line() - @reply (stolen) as one compact JSON line without the newline
+ * ctl_dump_line() - @reply (stolen) as one compact JSON line without the newline
  * Return: malloc'd, never NULL (a fixed error line if the reply cannot be built)
  */
-char *dump_line(json_t *reply)
+char *ctl_dump_line(json_t *reply)
 {
 	static const char oom[] =
 		"{\"error\": {\"class\": \"GenericError\", \"desc\": \"out of memory\"}}";
@@ -242,14 +243,14 @@ static char *job_run_all(struct conns_job *j)
 	char *s;
 
 	if (!b)
-		return dump_line(NULL);
-	while (!conns_job_slice(j, b, CTL_CONNS_SLICE))
+		return ctl_dump_line(NULL);
+	while (!ctl_conns_job_slice(j, b, CTL_CONNS_SLICE))
 		;
 	n = evbuffer_get_length(b);
 	s = malloc(n + 1);
 	if (!s) {
 		evbuffer_free(b);
-		return dump_line(NULL);
+		return ctl_dump_line(NULL);
 	}
 	evbuffer_remove(b, s, n);
 	s[n] = '\0';
@@ -258,32 +259,33 @@ static char *job_run_all(struct conns_job *j)
 }
 
 /**
- * answer() - one request line: the reply line, or (for `conns` from a connection) a job
+ * ctl_answer() - one request line: the reply line, or (for `conns` from a connection) a job
  * @c:		the connection (NULL: none, and a job is run to completion here)
  * @jobp:	set to the job when there is one and @c is set (the return value is then NULL)
  * Return: the reply as one malloc'd JSON line without the newline, or NULL with *@jobp set
  */
-char *answer(struct tapird *d, const char *line, size_t len, uid_t uid, gid_t gid,
-		    struct ctl_client *c, struct conns_job **jobp)
+char *ctl_answer(struct tapird *d, const char *line, size_t len, uid_t uid, gid_t gid,
+		 struct ctl_client *c, struct conns_job **jobp)
 {
 	struct ctl_req r = { .d = d, .now_us = tapird_now_us(), .client = c };
 	json_t *req = NULL, *ret = NULL, *reply, *id = NULL;
 	json_error_t jerr;
 
 	if (len > CTL_MAX_REQUEST) {
-		fail(&r, "GenericError", "request too large (%zu bytes, limit %d)", len,
-		     CTL_MAX_REQUEST);
+		ctl_fail(&r, "GenericError", "request too large (%zu bytes, limit %d)", len,
+			 CTL_MAX_REQUEST);
 		goto out;
 	}
 	/* JSON_DECODE_ANY so that a bare value is told "not an object", not "parse error";
 	 * jansson bounds nesting depth itself. */
 	req = json_loadb(line, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
 	if (!req) {
-		fail(&r, "GenericError", "invalid JSON at column %d: %s", jerr.column, jerr.text);
+		ctl_fail(&r, "GenericError", "invalid JSON at column %d: %s", jerr.column,
+			 jerr.text);
 		goto out;
 	}
 	if (!json_is_object(req)) {
-		fail(&r, "GenericError", "the request must be a JSON object");
+		ctl_fail(&r, "GenericError", "the request must be a JSON object");
 		goto out;
 	}
 	id = json_object_get(req, "id");
@@ -302,7 +304,7 @@ char *answer(struct tapird *d, const char *line, size_t len, uid_t uid, gid_t gi
 		}
 		out = job_run_all(j);
 
-		conns_job_free(j);
+		ctl_conns_job_free(j);
 		return out;
 	}
 out:
@@ -314,10 +316,10 @@ out:
 	if (reply && id)
 		json_object_set(reply, "id", id);
 	json_decref(req);
-	return dump_line(reply);
+	return ctl_dump_line(reply);
 }
 
 char *ctl_handle_line(struct tapird *d, const char *line, size_t len, uid_t uid, gid_t gid)
 {
-	return answer(d, line, len, uid, gid, NULL, NULL);
+	return ctl_answer(d, line, len, uid, gid, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /* ctl_server.c - the control socket's server: the listener, the clients, their buffers,
  * their limits and idle timeout, and `watch`'s event streams, on the daemon's libevent loop.
- * Each complete line goes to answer() (ctl_proto.c); a `conns` reply is written slice by
+ * Each complete line goes to ctl_answer() (ctl_proto.c); a `conns` reply is written slice by
  * slice (ctl_conns.c); who may connect is decided by ctl_auth.c. Must not: block the loop, or
  * let a slow client hold memory without bound.
  *
@@ -9,9 +9,9 @@
  * CTL_MAX_CLIENTS connections, at most CTL_MAX_CLIENTS_PER_UID of one uid other than root, and
  * the last CTL_ROOT_RESERVE for root alone; one more gets an error line and is closed. A
  * connection that sends no complete request for CTL_IDLE_TIMEOUT_MS gets an error line and is
- * closed (a watcher, or one whose reply is still being written or read, is not idle). A reply is always
- * queued whole, but a client whose unread output already exceeds CTL_MAX_PENDING when it asks
- * for more is disconnected: it cannot make the daemon hold memory without bound.
+ * closed (a watcher, or one whose reply is still being written or read, is not idle). A reply is
+ * always queued whole, but a client whose unread output already exceeds CTL_MAX_PENDING when it
+ * asks for more is disconnected: it cannot make the daemon hold memory without bound.
  *
  * `watch`: {"return": {}} and then one line per event: {"event": "open"|"state"|"close",
  * "data": {...}, "timestamp": {"seconds", "microseconds"}}. A watcher must never slow the
@@ -83,11 +83,11 @@
 #define CTL_WATCH_RESUME (256 * 1024)
 
 /**
- * server_json() - the control socket's own limits and what hitting them cost, for `status`:
+ * ctl_server_json() - the control socket's own limits and what hitting them cost, for `status`:
  * {"clients", "max_clients", "max_clients_per_uid", "idle_timeout_ms", "refused_full",
  * "refused_uid", "idle_closed"}
  */
-json_t *server_json(const struct ctl_server *srv)
+json_t *ctl_server_json(const struct ctl_server *srv)
 {
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "clients",
 			 (json_int_t)srv->nclients, "max_clients", (json_int_t)CTL_MAX_CLIENTS,
@@ -107,7 +107,7 @@ static void client_free(struct ctl_client *c)
 	c->srv->nclients--;
 	if (c->watch && c->srv->d->mon)
 		monitor_watch_del(c->srv->d->mon, c->watch);
-	conns_job_free(c->job);
+	ctl_conns_job_free(c->job);
 	if (c->ev_job)
 		event_free(c->ev_job);
 	if (c->ev_idle)
@@ -163,7 +163,7 @@ static void client_event_sink(void *arg, const char *line, size_t len)
 	evbuffer_add(out, "\n", 1);
 }
 
-int client_watch(struct ctl_client *c, const struct monitor_filter *flt)
+int ctl_client_watch(struct ctl_client *c, const struct monitor_filter *flt)
 {
 	struct monitor *m = c->srv->d->mon;
 	struct monitor_watch *w = monitor_watch_add(m, flt, client_event_sink, c);
@@ -217,7 +217,7 @@ static int client_error(struct ctl_client *c, const char *desc)
 {
 	json_t *e = json_pack("{s:{s:s, s:s}}", "error", "class", "GenericError", "desc", desc);
 
-	return client_send(c, dump_line(e));
+	return client_send(c, ctl_dump_line(e));
 }
 
 /**
@@ -290,13 +290,13 @@ static int job_step(struct ctl_client *c)
 		client_free(c);
 		return -1;
 	}
-	if (!conns_job_slice(c->job, out, CTL_CONNS_SLICE)) {
+	if (!ctl_conns_job_slice(c->job, out, CTL_CONNS_SLICE)) {
 		if (evbuffer_get_length(out) < CTL_JOB_LOWAT)
 			evtimer_add(c->ev_job, &zero);
 		return 0;
 	}
 	evbuffer_add(out, "\n", 1);
-	conns_job_free(c->job);
+	ctl_conns_job_free(c->job);
 	c->job = NULL;
 	if (!c->closing)
 		bufferevent_enable(c->bev, EV_READ);
@@ -329,13 +329,13 @@ static int client_request(struct ctl_client *c, const char *line, size_t len)
 	if (is_blank(line, len))
 		return 0; /* not a request: does not hold off the idle timeout */
 	idle_arm(c);
-	reply = answer(c->srv->d, line, len, c->uid, c->gid, c, &job);
+	reply = ctl_answer(c->srv->d, line, len, c->uid, c->gid, c, &job);
 	if (!job)
 		return client_send(c, reply);
 	if (!c->ev_job)
 		c->ev_job = evtimer_new(c->srv->d->base, job_cb, c);
 	if (!c->ev_job) {
-		conns_job_free(job);
+		ctl_conns_job_free(job);
 		return client_error(c, "out of memory");
 	}
 	c->job = job;
@@ -461,7 +461,7 @@ static void refuse(int fd, const char *desc)
 
 /**
  * accept_cb() - a new connection: record its credentials and admin-group membership, or
- * refuse it over a limit (over_limit()); start its idle timeout
+ * refuse it over a limit (ctl_over_limit()); start its idle timeout
  */
 static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
 		      int salen, void *arg)
@@ -477,7 +477,7 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 		close(fd);
 		return;
 	}
-	if (over_limit(srv, cred.uid, desc, sizeof(desc))) {
+	if (ctl_over_limit(srv, cred.uid, desc, sizeof(desc))) {
 		log_warn("control: refusing pid %d uid %u: %s", (int)cred.pid,
 			 (unsigned int)cred.uid, desc);
 		refuse(fd, desc);
@@ -491,7 +491,7 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 	c->srv = srv;
 	c->uid = cred.uid;
 	c->gid = cred.gid;
-	c->admin = cred.uid != 0 && peer_admin(srv, fd, cred.gid);
+	c->admin = cred.uid != 0 && ctl_peer_admin(srv, fd, cred.gid);
 	c->ev_idle = evtimer_new(srv->d->base, idle_cb, c);
 	c->bev = bufferevent_socket_new(srv->d->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!c->bev || !c->ev_idle) {
@@ -738,7 +738,7 @@ struct ctl_server *ctl_server_new(struct tapird *d, const char *path, char *err,
 			 d->cfg.control_group);
 		return NULL;
 	}
-	/* once, here: never an NSS lookup on the loop per request (may_mutate()) */
+	/* once, here: never an NSS lookup on the loop per request (ctl_may_mutate()) */
 	if (d->cfg.admin_group[0] && resolve_group(d->cfg.admin_group, &admin_gid) < 0) {
 		snprintf(err, errlen, "%s: admin group '%s' does not exist", path,
 			 d->cfg.admin_group);
