@@ -514,16 +514,19 @@ static json_t *cmd_hostfwd(struct ctl_req *r,
 	return ret ? ret : ctl_fail(r, cls, "%s", desc);
 }
 
+/** ctl_cmd_add_hostfwd() - add a port forward (fwd_ctl_add()); Return: as cmd_hostfwd() */
 json_t *ctl_cmd_add_hostfwd(struct ctl_req *r)
 {
 	return cmd_hostfwd(r, fwd_ctl_add);
 }
 
+/** ctl_cmd_list_hostfwd() - list the port forwards (fwd_ctl_list()); Return: as cmd_hostfwd() */
 json_t *ctl_cmd_list_hostfwd(struct ctl_req *r)
 {
 	return cmd_hostfwd(r, fwd_ctl_list);
 }
 
+/** ctl_cmd_remove_hostfwd() - remove a port forward (fwd_ctl_remove()); Return: as cmd_hostfwd() */
 json_t *ctl_cmd_remove_hostfwd(struct ctl_req *r)
 {
 	return cmd_hostfwd(r, fwd_ctl_remove);

@@ -50,7 +50,7 @@ struct conns_job;
 
 /**
  * struct ctl_err - an error reply in the making
- * @cls:	error class (see the table at the top of this file); NULL while there is none
+ * @cls:	error class (see the table at the top of ctl_proto.c); NULL while there is none
  * @desc:	human-readable description
  */
 struct ctl_err {

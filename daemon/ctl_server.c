@@ -163,6 +163,10 @@ static void client_event_sink(void *arg, const char *line, size_t len)
 	evbuffer_add(out, "\n", 1);
 }
 
+/**
+ * ctl_client_watch() - make @c a watcher with filter @flt, or replace its filter (`watch`)
+ * Return: 0, or -1 when out of memory (the old filter, if any, stays)
+ */
 int ctl_client_watch(struct ctl_client *c, const struct monitor_filter *flt)
 {
 	struct monitor *m = c->srv->d->mon;
