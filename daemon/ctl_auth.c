@@ -34,6 +34,24 @@
 #include "ctl_internal.h"
 #include "tapird.h"
 
+/** client_admin() - whether @c's peer was in the admin group when it connected */
+static bool client_admin(const struct ctl_client *c)
+{
+	return c->admin;
+}
+
+/**
+ * server_admin_gid() - cfg.admin_group's gid as resolved at start-up
+ * Return: whether there is one (@srv may be NULL: no server, no admin group)
+ */
+static bool server_admin_gid(const struct ctl_server *srv, gid_t *gid)
+{
+	if (!srv || !srv->admin_set)
+		return false;
+	*gid = srv->admin_gid;
+	return true;
+}
+
 /**
  * ctl_may_mutate() - whether the peer may run mutating commands: root, the daemon's own user (a
  * rootless tapird, e.g. podman's slirp4netns, belongs to the user who started it), or a
@@ -49,26 +67,8 @@ bool ctl_may_mutate(const struct ctl_req *r, uid_t uid, gid_t gid)
 	if (uid == 0 || uid == geteuid())
 		return true;
 	if (r->client)
-		return ctl_client_admin(r->client);
-	return ctl_server_admin_gid(r->d->ctl, &admin) && gid == admin;
-}
-
-/** ctl_client_admin() - whether @c's peer was in the admin group when it connected */
-bool ctl_client_admin(const struct ctl_client *c)
-{
-	return c->admin;
-}
-
-/**
- * ctl_server_admin_gid() - cfg.admin_group's gid as resolved at start-up
- * Return: whether there is one (@srv may be NULL: no server, no admin group)
- */
-bool ctl_server_admin_gid(const struct ctl_server *srv, gid_t *gid)
-{
-	if (!srv || !srv->admin_set)
-		return false;
-	*gid = srv->admin_gid;
-	return true;
+		return client_admin(r->client);
+	return server_admin_gid(r->d->ctl, &admin) && gid == admin;
 }
 
 /**

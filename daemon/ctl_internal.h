@@ -224,8 +224,6 @@ json_t *ctl_closed_json(const struct monitor *m, const struct monitor_closed *c,
 
 /* ctl_auth.c */
 bool ctl_may_mutate(const struct ctl_req *r, uid_t uid, gid_t gid);
-bool ctl_client_admin(const struct ctl_client *c);
-bool ctl_server_admin_gid(const struct ctl_server *srv, gid_t *gid);
 bool ctl_over_limit(struct ctl_server *srv, uid_t uid, char *desc, size_t desclen);
 bool ctl_peer_admin(struct ctl_server *srv, int fd, gid_t gid);
 
