@@ -106,7 +106,7 @@ void ip4_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_u
 		return;
 	}
 
-	/* One container, one address: anything else (0.0.0.0 of a DHCP client included, and
+	/* One container, one address: anything else (0.0.0.0 of a DHCP client with dhcp off, and
 	 * spoofing) is not relayed. */
 	if (p.saddr != s->cfg.addr) {
 		s->cnt.drop_ip_bad_source++;
