@@ -3,8 +3,8 @@
  *
  * The TAP is a point-to-point link with exactly one other station, the container. We accept
  * frames to our own MAC (cfg.mac, used for the gateway and DNS addresses) and, for ARP and
- * DHCP only, to the broadcast address. Must not: build frames (ip4_output and arp.c do), or look past
- * the 14-byte header except to hand the frame on.
+ * DHCP only, to the broadcast address. Must not: build frames (ip4_output and arp.c do), or
+ * look past the 14-byte header except to hand the frame on.
  */
 #include "stack_internal.h"
 
