@@ -12,10 +12,12 @@
  * upstream resolver (resolver.c, shared with TCP), any other address to itself.
  *
  * Datagrams are copied once each way: container to upstream, send() from the frame the stack
- * holds; upstream to container, recv() into one buffer, which the stack copies into the frame
- * it builds. Per wakeup at most UDPRELAY_BATCH datagrams are read, so one busy flow cannot
- * starve the loop. Must not: parse or build frames.
+ * holds; upstream to container, one recvmmsg() into a batch of buffers, which the stack copies
+ * into the frames it builds, sent to the TAP as one batch. Per wakeup at most UDPRELAY_BATCH
+ * datagrams are read, so one busy flow cannot starve the loop. Must not: parse or build
+ * frames.
  */
+#define _GNU_SOURCE /* recvmmsg() */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/errqueue.h>
@@ -40,7 +42,8 @@
 #include "udprelay.h"
 #include "wire.h"
 
-/* Datagrams read per wakeup of one socket (and error-queue entries drained) */
+/* Datagrams read per wakeup of one socket, with one recvmmsg() (and error-queue entries
+ * drained) */
 #define UDPRELAY_BATCH 32
 
 /* Socket buffers: room for a few 64 KiB datagrams each way (the kernel caps this at
@@ -67,8 +70,9 @@ struct udp_relay {
 };
 
 
-/* One receive buffer for every flow: the loop is single-threaded and the stack copies out */
-static uint8_t udprelay_rxbuf[65536];
+/* Receive buffers for every flow, one per datagram of a batch: the loop is single-threaded and
+ * the stack copies out. 2 MiB of address space; only the pages datagrams reach are touched. */
+static uint8_t udprelay_rxbuf[UDPRELAY_BATCH][65536];
 
 /**
  * udprelay_icmp_from_ee() - the ICMPv4 type and code telling the container what an error
@@ -163,29 +167,39 @@ static void udprelay_drain_errors(struct udp_relay *r)
  */
 static void udprelay_readable(evutil_socket_t fd, short what, void *arg)
 {
+	static struct mmsghdr mm[UDPRELAY_BATCH];
+	static struct iovec iov[UDPRELAY_BATCH];
 	struct udp_relay *r = arg;
 	struct relay_env *env = r->env;
-	ssize_t n;
+	struct flow *f = r->f;
+	int n = -1;
 
 	(void)what;
 	/* Errors first: reading the queue also clears the socket's pending error, which would
-	 * otherwise fail the recv() below once with it */
+	 * otherwise fail the recvmmsg() below once with it */
 	udprelay_drain_errors(r);
 	for (int i = 0; i < UDPRELAY_BATCH; i++) {
-		n = recv(fd, udprelay_rxbuf, sizeof(udprelay_rxbuf), MSG_DONTWAIT | MSG_TRUNC);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				break;
-			/* ECONNREFUSED and friends: an error that raced the drain above; it is
-			 * on the error queue too, and the next wakeup reports it */
-			continue;
-		}
-		if ((size_t)n > sizeof(udprelay_rxbuf))
-			continue; /* larger than any IPv4 datagram: cannot be relayed */
-		udp_upstream_datagram(env->stack, r->f, udprelay_rxbuf, (size_t)n, tapird_now_us());
+		iov[i] = (struct iovec){ udprelay_rxbuf[i], sizeof(udprelay_rxbuf[i]) };
+		mm[i].msg_hdr = (struct msghdr){ .msg_iov = &iov[i], .msg_iovlen = 1 };
 	}
+	/* ECONNREFUSED and friends: an error that raced the drain above fails one call (and is
+	 * on the error queue too, for the next wakeup): try once more */
+	for (int tries = 0; tries < 2 && n < 0; tries++) {
+		do
+			n = recvmmsg(fd, mm, UDPRELAY_BATCH, MSG_DONTWAIT, NULL);
+		while (n < 0 && errno == EINTR);
+		if (n < 0 && errno == EAGAIN)
+			break;
+	}
+	/* one stack batch: the replies go to the TAP together */
+	stack_batch_begin(env->stack);
+	for (int i = 0; i < n; i++) {
+		if (mm[i].msg_hdr.msg_flags & MSG_TRUNC)
+			continue; /* larger than any IPv4 datagram: cannot be relayed */
+		udp_upstream_datagram(env->stack, f, udprelay_rxbuf[i], mm[i].msg_len,
+				      tapird_now_us());
+	}
+	stack_batch_end(env->stack, tapird_now_us());
 	relay_env_touched(env);
 }
 
