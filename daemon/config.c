@@ -1133,5 +1133,7 @@ const char *config_usage(void)
 	       "  -h, --help              print this help and exit\n"
 	       "\n"
 	       "Flags override the file. Signals: SIGTERM/SIGINT stop, SIGHUP re-reads the log "
-	       "level.\n";
+	       "level.\n"
+	       "Started as `slirp4netns`, or as `tapird --slirp4netns-compat ARGS...`, it takes\n"
+	       "slirp4netns 1.2's command line instead (see --slirp4netns-compat --help).\n";
 }

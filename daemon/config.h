@@ -43,6 +43,15 @@
  *			host-loopback applies)
  * @no_dns:		the DNS address answers nothing (slirp4netns --disable-dns)
  * @outbound_addr:	source address of upstream sockets (0 = the kernel chooses)
+ * @mac:		MAC address to give the TAP in the namespace (slirp4netns --macaddress)
+ * @has_mac:		@mac is set (else the kernel's random one stays)
+ * @tap_reuse:		attach to a persistent TAP of @ifname made beforehand instead of
+ *			refusing the name (slirp4netns semantics: rootlesskit makes the TAP)
+ * @slirp_answers:	what is denied looks as it does under slirp4netns 1.2: with
+ *			@no_host_loopback, TCP to the gateway gets ICMP net unreachable and UDP
+ *			is dropped; with @no_dns, everything to the DNS address is dropped
+ *			(slirp4netns sends it to the real address: it times out). Otherwise
+ *			both are refused (RST, ICMP port unreachable).
  */
 struct link_cfg {
 	char name[LINK_NAME_MAX];
@@ -60,6 +69,10 @@ struct link_cfg {
 	bool host_loopback_set;
 	bool no_dns;
 	uint32_t outbound_addr;
+	uint8_t mac[6];
+	bool has_mac;
+	bool tap_reuse;
+	bool slirp_answers;
 };
 
 /**

@@ -1121,11 +1121,14 @@ static bool in_group(const char *name, uid_t uid, gid_t gid)
 }
 
 /**
- * may_mutate() - whether the peer may run mutating commands: root, or cfg.admin_group
+ * may_mutate() - whether the peer may run mutating commands: root, the daemon's own user (a
+ * rootless tapird, e.g. podman's slirp4netns, belongs to the user who started it), or
+ * cfg.admin_group
  */
 static bool may_mutate(const struct tapird *d, uid_t uid, gid_t gid)
 {
-	return uid == 0 || (d->cfg.admin_group[0] && in_group(d->cfg.admin_group, uid, gid));
+	return uid == 0 || uid == geteuid() ||
+	       (d->cfg.admin_group[0] && in_group(d->cfg.admin_group, uid, gid));
 }
 
 /**
