@@ -68,6 +68,7 @@
 	X(tcp_rto_expired, "TCP retransmission timeouts")                                    \
 	X(tcp_zero_window_probes, "TCP zero-window probes sent")                             \
 	X(tcp_syn_cookies_or_drops, "SYNs dropped under the half-open limit")                \
+	X(tcp_half_open_evicted, "half-open connections evicted for a new SYN (RFC 4987)")   \
 	X(flows_opened, "flows created")                                                     \
 	X(flows_closed_fin, "flows closed after both FINs")                                  \
 	X(flows_closed_rst_container, "flows closed by a RST from the container")            \
