@@ -131,6 +131,57 @@ void link_rearm_timer(struct link *l)
 }
 
 /**
+ * link_watch_mtu() - in the target namespace: read the TAP's MTU (the container's own with
+ * --no-configure, ours otherwise) and open the netlink socket that follows its changes
+ * Return: 0, or -1 with @err filled (the MTU cannot be read); a watch that cannot be opened
+ * is only logged: the MTU read now stays in force
+ */
+static int link_watch_mtu(struct link *l, char *err, size_t errlen)
+{
+	int rc = netlink_mtu(l->ifindex, &l->tap_mtu);
+
+	if (rc) {
+		snprintf(err, errlen, "%s in %s: read MTU: %s", l->ifname, l->netns,
+			 strerror(-rc));
+		return -1;
+	}
+	l->nl_watch = netlink_watch_open();
+	if (!l->nl_watch)
+		log_warn("%s in %s: cannot follow MTU changes (netlink): %s", l->ifname,
+			 l->netns, strerror(errno));
+	return 0;
+}
+
+/**
+ * link_netlink_readable() - the container's kernel announced link changes: apply the TAP's
+ * new MTU to the stack (RFC 9293 3.7.1: the MSS announced is MTU - 40)
+ * @arg:	the link
+ */
+static void link_netlink_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct link *l = arg;
+	uint32_t mtu = 0, now;
+	int rc;
+
+	rc = netlink_watch_read(l->nl_watch, l->ifindex, &mtu);
+	if (rc < 0) {
+		/* messages were lost: ask again, the answer comes on this socket */
+		log_warn("%s in %s: netlink: %s; asking for the MTU again", l->ifname, l->netns,
+			 strerror(-rc));
+		rc = netlink_watch_resync(l->nl_watch, l->ifindex);
+		if (rc)
+			log_err("%s in %s: netlink: %s", l->ifname, l->netns, strerror(-rc));
+		return;
+	}
+	if (!rc || mtu == l->tap_mtu)
+		return;
+	now = stack_set_mtu(l->stack, mtu);
+	log_info("%s: %s MTU %u: new connections announce MSS %u%s", l->name, l->ifname, mtu,
+		 now - 40, now != mtu ? " (MTU out of range: bounded)" : "");
+	l->tap_mtu = mtu;
+}
+
+/**
  * link_open_tap() - in the target namespace: create the TAP and configure it
  * @self:	fd of the daemon's own namespace, entered again before returning
  * @target:	fd of the container's namespace
@@ -171,11 +222,13 @@ static int link_open_tap(struct link *l, int self, int target, char *err, size_t
 		};
 
 		rc = netlink_configure(&nc, why, sizeof(why));
-		if (rc)
+		if (rc) {
 			snprintf(err, errlen, "%s in %s: %s", l->ifname, l->netns, why);
-		else
-			l->configured = true;
+			goto back;
+		}
+		l->configured = true;
 	}
+	rc = link_watch_mtu(l, err, errlen);
 back:
 	/* Every socket the relay opens later must be in the daemon's namespace. */
 	n = netns_enter(self);
@@ -287,9 +340,20 @@ struct link *link_attach(struct tapird *d, const struct link_cfg *lc, char *err,
 		goto fail;
 	if (link_stack_new(l, err, errlen))
 		goto fail;
+	if (stack_set_mtu(l->stack, l->tap_mtu) != l->tap_mtu)
+		log_warn("%s: %s MTU %u is out of range: frames of up to %u bytes", l->name,
+			 l->ifname, l->tap_mtu, stack_get_cfg(l->stack)->mtu);
 
 	l->ev_tap = event_new(d->base, l->tap_fd, EV_READ | EV_PERSIST, link_tap_readable, l);
 	l->ev_timer = evtimer_new(d->base, link_timer_fired, l);
+	if (l->nl_watch) {
+		l->ev_nl = event_new(d->base, netlink_watch_fd(l->nl_watch), EV_READ | EV_PERSIST,
+				     link_netlink_readable, l);
+		if (!l->ev_nl || event_add(l->ev_nl, NULL)) {
+			snprintf(err, errlen, "%s: cannot add events to the loop", l->name);
+			goto fail;
+		}
+	}
 	if (!l->ev_tap || !l->ev_timer || event_add(l->ev_tap, NULL)) {
 		snprintf(err, errlen, "%s: cannot add events to the loop", l->name);
 		goto fail;
@@ -309,6 +373,9 @@ fail:
 		event_free(l->ev_tap);
 	if (l->ev_timer)
 		event_free(l->ev_timer);
+	if (l->ev_nl)
+		event_free(l->ev_nl);
+	netlink_watch_close(l->nl_watch);
 	stack_free(l->stack);
 	if (l->tap_fd >= 0)
 		close(l->tap_fd);
@@ -338,6 +405,9 @@ void link_detach(struct link *l)
 		event_free(l->ev_tap);
 	if (l->ev_timer)
 		event_free(l->ev_timer);
+	if (l->ev_nl)
+		event_free(l->ev_nl);
+	netlink_watch_close(l->nl_watch);
 	/* A non-persistent TAP disappears with its last fd. */
 	if (l->tap_fd >= 0)
 		close(l->tap_fd);

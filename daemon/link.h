@@ -18,6 +18,7 @@ struct tapird;
 struct stack;
 struct event;
 struct capture;
+struct nl_sock;
 
 /**
  * struct link - one container
@@ -34,6 +35,10 @@ struct capture;
  * @d:		the daemon
  * @tx_errors:	frames the TAP refused (queue full, link down)
  * @capture:	a running pcap capture (capture.h), NULL when off: the data path tests it
+ * @tap_mtu:	the TAP's MTU as the container's kernel has it (read at attach, followed)
+ * @nl_watch:	netlink socket in the container's namespace hearing of changes to the TAP
+ *		(its MTU), NULL if it could not be opened
+ * @ev_nl:	readable event on @nl_watch
  */
 struct link {
 	char name[LINK_NAME_MAX];
@@ -49,6 +54,9 @@ struct link {
 	struct tapird *d;
 	uint64_t tx_errors;
 	struct capture *capture;
+	uint32_t tap_mtu;
+	struct nl_sock *nl_watch;
+	struct event *ev_nl;
 };
 
 /**

@@ -95,6 +95,16 @@ uint64_t stack_next_deadline(struct stack *s)
 	return r < t ? r : t;
 }
 
+uint32_t stack_set_mtu(struct stack *s, uint32_t mtu)
+{
+	if (mtu < STACK_MIN_MTU)
+		mtu = STACK_MIN_MTU;
+	if (mtu > STACK_MAX_MTU)
+		mtu = STACK_MAX_MTU;
+	s->cfg.mtu = mtu;
+	return mtu;
+}
+
 const struct stack_counters *stack_counters(const struct stack *s)
 {
 	return &s->cnt;

@@ -173,6 +173,17 @@ void stack_tick(struct stack *s, uint64_t now_us);
  */
 uint64_t stack_next_deadline(struct stack *s);
 
+/**
+ * stack_set_mtu() - the TAP's real MTU, read at attach or followed as it changes: the MSS
+ * that new connections announce is @mtu - 40 (RFC 9293 3.7.1, RFC 879) and no frame we build
+ * is longer. Connections already open keep the MSS they agreed on; their segments are cut to
+ * the new MTU all the same.
+ * @mtu:	the MTU in bytes
+ * Return: the MTU now in force: @mtu bounded to STACK_MIN_MTU..STACK_MAX_MTU (below 576 the
+ * container breaks RFC 791 and gets 576-byte datagrams regardless)
+ */
+uint32_t stack_set_mtu(struct stack *s, uint32_t mtu);
+
 /** stack_counters() - the link's counters (read only for the shell) */
 const struct stack_counters *stack_counters(const struct stack *s);
 
