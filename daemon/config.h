@@ -38,6 +38,8 @@
  * @dns:		DNS address
  * @mtu:		TAP MTU
  * @no_configure:	create and hold the TAP, configure nothing
+ * @no_offload:		open the TAP without its offloads (no virtio-net header, no GSO, no
+ *			partial checksums): frames of at most the MTU, every checksum computed
  * @no_host_loopback:	the gateway address does not map to the host's loopback
  * @host_loopback_set:	@no_host_loopback was given for this link (else the daemon's [tcp]
  *			host-loopback applies)
@@ -56,6 +58,7 @@ struct link_cfg {
 	uint32_t dns;
 	uint32_t mtu;
 	bool no_configure;
+	bool no_offload;
 	bool no_host_loopback;
 	bool host_loopback_set;
 	bool no_dns;
@@ -130,7 +133,7 @@ static inline bool link_cfg_has_ns(const struct link_cfg *lc)
 
 /**
  * link_cfg_set() - set one key of a link, as in a [link] section ("netns", "pid", "ifname",
- * "address", "gateway", "dns", "mtu", "configure", "host-loopback", "name")
+ * "address", "gateway", "dns", "mtu", "configure", "offload", "host-loopback", "name")
  * @why, @whylen: on failure, what is wrong with the value (or "unknown key")
  * Return: 0, -1 for a bad value, -2 for an unknown key
  */

@@ -15,6 +15,9 @@
 	X(tx_frames, "frames written to the TAP")                                            \
 	X(tx_bytes, "bytes written to the TAP")                                              \
 	X(drop_short_frame, "frames shorter than their headers")                             \
+	X(drop_vnet_malformed, "virtio-net headers cut short or with flags we do not know")  \
+	X(drop_vnet_bad_gso, "virtio-net GSO of a bad type or size, or not on TCP/IPv4")     \
+	X(drop_vnet_bad_csum, "virtio-net partial checksums not on the TCP/UDP checksum")    \
 	X(drop_not_for_us, "frames for another MAC or address")                              \
 	X(drop_bad_ethertype, "frames with an ethertype we do not handle")                   \
 	X(drop_arp_malformed, "ARP packets with bad types or lengths")                       \
@@ -54,6 +57,8 @@
 	X(drop_udp_no_service, "UDP datagrams to a port we do not serve (port unreachable)") \
 	X(drop_udp_dns_malformed, "DNS queries shorter than a DNS header")                   \
 	X(drop_udp_upstream_error, "UDP datagrams the upstream socket did not take or give") \
+	X(rx_gso_frames, "TCP super-frames (GSO) read from the TAP")                         \
+	X(rx_csum_trusted, "frames whose L4 checksum the virtio-net header vouched for")     \
 	X(arp_replies, "ARP replies sent")                                                   \
 	X(ip_frag_reassembled, "IPv4 datagrams reassembled from the container's fragments")  \
 	X(icmp_echo_replies, "ICMP echo replies sent for the gateway and DNS addresses")     \

@@ -76,7 +76,22 @@ void stack_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now
 {
 	s->cnt.rx_frames++;
 	s->cnt.rx_bytes += len;
-	eth_input(s, frame, len, now_us);
+	eth_input(s, frame, len, NULL, now_us);
+}
+
+void stack_input_vnet(struct stack *s, const uint8_t *buf, size_t len, uint64_t now_us)
+{
+	struct vnet_meta m;
+
+	s->cnt.rx_frames++;
+	if (len < VNET_HDR_LEN) {
+		s->cnt.drop_vnet_malformed++;
+		return;
+	}
+	s->cnt.rx_bytes += len - VNET_HDR_LEN;
+	if (vnet_parse(s, buf, len - VNET_HDR_LEN, &m))
+		return;
+	eth_input(s, buf + VNET_HDR_LEN, len - VNET_HDR_LEN, &m, now_us);
 }
 
 void stack_tick(struct stack *s, uint64_t now_us)

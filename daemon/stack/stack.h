@@ -162,6 +162,22 @@ void stack_free(struct stack *s);
  */
 void stack_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_us);
 
+/* Bytes of the virtio-net header in front of each frame when offloads are on (tap.h) */
+#define STACK_VNET_HDR_LEN 12
+
+/**
+ * stack_input_vnet() - process one frame read from a TAP opened with IFF_VNET_HDR
+ * @buf:	the virtio-net header (STACK_VNET_HDR_LEN bytes), then the Ethernet frame; read
+ *		only, never past @len
+ * @len:	header and frame
+ * @now_us:	monotonic time in microseconds
+ * The header is hostile input as much as the frame: a bad one drops the frame (drop_vnet_*).
+ * Where it says so, a TCP segment may be a super-frame (GSO) longer than the MTU, and the L4
+ * checksum is trusted (DATA_VALID: checked by the container's kernel; NEEDS_CSUM: partial,
+ * from the container's own kernel) instead of verified.
+ */
+void stack_input_vnet(struct stack *s, const uint8_t *buf, size_t len, uint64_t now_us);
+
 /**
  * stack_tick() - run every timer due at @now_us (retransmissions, delayed ACKs, TIME_WAIT...)
  */

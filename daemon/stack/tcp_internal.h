@@ -79,6 +79,7 @@
  * @tsval, @tsecr:	its values
  * @nsack:		SACK blocks carried (RFC 2018), at most TCP_SACK_MAX_BLOCKS
  * @sack:		the blocks, [left edge, right edge), unchecked
+ * @gso_size:		the segment size of a super-frame (virtio-net GSO), 0 otherwise
  */
 struct tcp_seg {
 	uint32_t seq, ack;
@@ -93,6 +94,7 @@ struct tcp_seg {
 	uint32_t tsval, tsecr;
 	uint8_t nsack;
 	uint32_t sack[TCP_SACK_MAX_BLOCKS][2];
+	uint16_t gso_size;
 };
 
 /** tcp_seg_len() - SEG.LEN: payload plus one for each of SYN and FIN (RFC 9293 3.4) */
