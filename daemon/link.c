@@ -2,8 +2,10 @@
  * back, and wire the TAP and the stack's timer to the loop.
  *
  * The data path here is the TAP side only: read a batch of frames into one buffer and feed
- * them to the stack; write what the stack emits, dropping (and counting) what the TAP's queue
- * refuses, since TCP retransmits and blocking the loop would stall every other flow.
+ * them to the stack inside one stack batch (one dispatch, so one ACK, per flow per batch);
+ * send the stack's batch of frames, filling the payload of TCP segments from upstream
+ * first (relay_tcp_fill), and dropping (and counting) what the TAP's queue refuses, since
+ * TCP retransmits and blocking the loop would stall every other flow.
  */
 #include "capture.h"
 #include "fwd.h"
@@ -36,13 +38,21 @@
  * single-threaded and stack_input() is done with a frame when it returns. */
 static uint8_t link_rxbuf[65536 + 256];
 
+/* Frames in the transmit batch every link's stack builds into: the loop is single-threaded and
+ * a batch is sent before the next one begins, so one serves every link. 64 frames of 64 KiB
+ * are 4 MiB of address space; only the slots a batch reaches are ever touched. */
+#define LINK_TX_BATCH 64
+
+static struct stack_txq *link_txq;
+
 /**
- * link_tx() - ops->tx: write one frame to the TAP, never blocking
- * @ctx:	the link
+ * link_write() - write one frame to the TAP, never blocking
+ * @l:		the link
+ * @frame:	the frame
+ * @len:	its length
  */
-static void link_tx(void *ctx, const uint8_t *frame, size_t len)
+static void link_write(struct link *l, const uint8_t *frame, size_t len)
 {
-	struct link *l = ctx;
 	ssize_t n;
 
 	if (l->tap_fd < 0) {
@@ -57,6 +67,36 @@ static void link_tx(void *ctx, const uint8_t *frame, size_t len)
 	/* EAGAIN/ENOBUFS: queue full; EIO: link down. The frame is lost: TCP retransmits. */
 	if (n != (ssize_t)len)
 		l->tx_errors++;
+}
+
+/**
+ * link_tx() - ops->tx: complete the batch's frames (TCP payload peeked from upstream, runs of
+ * one flow's consecutive segments with one peek) and write them to the TAP
+ * @ctx:	the link
+ * @q:		the batch
+ */
+static void link_tx(void *ctx, struct stack_txq *q)
+{
+	struct link *l = ctx;
+	unsigned int i = 0, n, k;
+
+	while (i < q->n) {
+		struct stack_frame *fr = &q->frame[i];
+
+		n = 1;
+		if (fr->fill_flow) {
+			while (i + n < q->n && q->frame[i + n].fill_flow == fr->fill_flow &&
+			       q->frame[i + n].fill_seq ==
+				       q->frame[i + n - 1].fill_seq + q->frame[i + n - 1].fill_len)
+				n++;
+			n = relay_tcp_fill(fr, n);
+		}
+		for (k = i; k < i + n; k++)
+			if (q->frame[k].len)
+				link_write(l, q->frame[k].data, q->frame[k].len);
+		i += n;
+	}
+	q->n = 0;
 }
 
 /**
@@ -83,6 +123,7 @@ static void link_tap_readable(evutil_socket_t fd, short what, void *arg)
 	unsigned int i;
 	ssize_t n;
 
+	stack_batch_begin(l->stack);
 	for (i = 0; i < LINK_RX_BATCH; i++) {
 		n = read(fd, link_rxbuf, sizeof(link_rxbuf));
 		if (n < 0) {
@@ -90,6 +131,7 @@ static void link_tap_readable(evutil_socket_t fd, short what, void *arg)
 				continue;
 			if (errno == EAGAIN)
 				break;
+			stack_batch_end(l->stack, tapird_now_us());
 			link_lost(l, errno);
 			return;
 		}
@@ -99,6 +141,9 @@ static void link_tap_readable(evutil_socket_t fd, short what, void *arg)
 			capture_frame(l, link_rxbuf, (size_t)n);
 		stack_input(l->stack, link_rxbuf, (size_t)n, tapird_now_us());
 	}
+	/* the windows the batch's ACKs carry: the room of the flows written to, measured once */
+	relay_tcp_refresh(l);
+	stack_batch_end(l->stack, tapird_now_us());
 	link_rearm_timer(l);
 }
 
@@ -274,11 +319,14 @@ static int link_stack_new(struct link *l, char *err, size_t errlen)
 	relay_fill_ops(&ops);
 	udprelay_fill_ops(&ops); /* after relay_fill_ops: it chains flow_closed */
 	pingrelay_fill_ops(&ops);
-	l->stack = stack_new(&sc, &ops, l);
+	if (!link_txq)
+		link_txq = stack_txq_new(LINK_TX_BATCH);
+	l->stack = link_txq ? stack_new(&sc, &ops, l) : NULL;
 	if (!l->stack) {
 		snprintf(err, errlen, "%s: cannot create the stack (out of memory?)", l->name);
 		return -1;
 	}
+	stack_set_txq(l->stack, link_txq);
 	return 0;
 }
 

@@ -7,8 +7,10 @@
 #define TAPIR_RELAY_H
 
 struct stack_ops;
+struct stack_frame;
 struct flow;
 struct tcp_info;
+struct link;
 
 /**
  * relay_fill_ops() - set the tcp_* and flow_closed callbacks of @ops; the callbacks' ctx is
@@ -22,7 +24,19 @@ void relay_fill_ops(struct stack_ops *ops);
  */
 int relay_tcp_info(const struct flow *f, struct tcp_info *ti);
 
-struct link;
+/**
+ * relay_tcp_fill() - place the upstream payload of @n frames of one flow, consecutive in
+ * sequence (fill_flow and fill_seq of @fr[0]), with one peek at the upstream socket, and seal
+ * them; frames that cannot be filled get len 0 (and the flow is reported reset from the loop)
+ * Return: @n (at most 64 are looked at)
+ */
+unsigned int relay_tcp_fill(struct stack_frame *fr, unsigned int n);
+
+/**
+ * relay_tcp_refresh() - measure the room of the flows of @l written to since the last call
+ * and give it to the stack: once per batch, before it ends
+ */
+void relay_tcp_refresh(struct link *l);
 
 /**
  * relay_adopt() - make @fd, a connected host socket (a port forward's accepted client), the

@@ -254,6 +254,7 @@ static uint32_t deliver(struct stack *s, struct flow *f, const uint8_t *data, ui
 	took = s->ops.tcp_deliver ? s->ops.tcp_deliver(s->ctx, f, data, len) : 0;
 	if (took > len)
 		took = len;
+	c->up_room = c->up_room > took ? c->up_room - (uint32_t)took : 0;
 	c->rcv_nxt += (uint32_t)took;
 	f->bytes_in += took;
 	return (uint32_t)took;
@@ -381,6 +382,7 @@ static void new_ack(struct stack *s, struct flow *f, const struct tcp_seg *g, ui
 		data--; /* our FIN */
 	if (data && s->ops.tcp_consume)
 		s->ops.tcp_consume(s->ctx, f, data);
+	c->up_avail = c->up_avail > data ? c->up_avail - data : 0;
 	c->snd_una = g->ack;
 	if (seq_lt(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
@@ -438,7 +440,7 @@ static uint32_t dupthresh(const struct tcp_conn *c)
 {
 	uint32_t flight = c->snd_max - c->snd_una, mss = c->mss, oseg;
 
-	if (flight >= 4 * mss || (c->upstream_pending && flight < c->snd_wnd))
+	if (flight >= 4 * mss || (tcp_unsent(c) && flight < c->snd_wnd))
 		return TCP_DUPTHRESH;
 	oseg = (flight + mss - 1) / mss;
 	return oseg > 1 ? oseg - 1 : 1;
@@ -665,7 +667,7 @@ static void syn_sent(struct stack *s, struct flow *f, const struct tcp_seg *g, u
 		new_ack(s, f, g, now_us);
 		tcp_transition(s, f, TCP_EV_SYNACK_RCVD, now_us);
 		c->ack_now = true;
-		tcp_output(s, f, now_us);
+		tcp_kick(s, f, now_us);
 		return;
 	}
 	/* Simultaneous open: SYN_RCVD, and our SYN is sent again with an ACK. */
@@ -717,7 +719,7 @@ static void segment(struct stack *s, struct flow *f, const struct tcp_seg *g, ui
 				c->snd_wl2 = g->ack;
 				tcp_transition(s, f, TCP_EV_SYN_ACKED, now_us);
 				c->ack_now = true;
-				tcp_output(s, f, now_us);
+				tcp_kick(s, f, now_us);
 				return;
 			}
 			/* our SYN-ACK was lost: the container repeats its SYN; answer again */
@@ -842,7 +844,7 @@ static void segment(struct stack *s, struct flow *f, const struct tcp_seg *g, ui
 			s->ops.tcp_fin(s->ctx, f);
 		tcp_transition(s, f, TCP_EV_FIN_RCVD, now_us);
 	}
-	tcp_output(s, f, now_us);
+	tcp_kick(s, f, now_us);
 }
 
 /**
