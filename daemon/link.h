@@ -35,6 +35,8 @@ struct nl_sock;
  * @d:		the daemon
  * @tx_errors:	frames the TAP refused (queue full, link down)
  * @capture:	a running pcap capture (capture.h), NULL when off: the data path tests it
+ * @offload:	the TAP has its offloads (IFF_VNET_HDR, TUNSETOFFLOAD): every frame read and
+ *		written has a virtio-net header; TCP super-frames and partial checksums
  * @tap_mtu:	the TAP's MTU as the container's kernel has it (read at attach, followed)
  * @nl_watch:	netlink socket in the container's namespace hearing of changes to the TAP
  *		(its MTU), NULL if it could not be opened
@@ -54,6 +56,7 @@ struct link {
 	struct tapird *d;
 	uint64_t tx_errors;
 	struct capture *capture;
+	bool offload;
 	uint32_t tap_mtu;
 	struct nl_sock *nl_watch;
 	struct event *ev_nl;
