@@ -94,6 +94,8 @@
 #define RELAY_MEMINFO_SNDBUF 3
 #define RELAY_MEMINFO_WMEM_QUEUED 5
 #define RELAY_MEMINFO_VARS 9
+/* Of the room the send buffer has, 1/RELAY_ROOM_MARGIN is kept back for buffer overhead */
+#define RELAY_ROOM_MARGIN 32
 /* Kernel socket states as TCP_INFO reports them (include/net/tcp_states.h) */
 #define RELAY_KTCP_TIME_WAIT 6
 #define RELAY_KTCP_CLOSE 7
@@ -541,6 +543,7 @@ static uint32_t relay_room(struct relay_flow *rf)
 	uint32_t mem[RELAY_MEMINFO_VARS] = { 0 };
 	socklen_t sl = sizeof(mem);
 	int64_t sndbuf, queued, room;
+	int outq = 0;
 
 	if (!rf || rf->fd < 0 || (rf->flags & RF_WR_SHUT))
 		return 0;
@@ -560,6 +563,15 @@ static uint32_t relay_room(struct relay_flow *rf)
 
 	if (room <= 0)
 		return 0;
+	/* The window offered from this is payload, which the queue holds with its buffers'
+	 * overhead: a window of megabytes offered from the room itself overshoots it by that
+	 * overhead (measured on loopback: 1.3%, 40 KiB of a 4 MiB buffer), and what the socket
+	 * then refuses is dropped and retransmitted. Scale by the payload share of what is
+	 * queued now (SIOCOUTQ: payload bytes), less 1/32 for the overhead an empty or
+	 * different queue does not show. */
+	if (queued > 0 && !ioctl(rf->fd, SIOCOUTQ, &outq) && outq > 0 && outq < queued)
+		room = room * outq / queued;
+	room -= room / RELAY_ROOM_MARGIN;
 	return room > UINT32_MAX ? UINT32_MAX : (uint32_t)room;
 }
 
