@@ -20,7 +20,6 @@
 #include "tap.h"
 #include "tapird.h"
 #include "udprelay.h"
-#include "wire.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -45,32 +44,6 @@ static uint8_t link_rxbuf[65536 + 256];
 #define LINK_TX_BATCH 64
 
 static struct stack_txq *link_txq;
-
-/**
- * link_seal() - finish the checksum of a frame whose payload upstream filled: in full, or with
- * offloads left partial for the container's kernel, which also cuts a super-frame longer
- * than one segment (virtio 1.x 5.1.6.2: NEEDS_CSUM, csum_start/csum_offset, GSO TCPV4 at
- * gso_size). Writes the frame's virtio-net header when @vh is set.
- * @fr:		a frame of the batch, @fill_flow set, @len nonzero
- * @vh:		its virtio-net header (STACK_VNET_HDR_LEN zeroed bytes before fr->data), or
- *		NULL without offloads
- */
-static void link_seal(struct stack_frame *fr, uint8_t *vh)
-{
-	if (!vh) {
-		stack_frame_seal(fr);
-		return;
-	}
-	stack_frame_seal_partial(fr);
-	vh[VNET_OFF_FLAGS] = VNET_F_NEEDS_CSUM;
-	wr16le(vh + VNET_OFF_CSUM_START, fr->l4_off);
-	wr16le(vh + VNET_OFF_CSUM_OFFSET, fr->csum_off);
-	if (fr->mss && fr->fill_len > fr->mss) {
-		vh[VNET_OFF_GSO_TYPE] = VNET_GSO_TCPV4;
-		wr16le(vh + VNET_OFF_GSO_SIZE, fr->mss);
-		wr16le(vh + VNET_OFF_HDR_LEN, fr->fill_at);
-	}
-}
 
 /**
  * link_write() - write one frame of the batch to the TAP (with its virtio-net header when the
@@ -128,14 +101,15 @@ static void link_tx(void *ctx, struct stack_txq *q)
 		}
 		for (k = i; k < i + n; k++) {
 			struct stack_frame *f = &q->frame[k];
-			uint8_t *vh = l->offload ? f->data - STACK_VNET_HDR_LEN : NULL;
 
 			if (!f->len)
 				continue;
-			if (vh)
-				memset(vh, 0, STACK_VNET_HDR_LEN);
-			if (f->fill_flow)
-				link_seal(f, vh);
+			/* the checksum of a filled segment: in full, or with offloads partial
+			 * (and the segment maybe a super-frame) for the container's kernel */
+			if (l->offload)
+				stack_frame_vnet(f);
+			else
+				stack_frame_seal(f);
 			link_write(l, f);
 		}
 		i += n;

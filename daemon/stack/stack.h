@@ -285,6 +285,16 @@ void stack_frame_seal(struct stack_frame *fr);
 void stack_frame_seal_partial(struct stack_frame *fr);
 
 /**
+ * stack_frame_vnet() - with offloads (a TAP with IFF_VNET_HDR): write the frame's virtio-net
+ * header in the STACK_VNET_HDR_LEN bytes before @fr->data, instead of stack_frame_seal().
+ * A frame with @fill_flow set (its payload filled) gets a partial checksum (NEEDS_CSUM,
+ * stack_frame_seal_partial()) and, longer than one segment of @fr->mss, GSO TCPV4 at that
+ * size; a complete frame gets a header of zeroes. Then write STACK_VNET_HDR_LEN + @fr->len
+ * bytes from @fr->data - STACK_VNET_HDR_LEN.
+ */
+void stack_frame_vnet(struct stack_frame *fr);
+
+/**
  * stack_txq_new() - a transmit batch of @cap slots, for shells and tests that want one
  * Return: the batch, or NULL when out of memory
  */

@@ -5,7 +5,8 @@
  * to 64 KiB whatever the MTU; its L4 checksum is valid (DATA_VALID) or left partial for the
  * receiver (NEEDS_CSUM), so that nobody computes it over a TAP. We trust a checksum only
  * where the header says one of those, and only once its offsets point where the checksum
- * of the protocol carried really is. Must not: look at the frame beyond its headers.
+ * of the protocol carried really is. Out, stack_frame_vnet() says the same of our frames to
+ * the container's kernel. Must not: look at the frame beyond its headers.
  */
 #include "stack_internal.h"
 
@@ -80,4 +81,27 @@ int vnet_l4_check(struct stack *s, struct pkt *p)
 	if (m->gso_type != VNET_GSO_NONE)
 		s->cnt.rx_gso_frames++;
 	return 0;
+}
+
+void stack_frame_vnet(struct stack_frame *fr)
+{
+	uint8_t *vh = fr->data - VNET_HDR_LEN;
+
+	memset(vh, 0, VNET_HDR_LEN);
+	if (!fr->fill_flow || !fr->len || fr->len <= fr->l4_off)
+		return; /* complete: every checksum computed, nothing to cut */
+	/* 5.1.6.2: the sum from csum_start to the end goes at csum_start + csum_offset, the
+	 * field holding the pseudo-header sum meanwhile; the container's kernel takes the
+	 * segment as checksummed (CHECKSUM_PARTIAL) and nobody sums its payload */
+	stack_frame_seal_partial(fr);
+	vh[VNET_OFF_FLAGS] = VNET_F_NEEDS_CSUM;
+	wr16le(vh + VNET_OFF_CSUM_START, fr->l4_off);
+	wr16le(vh + VNET_OFF_CSUM_OFFSET, fr->csum_off);
+	if (fr->mss && fr->fill_len > fr->mss) {
+		/* 5.1.6.2.1: a super-frame the kernel cuts at gso_size payload bytes, each cut
+		 * segment repeating the headers (hdr_len bytes of them) */
+		vh[VNET_OFF_GSO_TYPE] = VNET_GSO_TCPV4;
+		wr16le(vh + VNET_OFF_GSO_SIZE, fr->mss);
+		wr16le(vh + VNET_OFF_HDR_LEN, fr->fill_at);
+	}
 }
