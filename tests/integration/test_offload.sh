@@ -1,0 +1,200 @@
+#!/bin/bash
+# tests/integration/test_offload.sh - the TAP's offloads with a real kernel on the other side:
+# iperf3 from the container to a host loopback server and back, at MTU 1500.
+#
+# tapird serves a namespace of our own with --mtu 1500, offloads on (the default), then with
+# --no-offload to compare. For each direction:
+#   (a) upload (container to host) and (b) download (host to container): iperf3 finishes and
+#       its receiver counted bytes; the Gbit/s are printed (never asserted: the machine is
+#       shared). iperf3's two ends stop counting at different moments, so the byte counts
+#       are checked exactly by (e).
+#   (c) with offloads, the container's kernel handed tapird super-frames (rx_gso_frames > 0)
+#       with partial checksums (rx_csum_trusted > 0), none of which tapird refused (no
+#       drop_vnet_*), and tapird dropped no frame read from the TAP for want of room
+#       (drop_tcp_no_room, drop_tcp_ooo_full)
+#   (d) the upload's retransmissions, as iperf3 reports them: none, or only tail-loss probes
+#       (RFC 8985 7: the container's kernel probing an ACK that a busy machine delayed past
+#       its 2*SRTT timer), never loss recovery: the container's own counters (nstat in its
+#       namespace) tell the two apart
+#   (e) one connection moving BIG bytes each way at once (tests/integration/tcppeer): every
+#       byte arrives, in order, exactly BIG of them, half-closes included
+#   and: tapird survived and its log has no sanitizer report.
+#
+#   bash tests/integration/test_offload.sh BUILD_DIR     (as root; or BUILD=... in the env)
+#   SECS= sets each iperf3 run's length (5; QUICK=1: 2), BIG= the duplex size (200M; 32M).
+# Prints "ok - ..." / "not ok - ..." per check and "N passed, N failed[, N skipped]" last.
+# Traffic goes only to 127.0.0.1 and to the namespace this script creates and deletes.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+if [ "${QUICK:-0}" = 1 ]; then
+	SECS=${SECS:-2} BIG=${BIG:-32M}
+else
+	SECS=${SECS:-5} BIG=${BIG:-200M}
+fi
+PEER=$BUILD/tests/integration/tcppeer
+
+need_root "namespaces, TAP devices"
+need_exec "not built" "$TAPIRD" "$TAPIRCTL"
+need_exec "missing (tests/deps.sh installs it)" /usr/bin/iperf3
+[ -x "$PEER" ] || make -C "$BUILD" tests/integration/tcppeer >/dev/null 2>&1
+need_exec "not built" "$PEER"
+
+WORK=$(mktemp -d /tmp/tof-offload-$$.XXXXXX)
+NS=
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	[ -n "$NS" ] && ip netns del "$NS" 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# start NAME [ARGS...]: a fresh namespace and tapird with MTU 1500; sets NS, TAPIRD_PID, SOCK
+start() {
+	local name=$1 i
+	shift
+	NS=tof-off-$name-$$
+	SOCK=$WORK/$name.sock
+	ip netns add "$NS" || return 1
+	"$TAPIRD" -f --netns "$NS" --mtu 1500 --control "$SOCK" --log-level warn "$@" \
+		>"$WORK/$name.log" 2>&1 &
+	TAPIRD_PID=$!
+	pids+=($TAPIRD_PID)
+	for i in $(seq 100); do
+		kill -0 $TAPIRD_PID 2>/dev/null || return 1
+		if ip -n "$NS" -br addr show tap0 2>/dev/null | grep -q 10.0.2.100; then
+			timeout 5 ip netns exec "$NS" ping -c 1 -W 1 10.0.2.2 >/dev/null 2>&1 && return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# stop NAME: stop tapird, check it survived and left no sanitizer report, drop the namespace
+stop() {
+	local name=$1
+	if kill -0 $TAPIRD_PID 2>/dev/null; then
+		ok "$name: tapird survived"
+	else
+		notok "$name: tapird died: $(tail -5 "$WORK/$name.log")"
+	fi
+	kill $TAPIRD_PID 2>/dev/null
+	wait $TAPIRD_PID 2>/dev/null
+	if grep -qE 'Sanitizer|runtime error' "$WORK/$name.log"; then
+		notok "$name: sanitizer report: $(grep -E -m3 'Sanitizer|runtime error' "$WORK/$name.log")"
+	fi
+	ip netns del "$NS"
+	NS=
+}
+
+# iperf NAME DIR: one iperf3 run, DIR "up" (container sends) or "down" (-R); the JSON report
+# in $WORK/NAME-DIR.json. Prints "SENT RECEIVED RETRANSMITS GBITS" of the receiver's view.
+iperf() {
+	local name=$1 dir=$2 port rev=
+	[ "$dir" = down ] && rev=-R
+	port=$(free_port) || return 1
+	timeout $((SECS + 30)) iperf3 -s -B 127.0.0.1 -p "$port" -1 >/dev/null 2>&1 &
+	pids+=($!)
+	sleep 0.3
+	timeout $((SECS + 30)) ip netns exec "$NS" iperf3 -c 10.0.2.2 -p "$port" -t "$SECS" $rev -J \
+		>"$WORK/$name-$dir.json" 2>&1
+	$PY - "$WORK/$name-$dir.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+e = r["end"]
+s, v = e["sum_sent"], e["sum_received"]
+print(s["bytes"], v["bytes"], s.get("retransmits", 0), "%.2f" % (v["bits_per_second"] / 1e9))
+EOF
+}
+
+# counter NAME: a counter from tapirctl stats (drops as listed there, without "drop_")
+counter() {
+	"$TAPIRCTL" -s "$SOCK" stats 2>/dev/null | awk -v k="$1" '$1 == k { print $2; exit }'
+}
+
+# nstat_get NAME: the container's own TCP counter NAME (0 if absent)
+nstat_get() {
+	ip netns exec "$NS" nstat -az "$1" 2>/dev/null | awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }'
+}
+
+# run MODE ARGS: both directions; MODE "offload" also checks (c) and (d)
+run() {
+	local mode=$1 dir out sent rcvd retr gbit
+	shift
+	if ! start "$mode" "$@"; then
+		notok "$mode: tapird attaches to $NS: $(tail -5 "$WORK/$mode.log")"
+		[ -n "$NS" ] && ip netns del "$NS"
+		NS=
+		return
+	fi
+	for dir in up down; do
+		out=$(iperf "$mode" "$dir")
+		read -r sent rcvd retr gbit <<<"$out"
+		if [ -z "$gbit" ]; then
+			notok "$mode: iperf3 $dir: $(head -c 300 "$WORK/$mode-$dir.json")"
+			continue
+		fi
+		echo "# $mode MTU 1500 $dir: $gbit Gbit/s; $sent bytes sent, $rcvd received; $retr retransmissions"
+		if [ "$rcvd" -gt 0 ] && [ "$rcvd" -le "$sent" ]; then
+			ok "$mode: iperf3 $dir at MTU 1500: $gbit Gbit/s"
+		else
+			notok "$mode: iperf3 $dir: sent $sent, received $rcvd"
+		fi
+		[ "$dir" = up ] && UP_RETR=$retr
+	done
+	if [ "$mode" = offload ]; then
+		local gso trusted vnet noroom ooo probes rsegs
+		gso=$(counter rx_gso_frames)
+		trusted=$(counter rx_csum_trusted)
+		vnet=$("$TAPIRCTL" -s "$SOCK" stats 2>/dev/null | awk '$1 ~ /^vnet_/ { s += $2 } END { print s + 0 }')
+		noroom=$(counter tcp_no_room)
+		ooo=$(counter tcp_ooo_full)
+		echo "# rx_gso_frames $gso, rx_csum_trusted $trusted, drop_vnet_* $vnet, drop_tcp_no_room $noroom, drop_tcp_ooo_full $ooo"
+		if [ "${gso:-0}" -gt 0 ] && [ "${trusted:-0}" -gt 0 ] && [ "$vnet" = 0 ] &&
+			[ "$noroom" = 0 ] && [ "$ooo" = 0 ]; then
+			ok "(c) super-frames and partial checksums from the container, none refused, no frame dropped for want of room"
+		else
+			notok "(c) rx_gso_frames '$gso' rx_csum_trusted '$trusted' drop_vnet_* '$vnet' drop_tcp_no_room '$noroom' drop_tcp_ooo_full '$ooo'"
+		fi
+		rsegs=$(nstat_get TcpRetransSegs)
+		probes=$(nstat_get TcpExtTCPLossProbes)
+		echo "# upload retransmissions $UP_RETR; the container's TcpRetransSegs $rsegs, TcpExtTCPLossProbes $probes"
+		if [ "${UP_RETR:-x}" = 0 ]; then
+			ok "(d) zero retransmissions in iperf3's upload report"
+		elif [ -n "${UP_RETR:-}" ] && [ "$rsegs" -le "$probes" ]; then
+			ok "(d) upload: $UP_RETR retransmissions, all tail-loss probes ($probes), no loss recovery"
+		else
+			notok "(d) upload: $UP_RETR retransmissions, $rsegs segments resent for $probes tail-loss probes"
+		fi
+	fi
+	duplex "$mode"
+	stop "$mode"
+}
+
+# duplex MODE: (e) BIG bytes each way at once on one connection, every byte checked
+duplex() {
+	local mode=$1 port out rc src
+	port=$(free_port) || { notok "$mode: (e) no free port"; return; }
+	timeout 150 "$PEER" serve "$port" "$BIG" "$BIG" >"$WORK/srv-$mode.out" 2>&1 &
+	src=$!
+	pids+=($src)
+	for i in $(seq 50); do grep -q listening "$WORK/srv-$mode.out" 2>/dev/null && break; sleep 0.1; done
+	out=$(timeout 120 ip netns exec "$NS" "$PEER" connect 10.0.2.2 "$port" "$BIG" "$BIG" 2>&1)
+	rc=$?
+	wait $src
+	src=$?
+	echo "# $mode duplex: $out"
+	if [ $rc = 0 ] && [ $src = 0 ]; then
+		ok "$mode: (e) $BIG each way at once at MTU 1500, every byte checked"
+	else
+		notok "$mode: (e) duplex: client rc $rc, server rc $src: $(tail -2 "$WORK/srv-$mode.out")"
+	fi
+}
+
+run offload
+run no-offload --no-offload
+finish
