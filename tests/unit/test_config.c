@@ -410,7 +410,7 @@ static void test_file_every_key(void **state)
 static void test_file_named_links(void **state)
 {
 	enum config_action a;
-	char path[] = "/tmp/tapir-conf-XXXXXX";
+	char path[PATH_MAX];
 	struct config c;
 	char err[512];
 
@@ -464,7 +464,7 @@ static void test_file_named_link_errors(void **state)
 	char err[512];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		char path[] = "/tmp/tapir-conf-XXXXXX";
+		char path[PATH_MAX];
 
 		tmpfile_with(path, bad[i].text);
 		assert_int_equal(parse(&c, &a, err, sizeof(err), "-c", path, NULL), -1);
