@@ -10,14 +10,17 @@
 #       are checked exactly by (e).
 #   (c) with offloads, the container's kernel handed tapird super-frames (rx_gso_frames > 0)
 #       with partial checksums (rx_csum_trusted > 0), none of which tapird refused (no
-#       drop_vnet_*), and tapird dropped no frame read from the TAP for want of room
-#       (drop_tcp_no_room, drop_tcp_ooo_full)
+#       drop_vnet_*)
 #   (d) the upload's retransmissions, as iperf3 reports them: none, or only tail-loss probes
 #       (RFC 8985 7: the container's kernel probing an ACK that a busy machine delayed past
 #       its 2*SRTT timer), never loss recovery: the container's own counters (nstat in its
 #       namespace) tell the two apart
 #   (e) one connection moving BIG bytes each way at once (tests/integration/tcppeer): every
-#       byte arrives, in order, exactly BIG of them, half-closes included
+#       byte arrives, in order, exactly BIG of them, half-closes included; and meanwhile
+#       tapird dropped no frame read from the TAP for want of room (drop_tcp_no_room,
+#       drop_tcp_ooo_full unchanged). (iperf3 is no judge of that: its server resets the
+#       connection at the end of an upload while data is in flight, which those counters
+#       count too.)
 #   and: tapird survived and its log has no sanitizer report.
 #
 #   bash tests/integration/test_offload.sh BUILD_DIR     (as root; or BUILD=... in the env)
@@ -147,18 +150,15 @@ run() {
 		[ "$dir" = up ] && UP_RETR=$retr
 	done
 	if [ "$mode" = offload ]; then
-		local gso trusted vnet noroom ooo probes rsegs
+		local gso trusted vnet probes rsegs
 		gso=$(counter rx_gso_frames)
 		trusted=$(counter rx_csum_trusted)
 		vnet=$("$TAPIRCTL" -s "$SOCK" stats 2>/dev/null | awk '$1 ~ /^vnet_/ { s += $2 } END { print s + 0 }')
-		noroom=$(counter tcp_no_room)
-		ooo=$(counter tcp_ooo_full)
-		echo "# rx_gso_frames $gso, rx_csum_trusted $trusted, drop_vnet_* $vnet, drop_tcp_no_room $noroom, drop_tcp_ooo_full $ooo"
-		if [ "${gso:-0}" -gt 0 ] && [ "${trusted:-0}" -gt 0 ] && [ "$vnet" = 0 ] &&
-			[ "$noroom" = 0 ] && [ "$ooo" = 0 ]; then
-			ok "(c) super-frames and partial checksums from the container, none refused, no frame dropped for want of room"
+		echo "# rx_gso_frames $gso, rx_csum_trusted $trusted, drop_vnet_* $vnet"
+		if [ "${gso:-0}" -gt 0 ] && [ "${trusted:-0}" -gt 0 ] && [ "$vnet" = 0 ]; then
+			ok "(c) super-frames and partial checksums from the container, none refused"
 		else
-			notok "(c) rx_gso_frames '$gso' rx_csum_trusted '$trusted' drop_vnet_* '$vnet' drop_tcp_no_room '$noroom' drop_tcp_ooo_full '$ooo'"
+			notok "(c) rx_gso_frames '$gso' rx_csum_trusted '$trusted' drop_vnet_* '$vnet'"
 		fi
 		rsegs=$(nstat_get TcpRetransSegs)
 		probes=$(nstat_get TcpExtTCPLossProbes)
@@ -175,9 +175,12 @@ run() {
 	stop "$mode"
 }
 
-# duplex MODE: (e) BIG bytes each way at once on one connection, every byte checked
+# duplex MODE: (e) BIG bytes each way at once on one connection, every byte checked, and no
+# frame from the TAP dropped for want of room meanwhile
 duplex() {
-	local mode=$1 port out rc src
+	local mode=$1 port out rc src room0 ooo0 room1 ooo1
+	room0=$(counter tcp_no_room)
+	ooo0=$(counter tcp_ooo_full)
 	port=$(free_port) || { notok "$mode: (e) no free port"; return; }
 	timeout 150 "$PEER" serve "$port" "$BIG" "$BIG" >"$WORK/srv-$mode.out" 2>&1 &
 	src=$!
@@ -192,6 +195,13 @@ duplex() {
 		ok "$mode: (e) $BIG each way at once at MTU 1500, every byte checked"
 	else
 		notok "$mode: (e) duplex: client rc $rc, server rc $src: $(tail -2 "$WORK/srv-$mode.out")"
+	fi
+	room1=$(counter tcp_no_room)
+	ooo1=$(counter tcp_ooo_full)
+	if [ -n "$room1" ] && [ "$room0" = "$room1" ] && [ "$ooo0" = "$ooo1" ]; then
+		ok "$mode: (e) no frame from the TAP dropped for want of room meanwhile"
+	else
+		notok "$mode: (e) drop_tcp_no_room $room0 -> $room1, drop_tcp_ooo_full $ooo0 -> $ooo1"
 	fi
 }
 
