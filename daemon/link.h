@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "relay_env.h"
 
 struct tapird;
 struct stack;
@@ -41,6 +42,8 @@ struct nl_sock;
  * @nl_watch:	netlink socket in the container's namespace hearing of changes to the TAP
  *		(its MTU), NULL if it could not be opened
  * @ev_nl:	readable event on @nl_watch
+ * @env:	what the relays know of this link (its stack, the loop, its configuration)
+ * @ev_turn:	made active when the stack is fed: re-arms @ev_timer once per loop turn
  */
 struct link {
 	char name[LINK_NAME_MAX];
@@ -60,6 +63,8 @@ struct link {
 	uint32_t tap_mtu;
 	struct nl_sock *nl_watch;
 	struct event *ev_nl;
+	struct relay_env env;
+	struct event *ev_turn;
 };
 
 /**
@@ -78,7 +83,10 @@ struct link *link_find(struct tapird *d, const char *name);
  * kernel removes it) */
 void link_detach(struct link *l);
 
-/** link_rearm_timer() - reschedule the stack's timer after the shell fed it events */
-void link_rearm_timer(struct link *l);
+/**
+ * link_touch() - the shell fed @l's stack (from any loop callback): its timer is re-armed
+ * once, when the callbacks of this loop turn are done
+ */
+void link_touch(struct link *l);
 
 #endif

@@ -75,9 +75,9 @@
 #include <event2/event_struct.h>
 
 #include "config.h"
-#include "link.h"
 #include "log.h"
 #include "relay.h"
+#include "relay_env.h"
 #include "resolver.h"
 #include "stack.h"
 #include "tapird.h"
@@ -94,8 +94,6 @@
 #define RELAY_MEMINFO_SNDBUF 3
 #define RELAY_MEMINFO_WMEM_QUEUED 5
 #define RELAY_MEMINFO_VARS 9
-/* Of the room the send buffer has, 1/RELAY_ROOM_MARGIN is kept back for buffer overhead */
-#define RELAY_ROOM_MARGIN 32
 /* Kernel socket states as TCP_INFO reports them (include/net/tcp_states.h) */
 #define RELAY_KTCP_TIME_WAIT 6
 #define RELAY_KTCP_CLOSE 7
@@ -128,6 +126,11 @@
 /* Flows whose room is measured again at the end of a batch; one batch of 64 frames touches
  * at most 64 flows, and any beyond are measured at once instead. */
 #define RELAY_STALE_MAX 64
+/* The room offered as window, in payload bytes: what the memory free in the send buffer holds
+ * at the payload/memory ratio of what is queued, less 1/RELAY_ROOM_MARGIN_DIV for the ratio
+ * to move; with nothing queued, 1/RELAY_ROOM_UNKNOWN_DIV of it is taken as overhead first. */
+#define RELAY_ROOM_MARGIN_DIV 16
+#define RELAY_ROOM_UNKNOWN_DIV 4
 /* Frames one recvmsg(MSG_PEEK) fills at most (a transmit batch is no longer) */
 #define RELAY_FILL_MAX 64
 
@@ -135,7 +138,7 @@ struct relay_pool;
 
 /**
  * struct relay_flow - the relay's per-flow state
- * @l:		the link (ctx of every callback)
+ * @env:	the link's environment (its stack, the loop, its configuration)
  * @pool:	the table this entry belongs to
  * @f:		the flow, NULL when the slot is free
  * @fd:		the host socket, -1 when closed
@@ -148,7 +151,7 @@ struct relay_pool;
  * @ev_wr:	one-shot write event: connect completion (with its timeout), then "room again"
  */
 struct relay_flow {
-	struct link *l;
+	struct relay_env *env;
 	struct relay_pool *pool;
 	struct flow *f;
 	int fd;
@@ -162,7 +165,7 @@ struct relay_flow {
 
 /**
  * struct relay_pool - per-link table of relay_flow, indexed by flow slot
- * @l:		the link it serves (NULL: unused entry)
+ * @env:	the link it serves (NULL: unused entry)
  * @cap:	entries in @slot (the link's flow table capacity)
  * @live:	slots in use; a pool with none may be handed to another link
  * @slot:	the entries
@@ -170,7 +173,7 @@ struct relay_flow {
  * @nstale:	entries in @stale
  */
 struct relay_pool {
-	struct link *l;
+	const struct relay_env *env;
 	uint32_t cap;
 	uint32_t live;
 	struct relay_flow *slot;
@@ -191,26 +194,24 @@ static uint8_t relay_discard[RELAY_DISCARD_LEN];
 /* Last time (CLOCK_MONOTONIC seconds) we logged running out of file descriptors */
 static time_t relay_emfile_logged;
 
-/* The flow_event callback that was in the ops before ours (the monitor's), called after ours */
-static void (*relay_next_event)(void *ctx, struct flow *f, enum stack_flow_event ev, int from);
 
 static void relay_read_cb(evutil_socket_t fd, short what, void *arg);
 static void relay_set_room(struct relay_flow *rf);
 static void relay_write_cb(evutil_socket_t fd, short what, void *arg);
 
 /**
- * relay_pool_get() - the pool of @l, created (or taken over from a gone link) if needed
+ * relay_pool_get() - the pool of @env's link, created (or taken over from a gone link) if needed
  * Return: the pool, or NULL when out of memory or out of entries
  */
-static struct relay_pool *relay_pool_get(struct link *l)
+static struct relay_pool *relay_pool_get(const struct relay_env *env)
 {
-	uint32_t cap = flow_capacity(stack_flows(l->stack));
+	uint32_t cap = flow_capacity(stack_flows(env->stack));
 	struct relay_pool *p, *spare = NULL;
 	unsigned int i;
 
 	for (i = 0; i < TAPIRD_MAX_LINKS; i++) {
 		p = &relay_pools[i];
-		if (p->l == l && p->slot && p->cap == cap)
+		if (p->env == env && p->slot && p->cap == cap)
 			return p;
 		if (!spare && (!p->slot || !p->live))
 			spare = p;
@@ -233,7 +234,7 @@ static struct relay_pool *relay_pool_get(struct link *l)
 	spare->cap = cap;
 	spare->live = 0;
 	spare->nstale = 0;
-	spare->l = l;
+	spare->env = env;
 	return spare;
 }
 
@@ -303,12 +304,12 @@ static void relay_want_write(struct relay_flow *rf)
 
 /**
  * relay_map_dest() - where a container's connection to @addr:@port really goes
- * @l:		the link (its addresses and host-loopback choice; the daemon's resolver)
+ * @env:	the link (its addresses and host-loopback choice; the daemon's resolver)
  * @ss:		filled with the upstream address (AF_INET, or AF_INET6 for an IPv6 resolver)
  * @sslen:	its length
  * Return: 0, or a negative errno to refuse the connection
  */
-static int relay_map_dest(const struct link *l, uint32_t addr, uint16_t port,
+static int relay_map_dest(const struct relay_env *env, uint32_t addr, uint16_t port,
 			  struct sockaddr_storage *ss, socklen_t *sslen)
 {
 	struct sockaddr_in *sa = (struct sockaddr_in *)ss;
@@ -318,9 +319,9 @@ static int relay_map_dest(const struct link *l, uint32_t addr, uint16_t port,
 	sa->sin_family = AF_INET;
 	sa->sin_port = htons(port);
 
-	if (addr == l->cfg.gateway) {
+	if (addr == env->cfg->gateway) {
 		/* DESIGN.md: the gateway is the host's loopback, unless no_host_loopback */
-		if (l->cfg.no_host_loopback)
+		if (env->cfg->no_host_loopback)
 			return -ECONNREFUSED;
 		sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		return 0;
@@ -331,12 +332,12 @@ static int relay_map_dest(const struct link *l, uint32_t addr, uint16_t port,
 	 * reserved block above it are no unicast destinations (RFC 1122 3.2.1.3, RFC 5771). */
 	if ((addr >> 24) == 127 || (addr >> 24) == 0 || addr >= 0xe0000000u)
 		return -ECONNREFUSED;
-	if (addr == l->cfg.dns) {
+	if (addr == env->cfg->dns) {
 		/* RFC 1035 4.2.2, RFC 7766 5: DNS over TCP (truncated answers, zone transfers)
 		 * goes to the same resolver as UDP; any other port is refused (RST) so that
 		 * clients fail fast instead of hanging */
-		if (l->cfg.no_dns || port != RESOLVER_DNS_PORT ||
-		    resolver_get(&l->d->cfg, ss, sslen))
+		if (env->cfg->no_dns || port != RESOLVER_DNS_PORT ||
+		    resolver_get(env->dcfg, ss, sslen))
 			return -ECONNREFUSED;
 		return 0;
 	}
@@ -394,10 +395,10 @@ static int relay_socket(int family)
  * read event (edge-triggered, with EV_CLOSED where the backend has it) and the write event
  * assigned but not added. Used by tcp_open (our connect) and relay_adopt (an accepted socket).
  */
-static void relay_slot_fill(struct relay_flow *rf, struct link *l, struct relay_pool *p,
+static void relay_slot_fill(struct relay_flow *rf, struct relay_env *env, struct relay_pool *p,
 			    struct flow *f, int fd, unsigned int flags)
 {
-	struct event_base *base = l->d->base;
+	struct event_base *base = env->base;
 	short rd_events = EV_READ | EV_PERSIST | EV_ET;
 
 	if (!relay_closed_ok)
@@ -405,7 +406,7 @@ static void relay_slot_fill(struct relay_flow *rf, struct link *l, struct relay_
 	if (relay_closed_ok > 0)
 		rd_events |= EV_CLOSED;
 
-	rf->l = l;
+	rf->env = env;
 	rf->pool = p;
 	rf->f = f;
 	rf->fd = fd;
@@ -417,13 +418,8 @@ static void relay_slot_fill(struct relay_flow *rf, struct link *l, struct relay_
 	event_assign(&rf->ev_wr, base, fd, EV_WRITE | EV_ET, relay_write_cb, rf);
 }
 
-/**
- * relay_tcp_open() - stack_ops.tcp_open: start the upstream connect() for @f
- * Return: 0 (result reported later from the loop), or a negative errno (RST at once)
- */
-static int relay_tcp_open(void *ctx, struct flow *f)
+int relay_tcp_open(struct relay_env *env, struct flow *f)
 {
-	struct link *l = ctx;
 	struct relay_pool *p;
 	struct relay_flow *rf;
 	struct sockaddr_storage sa;
@@ -431,11 +427,11 @@ static int relay_tcp_open(void *ctx, struct flow *f)
 	struct timeval tmo = { .tv_sec = RELAY_CONNECT_TIMEOUT_S };
 	int fd, rc;
 
-	rc = relay_map_dest(l, f->paddr, f->pport, &sa, &salen);
+	rc = relay_map_dest(env, f->paddr, f->pport, &sa, &salen);
 	if (rc < 0)
 		return rc;
 
-	p = relay_pool_get(l);
+	p = relay_pool_get(env);
 	if (!p || f->idx >= p->cap)
 		return -ENOMEM;
 	rf = &p->slot[f->idx];
@@ -461,7 +457,7 @@ static int relay_tcp_open(void *ctx, struct flow *f)
 		return fd;
 	}
 
-	relay_slot_fill(rf, l, p, f, fd, RF_CONNECTING);
+	relay_slot_fill(rf, env, p, f, fd, RF_CONNECTING);
 
 	if (sa.ss_family == AF_INET) {
 		f->uaddr = ntohl(((const struct sockaddr_in *)&sa)->sin_addr.s_addr);
@@ -485,11 +481,7 @@ static int relay_tcp_open(void *ctx, struct flow *f)
 	return 0;
 }
 
-/**
- * relay_tcp_deliver() - stack_ops.tcp_deliver: send container payload upstream
- * Return: bytes the kernel took; the stack acknowledges only those
- */
-static size_t relay_tcp_deliver(void *ctx, struct flow *f, const uint8_t *data, size_t len)
+size_t relay_tcp_deliver(struct flow *f, const uint8_t *data, size_t len)
 {
 	struct relay_flow *rf = f->relay;
 	ssize_t n;
@@ -563,15 +555,18 @@ static uint32_t relay_room(struct relay_flow *rf)
 
 	if (room <= 0)
 		return 0;
-	/* The window offered from this is payload, which the queue holds with its buffers'
-	 * overhead: a window of megabytes offered from the room itself overshoots it by that
-	 * overhead (measured on loopback: 1.3%, 40 KiB of a 4 MiB buffer), and what the socket
-	 * then refuses is dropped and retransmitted. Scale by the payload share of what is
-	 * queued now (SIOCOUTQ: payload bytes), less 1/32 for the overhead an empty or
-	 * different queue does not show. */
-	if (queued > 0 && !ioctl(rf->fd, SIOCOUTQ, &outq) && outq > 0 && outq < queued)
+	/* The stack offers this as window and never takes an offer back (RFC 9293 3.8.6.2.2),
+	 * so it must be payload that fits, not memory: each byte costs its share of the buffer
+	 * overhead too (sk_buff heads). Scale by what is queued now, payload (SIOCOUTQ) over
+	 * memory (measured on 6.18 loopback: 2% over at MTU 1500 while the peer is stalled,
+	 * which made a 4 MiB window promise ~80 KiB it could not take), less a sixteenth for
+	 * the ratio to move; with nothing queued, assume a quarter of overhead (small segments
+	 * each in a buffer of its own). */
+	if (ioctl(rf->fd, SIOCOUTQ, &outq) == 0 && outq > 0 && outq < queued)
 		room = room * outq / queued;
-	room -= room / RELAY_ROOM_MARGIN;
+	else
+		room -= room / RELAY_ROOM_UNKNOWN_DIV;
+	room -= room / RELAY_ROOM_MARGIN_DIV;
 	return room > UINT32_MAX ? UINT32_MAX : (uint32_t)room;
 }
 
@@ -579,7 +574,7 @@ static uint32_t relay_room(struct relay_flow *rf)
 static void relay_set_room(struct relay_flow *rf)
 {
 	rf->flags &= ~RF_ROOM_STALE;
-	tcp_upstream_set_room(rf->l->stack, rf->f, relay_room(rf));
+	tcp_upstream_set_room(rf->env->stack, rf->f, relay_room(rf));
 }
 
 /**
@@ -592,15 +587,15 @@ static void relay_set_avail(struct relay_flow *rf)
 
 	if (rf->fd < 0 || ioctl(rf->fd, SIOCINQ, &inq) < 0 || inq < 0)
 		return;
-	tcp_upstream_set_avail(rf->l->stack, rf->f, (uint32_t)inq);
+	tcp_upstream_set_avail(rf->env->stack, rf->f, (uint32_t)inq);
 }
 
-void relay_tcp_refresh(struct link *l)
+void relay_tcp_refresh(const struct relay_env *env)
 {
 	struct relay_pool *p = NULL;
 
 	for (unsigned int i = 0; i < TAPIRD_MAX_LINKS; i++)
-		if (relay_pools[i].l == l && relay_pools[i].slot)
+		if (relay_pools[i].env == env && relay_pools[i].slot)
 			p = &relay_pools[i];
 	if (!p)
 		return;
@@ -714,8 +709,7 @@ drop:
 	return n;
 }
 
-/** relay_tcp_consume() - stack_ops.tcp_consume: the container ACKed @n bytes: drop them */
-static void relay_tcp_consume(void *ctx, struct flow *f, uint32_t n)
+void relay_tcp_consume(struct flow *f, uint32_t n)
 {
 	struct relay_flow *rf = f->relay;
 
@@ -740,8 +734,7 @@ static void relay_tcp_consume(void *ctx, struct flow *f, uint32_t n)
 	relay_maybe_close_early(rf);
 }
 
-/** relay_tcp_fin() - stack_ops.tcp_fin: the container is done sending: FIN upstream */
-static void relay_tcp_fin(void *ctx, struct flow *f)
+void relay_tcp_fin(struct flow *f)
 {
 	struct relay_flow *rf = f->relay;
 
@@ -752,8 +745,7 @@ static void relay_tcp_fin(void *ctx, struct flow *f)
 	relay_maybe_close_early(rf);
 }
 
-/** relay_tcp_reset() - stack_ops.tcp_reset: abort upstream (RST to the peer) */
-static void relay_tcp_reset(void *ctx, struct flow *f)
+void relay_tcp_reset(struct flow *f)
 {
 	struct relay_flow *rf = f->relay;
 
@@ -761,13 +753,11 @@ static void relay_tcp_reset(void *ctx, struct flow *f)
 		relay_close_fd(rf, true);
 }
 
-/** relay_flow_closed() - stack_ops.flow_closed: release the socket and the slot */
-static void relay_flow_closed(void *ctx, struct flow *f)
+void relay_tcp_closed(struct flow *f)
 {
 	struct relay_flow *rf = f->relay;
 	struct relay_pool *p;
 
-	/* f->relay is ours only for TCP (udprelay.c chains this callback for other flows) */
 	if (!rf || f->proto != PROTO_TCP || rf->f != f)
 		return;
 	/* Orderly end: a plain close(). Bytes the container never acknowledged make the kernel
@@ -775,7 +765,7 @@ static void relay_flow_closed(void *ctx, struct flow *f)
 	 * client whose connection never got through is reset: the container never accepted it. */
 	relay_close_fd(rf, (rf->flags & (RF_ADOPTED | RF_CONNECTED)) == RF_ADOPTED);
 	rf->f = NULL;
-	rf->l = NULL;
+	rf->env = NULL;
 	rf->flags = 0;
 	rf->gen++;
 	f->relay = NULL;
@@ -791,12 +781,12 @@ static void relay_flow_closed(void *ctx, struct flow *f)
 static void relay_write_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct relay_flow *rf = arg;
-	struct link *l = rf->l;
+	struct relay_env *env = rf->env;
 	struct flow *f = rf->f;
 	int err = 0;
 	socklen_t sl = sizeof(err);
 
-	if (!f || !l)
+	if (!f || !env)
 		return;
 
 	if (rf->flags & RF_CONNECTING) {
@@ -812,14 +802,14 @@ static void relay_write_cb(evutil_socket_t fd, short what, void *arg)
 			log_debug("flow %llu: connect to upstream port %u: %s",
 				  (unsigned long long)f->id, f->uport, strerror(err));
 			relay_close_fd(rf, false);
-			tcp_upstream_failed(l->stack, f, err, tapird_now_us());
+			tcp_upstream_failed(env->stack, f, err, tapird_now_us());
 		} else {
 			rf->flags |= RF_CONNECTED;
 			event_add(&rf->ev_rd, NULL);
 			relay_set_room(rf);
-			tcp_upstream_connected(l->stack, f, tapird_now_us());
+			tcp_upstream_connected(env->stack, f, tapird_now_us());
 		}
-		link_rearm_timer(l);
+		relay_env_touched(env);
 		return;
 	}
 
@@ -827,8 +817,8 @@ static void relay_write_cb(evutil_socket_t fd, short what, void *arg)
 	if (rf->fd < 0)
 		return;
 	relay_set_room(rf);
-	tcp_upstream_writable(l->stack, f, tapird_now_us());
-	link_rearm_timer(l);
+	tcp_upstream_writable(env->stack, f, tapird_now_us());
+	relay_env_touched(env);
 }
 
 /**
@@ -840,7 +830,7 @@ static void relay_write_cb(evutil_socket_t fd, short what, void *arg)
  */
 static void relay_adopted_early(struct relay_flow *rf, short what)
 {
-	struct link *l = rf->l;
+	struct relay_env *env = rf->env;
 	int err = 0;
 	socklen_t sl = sizeof(err);
 
@@ -852,8 +842,8 @@ static void relay_adopted_early(struct relay_flow *rf, short what)
 		log_debug("flow %llu: forward client %s before the container answered",
 			  (unsigned long long)rf->f->id, strerror(err));
 		relay_close_fd(rf, false);
-		tcp_abort(l->stack, rf->f, FLOW_END_RST_UPSTREAM, tapird_now_us());
-		link_rearm_timer(l);
+		tcp_abort(env->stack, rf->f, FLOW_END_RST_UPSTREAM, tapird_now_us());
+		relay_env_touched(env);
 		return;
 	}
 	if (what & EV_CLOSED)
@@ -881,11 +871,11 @@ static bool relay_peer_closed(struct relay_flow *rf)
 static void relay_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct relay_flow *rf = arg;
-	struct link *l = rf->l;
+	struct relay_env *env = rf->env;
 	struct flow *f = rf->f;
 	uint32_t gen = rf->gen;
 
-	if (!f || !l)
+	if (!f || !env)
 		return;
 
 	if (!(rf->flags & RF_CONNECTED)) {
@@ -918,7 +908,7 @@ static void relay_read_cb(evutil_socket_t fd, short what, void *arg)
 		if (relay_closed_ok < 0 && relay_peer_closed(rf))
 			rf->flags |= RF_EOF_SEEN;
 		relay_set_avail(rf);
-		tcp_upstream_readable(l->stack, f, tapird_now_us());
+		tcp_upstream_readable(env->stack, f, tapird_now_us());
 		if (rf->gen != gen)
 			goto out;
 	}
@@ -927,19 +917,19 @@ reset:
 	if (rf->flags & RF_RESET_PENDING) {
 		rf->flags &= ~RF_RESET_PENDING;
 		relay_close_fd(rf, false);
-		tcp_upstream_reset(l->stack, f, tapird_now_us());
+		tcp_upstream_reset(env->stack, f, tapird_now_us());
 		goto out;
 	}
 
 	if ((rf->flags & (RF_EOF_SEEN | RF_EOF_REPORTED)) == RF_EOF_SEEN) {
 		rf->flags |= RF_EOF_REPORTED;
 		relay_set_avail(rf); /* all the data before the FIN: the FIN goes after it */
-		tcp_upstream_eof(l->stack, f, tapird_now_us());
+		tcp_upstream_eof(env->stack, f, tapird_now_us());
 		if (rf->gen == gen)
 			relay_maybe_close_early(rf);
 	}
 out:
-	link_rearm_timer(l);
+	relay_env_touched(env);
 }
 
 int relay_tcp_info(const struct flow *f, struct tcp_info *ti)
@@ -955,34 +945,26 @@ int relay_tcp_info(const struct flow *f, struct tcp_info *ti)
 	return 0;
 }
 
-/**
- * relay_flow_event() - stack_ops.flow_event: a forward's connection became synchronised
- * (ESTABLISHED, or CLOSE_WAIT when the container's FIN came with its handshake): from now on
- * the client's socket is read, starting with whatever it queued meanwhile; then the event goes
- * on to the callback that was there before (the monitor's)
- */
-static void relay_flow_event(void *ctx, struct flow *f, enum stack_flow_event ev, int from)
+void relay_tcp_state(struct flow *f)
 {
 	/* f->tcp: only TCP flows carry a struct relay_flow in f->relay (UDP ones are udprelay's) */
 	struct relay_flow *rf = f->tcp ? f->relay : NULL;
 
-	if (ev == STACK_EV_STATE && rf && rf->f == f && f->state >= TCP_ESTABLISHED &&
+	if (rf && rf->f == f && f->state >= TCP_ESTABLISHED &&
 	    (rf->flags & (RF_ADOPTED | RF_CONNECTED)) == RF_ADOPTED && rf->fd >= 0) {
 		rf->flags |= RF_CONNECTED;
 		/* a read edge from the loop: what the client queued before ESTABLISHED */
 		event_active(&rf->ev_rd, EV_READ, 0);
 	}
-	if (relay_next_event)
-		relay_next_event(ctx, f, ev, from);
 }
 
-int relay_adopt(struct link *l, struct flow *f, int fd)
+int relay_adopt(struct relay_env *env, struct flow *f, int fd)
 {
 	struct relay_pool *p;
 	struct relay_flow *rf;
 	int fl;
 
-	p = relay_pool_get(l);
+	p = relay_pool_get(env);
 	if (!p || f->idx >= p->cap)
 		return -ENOMEM;
 	rf = &p->slot[f->idx];
@@ -992,11 +974,11 @@ int relay_adopt(struct link *l, struct flow *f, int fd)
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return -errno;
 	relay_sock_opts(fd);
-	relay_slot_fill(rf, l, p, f, fd, RF_ADOPTED);
+	relay_slot_fill(rf, env, p, f, fd, RF_ADOPTED);
 	/* Watched from the start, so that a client's reset is seen before the container answers */
 	if (event_add(&rf->ev_rd, NULL) < 0) {
 		rf->f = NULL;
-		rf->l = NULL;
+		rf->env = NULL;
 		rf->fd = -1;
 		rf->flags = 0;
 		return -ENOMEM;
@@ -1009,17 +991,4 @@ int relay_adopt(struct link *l, struct flow *f, int fd)
 		event_active(&rf->ev_rd, EV_READ, 0);
 	}
 	return 0;
-}
-
-void relay_fill_ops(struct stack_ops *ops)
-{
-	ops->tcp_open = relay_tcp_open;
-	ops->tcp_deliver = relay_tcp_deliver;
-	ops->tcp_consume = relay_tcp_consume;
-	ops->tcp_fin = relay_tcp_fin;
-	ops->tcp_reset = relay_tcp_reset;
-	ops->flow_closed = relay_flow_closed;
-	if (ops->flow_event != relay_flow_event)
-		relay_next_event = ops->flow_event;
-	ops->flow_event = relay_flow_event;
 }

@@ -163,7 +163,7 @@ uint32_t tcp_rcv_window(struct stack *s, struct flow *f)
 static uint16_t window_field(struct stack *s, struct flow *f, bool syn)
 {
 	struct tcp_conn *c = tcp_conn_of(f);
-	uint32_t wnd = tcp_rcv_window(s, f), field;
+	uint32_t wnd = tcp_rcv_window(s, f), field, room;
 	uint8_t shift = syn ? 0 : c->rcv_shift;
 	uint32_t edge;
 
@@ -173,8 +173,17 @@ static uint16_t window_field(struct stack *s, struct flow *f, bool syn)
 	if (field > 65535)
 		field = 65535;
 	edge = c->rcv_nxt + (field << shift);
-	/* Rounding down must not pull the right edge back. */
-	if (seq_lt(edge, c->rcv_adv) && field < 65535 && !c->fin_rcvd) {
+	room = c->up_room < TCP_MAX_RCV_WND ? c->up_room : TCP_MAX_RCV_WND;
+	/* Rounding down must not pull the right edge back (RFC 9293 3.8.6.2.2: SHOULD NOT
+	 * shrink), so we round up; but not past what upstream takes (3.8.6: the window is the
+	 * room we have; bytes offered beyond it would be dropped and resent). Where the two
+	 * meet, the edge on the wire moves left by less than one unit of the scale (RFC 7323
+	 * 2.4 leaves a scaled window that granularity; a sender MUST be robust against a
+	 * shrinking window, RFC 9293 3.8.6.2.1), while RCV.ADV stays: those bytes are still
+	 * accepted, and upstream takes them. Always rounding up used to creep past the room by
+	 * up to 2^shift - 1 bytes per ACK. */
+	if (seq_lt(edge, c->rcv_adv) && field < 65535 && !c->fin_rcvd &&
+	    seq_leq(edge + (1u << shift), c->rcv_nxt + room)) {
 		field++;
 		edge += 1u << shift;
 	}
