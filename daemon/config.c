@@ -1094,6 +1094,11 @@ int config_parse_args(struct config *c, int argc, char **argv, enum config_actio
 		snprintf(err, errlen, "\"%s\": unexpected argument (see --help)", argv[optind]);
 		return -1;
 	}
+	/* A namespace on the command line says which container this daemon is for: the shared
+	 * file's [link NAME] sections belong to another daemon (tapird@NAME.service beside
+	 * tapird.service reads the same file) */
+	if (src.netns || src.pid)
+		n.nlinks = 0;
 	if (config_check(&n, err, errlen))
 		return -1;
 	*c = n;

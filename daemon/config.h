@@ -157,7 +157,8 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 
 /**
  * config_parse_args() - apply the command line over @c (getopt_long). A -c FILE is loaded
- * first, then the other flags override it.
+ * first, then the other flags override it; --netns or --pid replaces the file's [link NAME]
+ * links (the daemon is then for that one namespace).
  * @action:	set to CONFIG_RUN, CONFIG_HELP or CONFIG_VERSION
  * Return: 0, or -1 with a message in @err
  */

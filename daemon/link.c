@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Frames per wakeup: enough to amortise the wakeup, few enough that one busy link cannot
@@ -509,6 +510,18 @@ static int link_stack_new(struct link *l, char *err, size_t errlen)
 	return 0;
 }
 
+/**
+ * same_file() - whether fds @a and @b are the same file (the same namespace, for nsfs files)
+ * Return: true if so
+ */
+static bool same_file(int a, int b)
+{
+	struct stat sa, sb;
+
+	return !fstat(a, &sa) && !fstat(b, &sb) && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
 struct link *link_find(struct tapird *d, const char *name)
 {
 	for (unsigned int i = 0; i < d->nlinks; i++)
@@ -560,7 +573,14 @@ struct link *link_attach(struct tapird *d, const struct link_cfg *lc, char *err,
 	}
 	target = netns_open(l->netns);
 	if (target < 0) {
-		snprintf(err, errlen, "%s: %s", l->netns, strerror(-target));
+		snprintf(err, errlen, "%s: %s", l->netns,
+			 target == -EINVAL ? "not a network namespace" : strerror(-target));
+		goto fail;
+	}
+	if (same_file(self, target)) {
+		/* a TAP with a default route via the gateway in tapird's own namespace would
+		 * take over the host's routing and relay the relay's own sockets */
+		snprintf(err, errlen, "%s: this is tapird's own network namespace", l->netns);
 		goto fail;
 	}
 	if (link_open_tap(l, self, target, err, errlen))

@@ -42,7 +42,9 @@ static struct tapird_sig {
 } sig;
 
 /**
- * raise_nofile() - RLIMIT_NOFILE up to the hard limit (up to TAPIRD_NOFILE_WANT as root)
+ * raise_nofile() - RLIMIT_NOFILE up to the hard limit (up to TAPIRD_NOFILE_WANT as root,
+ * unless systemd runs us: then the unit's LimitNOFILE= is the limit, and setrlimit() is
+ * called only if there is something to raise, so the unit can filter @resources out)
  */
 static void raise_nofile(void)
 {
@@ -50,12 +52,14 @@ static void raise_nofile(void)
 
 	if (getrlimit(RLIMIT_NOFILE, &rl))
 		return;
-	if (geteuid() == 0 && rl.rlim_max < TAPIRD_NOFILE_WANT) {
+	if (geteuid() == 0 && rl.rlim_max < TAPIRD_NOFILE_WANT && !getenv("NOTIFY_SOCKET")) {
 		struct rlimit want = { TAPIRD_NOFILE_WANT, TAPIRD_NOFILE_WANT };
 
 		if (!setrlimit(RLIMIT_NOFILE, &want))
 			return;
 	}
+	if (rl.rlim_cur == rl.rlim_max)
+		return;
 	rl.rlim_cur = rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl))
 		log_warn("RLIMIT_NOFILE: %s", strerror(errno));

@@ -11,7 +11,8 @@
 
 /**
  * netns_open() - open the namespace file at @path (/run/netns/NAME, /proc/PID/ns/net...)
- * Return: a close-on-exec fd, or -errno
+ * without blocking; anything but a regular file (a FIFO, a device) is refused unopened
+ * Return: a close-on-exec fd, or -errno (-EINVAL: not a namespace file)
  */
 int netns_open(const char *path);
 

@@ -437,11 +437,20 @@ static void test_file_named_links(void **state)
 	assert_true(c.links[0].no_host_loopback);
 	unlink(path);
 
-	/* the command line's link and the file's named ones together; the name derived */
-	tmpfile_with(path, "[link c1]\nnetns = /var/run/netns/c1\n");
-	assert_int_equal(parse(&c, &a, err, sizeof(err), "-c", path, "--pid", "9", NULL), 0);
+	/* [link] and [link NAME] together; the unnamed link's name derived */
+	tmpfile_with(path, "[link]\npid = 9\n[link c1]\nnetns = /var/run/netns/c1\n");
+	assert_int_equal(parse(&c, &a, err, sizeof(err), "-c", path, NULL), 0);
 	assert_string_equal(c.link.name, "pid:9");
+	assert_int_equal(c.nlinks, 1);
 	assert_string_equal(c.links[0].name, "c1");
+	unlink(path);
+
+	/* a namespace on the command line (tapird@NAME.service) replaces the file's named
+	 * links, which the shared tapird.service serves */
+	tmpfile_with(path, "[link c1]\nnetns = /var/run/netns/c1\n");
+	assert_int_equal(parse(&c, &a, err, sizeof(err), "-c", path, "--netns", "c9", NULL), 0);
+	assert_string_equal(c.link.name, "c9");
+	assert_int_equal(c.nlinks, 0);
 	unlink(path);
 }
 
