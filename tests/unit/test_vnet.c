@@ -351,6 +351,23 @@ static void test_gso_size_leaves_room_for_timestamps(void **state)
 	fx_free(fx);
 }
 
+static void test_gso_size_follows_a_lower_mtu(void **state)
+{
+	struct fx *fx = established(true);
+	struct parsed p;
+
+	(void)state;
+	/* the container lowered its MTU after the connection agreed MSS 1460: the kernel cuts
+	 * our super-frames to segments of the MTU in force */
+	stack_set_mtu(fx->s, 1300);
+	fx_upstream(fx, NULL, 50000);
+	tcp_upstream_readable(fx->s, fx->f, fx->now);
+	fx_out(fx, 0, &p);
+	assert_int_equal(fx->m.vh[0][VNET_OFF_GSO_TYPE], VNET_GSO_TCPV4);
+	assert_int_equal(rd16le(fx->m.vh[0] + VNET_OFF_GSO_SIZE), 1260);
+	fx_free(fx);
+}
+
 static void test_one_segment_out_partial_without_gso(void **state)
 {
 	struct fx *fx = established(true);
@@ -417,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_offloads_on_fragments_dropped),
 		cmocka_unit_test(test_super_frame_out),
 		cmocka_unit_test(test_gso_size_leaves_room_for_timestamps),
+		cmocka_unit_test(test_gso_size_follows_a_lower_mtu),
 		cmocka_unit_test(test_one_segment_out_partial_without_gso),
 		cmocka_unit_test(test_control_frames_out_complete),
 		cmocka_unit_test(test_without_tso_segments_fit_the_mtu),
