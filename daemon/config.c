@@ -60,6 +60,7 @@ void config_defaults(struct config *c)
 	memset(c, 0, sizeof(*c));
 	link_cfg_defaults(&c->link);
 	snprintf(c->control, sizeof(c->control), "%s", CONFIG_DEFAULT_CONTROL);
+	snprintf(c->capture_dir, sizeof(c->capture_dir), "%s", CONFIG_DEFAULT_CAPTURE_DIR);
 	c->log_level = LOG_LVL_INFO;
 	c->time_wait_s = STACK_DEFAULT_TIME_WAIT_MS / 1000;
 	c->max_flows = STACK_DEFAULT_MAX_FLOWS;
@@ -256,6 +257,17 @@ static int set_control(struct config *c, const char *v, char *why, size_t whylen
 		return -1;
 	}
 	snprintf(c->control, sizeof(c->control), "%s", v);
+	return 0;
+}
+
+/* capture-dir: trust (owner, mode, no symbolic link) is checked at each capture's start */
+static int set_capture_dir(struct config *c, const char *v, char *why, size_t whylen)
+{
+	if (*v != '/' || strlen(v) >= sizeof(c->capture_dir)) {
+		snprintf(why, whylen, "\"%s\" is not an absolute path", v);
+		return -1;
+	}
+	snprintf(c->capture_dir, sizeof(c->capture_dir), "%s", v);
 	return 0;
 }
 
@@ -527,6 +539,7 @@ static const struct config_key {
 	{ "daemon", "control", set_control },
 	{ "daemon", "control-group", set_control_group },
 	{ "daemon", "admin-group", set_admin_group },
+	{ "daemon", "capture-dir", set_capture_dir },
 	{ "daemon", "log-level", set_log_level },
 	{ "tcp", "time-wait", set_time_wait },
 	{ "tcp", "max-flows", set_max_flows },
@@ -799,6 +812,7 @@ enum {
 	OPT_CLOSED_HISTORY,
 	OPT_METRICS,
 	OPT_NAME,
+	OPT_CAPTURE_DIR,
 };
 
 static const struct option config_longopts[] = {
@@ -830,6 +844,7 @@ static const struct option config_longopts[] = {
 	{ "closed-history", required_argument, NULL, OPT_CLOSED_HISTORY },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "name", required_argument, NULL, OPT_NAME },
+	{ "capture-dir", required_argument, NULL, OPT_CAPTURE_DIR },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -856,6 +871,7 @@ static config_setter opt_setter(int opt)
 	case OPT_MAX_UDP_FLOWS:	return set_max_udp_flows;
 	case OPT_CLOSED_HISTORY: return set_closed_history;
 	case OPT_METRICS:	return set_metrics;
+	case OPT_CAPTURE_DIR:	return set_capture_dir;
 	default:		return NULL;
 	}
 }
@@ -1147,9 +1163,13 @@ const char *config_usage(void)
 	       "      --closed-history N  closed flows remembered, 0 to 1000000 (1024)\n"
 	       "      --metrics ADDR:PORT serve Prometheus metrics at http://ADDR:PORT/metrics"
 	       " (off)\n"
+	       "      --capture-dir DIR   where `tapirctl capture` files go (" CONFIG_DEFAULT_CAPTURE_DIR
+	       ")\n"
 	       "      --version           print the version and exit\n"
 	       "  -h, --help              print this help and exit\n"
 	       "\n"
 	       "Flags override the file. Signals: SIGTERM/SIGINT stop, SIGHUP re-reads the log "
-	       "level.\n";
+	       "level.\n"
+	       "Started as `slirp4netns`, or as `tapird --slirp4netns-compat ARGS...`, it takes\n"
+	       "slirp4netns 1.2's command line instead (see --slirp4netns-compat --help).\n";
 }

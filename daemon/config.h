@@ -16,6 +16,7 @@
 #include "fwdspec.h"
 
 #define CONFIG_DEFAULT_CONTROL "/run/tapird/control.sock"
+#define CONFIG_DEFAULT_CAPTURE_DIR "/var/lib/tapird/captures"
 #define CONFIG_DEFAULT_IFNAME "tap0"
 /* -t/-u and [forward] lines; a range counts once. Each forward holds a host socket. */
 #define CONFIG_MAX_FORWARDS 64
@@ -45,6 +46,15 @@
  *			host-loopback applies)
  * @no_dns:		the DNS address answers nothing (slirp4netns --disable-dns)
  * @outbound_addr:	source address of upstream sockets (0 = the kernel chooses)
+ * @mac:		MAC address to give the TAP in the namespace (slirp4netns --macaddress)
+ * @has_mac:		@mac is set (else the kernel's random one stays)
+ * @tap_reuse:		attach to a persistent TAP of @ifname made beforehand instead of
+ *			refusing the name (slirp4netns semantics: rootlesskit makes the TAP)
+ * @slirp_answers:	what is denied looks as it does under slirp4netns 1.2: with
+ *			@no_host_loopback, TCP to the gateway gets ICMP net unreachable and UDP
+ *			is dropped; with @no_dns, everything to the DNS address is dropped
+ *			(slirp4netns sends it to the real address: it times out). Otherwise
+ *			both are refused (RST, ICMP port unreachable).
  */
 struct link_cfg {
 	char name[LINK_NAME_MAX];
@@ -63,6 +73,10 @@ struct link_cfg {
 	bool host_loopback_set;
 	bool no_dns;
 	uint32_t outbound_addr;
+	uint8_t mac[6];
+	bool has_mac;
+	bool tap_reuse;
+	bool slirp_answers;
 };
 
 /**
@@ -90,6 +104,7 @@ struct link_cfg {
  * @max_udp_flows:	bound on UDP flows per link (0: no UDP)
  * @closed_history:	closed flows remembered for `conns --all` and `conn` (0: none)
  * @metrics:		"ADDR:PORT" (IPv6 as "[ADDR]:PORT") of the Prometheus endpoint ("" = off)
+ * @capture_dir:	the one directory captures are written in (capture.h)
  */
 struct config {
 	bool foreground;
@@ -114,6 +129,7 @@ struct config {
 	uint32_t max_udp_flows;
 	uint32_t closed_history;
 	char metrics[64];
+	char capture_dir[PATH_MAX];
 };
 
 /** config_defaults() - fill @c with the DESIGN.md defaults */

@@ -23,6 +23,7 @@
 #include "udprelay.h"
 #include "wire.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <event2/event.h>
@@ -30,7 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Frames per wakeup: enough to amortise the wakeup, few enough that one busy link cannot
@@ -341,28 +344,6 @@ static const struct stack_ops link_ops = {
 };
 
 /**
- * link_watch_mtu() - in the target namespace: read the TAP's MTU (the container's own with
- * --no-configure, ours otherwise) and open the netlink socket that follows its changes
- * Return: 0, or -1 with @err filled (the MTU cannot be read); a watch that cannot be opened
- * is only logged: the MTU read now stays in force
- */
-static int link_watch_mtu(struct link *l, char *err, size_t errlen)
-{
-	int rc = netlink_mtu(l->ifindex, &l->tap_mtu);
-
-	if (rc) {
-		snprintf(err, errlen, "%s in %s: read MTU: %s", l->ifname, l->netns,
-			 strerror(-rc));
-		return -1;
-	}
-	l->nl_watch = netlink_watch_open();
-	if (!l->nl_watch)
-		log_warn("%s in %s: cannot follow MTU changes (netlink): %s", l->ifname,
-			 l->netns, strerror(errno));
-	return 0;
-}
-
-/**
  * link_netlink_readable() - the container's kernel announced link changes: apply the TAP's
  * new MTU to the stack (RFC 9293 3.7.1: the MSS announced is MTU - 40)
  * @arg:	the link
@@ -373,6 +354,8 @@ static void link_netlink_readable(evutil_socket_t fd, short what, void *arg)
 	uint32_t mtu = 0, now;
 	int rc;
 
+	(void)fd;
+	(void)what;
 	rc = netlink_watch_read(l->nl_watch, l->ifindex, &mtu);
 	if (rc < 0) {
 		/* messages were lost: ask again, the answer comes on this socket */
@@ -391,73 +374,184 @@ static void link_netlink_readable(evutil_socket_t fd, short what, void *arg)
 	l->tap_mtu = mtu;
 }
 
-/**
- * link_open_tap() - in the target namespace: create the TAP and configure it
- * @self:	fd of the daemon's own namespace, entered again before returning
- * @target:	fd of the container's namespace
- * Return: 0 with l->tap_fd and l->ifindex set, or -1 with @err filled
- */
-static int link_open_tap(struct link *l, int self, int target, char *err, size_t errlen)
-{
-	const struct link_cfg *cfg = &l->cfg;
-	char why[256];
-	int rc, n;
+/* The TAP child's answer: the TAP's fd, and the netlink watch's when @watch, ride along as
+ * SCM_RIGHTS when @ok */
+struct tap_reply {
+	int ok;
+	int ifindex;
+	uint32_t mtu;
+	int watch;
+	char err[256];
+};
 
-	rc = netns_enter(target);
+/**
+ * tap_child() - in a fresh child: join the namespaces (@userns_fd, -1 for none, then
+ * @netns_fd), create the TAP, configure it unless told not to, and send its fd and index to
+ * @sock
+ * @netns:	the network namespace's path, for messages
+ * Return: the child's exit status (0: sent)
+ */
+static int tap_child(const struct link_cfg *lc, const char *netns, int userns_fd, int netns_fd,
+		     int sock)
+{
+	struct tap_reply rep = { 0 };
+	char cbuf[CMSG_SPACE(2 * sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	char why[200];
+	int fd = -1, rc, fds[2] = { -1, -1 };
+
+	rc = netns_join(userns_fd, netns_fd, why, sizeof(why));
 	if (rc) {
-		snprintf(err, errlen, "%s: %s", l->netns,
-			 rc == -EINVAL ? "not a network namespace" : strerror(-rc));
-		return -1;
+		/* the reply has room for a path's head and the reason */
+		snprintf(rep.err, sizeof(rep.err), "%.160s: %.80s", rc == -1 ? lc->userns : netns,
+			 why);
+		goto send;
 	}
-	rc = tap_open(l->ifname, cfg->no_offload ? 0 : TAP_VNET_HDR);
-	if (rc < 0) {
-		snprintf(err, errlen, "%s in %s: %s", l->ifname, l->netns, strerror(-rc));
-		goto back;
+	/* with offloads, every frame has a virtio-net header and the kernel may hand over and
+	 * take back 64 KiB super-frames with partial checksums (tap.h) */
+	fd = tap_open(lc->ifname, (lc->tap_reuse ? TAP_REUSE : 0) |
+					  (lc->no_offload ? 0 : TAP_VNET_HDR));
+	if (fd < 0) {
+		snprintf(rep.err, sizeof(rep.err), "%s in %s: %s", lc->ifname, netns,
+			 strerror(-fd));
+		goto send;
 	}
-	l->tap_fd = rc;
-	if (!cfg->no_offload) {
-		rc = tap_set_offload(l->tap_fd, TAP_OFFLOADS);
+	if (!lc->no_offload) {
+		rc = tap_set_offload(fd, TAP_OFFLOADS);
 		if (rc < 0) {
-			snprintf(err, errlen, "%s in %s: offloads: %s (--no-offload does without)",
-				 l->ifname, l->netns, strerror(-rc));
-			goto back;
+			snprintf(rep.err, sizeof(rep.err),
+				 "%s in %s: offloads: %s (--no-offload does without)", lc->ifname,
+				 netns, strerror(-rc));
+			goto send;
 		}
-		l->offload = true;
 	}
-	rc = 0;
-	l->ifindex = (int)if_nametoindex(l->ifname);
-	if (!l->ifindex) {
-		snprintf(err, errlen, "%s in %s: %s", l->ifname, l->netns, strerror(errno));
-		rc = -1;
-		goto back;
+	rep.ifindex = (int)if_nametoindex(lc->ifname);
+	if (!rep.ifindex) {
+		snprintf(rep.err, sizeof(rep.err), "%s in %s: %s", lc->ifname, netns,
+			 strerror(errno));
+		goto send;
 	}
-	if (!cfg->no_configure) {
+	if (!lc->no_configure) {
 		struct netlink_ifcfg nc = {
-			.ifindex = l->ifindex,
-			.mtu = cfg->mtu,
-			.addr = cfg->addr,
-			.prefix_len = cfg->prefix_len,
-			.gateway = cfg->gateway,
+			.ifindex = rep.ifindex,
+			.mtu = lc->mtu,
+			.addr = lc->addr,
+			.prefix_len = lc->prefix_len,
+			.gateway = lc->gateway,
+			.mac = lc->has_mac ? lc->mac : NULL,
+			.loopback_up = true,
 		};
 
-		rc = netlink_configure(&nc, why, sizeof(why));
-		if (rc) {
-			snprintf(err, errlen, "%s in %s: %s", l->ifname, l->netns, why);
-			goto back;
+		if (netlink_configure(&nc, why, sizeof(why))) {
+			snprintf(rep.err, sizeof(rep.err), "%s in %s: %s", lc->ifname, netns, why);
+			goto send;
 		}
-		l->configured = true;
 	}
-	rc = link_watch_mtu(l, err, errlen);
-back:
-	/* Every socket the relay opens later must be in the daemon's namespace. */
-	n = netns_enter(self);
-	if (n) {
-		/* going on would relay the container's flows from inside its own namespace */
-		log_err("%s: cannot return to the daemon's namespace: %s", NETNS_SELF,
-			strerror(-n));
-		abort();
+	/* RFC 9293 3.7.1: the MSS tapird announces comes from the TAP's real MTU (the
+	 * container's own with --no-configure), and from its later changes, which only a
+	 * netlink socket of this namespace hears of */
+	rc = netlink_mtu(rep.ifindex, &rep.mtu);
+	if (rc) {
+		snprintf(rep.err, sizeof(rep.err), "%s in %s: read MTU: %s", lc->ifname, netns,
+			 strerror(-rc));
+		goto send;
 	}
-	return rc < 0 ? -1 : 0;
+	fds[1] = netlink_watch_socket();
+	rep.watch = fds[1] >= 0; /* without it the MTU read now stays in force (logged) */
+	fds[0] = fd;
+	rep.ok = 1;
+	msg.msg_control = cbuf;
+	msg.msg_controllen = CMSG_SPACE(sizeof(int) * (rep.watch ? 2 : 1));
+	CMSG_FIRSTHDR(&msg)->cmsg_level = SOL_SOCKET;
+	CMSG_FIRSTHDR(&msg)->cmsg_type = SCM_RIGHTS;
+	CMSG_FIRSTHDR(&msg)->cmsg_len = CMSG_LEN(sizeof(int) * (rep.watch ? 2 : 1));
+	memcpy(CMSG_DATA(CMSG_FIRSTHDR(&msg)), fds, sizeof(int) * (rep.watch ? 2 : 1));
+send:
+	if (sendmsg(sock, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof(rep))
+		return 2;
+	return rep.ok ? 0 : 1;
+}
+
+int link_tap_create(const struct link_cfg *lc, const char *netns, int netns_fd,
+		    struct link_tap *t, char *err, size_t errlen)
+{
+	struct tap_reply rep = { 0 };
+	char cbuf[CMSG_SPACE(2 * sizeof(int))];
+	struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	int sv[2], status, fds[2] = { -1, -1 }, nfds = 0, userns_fd = -1;
+	ssize_t n;
+	pid_t pid;
+
+	if (lc->userns[0]) {
+		/* opened here, with netns_open()'s care (never a FIFO), not in the child */
+		userns_fd = netns_open(lc->userns);
+		if (userns_fd < 0) {
+			snprintf(err, errlen, "%s: %s", lc->userns,
+				 userns_fd == -EINVAL ? "not a user namespace"
+						      : strerror(-userns_fd));
+			return -1;
+		}
+	}
+	/* SEQPACKET: the reply arrives whole, or the child's death shows as EOF */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		snprintf(err, errlen, "%s in %s: socketpair: %s", lc->ifname, netns,
+			 strerror(errno));
+		goto fail;
+	}
+	pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "%s in %s: fork: %s", lc->ifname, netns, strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		goto fail;
+	}
+	if (!pid) {
+		close(sv[0]);
+		/* _exit: the child owns nothing of the daemon's to flush or free */
+		_exit(tap_child(lc, netns, userns_fd, netns_fd, sv[1]));
+	}
+	if (userns_fd >= 0)
+		close(userns_fd);
+	userns_fd = -1;
+	close(sv[1]);
+	do
+		n = recvmsg(sv[0], &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	close(sv[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	cm = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+		if (cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			nfds = 1;
+		else if (cm->cmsg_len == CMSG_LEN(2 * sizeof(int)))
+			nfds = 2;
+		memcpy(fds, CMSG_DATA(cm), sizeof(int) * (size_t)nfds);
+	}
+	if (n != (ssize_t)sizeof(rep) || !rep.ok || nfds < 1 || (rep.watch && nfds != 2)) {
+		rep.err[sizeof(rep.err) - 1] = '\0';
+		if (n == (ssize_t)sizeof(rep) && rep.err[0])
+			snprintf(err, errlen, "%s", rep.err);
+		else
+			snprintf(err, errlen, "%s in %s: the TAP child died (status %d)",
+				 lc->ifname, netns, status);
+		for (int i = 0; i < nfds; i++)
+			close(fds[i]);
+		return -1;
+	}
+	t->fd = fds[0];
+	t->ifindex = rep.ifindex;
+	t->mtu = rep.mtu;
+	t->watch_fd = nfds == 2 ? fds[1] : -1;
+	return 0;
+fail:
+	if (userns_fd >= 0)
+		close(userns_fd);
+	return -1;
 }
 
 /**
@@ -522,6 +616,16 @@ static bool same_file(int a, int b)
 	       sa.st_ino == sb.st_ino;
 }
 
+int link_bind_outbound(const struct link_cfg *cfg, int fd, const struct sockaddr_storage *dst)
+{
+	struct sockaddr_in src = { .sin_family = AF_INET };
+
+	if (!cfg->outbound_addr || dst->ss_family != AF_INET)
+		return 0;
+	src.sin_addr.s_addr = htonl(cfg->outbound_addr);
+	return bind(fd, (const struct sockaddr *)&src, sizeof(src)) < 0 ? -errno : 0;
+}
+
 struct link *link_find(struct tapird *d, const char *name)
 {
 	for (unsigned int i = 0; i < d->nlinks; i++)
@@ -533,6 +637,7 @@ struct link *link_find(struct tapird *d, const char *name)
 struct link *link_attach(struct tapird *d, const struct link_cfg *lc, char *err, size_t errlen)
 {
 	int self = -1, target = -1, n;
+	struct link_tap tap;
 	struct link *l;
 
 	if (!lc->name[0]) {
@@ -583,8 +688,18 @@ struct link *link_attach(struct tapird *d, const struct link_cfg *lc, char *err,
 		snprintf(err, errlen, "%s: this is tapird's own network namespace", l->netns);
 		goto fail;
 	}
-	if (link_open_tap(l, self, target, err, errlen))
+	if (link_tap_create(lc, l->netns, target, &tap, err, errlen))
 		goto fail;
+	l->tap_fd = tap.fd;
+	l->ifindex = tap.ifindex;
+	l->tap_mtu = tap.mtu;
+	l->configured = !lc->no_configure;
+	l->offload = !lc->no_offload;
+	if (tap.watch_fd >= 0)
+		l->nl_watch = netlink_watch_adopt(tap.watch_fd);
+	if (!l->nl_watch)
+		log_warn("%s in %s: cannot follow the MTU of %s (netlink)", l->name, l->netns,
+			 l->ifname);
 	if (link_stack_new(l, err, errlen))
 		goto fail;
 	if (stack_set_mtu(l->stack, l->tap_mtu) != l->tap_mtu)

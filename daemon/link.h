@@ -1,7 +1,8 @@
 /* link.h - one attached container: its namespace, its TAP, its stack.
  *
- * link_attach() enters the namespace, creates the TAP, configures it with netlink (unless
- * told not to), returns to the daemon's namespace and wires the TAP to a stack on the loop.
+ * link_attach() has a child process enter the namespace, create the TAP and configure it with
+ * netlink (unless told not to) and hand the TAP back; it then wires the TAP to a stack on the
+ * loop.
  * Must not: parse frames (the stack does) or know about the control protocol.
  */
 #ifndef TAPIR_LINK_H
@@ -11,6 +12,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "config.h"
 #include "relay_env.h"
@@ -75,6 +77,38 @@ struct link {
  * entered, the TAP cannot be made...)
  */
 struct link *link_attach(struct tapird *d, const struct link_cfg *lc, char *err, size_t errlen);
+
+/**
+ * struct link_tap - what link_tap_create() brings back from the container's namespace
+ * @fd:		the TAP (non-blocking, close-on-exec)
+ * @ifindex:	its index there
+ * @mtu:	its MTU once configured (the container's own with --no-configure)
+ * @watch_fd:	a netlink socket opened there that hears of changes to its interfaces
+ *		(netlink_watch_socket()), -1 if none could be opened
+ */
+struct link_tap {
+	int fd;
+	int ifindex;
+	uint32_t mtu;
+	int watch_fd;
+};
+
+/**
+ * link_tap_create() - create TAP @lc->ifname in network namespace @netns, joining user
+ * namespace @lc->userns first when set (rootless: the runtime's user namespace owns the
+ * network namespace), with its offloads unless @lc->no_offload, and configure it unless
+ * @lc->no_configure. A child process does it, as slirp4netns does: joining a user namespace
+ * is one way, so the daemon never leaves its own; the TAP's fd and a netlink socket of that
+ * namespace come back over a socketpair (SCM_RIGHTS), with the TAP's MTU.
+ * @netns:	the network namespace's path (for messages)
+ * @netns_fd:	the network namespace, opened with netns_open()
+ * @t:		filled on success
+ * @err, @errlen: on failure, the object and the reason ("tap0 in /run/netns/c1: Device or
+ *		resource busy")
+ * Return: 0, or -1
+ */
+int link_tap_create(const struct link_cfg *lc, const char *netns, int netns_fd,
+		    struct link_tap *t, char *err, size_t errlen);
 
 /** link_find() - the attached link named @name, or NULL */
 struct link *link_find(struct tapird *d, const char *name);

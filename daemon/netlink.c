@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -32,25 +34,34 @@ static struct nl_addr *nl_ip4(uint32_t addr, unsigned int prefix_len)
 }
 
 /**
- * link_up() - set the MTU and IFF_UP in one RTM_NEWLINK
+ * link_up() - set the MTU (0: keep), the MAC (NULL: keep) and IFF_UP in one RTM_NEWLINK
+ * @ifindex:	the interface
  * Return: 0 or a negative libnl error
  */
-static int link_up(struct nl_sock *sk, const struct netlink_ifcfg *cfg)
+static int link_up(struct nl_sock *sk, int ifindex, uint32_t mtu, const uint8_t *mac)
 {
 	struct rtnl_link *orig = NULL, *change;
+	struct nl_addr *ll = NULL;
 	int err;
 
-	err = rtnl_link_get_kernel(sk, cfg->ifindex, NULL, &orig);
+	err = rtnl_link_get_kernel(sk, ifindex, NULL, &orig);
 	if (err < 0)
 		return err;
 	change = rtnl_link_alloc();
-	if (!change) {
-		rtnl_link_put(orig);
-		return -NLE_NOMEM;
+	if (mac)
+		ll = nl_addr_build(AF_LLC, mac, 6);
+	if (!change || (mac && !ll)) {
+		err = -NLE_NOMEM;
+		goto out;
 	}
-	rtnl_link_set_mtu(change, cfg->mtu);
+	if (mtu)
+		rtnl_link_set_mtu(change, mtu);
+	if (ll)
+		rtnl_link_set_addr(change, ll);
 	rtnl_link_set_flags(change, IFF_UP);
 	err = rtnl_link_change(sk, orig, change, 0);
+out:
+	nl_addr_put(ll);
 	rtnl_link_put(change);
 	rtnl_link_put(orig);
 	return err;
@@ -133,9 +144,10 @@ int netlink_configure(const struct netlink_ifcfg *cfg, char *why, size_t whylen)
 		snprintf(why, whylen, "netlink: %s", nl_geterror(err));
 		goto out;
 	}
-	err = link_up(sk, cfg);
+	err = link_up(sk, cfg->ifindex, cfg->mtu, cfg->mac);
 	if (err < 0) {
-		snprintf(why, whylen, "set MTU %u and up: %s", cfg->mtu, nl_geterror(err));
+		snprintf(why, whylen, "set MTU %u%s and up: %s", cfg->mtu,
+			 cfg->mac ? ", MAC" : "", nl_geterror(err));
 		goto out;
 	}
 	err = addr_add(sk, cfg);
@@ -145,8 +157,17 @@ int netlink_configure(const struct netlink_ifcfg *cfg, char *why, size_t whylen)
 		goto out;
 	}
 	err = route_add(sk, cfg);
-	if (err < 0)
+	if (err < 0) {
 		snprintf(why, whylen, "add default route via %s: %s", g, nl_geterror(err));
+		goto out;
+	}
+	if (cfg->loopback_up) {
+		int lo = (int)if_nametoindex("lo");
+
+		err = lo ? link_up(sk, lo, 0, NULL) : -NLE_OBJ_NOTFOUND;
+		if (err < 0)
+			snprintf(why, whylen, "lo up: %s", nl_geterror(err));
+	}
 out:
 	nl_socket_free(sk);
 	return err < 0 ? -1 : 0;
@@ -242,18 +263,36 @@ static int watch_msg(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-struct nl_sock *netlink_watch_open(void)
+int netlink_watch_socket(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	if (fd < 0)
+		return -errno;
+	/* nl_pid 0: the kernel picks our port id */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+struct nl_sock *netlink_watch_adopt(int fd)
 {
 	struct nl_sock *sk = nl_socket_alloc();
 
-	if (!sk)
+	if (!sk) {
+		close(fd);
 		return NULL;
+	}
 	/* notifications carry the kernel's sequence numbers, not ours */
 	nl_socket_disable_seq_check(sk);
-	if (nl_connect(sk, NETLINK_ROUTE) < 0 || nl_socket_add_membership(sk, RTNLGRP_LINK) < 0 ||
-	    nl_socket_set_nonblocking(sk) < 0 ||
-	    fcntl(nl_socket_get_fd(sk), F_SETFD, FD_CLOEXEC) < 0) {
+	if (nl_socket_set_fd(sk, NETLINK_ROUTE, fd) < 0) {
 		nl_socket_free(sk);
+		close(fd);
 		return NULL;
 	}
 	return sk;

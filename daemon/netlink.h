@@ -10,6 +10,7 @@
 #ifndef TAPIR_NETLINK_H
 #define TAPIR_NETLINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,9 @@
  * @addr:	its IPv4 address
  * @prefix_len:	the address's prefix length
  * @gateway:	next hop of the default route
+ * @mac:	its MAC address (NULL: keep the kernel's random one)
+ * @loopback_up: bring "lo" of the namespace up as well (slirp4netns -c does: a container
+ *		whose lo is down cannot reach its own services)
  */
 struct netlink_ifcfg {
 	int ifindex;
@@ -27,11 +31,14 @@ struct netlink_ifcfg {
 	uint32_t addr;
 	uint8_t prefix_len;
 	uint32_t gateway;
+	const uint8_t *mac;
+	bool loopback_up;
 };
 
 /**
- * netlink_configure() - set MTU, bring the interface up, add the address, add the default
- * route, in that order (the route's gateway must be on a connected, up subnet)
+ * netlink_configure() - set MTU (and MAC), bring the interface up, add the address, add the
+ * default route, in that order (the route's gateway must be on a connected, up subnet); then
+ * lo up if asked
  * @why, @whylen: on failure, the step and the kernel's reason ("set MTU 9000: Invalid input")
  * Return: 0, or -1
  */
@@ -47,11 +54,19 @@ int netlink_mtu(int ifindex, uint32_t *mtu);
 struct nl_sock;
 
 /**
- * netlink_watch_open() - a non-blocking, close-on-exec netlink socket in the current namespace
- * that hears of every change to its interfaces (RTNLGRP_LINK)
- * Return: the socket (netlink_watch_close() it), or NULL
+ * netlink_watch_socket() - a non-blocking, close-on-exec netlink socket in the current
+ * namespace that hears of every change to its interfaces (RTNLGRP_LINK): opened where the
+ * interfaces are (the TAP's child), used wherever the fd is passed to (netlink_watch_adopt())
+ * Return: its file descriptor, or a negative errno
  */
-struct nl_sock *netlink_watch_open(void);
+int netlink_watch_socket(void);
+
+/**
+ * netlink_watch_adopt() - take a socket made by netlink_watch_socket() into libnl
+ * @fd:		the socket; owned by the watch from now on, closed on failure
+ * Return: the watch (netlink_watch_close() it), or NULL
+ */
+struct nl_sock *netlink_watch_adopt(int fd);
 
 /** netlink_watch_fd() - the file descriptor of watch @sk, for the event loop */
 int netlink_watch_fd(struct nl_sock *sk);

@@ -1,10 +1,13 @@
-/* netns.c - network namespaces: open one by path, enter one by fd. */
+/* netns.c - namespaces: open a namespace file by path, enter a network namespace by fd, join
+ * a user and a network namespace in a child. */
 #define _GNU_SOURCE /* setns() */
 #include "netns.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,4 +38,32 @@ int netns_enter(int fd)
 {
 	/* CLONE_NEWNET makes the kernel refuse any other kind of namespace with EINVAL */
 	return setns(fd, CLONE_NEWNET) ? -errno : 0;
+}
+
+int netns_join(int userns_fd, int netns_fd, char *why, size_t whylen)
+{
+	struct stat self, target;
+
+	if (userns_fd >= 0) {
+		if (fstat(userns_fd, &target) < 0) {
+			snprintf(why, whylen, "%s", strerror(errno));
+			return -1;
+		}
+		/* setns() into the user namespace we are in fails with EINVAL: skip it (a PID
+		 * whose process shares ours, as slirp4netns's nsenter() allows) */
+		if ((stat(USERNS_SELF, &self) < 0 || self.st_dev != target.st_dev ||
+		     self.st_ino != target.st_ino) &&
+		    setns(userns_fd, CLONE_NEWUSER) < 0) {
+			snprintf(why, whylen, "%s",
+				 errno == EINVAL ? "not a user namespace" : strerror(errno));
+			return -1;
+		}
+	}
+	/* CLONE_NEWNET makes the kernel refuse any other kind of namespace with EINVAL */
+	if (setns(netns_fd, CLONE_NEWNET) < 0) {
+		snprintf(why, whylen, "%s",
+			 errno == EINVAL ? "not a network namespace" : strerror(errno));
+		return -2;
+	}
+	return 0;
 }

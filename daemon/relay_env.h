@@ -9,6 +9,8 @@
 #ifndef TAPIR_RELAY_ENV_H
 #define TAPIR_RELAY_ENV_H
 
+#include <sys/socket.h>
+
 struct stack;
 struct event_base;
 struct link_cfg;
@@ -39,5 +41,15 @@ static inline void relay_env_touched(struct relay_env *env)
 	if (env->touched)
 		env->touched(env);
 }
+
+/**
+ * link_bind_outbound() - bind upstream socket @fd to the outbound address of link @cfg
+ * (slirp4netns --outbound-addr) before it connects to @dst (IPv4); nothing when none is set.
+ * As libslirp does, this holds for the gateway's host-loopback connections too: Linux lets a
+ * socket bound to any local address reach 127.0.0.1, and the server there sees that address.
+ * (link.c: the link owns its configuration; a relay calls it for each upstream socket)
+ * Return: 0, or -errno from bind()
+ */
+int link_bind_outbound(const struct link_cfg *cfg, int fd, const struct sockaddr_storage *dst);
 
 #endif

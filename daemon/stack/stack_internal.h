@@ -112,6 +112,9 @@ struct stack {
 	unsigned int batch;         /* batch nesting depth (stack_enter/stack_leave) */
 	struct udp_stack *udp;
 	struct ip4_reass *reass;    /* fragments being reassembled (ip4_reass.c), NULL until one */
+	/* Keys derived from cfg.secret (siphash.h), one per use: no two uses share a key. */
+	uint8_t isn_key[16];        /* RFC 6528 ISNs and RFC 7323 timestamp offsets */
+	uint8_t flow_key[16];       /* the flow table's hash */
 };
 
 struct ip4_reass; /* the reassembly state, private to ip4_reass.c */
