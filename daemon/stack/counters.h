@@ -15,6 +15,9 @@
 	X(tx_frames, "frames written to the TAP")                                            \
 	X(tx_bytes, "bytes written to the TAP")                                              \
 	X(drop_short_frame, "frames shorter than their headers")                             \
+	X(drop_vnet_malformed, "virtio-net headers cut short or with flags we do not know")  \
+	X(drop_vnet_bad_gso, "virtio-net GSO of a bad type or size, or not on TCP/IPv4")     \
+	X(drop_vnet_bad_csum, "virtio-net partial checksums not on the TCP/UDP checksum")    \
 	X(drop_not_for_us, "frames for another MAC or address")                              \
 	X(drop_bad_ethertype, "frames with an ethertype we do not handle")                   \
 	X(drop_arp_malformed, "ARP packets with bad types or lengths")                       \
@@ -58,6 +61,8 @@
 	X(drop_dhcp_unsupported, "BOOTP, relayed or server-to-client DHCP messages")         \
 	X(drop_dhcp_not_ours, "DHCP messages for another server or address")                 \
 	X(drop_dhcp_unavailable, "DHCP DISCOVERs unanswered: the address was declined")      \
+	X(rx_gso_frames, "TCP super-frames (GSO) read from the TAP")                         \
+	X(rx_csum_trusted, "frames whose L4 checksum the virtio-net header vouched for")     \
 	X(arp_replies, "ARP replies sent")                                                   \
 	X(dhcp_offers, "DHCPOFFERs sent")                                                    \
 	X(dhcp_acks, "DHCPACKs sent (to REQUEST and INFORM)")                                \
@@ -77,6 +82,7 @@
 	X(tcp_rto_expired, "TCP retransmission timeouts")                                    \
 	X(tcp_zero_window_probes, "TCP zero-window probes sent")                             \
 	X(tcp_syn_cookies_or_drops, "SYNs dropped under the half-open limit")                \
+	X(tcp_half_open_evicted, "half-open connections evicted for a new SYN (RFC 4987)")   \
 	X(flows_opened, "flows created")                                                     \
 	X(flows_closed_fin, "flows closed after both FINs")                                  \
 	X(flows_closed_rst_container, "flows closed by a RST from the container")            \
