@@ -216,7 +216,9 @@ static void dhcp_reply(struct stack *s, const struct pkt *p, const struct dhcp_m
 		/* RFC 2132 5.1: the interface MTU (68 at least; the stack's is 576 or more) */
 		q[0] = DHO_MTU;
 		q[1] = 2;
-		wr16(q + 2, (uint16_t)(s->cfg.mtu > 65535 ? 65535 : s->cfg.mtu));
+		/* the configured MTU, which the client is to apply: with --no-configure the
+		 * stack's own follows the TAP's real one, 1500 until the client applies this */
+		wr16(q + 2, (uint16_t)(s->lease_mtu > 65535 ? 65535 : s->lease_mtu));
 		q += 4;
 	}
 	/* RFC 6842 3: a client identifier the client sent MUST be returned */
@@ -370,7 +372,7 @@ static void dhcp_dispatch(struct stack *s, const struct pkt *p, const struct dhc
 	}
 }
 
-bool dhcp_input(struct stack *s, const struct pkt *p)
+bool dhcp_input(struct stack *s, struct pkt *p)
 {
 	const uint8_t *h = p->l4, *b;
 	struct dhcp_msg m;
@@ -397,7 +399,11 @@ bool dhcp_input(struct stack *s, const struct pkt *p)
 		s->cnt.drop_udp_malformed++;
 		return true;
 	}
-	if (rd16(h + 6) &&
+	/* With offloads the container's kernel may leave the sum partial (NEEDS_CSUM): checked
+	 * as every datagram is, by the virtio-net header's rules (vnet_l4_check, counted) */
+	if (vnet_l4_check(s, p))
+		return true;
+	if (rd16(h + 6) && !p->csum_trusted &&
 	    !csum_ok(h, ulen, csum_pseudo4(p->saddr, p->daddr, PROTO_UDP, (uint16_t)ulen))) {
 		s->cnt.drop_udp_bad_checksum++;
 		return true;

@@ -39,6 +39,7 @@ struct stack *stack_new(const struct stack_cfg *cfg, const struct stack_ops *ops
 	if (!s)
 		return NULL;
 	s->cfg = *cfg;
+	s->lease_mtu = cfg->mtu;
 	s->ops = *ops;
 	s->ctx = ctx;
 	s->txbuf = malloc(FRAME_MAX);

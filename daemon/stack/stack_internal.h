@@ -94,6 +94,8 @@ struct udp_stack; /* the UDP module's per-link state, private to udp.c */
 
 struct stack {
 	struct stack_cfg cfg;
+	uint32_t lease_mtu;         /* the MTU the link was configured with, for DHCP's option
+				     * 26: cfg.mtu follows the TAP's real one (stack_set_mtu) */
 	struct stack_ops ops;
 	void *ctx;
 	struct stack_counters cnt;
@@ -136,7 +138,7 @@ void udp_input(struct stack *s, const struct pkt *p);
  * Return: true if @p was addressed to the DHCP server (answered, or dropped and counted);
  * false if it is no DHCP message and goes its usual way
  */
-bool dhcp_input(struct stack *s, const struct pkt *p);
+bool dhcp_input(struct stack *s, struct pkt *p);
 
 /**
  * vnet_parse() - check a virtio-net header (@h, VNET_HDR_LEN bytes) against the @frame_len
