@@ -418,14 +418,29 @@ void cnt_expect_drop(const struct stack_counters *before, const struct stack_cou
 
 int tstack_setup(void **state)
 {
+	struct stack_cfg cfg;
+
+	stack_cfg_defaults(&cfg);
+	return tstack_setup_cfg(state, &cfg);
+}
+
+int tstack_setup_v4only(void **state)
+{
+	struct stack_cfg cfg;
+
+	stack_cfg_defaults(&cfg);
+	cfg.ipv6 = false;
+	return tstack_setup_cfg(state, &cfg);
+}
+
+int tstack_setup_cfg(void **state, const struct stack_cfg *cfg)
+{
 	struct tstack *t = calloc(1, sizeof(*t));
 	struct stack_ops ops = { .tx = cap_tx };
-	struct stack_cfg cfg;
 
 	if (!t)
 		return -1;
-	stack_cfg_defaults(&cfg);
-	t->s = stack_new(&cfg, &ops, &t->cap);
+	t->s = stack_new(cfg, &ops, &t->cap);
 	if (!t->s) {
 		free(t);
 		return -1;
@@ -455,4 +470,95 @@ void tstack_feed(struct tstack *t, const uint8_t *frame, size_t len)
 void tstack_expect_drop(const struct tstack *t, const char *drop)
 {
 	cnt_expect_drop(&t->before, stack_counters(t->s), drop);
+}
+
+/* --- IPv6 ----------------------------------------------------------------------------------- */
+
+size_t fr_ip6(uint8_t *buf, const uint8_t dst_mac[6], const struct fr_ip6 *ip, const uint8_t *payload,
+	      size_t len)
+{
+	uint8_t *h = buf + ETH_HDR_LEN;
+	static const uint8_t caddr[16] = T_CADDR6;
+	static const uint8_t gw[16] = T_GW6;
+
+	fr_eth(buf, dst_mac, T_CMAC, ETHERTYPE_IPV6);
+	wr32(h, 6u << 28);
+	wr16(h + 4, (uint16_t)(ip->ext_len + len));
+	h[6] = ip->ext_len ? ip->ext[0] : ip->nh;
+	h[7] = ip->hlim ? ip->hlim : 64;
+	memcpy(h + 8, ip->saddr ? ip->saddr : caddr, 16);
+	memcpy(h + 24, ip->daddr ? ip->daddr : gw, 16);
+	/* ext holds the first next header in ext[0], then the headers themselves */
+	if (ip->ext_len)
+		memcpy(h + IP6_HDR_LEN, ip->ext + 1, ip->ext_len);
+	if (len)
+		memmove(h + IP6_HDR_LEN + ip->ext_len, payload, len);
+	return ETH_HDR_LEN + IP6_HDR_LEN + ip->ext_len + len;
+}
+
+uint16_t fr_csum6(const uint8_t saddr[16], const uint8_t daddr[16], uint8_t proto, const uint8_t *l4,
+		  size_t len)
+{
+	return csum_fold(csum_partial(l4, len, csum_pseudo6(saddr, daddr, proto, (uint32_t)len)));
+}
+
+size_t fr_icmp6(uint8_t *buf, const uint8_t dst_mac[6], const struct fr_ip6 *ip, uint8_t type,
+		uint8_t code, const uint8_t *body, size_t len)
+{
+	static const uint8_t caddr[16] = T_CADDR6;
+	static const uint8_t gw[16] = T_GW6;
+	uint8_t *m = calloc(1, 4 + len);
+	struct fr_ip6 ipc = *ip;
+	size_t n;
+
+	assert_non_null(m);
+	m[0] = type;
+	m[1] = code;
+	if (len)
+		memcpy(m + 4, body, len);
+	ipc.nh = IP6_NH_ICMP6;
+	wr16(m + 2, fr_csum6(ip->saddr ? ip->saddr : caddr, ip->daddr ? ip->daddr : gw,
+			     IP6_NH_ICMP6, m, 4 + len));
+	if (ip->bad_checksum)
+		m[2] ^= 0x55;
+	n = fr_ip6(buf, dst_mac, &ipc, m, 4 + len);
+	free(m);
+	return n;
+}
+
+void fr_parse6(const uint8_t *frame, size_t len, struct parsed6 *p)
+{
+	const uint8_t *h = frame + ETH_HDR_LEN;
+
+	memset(p, 0, sizeof(*p));
+	assert_true(len >= ETH_HDR_LEN + IP6_HDR_LEN);
+	memcpy(p->dst, frame, 6);
+	memcpy(p->src, frame + 6, 6);
+	assert_int_equal(rd16(frame + 12), ETHERTYPE_IPV6);
+	assert_int_equal(h[0] >> 4, 6);
+	p->plen = rd16(h + 4);
+	assert_int_equal(ETH_HDR_LEN + IP6_HDR_LEN + p->plen, len);
+	p->nh = h[6];
+	p->hlim = h[7];
+	memcpy(p->saddr, h + 8, 16);
+	memcpy(p->daddr, h + 24, 16);
+	p->l4 = h + IP6_HDR_LEN;
+	p->l4_len = p->plen;
+	/* RFC 2464 7: a group destination maps to 33:33 and its low 32 bits */
+	if (p->daddr[0] == 0xff) {
+		assert_int_equal(p->dst[0], 0x33);
+		assert_int_equal(p->dst[1], 0x33);
+		assert_memory_equal(p->dst + 2, p->daddr + 12, 4);
+	}
+	if (p->nh == IP6_NH_ICMP6 || p->nh == PROTO_TCP || p->nh == PROTO_UDP) {
+		assert_int_equal(fr_csum6(p->saddr, p->daddr, p->nh, p->l4, p->l4_len), 0);
+	}
+	if (p->nh == IP6_NH_ICMP6) {
+		assert_true(p->l4_len >= 8);
+		p->icmp_type = p->l4[0];
+		p->icmp_code = p->l4[1];
+		p->icmp_param = rd32(p->l4 + 4);
+		p->icmp_body = p->l4 + 8;
+		p->icmp_body_len = p->l4_len - 8;
+	}
 }
