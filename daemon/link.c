@@ -300,6 +300,39 @@ static const struct stack_ops link_ops = {
 };
 
 /**
+ * link_ipv6() - whether the link speaks IPv6: asked for, and an MTU IPv6 can use
+ * @cfg:	the link's configuration
+ *
+ * Return: true if so (RFC 8200 5: a link below 1280 bytes carries no IPv6)
+ */
+static bool link_ipv6(const struct link_cfg *cfg)
+{
+	return !cfg->no_ipv6 && cfg->mtu >= IP6_MIN_MTU;
+}
+
+/**
+ * link_ll6() - the stack's link-local address (from its MAC, as the stack computes it)
+ * @ll:		filled with the address
+ */
+static void link_ll6(uint8_t ll[16])
+{
+	struct stack_cfg sc;
+
+	stack_cfg_defaults(&sc);
+	memset(ll, 0, 16);
+	ll[0] = 0xfe;
+	ll[1] = 0x80;
+	ll[8] = sc.mac[0] ^ 0x02;
+	ll[9] = sc.mac[1];
+	ll[10] = sc.mac[2];
+	ll[11] = 0xff;
+	ll[12] = 0xfe;
+	ll[13] = sc.mac[3];
+	ll[14] = sc.mac[4];
+	ll[15] = sc.mac[5];
+}
+
+/**
  * link_open_tap() - in the target namespace: create the TAP and configure it
  * @self:	fd of the daemon's own namespace, entered again before returning
  * @target:	fd of the container's namespace
@@ -337,8 +370,17 @@ static int link_open_tap(struct link *l, int self, int target, char *err, size_t
 			.addr = cfg->addr,
 			.prefix_len = cfg->prefix_len,
 			.gateway = cfg->gateway,
+			.ipv6 = link_ipv6(cfg),
+			.prefix6_len = cfg->prefix6_len,
 		};
 
+		if (nc.ipv6) {
+			struct stack_cfg sc;
+
+			stack_cfg_prefix6(&sc, cfg->prefix6, cfg->prefix6_len);
+			memcpy(nc.addr6, sc.addr6, 16);
+			link_ll6(nc.gateway6);
+		}
 		rc = netlink_configure(&nc, why, sizeof(why));
 		if (rc)
 			snprintf(err, errlen, "%s in %s: %s", l->ifname, l->netns, why);
@@ -381,6 +423,8 @@ static int link_stack_new(struct link *l, char *err, size_t errlen)
 	sc.udp_timeout_stream_ms = dc->udp_timeout_stream_s * 1000u;
 	sc.max_udp_flows = dc->max_udp_flows;
 	sc.no_host_loopback = cfg->no_host_loopback;
+	sc.ipv6 = link_ipv6(cfg);
+	stack_cfg_prefix6(&sc, cfg->prefix6, cfg->prefix6_len);
 	/* RFC 6528: the ISN key must be secret and unpredictable */
 	if (getrandom(sc.secret, sizeof(sc.secret), 0) != (ssize_t)sizeof(sc.secret)) {
 		snprintf(err, errlen, "%s: getrandom: %s", l->name, strerror(errno));
@@ -474,6 +518,10 @@ struct link *link_attach(struct tapird *d, const struct link_cfg *lc, char *err,
 	close(target);
 	close(self);
 	d->links[d->nlinks++] = l;
+	/* RFC 4861 6.2.4: advertise at once, so that the container's SLAAC and RDNSS do not
+	 * wait for its router solicitation; the stack arms the next ones */
+	stack_ipv6_start(l->stack, tapird_now_us());
+	link_rearm_timer(l);
 	log_info("%s: %s in %s%s", l->name, l->ifname, l->netns,
 		 l->configured ? "" : " (not configured)");
 	return l;

@@ -39,7 +39,7 @@ void icmp_echo_reply(struct stack *s, uint32_t saddr, uint16_t id, uint16_t seq,
  * @id:		the container's echo identifier
  * @seq:	sequence number
  * @data:	the reply's data after the 8-byte header (read only, not kept)
- * @len:	its length; more than one frame carries is ignored
+ * @len:	its length (at most 65479); more than one frame carries goes in fragments
  * @now_us:	monotonic time
  */
 void icmp6_echo_reply(struct stack *s, const uint8_t saddr[16], const uint8_t daddr[16],

@@ -37,7 +37,10 @@ void icmp6_finish(struct stack *s, const uint8_t saddr[16], const uint8_t daddr[
 
 	wr16(m + 2, 0);
 	wr16(m + 2, csum_fold(icmp6_csum(saddr, daddr, m, len)));
-	ip6_output(s, saddr, daddr, IP6_NH_ICMP6, len, hlim);
+	if (len > stack_l4_max6(s))
+		ip6_output_fragments(s, saddr, daddr, IP6_NH_ICMP6, len, hlim);
+	else
+		ip6_output(s, saddr, daddr, IP6_NH_ICMP6, len, hlim);
 }
 
 /**
@@ -50,11 +53,14 @@ void icmp6_finish(struct stack *s, const uint8_t saddr[16], const uint8_t daddr[
 static void icmp6_echo_answer(struct stack *s, const struct pkt *p)
 {
 	uint8_t *m = stack_tx_l4_6(s);
+	size_t len = p->l4_len;
 
-	/* A reply that does not fit one frame would need fragments of our own; the request
-	 * came reassembled. RFC 4443 4.2 allows truncating the data to the path MTU. */
-	size_t len = p->l4_len > stack_l4_max6(s) ? stack_l4_max6(s) : p->l4_len;
-
+	/* RFC 4443 4.2: the data comes back entire; a request that came in fragments (and was
+	 * reassembled) is answered in fragments (icmp6_finish) */
+	if (len > 65535 - IP6_HDR_LEN - IP6_FRAG_HDR_LEN) {
+		s->cnt.drop_icmp6_malformed++;
+		return;
+	}
 	memcpy(m, p->l4, len);
 	m[0] = ICMP6_ECHO_REPLY;
 	m[1] = 0;
@@ -192,7 +198,8 @@ void icmp6_echo_reply(struct stack *s, const uint8_t saddr[16], const uint8_t da
 	m = stack_tx_l4_6(s);
 	/* The shell's business to get right; checked so that no caller can make us send from
 	 * our own addresses or one that is no single host beyond the link */
-	if (len <= stack_l4_max6(s) - ICMP_HDR_LEN && ip6_addr_unicast(s, saddr) &&
+	if (len <= 65535 - IP6_HDR_LEN - IP6_FRAG_HDR_LEN - ICMP_HDR_LEN &&
+	    ip6_addr_unicast(s, saddr) &&
 	    ip6_in_prefix(s, daddr)) {
 		m[0] = ICMP6_ECHO_REPLY;
 		m[1] = 0;

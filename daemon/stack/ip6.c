@@ -435,3 +435,27 @@ void ip6_output(struct stack *s, const uint8_t saddr[16], const uint8_t daddr[16
 	if (!s->batch)
 		stack_tx_flush(s);
 }
+
+void ip6_output_fragments(struct stack *s, const uint8_t saddr[16], const uint8_t daddr[16],
+			  uint8_t proto, size_t l4_len, uint8_t hlim)
+{
+	/* RFC 8200 4.5: every fragment but the last carries a multiple of 8 bytes */
+	size_t chunk = (stack_l4_max6(s) - IP6_FRAG_HDR_LEN) & ~(size_t)7, off;
+	uint32_t id = s->frag6_id++;
+
+	if (l4_len > 65535 - IP6_FRAG_HDR_LEN)
+		return;
+	/* the slot the message was built in is the one the first fragment takes */
+	memcpy(s->txbuf, stack_tx_l4_6(s), l4_len);
+	for (off = 0; off < l4_len; off += chunk) {
+		size_t n = l4_len - off < chunk ? l4_len - off : chunk;
+		uint8_t *fh = stack_tx_l4_6(s);
+
+		fh[0] = proto;
+		fh[1] = 0;
+		wr16(fh + 2, (uint16_t)(off | (off + n < l4_len ? IP6_FRAG_MF : 0)));
+		wr32(fh + 4, id);
+		memcpy(fh + IP6_FRAG_HDR_LEN, s->txbuf + off, n);
+		ip6_output(s, saddr, daddr, IP6_NH_FRAGMENT, IP6_FRAG_HDR_LEN + n, hlim);
+	}
+}

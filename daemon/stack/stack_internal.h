@@ -105,6 +105,7 @@ struct stack {
 	bool cll6_known;
 	uint64_t ra_next_us;        /* next unsolicited router advertisement, 0: none armed */
 	uint8_t ra_initial;         /* initial advertisements still to send (RFC 4861 6.2.4) */
+	uint32_t frag6_id;          /* identification of the IPv6 fragments we send */
 };
 
 struct ip4_reass; /* the reassembly state, private to ip4_reass.c */
@@ -155,6 +156,13 @@ static inline uint8_t *stack_tx_l4_6(struct stack *s);
  */
 void ip6_output(struct stack *s, const uint8_t saddr[16], const uint8_t daddr[16], uint8_t proto,
 		size_t l4_len, uint8_t hlim);
+
+/**
+ * ip6_output_fragments() - like ip6_output(), for L4 data longer than one frame carries
+ * (checksum done): sends it in RFC 8200 4.5 fragments. @l4_len at most 65527.
+ */
+void ip6_output_fragments(struct stack *s, const uint8_t saddr[16], const uint8_t daddr[16],
+			  uint8_t proto, size_t l4_len, uint8_t hlim);
 
 void icmp6_input(struct stack *s, const struct pkt *p);
 /**

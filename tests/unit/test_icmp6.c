@@ -198,6 +198,49 @@ static void test_icmp6_errors_rate_limited(void **state)
 	assert_int_equal(t->cap.n, 1);
 }
 
+static void test_icmp6_large_echo_answered_in_fragments(void **state)
+{
+	struct tstack *t = *state;
+	static uint8_t m[3000], whole[3000];
+	struct parsed6 p;
+	size_t got = 0;
+
+	/* MTU 1500: a reassembled 3000-byte request is answered whole, in fragments */
+	t->s->cfg.mtu = 1500;
+	memset(m, 0, sizeof(m));
+	m[0] = ICMP6_ECHO_REQUEST;
+	for (size_t i = 4; i < sizeof(m); i++)
+		m[i] = (uint8_t)(i * 13);
+	wr16(m + 2, fr_csum6(caddr, gw, IP6_NH_ICMP6, m, sizeof(m)));
+	for (size_t off = 0; off < sizeof(m); off += 1448) {
+		uint8_t ext[9] = { IP6_NH_FRAGMENT, IP6_NH_ICMP6, 0 };
+		size_t n = sizeof(m) - off < 1448 ? sizeof(m) - off : 1448;
+
+		wr16(ext + 3, (uint16_t)(off | (off + n < sizeof(m))));
+		wr32(ext + 5, 77);
+		tstack_feed(t, buf, fr_ip6(buf, OUR_MAC, &(struct fr_ip6){ .ext = ext, .ext_len = 8 },
+					   m + off, n));
+	}
+	assert_int_equal(t->cap.n, 3);
+	for (size_t i = 0; i < t->cap.n; i++) {
+		uint16_t fo;
+
+		assert_true(t->cap.len[i] <= 14 + 1500);
+		fr_parse6(t->cap.frame[i], t->cap.len[i], &p);
+		assert_int_equal(p.nh, IP6_NH_FRAGMENT);
+		assert_int_equal(p.l4[0], IP6_NH_ICMP6);
+		fo = rd16(p.l4 + 2);
+		assert_int_equal(fo & 0xfff8, got);
+		assert_int_equal(fo & 1, i + 1 < t->cap.n);
+		memcpy(whole + got, p.l4 + 8, p.l4_len - 8);
+		got += p.l4_len - 8;
+	}
+	assert_int_equal(got, sizeof(m));
+	assert_int_equal(whole[0], ICMP6_ECHO_REPLY);
+	assert_memory_equal(whole + 4, m + 4, sizeof(m) - 4);
+	assert_int_equal(fr_csum6(gw, caddr, IP6_NH_ICMP6, whole, sizeof(whole)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +253,7 @@ int main(void)
 		T(test_icmp6_no_error_about_error),
 		T(test_icmp6_no_error_about_multicast),
 		T(test_icmp6_errors_rate_limited),
+		T(test_icmp6_large_echo_answered_in_fragments),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
