@@ -40,6 +40,19 @@ uint64_t csum_pseudo6(const uint8_t saddr[16], const uint8_t daddr[16], uint8_t 
 		      uint32_t len);
 
 /**
+ * csum_reduce32() - a running sum brought under 2^32 without changing its value modulo
+ * 0xffff (2^32 = 1 there), for a 32-bit field such as stack_frame.csum_pseudo
+ * @sum:	running sum
+ * Return: the equivalent sum, below 2^32
+ */
+static inline uint32_t csum_reduce32(uint64_t sum)
+{
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	return (uint32_t)sum;
+}
+
+/**
  * csum_ok() - whether data that embeds its own checksum verifies
  * Return: nonzero if the folded sum over @buf (plus @sum) is zero
  */

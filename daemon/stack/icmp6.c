@@ -187,6 +187,20 @@ void icmp6_send_error(struct stack *s, const struct pkt *orig, uint8_t type, uin
 	icmp6_finish(s, from, orig->ip + 8, ICMP_HDR_LEN + quote, 0);
 }
 
+uint8_t icmp6_unreach_code(uint8_t code)
+{
+	switch (code) {
+	case ICMP_UNREACH_PORT:
+		return ICMP6_UNREACH_PORT;
+	case ICMP_UNREACH_ADMIN:
+		return ICMP6_UNREACH_ADMIN;
+	case ICMP_UNREACH_NET:
+		return ICMP6_UNREACH_NOROUTE;
+	default: /* host unreachable: the neighbour (here: the upstream) did not answer */
+		return ICMP6_UNREACH_ADDR;
+	}
+}
+
 /* --- entry points: each runs as a batch (stack_enter/stack_leave) ------------------ */
 
 void icmp6_echo_reply(struct stack *s, const uint8_t saddr[16], const uint8_t daddr[16],

@@ -295,11 +295,21 @@ void ip6_dispatch(struct stack *s, const struct pkt *p)
 		icmp6_input(s, p);
 		return;
 	case PROTO_TCP:
+		/* a link-local or unspecified source has no route beyond the link, and our
+		 * link-local address serves nothing */
+		if (!ip6_in_prefix(s, p->saddr6) || ip6_is_multicast(p->daddr6) ||
+		    !memcmp(p->daddr6, s->ll6, 16)) {
+			s->cnt.drop_ip6_bad_source++;
+			return;
+		}
+		tcp_input(s, p);
+		return;
 	case PROTO_UDP:
-		/* TCP and UDP over IPv6: not relayed yet (flows are keyed by IPv4 addresses);
-		 * port unreachable tells the container's socket at once */
-		s->cnt.drop_ip6_bad_proto++;
-		icmp6_send_error(s, p, ICMP6_DEST_UNREACH, ICMP6_UNREACH_PORT, 0, p->daddr6);
+		if (ip6_is_multicast(p->daddr6) || !memcmp(p->daddr6, s->ll6, 16)) {
+			s->cnt.drop_not_for_us++;
+			return;
+		}
+		udp_input(s, p);
 		return;
 	case IP6_NH_NONE:
 		/* RFC 8200 4.7: nothing follows; whatever the payload holds is ignored */

@@ -316,6 +316,40 @@ struct flow *stack_flow_new(struct stack *s, uint8_t proto, uint32_t caddr, uint
 	return f;
 }
 
+struct flow *stack_flow_new6(struct stack *s, uint8_t proto, const uint8_t caddr[16],
+			     uint16_t cport, const uint8_t paddr[16], uint16_t pport,
+			     uint64_t now_us)
+{
+	uint64_t *idp = s->cfg.next_flow_id ? s->cfg.next_flow_id : &s->own_flow_id;
+	struct flow *f = flow_alloc6(s->flows, *idp + 1, proto, caddr, cport, paddr, pport, now_us);
+
+	if (!f)
+		return NULL;
+	++*idp;
+	s->cnt.flows_opened++;
+	if (proto == PROTO_TCP)
+		s->nstate[TCP_CLOSED]++;
+	if (s->ops.flow_event)
+		s->ops.flow_event(s->ctx, f, STACK_EV_OPEN, -1);
+	return f;
+}
+
+void ip_pair_output(struct stack *s, const struct ip_pair *a, uint8_t proto, size_t l4_len,
+		    bool frag)
+{
+	if (a->v6) {
+		if (frag && l4_len > stack_l4_max6(s))
+			ip6_output_fragments(s, a->src6, a->dst6, proto, l4_len, 0);
+		else
+			ip6_output(s, a->src6, a->dst6, proto, l4_len, 0);
+	} else {
+		if (frag && l4_len > stack_l4_max(s))
+			ip4_output_fragments(s, a->src4, a->dst4, proto, l4_len);
+		else
+			ip4_output(s, a->src4, a->dst4, proto, l4_len);
+	}
+}
+
 void stack_set_state(struct stack *s, struct flow *f, uint8_t state, uint64_t now_us)
 {
 	uint8_t from = f->state;

@@ -11,6 +11,9 @@
 
 #include "stack.h"
 #include "wire.h"
+#include "checksum.h"
+
+#include <string.h>
 
 /**
  * struct pkt - a received IPv4 or IPv6 packet, validated down to the IP layer
@@ -182,6 +185,12 @@ void icmp6_finish(struct stack *s, const uint8_t saddr[16], const uint8_t daddr[
  */
 void icmp6_send_error(struct stack *s, const struct pkt *orig, uint8_t type, uint8_t code,
 		      uint32_t param, const uint8_t from[16]);
+
+/**
+ * icmp6_unreach_code() - the ICMPv6 destination unreachable code (RFC 4443 3.1) for an ICMP
+ * one (RFC 792): port, administratively prohibited, no route, address unreachable
+ */
+uint8_t icmp6_unreach_code(uint8_t code);
 
 /** ndp_input() - an NDP message (type 133..137), checksum verified (ndp.c) */
 void ndp_input(struct stack *s, const struct pkt *p);
@@ -364,6 +373,94 @@ void ip4_emit(struct stack *s, uint8_t *e, uint32_t saddr, uint32_t daddr, uint8
  */
 void icmp_send_error(struct stack *s, const struct pkt *orig, uint8_t type, uint8_t code,
 		     uint32_t from);
+
+/* --- either family: what TCP and UDP use to send, so that they hold no per-family code --- */
+
+/**
+ * struct ip_pair - source and destination of a packet the stack sends, IPv4 or IPv6
+ * @v6:		IPv6: @src6 and @dst6 hold the addresses, else @src4 and @dst4 (host order)
+ */
+struct ip_pair {
+	bool v6;
+	uint32_t src4, dst4;
+	uint8_t src6[16], dst6[16];
+};
+
+/** ip_pair_of_flow() - from a flow's peer (as the container addressed it) to the container */
+static inline struct ip_pair ip_pair_of_flow(const struct flow *f)
+{
+	struct ip_pair a = { .v6 = f->v6, .src4 = f->paddr, .dst4 = f->caddr };
+
+	if (f->v6) {
+		memcpy(a.src6, f->paddr6, 16);
+		memcpy(a.dst6, f->caddr6, 16);
+	}
+	return a;
+}
+
+/** ip_pair_reply() - from a received packet's destination back to its source */
+static inline struct ip_pair ip_pair_reply(const struct pkt *p)
+{
+	struct ip_pair a = { .v6 = p->v6, .src4 = p->daddr, .dst4 = p->saddr };
+
+	if (p->v6) {
+		memcpy(a.src6, p->daddr6, 16);
+		memcpy(a.dst6, p->saddr6, 16);
+	}
+	return a;
+}
+
+/** ip_pair_tx_l4() - where the L4 header of the frame being built over @a goes */
+static inline uint8_t *ip_pair_tx_l4(struct stack *s, const struct ip_pair *a)
+{
+	return stack_tx_frame(s) + (a->v6 ? TX_L4_OFF6 : TX_L4_OFF);
+}
+
+/** ip_pair_l4_max() - the largest L4 length one frame over @a may carry */
+static inline size_t ip_pair_l4_max(const struct stack *s, const struct ip_pair *a)
+{
+	return s->cfg.mtu - (a->v6 ? IP6_HDR_LEN : IP4_HDR_MIN);
+}
+
+/** ip_pair_hdr() - the IP header length of what goes from @a (we send no options) */
+static inline size_t ip_pair_hdr(const struct ip_pair *a)
+{
+	return a->v6 ? IP6_HDR_LEN : IP4_HDR_MIN;
+}
+
+/** ip_pair_l4_off() - offset of the L4 header in a frame sent over @a */
+static inline uint16_t ip_pair_l4_off(const struct ip_pair *a)
+{
+	return a->v6 ? TX_L4_OFF6 : TX_L4_OFF;
+}
+
+/** ip_pair_pseudo() - the pseudo-header sum of @a for @proto and @len L4 bytes */
+static inline uint64_t ip_pair_pseudo(const struct ip_pair *a, uint8_t proto, size_t len)
+{
+	if (a->v6)
+		return csum_pseudo6(a->src6, a->dst6, proto, (uint32_t)len);
+	return csum_pseudo4(a->src4, a->dst4, proto, (uint16_t)len);
+}
+
+/** pkt_pseudo() - the pseudo-header sum of a received packet's L4 part */
+static inline uint64_t pkt_pseudo(const struct pkt *p, uint8_t proto, size_t len)
+{
+	if (p->v6)
+		return csum_pseudo6(p->saddr6, p->daddr6, proto, (uint32_t)len);
+	return csum_pseudo4(p->saddr, p->daddr, proto, (uint16_t)len);
+}
+
+/**
+ * ip_pair_output() - ip4_output() or ip6_output() of the L4 data at ip_pair_tx_l4()
+ * @frag:	more than one frame carries may go in fragments (UDP, ICMP): else dropped
+ */
+void ip_pair_output(struct stack *s, const struct ip_pair *a, uint8_t proto, size_t l4_len,
+		    bool frag);
+
+/** stack_flow_new6() - stack_flow_new() for an IPv6 4-tuple */
+struct flow *stack_flow_new6(struct stack *s, uint8_t proto, const uint8_t caddr[16],
+			     uint16_t cport, const uint8_t paddr[16], uint16_t pport,
+			     uint64_t now_us);
 
 /** stack_is_local() - address answered by the stack itself (gateway or DNS) */
 static inline bool stack_is_local(const struct stack *s, uint32_t addr)
