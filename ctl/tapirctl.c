@@ -9,6 +9,7 @@
 #include <config.h> /* autoconf's: PACKAGE_VERSION */
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -30,6 +32,7 @@
 
 #include <jansson.h>
 
+#include "client.h"
 #include "fwdspec.h"
 
 #ifndef PACKAGE_VERSION
@@ -38,6 +41,14 @@
 
 #define DEFAULT_SOCKET "/run/tapird/control.sock"
 #define SOCKET_ENV "TAPIR_CONTROL"
+/* The runtime directories (attach contract, "Runtime directory"): every tapird's control
+ * socket is one *.sock there. The environment variable names one directory instead (tests,
+ * and a user who keeps sockets elsewhere). */
+#define RUNTIME_DIR "/run/tapird"
+#define RUNTIME_DIR_ENV "TAPIR_RUNTIME_DIR"
+#define CONTROL_SOCK_NAME "control.sock"
+/* Sockets read from the runtime directories: a host runs one tapird per container at most */
+#define MAX_SOCKETS 1024
 #define TIMEOUT_S 10               /* default: a stalled daemon must not hang scripts forever */
 #define MAX_REPLY (1024u << 20)    /* 1 GiB: far beyond any table, short of eating the host */
 
@@ -45,7 +56,13 @@
 #define EXIT_UNREACHABLE 2
 #define EXIT_USAGE 64
 
-static const char *sock_path = DEFAULT_SOCKET;
+/* NULL until chosen: -s, $TAPIR_CONTROL, or pick_socket() from the runtime directories */
+static const char *sock_path;
+/* connect failures that mean "nobody listens here" (a stale socket) make ctl_connect()
+ * return -1 instead of exiting, while a listing goes through every socket */
+static bool soft_connect;
+/* a merged listing went on past a daemon's error reply: exit 1 at the end */
+static bool merged_failed;
 static bool opt_json;
 static int timeout_s = TIMEOUT_S;
 
@@ -80,16 +97,24 @@ static void usage(FILE *out)
 		"  capture start FILE [--link L] [--count N] [--bytes N]\n"
 		"  capture stop|status [--link L]\n"
 		"                              pcap of the link's TAP traffic (root or admin group)\n"
-		"  fwd add [--udp] [HOSTADDR:]HOSTPORT:CONTAINERPORT\n"
+		"  fwd add [--udp] [--link L] [HOSTADDR:]HOSTPORT:CONTAINERPORT\n"
 		"                              forward a host port (or range 8000-8010:80-90) into\n"
 		"                              the container (root or admin group)\n"
-		"  fwd list                    the port forwards\n"
+		"  fwd list [--link L]         the port forwards\n"
 		"  fwd del ID                  remove a forward (its connections stay)\n"
+		"  attach (--netns PATH|NAME | --pid PID) --name NAME [--ifname IF]\n"
+		"         [--address CIDR] [--gateway ADDR] [--dns ADDR] [--mtu N]\n"
+		"         [--no-configure] [--no-host-loopback]\n"
+		"                              serve one more container (root or admin group)\n"
+		"  detach NAME                 stop serving it: its flows, forwards and TAP go\n"
 		"  raw JSON                    send one request line, print the reply line\n"
 		"\n"
 		"Options:\n"
-		"  -s, --socket PATH   control socket (env " SOCKET_ENV ", default " DEFAULT_SOCKET
-		")\n"
+		"  -s, --socket PATH   control socket (env " SOCKET_ENV "). Without it, status,\n"
+		"                      stats and conns ask every *.sock of the runtime directory\n"
+		"                      (" RUNTIME_DIR "/ for root; $XDG_RUNTIME_DIR/tapird/ and\n"
+		"                      " RUNTIME_DIR "/ otherwise; env " RUNTIME_DIR_ENV ") and merge;\n"
+		"                      other commands use its " CONTROL_SOCK_NAME " or its only socket\n"
 		"  -j, --json          print the reply's \"return\" value as JSON\n"
 		"  -t, --timeout SECS  give up on a daemon that does not answer (default 10)\n"
 		"  -h, --help          this help\n"
@@ -130,26 +155,143 @@ __attribute__((noreturn, format(printf, 1, 2))) static void unreachable(const ch
 }
 
 /**
+ * struct sockets - control sockets found in the runtime directories
+ * @path:	their paths (malloc'd), sorted within each directory
+ * @n:		how many
+ * @dirs:	the directories looked in, for messages ("/run/tapird, /run/user/1000/tapird")
+ */
+struct sockets {
+	char *path[MAX_SOCKETS];
+	size_t n;
+	char dirs[2 * PATH_MAX + 8];
+};
+
+/** cmp_str() - qsort comparator for an array of strings */
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/**
+ * scan_dir() - add every *.sock of @dir that is a socket to @ss (a missing or unreadable
+ * directory adds nothing)
+ */
+static void scan_dir(struct sockets *ss, const char *dir)
+{
+	size_t first = ss->n, dl = strlen(ss->dirs);
+	DIR *dp = opendir(dir);
+	struct dirent *de;
+
+	snprintf(ss->dirs + dl, sizeof(ss->dirs) - dl, "%s%s", dl ? ", " : "", dir);
+	if (!dp)
+		return;
+	while ((de = readdir(dp)) && ss->n < MAX_SOCKETS) {
+		size_t len = strlen(de->d_name);
+		struct stat st;
+		char *p;
+
+		if (len < 6 || strcmp(de->d_name + len - 5, ".sock"))
+			continue;
+		if (asprintf(&p, "%s/%s", dir, de->d_name) < 0)
+			unreachable("%s", strerror(ENOMEM));
+		if (stat(p, &st) || !S_ISSOCK(st.st_mode)) {
+			free(p);
+			continue;
+		}
+		ss->path[ss->n++] = p;
+	}
+	closedir(dp);
+	qsort(ss->path + first, ss->n - first, sizeof(ss->path[0]), cmp_str);
+}
+
+/**
+ * find_sockets() - the control sockets of the runtime directories: $TAPIR_RUNTIME_DIR if
+ * set; /run/tapird for root; else the user's own directory, then /run/tapird
+ */
+static void find_sockets(struct sockets *ss)
+{
+	const char *env = getenv(RUNTIME_DIR_ENV), *xdg = getenv("XDG_RUNTIME_DIR");
+	char own[PATH_MAX];
+
+	memset(ss, 0, sizeof(*ss));
+	if (env && *env) {
+		scan_dir(ss, env);
+		return;
+	}
+	if (geteuid() == 0) {
+		scan_dir(ss, RUNTIME_DIR);
+		return;
+	}
+	if (xdg && *xdg)
+		snprintf(own, sizeof(own), "%s/tapird", xdg);
+	else
+		snprintf(own, sizeof(own), "/run/user/%u/tapird", (unsigned int)getuid());
+	scan_dir(ss, own);
+	scan_dir(ss, RUNTIME_DIR);
+}
+
+/** free_sockets() - release what find_sockets() found */
+static void free_sockets(struct sockets *ss)
+{
+	for (size_t i = 0; i < ss->n; i++)
+		free(ss->path[i]);
+	ss->n = 0;
+}
+
+/**
+ * pick_socket() - the one socket a command that talks to one daemon uses when -s is not
+ * given: the first directory's control.sock, else the only socket found; several and none
+ * of them control.sock is an error that lists them (exit 2)
+ * Return: the path (static storage)
+ */
+static const char *pick_socket(void)
+{
+	static char chosen[PATH_MAX];
+	struct sockets ss;
+	size_t i;
+
+	find_sockets(&ss);
+	for (i = 0; i < ss.n; i++) {
+		const char *base = strrchr(ss.path[i], '/');
+
+		if (base && !strcmp(base + 1, CONTROL_SOCK_NAME))
+			break;
+	}
+	if (i == ss.n && ss.n == 1)
+		i = 0;
+	if (i < ss.n) {
+		snprintf(chosen, sizeof(chosen), "%s", ss.path[i]);
+		free_sockets(&ss);
+		return chosen;
+	}
+	if (!ss.n) /* the old default: its "No such file or directory" says what is missing */
+		return DEFAULT_SOCKET;
+	fprintf(stderr, "tapirctl: %zu tapird control sockets in %s and none is %s:\n", ss.n,
+		ss.dirs, CONTROL_SOCK_NAME);
+	for (i = 0; i < ss.n; i++)
+		fprintf(stderr, "  %s\n", ss.path[i]);
+	fprintf(stderr, "tapirctl: name one with -s PATH\n");
+	free_sockets(&ss);
+	exit(EXIT_UNREACHABLE);
+}
+
+/**
  * ctl_connect() - connect to the control socket, with send and receive timeouts
- * Return: the socket; exits 2 on failure
+ * Return: the socket; exits 2 on failure, except that with soft_connect set a socket nobody
+ * listens on (ECONNREFUSED, or gone: ENOENT) gives -1
  */
 static int ctl_connect(void)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	const struct timeval tv = { .tv_sec = timeout_s };
+	struct client_err err;
 	int fd;
 
-	if (strlen(sock_path) >= sizeof(sun.sun_path))
-		unreachable("cannot connect to %s: %s", sock_path, strerror(ENAMETOOLONG));
-	memcpy(sun.sun_path, sock_path, strlen(sock_path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (!sock_path)
+		sock_path = pick_socket();
+	fd = client_connect(sock_path, timeout_s, &err);
+	if (fd < 0 && soft_connect && err.kind == CLIENT_NO_DAEMON)
+		return -1;
 	if (fd < 0)
-		unreachable("socket: %s", strerror(errno));
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
-		unreachable("setsockopt: %s", strerror(errno));
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
-		unreachable("cannot connect to %s: %s", sock_path, strerror(errno));
+		unreachable("%s", err.msg);
 	return fd;
 }
 
@@ -173,80 +315,22 @@ static int ms_left(uint64_t deadline)
 /**
  * exchange() - send @req (one line, newline added if missing) and read one reply line
  * @len:	set to the reply's length (without the newline)
- * Return: the reply, malloc'd and NUL-terminated; exits 2 on any failure
+ * Return: the reply, malloc'd and NUL-terminated; exits 2 on any failure (NULL when
+ * soft_connect skips a socket nobody listens on)
  */
 static char *exchange(const char *req, size_t *len)
 {
-	size_t rlen = strlen(req), have = 0, scanned = 0, cap = 65536;
-	uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000;
-	int fd = ctl_connect();
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	char *buf = malloc(cap);
+	struct client_err err;
+	char *line;
 
-	if (!buf)
-		unreachable("%s", strerror(ENOMEM));
-	for (size_t off = 0; off < rlen + 1;) {
-		/* The request, then its newline unless it ends with one. */
-		const char *p = off < rlen ? req + off : "\n";
-		size_t n = off < rlen ? rlen - off : 1;
-		ssize_t w;
-
-		if (off == rlen && rlen && req[rlen - 1] == '\n')
-			break;
-		w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			unreachable("%s: sending: %s", sock_path,
-				    errno == EAGAIN ? "timed out" : strerror(errno));
-		off += (size_t)w;
-	}
-	for (;;) {
-		/* only the bytes not searched yet: a multi-megabyte reply is read once, not once
-		 * per recv() */
-		char *nl = have > scanned ? memchr(buf + scanned, '\n', have - scanned) : NULL;
-		ssize_t r;
-
-		scanned = have;
-		if (nl) {
-			*nl = '\0';
-			*len = (size_t)(nl - buf);
-			break;
-		}
-		if (have + 1 >= cap) {
-			char *nb;
-
-			if (cap >= MAX_REPLY)
-				unreachable("%s: reply longer than %u bytes", sock_path, MAX_REPLY);
-			nb = realloc(buf, cap * 2);
-			if (!nb)
-				unreachable("%s", strerror(ENOMEM));
-			buf = nb;
-			cap *= 2;
-		}
-		/* One deadline for the whole reply: a daemon that trickles bytes cannot stretch
-		 * it the way a per-recv() timeout could. */
-		if (poll(&pfd, 1, ms_left(deadline)) == 0)
-			unreachable("%s: no reply within %d s", sock_path, timeout_s);
-		r = recv(fd, buf + have, cap - have - 1, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			unreachable("%s: no reply within %d s", sock_path, timeout_s);
-		if (r < 0)
-			unreachable("%s: receiving: %s", sock_path, strerror(errno));
-		if (r == 0) {
-			if (!have)
-				unreachable("%s: the daemon closed the connection without a reply",
-					    sock_path);
-			buf[have] = '\0'; /* a last line without its newline: take it */
-			*len = have;
-			break;
-		}
-		have += (size_t)r;
-	}
-	close(fd);
-	return buf;
+	if (!sock_path)
+		sock_path = pick_socket();
+	line = client_exchange(sock_path, timeout_s, MAX_REPLY, req, len, &err);
+	if (!line && soft_connect && err.kind == CLIENT_NO_DAEMON)
+		return NULL;
+	if (!line)
+		unreachable("%s", err.msg);
+	return line;
 }
 
 /**
@@ -254,13 +338,11 @@ static char *exchange(const char *req, size_t *len)
  */
 static json_t *parse_reply(const char *line, size_t len)
 {
-	json_error_t jerr;
-	json_t *j = json_loadb(line, len, 0, &jerr);
+	struct client_err err;
+	json_t *j = client_parse_reply(sock_path, line, len, &err);
 
-	if (!j || !json_is_object(j) ||
-	    (!json_object_get(j, "return") && !json_object_get(j, "error")))
-		unreachable("%s: not a tapird reply: %s", sock_path, j ? "no return or error"
-										: jerr.text);
+	if (!j)
+		unreachable("%s", err.msg);
 	return j;
 }
 
@@ -282,16 +364,20 @@ static bool report_error(json_t *reply)
 }
 
 /**
- * request() - run @cmd with @args (stolen, may be NULL) and return its "return" value
- * @reply:	set to the whole reply, which owns the return value; the caller frees it
- * Return: the borrowed "return" value; exits 1 on an error reply, 2 if unreachable
+ * request_soft() - run @cmd with @args (stolen, may be NULL) on sock_path, keeping an error
+ * reply for the caller
+ * @reply:	set to the whole reply (the caller frees it), or NULL when soft_connect skipped
+ *		a socket nobody listens on
+ * Return: the borrowed "return" value, or NULL (an error reply, or skipped); exits 2 if the
+ * daemon cannot be talked to
  */
-static json_t *request(const char *cmd, json_t *args, json_t **reply)
+static json_t *request_soft(const char *cmd, json_t *args, json_t **reply)
 {
 	json_t *req = json_pack("{s:s}", "execute", cmd);
 	size_t len;
 	char *line, *out;
 
+	*reply = NULL;
 	if (!req)
 		unreachable("%s", strerror(ENOMEM));
 	if (args)
@@ -302,13 +388,156 @@ static json_t *request(const char *cmd, json_t *args, json_t **reply)
 		unreachable("%s", strerror(ENOMEM));
 	out = exchange(line, &len);
 	free(line);
+	if (!out)
+		return NULL;
 	*reply = parse_reply(out, len);
 	free(out);
+	return json_object_get(*reply, "return");
+}
+
+/**
+ * request() - run @cmd with @args (stolen, may be NULL) and return its "return" value
+ * @reply:	set to the whole reply, which owns the return value; the caller frees it
+ * Return: the borrowed "return" value; exits 1 on an error reply, 2 if unreachable
+ */
+static json_t *request(const char *cmd, json_t *args, json_t **reply)
+{
+	json_t *r = request_soft(cmd, args, reply);
+
+	if (!*reply) /* only with soft_connect, which single requests never set */
+		unreachable("cannot connect to %s", sock_path);
 	if (report_error(*reply)) {
 		json_decref(*reply);
 		exit(EXIT_ERROR_REPLY);
 	}
-	return json_object_get(*reply, "return");
+	return r;
+}
+
+/**
+ * struct merged - the replies of every daemon to one read command (status, stats, conns)
+ * @reply:	each daemon's whole reply (owned)
+ * @ret:	its "return" value (borrowed from @reply)
+ * @sock:	the socket it came from
+ * @n:		how many answered
+ */
+struct merged {
+	json_t *reply[MAX_SOCKETS];
+	json_t *ret[MAX_SOCKETS];
+	char sock[MAX_SOCKETS][PATH_MAX];
+	size_t n;
+};
+
+/**
+ * request_all() - run @cmd with @args (stolen, may be NULL) on sock_path if one was given,
+ * else on every socket of the runtime directories (those nobody listens on are skipped
+ * silently). A daemon's DeviceNotFound is skipped when another answered: with --link, only
+ * the daemon serving that link knows it. Other errors are reported and make the exit 1.
+ * Return: the replies (malloc'd); exits 1 if none answered with a result, 2 if none could be
+ * talked to
+ */
+static struct merged *request_all(const char *cmd, json_t *args)
+{
+	struct merged *m = calloc(1, sizeof(*m));
+	json_t *not_found = NULL;
+	bool failed = false;
+	struct sockets ss;
+
+	if (!m)
+		unreachable("%s", strerror(ENOMEM));
+	if (sock_path) {
+		m->ret[0] = request(cmd, args, &m->reply[0]);
+		snprintf(m->sock[0], sizeof(m->sock[0]), "%s", sock_path);
+		m->n = 1;
+		return m;
+	}
+	find_sockets(&ss);
+	soft_connect = true;
+	for (size_t i = 0; i < ss.n; i++) {
+		json_t *reply, *r, *e;
+
+		sock_path = ss.path[i];
+		r = request_soft(cmd, args ? json_incref(args) : NULL, &reply);
+		if (!reply)
+			continue;
+		e = json_object_get(reply, "error");
+		if (e && !strcmp(json_string_value(json_object_get(e, "class")) ?: "",
+				 "DeviceNotFound")) {
+			json_decref(not_found);
+			not_found = reply;
+			continue;
+		}
+		if (e) {
+			report_error(reply);
+			json_decref(reply);
+			failed = true;
+			continue;
+		}
+		m->reply[m->n] = reply;
+		m->ret[m->n] = r;
+		snprintf(m->sock[m->n], sizeof(m->sock[0]), "%s", ss.path[i]);
+		m->n++;
+	}
+	soft_connect = false;
+	sock_path = NULL;
+	json_decref(args);
+	if (!m->n && not_found && !failed) {
+		report_error(not_found);
+		exit(EXIT_ERROR_REPLY);
+	}
+	json_decref(not_found);
+	if (!m->n && failed)
+		exit(EXIT_ERROR_REPLY);
+	if (!m->n)
+		unreachable("no tapird answers on a control socket in %s%s", ss.dirs,
+			    ss.n ? "" : " (none there)");
+	free_sockets(&ss);
+	if (failed)
+		merged_failed = true;
+	return m;
+}
+
+/** merged_free() - release request_all()'s replies */
+static void merged_free(struct merged *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		json_decref(m->reply[i]);
+	free(m);
+}
+
+/**
+ * json_add() - add the integers of @src into @dst, member by member, into nested objects
+ * too (the "total" of stats merged over daemons); members @dst lacks are copied
+ */
+static void json_add(json_t *dst, const json_t *src)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)src, key, v) {
+		json_t *d = json_object_get(dst, key);
+
+		if (!d)
+			json_object_set(dst, key, v);
+		else if (json_is_integer(d) && json_is_integer(v))
+			json_integer_set(d, json_integer_value(d) + json_integer_value(v));
+		else if (json_is_object(d) && json_is_object(v))
+			json_add(d, v);
+	}
+}
+
+/**
+ * merged_array() - the arrays @key of every reply, one after the other, in a new array
+ * Return: a new reference
+ */
+static json_t *merged_array(const struct merged *m, const char *key)
+{
+	json_t *all = json_array();
+
+	if (!all)
+		unreachable("%s", strerror(ENOMEM));
+	for (size_t i = 0; i < m->n; i++)
+		json_array_extend(all, json_object_get(m->ret[i], key));
+	return all;
 }
 
 /**
@@ -490,30 +719,77 @@ static void print_link_status(const json_t *l)
 }
 
 /**
- * cmd_status() - `tapirctl status`
+ * status_merged() - the status of several daemons as one object of today's shape: the first
+ * daemon's fields, every daemon's links, the flows summed, and "daemons" (socket, version,
+ * pid, uptime_ms, started of each) when there is more than one
+ * Return: a new reference
+ */
+static json_t *status_merged(const struct merged *m)
+{
+	json_t *o = json_deep_copy(m->ret[0]), *daemons = json_array();
+	json_int_t total = 0;
+
+	if (!o || !daemons)
+		unreachable("%s", strerror(ENOMEM));
+	for (size_t i = 0; i < m->n; i++) {
+		total += jint(m->ret[i], "flows_total");
+		json_array_append_new(daemons,
+				      json_pack("{s:s, s:O?, s:O?, s:O?, s:O?}", "socket",
+						m->sock[i], "version",
+						json_object_get(m->ret[i], "version"), "pid",
+						json_object_get(m->ret[i], "pid"), "uptime_ms",
+						json_object_get(m->ret[i], "uptime_ms"), "started",
+						json_object_get(m->ret[i], "started")));
+	}
+	json_object_set_new(o, "links", merged_array(m, "links"));
+	json_object_set_new(o, "flows_total", json_integer(total));
+	if (m->n > 1)
+		json_object_set_new(o, "daemons", daemons);
+	else
+		json_decref(daemons);
+	return o;
+}
+
+/**
+ * cmd_status() - `tapirctl status`: each daemon (every one of the runtime directory without
+ * -s), then its links
  */
 static int cmd_status(int argc, char **argv)
 {
-	json_t *reply, *r, *links;
+	struct merged *m;
+	json_t *links;
 	char up[32];
-	size_t i;
+	size_t i, k;
 
 	parse_opts(argc, argv, "j", json_only_opts, NULL, "status");
 	if (optind < argc)
 		die_usage("status takes no arguments");
-	r = request("status", NULL, &reply);
-	if (json_shown(r, reply))
-		return 0;
-	printf("tapird %s, pid %lld, up %s (since %s), %lld flows\n", jstr(r, "version", "?"),
-	       jint(r, "pid"), human_ms(up, sizeof(up), jint(r, "uptime_ms")),
-	       jstr(r, "started", "?"), jint(r, "flows_total"));
-	links = json_object_get(r, "links");
-	if (!json_array_size(links))
-		printf("no links\n");
-	for (i = 0; i < json_array_size(links); i++)
-		print_link_status(json_array_get(links, i));
-	json_decref(reply);
-	return 0;
+	m = request_all("status", NULL);
+	if (opt_json) {
+		json_t *o = status_merged(m);
+
+		print_json(o);
+		json_decref(o);
+		merged_free(m);
+		return merged_failed ? EXIT_ERROR_REPLY : 0;
+	}
+	for (k = 0; k < m->n; k++) {
+		const json_t *r = m->ret[k];
+
+		if (k)
+			putchar('\n');
+		printf("tapird %s, pid %lld, up %s (since %s), %lld flows", jstr(r, "version", "?"),
+		       jint(r, "pid"), human_ms(up, sizeof(up), jint(r, "uptime_ms")),
+		       jstr(r, "started", "?"), jint(r, "flows_total"));
+		printf(m->n > 1 ? ", control %s\n" : "\n", m->sock[k]);
+		links = json_object_get(r, "links");
+		if (!json_array_size(links))
+			printf("no links\n");
+		for (i = 0; i < json_array_size(links); i++)
+			print_link_status(json_array_get(links, i));
+	}
+	merged_free(m);
+	return merged_failed ? EXIT_ERROR_REPLY : 0;
 }
 
 /* --- stats -------------------------------------------------------------------------------- */
@@ -543,7 +819,8 @@ static void print_counters(const char *title, const json_t *blk)
 }
 
 /**
- * cmd_stats() - `tapirctl stats [--link L]`
+ * cmd_stats() - `tapirctl stats [--link L]`: every link of every daemon (without -s), then
+ * the total over all of them
  */
 static int cmd_stats(int argc, char **argv)
 {
@@ -552,15 +829,28 @@ static int cmd_stats(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	json_t *args = json_object(), *reply, *r, *links;
-	char title[96];
+	json_t *args = json_object(), *links, *total;
+	struct merged *m;
+	char title[160];
 
 	parse_opts(argc, argv, "l:j", opts, args, "stats");
 	no_more_args(argc, argv, "stats");
-	r = request("stats", args, &reply);
-	if (json_shown(r, reply))
-		return 0;
-	links = json_object_get(r, "links");
+	m = request_all("stats", args);
+	/* one object of today's shape: every daemon's links, their totals added up */
+	links = merged_array(m, "links");
+	total = json_deep_copy(json_object_get(m->ret[0], "total"));
+	if (!total)
+		unreachable("%s", strerror(ENOMEM));
+	for (size_t i = 1; i < m->n; i++)
+		json_add(total, json_object_get(m->ret[i], "total"));
+	if (opt_json) {
+		json_t *o = json_pack("{s:o, s:o}", "links", links, "total", total);
+
+		print_json(o);
+		json_decref(o);
+		merged_free(m);
+		return merged_failed ? EXIT_ERROR_REPLY : 0;
+	}
 	for (size_t i = 0; i < json_array_size(links); i++) {
 		const json_t *l = json_array_get(links, i);
 
@@ -568,9 +858,11 @@ static int cmd_stats(int argc, char **argv)
 		print_counters(title, l);
 	}
 	if (json_array_size(links) != 1)
-		print_counters("total", json_object_get(r, "total"));
-	json_decref(reply);
-	return 0;
+		print_counters("total", total);
+	json_decref(links);
+	json_decref(total);
+	merged_free(m);
+	return merged_failed ? EXIT_ERROR_REPLY : 0;
 }
 
 /* --- conns -------------------------------------------------------------------------------- */
@@ -625,7 +917,8 @@ static void print_row(char cell[NCOLS][64], const int w[NCOLS])
 }
 
 /**
- * cmd_conns() - `tapirctl conns [--state S] [--proto P] [--link L]`: an ss-like table
+ * cmd_conns() - `tapirctl conns [--state S] [--proto P] [--link L]`: an ss-like table of
+ * every daemon's flows (one daemon with -s)
  */
 static int cmd_conns(int argc, char **argv)
 {
@@ -637,22 +930,36 @@ static int cmd_conns(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	json_t *args = json_object(), *reply, *r, *flows;
+	json_t *args = json_object(), *flows;
 	char cell[NCOLS][64];
-	int w[NCOLS];
+	struct merged *m;
+	int w[NCOLS], rc;
 	size_t i, n;
 
 	parse_opts(argc, argv, "s:p:l:aj", opts, args, "conns");
 	no_more_args(argc, argv, "conns");
-	r = request("conns", args, &reply);
-	if (json_shown(r, reply))
-		return 0;
-	flows = json_object_get(r, "flows");
+	m = request_all("conns", args);
+	rc = merged_failed ? EXIT_ERROR_REPLY : 0;
+	if (opt_json && m->n == 1) { /* today's bytes, as the daemon sent them */
+		print_json(m->ret[0]);
+		merged_free(m);
+		return rc;
+	}
+	/* every daemon's rows in one listing; each row names its link */
+	flows = merged_array(m, "flows");
+	merged_free(m);
+	if (opt_json) {
+		json_t *o = json_pack("{s:o}", "flows", flows);
+
+		print_json(o);
+		json_decref(o);
+		return rc;
+	}
 	n = json_array_size(flows);
 	if (!n) {
 		printf("no flows\n");
-		json_decref(reply);
-		return 0;
+		json_decref(flows);
+		return rc;
 	}
 	/* Two passes: widths first, like ss, so that columns line up whatever the data. */
 	for (int c = 0; c < NCOLS; c++)
@@ -670,8 +977,8 @@ static int cmd_conns(int argc, char **argv)
 		conn_cells(json_array_get(flows, i), cell);
 		print_row(cell, w);
 	}
-	json_decref(reply);
-	return 0;
+	json_decref(flows);
+	return rc;
 }
 
 /* --- conn --------------------------------------------------------------------------------- */
@@ -696,6 +1003,7 @@ static void print_scalar(const char *indent, const char *key, const json_t *v)
 static int cmd_conn(int argc, char **argv)
 {
 	json_t *reply, *f, *v, *hist;
+	struct merged *m;
 	const char *key;
 	char *end;
 	long long id;
@@ -707,7 +1015,11 @@ static int cmd_conn(int argc, char **argv)
 	id = strtoll(argv[optind], &end, 10);
 	if (errno || *end || end == argv[optind])
 		die_usage("conn: '%s' is not a flow ID", argv[optind]);
-	f = request("conn", json_pack("{s:I}", "id", (json_int_t)id), &reply);
+	/* without -s, every daemon is asked: the one that knows the id answers */
+	m = request_all("conn", json_pack("{s:I}", "id", (json_int_t)id));
+	reply = json_incref(m->reply[0]);
+	f = m->ret[0];
+	merged_free(m);
 	if (json_shown(f, reply))
 		return 0;
 	json_object_foreach(f, key, v) {
@@ -1314,7 +1626,8 @@ static int cmd_top(int argc, char **argv)
 /* --- fwd ---------------------------------------------------------------------------------- */
 
 /**
- * fwd_add() - `tapirctl fwd add [--udp] SPEC`: one add_hostfwd per port of the range; prints
+ * fwd_add() - `tapirctl fwd add [--udp] [--link L] SPEC`: one add_hostfwd per port of the
+ * range, into link L (which the daemon requires once it serves several); prints
  * the ids (or, with --json, the "return" values as an array)
  */
 static int fwd_add(int argc, char **argv)
@@ -1322,9 +1635,11 @@ static int fwd_add(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "udp", no_argument, NULL, 'u' },
 		{ "tcp", no_argument, NULL, 't' },
+		{ "link", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *link = NULL;
 	bool udp = false;
 	struct fwd_spec sp;
 	char why[160], addr[INET_ADDRSTRLEN];
@@ -1332,8 +1647,10 @@ static int fwd_add(int argc, char **argv)
 	json_t *all = json_array();
 	int o;
 
-	while ((o = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
-		if (o == 'u')
+	while ((o = getopt_long(argc, argv, "l:j", opts, NULL)) != -1) {
+		if (o == 'l')
+			link = optarg;
+		else if (o == 'u')
 			udp = true;
 		else if (o == 't')
 			udp = false;
@@ -1351,16 +1668,19 @@ static int fwd_add(int argc, char **argv)
 	for (unsigned int i = 0; i < sp.count; i++) {
 		json_t *reply, *r;
 
-		r = request("add_hostfwd",
-			    json_pack("{s:s, s:s, s:i, s:i}", "proto", udp ? "udp" : "tcp",
-				      "host_addr", addr, "host_port", sp.hport + (int)i,
-				      "guest_port", sp.gport + (int)i),
-			    &reply);
+		json_t *args = json_pack("{s:s, s:s, s:i, s:i}", "proto", udp ? "udp" : "tcp",
+					 "host_addr", addr, "host_port", sp.hport + (int)i,
+					 "guest_port", sp.gport + (int)i);
+
+		if (link)
+			json_object_set_new(args, "link", json_string(link));
+		r = request("add_hostfwd", args, &reply);
 		if (opt_json)
 			json_array_append(all, r);
 		else
-			printf("forward %lld: %s %s:%u -> container port %u\n", jint(r, "id"),
-			       udp ? "udp" : "tcp", addr, sp.hport + i, sp.gport + i);
+			printf("forward %lld: %s %s:%u -> %s%scontainer port %u\n", jint(r, "id"),
+			       udp ? "udp" : "tcp", addr, sp.hport + i, link ? link : "",
+			       link ? " " : "", sp.gport + i);
 		json_decref(reply);
 	}
 	if (opt_json)
@@ -1370,21 +1690,26 @@ static int fwd_add(int argc, char **argv)
 }
 
 /**
- * fwd_list() - `tapirctl fwd list`: one line per forward
+ * fwd_list() - `tapirctl fwd list [--link L]`: one line per forward, with its link
  */
 static int fwd_list(int argc, char **argv)
 {
-	json_t *reply, *r, *entries;
+	static const struct option opts[] = {
+		{ "link", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *args = json_object(), *reply, *r, *entries;
 	char host[64], guest[64];
 
-	parse_opts(argc, argv, "j", json_only_opts, NULL, "fwd list");
+	parse_opts(argc, argv, "l:j", opts, args, "fwd list");
 	if (optind < argc)
 		die_usage("fwd list takes no arguments");
-	r = request("list_hostfwd", NULL, &reply);
+	r = request("list_hostfwd", args, &reply);
 	if (json_shown(r, reply))
 		return 0;
 	entries = json_object_get(r, "entries");
-	printf("%4s  %-5s  %-21s  %-21s\n", "ID", "PROTO", "HOST", "CONTAINER");
+	printf("%4s  %-5s  %-21s  %-21s  %s\n", "ID", "PROTO", "HOST", "CONTAINER", "LINK");
 	for (size_t i = 0; i < json_array_size(entries); i++) {
 		const json_t *e = json_array_get(entries, i);
 
@@ -1392,8 +1717,8 @@ static int fwd_list(int argc, char **argv)
 			 jint(e, "host_port"));
 		snprintf(guest, sizeof(guest), "%s:%lld", jstr(e, "guest_addr", "?"),
 			 jint(e, "guest_port"));
-		printf("%4lld  %-5s  %-21s  %-21s\n", jint(e, "id"), jstr(e, "proto", "?"), host,
-		       guest);
+		printf("%4lld  %-5s  %-21s  %-21s  %s\n", jint(e, "id"), jstr(e, "proto", "?"),
+		       host, guest, jstr(e, "link", "-"));
 	}
 	json_decref(reply);
 	return 0;
@@ -1437,6 +1762,123 @@ static int cmd_fwd(int argc, char **argv)
 	if (!strcmp(argv[1], "del") || !strcmp(argv[1], "rm") || !strcmp(argv[1], "remove"))
 		return fwd_del(argc - 1, argv + 1);
 	die_usage("fwd: unknown subcommand '%s' (add, list, del)", argv[1]);
+}
+
+/* --- attach / detach ---------------------------------------------------------------------- */
+
+/**
+ * num_arg() - @v as an integer for option @opt; exits EX_USAGE if it is not one (the daemon
+ * checks the range, with the configuration file's message)
+ */
+static json_int_t num_arg(const char *opt, const char *v)
+{
+	long long n;
+	char *end;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno || *end || end == v)
+		die_usage("attach: %s: '%s' is not a number", opt, v);
+	return (json_int_t)n;
+}
+
+/**
+ * cmd_attach() - `tapirctl attach (--netns PATH|NAME | --pid PID) --name NAME [...]`: the
+ * daemon serves one more container; prints the link as status does
+ */
+static int cmd_attach(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "netns", required_argument, NULL, 'n' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "name", required_argument, NULL, 'N' },
+		{ "ifname", required_argument, NULL, 'i' },
+		{ "address", required_argument, NULL, 'a' },
+		{ "gateway", required_argument, NULL, 'g' },
+		{ "dns", required_argument, NULL, 'd' },
+		{ "mtu", required_argument, NULL, 'm' },
+		{ "no-configure", no_argument, NULL, 'C' },
+		{ "no-host-loopback", no_argument, NULL, 'L' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *args = json_object(), *reply, *r;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "n:p:N:i:a:g:d:m:CLj", opts, NULL)) != -1) {
+		switch (o) {
+		case 'n':
+			json_object_set_new(args, "netns", json_string(optarg));
+			break;
+		case 'p':
+			json_object_set_new(args, "pid", json_integer(num_arg("--pid", optarg)));
+			break;
+		case 'N':
+			json_object_set_new(args, "name", json_string(optarg));
+			break;
+		case 'i':
+			json_object_set_new(args, "ifname", json_string(optarg));
+			break;
+		case 'a':
+			json_object_set_new(args, "address", json_string(optarg));
+			break;
+		case 'g':
+			json_object_set_new(args, "gateway", json_string(optarg));
+			break;
+		case 'd':
+			json_object_set_new(args, "dns", json_string(optarg));
+			break;
+		case 'm':
+			json_object_set_new(args, "mtu", json_integer(num_arg("--mtu", optarg)));
+			break;
+		case 'C':
+			json_object_set_new(args, "configure", json_false());
+			break;
+		case 'L':
+			json_object_set_new(args, "host_loopback", json_false());
+			break;
+		case 'j':
+			opt_json = true;
+			break;
+		default:
+			die_usage("attach: bad option");
+		}
+	}
+	no_more_args(argc, argv, "attach");
+	if (!json_object_get(args, "netns") && !json_object_get(args, "pid"))
+		die_usage("attach needs --netns PATH|NAME or --pid PID");
+	if (json_object_get(args, "netns") && json_object_get(args, "pid"))
+		die_usage("attach: give --netns or --pid, not both");
+	if (!json_object_get(args, "name"))
+		die_usage("attach needs --name NAME");
+	r = request("attach", args, &reply);
+	if (json_shown(r, reply))
+		return 0;
+	printf("attached %s: %s (index %lld) in %s, %s, gateway %s, dns %s, mtu %lld\n",
+	       jstr(r, "name", "?"), jstr(r, "ifname", "?"), jint(r, "ifindex"),
+	       jstr(r, "netns", "?"), jstr(r, "address", "?"), jstr(r, "gateway", "?"),
+	       jstr(r, "dns", "?"), jint(r, "mtu"));
+	json_decref(reply);
+	return 0;
+}
+
+/**
+ * cmd_detach() - `tapirctl detach NAME`: its flows, forwards and TAP go
+ */
+static int cmd_detach(int argc, char **argv)
+{
+	json_t *reply;
+
+	parse_opts(argc, argv, "j", json_only_opts, NULL, "detach");
+	if (optind + 1 != argc)
+		die_usage("detach takes one link NAME");
+	request("detach", json_pack("{s:s}", "name", argv[optind]), &reply);
+	if (opt_json)
+		print_json(json_object_get(reply, "return"));
+	else
+		printf("detached %s\n", argv[optind]);
+	json_decref(reply);
+	return 0;
 }
 
 /**
@@ -1486,7 +1928,8 @@ int main(int argc, char **argv)
 		{ "status", cmd_status }, { "stats", cmd_stats }, { "conns", cmd_conns },
 		{ "conn", cmd_conn },     { "watch", cmd_watch }, { "top", cmd_top },
 		{ "capture", cmd_capture }, { "raw", cmd_raw },
-		{ "fwd", cmd_fwd },
+		{ "fwd", cmd_fwd },         { "attach", cmd_attach },
+		{ "detach", cmd_detach },
 	};
 	const char *env = getenv(SOCKET_ENV);
 	int o;

@@ -1151,6 +1151,11 @@ int config_parse_args(struct config *c, int argc, char **argv, enum config_actio
 		snprintf(err, errlen, "\"%s\": unexpected argument (see --help)", argv[optind]);
 		return -1;
 	}
+	/* A namespace on the command line says which container this daemon is for: the shared
+	 * file's [link NAME] sections belong to another daemon (tapird@NAME.service beside
+	 * tapird.service reads the same file) */
+	if (src.netns || src.pid)
+		n.nlinks = 0;
 	if (config_check(&n, err, errlen))
 		return -1;
 	*c = n;
@@ -1204,5 +1209,7 @@ const char *config_usage(void)
 	       "  -h, --help              print this help and exit\n"
 	       "\n"
 	       "Flags override the file. Signals: SIGTERM/SIGINT stop, SIGHUP re-reads the log "
-	       "level.\n";
+	       "level.\n"
+	       "Started as `slirp4netns`, or as `tapird --slirp4netns-compat ARGS...`, it takes\n"
+	       "slirp4netns 1.2's command line instead (see --slirp4netns-compat --help).\n";
 }

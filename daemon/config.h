@@ -47,6 +47,15 @@
  * @prefix6:		the link's IPv6 prefix (network order; fd00::): the container is
  *			::100 of it, the gateway ::2, DNS ::3
  * @prefix6_len:	its length (64)
+ * @mac:		MAC address to give the TAP in the namespace (slirp4netns --macaddress)
+ * @has_mac:		@mac is set (else the kernel's random one stays)
+ * @tap_reuse:		attach to a persistent TAP of @ifname made beforehand instead of
+ *			refusing the name (slirp4netns semantics: rootlesskit makes the TAP)
+ * @slirp_answers:	what is denied looks as it does under slirp4netns 1.2: with
+ *			@no_host_loopback, TCP to the gateway gets ICMP net unreachable and UDP
+ *			is dropped; with @no_dns, everything to the DNS address is dropped
+ *			(slirp4netns sends it to the real address: it times out). Otherwise
+ *			both are refused (RST, ICMP port unreachable).
  */
 struct link_cfg {
 	char name[LINK_NAME_MAX];
@@ -67,6 +76,10 @@ struct link_cfg {
 	bool no_ipv6;
 	uint8_t prefix6[16];
 	uint8_t prefix6_len;
+	uint8_t mac[6];
+	bool has_mac;
+	bool tap_reuse;
+	bool slirp_answers;
 };
 
 /**
@@ -162,7 +175,8 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 
 /**
  * config_parse_args() - apply the command line over @c (getopt_long). A -c FILE is loaded
- * first, then the other flags override it.
+ * first, then the other flags override it; --netns or --pid replaces the file's [link NAME]
+ * links (the daemon is then for that one namespace).
  * @action:	set to CONFIG_RUN, CONFIG_HELP or CONFIG_VERSION
  * Return: 0, or -1 with a message in @err
  */

@@ -48,8 +48,8 @@
  *
  * Privileges: read commands are allowed to whoever can open the socket (root and
  * cfg.control_group). Commands flagged mutating in the table (`capture`, which writes a file as
- * the daemon, and the port forwards to come) need uid 0 or membership of cfg.admin_group,
- * checked against the peer's SO_PEERCRED credentials.
+ * the daemon, the port forwards, `attach` and `detach`) need uid 0 or membership of
+ * cfg.admin_group, checked against the peer's SO_PEERCRED credentials.
  */
 #include <config.h> /* autoconf's: PACKAGE_VERSION (the daemon's own config.h is "config.h") */
 
@@ -80,6 +80,7 @@
 #include <linux/tcp.h> /* struct tcp_info; not netinet/tcp.h, whose TCP_* clash with flow.h */
 
 #include "capture.h"
+#include "ctl_links.h"
 #include "flowjson.h"
 #include "fwd.h"
 #include "link.h"
@@ -1037,6 +1038,30 @@ static json_t *cmd_remove_hostfwd(struct ctl_req *r)
 }
 
 /**
+ * cmd_attach() - attach a container (ctl_links.c); the reply is the link as `status` shows it
+ */
+static json_t *cmd_attach(struct ctl_req *r)
+{
+	char desc[CTL_DESC_MAX];
+	struct link *l = ctl_links_attach(r->d, r->args, desc, sizeof(desc));
+
+	return l ? link_status_json(l) : fail(r, "GenericError", "%s", desc);
+}
+
+/**
+ * cmd_detach() - detach a container (ctl_links.c): its forwards, flows and TAP go
+ */
+static json_t *cmd_detach(struct ctl_req *r)
+{
+	const char *cls = "GenericError";
+	char desc[CTL_DESC_MAX];
+
+	if (ctl_links_detach(r->d, r->args, &cls, desc, sizeof(desc)))
+		return fail(r, cls, "%s", desc);
+	return json_object();
+}
+
+/**
  * struct ctl_cmd - one command of the protocol
  * @name:	what "execute" says
  * @mutating:	changes the daemon: needs uid 0 or cfg.admin_group
@@ -1046,7 +1071,7 @@ static json_t *cmd_remove_hostfwd(struct ctl_req *r)
 struct ctl_cmd {
 	const char *name;
 	bool mutating;
-	const char *const args[8];
+	const char *const args[12];
 	json_t *(*fn)(struct ctl_req *r);
 };
 
@@ -1061,8 +1086,14 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "add_hostfwd", true,
 	  { "proto", "host_addr", "host_port", "guest_addr", "guest_port", "link", NULL },
 	  cmd_add_hostfwd },
-	{ "list_hostfwd", false, { NULL }, cmd_list_hostfwd },
+	{ "list_hostfwd", false, { "link", NULL }, cmd_list_hostfwd },
 	{ "remove_hostfwd", true, { "id", NULL }, cmd_remove_hostfwd },
+	/* One daemon, many containers (ctl_links.c) */
+	{ "attach", true,
+	  { "name", "netns", "pid", "ifname", "address", "gateway", "dns", "mtu", "configure",
+	    "host_loopback", NULL },
+	  cmd_attach },
+	{ "detach", true, { "name", NULL }, cmd_detach },
 };
 
 /**
@@ -1090,11 +1121,14 @@ static bool in_group(const char *name, uid_t uid, gid_t gid)
 }
 
 /**
- * may_mutate() - whether the peer may run mutating commands: root, or cfg.admin_group
+ * may_mutate() - whether the peer may run mutating commands: root, the daemon's own user (a
+ * rootless tapird, e.g. podman's slirp4netns, belongs to the user who started it), or
+ * cfg.admin_group
  */
 static bool may_mutate(const struct tapird *d, uid_t uid, gid_t gid)
 {
-	return uid == 0 || (d->cfg.admin_group[0] && in_group(d->cfg.admin_group, uid, gid));
+	return uid == 0 || uid == geteuid() ||
+	       (d->cfg.admin_group[0] && in_group(d->cfg.admin_group, uid, gid));
 }
 
 /**

@@ -657,6 +657,8 @@ json_t *fwd_ctl_add(struct tapird *d, json_t *args, const char **cls, char *desc
 			       "%s bad arguments.guest_port: %s", pre,
 			       gp ? "must be an integer from 1 to 65535" : "missing");
 	/* tapir's own: "link" names the container (optional while exactly one is attached) */
+	if (json_is_null(lname))
+		lname = NULL;
 	if (lname && !json_is_string(lname))
 		return ctl_err(cls, "GenericError", desc, len,
 			       "%s bad arguments.link: must be a string", pre);
@@ -690,20 +692,36 @@ json_t *fwd_ctl_add(struct tapird *d, json_t *args, const char **cls, char *desc
 
 json_t *fwd_ctl_list(struct tapird *d, json_t *args, const char **cls, char *desc, size_t len)
 {
-	json_t *entries = json_array();
+	static const char pre[] = "bad request: list_hostfwd:";
+	json_t *lname = json_object_get(args, "link");
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	const struct link *only = NULL;
+	json_t *entries;
 
-	(void)d;
-	(void)args;
+	/* tapir's own: "link" lists only the forwards into that container */
+	if (lname && !json_is_null(lname)) {
+		if (!json_is_string(lname))
+			return ctl_err(cls, "GenericError", desc, len,
+				       "%s bad arguments.link: must be a string", pre);
+		only = link_find(d, json_string_value(lname));
+		if (!only)
+			return ctl_err(cls, "DeviceNotFound", desc, len, "%s no link named '%s'",
+				       pre, json_string_value(lname));
+	}
+	entries = json_array();
 	if (!entries)
 		return ctl_err(cls, "GenericError", desc, len, "out of memory");
 	for (const struct fwd *fw = fwds.head; fw; fw = fw->next) {
-		json_t *e = json_pack("{s:I, s:s, s:s, s:i, s:s, s:i}", "id", (json_int_t)fw->id,
-				      "proto", fw->proto == PROTO_TCP ? "tcp" : "udp", "host_addr",
-				      ip_str(a, sizeof(a), fw->haddr), "host_port", fw->hport,
-				      "guest_addr", ip_str(b, sizeof(b), fw->gaddr), "guest_port",
-				      fw->gport);
+		const struct link *l = fwd_link(fw);
+		json_t *e;
 
+		if (only && l != only)
+			continue;
+		e = json_pack("{s:I, s:s, s:s, s:i, s:s, s:i, s:s?}", "id", (json_int_t)fw->id,
+			      "proto", fw->proto == PROTO_TCP ? "tcp" : "udp", "host_addr",
+			      ip_str(a, sizeof(a), fw->haddr), "host_port", fw->hport,
+			      "guest_addr", ip_str(b, sizeof(b), fw->gaddr), "guest_port",
+			      fw->gport, "link", l ? l->name : NULL);
 		if (json_array_append_new(entries, e) < 0) {
 			json_decref(entries);
 			return ctl_err(cls, "GenericError", desc, len, "out of memory");

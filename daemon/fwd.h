@@ -74,8 +74,9 @@ void fwd_fini(struct tapird *d);
  * "guest_port"} → {"id": N} */
 json_t *fwd_ctl_add(struct tapird *d, json_t *args, const char **cls, char *desc, size_t len);
 
-/** fwd_ctl_list() - list_hostfwd → {"entries": [{"id", "proto", "host_addr", "host_port",
- * "guest_addr", "guest_port"}, ...]} in id order */
+/** fwd_ctl_list() - list_hostfwd [{"link": NAME}: only the forwards into that link] →
+ * {"entries": [{"id", "proto", "host_addr", "host_port", "guest_addr", "guest_port", "link"},
+ * ...]} in id order */
 json_t *fwd_ctl_list(struct tapird *d, json_t *args, const char **cls, char *desc, size_t len);
 
 /** fwd_ctl_remove() - remove_hostfwd: {"id": N} → {} */

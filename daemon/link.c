@@ -23,6 +23,7 @@
 #include "udprelay.h"
 #include "wire.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <event2/event.h>
@@ -30,11 +31,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Frames per wakeup: enough to amortise the wakeup, few enough that one busy link cannot
  * starve the others and the upstream sockets on the same loop. */
 #define LINK_RX_BATCH 64
+/* Bytes after which a stack batch ends (its ACKs and window updates go out) even if the TAP has
+ * more: a batch's ACKs leave only when it ends, and the container's sender must not wait on
+ * them with a full socket buffer. 256 KiB is 4 segments at MTU 65520 (the container's stack
+ * sends 64 KiB segments; RFC 9293 3.8.6.3 asks an ACK every second one: 4 measured better on
+ * a loaded 2-core host) and a whole 64-frame wakeup at MTU 1500. */
+#define LINK_BATCH_BYTES (256u * 1024)
 
 /* One frame: the largest MTU (65521) plus the Ethernet header is 65535; room to spare for a
  * virtio-net header once offloads are switched on. One buffer serves every link: the loop is
@@ -117,12 +127,14 @@ static void link_lost(struct link *l, int err)
 }
 
 /**
- * link_tap_readable() - drain up to LINK_RX_BATCH frames from the TAP into the stack
+ * link_tap_readable() - drain up to LINK_RX_BATCH frames from the TAP into the stack, in
+ * stack batches of up to LINK_BATCH_BYTES
  * @arg:	the link
  */
 static void link_tap_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct link *l = arg;
+	size_t bytes = 0;
 	unsigned int i;
 	ssize_t n;
 
@@ -143,6 +155,13 @@ static void link_tap_readable(evutil_socket_t fd, short what, void *arg)
 		if (l->capture)
 			capture_frame(l, link_rxbuf, (size_t)n);
 		stack_input(l->stack, link_rxbuf, (size_t)n, tapird_now_us());
+		bytes += (size_t)n;
+		if (bytes >= LINK_BATCH_BYTES) {
+			relay_tcp_refresh(&l->env);
+			stack_batch_end(l->stack, tapird_now_us());
+			stack_batch_begin(l->stack);
+			bytes = 0;
+		}
 	}
 	/* the windows the batch's ACKs carry: the room of the flows written to, measured once */
 	relay_tcp_refresh(&l->env);
@@ -213,6 +232,20 @@ void link_touch(struct link *l)
 static void link_env_touched(struct relay_env *env)
 {
 	link_touch((struct link *)((char *)env - offsetof(struct link, env)));
+}
+
+/**
+ * link_env_bind_outbound() - relay_env.bind_outbound: link_bind_outbound() for the link
+ * @env:	the link's environment
+ * @fd:		the upstream socket
+ * @dst:	where it connects
+ * Return: 0, or -errno from bind()
+ */
+static int link_env_bind_outbound(const struct relay_env *env, int fd,
+				  const struct sockaddr_storage *dst)
+{
+	return link_bind_outbound((const struct link *)((const char *)env -
+							offsetof(struct link, env)), fd, dst);
 }
 
 /* --- the stack's requests, dispatched by protocol to the relay that serves it ---------- */
@@ -332,71 +365,160 @@ static void link_ll6(uint8_t ll[16])
 	ll[15] = sc.mac[5];
 }
 
-/**
- * link_open_tap() - in the target namespace: create the TAP and configure it
- * @self:	fd of the daemon's own namespace, entered again before returning
- * @target:	fd of the container's namespace
- * Return: 0 with l->tap_fd and l->ifindex set, or -1 with @err filled
- */
-static int link_open_tap(struct link *l, int self, int target, char *err, size_t errlen)
-{
-	const struct link_cfg *cfg = &l->cfg;
-	char why[256];
-	int rc, n;
+/* The TAP child's answer: the TAP's fd rides along as SCM_RIGHTS when @ok */
+struct tap_reply {
+	int ok;
+	int ifindex;
+	char err[256];
+};
 
-	rc = netns_enter(target);
+/**
+ * tap_child() - in a fresh child: join the namespaces (@userns_fd, -1 for none, then
+ * @netns_fd), create the TAP, configure it unless told not to, and send its fd and index to
+ * @sock
+ * @netns:	the network namespace's path, for messages
+ * Return: the child's exit status (0: sent)
+ */
+static int tap_child(const struct link_cfg *lc, const char *netns, int userns_fd, int netns_fd,
+		     int sock)
+{
+	struct tap_reply rep = { 0 };
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	char why[200];
+	int fd = -1, rc;
+
+	rc = netns_join(userns_fd, netns_fd, why, sizeof(why));
 	if (rc) {
-		snprintf(err, errlen, "%s: %s", l->netns,
-			 rc == -EINVAL ? "not a network namespace" : strerror(-rc));
-		return -1;
+		/* the reply has room for a path's head and the reason */
+		snprintf(rep.err, sizeof(rep.err), "%.160s: %.80s", rc == -1 ? lc->userns : netns,
+			 why);
+		goto send;
 	}
-	rc = tap_open(l->ifname, 0);
-	if (rc < 0) {
-		snprintf(err, errlen, "%s in %s: %s", l->ifname, l->netns, strerror(-rc));
-		goto back;
+	fd = tap_open(lc->ifname, lc->tap_reuse ? TAP_REUSE : 0);
+	if (fd < 0) {
+		snprintf(rep.err, sizeof(rep.err), "%s in %s: %s", lc->ifname, netns,
+			 strerror(-fd));
+		goto send;
 	}
-	l->tap_fd = rc;
-	rc = 0;
-	l->ifindex = (int)if_nametoindex(l->ifname);
-	if (!l->ifindex) {
-		snprintf(err, errlen, "%s in %s: %s", l->ifname, l->netns, strerror(errno));
-		rc = -1;
-		goto back;
+	rep.ifindex = (int)if_nametoindex(lc->ifname);
+	if (!rep.ifindex) {
+		snprintf(rep.err, sizeof(rep.err), "%s in %s: %s", lc->ifname, netns,
+			 strerror(errno));
+		goto send;
 	}
-	if (!cfg->no_configure) {
+	if (!lc->no_configure) {
 		struct netlink_ifcfg nc = {
-			.ifindex = l->ifindex,
-			.mtu = cfg->mtu,
-			.addr = cfg->addr,
-			.prefix_len = cfg->prefix_len,
-			.gateway = cfg->gateway,
-			.ipv6 = link_ipv6(cfg),
-			.prefix6_len = cfg->prefix6_len,
+			.ifindex = rep.ifindex,
+			.mtu = lc->mtu,
+			.addr = lc->addr,
+			.prefix_len = lc->prefix_len,
+			.gateway = lc->gateway,
+			.mac = lc->has_mac ? lc->mac : NULL,
+			.loopback_up = true,
+			.ipv6 = link_ipv6(lc),
+			.prefix6_len = lc->prefix6_len,
 		};
 
 		if (nc.ipv6) {
 			struct stack_cfg sc;
 
-			stack_cfg_prefix6(&sc, cfg->prefix6, cfg->prefix6_len);
+			stack_cfg_prefix6(&sc, lc->prefix6, lc->prefix6_len);
 			memcpy(nc.addr6, sc.addr6, 16);
 			link_ll6(nc.gateway6);
 		}
-		rc = netlink_configure(&nc, why, sizeof(why));
-		if (rc)
-			snprintf(err, errlen, "%s in %s: %s", l->ifname, l->netns, why);
+
+		if (netlink_configure(&nc, why, sizeof(why))) {
+			snprintf(rep.err, sizeof(rep.err), "%s in %s: %s", lc->ifname, netns, why);
+			goto send;
+		}
+	}
+	rep.ok = 1;
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	CMSG_FIRSTHDR(&msg)->cmsg_level = SOL_SOCKET;
+	CMSG_FIRSTHDR(&msg)->cmsg_type = SCM_RIGHTS;
+	CMSG_FIRSTHDR(&msg)->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(CMSG_FIRSTHDR(&msg)), &fd, sizeof(int));
+send:
+	if (sendmsg(sock, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof(rep))
+		return 2;
+	return rep.ok ? 0 : 1;
+}
+
+int link_tap_create(const struct link_cfg *lc, const char *netns, int netns_fd, int *ifindex,
+		    char *err, size_t errlen)
+{
+	struct tap_reply rep = { 0 };
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	int sv[2], status, fd = -1, userns_fd = -1;
+	ssize_t n;
+	pid_t pid;
+
+	if (lc->userns[0]) {
+		/* opened here, with netns_open()'s care (never a FIFO), not in the child */
+		userns_fd = netns_open(lc->userns);
+		if (userns_fd < 0) {
+			snprintf(err, errlen, "%s: %s", lc->userns,
+				 userns_fd == -EINVAL ? "not a user namespace"
+						      : strerror(-userns_fd));
+			return -1;
+		}
+	}
+	/* SEQPACKET: the reply arrives whole, or the child's death shows as EOF */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		snprintf(err, errlen, "%s in %s: socketpair: %s", lc->ifname, netns,
+			 strerror(errno));
+		goto fail;
+	}
+	pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "%s in %s: fork: %s", lc->ifname, netns, strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		goto fail;
+	}
+	if (!pid) {
+		close(sv[0]);
+		/* _exit: the child owns nothing of the daemon's to flush or free */
+		_exit(tap_child(lc, netns, userns_fd, netns_fd, sv[1]));
+	}
+	if (userns_fd >= 0)
+		close(userns_fd);
+	userns_fd = -1;
+	close(sv[1]);
+	do
+		n = recvmsg(sv[0], &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	close(sv[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	cm = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	if (n != (ssize_t)sizeof(rep) || !rep.ok || fd < 0) {
+		rep.err[sizeof(rep.err) - 1] = '\0';
+		if (n == (ssize_t)sizeof(rep) && rep.err[0])
+			snprintf(err, errlen, "%s", rep.err);
 		else
-			l->configured = true;
+			snprintf(err, errlen, "%s in %s: the TAP child died (status %d)",
+				 lc->ifname, netns, status);
+		if (fd >= 0)
+			close(fd);
+		return -1;
 	}
-back:
-	/* Every socket the relay opens later must be in the daemon's namespace. */
-	n = netns_enter(self);
-	if (n) {
-		/* going on would relay the container's flows from inside its own namespace */
-		log_err("%s: cannot return to the daemon's namespace: %s", NETNS_SELF,
-			strerror(-n));
-		abort();
-	}
-	return rc < 0 ? -1 : 0;
+	*ifindex = rep.ifindex;
+	return fd;
+fail:
+	if (userns_fd >= 0)
+		close(userns_fd);
+	return -1;
 }
 
 /**
@@ -445,8 +567,31 @@ static int link_stack_new(struct link *l, char *err, size_t errlen)
 		.dcfg = &l->d->cfg,
 		.name = l->name,
 		.touched = link_env_touched,
+		.bind_outbound = link_env_bind_outbound,
 	};
 	return 0;
+}
+
+/**
+ * same_file() - whether fds @a and @b are the same file (the same namespace, for nsfs files)
+ * Return: true if so
+ */
+static bool same_file(int a, int b)
+{
+	struct stat sa, sb;
+
+	return !fstat(a, &sa) && !fstat(b, &sb) && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+int link_bind_outbound(const struct link *l, int fd, const struct sockaddr_storage *dst)
+{
+	struct sockaddr_in src = { .sin_family = AF_INET };
+
+	if (!l->cfg.outbound_addr || dst->ss_family != AF_INET)
+		return 0;
+	src.sin_addr.s_addr = htonl(l->cfg.outbound_addr);
+	return bind(fd, (const struct sockaddr *)&src, sizeof(src)) < 0 ? -errno : 0;
 }
 
 struct link *link_find(struct tapird *d, const char *name)
@@ -500,11 +645,20 @@ struct link *link_attach(struct tapird *d, const struct link_cfg *lc, char *err,
 	}
 	target = netns_open(l->netns);
 	if (target < 0) {
-		snprintf(err, errlen, "%s: %s", l->netns, strerror(-target));
+		snprintf(err, errlen, "%s: %s", l->netns,
+			 target == -EINVAL ? "not a network namespace" : strerror(-target));
 		goto fail;
 	}
-	if (link_open_tap(l, self, target, err, errlen))
+	if (same_file(self, target)) {
+		/* a TAP with a default route via the gateway in tapird's own namespace would
+		 * take over the host's routing and relay the relay's own sockets */
+		snprintf(err, errlen, "%s: this is tapird's own network namespace", l->netns);
 		goto fail;
+	}
+	l->tap_fd = link_tap_create(lc, l->netns, target, &l->ifindex, err, errlen);
+	if (l->tap_fd < 0)
+		goto fail;
+	l->configured = !lc->no_configure;
 	if (link_stack_new(l, err, errlen))
 		goto fail;
 

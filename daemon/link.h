@@ -1,7 +1,8 @@
 /* link.h - one attached container: its namespace, its TAP, its stack.
  *
- * link_attach() enters the namespace, creates the TAP, configures it with netlink (unless
- * told not to), returns to the daemon's namespace and wires the TAP to a stack on the loop.
+ * link_attach() has a child process enter the namespace, create the TAP and configure it with
+ * netlink (unless told not to) and hand the TAP back; it then wires the TAP to a stack on the
+ * loop.
  * Must not: parse frames (the stack does) or know about the control protocol.
  */
 #ifndef TAPIR_LINK_H
@@ -11,6 +12,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "config.h"
 #include "relay_env.h"
@@ -64,6 +66,31 @@ struct link {
  * entered, the TAP cannot be made...)
  */
 struct link *link_attach(struct tapird *d, const struct link_cfg *lc, char *err, size_t errlen);
+
+/**
+ * link_tap_create() - create TAP @lc->ifname in network namespace @netns, joining user
+ * namespace @lc->userns first when set (rootless: the runtime's user namespace owns the
+ * network namespace), and configure it unless @lc->no_configure. A child process does it, as
+ * slirp4netns does: joining a user namespace is one way, so the daemon never leaves its own;
+ * the TAP's fd comes back over a socketpair (SCM_RIGHTS).
+ * @netns:	the network namespace's path (for messages)
+ * @netns_fd:	the network namespace, opened with netns_open()
+ * @ifindex:	set to the TAP's index in @netns
+ * @err, @errlen: on failure, the object and the reason ("tap0 in /run/netns/c1: Device or
+ *		resource busy")
+ * Return: the TAP's fd (non-blocking, close-on-exec), or -1
+ */
+int link_tap_create(const struct link_cfg *lc, const char *netns, int netns_fd, int *ifindex,
+		    char *err, size_t errlen);
+
+/**
+ * link_bind_outbound() - bind upstream socket @fd to the link's outbound address
+ * (slirp4netns --outbound-addr) before it connects to @dst (IPv4); nothing when none is set.
+ * As libslirp does, this holds for the gateway's host-loopback connections too: Linux lets a
+ * socket bound to any local address reach 127.0.0.1, and the server there sees that address.
+ * Return: 0, or -errno from bind()
+ */
+int link_bind_outbound(const struct link *l, int fd, const struct sockaddr_storage *dst);
 
 /** link_find() - the attached link named @name, or NULL */
 struct link *link_find(struct tapird *d, const char *name);

@@ -9,18 +9,24 @@
 #include "fwd.h"
 #include "link.h"
 #include "log.h"
+#include "slirp4netns.h"
+#include "slirpapi.h"
 #include "tapird.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -42,7 +48,25 @@ static struct tapird_sig {
 } sig;
 
 /**
- * raise_nofile() - RLIMIT_NOFILE up to the hard limit (up to TAPIRD_NOFILE_WANT as root)
+ * struct tapird_compat - started as slirp4netns (slirp4netns.h): its own fds and API socket
+ * @on:		this process speaks slirp4netns's command line
+ * @opts:	its options that struct config has no place for (-e, -r, --api-socket...)
+ * @api:	the --api-socket server, NULL if none
+ * @ev_exit:	-e FD hung up: exit
+ * @exit_now:	-e FD is not open: exit once ready (slirp4netns: POLLNVAL at the first poll)
+ */
+static struct tapird_compat {
+	bool on;
+	struct s4n_opts opts;
+	struct slirpapi *api;
+	struct event *ev_exit;
+	bool exit_now;
+} compat;
+
+/**
+ * raise_nofile() - RLIMIT_NOFILE up to the hard limit (up to TAPIRD_NOFILE_WANT as root,
+ * unless systemd runs us: then the unit's LimitNOFILE= is the limit, and setrlimit() is
+ * called only if there is something to raise, so the unit can filter @resources out)
  */
 static void raise_nofile(void)
 {
@@ -50,12 +74,14 @@ static void raise_nofile(void)
 
 	if (getrlimit(RLIMIT_NOFILE, &rl))
 		return;
-	if (geteuid() == 0 && rl.rlim_max < TAPIRD_NOFILE_WANT) {
+	if (geteuid() == 0 && rl.rlim_max < TAPIRD_NOFILE_WANT && !getenv("NOTIFY_SOCKET")) {
 		struct rlimit want = { TAPIRD_NOFILE_WANT, TAPIRD_NOFILE_WANT };
 
 		if (!setrlimit(RLIMIT_NOFILE, &want))
 			return;
 	}
+	if (rl.rlim_cur == rl.rlim_max)
+		return;
 	rl.rlim_cur = rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl))
 		log_warn("RLIMIT_NOFILE: %s", strerror(errno));
@@ -163,6 +189,202 @@ static int signals_add(struct tapird *d)
 }
 
 /**
+ * host_uid() - our effective uid as the host sees it (s4n_host_uid() over /proc/self/uid_map)
+ * Return: the uid
+ */
+static uid_t host_uid(void)
+{
+	char map[1024] = "";
+	FILE *f = fopen("/proc/self/uid_map", "re");
+
+	if (f) {
+		size_t n = fread(map, 1, sizeof(map) - 1, f);
+
+		map[n] = '\0';
+		fclose(f);
+	}
+	return s4n_host_uid(map, geteuid());
+}
+
+/**
+ * compat_sweep() - remove the slirp4netns-PID.sock files in the directory of @path whose
+ * process is gone and whose socket nobody answers: left by a network process killed with
+ * SIGKILL (runtimes' cleanup does that), they would pile up in the runtime directory
+ * @path:	our own control socket's path
+ */
+static void compat_sweep(const char *path)
+{
+	char dir[PATH_MAX], f[PATH_MAX + 300];
+	const char *slash = strrchr(path, '/');
+	struct dirent *e;
+	unsigned int n = 0;
+	DIR *dh;
+
+	if (!slash || (size_t)(slash - path) >= sizeof(dir))
+		return;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	dh = opendir(dir);
+	if (!dh)
+		return;
+	while ((e = readdir(dh))) {
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+		char *end;
+		long pid;
+		int fd, rc;
+
+		if (strncmp(e->d_name, "slirp4netns-", 12))
+			continue;
+		pid = strtol(e->d_name + 12, &end, 10);
+		if (pid <= 0 || strcmp(end, ".sock") || !kill((pid_t)pid, 0) || errno != ESRCH)
+			continue;
+		snprintf(f, sizeof(f), "%s/%s", dir, e->d_name);
+		if (strlen(f) >= sizeof(sun.sun_path))
+			continue;
+		memcpy(sun.sun_path, f, strlen(f));
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			break;
+		rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+		close(fd);
+		if (rc < 0 && errno == ECONNREFUSED && !unlink(f))
+			n++;
+	}
+	closedir(dh);
+	if (n)
+		log_info("%s: removed %u stale slirp4netns-PID.sock of processes gone", dir, n);
+}
+
+/**
+ * compat_config() - slirp4netns's command line into @d->cfg (and compat.opts); the control
+ * socket goes to the runtime directory (attach-contract.md) as slirp4netns-PID.sock
+ * @how:	s4n_is_invoked()'s answer (2: argv[1] is the flag, skipped)
+ * Return: -1 to go on and serve, or the exit status (after --help, --version, an error)
+ */
+static int compat_config(struct tapird *d, int argc, char **argv, int how)
+{
+	char err[1024];
+	enum s4n_result r;
+
+	if (how == 2) {
+		/* drop the flag; argv[0] stays for getopt's and the usage's messages */
+		memmove(&argv[1], &argv[2], (size_t)(argc - 1) * sizeof(*argv));
+		argc--;
+	}
+	compat.on = true;
+	r = s4n_parse_args(&d->cfg, &compat.opts, argc, argv, err, sizeof(err));
+	switch (r) {
+	case S4N_HELP:
+		s4n_usage(stdout, argv[0]);
+		return 0;
+	case S4N_VERSION_OUT:
+		s4n_version(stdout, TAPIR_VERSION);
+		return 0;
+	case S4N_ERR_USAGE:
+		/* slirp4netns: the reason on stderr, the usage on stdout, status 1 */
+		if (err[0])
+			fprintf(stderr, "%s\n", err);
+		s4n_usage(stdout, argv[0]);
+		return 1;
+	case S4N_ERR:
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	case S4N_RUN:
+		break;
+	}
+	if (link_cfg_check(&d->cfg.link, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (s4n_control_path(d->cfg.control, sizeof(d->cfg.control), host_uid(),
+			     getenv("XDG_RUNTIME_DIR"), getpid())) {
+		fprintf(stderr, "the control socket's path is too long\n");
+		return 1;
+	}
+	s4n_log_unsupported(&compat.opts);
+	compat_sweep(d->cfg.control);
+	return -1;
+}
+
+/**
+ * on_exit_fd() - slirp4netns -e: the runtime closed its end: leave the loop. slirp4netns
+ * polls the fd for POLLHUP only, so data written to it does not stop it: read and ignore it.
+ * @arg:	the daemon
+ */
+static void on_exit_fd(evutil_socket_t fd, short what, void *arg)
+{
+	struct tapird *d = arg;
+	struct pollfd p = { .fd = fd, .events = 0 };
+	char buf[256];
+	ssize_t n = 1;
+
+	/* events 0: poll() reports only hang-up, error and an fd that is not open */
+	if (poll(&p, 1, 0) == 0 || !p.revents) {
+		n = read(fd, buf, sizeof(buf));
+		if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
+			return;
+	}
+	log_info("exit fd %d: %s; stopping", (int)fd,
+		 n == 0 ? "closed by the runtime" : "hang-up");
+	sig.stopping = true;
+	event_base_loopbreak(d->base);
+}
+
+/**
+ * compat_start() - what slirp4netns adds to serving: the API socket and the exit fd
+ * Return: 0, or -1 with @err filled
+ */
+static int compat_start(struct tapird *d, char *err, size_t errlen)
+{
+	const struct s4n_opts *o = &compat.opts;
+
+	if (o->api_socket[0]) {
+		compat.api = slirpapi_new(d, d->cfg.link.name, o->api_socket, err, errlen);
+		if (!compat.api)
+			return -1;
+	}
+	if (o->exit_fd < 0)
+		return 0;
+	if (fcntl(o->exit_fd, F_GETFD) < 0) {
+		/* slirp4netns's poll() says POLLNVAL at once and it exits, status 0 */
+		log_warn("exit-fd %d: %s: exiting once ready", o->exit_fd, strerror(errno));
+		compat.exit_now = true;
+		return 0;
+	}
+	compat.ev_exit = event_new(d->base, o->exit_fd, EV_READ | EV_PERSIST, on_exit_fd, d);
+	if (!compat.ev_exit) {
+		snprintf(err, errlen, "exit-fd %d: out of memory", o->exit_fd);
+		return -1;
+	}
+	if (event_add(compat.ev_exit, NULL)) {
+		/* a regular file or /dev/null (epoll refuses them): never hangs up, as for
+		 * slirp4netns's poll() */
+		log_warn("exit-fd %d: cannot be polled; it will never stop this process",
+			 o->exit_fd);
+		event_free(compat.ev_exit);
+		compat.ev_exit = NULL;
+	}
+	return 0;
+}
+
+/**
+ * compat_ready() - slirp4netns -r: "1" on the ready fd, once, then close it
+ */
+static void compat_ready(void)
+{
+	int fd = compat.opts.ready_fd;
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	do
+		n = write(fd, "1", 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		log_warn("ready-fd %d: %s", fd, n < 0 ? strerror(errno) : "short write");
+	close(fd);
+}
+
+/**
  * attach_configured() - attach the links the configuration names: the command line's (or
  * [link]'s), then each [link NAME] in file order. None is fine: tapird then waits for
  * `attach` on the control socket.
@@ -192,6 +414,11 @@ static void shutdown_all(struct tapird *d)
 {
 	unsigned int i;
 
+	slirpapi_free(compat.api);
+	compat.api = NULL;
+	if (compat.ev_exit)
+		event_free(compat.ev_exit);
+	compat.ev_exit = NULL;
 	if (d->ctl)
 		ctl_server_free(d->ctl);
 	d->ctl = NULL;
@@ -212,13 +439,22 @@ static void shutdown_all(struct tapird *d)
 int main(int argc, char **argv)
 {
 	static struct tapird d;
-	enum config_action action;
+	enum config_action action = CONFIG_RUN;
 	char err[1024];
+	int how, rc;
 
-	config_defaults(&d.cfg);
-	if (config_parse_args(&d.cfg, argc, argv, &action, err, sizeof(err))) {
-		fprintf(stderr, "tapird: %s\n", err);
-		return 1;
+	how = s4n_is_invoked(argc, argv);
+	if (how) {
+		/* slirp4netns's command line; from here on the start-up is the same */
+		rc = compat_config(&d, argc, argv, how);
+		if (rc >= 0)
+			return rc;
+	} else {
+		config_defaults(&d.cfg);
+		if (config_parse_args(&d.cfg, argc, argv, &action, err, sizeof(err))) {
+			fprintf(stderr, "tapird: %s\n", err);
+			return 1;
+		}
 	}
 	if (action == CONFIG_HELP) {
 		fputs(config_usage(), stdout);
@@ -253,7 +489,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.ctl = ctl_server_new(&d, d.cfg.control, err, sizeof(err));
-	if (!d.ctl) {
+	if (!d.ctl && compat.on) {
+		/* a runtime's container must not lose its network for want of a listing */
+		log_warn("%s; serving without a control socket", err);
+	} else if (!d.ctl) {
+		fprintf(stderr, "tapird: %s\n", err);
+		shutdown_all(&d);
+		return 1;
+	}
+	if (compat.on && compat_start(&d, err, sizeof(err))) {
 		fprintf(stderr, "tapird: %s\n", err);
 		shutdown_all(&d);
 		return 1;
@@ -279,8 +523,14 @@ int main(int argc, char **argv)
 	else
 		sd_notifyf(0, "READY=1\nSTATUS=serving %u links; control %s\nMAINPID=%lu",
 			   d.nlinks, d.cfg.control, (unsigned long)getpid());
+	/* the TAP is up (configured with -c), the loop is about to serve: tell the runtime */
+	if (compat.on)
+		compat_ready();
 
-	event_base_dispatch(d.base);
+	if (compat.exit_now)
+		sig.stopping = true;
+	else
+		event_base_dispatch(d.base);
 
 	if (!sig.stopping) {
 		log_err("no link left; exiting");

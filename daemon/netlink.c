@@ -99,25 +99,34 @@ out:
 }
 
 /**
- * link_up() - set the MTU and IFF_UP in one RTM_NEWLINK
+ * link_up() - set the MTU (0: keep), the MAC (NULL: keep) and IFF_UP in one RTM_NEWLINK
+ * @ifindex:	the interface
  * Return: 0 or a negative libnl error
  */
-static int link_up(struct nl_sock *sk, const struct netlink_ifcfg *cfg)
+static int link_up(struct nl_sock *sk, int ifindex, uint32_t mtu, const uint8_t *mac)
 {
 	struct rtnl_link *orig = NULL, *change;
+	struct nl_addr *ll = NULL;
 	int err;
 
-	err = rtnl_link_get_kernel(sk, cfg->ifindex, NULL, &orig);
+	err = rtnl_link_get_kernel(sk, ifindex, NULL, &orig);
 	if (err < 0)
 		return err;
 	change = rtnl_link_alloc();
-	if (!change) {
-		rtnl_link_put(orig);
-		return -NLE_NOMEM;
+	if (mac)
+		ll = nl_addr_build(AF_LLC, mac, 6);
+	if (!change || (mac && !ll)) {
+		err = -NLE_NOMEM;
+		goto out;
 	}
-	rtnl_link_set_mtu(change, cfg->mtu);
+	if (mtu)
+		rtnl_link_set_mtu(change, mtu);
+	if (ll)
+		rtnl_link_set_addr(change, ll);
 	rtnl_link_set_flags(change, IFF_UP);
 	err = rtnl_link_change(sk, orig, change, 0);
+out:
+	nl_addr_put(ll);
 	rtnl_link_put(change);
 	rtnl_link_put(orig);
 	return err;
@@ -200,9 +209,10 @@ int netlink_configure(const struct netlink_ifcfg *cfg, char *why, size_t whylen)
 		snprintf(why, whylen, "netlink: %s", nl_geterror(err));
 		goto out;
 	}
-	err = link_up(sk, cfg);
+	err = link_up(sk, cfg->ifindex, cfg->mtu, cfg->mac);
 	if (err < 0) {
-		snprintf(why, whylen, "set MTU %u and up: %s", cfg->mtu, nl_geterror(err));
+		snprintf(why, whylen, "set MTU %u%s and up: %s", cfg->mtu,
+			 cfg->mac ? ", MAC" : "", nl_geterror(err));
 		goto out;
 	}
 	err = addr_add(sk, cfg);
@@ -215,6 +225,15 @@ int netlink_configure(const struct netlink_ifcfg *cfg, char *why, size_t whylen)
 	if (err < 0) {
 		snprintf(why, whylen, "add default route via %s: %s", g, nl_geterror(err));
 		goto out;
+	}
+	if (cfg->loopback_up) {
+		int lo = (int)if_nametoindex("lo");
+
+		err = lo ? link_up(sk, lo, 0, NULL) : -NLE_OBJ_NOTFOUND;
+		if (err < 0) {
+			snprintf(why, whylen, "lo up: %s", nl_geterror(err));
+			goto out;
+		}
 	}
 	if (!cfg->ipv6)
 		goto out;

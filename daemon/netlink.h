@@ -24,6 +24,9 @@
  * @prefix6_len: its prefix length
  * @gateway6:	next hop of the IPv6 default route (the stack's link-local address, as a
  *		router advertisement would give it, RFC 4861 6.3.4)
+ * @mac:	its MAC address (NULL: keep the kernel's random one)
+ * @loopback_up: bring "lo" of the namespace up as well (slirp4netns -c does: a container
+ *		whose lo is down cannot reach its own services)
  */
 struct netlink_ifcfg {
 	int ifindex;
@@ -35,11 +38,14 @@ struct netlink_ifcfg {
 	uint8_t addr6[16];
 	uint8_t prefix6_len;
 	uint8_t gateway6[16];
+	const uint8_t *mac;
+	bool loopback_up;
 };
 
 /**
- * netlink_configure() - set MTU, bring the interface up, add the address, add the default
- * route, then the same for IPv6 when asked, in that order (the route's gateway must be on a connected, up subnet)
+ * netlink_configure() - set MTU (and MAC), bring the interface up, add the address, add the
+ * default route, in that order (the route's gateway must be on a connected, up subnet); then
+ * lo up if asked; then the IPv6 address and default route when asked
  * @why, @whylen: on failure, the step and the kernel's reason ("set MTU 9000: Invalid input")
  * Return: 0, or -1
  */

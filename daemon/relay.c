@@ -323,7 +323,7 @@ static int relay_map_dest(const struct relay_env *env, uint32_t addr, uint16_t p
 	if (addr == env->cfg->gateway) {
 		/* DESIGN.md: the gateway is the host's loopback, unless no_host_loopback */
 		if (env->cfg->no_host_loopback)
-			return -ECONNREFUSED;
+			return env->cfg->slirp_answers ? -ENETUNREACH : -ECONNREFUSED;
 		sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		return 0;
 	}
@@ -333,6 +333,8 @@ static int relay_map_dest(const struct relay_env *env, uint32_t addr, uint16_t p
 	 * reserved block above it are no unicast destinations (RFC 1122 3.2.1.3, RFC 5771). */
 	if ((addr >> 24) == 127 || (addr >> 24) == 0 || addr >= 0xe0000000u)
 		return -ECONNREFUSED;
+	if (addr == env->cfg->dns && env->cfg->no_dns && env->cfg->slirp_answers)
+		return -ETIMEDOUT; /* the stack sends nothing back */
 	if (addr == env->cfg->dns) {
 		/* RFC 1035 4.2.2, RFC 7766 5: DNS over TCP (truncated answers, zone transfers)
 		 * goes to the same resolver as UDP; any other port is refused (RST) so that
@@ -459,6 +461,11 @@ int relay_tcp_open(struct relay_env *env, struct flow *f)
 		return fd;
 	}
 
+	rc = relay_env_bind_outbound(env, fd, &sa);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
 	relay_slot_fill(rf, env, p, f, fd, RF_CONNECTING);
 
 	upstream_note(f, &sa);

@@ -13,6 +13,7 @@ struct stack;
 struct event_base;
 struct link_cfg;
 struct config;
+struct sockaddr_storage;
 
 /**
  * struct relay_env - a link as its relays see it
@@ -23,6 +24,9 @@ struct config;
  * @name:	the link's name, for messages
  * @touched:	call after feeding @stack from a loop callback: the link re-arms the stack's
  *		timer once, at the end of this loop turn (link.c finds the link from @env)
+ * @bind_outbound: bind an upstream socket to the link's outbound address before it connects
+ *		to @dst (slirp4netns --outbound-addr); NULL or 0: nothing to bind. Return: 0 or
+ *		-errno
  */
 struct relay_env {
 	struct stack *stack;
@@ -31,6 +35,8 @@ struct relay_env {
 	const struct config *dcfg;
 	const char *name;
 	void (*touched)(struct relay_env *env);
+	int (*bind_outbound)(const struct relay_env *env, int fd,
+			     const struct sockaddr_storage *dst);
 };
 
 /** relay_env_touched() - the stack of @env was fed: have its timer re-armed this loop turn */
@@ -38,6 +44,13 @@ static inline void relay_env_touched(struct relay_env *env)
 {
 	if (env->touched)
 		env->touched(env);
+}
+
+/** relay_env_bind_outbound() - @env's bind_outbound for @fd towards @dst (0 without one) */
+static inline int relay_env_bind_outbound(const struct relay_env *env, int fd,
+					  const struct sockaddr_storage *dst)
+{
+	return env->bind_outbound ? env->bind_outbound(env, fd, dst) : 0;
 }
 
 #endif

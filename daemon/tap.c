@@ -19,7 +19,7 @@ int tap_open(const char *ifname, unsigned int flags)
 	if (strlen(ifname) >= IFNAMSIZ)
 		return -EINVAL;
 	/* TUNSETIFF attaches to an existing persistent TAP of that name: never share one */
-	if (if_nametoindex(ifname))
+	if (!(flags & TAP_REUSE) && if_nametoindex(ifname))
 		return -EBUSY;
 
 	fd = open(TAP_CLONE_DEV, O_RDWR | O_NONBLOCK | O_CLOEXEC);

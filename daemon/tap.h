@@ -12,13 +12,17 @@
 
 #define TAP_VNET_HDR (1u << 0)	/* tap_open() flag: virtio-net header before every frame */
 #define TAP_VNET_HDR_LEN 12	/* sizeof(struct virtio_net_hdr_v1) */
+#define TAP_REUSE (1u << 1)	/* tap_open() flag: attach to a persistent TAP of that name */
 
 /**
  * tap_open() - create TAP @ifname in the current namespace, non-blocking and close-on-exec
  * @flags:	TAP_* flags
  *
  * An interface that already exists under @ifname is refused rather than attached to: TUNSETIFF
- * would silently share a persistent TAP with whoever else holds it.
+ * would silently share a persistent TAP with whoever else holds it. With TAP_REUSE it is
+ * attached to, as slirp4netns does (rootlesskit creates the TAP before it starts
+ * slirp4netns); the kernel still refuses a TAP another process holds (EBUSY) and an interface
+ * that is not a TAP (EINVAL).
  * Return: the fd, or -errno (-EBUSY: the name is taken; -EPERM: no CAP_NET_ADMIN)
  */
 int tap_open(const char *ifname, unsigned int flags);

@@ -222,6 +222,10 @@ static int udprelay_target(const struct relay_env *env, const struct flow *f, st
 	if (f->v6)
 		return upstream_dest6(env, f, ss, len);
 	memset(ss, 0, sizeof(*ss));
+	/* slirp4netns drops these (no ICMP equivalent for ETIMEDOUT: the stack stays silent) */
+	if (cfg->slirp_answers && ((f->paddr == cfg->dns && cfg->no_dns) ||
+				   (f->paddr == cfg->gateway && cfg->no_host_loopback)))
+		return -ETIMEDOUT;
 	if (f->paddr == cfg->dns && f->pport == RESOLVER_DNS_PORT)
 		return cfg->no_dns || resolver_get(env->dcfg, ss, len) ? -ECONNREFUSED : 0;
 	sin->sin_family = AF_INET;
@@ -272,8 +276,9 @@ static struct udp_relay *udprelay_open(struct relay_env *env, struct flow *f, in
 	/* Best effort: the kernel caps them, and the defaults still hold a 64 KiB datagram */
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
-	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
-		*err = -errno;
+	rc = relay_env_bind_outbound(env, fd, &ss);
+	if (rc < 0 || connect(fd, (struct sockaddr *)&ss, len) < 0) {
+		*err = rc < 0 ? rc : -errno;
 		close(fd);
 		return NULL;
 	}

@@ -172,7 +172,9 @@ struct stack_txq {
  * TCP, container side to upstream (see tcp.h for the calls going the other way):
  * @tcp_open:	a container SYN asks for a connection to f->paddr:f->pport. Start a non-blocking
  *		connect and return 0; the shell later calls tcp_upstream_connected() or
- *		tcp_upstream_failed(). A negative errno refuses it at once (RST to the container).
+ *		tcp_upstream_failed(). A negative errno fails it at once, as tcp_upstream_failed()
+ *		does (RST; ICMP unreachable for -ENETUNREACH, -EHOSTUNREACH), except -ETIMEDOUT:
+ *		nothing is sent, the container's connect() times out.
  * @tcp_deliver: in-order payload from the container for upstream. Return how many bytes were
  *		taken (0..@len); only those are acknowledged, so the kernel socket is the buffer.
  *		The stack takes the bytes taken off the room it was last given.

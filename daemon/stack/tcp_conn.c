@@ -507,9 +507,14 @@ void tcp_passive_open(struct stack *s, const struct pkt *p, const struct tcp_seg
 	tcp_set_state(s, f, TCP_SYN_RCVD, now);
 
 	rc = s->ops.tcp_open ? s->ops.tcp_open(s->ctx, f) : -ECONNREFUSED;
-	if (rc < 0) {
-		refuse(s, f);
-		tcp_close_flow(s, f, FLOW_END_REFUSED, now);
+	if (rc == -ETIMEDOUT) {
+		/* the shell wants the container to see no answer at all (slirp4netns's
+		 * --disable-dns): nothing is sent, the container's own SYN timer decides */
+		tcp_close_flow(s, f, FLOW_END_TIMEOUT, now);
+	} else if (rc < 0) {
+		/* RST for a refusal, ICMP for an unreachable network or host: as for a connect()
+		 * that fails later */
+		tcp_upstream_failed(s, f, -rc, now);
 	}
 }
 

@@ -5,6 +5,7 @@
 # the table, not enforced: a loaded machine moves every figure).
 # Usage: TAPIRD=build/daemon/tapird [PASTA=path] [RUNS=3] [SECONDS_PER=5] [MTUS="65520 1500"]
 #        tests/bench/compare.sh            (root, iperf3, pasta, slirp4netns; host-local only)
+#        UDP_ONLY=1 runs the UDP row alone.
 # Every namespace and link it makes is named tpf-cmp-PID-*, and removed on exit.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -27,11 +28,11 @@ cleanup() {
 trap cleanup EXIT
 
 # udp_row NAME DST: iperf3 UDP from the namespace to the host, 1400-byte datagrams, unlimited
-# rate; what the server received (lost datagrams do not count)
+# rate; what the server received (sum_received: lost datagrams do not count)
 udp_row() {
 	local name=$1 dst=$2 g
 	g=$(ip netns exec $NS iperf3 -u -b 0 -l 1400 -c "$dst" -p $UPORT -t "$T" -J 2>/dev/null |
-		python3 -c 'import json,sys; e=json.load(sys.stdin)["end"]; s=e.get("sum_received", e.get("sum")); print("%.2f" % (s["bits_per_second"]*(1-s.get("lost_percent",0)/100.0)/1e9))' 2>/dev/null)
+		python3 -c 'import json,sys; e=json.load(sys.stdin)["end"]; r=e.get("sum_received"); s=e["sum"]; print("%.3f" % ((r["bits_per_second"] if r else s["bits_per_second"]*(1-s.get("lost_percent",0)/100.0))/1e9))' 2>/dev/null)
 	echo "$name udp_up ${g:-FAIL} Gbit/s"
 }
 
@@ -72,7 +73,8 @@ udp_run() {
 for mtu in $MTUS; do
 	for r in $(seq 1 "$RUNS"); do
 		echo "# MTU $mtu run $r" >&2
-		MTU=$mtu PASTA=$PASTA TAPIRD=$TAPIRD bash "$ANCHORS" "$T" >"$OUT/$mtu.$r" 2>/dev/null
+		[ "${UDP_ONLY:-0}" = 1 ] ||
+			MTU=$mtu PASTA=$PASTA TAPIRD=$TAPIRD bash "$ANCHORS" "$T" >"$OUT/$mtu.$r" 2>/dev/null
 		udp_run "$mtu" >>"$OUT/$mtu.$r"
 	done
 done

@@ -4,6 +4,12 @@
  *   tcppeer connect HOST PORT SEND RECV   connect, run duplex
  *   tcppeer short HOST PORT N             N sequential connect / 64-byte echo / close
  *                                         (against an echo server: tcpperf server)
+ *   tcppeer echo PORT SECONDS             on 127.0.0.1:PORT, echo every connection (up to
+ *                                         ECHO_MAX at once) for SECONDS, then exit
+ *   tcppeer rr HOST PORT SECONDS MAXMS    one connection, 64-byte request / echoed reply
+ *                                         round trips for SECONDS (against echo); prints
+ *                                         their rate and the slowest; fails if one took
+ *                                         longer than MAXMS or the connection broke
  *   tcppeer refused HOST PORT             expect ECONNREFUSED within 5 s
  *   tcppeer abort serve PORT | abort connect HOST PORT
  *                                         send 1 MiB, then close with SO_LINGER 0 (RST)
@@ -338,6 +344,108 @@ static int cmd_short(char **argv)
 	return ok != n;
 }
 
+/* Connections the echo server serves at once (more wait in the listen backlog). */
+#define ECHO_MAX 64
+
+/** cmd_echo() - echo server on 127.0.0.1:@port for @seconds (bounded: tests never leak it) */
+static int cmd_echo(char **argv)
+{
+	struct sockaddr_in a = sockaddr_of("127.0.0.1", argv[0]);
+	double end = now_s() + atof(argv[1]);
+	struct pollfd pfd[ECHO_MAX + 1];
+	int one = 1, s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	size_t n = 1;
+	uint8_t buf[65536];
+
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 128) < 0) {
+		perror("tcppeer echo");
+		return 1;
+	}
+	printf("listening\n");
+	fflush(stdout);
+	pfd[0] = (struct pollfd){ .fd = s, .events = POLLIN };
+	while (now_s() < end) {
+		if (poll(pfd, n, 200) <= 0)
+			continue;
+		if ((pfd[0].revents & POLLIN) && n < ECHO_MAX + 1) {
+			int c = accept4(s, NULL, NULL, SOCK_CLOEXEC);
+
+			if (c >= 0) {
+				setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+				pfd[n++] = (struct pollfd){ .fd = c, .events = POLLIN };
+			}
+		}
+		for (size_t i = 1; i < n; i++) {
+			ssize_t r;
+
+			if (!pfd[i].revents)
+				continue;
+			r = recv(pfd[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
+			if (r < 0 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			/* a blocking send: the echo of what one peer sent, bounded by its window */
+			if (r <= 0 || send(pfd[i].fd, buf, (size_t)r, MSG_NOSIGNAL) != r) {
+				close(pfd[i].fd);
+				pfd[i--] = pfd[--n];
+			}
+		}
+	}
+	return 0;
+}
+
+/** cmd_rr() - 64-byte round trips on one connection for a while; the rate and the slowest */
+static int cmd_rr(char **argv)
+{
+	struct sockaddr_in a = sockaddr_of(argv[0], argv[1]);
+	double secs = atof(argv[2]), max_ms = atof(argv[3]), worst = 0, t0, end;
+	struct timeval tmo = { .tv_sec = 1 + (time_t)(max_ms / 1000) };
+	uint8_t msg[64], back[64];
+	int one = 1, fd = dial(&a);
+	long n = 0;
+
+	if (fd < 0) {
+		fprintf(stderr, "rr: connect: %s\n", strerror(errno));
+		return 1;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* a reply that never comes fails after MAXMS (rounded up to a second), not never */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
+	t0 = now_s();
+	end = t0 + secs;
+	while (now_s() < end) {
+		double t = now_s();
+		size_t got = 0;
+
+		pattern_fill(3, (uint64_t)n * sizeof(msg), msg, sizeof(msg));
+		if (send(fd, msg, sizeof(msg), MSG_NOSIGNAL) != sizeof(msg)) {
+			fprintf(stderr, "rr %ld: send: %s\n", n, strerror(errno));
+			return 1;
+		}
+		while (got < sizeof(back)) {
+			ssize_t r = recv(fd, back + got, sizeof(back) - got, 0);
+
+			if (r <= 0) {
+				fprintf(stderr, "rr %ld: recv: %s after %.0f ms\n", n,
+					r ? strerror(errno) : "EOF", (now_s() - t) * 1000);
+				return 1;
+			}
+			got += (size_t)r;
+		}
+		if (memcmp(msg, back, sizeof(msg))) {
+			fprintf(stderr, "rr %ld: the echo differs\n", n);
+			return 1;
+		}
+		if ((now_s() - t) * 1000 > worst)
+			worst = (now_s() - t) * 1000;
+		n++;
+	}
+	close(fd);
+	printf("rr %ld in %.2f s (%.0f/s), slowest %.1f ms\n", n, now_s() - t0,
+	       n / (now_s() - t0), worst);
+	return worst > max_ms;
+}
+
 /** cmd_refused() - a connect that must fail with ECONNREFUSED within 5 s */
 static int cmd_refused(char **argv)
 {
@@ -451,6 +559,10 @@ int main(int argc, char **argv)
 		return cmd_connect(argv + 2);
 	if (argc == 5 && !strcmp(argv[1], "short"))
 		return cmd_short(argv + 2);
+	if (argc == 4 && !strcmp(argv[1], "echo"))
+		return cmd_echo(argv + 2);
+	if (argc == 6 && !strcmp(argv[1], "rr"))
+		return cmd_rr(argv + 2);
 	if (argc == 4 && !strcmp(argv[1], "refused"))
 		return cmd_refused(argv + 2);
 	fprintf(stderr, "usage: see the comment at the top of tcppeer.c\n");

@@ -305,7 +305,8 @@ check "the added forward carries a connection (got '$out')" \
 	[ "$(echo "$out" | awk '{print $2}')" = "10.0.2.2:$lport" ]
 r=$(api '{"execute": "list_hostfwd"}')
 n=$(jget "$r" "j['return']['entries'][3] == {'id': 4, 'proto': 'tcp', 'host_addr': \
-'127.0.0.1', 'host_port': $P_API, 'guest_addr': '10.0.2.100', 'guest_port': 8080}")
+'127.0.0.1', 'host_port': $P_API, 'guest_addr': '10.0.2.100', 'guest_port': 8080, \
+'link': '$NS'}")
 check "list_hostfwd shows it exactly" [ "$n" = True ]
 
 # errors

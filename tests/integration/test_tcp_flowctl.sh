@@ -74,8 +74,8 @@ print(c["tcp"][sys.argv[1]])' "$1"
 
 # flowctl MTU: the whole scenario with tapird at MTU (a fresh namespace and daemon)
 flowctl() {
-	local MTU=$1 i up at w s rtx0 rtx_stall rtx_cont crc src t0 t1 secs stats noroom zero ss_zero
-	local samples ss_knows port TAPIRD_PID SRV_PID CLI_PID
+	local MTU=$1 i up at w s rtx0 rtx_cont crc src t0 t1 secs stats noroom zero ss_zero
+	local samples ss_knows port TAPIRD_PID SRV_PID CLI_PID r rtx_stall=
 	ip netns add "$NS" || { notok "ip netns add $NS"; return; }
 	"$TAPIRD" -f --netns "$NS" --control "$SOCK" --log-level warn --mtu "$MTU" >"$WORK/tapird.log" 2>&1 &
 	TAPIRD_PID=$!
@@ -111,6 +111,7 @@ flowctl() {
 		sleep 1
 		w=$(conn_field rcv_wnd) || continue
 		samples="$samples rcv_wnd=$w"
+		r=$(conn_field retransmits) && rtx_stall=$r
 		[ "$w" = 0 ] && zero=1
 		s=$(ip netns exec "$NS" ss -tiHn "dst 10.0.2.2:$port" 2>/dev/null)
 		# iproute2 prints snd_wnd (Linux 6.2's tcpi_snd_wnd) only when it is not zero: the
@@ -120,7 +121,7 @@ flowctl() {
 		*cwnd:*) [ $ss_knows = 1 ] && { ss_zero=1; samples="$samples ss:snd_wnd:0"; } ;;
 		esac
 	done
-	rtx_stall=$(conn_field retransmits)
+	r=$(conn_field retransmits) && rtx_stall=$r
 
 	wait $CLI_PID
 	crc=$?

@@ -400,7 +400,7 @@ static void test_file_every_key(void **state)
 static void test_file_named_links(void **state)
 {
 	enum config_action a;
-	char path[] = "/tmp/tapir-conf-XXXXXX";
+	char path[PATH_MAX];
 	struct config c;
 	char err[512];
 
@@ -427,11 +427,20 @@ static void test_file_named_links(void **state)
 	assert_true(c.links[0].no_host_loopback);
 	unlink(path);
 
-	/* the command line's link and the file's named ones together; the name derived */
-	tmpfile_with(path, "[link c1]\nnetns = /var/run/netns/c1\n");
-	assert_int_equal(parse(&c, &a, err, sizeof(err), "-c", path, "--pid", "9", NULL), 0);
+	/* [link] and [link NAME] together; the unnamed link's name derived */
+	tmpfile_with(path, "[link]\npid = 9\n[link c1]\nnetns = /var/run/netns/c1\n");
+	assert_int_equal(parse(&c, &a, err, sizeof(err), "-c", path, NULL), 0);
 	assert_string_equal(c.link.name, "pid:9");
+	assert_int_equal(c.nlinks, 1);
 	assert_string_equal(c.links[0].name, "c1");
+	unlink(path);
+
+	/* a namespace on the command line (tapird@NAME.service) replaces the file's named
+	 * links, which the shared tapird.service serves */
+	tmpfile_with(path, "[link c1]\nnetns = /var/run/netns/c1\n");
+	assert_int_equal(parse(&c, &a, err, sizeof(err), "-c", path, "--netns", "c9", NULL), 0);
+	assert_string_equal(c.link.name, "c9");
+	assert_int_equal(c.nlinks, 0);
 	unlink(path);
 }
 
@@ -454,7 +463,7 @@ static void test_file_named_link_errors(void **state)
 	char err[512];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		char path[] = "/tmp/tapir-conf-XXXXXX";
+		char path[PATH_MAX];
 
 		tmpfile_with(path, bad[i].text);
 		assert_int_equal(parse(&c, &a, err, sizeof(err), "-c", path, NULL), -1);

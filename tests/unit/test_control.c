@@ -601,6 +601,127 @@ static void test_unknown_and_reserved_commands(void **state)
 	expect_error(fx, "{\"execute\": \"add_hostfwd\"}", "GenericError", "arguments.proto");
 }
 
+/* --- attach / detach (ctl_links.c) ---------------------------------------------------- */
+
+/** attach_err() - an attach with @args (a JSON object's members) must fail with @needle and
+ * leave the daemon's two links as they were */
+static void attach_err(struct fixture *fx, const char *args, const char *needle)
+{
+	char req[1024];
+
+	snprintf(req, sizeof(req), "{\"execute\": \"attach\", \"arguments\": {%s}}", args);
+	expect_error(fx, req, "GenericError", needle);
+	assert_int_equal(fx->d.nlinks, 2);
+	assert_ptr_equal(fx->d.links[0], &fx->l1);
+	assert_ptr_equal(fx->d.links[1], &fx->l2);
+}
+
+static void test_attach_needs_privilege(void **state)
+{
+	json_t *reply = call_as(*state, "{\"execute\": \"attach\", \"arguments\": "
+					"{\"name\": \"c3\", \"netns\": \"c3\"}}", 1000);
+
+	assert_non_null(strstr(sval(json_object_get(reply, "error"), "desc"), "permission"));
+	json_decref(reply);
+	reply = call_as(*state, "{\"execute\": \"detach\", \"arguments\": {\"name\": \"c1\"}}",
+			1000);
+	assert_non_null(strstr(sval(json_object_get(reply, "error"), "desc"), "permission"));
+	json_decref(reply);
+	assert_int_equal(((struct fixture *)*state)->d.nlinks, 2);
+}
+
+static void test_attach_errors_change_nothing(void **state)
+{
+	struct fixture *fx = *state;
+
+	/* the file's messages, with the argument's name in front */
+	attach_err(fx, "\"name\": \"c3\", \"netns\": \"c3\", \"mtu\": 1",
+		   "mtu: \"1\" is not a number between 576 and 65521");
+	attach_err(fx, "\"name\": \"c3\", \"netns\": \"c3\", \"address\": \"10.0.2.100\"",
+		   "address: \"10.0.2.100\" is not ADDRESS/PREFIX");
+	attach_err(fx, "\"name\": \"c3\", \"netns\": \"c3\", \"ifname\": \"a/b\"", "ifname: ");
+	attach_err(fx, "\"name\": \"a b\", \"netns\": \"c3\"", "name: ");
+	attach_err(fx, "\"name\": \"\", \"netns\": \"c3\"", "name: ");
+	attach_err(fx, "\"name\": \"c3\", \"pid\": 0", "pid: \"0\" is not a number");
+	/* link_cfg_check(): the rules spanning options */
+	attach_err(fx, "\"name\": \"c3\", \"netns\": \"c3\", \"gateway\": \"10.9.9.9\"",
+		   "c3: gateway 10.9.9.9 must be another address inside 10.0.2.100/24");
+	attach_err(fx, "\"name\": \"c3\"", "c3: no namespace: give netns or pid");
+	/* the request's own rules */
+	attach_err(fx, "\"netns\": \"c3\"", "argument 'name' is required");
+	attach_err(fx, "\"name\": \"c3\", \"netns\": \"c3\", \"pid\": 1",
+		   "give either netns or pid, not both");
+	attach_err(fx, "\"name\": \"c3\", \"netns\": \"c3\", \"mtu\": \"1500\"",
+		   "argument 'mtu' must be an integer");
+	attach_err(fx, "\"name\": \"c3\", \"netns\": \"c3\", \"configure\": 1",
+		   "argument 'configure' must be true or false");
+	attach_err(fx, "\"name\": 3, \"netns\": \"c3\"", "argument 'name' must be a string");
+	attach_err(fx, "\"name\": \"c3\", \"netns\": \"c3\", \"cidr\": \"10.0.3.0/24\"",
+		   "command 'attach' has no argument 'cidr'");
+	/* link_attach(): a name in use is refused before anything is opened */
+	attach_err(fx, "\"name\": \"c1\", \"netns\": \"/run/netns/c1\"",
+		   "c1: a link of that name is attached already");
+	/* a namespace that is not there */
+	attach_err(fx, "\"name\": \"c3\", \"netns\": \"/nonexistent/tmu-ns\"",
+		   "/nonexistent/tmu-ns: No such file or directory");
+	/* the daemon's own namespace: its routing would be taken over */
+	attach_err(fx, "\"name\": \"c3\", \"netns\": \"/proc/self/ns/net\"",
+		   "/proc/self/ns/net: this is tapird's own network namespace");
+	/* a FIFO: refused unopened (open() would block the daemon), as is a directory */
+	{
+		char dir[] = "/tmp/tmu-ctl-XXXXXX", fifo[64], args[256], want[128];
+
+		assert_non_null(mkdtemp(dir));
+		snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+		assert_int_equal(mkfifo(fifo, 0600), 0);
+		snprintf(args, sizeof(args), "\"name\": \"c3\", \"netns\": \"%s\"", fifo);
+		snprintf(want, sizeof(want), "%s: not a network namespace", fifo);
+		attach_err(fx, args, want);
+		snprintf(args, sizeof(args), "\"name\": \"c3\", \"netns\": \"%s\"", dir);
+		snprintf(want, sizeof(want), "%s: not a network namespace", dir);
+		attach_err(fx, args, want);
+		unlink(fifo);
+		rmdir(dir);
+	}
+}
+
+static void test_detach_errors(void **state)
+{
+	struct fixture *fx = *state;
+
+	expect_error(fx, "{\"execute\": \"detach\", \"arguments\": {\"name\": \"c9\"}}",
+		     "DeviceNotFound", "no link named 'c9'");
+	expect_error(fx, "{\"execute\": \"detach\"}", "GenericError",
+		     "argument 'name' is required");
+	expect_error(fx, "{\"execute\": \"detach\", \"arguments\": {\"name\": 1}}",
+		     "GenericError", "argument 'name' must be a string");
+	assert_int_equal(fx->d.nlinks, 2);
+}
+
+static void test_status_and_stats_with_no_link(void **state)
+{
+	struct fixture *fx = *state;
+	unsigned int n = fx->d.nlinks;
+	json_t *reply;
+
+	/* tapird starts with no link and waits for attach: every listing still answers */
+	fx->d.nlinks = 0;
+	reply = call(fx, "{\"execute\": \"status\"}");
+	assert_int_equal(json_array_size(json_object_get(ret(reply), "links")), 0);
+	assert_int_equal(ival(ret(reply), "flows_total"), 0);
+	json_decref(reply);
+	reply = call(fx, "{\"execute\": \"stats\"}");
+	assert_int_equal(json_array_size(json_object_get(ret(reply), "links")), 0);
+	json_decref(reply);
+	reply = call(fx, "{\"execute\": \"conns\"}");
+	assert_int_equal(json_array_size(json_object_get(ret(reply), "flows")), 0);
+	json_decref(reply);
+	reply = call(fx, "{\"execute\": \"list_hostfwd\"}");
+	assert_int_equal(json_array_size(json_object_get(ret(reply), "entries")), 0);
+	json_decref(reply);
+	fx->d.nlinks = n;
+}
+
 static void test_read_commands_for_any_uid(void **state)
 {
 	json_t *reply = call_as(*state, "{\"execute\": \"status\"}", 1000);
@@ -1413,6 +1534,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_and_reserved_commands, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_attach_needs_privilege, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attach_errors_change_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_detach_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_and_stats_with_no_link, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_commands_for_any_uid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oversized_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deep_nesting_and_nul, setup, teardown),

@@ -674,8 +674,9 @@ static void test_ctl_add_list_remove(void **state)
 	assert_non_null(r);
 	assert_int_equal(json_array_size(json_object_get(r, "entries")), 2);
 	e = json_array_get(json_object_get(r, "entries"), 0);
-	assert_int_equal(json_object_size(e), 6);
+	assert_int_equal(json_object_size(e), 7);
 	assert_int_equal(json_integer_value(json_object_get(e, "id")), 1);
+	assert_string_equal(json_string_value(json_object_get(e, "link")), "c1");
 	assert_string_equal(json_string_value(json_object_get(e, "proto")), "tcp");
 	assert_string_equal(json_string_value(json_object_get(e, "host_addr")), "127.0.0.1");
 	assert_int_equal(json_integer_value(json_object_get(e, "host_port")), port);
@@ -685,6 +686,15 @@ static void test_ctl_add_list_remove(void **state)
 	assert_string_equal(json_string_value(json_object_get(e, "proto")), "udp");
 	assert_string_equal(json_string_value(json_object_get(e, "host_addr")), "0.0.0.0");
 	json_decref(r);
+	/* the "link" filter: the link's own forwards; an unknown link is an error */
+	r = call(c, fwd_ctl_list, "{\"link\": \"c1\"}", &cls, desc, sizeof(desc));
+	assert_non_null(r);
+	assert_int_equal(json_array_size(json_object_get(r, "entries")), 2);
+	json_decref(r);
+	expect_err(c, fwd_ctl_list, "{\"link\": \"c9\"}", "DeviceNotFound",
+		   "no link named 'c9'");
+	expect_err(c, fwd_ctl_list, "{\"link\": 1}", "GenericError",
+		   "bad arguments.link: must be a string");
 
 	/* the same port again: the bind error names address and port */
 	snprintf(args, sizeof(args),

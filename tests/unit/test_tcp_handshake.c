@@ -208,6 +208,39 @@ static void test_tcp_open_failure_refuses_at_once(void **state)
 	assert_int_equal(fx->m.closed_calls, 1);
 }
 
+static void test_tcp_open_net_unreachable_sends_icmp_at_once(void **state)
+{
+	struct fx *fx = FX;
+	struct fr_tcp t = fx->syn;
+	struct parsed p;
+
+	fx->m.open_ret = -ENETUNREACH;
+	t.flags = TCP_SYN;
+	t.seq = FX_CISN;
+	fx_send(fx, &t, NULL, 0);
+	fx_one(fx, &p);
+	assert_int_equal(p.proto, PROTO_ICMP);
+	assert_int_equal(p.icmp_type, ICMP_DEST_UNREACH);
+	assert_int_equal(p.icmp_code, ICMP_UNREACH_NET);
+	assert_null(fx_lookup(fx));
+	assert_int_equal(fx->m.closed_end, FLOW_END_UNREACHABLE);
+}
+
+static void test_tcp_open_timedout_sends_nothing(void **state)
+{
+	struct fx *fx = FX;
+	struct fr_tcp t = fx->syn;
+
+	fx->m.open_ret = -ETIMEDOUT;
+	t.flags = TCP_SYN;
+	t.seq = FX_CISN;
+	fx_send(fx, &t, NULL, 0);
+	assert_int_equal(fx_nout(fx), 0);
+	assert_null(fx_lookup(fx));
+	assert_int_equal(fx->m.closed_calls, 1);
+	assert_int_equal(fx->m.closed_end, FLOW_END_TIMEOUT);
+}
+
 static void test_half_open_limit(void **state)
 {
 	struct fx *fx = FX;
@@ -515,6 +548,8 @@ int main(void)
 		T(test_upstream_net_unreachable_sends_icmp),
 		T(test_upstream_timeout_sends_rst),
 		T(test_tcp_open_failure_refuses_at_once),
+		T(test_tcp_open_net_unreachable_sends_icmp_at_once),
+		T(test_tcp_open_timedout_sends_nothing),
 		T(test_half_open_limit),
 		T(test_flow_limit_evicts_time_wait_first),
 		T(test_isn_differs_per_tuple_and_time),
