@@ -94,7 +94,8 @@ static void usage(FILE *out)
 		"  top [-n N] [-d SECS] [--link L] [--rows K]\n"
 		"                              live view: flows per state, rates, busiest flows\n"
 		"                              (q quits; without a terminal: N plain snapshots)\n"
-		"  capture start FILE [--link L] [--count N] [--bytes N]\n"
+		"  capture start NAME [--link L] [--count N] [--bytes N]  (NAME: a file in tapird's\n"
+		"      capture-dir, /var/lib/tapird/captures by default)\n"
 		"  capture stop|status [--link L]\n"
 		"                              pcap of the link's TAP traffic (root or admin group)\n"
 		"  fwd add [--udp] [--link L] [HOSTADDR:]HOSTPORT:CONTAINERPORT\n"
@@ -757,7 +758,7 @@ static json_t *status_merged(const struct merged *m)
 static int cmd_status(int argc, char **argv)
 {
 	struct merged *m;
-	json_t *links;
+	json_t *links, *ctl;
 	char up[32];
 	size_t i, k;
 
@@ -782,6 +783,13 @@ static int cmd_status(int argc, char **argv)
 		       jint(r, "pid"), human_ms(up, sizeof(up), jint(r, "uptime_ms")),
 		       jstr(r, "started", "?"), jint(r, "flows_total"));
 		printf(m->n > 1 ? ", control %s\n" : "\n", m->sock[k]);
+		ctl = json_object_get(r, "control");
+		if (json_is_object(ctl))
+			printf("control socket: %lld clients (limit %lld, %lld per user), refused "
+			       "%lld (full) %lld (per user), %lld closed idle\n",
+			       jint(ctl, "clients"), jint(ctl, "max_clients"),
+			       jint(ctl, "max_clients_per_uid"), jint(ctl, "refused_full"),
+			       jint(ctl, "refused_uid"), jint(ctl, "idle_closed"));
 		links = json_object_get(r, "links");
 		if (!json_array_size(links))
 			printf("no links\n");
@@ -1262,7 +1270,7 @@ static int cmd_capture(int argc, char **argv)
 	};
 	json_t *args = json_object(), *reply, *r;
 	const char *action;
-	char *end, path[PATH_MAX];
+	char *end;
 	long long v;
 	int o;
 
@@ -1288,19 +1296,9 @@ static int cmd_capture(int argc, char **argv)
 	if (!strcmp(action, "start")) {
 		if (optind + 1 != argc)
 			die_usage("capture start takes one FILE");
-		/* the daemon's working directory is not ours: send an absolute path */
-		if (argv[optind][0] == '/') {
-			snprintf(path, sizeof(path), "%s", argv[optind]);
-		} else {
-			char cwd[PATH_MAX];
-
-			if (!getcwd(cwd, sizeof(cwd)))
-				die_usage("capture: cannot tell the current directory");
-			if ((size_t)snprintf(path, sizeof(path), "%s/%s", cwd, argv[optind]) >=
-			    sizeof(path))
-				die_usage("capture: path too long");
-		}
-		json_object_set_new(args, "file", json_string(path));
+		/* A bare name: the daemon writes it in its capture directory (capture-dir) and
+		 * refuses a path; it says where in its reply. */
+		json_object_set_new(args, "file", json_string(argv[optind]));
 	} else if (optind != argc) {
 		die_usage("capture %s takes no FILE", action);
 	}

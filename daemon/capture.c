@@ -7,8 +7,10 @@
  */
 #include "capture.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 
 #include "link.h"
 #include "log.h"
+#include "safedir.h"
 
 #define PCAP_MAGIC 0xa1b2c3d4u
 #define PCAP_LINKTYPE_ETHERNET 1
@@ -61,38 +64,78 @@ static void finish(struct capture *c)
 	c->fp = NULL;
 }
 
-int capture_start(struct link *l, const char *path, uint64_t max_frames, uint64_t max_bytes,
-		  char *err, size_t errlen)
+/**
+ * name_ok() - whether @name is a bare capture file name: 1 to CAPTURE_NAME_MAX bytes of
+ * [A-Za-z0-9._-], not starting with '.' (so never "." or ".." or a hidden file)
+ * Return: NULL if it is, else what is wrong with it (static text)
+ */
+static const char *name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!n)
+		return "is empty";
+	if (n > CAPTURE_NAME_MAX)
+		return "is longer than " CAPTURE_NAME_MAX_STR " bytes";
+	if (strchr(name, '/'))
+		return "is a path: give a bare file name, it is created in the capture directory";
+	if (name[0] == '.')
+		return "starts with '.' (\".\", \"..\" and hidden names are refused)";
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
+			return "has a character other than A-Z a-z 0-9 . _ -";
+	return NULL;
+}
+
+int capture_dir_open(const char *dir, char *err, size_t errlen)
+{
+	/* made on first use, 0700: captures hold the container's traffic */
+	return safedir_open(dir, "capture directory", 0700, false, err, errlen);
+}
+
+int capture_start(struct link *l, const char *dir, const char *name, uint64_t max_frames,
+		  uint64_t max_bytes, char *err, size_t errlen)
 {
 	uint8_t hdr[PCAP_GLOBAL_HDR] = { 0 };
+	char path[PATH_MAX];
 	struct capture *c;
 	struct stat st;
-	int fd;
+	const char *why;
+	int dfd, fd;
 
 	if (l->capture) {
 		snprintf(err, errlen, "%s: a capture to %s is running already", l->name,
 			 l->capture->info.path);
 		return -1;
 	}
-	if (path[0] != '/' || strlen(path) >= sizeof(c->info.path)) {
-		snprintf(err, errlen, "capture file '%.200s' must be an absolute path", path);
+	if ((why = name_ok(name))) {
+		snprintf(err, errlen, "capture file name '%.200s' %s", name, why);
+		return -1;
+	}
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
+		snprintf(err, errlen, "capture directory %.200s: too long", dir);
 		return -1;
 	}
 	if (!max_bytes || max_bytes > CAPTURE_MAX_BYTES)
 		max_bytes = max_bytes ? CAPTURE_MAX_BYTES : CAPTURE_DEFAULT_MAX_BYTES;
-	/* O_NOFOLLOW: a symbolic link planted at the path must not redirect a root write */
-	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+	dfd = capture_dir_open(dir, err, errlen);
+	if (dfd < 0)
+		return -1;
+	/* O_EXCL: never truncate or append to a file that exists (say a hard link to
+	 * /etc/passwd); O_NOFOLLOW: with O_EXCL a symbolic link fails too, but say so plainly. */
+	fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
+		    0600);
+	close(dfd);
 	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (errno == EEXIST)
+			snprintf(err, errlen, "%s: exists already; captures never overwrite a file: "
+					      "pick a new name or remove it", path);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	if (ftruncate(fd, 0) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}

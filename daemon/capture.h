@@ -4,8 +4,13 @@
  * Off by default. The data path tests one pointer (link->capture) per frame; only when a
  * capture runs does capture_frame() copy the frame into a stdio buffer. Every capture is
  * bounded by a frame count and a byte count (file size); at either bound it stops writing by
- * itself and the file is complete. Must not: block the loop for long (the file is written
- * through a 256 KiB buffer), or follow a symbolic link at the file's path.
+ * itself and the file is complete.
+ *
+ * The daemon writes as root, so where it writes is not the client's to choose (issue 14,
+ * finding 1): a capture is a new file with a bare name inside one fixed capture directory
+ * (config capture-dir, CONFIG_DEFAULT_CAPTURE_DIR), reached through trusted directories only.
+ * Must not: block the loop for long (the file is written through a 256 KiB buffer), follow a
+ * symbolic link anywhere on the way, or open a file that exists.
  */
 #ifndef TAPIR_CAPTURE_H
 #define TAPIR_CAPTURE_H
@@ -18,6 +23,9 @@
 #define CAPTURE_SNAPLEN 65535
 #define CAPTURE_DEFAULT_MAX_BYTES (100ull << 20) /* 100 MiB unless asked otherwise */
 #define CAPTURE_MAX_BYTES (4ull << 30)           /* classic pcap readers choke past 4 GiB */
+/* A capture file's name: short enough to read in a listing, far below NAME_MAX (255). */
+#define CAPTURE_NAME_MAX 128
+#define CAPTURE_NAME_MAX_STR "128"
 
 struct link;
 
@@ -42,14 +50,26 @@ struct capture_info {
 };
 
 /**
- * capture_start() - start writing @l's frames to the new file @path (absolute; replaced if it
- * is a regular file, mode 0600)
+ * capture_dir_open() - open the capture directory @dir for openat(): every component is
+ * opened with O_NOFOLLOW and must be owned by root (or the daemon's uid) and writable by
+ * nobody else (an ancestor may be sticky and world-writable, as /tmp); @dir itself must not
+ * be group- or world-writable at all
+ * Return: a descriptor (O_DIRECTORY), or -1 with the reason, naming the directory, in @err
+ */
+int capture_dir_open(const char *dir, char *err, size_t errlen);
+
+/**
+ * capture_start() - start writing @l's frames to the new file @name in the capture directory
+ * @dir (mode 0600; created, never overwritten or followed)
+ * @name:	a bare file name: [A-Za-z0-9._-], not starting with '.', at most
+ *		CAPTURE_NAME_MAX bytes; no path
  * @max_frames:	stop after this many frames (0: no frame bound)
  * @max_bytes:	stop before the file grows past this (0: CAPTURE_DEFAULT_MAX_BYTES)
- * Return: 0, or -1 with a message in @err (a capture already runs, cannot open the file)
+ * Return: 0, or -1 with a message in @err (a capture already runs, a bad name, an untrusted
+ * directory, the file exists or cannot be created)
  */
-int capture_start(struct link *l, const char *path, uint64_t max_frames, uint64_t max_bytes,
-		  char *err, size_t errlen);
+int capture_start(struct link *l, const char *dir, const char *name, uint64_t max_frames,
+		  uint64_t max_bytes, char *err, size_t errlen);
 
 /**
  * capture_stop() - finish @l's capture (the file is flushed and closed)

@@ -62,6 +62,7 @@ void config_defaults(struct config *c)
 	memset(c, 0, sizeof(*c));
 	link_cfg_defaults(&c->link);
 	snprintf(c->control, sizeof(c->control), "%s", CONFIG_DEFAULT_CONTROL);
+	snprintf(c->capture_dir, sizeof(c->capture_dir), "%s", CONFIG_DEFAULT_CAPTURE_DIR);
 	c->log_level = LOG_LVL_INFO;
 	c->time_wait_s = STACK_DEFAULT_TIME_WAIT_MS / 1000;
 	c->max_flows = STACK_DEFAULT_MAX_FLOWS;
@@ -309,6 +310,17 @@ static int set_control(struct config *c, const char *v, char *why, size_t whylen
 		return -1;
 	}
 	snprintf(c->control, sizeof(c->control), "%s", v);
+	return 0;
+}
+
+/* capture-dir: trust (owner, mode, no symbolic link) is checked at each capture's start */
+static int set_capture_dir(struct config *c, const char *v, char *why, size_t whylen)
+{
+	if (*v != '/' || strlen(v) >= sizeof(c->capture_dir)) {
+		snprintf(why, whylen, "\"%s\" is not an absolute path", v);
+		return -1;
+	}
+	snprintf(c->capture_dir, sizeof(c->capture_dir), "%s", v);
 	return 0;
 }
 
@@ -580,6 +592,7 @@ static const struct config_key {
 	{ "daemon", "control", set_control },
 	{ "daemon", "control-group", set_control_group },
 	{ "daemon", "admin-group", set_admin_group },
+	{ "daemon", "capture-dir", set_capture_dir },
 	{ "daemon", "log-level", set_log_level },
 	{ "tcp", "time-wait", set_time_wait },
 	{ "tcp", "max-flows", set_max_flows },
@@ -854,6 +867,7 @@ enum {
 	OPT_NAME,
 	OPT_IPV6_PREFIX,
 	OPT_NO_IPV6,
+	OPT_CAPTURE_DIR,
 };
 
 static const struct option config_longopts[] = {
@@ -886,6 +900,7 @@ static const struct option config_longopts[] = {
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "ipv6-prefix", required_argument, NULL, OPT_IPV6_PREFIX },
 	{ "no-ipv6", no_argument, NULL, OPT_NO_IPV6 },
+	{ "capture-dir", required_argument, NULL, OPT_CAPTURE_DIR },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -912,6 +927,7 @@ static config_setter opt_setter(int opt)
 	case OPT_MAX_UDP_FLOWS:	return set_max_udp_flows;
 	case OPT_CLOSED_HISTORY: return set_closed_history;
 	case OPT_METRICS:	return set_metrics;
+	case OPT_CAPTURE_DIR:	return set_capture_dir;
 	default:		return NULL;
 	}
 }
@@ -1205,6 +1221,8 @@ const char *config_usage(void)
 	       "      --closed-history N  closed flows remembered, 0 to 1000000 (1024)\n"
 	       "      --metrics ADDR:PORT serve Prometheus metrics at http://ADDR:PORT/metrics"
 	       " (off)\n"
+	       "      --capture-dir DIR   where `tapirctl capture` files go (" CONFIG_DEFAULT_CAPTURE_DIR
+	       ")\n"
 	       "      --version           print the version and exit\n"
 	       "  -h, --help              print this help and exit\n"
 	       "\n"

@@ -16,6 +16,7 @@
 #include "fwdspec.h"
 
 #define CONFIG_DEFAULT_CONTROL "/run/tapird/control.sock"
+#define CONFIG_DEFAULT_CAPTURE_DIR "/var/lib/tapird/captures"
 #define CONFIG_DEFAULT_IFNAME "tap0"
 /* -t/-u and [forward] lines; a range counts once. Each forward holds a host socket. */
 #define CONFIG_MAX_FORWARDS 64
@@ -107,6 +108,7 @@ struct link_cfg {
  * @max_udp_flows:	bound on UDP flows per link (0: no UDP)
  * @closed_history:	closed flows remembered for `conns --all` and `conn` (0: none)
  * @metrics:		"ADDR:PORT" (IPv6 as "[ADDR]:PORT") of the Prometheus endpoint ("" = off)
+ * @capture_dir:	the one directory captures are written in (capture.h)
  */
 struct config {
 	bool foreground;
@@ -131,6 +133,7 @@ struct config {
 	uint32_t max_udp_flows;
 	uint32_t closed_history;
 	char metrics[64];
+	char capture_dir[PATH_MAX];
 };
 
 /** config_defaults() - fill @c with the DESIGN.md defaults */

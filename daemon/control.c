@@ -14,8 +14,9 @@
  *                    of the wrong type or with a bad value, a request over CTL_MAX_REQUEST
  *                    bytes, too many clients, a mutating command without the privilege,
  *                    `watch` from ctl_handle_line() (no connection to stream to), a
- *                    capture that cannot start (one runs already, the file cannot be
- *                    opened) or stop (none runs), or the daemon failed to build the reply
+ *                    capture that cannot start (one runs already, the name is not a bare
+ *                    name, the capture directory is not trusted, the file exists or cannot
+ *                    be created) or stop (none runs), or the daemon failed to build the reply
  *   CommandNotFound  "execute" names no command, or one reserved but not implemented yet
  *   DeviceNotFound   an argument names an object that does not exist (a link, a flow id)
  *
@@ -23,7 +24,10 @@
  *
  * Limits: a request line is at most CTL_MAX_REQUEST bytes; a longer one gets an error and the
  * rest of it, up to the next newline, is discarded (the connection stays usable). At most
- * CTL_MAX_CLIENTS connections; one more gets an error line and is closed. A reply is always
+ * CTL_MAX_CLIENTS connections, at most CTL_MAX_CLIENTS_PER_UID of one uid other than root, and
+ * the last CTL_ROOT_RESERVE for root alone; one more gets an error line and is closed. A
+ * connection that sends no complete request for CTL_IDLE_TIMEOUT_MS gets an error line and is
+ * closed (a watcher, or one whose reply is still being written or read, is not idle). A reply is always
  * queued whole, but a client whose unread output already exceeds CTL_MAX_PENDING when it asks
  * for more is disconnected: it cannot make the daemon hold memory without bound.
  *
@@ -49,16 +53,20 @@
  * Privileges: read commands are allowed to whoever can open the socket (root and
  * cfg.control_group). Commands flagged mutating in the table (`capture`, which writes a file as
  * the daemon, the port forwards, `attach` and `detach`) need uid 0 or membership of
- * cfg.admin_group, checked against the peer's SO_PEERCRED credentials.
+ * cfg.admin_group, checked against the peer's SO_PEERCRED credentials and, for the group, its
+ * SO_PEERGROUPS (the groups the connecting process had), against the group's gid resolved at
+ * start-up.
  */
 #include <config.h> /* autoconf's: PACKAGE_VERSION (the daemon's own config.h is "config.h") */
 
 #include "control.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <signal.h>
-#include <pwd.h>
+#include <sys/fsuid.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -88,6 +96,7 @@
 #include "metrics.h"
 #include "monitor.h"
 #include "relay.h"
+#include "safedir.h"
 #include "stack.h"
 #include "tapird.h"
 #include "wire.h"
@@ -429,10 +438,12 @@ static const char *iso8601(char *buf, size_t len, time_t t)
 /**
  * cmd_status() - the daemon and every link: addresses, counters, flows per state
  */
+static json_t *server_json(const struct ctl_server *srv);
+
 static json_t *cmd_status(struct ctl_req *r)
 {
 	struct tapird *d = r->d;
-	json_t *links = json_array();
+	json_t *links = json_array(), *ret;
 	json_int_t total = 0;
 	char started[32];
 
@@ -447,13 +458,18 @@ static json_t *cmd_status(struct ctl_req *r)
 			links = NULL;
 		}
 	}
-	return json_pack("{s:s, s:I, s:I, s:s, s:o, s:I}", "version", PACKAGE_VERSION,
-			 "pid", (json_int_t)getpid(),
-			 "uptime_ms", (json_int_t)(r->now_us > d->start_mono_us
-							    ? (r->now_us - d->start_mono_us) / 1000
-							    : 0),
-			 "started", iso8601(started, sizeof(started), d->start_wall),
-			 "links", links, "flows_total", total);
+	ret = json_pack("{s:s, s:I, s:I, s:s, s:o, s:I}", "version", PACKAGE_VERSION,
+			"pid", (json_int_t)getpid(),
+			"uptime_ms", (json_int_t)(r->now_us > d->start_mono_us
+							   ? (r->now_us - d->start_mono_us) / 1000
+							   : 0),
+			"started", iso8601(started, sizeof(started), d->start_wall),
+			"links", links, "flows_total", total);
+	if (ret && d->ctl && json_object_set_new(ret, "control", server_json(d->ctl)) < 0) {
+		json_decref(ret);
+		return NULL;
+	}
+	return ret;
 }
 
 /**
@@ -962,7 +978,8 @@ static json_t *capture_json(const struct link *l, const struct capture_info *ci,
 
 /**
  * cmd_capture() - "action": "start" (with "file", optional "count" and "bytes"), "stop" or
- * "status", on "link" (optional when there is one link): pcap of the link's TAP traffic
+ * "status", on "link" (optional when there is one link): pcap of the link's TAP traffic.
+ * "file" is a bare name inside cfg.capture_dir (capture_start() says what it refuses).
  */
 static json_t *cmd_capture(struct ctl_req *r)
 {
@@ -987,7 +1004,8 @@ static json_t *cmd_capture(struct ctl_req *r)
 	if (!strcmp(action, "start")) {
 		if (!file)
 			return fail(r, "GenericError", "argument 'file' is required to start");
-		if (capture_start(l, file, count, bytes, err, sizeof(err)) < 0)
+		if (capture_start(l, r->d->cfg.capture_dir, file, count, bytes, err,
+				  sizeof(err)) < 0)
 			return fail(r, "GenericError", "%s", err);
 		capture_get(l, &ci);
 		return capture_json(l, &ci, true);
@@ -1096,39 +1114,26 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "detach", true, { "name", NULL }, cmd_detach },
 };
 
-/**
- * in_group() - whether the peer (@uid, @gid) belongs to group @name, as primary or
- * supplementary member. Consults NSS, which may block: only for mutating commands.
- */
-static bool in_group(const char *name, uid_t uid, gid_t gid)
-{
-	struct group *gr = getgrnam(name);
-	struct passwd *pw;
-
-	if (!gr)
-		return false;
-	if (gr->gr_gid == gid)
-		return true;
-	pw = getpwuid(uid);
-	if (!pw)
-		return false;
-	if (pw->pw_gid == gr->gr_gid)
-		return true;
-	for (char **m = gr->gr_mem; m && *m; m++)
-		if (!strcmp(*m, pw->pw_name))
-			return true;
-	return false;
-}
+static bool client_admin(const struct ctl_client *c);
+static bool server_admin_gid(const struct ctl_server *srv, gid_t *gid);
 
 /**
  * may_mutate() - whether the peer may run mutating commands: root, the daemon's own user (a
- * rootless tapird, e.g. podman's slirp4netns, belongs to the user who started it), or
- * cfg.admin_group
+ * rootless tapird, e.g. podman's slirp4netns, belongs to the user who started it), or a
+ * member of cfg.admin_group. A connection's membership was settled when it connected
+ * (SO_PEERGROUPS, accept_cb); without one (ctl_handle_line) the primary @gid is compared with
+ * the group's gid resolved at start-up. Never consults NSS: no getgrnam/getpwuid on the loop
+ * per request.
  */
-static bool may_mutate(const struct tapird *d, uid_t uid, gid_t gid)
+static bool may_mutate(const struct ctl_req *r, uid_t uid, gid_t gid)
 {
-	return uid == 0 || uid == geteuid() ||
-	       (d->cfg.admin_group[0] && in_group(d->cfg.admin_group, uid, gid));
+	gid_t admin;
+
+	if (uid == 0 || uid == geteuid())
+		return true;
+	if (r->client)
+		return client_admin(r->client);
+	return server_admin_gid(r->d->ctl, &admin) && gid == admin;
 }
 
 /**
@@ -1179,7 +1184,7 @@ static json_t *dispatch(struct ctl_req *r, json_t *req, uid_t uid, gid_t gid)
 		return fail(r, "CommandNotFound", "the command '%.64s' has not been found", name);
 	if (args && !json_is_null(args) && !json_is_object(args))
 		return fail(r, "GenericError", "member 'arguments' must be an object");
-	if (cmd->mutating && !may_mutate(r->d, uid, gid))
+	if (cmd->mutating && !may_mutate(r, uid, gid))
 		return fail(r, "GenericError",
 			    "permission denied: '%s' needs root%s%s", cmd->name,
 			    r->d->cfg.admin_group[0] ? " or group " : "", r->d->cfg.admin_group);
@@ -1322,6 +1327,8 @@ char *ctl_handle_line(struct tapird *d, const char *line, size_t len, uid_t uid,
  * @watch:	the monitor registration of a watcher (NULL: not watching)
  * @lost:	events dropped since the watcher fell behind
  * @dropping:	dropping events until the output drains below CTL_WATCH_RESUME
+ * @admin:	the peer was in cfg.admin_group when it connected (SO_PEERGROUPS)
+ * @ev_idle:	closes the connection CTL_IDLE_TIMEOUT_MS after its last complete request
  * @entry:	in srv->clients
  */
 struct ctl_client {
@@ -1329,6 +1336,8 @@ struct ctl_client {
 	struct bufferevent *bev;
 	uid_t uid;
 	gid_t gid;
+	bool admin;
+	struct event *ev_idle;
 	bool discarding;
 	bool closing;
 	struct conns_job *job;
@@ -1349,6 +1358,12 @@ struct ctl_client {
  * @nclients:	how many
  * @own_mon:	the monitor in d->mon was made by this server (freed with it)
  * @metrics:	the Prometheus endpoint (NULL: off)
+ * @admin_gid:	cfg.admin_group's gid, resolved once at start-up
+ * @admin_set:	cfg.admin_group is set (else only root mutates)
+ * @idle_ms:	CTL_IDLE_TIMEOUT_MS unless a test shortened it
+ * @refused_full: connections refused: all CTL_MAX_CLIENTS slots taken, or all but root's
+ * @refused_uid: connections refused: their uid had CTL_MAX_CLIENTS_PER_UID already
+ * @idle_closed: connections closed for sending no complete request in @idle_ms
  */
 struct ctl_server {
 	struct tapird *d;
@@ -1359,7 +1374,47 @@ struct ctl_server {
 	unsigned int nclients;
 	bool own_mon;
 	struct metrics *metrics;
+	gid_t admin_gid;
+	bool admin_set;
+	unsigned int idle_ms;
+	uint64_t refused_full;
+	uint64_t refused_uid;
+	uint64_t idle_closed;
 };
+
+/**
+ * server_json() - the control socket's own limits and what hitting them cost, for `status`:
+ * {"clients", "max_clients", "max_clients_per_uid", "idle_timeout_ms", "refused_full",
+ * "refused_uid", "idle_closed"}
+ */
+static json_t *server_json(const struct ctl_server *srv)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "clients",
+			 (json_int_t)srv->nclients, "max_clients", (json_int_t)CTL_MAX_CLIENTS,
+			 "max_clients_per_uid", (json_int_t)CTL_MAX_CLIENTS_PER_UID,
+			 "idle_timeout_ms", (json_int_t)srv->idle_ms,
+			 "refused_full", (json_int_t)srv->refused_full,
+			 "refused_uid", (json_int_t)srv->refused_uid,
+			 "idle_closed", (json_int_t)srv->idle_closed);
+}
+
+/** client_admin() - whether @c's peer was in the admin group when it connected */
+static bool client_admin(const struct ctl_client *c)
+{
+	return c->admin;
+}
+
+/**
+ * server_admin_gid() - cfg.admin_group's gid as resolved at start-up
+ * Return: whether there is one (@srv may be NULL: no server, no admin group)
+ */
+static bool server_admin_gid(const struct ctl_server *srv, gid_t *gid)
+{
+	if (!srv || !srv->admin_set)
+		return false;
+	*gid = srv->admin_gid;
+	return true;
+}
 
 /**
  * client_free() - close a connection and forget it
@@ -1373,6 +1428,8 @@ static void client_free(struct ctl_client *c)
 	conns_job_free(c->job);
 	if (c->ev_job)
 		event_free(c->ev_job);
+	if (c->ev_idle)
+		event_free(c->ev_idle);
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -1494,6 +1551,46 @@ static bool is_blank(const char *s, size_t len)
 }
 
 static void client_read_cb(struct bufferevent *bev, void *arg);
+static void client_flush_close(struct ctl_client *c);
+
+/**
+ * idle_arm() - (re)start @c's idle timeout: CTL_IDLE_TIMEOUT_MS from now
+ */
+static void idle_arm(struct ctl_client *c)
+{
+	struct timeval tv = { c->srv->idle_ms / 1000, (c->srv->idle_ms % 1000) * 1000 };
+
+	evtimer_add(c->ev_idle, &tv);
+}
+
+/**
+ * idle_cb() - @c sent no complete request for srv->idle_ms: close it (a slot held by a client
+ * that never speaks is a slot root cannot have). A watcher, a client whose reply is still
+ * being written, and one that still has output to read are not idle: check again later.
+ */
+static void idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_client *c = arg;
+	char desc[96];
+
+	if (c->closing) {
+		client_free(c); /* it shut down its side and never read its last reply */
+		return;
+	}
+	if (c->watch || c->job || evbuffer_get_length(bufferevent_get_output(c->bev))) {
+		idle_arm(c);
+		return;
+	}
+	c->srv->idle_closed++;
+	log_info("control: client uid %u sent no complete request in %u ms, closing",
+		 (unsigned int)c->uid, c->srv->idle_ms);
+	snprintf(desc, sizeof(desc), "idle: no complete request in %u ms; closing",
+		 c->srv->idle_ms);
+	if (client_error(c, desc) < 0)
+		return;
+	idle_arm(c); /* one more period to read the line, then it is freed above */
+	client_flush_close(c);
+}
 
 /**
  * job_step() - write the next slice of @c's `conns` reply; schedule the one after on a later
@@ -1548,7 +1645,8 @@ static int client_request(struct ctl_client *c, const char *line, size_t len)
 	char *reply;
 
 	if (is_blank(line, len))
-		return 0;
+		return 0; /* not a request: does not hold off the idle timeout */
+	idle_arm(c);
 	reply = answer(c->srv->d, line, len, c->uid, c->gid, c, &job);
 	if (!job)
 		return client_send(c, reply);
@@ -1666,20 +1764,87 @@ static void client_event_cb(struct bufferevent *bev, short what, void *arg)
 }
 
 /**
- * refuse() - tell a connection over CTL_MAX_CLIENTS why, without blocking, and close it
+ * refuse() - tell a connection over a client limit why (@desc), without blocking, and close it
  */
-static void refuse(int fd)
+static void refuse(int fd, const char *desc)
 {
-	static const char msg[] = "{\"error\": {\"class\": \"GenericError\", \"desc\": "
-				  "\"too many control clients (limit 64)\"}}\n";
+	char msg[160];
+	int n = snprintf(msg, sizeof(msg),
+			 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"%s\"}}\n", desc);
 
-	if (send(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+	if (send(fd, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		log_debug("control: refusing a client: %s", strerror(errno));
 	close(fd);
 }
 
 /**
- * accept_cb() - a new connection: record its credentials, or refuse it over the limit
+ * over_limit() - whether a new connection of @uid must be refused, and why (in @desc): all
+ * CTL_MAX_CLIENTS slots are taken; or @uid is not root and only root's CTL_ROOT_RESERVE are
+ * left; or @uid has CTL_MAX_CLIENTS_PER_UID connections already. So one user cannot take
+ * the table, and root always gets in.
+ */
+static bool over_limit(struct ctl_server *srv, uid_t uid, char *desc, size_t desclen)
+{
+	unsigned int mine = 0;
+	struct ctl_client *c;
+
+	if (srv->nclients >= CTL_MAX_CLIENTS) {
+		snprintf(desc, desclen, "too many control clients (limit %d)", CTL_MAX_CLIENTS);
+		srv->refused_full++;
+		return true;
+	}
+	if (uid == 0)
+		return false;
+	if (srv->nclients >= CTL_MAX_CLIENTS - CTL_ROOT_RESERVE) {
+		snprintf(desc, desclen, "too many control clients (limit %d; the last %d are root's)",
+			 CTL_MAX_CLIENTS, CTL_ROOT_RESERVE);
+		srv->refused_full++;
+		return true;
+	}
+	TAILQ_FOREACH(c, &srv->clients, entry)
+		mine += c->uid == uid;
+	if (mine >= CTL_MAX_CLIENTS_PER_UID) {
+		snprintf(desc, desclen, "too many control clients for uid %u (limit %d per user)",
+			 (unsigned int)uid, CTL_MAX_CLIENTS_PER_UID);
+		srv->refused_uid++;
+		return true;
+	}
+	return false;
+}
+
+/**
+ * peer_admin() - whether the peer on @fd, with primary group @gid, is in the admin group:
+ * its supplementary groups come from SO_PEERGROUPS (Linux 4.13), the kernel's record of the
+ * connecting process, so no NSS lookup can block the loop (and membership is what the
+ * process really had, as for file permissions)
+ */
+static bool peer_admin(struct ctl_server *srv, int fd, gid_t gid)
+{
+	gid_t stackbuf[64], *groups = stackbuf;
+	socklen_t len = sizeof(stackbuf);
+	bool found = false;
+
+	if (!srv->admin_set)
+		return false;
+	if (gid == srv->admin_gid)
+		return true;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
+		/* ERANGE: more than 64 groups; len says how many bytes (at most NGROUPS_MAX) */
+		if (errno != ERANGE || len > NGROUPS_MAX * sizeof(gid_t) || !(groups = malloc(len)))
+			return false;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+			len = 0;
+	}
+	for (size_t i = 0; i < len / sizeof(gid_t) && !found; i++)
+		found = groups[i] == srv->admin_gid;
+	if (groups != stackbuf)
+		free(groups);
+	return found;
+}
+
+/**
+ * accept_cb() - a new connection: record its credentials and admin-group membership, or
+ * refuse it over a limit (over_limit()); start its idle timeout
  */
 static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
 		      int salen, void *arg)
@@ -1688,15 +1853,17 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
 	struct ctl_client *c;
+	char desc[128];
 
-	if (srv->nclients >= CTL_MAX_CLIENTS) {
-		log_warn("control: %u clients already, refusing one more", srv->nclients);
-		refuse(fd);
-		return;
-	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
 		log_warn("control: SO_PEERCRED: %s", strerror(errno));
 		close(fd);
+		return;
+	}
+	if (over_limit(srv, cred.uid, desc, sizeof(desc))) {
+		log_warn("control: refusing pid %d uid %u: %s", (int)cred.pid,
+			 (unsigned int)cred.uid, desc);
+		refuse(fd, desc);
 		return;
 	}
 	c = calloc(1, sizeof(*c));
@@ -1707,9 +1874,16 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 	c->srv = srv;
 	c->uid = cred.uid;
 	c->gid = cred.gid;
+	c->admin = cred.uid != 0 && peer_admin(srv, fd, cred.gid);
+	c->ev_idle = evtimer_new(srv->d->base, idle_cb, c);
 	c->bev = bufferevent_socket_new(srv->d->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (!c->bev) {
-		close(fd);
+	if (!c->bev || !c->ev_idle) {
+		if (c->bev)
+			bufferevent_free(c->bev);
+		else
+			close(fd);
+		if (c->ev_idle)
+			event_free(c->ev_idle);
 		free(c);
 		return;
 	}
@@ -1720,8 +1894,9 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 	 * watchers that fell behind go on from there */
 	bufferevent_setwatermark(c->bev, EV_WRITE, CTL_JOB_LOWAT, 0);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	log_debug("control: client pid %d uid %u connected", (int)cred.pid,
-		  (unsigned int)cred.uid);
+	idle_arm(c);
+	log_debug("control: client pid %d uid %u connected%s", (int)cred.pid,
+		  (unsigned int)cred.uid, c->admin ? " (admin group)" : "");
 }
 
 /**
@@ -1814,67 +1989,143 @@ static int clear_stale(const char *path, char *err, size_t errlen)
 }
 
 /**
- * listen_socket() - bind @path with mode 0660 and group @gid (-1: leave it), then listen
+ * listen_socket() - bind @path (the entry @name in the checked directory @dfd) with mode 0660
+ * and group @gid (-1: leave it), then listen.
+ *
+ * Mode and group are never set through the path. The mode: bind() gives the file the socket
+ * inode's own mode (fchmod before bind) less the umask (0117 around it), so it is 0660 from
+ * its first instant. The group: the file takes the binder's filesystem gid, so setfsgid()
+ * around bind() gives it at once where that is permitted (CAP_SETGID); else (the units grant
+ * CAP_CHOWN, not CAP_SETGID) fchownat() relative to @dfd, the directory checked by
+ * check_dir(), without following a link. Nobody can connect before listen().
  * Return: the listening descriptor, or -1 with a message in @err (nothing left behind)
  */
-static int listen_socket(const char *path, gid_t gid, char *err, size_t errlen)
+static int listen_socket(const char *path, int dfd, const char *name, gid_t gid, char *err,
+			 size_t errlen)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
 	mode_t old;
-	int fd, rc;
+	int fd, rc, oldfsgid = -1;
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: socket: %s", path, strerror(errno));
 		return -1;
 	}
+	if (fchmod(fd, 0660) < 0) {
+		snprintf(err, errlen, "%s: setting mode 0660: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
 	memcpy(sun.sun_path, path, strlen(path) + 1);
-	/* The umask makes the file 0660 from its first instant; chmod makes sure of it. */
 	old = umask(0117);
+	if (gid != (gid_t)-1)
+		oldfsgid = setfsgid(gid);
 	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	if (gid != (gid_t)-1)
+		setfsgid((gid_t)oldfsgid);
 	umask(old);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: bind: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
-	if (chmod(path, 0660) < 0 || (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0)) {
-		snprintf(err, errlen, "%s: setting mode and group: %s", path, strerror(errno));
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISSOCK(st.st_mode) ||
+	    (st.st_mode & 07777) != 0660) {
+		snprintf(err, errlen, "%s: not created as a socket of mode 0660", path);
 		goto fail;
 	}
-	/* Listen only now: nobody can connect before the mode and group are right. */
+	/* setfsgid() does not say whether it worked: look at what bind() made */
+	if (gid != (gid_t)-1 && st.st_gid != gid &&
+	    fchownat(dfd, name, (uid_t)-1, gid, AT_SYMLINK_NOFOLLOW) < 0) {
+		snprintf(err, errlen, "%s: giving it group %u: %s", path, (unsigned int)gid,
+			 strerror(errno));
+		goto fail;
+	}
 	if (listen(fd, CTL_BACKLOG) < 0) {
 		snprintf(err, errlen, "%s: listen: %s", path, strerror(errno));
 		goto fail;
 	}
 	return fd;
 fail:
-	unlink(path);
+	unlinkat(dfd, name, 0);
 	close(fd);
 	return -1;
+}
+
+/**
+ * resolve_group() - the gid of group @name (a name, or a number as config.c allows); called
+ * at start-up only: getgrnam may consult NSS and block
+ * Return: 0, or -1 if there is no such group
+ */
+static int resolve_group(const char *name, gid_t *gid)
+{
+	struct group *gr = getgrnam(name);
+	char *end;
+	unsigned long v;
+
+	if (gr) {
+		*gid = gr->gr_gid;
+		return 0;
+	}
+	errno = 0;
+	v = strtoul(name, &end, 10);
+	if (!*name || *end || errno || v >= (gid_t)-1)
+		return -1;
+	*gid = (gid_t)v;
+	return 0;
+}
+
+/**
+ * check_dir() - open the socket's directory, refusing one someone else could swap or write to
+ * (issue 14, finding 6): every component of @path's directory must be owned by root (or the
+ * daemon's uid) and not group- or world-writable (a sticky ancestor, as /tmp, is fine)
+ * @name:	set to the socket's name within it (points into @path)
+ * Return: the directory's descriptor, or -1 with a message in @err
+ */
+static int check_dir(const char *path, const char **name, char *err, size_t errlen)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)], why[384];
+	char *slash;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	*name = path + (slash - dir) + 1;
+	if (slash == dir)
+		slash[1] = '\0'; /* a socket in / */
+	else
+		*slash = '\0';
+	fd = safedir_open(dir, "control directory", 0, true, why, sizeof(why));
+	if (fd < 0)
+		snprintf(err, errlen, "%s: %s", path, why);
+	return fd;
 }
 
 struct ctl_server *ctl_server_new(struct tapird *d, const char *path, char *err, size_t errlen)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct ctl_server *srv;
-	gid_t gid = (gid_t)-1;
-	int fd;
+	gid_t gid = (gid_t)-1, admin_gid = (gid_t)-1;
+	const char *name;
+	int fd, dfd;
 
-	if (!path[0] || strlen(path) >= sizeof(dir)) {
-		snprintf(err, errlen, "%s: control socket path empty or longer than %zu bytes",
+	if (path[0] != '/' || strlen(path) >= sizeof(dir)) {
+		snprintf(err, errlen, "%s: control socket path not absolute or longer than %zu bytes",
 			 path, sizeof(dir) - 1);
 		return NULL;
 	}
-	if (d->cfg.control_group[0]) {
-		struct group *gr = getgrnam(d->cfg.control_group);
-
-		if (!gr) {
-			snprintf(err, errlen, "%s: control group '%s' does not exist", path,
-				 d->cfg.control_group);
-			return NULL;
-		}
-		gid = gr->gr_gid;
+	if (d->cfg.control_group[0] && resolve_group(d->cfg.control_group, &gid) < 0) {
+		snprintf(err, errlen, "%s: control group '%s' does not exist", path,
+			 d->cfg.control_group);
+		return NULL;
+	}
+	/* once, here: never an NSS lookup on the loop per request (may_mutate()) */
+	if (d->cfg.admin_group[0] && resolve_group(d->cfg.admin_group, &admin_gid) < 0) {
+		snprintf(err, errlen, "%s: admin group '%s' does not exist", path,
+			 d->cfg.admin_group);
+		return NULL;
 	}
 	/* A client that hangs up before reading its reply must cost an EPIPE, not the daemon. */
 	signal(SIGPIPE, SIG_IGN);
@@ -1882,17 +2133,27 @@ struct ctl_server *ctl_server_new(struct tapird *d, const char *path, char *err,
 		snprintf(err, errlen, "%s: creating %s: %s", path, dir, strerror(errno));
 		return NULL;
 	}
-	if (clear_stale(path, err, errlen) < 0)
+	dfd = check_dir(path, &name, err, errlen);
+	if (dfd < 0)
 		return NULL;
+	if (clear_stale(path, err, errlen) < 0) {
+		close(dfd);
+		return NULL;
+	}
 	srv = calloc(1, sizeof(*srv));
 	if (!srv) {
 		snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
+		close(dfd);
 		return NULL;
 	}
 	srv->d = d;
+	srv->admin_gid = admin_gid;
+	srv->admin_set = d->cfg.admin_group[0] != '\0';
+	srv->idle_ms = CTL_IDLE_TIMEOUT_MS;
 	TAILQ_INIT(&srv->clients);
 	snprintf(srv->path, sizeof(srv->path), "%s", path);
-	fd = listen_socket(path, gid, err, errlen);
+	fd = listen_socket(path, dfd, name, gid, err, errlen);
+	close(dfd);
 	if (fd < 0) {
 		free(srv);
 		return NULL;
@@ -1933,6 +2194,11 @@ struct ctl_server *ctl_server_new(struct tapird *d, const char *path, char *err,
 	}
 	log_info("control: listening on %s", path);
 	return srv;
+}
+
+void ctl_server_set_idle_timeout(struct ctl_server *srv, unsigned int ms)
+{
+	srv->idle_ms = ms;
 }
 
 void ctl_server_free(struct ctl_server *srv)

@@ -1,12 +1,13 @@
 #!/bin/bash
 # tests/run-all.sh - the test command: install what is needed, build tapir twice (plain, and
 # with AddressSanitizer + UndefinedBehaviorSanitizer), run every unit test (cmocka) and every
-# integration test (network namespaces, as root) against each build, fuzz the stack for a
+# integration test (network namespaces, as root) against each build, fuzz every target (the
+# stack, control requests, the configuration file, forward specs) for a
 # bounded time, and end with one summary line "N passed, N failed".
 #
 #   sudo bash tests/run-all.sh            everything (CI runs this through .ci/run)
 #   ONLY=unit sudo bash tests/run-all.sh  unit tests only (no root needed beyond deps)
-#   FUZZ_SECONDS=N                        fuzzing time (default 60; 0 skips it)
+#   FUZZ_SECONDS=N                        fuzzing time, all targets together (default 60; 0 skips it)
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 1
@@ -119,12 +120,19 @@ for variant in plain asan; do
 done
 
 if [ "${ONLY:-}" != unit ] && [ "${FUZZ_SECONDS:-60}" != 0 ] && [ -f tests/fuzz/run.sh ]; then
-	note "fuzzing the stack for ${FUZZ_SECONDS:-60}s"
-	if bash tests/fuzz/run.sh "${FUZZ_SECONDS:-60}" >"$LOGDIR/fuzz.log" 2>&1; then
-		PASS=$((PASS + 1))
-		echo "  fuzz_stack: no crash ($(grep -Eo 'Done [0-9]+ runs' "$LOGDIR/fuzz.log" | tail -1))"
-	else
-		fail "fuzz_stack"
+	note "fuzzing every target for ${FUZZ_SECONDS:-60}s in all"
+	bash tests/fuzz/run.sh "${FUZZ_SECONDS:-60}" >"$LOGDIR/fuzz.log" 2>&1
+	frc=$?
+	# one line per target from run.sh: "fuzz_T: N runs, C crashes (...)" or "fuzz_T: build failed"
+	while read -r line; do
+		t=${line%%:*}
+		case $line in
+		*" 0 crashes"*) PASS=$((PASS + 1)); echo "  $line" ;;
+		*) fail "$t"; echo "  $line" ;;
+		esac
+	done < <(grep -E '^fuzz_[a-z]+: ' "$LOGDIR/fuzz.log")
+	if [ $frc != 0 ]; then
+		grep -qE '^fuzz_[a-z]+: ' "$LOGDIR/fuzz.log" || fail "fuzz (run.sh exit $frc)"
 		tail -40 "$LOGDIR/fuzz.log"
 	fi
 fi

@@ -1,5 +1,6 @@
 /* stack.c - a link's stack: creation, the entry points the shell calls, and the flow
  * bookkeeping every protocol shares (ids, states, history, outcomes). */
+#include "siphash.h"
 #include "stack_internal.h"
 #include "tcp.h"
 #include "checksum.h"
@@ -62,7 +63,10 @@ struct stack *stack_new(const struct stack_cfg *cfg, const struct stack_ops *ops
 	s->txbuf = malloc(FRAME_MAX);
 	s->own_txq = stack_txq_new(STACK_TXQ_DEFAULT);
 	s->txq = s->own_txq;
-	s->flows = flow_table_new(cfg->max_flows, cfg->secret);
+	/* Issue 14, finding 7: separate keys for the ISNs (on the wire) and the flow hash. */
+	siphash_derive_key(cfg->secret, SIPHASH_LABEL_ISN, s->isn_key);
+	siphash_derive_key(cfg->secret, SIPHASH_LABEL_FLOW, s->flow_key);
+	s->flows = flow_table_new(cfg->max_flows, s->flow_key);
 	/* RFC 1812 4.3.2.8: rate-limit ICMP we originate; 100/s with a burst of 50 is what
 	 * Linux's icmp_ratelimit defaults amount to. */
 	s->icmp_rl = (struct ratelimit){ .per_sec = 100, .burst = 50, .tokens = 50 };

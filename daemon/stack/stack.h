@@ -52,7 +52,8 @@ enum stack_flow_event {
  * @time_wait_ms:	2MSL
  * @max_flows:		flow table capacity
  * @max_half_open:	bound on connections in SYN_RCVD
- * @secret:		16 random bytes: RFC 6528 ISN key and the flow hash key
+ * @secret:		16 random bytes, from which the RFC 6528 ISN key and the flow hash key are
+ *			derived (siphash.h); neither use sees it raw
  * @next_flow_id:	shared counter that gives flows ids unique across links (NULL: per stack)
  * @udp_timeout_ms:	idle timeout of a UDP flow that got no reply yet (0: the default)
  * @udp_timeout_stream_ms: idle timeout of a UDP flow that got a reply (0: the default)

@@ -109,6 +109,9 @@ struct stack {
 	uint64_t ra_next_us;        /* next unsolicited router advertisement, 0: none armed */
 	uint8_t ra_initial;         /* initial advertisements still to send (RFC 4861 6.2.4) */
 	uint32_t frag6_id;          /* identification of the IPv6 fragments we send */
+	/* Keys derived from cfg.secret (siphash.h), one per use: no two uses share a key. */
+	uint8_t isn_key[16];        /* RFC 6528 ISNs and RFC 7323 timestamp offsets */
+	uint8_t flow_key[16];       /* the flow table's hash */
 };
 
 struct ip4_reass; /* the reassembly state, private to ip4_reass.c */

@@ -11,75 +11,16 @@
 #include <string.h>
 
 #include "checksum.h"
+#include "siphash.h"
 #include "tcp_internal.h"
 
-/* --- RFC 6528 ISNs: SipHash-2-4 keyed with the link's secret ------------------------------- */
-
-static inline uint64_t rotl(uint64_t x, int b)
-{
-	return (x << b) | (x >> (64 - b));
-}
-
-#define SIPROUND                                                                           \
-	do {                                                                               \
-		v0 += v1;                                                                  \
-		v1 = rotl(v1, 13);                                                         \
-		v1 ^= v0;                                                                  \
-		v0 = rotl(v0, 32);                                                         \
-		v2 += v3;                                                                  \
-		v3 = rotl(v3, 16);                                                         \
-		v3 ^= v2;                                                                  \
-		v0 += v3;                                                                  \
-		v3 = rotl(v3, 21);                                                         \
-		v3 ^= v0;                                                                  \
-		v2 += v1;                                                                  \
-		v1 = rotl(v1, 17);                                                         \
-		v1 ^= v2;                                                                  \
-		v2 = rotl(v2, 32);                                                         \
-	} while (0)
-
-/**
- * siphash24() - SipHash-2-4 (Aumasson and Bernstein, 2012) of @len bytes at @in
- * @k0, @k1:	the key, as two little-endian 64-bit words
- * @in:		message
- * @len:	its length
- * Return: the 64-bit hash
- */
-static uint64_t siphash24(uint64_t k0, uint64_t k1, const uint8_t *in, size_t len)
-{
-	uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1;
-	uint64_t v2 = 0x6c7967656e657261ULL ^ k0, v3 = 0x7465646279746573ULL ^ k1;
-	uint64_t b = (uint64_t)len << 56, m;
-	size_t i, end = len - len % 8;
-
-	for (i = 0; i < end; i += 8) {
-		m = 0;
-		for (int j = 7; j >= 0; j--)
-			m = m << 8 | in[i + (size_t)j];
-		v3 ^= m;
-		SIPROUND;
-		SIPROUND;
-		v0 ^= m;
-	}
-	for (int j = (int)(len % 8) - 1; j >= 0; j--)
-		b |= (uint64_t)in[end + (size_t)j] << (8 * j);
-	v3 ^= b;
-	SIPROUND;
-	SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
-}
+/* --- RFC 6528 ISNs: SipHash-2-4 under the key derived for them (siphash.h) --------------- */
 
 /**
  * tcp_isn() - RFC 6528 3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
  * M a 4 µs timer, F SipHash-2-4; the hash's other half is the connection's timestamp offset
  * (RFC 7323 5.4), so TSvals do not reveal our clock either
- * @s:			the stack (its key)
+ * @s:			the stack (its ISN key, s->isn_key: never the raw secret)
  * @caddr, @cport:	container side
  * @paddr, @pport:	peer side as the container sees it
  * @now_us:		current time
@@ -107,7 +48,7 @@ static uint32_t tcp_isn(const struct stack *s, const struct flow *f, uint64_t no
 		wr16(in + 10, f->cport);
 		n = 12;
 	}
-	h = siphash24(s->tcp->k0, s->tcp->k1, in, n);
+	h = siphash24(s->isn_key, in, n);
 	if (ts_off)
 		*ts_off = (uint32_t)(h >> 32);
 	return (uint32_t)(now_us / 4) + (uint32_t)h;
@@ -137,8 +78,6 @@ int tcp_init(struct stack *s)
 					       .tokens = TCP_CHALLENGE_BURST };
 	ts->rst_rl = (struct ratelimit){ .per_sec = TCP_RST_PER_SEC, .burst = TCP_RST_BURST,
 					 .tokens = TCP_RST_BURST };
-	memcpy(&ts->k0, s->cfg.secret, 8);
-	memcpy(&ts->k1, s->cfg.secret + 8, 8);
 	s->tcp = ts;
 	return 0;
 }

@@ -254,7 +254,6 @@ struct tcp_conn {
  *		order they became due
  * @challenge_rl: RFC 5961 7 challenge ACK limit
  * @rst_rl:	limit on RSTs answering segments for no flow
- * @k0, @k1:	SipHash key for RFC 6528 ISNs and timestamp offsets (from cfg.secret)
  */
 struct tcp_stack {
 	struct tcp_conn *conns;
@@ -266,7 +265,6 @@ struct tcp_stack {
 	uint32_t pend_head, pend_tail;
 	struct ratelimit challenge_rl;
 	struct ratelimit rst_rl;
-	uint64_t k0, k1;
 };
 
 /** tcp_conn_of() - the TCB of @f (NULL for a flow without one) */

@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """seeds.py DIR - write a few valid conversations for fuzz_stack (see fuzz_stack.c for the
-input format) into DIR, so that the fuzzer starts past ARP and into ICMP, TCP and UDP.
+input format) into DIR, so that the fuzzer starts past ARP and into ICMP, TCP, UDP, IPv4
+reassembly and full-MTU segments. They grew tests/fuzz/corpus/stack/ (run.sh's header says
+how to refresh it); run.sh itself starts from that committed corpus.
 Checksums are left zero: every seed sets flag bit 0 (fix checksums), and the TCP ones bit 2
 (acknowledgment numbers relative to the stack's ISN)."""
 import os
@@ -13,7 +15,7 @@ BCAST = b"\xff" * 6
 C, GW, DNS, PEER = (10, 0, 2, 100), (10, 0, 2, 2), (10, 0, 2, 3), (93, 184, 216, 34)
 EV = {"none": 0, "connected": 1, "readable": 2, "writable": 3, "eof": 4, "reset": 5,
       "refused": 6, "unreachable": 7, "abort": 8, "udp_reply": 9, "udp_error": 10,
-      "connect": 11, "room": 12}
+      "connect": 11, "room": 12, "refuse_open": 13, "udp_fail": 14, "readable_big": 15}
 
 
 def eth(dst, typ):
@@ -28,6 +30,23 @@ def arp(tpa):
 def ip(dst, proto, l4):
     return eth(OUR, 0x0800) + struct.pack(">BBHHHBBH", 0x45, 0, 20 + len(l4), 1, 0x4000, 64,
                                           proto, 0) + bytes(C) + bytes(dst) + l4
+
+
+def ip_frags(dst, proto, l4, size):
+    """l4 in IPv4 fragments carrying @size bytes each (a multiple of 8, the last shorter)"""
+    out = []
+    for off in range(0, len(l4), size):
+        part = l4[off:off + size]
+        mf = 0x2000 if off + size < len(l4) else 0
+        out.append(eth(OUR, 0x0800) + struct.pack(">BBHHHBBH", 0x45, 0, 20 + len(part), 7,
+                                                   mf | off // 8, 64, proto, 0) +
+                   bytes(C) + bytes(dst) + part)
+    return out
+
+
+def udp_frags(dst, sport, dport, data, size):
+    """a UDP datagram (checksum 0: none, RFC 768) from the container, in fragments"""
+    return ip_frags(dst, 17, struct.pack(">HHHH", sport, dport, 8 + len(data), 0) + data, size)
 
 
 def icmp_echo(dst, data):
@@ -73,6 +92,16 @@ SEEDS = {
     "udp": b"\x01" + rec(arp(GW)) + rec(udp(DNS, 5353, 53, DNSQ), 0, "udp_reply") +
            rec(udp(PEER, 40003, 123, b"\x23" + b"\0" * 47), 0, "udp_error"),
     "udp_small_mtu": b"\x03" + rec(arp(GW)) + rec(udp(PEER, 40004, 9999, b"hi"), 0, "udp_reply"),
+    # reassembly: 3000 and 9000 bytes in 1480-byte fragments, one set out of order; a
+    # full-MTU (65520) TCP segment: inputs far past a few hundred bytes (run.sh -max_len=65536)
+    "udp_frag": b"\x01" + rec(arp(GW)) +
+           b"".join(rec(f) for f in udp_frags(PEER, 40005, 7777, bytes(range(256)) * 12, 1480)),
+    "udp_frag_reverse": b"\x03" + rec(arp(GW)) +
+           b"".join(rec(f) for f in reversed(udp_frags(PEER, 40006, 7777, b"z" * 9000, 1480))),
+    "tcp_full_mtu": b"\x05" + rec(arp(GW)) +
+           rec(tcp(GW, 40007, 80, 1000, 0, 0x02, SYN_OPTS), 0, "connected") +
+           rec(tcp(GW, 40007, 80, 1001, 1, 0x10), 1) +
+           rec(tcp(GW, 40007, 80, 1001, 1, 0x18, data=b"d" * 65440), 1, "readable_big"),
     "port_forward": b"\x05" + rec(arp(GW)) + rec(b"", 0, "connect") +
            rec(tcp(GW, 8001, 40001, 77, 1, 0x12, SYN_OPTS), 1, "readable"),
 }

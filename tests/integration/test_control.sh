@@ -30,6 +30,8 @@ cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
 	ip netns del "$NS" 2>/dev/null
+	ip netns del "thd-ctl3-$$" 2>/dev/null
+	ip netns del "thd-ctl4-$$" 2>/dev/null
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -253,6 +255,67 @@ ip netns del "$NS2"
 check "a second tapird on the same socket fails (rc $rc)" [ $rc != 0 -a $rc != 124 ]
 check "... saying someone is listening" grep -q "listening" "$WORK/second.log"
 check "the first daemon still answers" "$CTL" status >/dev/null
+
+# --- the socket as a unit runs it (issue 14, finding 6) ----------------------------------------
+# A second daemon with control-group and admin-group given by number, without CAP_SETGID (the
+# units grant CAP_CHOWN only): the socket still gets its group, by descriptor; a user outside
+# the group cannot connect; one uid gets 16 connections, the 17th is refused by name.
+NS3=thd-ctl3-$$
+SOCK3=$WORK/run3/control.sock
+printf '[daemon]\ncontrol-group = 4244\nadmin-group = 4245\n' >"$WORK/unit.conf"
+ip netns add "$NS3"
+if command -v setpriv >/dev/null; then
+	setpriv --bounding-set=-setgid -- "$TAPIRD" -f -c "$WORK/unit.conf" --netns "$NS3" \
+		--control "$SOCK3" >"$WORK/third.log" 2>&1 &
+	pids+=($!)
+	for _ in $(seq 100); do [ -S "$SOCK3" ] && break; sleep 0.1; done
+	check "without CAP_SETGID the socket is 0660 group 4244 ($(stat -c '%a %g' "$SOCK3" 2>&1))" \
+		[ "$(stat -c '%a %g' "$SOCK3" 2>/dev/null)" = "660 4244" ]
+	chmod 0755 "$WORK" # let other uids reach run3/ (0755, made by tapird)
+	out=$(setpriv --reuid 65534 --regid 65534 --clear-groups -- "$CTL" -s "$SOCK3" status 2>&1)
+	check "a user outside the control group cannot connect: $out" grep -qi "permission denied" <<<"$out"
+	out=$(setpriv --reuid 65534 --regid 65534 --groups 4244 -- "$CTL" -s "$SOCK3" status 2>&1)
+	check "a member of the control group reads status" grep -q "link $NS3" <<<"$out"
+	out=$(setpriv --reuid 65534 --regid 65534 --groups 4244 -- \
+		"$CTL" -s "$SOCK3" capture status 2>&1)
+	check "... but may not run a mutating command: $out" grep -q "permission denied" <<<"$out"
+	out=$(setpriv --reuid 65534 --regid 65534 --groups 4244,4245 -- \
+		"$CTL" -s "$SOCK3" capture status 2>&1)
+	check "a member of the admin group (supplementary) may: $out" grep -q "no capture" <<<"$out"
+	cat >"$WORK/hold.py" <<'EOF'
+import socket, sys, time
+socks = []
+for i in range(17):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    socks.append(s)
+    time.sleep(0.02)
+s = socks[-1]
+s.settimeout(3)
+print(s.recv(4096).decode().strip())
+socks[0].sendall(b'{"execute": "status"}\n')
+socks[0].settimeout(3)
+print("first still served" if b'"return"' in socks[0].recv(65536) else "first not served")
+EOF
+	out=$(setpriv --reuid 65534 --regid 65534 --groups 4244 -- $PY "$WORK/hold.py" "$SOCK3" 2>&1)
+	check "one uid: the 17th connection is refused by name, the first still served" \
+		bash -c 'grep -q "too many control clients for uid 65534 (limit 16 per user)" <<<"$1" &&
+			 grep -q "first still served" <<<"$1"' _ "$out"
+	out=$("$CTL" -s "$SOCK3" status 2>&1)
+	check "... and root still gets in; status counts the refusal: $(grep '^control' <<<"$out")" \
+		grep -q "^control socket: 1 clients (limit 64, 16 per user), refused 0 (full) 1 (per user)" <<<"$out"
+else
+	skip "setpriv not installed (util-linux)"
+fi
+# A control directory others may write to is refused at start, by name.
+mkdir -m 0777 "$WORK/open"
+chmod 0777 "$WORK/open"
+ip netns add "thd-ctl4-$$"
+out=$(timeout 10 "$TAPIRD" -f --netns "thd-ctl4-$$" --control "$WORK/open/c.sock" 2>&1)
+rc=$?
+ip netns del "thd-ctl4-$$"
+check "a world-writable control directory is refused (rc $rc): $out" \
+	bash -c '[ $1 != 0 ] && [ $1 != 124 ] && grep -q "control directory .*writable by its group or by others" <<<"$2"' _ $rc "$out"
 
 # --- shutdown ---
 kill "$TAPIRD_PID"

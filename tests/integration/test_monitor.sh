@@ -3,7 +3,8 @@
 # (order and timestamps of a connection's events, filters, a stuck watcher that must not slow
 # a bulk transfer and gets its "lost" event), conns --all and conn on closed flows, stats with
 # flows per state, drop reasons provoked by raw frames sent from inside the namespace,
-# /metrics checked by promtool, pcap capture read back by tcpdump, tapirctl top in plain mode,
+# /metrics checked by promtool, pcap capture read back by tcpdump (and captures refused outside
+# the capture directory), tapirctl top in plain mode,
 # and 10,000 concurrent connections all listed by `conns --state ESTABLISHED` (2,000 with
 # QUICK=1, under the sanitizers).
 #
@@ -71,8 +72,9 @@ start_server() { # start_server MODE: sets SPORT
 ip netns add "$NS" || { notok "create namespace $NS"; finish; }
 # No IPv6 in the namespace: its router solicitations would count as drops we did not cause.
 ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+CAPDIR=$WORK/captures
 "$TAPIRD" -f --netns "$NS" --control "$SOCK" --time-wait 1 --closed-history 4096 \
-	--metrics 127.0.0.1:$MPORT --max-half-open 4096 >"$LOG" 2>&1 &
+	--capture-dir "$CAPDIR" --metrics 127.0.0.1:$MPORT --max-half-open 4096 >"$LOG" 2>&1 &
 TAPIRD_PID=$!
 pids+=("$TAPIRD_PID")
 for _ in $(seq 100); do
@@ -340,9 +342,12 @@ else
 fi
 
 # --- capture ----------------------------------------------------------------------------------
-PCAP=$WORK/cap.pcap
-"$CTL" capture start "$PCAP" >/dev/null
-check "capture start: the file exists" [ -f "$PCAP" ]
+# The daemon writes only new files with bare names inside its capture directory (issue 14,
+# finding 1): paths, "..", a file that exists and a symlinked directory are refused.
+PCAP=$CAPDIR/cap.pcap
+"$CTL" capture start cap.pcap >/dev/null
+check "capture start NAME: the file exists in the capture directory" [ -f "$PCAP" ]
+check "capture directory made 0700" [ "$(stat -c %a "$CAPDIR")" = 700 ]
 ip netns exec "$NS" $PY "$WORK/client.py" "$ECHO_PORT" 3 >/dev/null
 out=$("$CTL" capture stop)
 echo "# $out"
@@ -352,22 +357,44 @@ if command -v tcpdump >/dev/null; then
 	back=$(tcpdump -nr "$PCAP" "src host 10.0.2.2 and src port $ECHO_PORT" 2>/dev/null | wc -l)
 	check "tcpdump -r reads the capture ($n frames, $syn SYNs, $back from the peer)" \
 		[ "$n" -ge 20 ] && [ "$syn" = 3 ] && [ "$back" -ge 6 ]
-	"$CTL" capture start "$PCAP" --count 5 >/dev/null
+	"$CTL" capture start cap5.pcap --count 5 >/dev/null
 	ip netns exec "$NS" $PY "$WORK/client.py" "$ECHO_PORT" 2 >/dev/null
 	st=$("$CTL" --json capture status)
 	"$CTL" capture stop >/dev/null
-	n=$(tcpdump -nr "$PCAP" 2>/dev/null | wc -l)
+	n=$(tcpdump -nr "$CAPDIR/cap5.pcap" 2>/dev/null | wc -l)
 	check "capture --count 5 stops at 5 frames by itself ($n)" bash -c \
 		"[ $n = 5 ] && grep -q '\"full\": true' <<<'$st'"
 else
 	skip "tcpdump not installed"
 fi
-"$CTL" capture start relative.pcap >/dev/null 2>&1
-rm -f relative.pcap
-"$CTL" capture stop >/dev/null 2>&1
-"$CTL" capture start /proc/nope/x.pcap >/dev/null 2>"$WORK/err"
-rc=$?
-check "capture to an impossible path fails with exit 1 (rc $rc)" [ $rc = 1 ]
+# refused(WHAT, NAME, TEXT): capture start NAME fails with exit 1 and TEXT in its message
+refused() {
+	local rc
+	"$CTL" capture start "$2" >/dev/null 2>"$WORK/err"
+	rc=$?
+	"$CTL" capture stop >/dev/null 2>&1
+	check "capture to $1 refused (rc $rc): $(head -c 160 "$WORK/err")" \
+		bash -c "[ $rc = 1 ] && grep -q -- '$3' '$WORK/err'"
+}
+echo precious >"$WORK/victim"
+refused "an absolute path" "$WORK/victim" "is a path"
+check "the absolute path's file is untouched" [ "$(cat "$WORK/victim")" = precious ]
+refused "../x" ../x "is a path"
+check "nothing written beside the capture directory" [ ! -e "$WORK/x" ]
+refused "an existing file" cap.pcap "exists already"
+ln -s "$WORK/victim" "$CAPDIR/evil.pcap"
+refused "a symbolic link in the directory" evil.pcap "exists already"
+check "the link's target is untouched" [ "$(cat "$WORK/victim")" = precious ]
+rm -f "$CAPDIR/evil.pcap"
+mv "$CAPDIR" "$WORK/real-captures"
+ln -s "$WORK/real-captures" "$CAPDIR"
+refused "a symlinked capture directory" new.pcap "symbolic link"
+check "nothing written through the symlinked directory" [ ! -e "$WORK/real-captures/new.pcap" ]
+rm "$CAPDIR"
+mv "$WORK/real-captures" "$CAPDIR"
+chmod 0777 "$CAPDIR"
+refused "a world-writable capture directory" new.pcap "writable by its group or by others"
+chmod 0700 "$CAPDIR"
 
 # --- top, plain -------------------------------------------------------------------------------
 out=$("$CTL" top -n 2 -d 0.5 </dev/null 2>&1)

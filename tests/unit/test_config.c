@@ -652,6 +652,25 @@ static void test_log_level_names(void **state)
 	assert_string_equal(log_level_name(42), "?");
 }
 
+/* capture-dir: absolute only; where it may be is checked when a capture starts (capture.c) */
+static void test_capture_dir(void **state)
+{
+	enum config_action action;
+	struct config c;
+	char err[256];
+
+	config_defaults(&c);
+	assert_string_equal(c.capture_dir, "/var/lib/tapird/captures");
+	assert_int_equal(parse(&c, &action, err, sizeof(err), "--netns", "c1", "--capture-dir",
+			       "/srv/caps", NULL),
+			 0);
+	assert_string_equal(c.capture_dir, "/srv/caps");
+	assert_int_equal(parse(&c, &action, err, sizeof(err), "--netns", "c1", "--capture-dir",
+			       "caps", NULL),
+			 -1);
+	assert_non_null(strstr(err, "--capture-dir: \"caps\" is not an absolute path"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -678,6 +697,7 @@ int main(void)
 		cmocka_unit_test(test_args_bad_file_refused),
 		cmocka_unit_test(test_shipped_conf_documents_the_defaults),
 		cmocka_unit_test(test_log_level_names),
+		cmocka_unit_test(test_capture_dir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1062,6 +1063,7 @@ static int srv_setup(void **state)
 	s->srv = ctl_server_new(&s->fx->d, s->path, err, sizeof(err));
 	if (!s->srv)
 		fail_msg("ctl_server_new: %s", err);
+	s->fx->d.ctl = s->srv; /* as main.c does: `status` shows the server's counters */
 	*state = s;
 	return 0;
 }
@@ -1072,6 +1074,7 @@ static int srv_teardown(void **state)
 	char p[160];
 
 	ctl_server_free(s->srv);
+	s->fx->d.ctl = NULL;
 	event_base_free(s->base);
 	snprintf(p, sizeof(p), "%s/run/tapird", s->dir);
 	rmdir(p);
@@ -1304,6 +1307,8 @@ static void test_srv_client_limit(void **state)
 	struct srvfx *s = *state;
 	int fds[CTL_MAX_CLIENTS], extra;
 
+	if (geteuid() != 0)
+		skip(); /* any other uid has CTL_MAX_CLIENTS_PER_UID (the per-uid test covers it) */
 	for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
 		fds[i] = connect_to(s->path);
 		assert_true(fds[i] >= 0);
@@ -1475,6 +1480,7 @@ static void test_srv_refuses_live_socket_and_replaces_stale(void **state)
 	/* Simulate a crash: close the listener without unlinking; a new server takes over. */
 	ctl_server_free(s->srv);
 	s->srv = NULL;
+	s->fx->d.ctl = NULL;
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	{
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -1486,6 +1492,7 @@ static void test_srv_refuses_live_socket_and_replaces_stale(void **state)
 	s->srv = ctl_server_new(&s->fx->d, s->path, err, sizeof(err));
 	if (!s->srv)
 		fail_msg("stale socket not replaced: %s", err);
+	s->fx->d.ctl = s->srv;
 	fd = connect_to(s->path);
 	send_all(s, fd, "{\"execute\": \"status\"}\n", 22);
 	expect_return(read_reply(s, fd));
@@ -1512,6 +1519,301 @@ static void test_srv_rejects_non_socket_and_unknown_group(void **state)
 	assert_null(ctl_server_new(&d2, path, err, sizeof(err)));
 	assert_non_null(strstr(err, "no-such-group-tapir"));
 	assert_int_equal(access(path, F_OK), -1); /* nothing left behind */
+}
+
+/**
+ * connect_as() - connect to @path as effective uid @uid (SO_PEERCRED records the euid at
+ * connect time), with supplementary groups @groups (@ngroups; the test's own are restored),
+ * then become root again. Needs root; the server's directory must let @uid through.
+ * Return: the descriptor, or -1 if connect failed
+ */
+static int connect_as(struct srvfx *s, const char *path, uid_t uid, const gid_t *groups,
+		      int ngroups)
+{
+	gid_t saved[64];
+	int nsaved = getgroups(64, saved), fd;
+
+	assert_true(nsaved >= 0);
+	if (groups)
+		assert_int_equal(setgroups((size_t)ngroups, groups), 0);
+	assert_int_equal(seteuid(uid), 0);
+	fd = connect_to(path);
+	assert_int_equal(seteuid(0), 0);
+	if (groups)
+		assert_int_equal(setgroups((size_t)nsaved, saved), 0);
+	for (int i = 0; i < 3; i++)
+		pump(s);
+	return fd;
+}
+
+/** open_for_others() - let other uids reach the server's socket (dir 0711; socket group 0) */
+static void open_for_others(struct srvfx *s)
+{
+	assert_int_equal(chmod(s->dir, 0711), 0);
+}
+
+static void test_srv_per_uid_cap_and_root_reserve(void **state)
+{
+	struct srvfx *s = *state;
+	int fds[CTL_MAX_CLIENTS + 1], n = 0, fd;
+
+	if (geteuid() != 0)
+		skip(); /* connecting as other uids needs root */
+	open_for_others(s);
+	/* one user: 16, then refused by name */
+	for (int i = 0; i < CTL_MAX_CLIENTS_PER_UID; i++) {
+		fds[n] = connect_as(s, s->path, 65534, NULL, 0);
+		assert_true(fds[n++] >= 0);
+	}
+	fd = connect_as(s, s->path, 65534, NULL, 0);
+	assert_true(fd >= 0);
+	expect_error_reply(read_reply(s, fd), "too many control clients for uid 65534");
+	assert_true(wait_eof(s, fd));
+	close(fd);
+	/* the user's first connection still works */
+	send_all(s, fds[0], "{\"execute\": \"status\"}\n", 22);
+	expect_return(read_reply(s, fds[0]));
+	/* other users fill the table up to root's reserve, and no further */
+	for (uid_t u = 65533; n < CTL_MAX_CLIENTS - CTL_ROOT_RESERVE; u--)
+		for (int i = 0; i < CTL_MAX_CLIENTS_PER_UID && n < CTL_MAX_CLIENTS - CTL_ROOT_RESERVE;
+		     i++) {
+			fds[n] = connect_as(s, s->path, u, NULL, 0);
+			assert_true(fds[n++] >= 0);
+		}
+	fd = connect_as(s, s->path, 60000, NULL, 0);
+	assert_true(fd >= 0);
+	expect_error_reply(read_reply(s, fd), "the last 8 are root's");
+	assert_true(wait_eof(s, fd));
+	close(fd);
+	/* root is never locked out: the reserve is its */
+	for (int i = 0; i < CTL_ROOT_RESERVE; i++) {
+		fds[n] = connect_to(s->path);
+		assert_true(fds[n++] >= 0);
+		pump(s);
+	}
+	send_all(s, fds[n - 1], "{\"execute\": \"status\"}\n", 22);
+	expect_return(read_reply(s, fds[n - 1]));
+	fd = connect_to(s->path);
+	assert_true(fd >= 0);
+	expect_error_reply(read_reply(s, fd), "limit 64");
+	close(fd);
+	send_all(s, fds[0], "{\"execute\": \"status\"}\n", 22);
+	{
+		json_t *j = read_reply(s, fds[0]);
+		json_t *c = json_object_get(json_object_get(j, "return"), "control");
+
+		assert_int_equal(json_integer_value(json_object_get(c, "refused_uid")), 1);
+		assert_int_equal(json_integer_value(json_object_get(c, "refused_full")), 2);
+		assert_int_equal(json_integer_value(json_object_get(c, "clients")), CTL_MAX_CLIENTS);
+		json_decref(j);
+	}
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	for (int i = 0; i < 10; i++)
+		pump(s);
+}
+
+/** pump_for() - run the loop for @ms milliseconds */
+static void pump_for(struct srvfx *s, int ms)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		pump(s);
+		usleep(2000);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+}
+
+static void test_srv_idle_client_closed(void **state)
+{
+	struct srvfx *s = *state;
+	int silent, partial, watcher, busy;
+	json_t *j;
+
+	ctl_server_set_idle_timeout(s->srv, 300);
+	silent = connect_to(s->path);
+	partial = connect_to(s->path);
+	watcher = connect_to(s->path);
+	busy = connect_to(s->path);
+	assert_true(silent >= 0 && partial >= 0 && watcher >= 0 && busy >= 0);
+	/* bytes that never make a complete request do not keep a connection (slowloris) */
+	send_all(s, partial, "{\"execute\"", 10);
+	send_all(s, watcher, "{\"execute\": \"watch\"}\n", 21);
+	expect_return(read_reply(s, watcher));
+	for (int i = 0; i < 6; i++) {
+		pump_for(s, 100);
+		/* a byte every 100 ms (the server may have closed it already: no check) */
+		if (send(partial, " ", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			assert_true(errno == EPIPE || errno == ECONNRESET || errno == EAGAIN);
+		send_all(s, busy, "{\"execute\": \"status\"}\n", 22);
+		expect_return(read_reply(s, busy));
+	}
+	/* 600 ms: the silent and the partial ones are told why and closed */
+	j = read_reply(s, silent);
+	expect_error_reply(j, "idle: no complete request in 300 ms");
+	assert_true(wait_eof(s, silent));
+	expect_error_reply(read_reply(s, partial), "idle");
+	assert_true(wait_eof(s, partial));
+	/* counted, and shown in status */
+	send_all(s, busy, "{\"execute\": \"status\"}\n", 22);
+	j = read_reply(s, busy);
+	assert_non_null(j);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(json_object_get(j, "return"), "control"),
+				 "idle_closed")),
+			 2);
+	json_decref(j);
+	/* the watcher and the client that keeps asking are still served */
+	send_all(s, busy, "{\"execute\": \"status\"}\n", 22);
+	expect_return(read_reply(s, busy));
+	send_all(s, watcher, "{\"execute\": \"status\"}\n", 22);
+	j = read_reply(s, watcher);
+	assert_non_null(j);
+	assert_non_null(json_object_get(j, "return"));
+	json_decref(j);
+	close(silent);
+	close(partial);
+	close(watcher);
+	close(busy);
+	pump_for(s, 10);
+}
+
+/** is_denied() - whether @fd's capture status request is refused for want of privilege */
+static bool is_denied(struct srvfx *s, int fd)
+{
+	json_t *j, *e;
+	bool denied;
+	static const char req[] = "{\"execute\": \"capture\", \"arguments\": {\"action\": "
+				  "\"status\", \"link\": \"c1\"}}\n";
+
+	send_all(s, fd, req, sizeof(req) - 1);
+	j = read_reply(s, fd);
+	assert_non_null(j);
+	e = json_object_get(j, "error");
+	denied = e && strstr(sval(e, "desc"), "permission denied");
+	json_decref(j);
+	return denied;
+}
+
+static void test_srv_admin_group_resolved_once_from_peer_groups(void **state)
+{
+	struct srvfx *s = *state;
+	struct tapird d2 = { .base = s->base };
+	struct ctl_server *srv;
+	char path[160], err[256] = "";
+	const gid_t admin[] = { 4242 }, other[] = { 4343 };
+	int in, out;
+
+	if (geteuid() != 0)
+		skip(); /* connecting as another uid with chosen groups needs root */
+	open_for_others(s);
+	snprintf(path, sizeof(path), "%s/admin.sock", s->dir);
+	snprintf(d2.cfg.admin_group, sizeof(d2.cfg.admin_group), "4242"); /* by number */
+	d2.links[0] = &s->fx->l1;
+	d2.nlinks = 1;
+	d2.mon = s->fx->d.mon;
+	srv = ctl_server_new(&d2, path, err, sizeof(err));
+	if (!srv)
+		fail_msg("ctl_server_new: %s", err);
+	d2.ctl = srv;
+	/* resolved at start: what the name says later is not looked up per request */
+	snprintf(d2.cfg.admin_group, sizeof(d2.cfg.admin_group), "no-such-group-tapir");
+	in = connect_as(s, path, 65534, admin, 1);
+	out = connect_as(s, path, 65534, other, 1);
+	assert_true(in >= 0 && out >= 0);
+	assert_false(is_denied(s, in));  /* a supplementary member (SO_PEERGROUPS) */
+	assert_true(is_denied(s, out));
+	/* without a connection, the primary gid against the resolved one */
+	{
+		const char req[] = "{\"execute\": \"capture\", \"arguments\": {\"action\": "
+				   "\"status\", \"link\": \"c1\"}}";
+		char *a = ctl_handle_line(&d2, req, sizeof(req) - 1, 65534, 4242);
+		char *b = ctl_handle_line(&d2, req, sizeof(req) - 1, 65534, 4343);
+
+		assert_null(strstr(a, "permission denied"));
+		assert_non_null(strstr(b, "permission denied"));
+		free(a);
+		free(b);
+	}
+	close(in);
+	close(out);
+	pump_for(s, 10);
+	d2.links[0] = NULL;
+	d2.nlinks = 0;
+	ctl_server_free(srv);
+	/* a group that does not exist is an error at start, naming it */
+	snprintf(d2.cfg.admin_group, sizeof(d2.cfg.admin_group), "no-such-group-tapir");
+	assert_null(ctl_server_new(&d2, path, err, sizeof(err)));
+	assert_non_null(strstr(err, "admin group 'no-such-group-tapir' does not exist"));
+}
+
+static void test_srv_refuses_untrusted_directory(void **state)
+{
+	struct srvfx *s = *state;
+	struct tapird d2 = { .base = s->base };
+	char dir[160], path[200], link[160], err[512] = "";
+
+	snprintf(dir, sizeof(dir), "%s/ctl", s->dir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/c.sock", dir);
+	assert_int_equal(chmod(dir, 0775), 0);
+	assert_null(ctl_server_new(&d2, path, err, sizeof(err)));
+	if (!strstr(err, "control directory") || !strstr(err, "writable by its group or by others"))
+		fail_msg("group-writable directory: %s", err);
+	assert_int_equal(chmod(dir, 00777), 0); /* world-writable without the sticky bit */
+	assert_null(ctl_server_new(&d2, path, err, sizeof(err)));
+	assert_non_null(strstr(err, "writable by its group or by others"));
+	if (getuid() == 0) {
+		/* sticky and root's, as /tmp: nobody else can remove or replace our socket */
+		struct ctl_server *srv;
+
+		assert_int_equal(chmod(dir, 01777), 0);
+		srv = ctl_server_new(&d2, path, err, sizeof(err));
+		if (!srv)
+			fail_msg("a sticky root-owned directory (as /tmp) refused: %s", err);
+		ctl_server_free(srv);
+	}
+	assert_int_equal(chmod(dir, 0755), 0);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(dir, 65534, 65534), 0);
+		assert_null(ctl_server_new(&d2, path, err, sizeof(err)));
+		assert_non_null(strstr(err, "not owned by root"));
+		assert_int_equal(chown(dir, 0, 0), 0);
+	}
+	snprintf(link, sizeof(link), "%s/linked", s->dir);
+	assert_int_equal(symlink(dir, link), 0);
+	snprintf(path, sizeof(path), "%s/c.sock", link);
+	assert_null(ctl_server_new(&d2, path, err, sizeof(err)));
+	assert_non_null(strstr(err, "symbolic link"));
+	snprintf(path, sizeof(path), "%s/c.sock", dir);
+	assert_int_equal(access(path, F_OK), -1); /* nothing was bound anywhere */
+	unlink(link);
+	rmdir(dir);
+}
+
+static void test_srv_socket_group_set_before_bind(void **state)
+{
+	struct srvfx *s = *state;
+	struct tapird d2 = { .base = s->base };
+	struct ctl_server *srv;
+	char path[160], err[256] = "";
+	struct stat st;
+
+	if (geteuid() != 0)
+		skip(); /* giving the socket a group we are not in needs root */
+	snprintf(path, sizeof(path), "%s/grp.sock", s->dir);
+	snprintf(d2.cfg.control_group, sizeof(d2.cfg.control_group), "4243"); /* by number */
+	srv = ctl_server_new(&d2, path, err, sizeof(err));
+	if (!srv)
+		fail_msg("ctl_server_new: %s", err);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0660);
+	assert_int_equal(st.st_gid, 4243);
+	assert_int_equal(st.st_uid, 0);
+	ctl_server_free(srv);
 }
 
 int main(void)
@@ -1573,6 +1875,16 @@ int main(void)
 						srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_rejects_non_socket_and_unknown_group,
 						srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_srv_per_uid_cap_and_root_reserve, srv_setup,
+						srv_teardown),
+		cmocka_unit_test_setup_teardown(test_srv_idle_client_closed, srv_setup,
+						srv_teardown),
+		cmocka_unit_test_setup_teardown(test_srv_admin_group_resolved_once_from_peer_groups,
+						srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_srv_refuses_untrusted_directory, srv_setup,
+						srv_teardown),
+		cmocka_unit_test_setup_teardown(test_srv_socket_group_set_before_bind, srv_setup,
+						srv_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
