@@ -139,6 +139,39 @@ pad:
 	return n;
 }
 
+bool fr_v6;
+
+void fr_v6_addr(uint8_t out[16], uint32_t a)
+{
+	static const uint8_t c[16] = T_CADDR6, g[16] = T_GW6, d[16] = T_DNS6;
+	static const uint8_t doc[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+
+	if (a == T_CADDR)
+		memcpy(out, c, 16);
+	else if (a == T_GW)
+		memcpy(out, g, 16);
+	else if (a == T_DNS)
+		memcpy(out, d, 16);
+	else {
+		memcpy(out, doc, 16);
+		wr32(out + 12, a);
+	}
+}
+
+/** fr_v4_of() - the IPv4 address fr_v6_addr() maps to @a6 */
+static uint32_t fr_v4_of(const uint8_t a6[16])
+{
+	uint8_t t[16];
+	uint32_t cand[] = { T_CADDR, T_GW, T_DNS, rd32(a6 + 12) };
+
+	for (size_t i = 0; i < 4; i++) {
+		fr_v6_addr(t, cand[i]);
+		if (!memcmp(t, a6, 16))
+			return cand[i];
+	}
+	return 0;
+}
+
 size_t fr_tcp(uint8_t *buf, const uint8_t dst_mac[6], const struct fr_tcp *t, const uint8_t *payload,
 	      size_t len)
 {
@@ -160,6 +193,18 @@ size_t fr_tcp(uint8_t *buf, const uint8_t dst_mac[6], const struct fr_tcp *t, co
 	wr16(seg + 14, t->win);
 	if (len)
 		memcpy(seg + hl, payload, len);
+	if (fr_v6) {
+		uint8_t s6[16], d6[16];
+
+		fr_v6_addr(s6, saddr);
+		fr_v6_addr(d6, daddr);
+		sum = fr_csum6(s6, d6, PROTO_TCP, seg, hl + len);
+		wr16(seg + 16, t->bad_checksum ? (uint16_t)(sum ^ 0x0f0f) : sum);
+		n = fr_ip6(buf, dst_mac, &(struct fr_ip6){ .saddr = s6, .daddr = d6, .nh = PROTO_TCP },
+			   seg, hl + len);
+		free(seg);
+		return n;
+	}
 	sum = csum_fold(csum_partial(seg, hl + len,
 				     csum_pseudo4(saddr, daddr, PROTO_TCP, (uint16_t)(hl + len))));
 	wr16(seg + 16, t->bad_checksum ? (uint16_t)(sum ^ 0x0f0f) : sum);
@@ -304,23 +349,38 @@ void fr_parse(const uint8_t *frame, size_t len, struct parsed *p)
 	memcpy(p->dst, frame, 6);
 	memcpy(p->src, frame + 6, 6);
 	p->ethertype = rd16(frame + 12);
-	assert_int_equal(p->ethertype, ETHERTYPE_IPV4);
+	assert_int_equal(p->ethertype, fr_v6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4);
 	h = frame + ETH_HDR_LEN;
-	assert_int_equal(h[0] >> 4, 4);
-	hl = (size_t)(h[0] & 0xf) * 4;
-	assert_true(hl >= IP4_HDR_MIN);
-	tl = rd16(h + 2);
-	assert_true(tl >= hl && ETH_HDR_LEN + tl <= len);
-	assert_true(csum_ok(h, hl, 0));
-	p->ip_len = (uint16_t)tl;
-	p->frag = rd16(h + 6);
-	p->ttl = h[8];
-	p->proto = h[9];
-	p->saddr = rd32(h + 12);
-	p->daddr = rd32(h + 16);
-	l4 = h + hl;
-	l4len = tl - hl;
-	assert_true(fr_cksum_l4_ok(frame, len));
+	if (fr_v6) {
+		struct parsed6 q;
+
+		/* IPv6: fr_parse6() checks the header and the transport checksum */
+		fr_parse6(frame, len, &q);
+		p->ip_len = (uint16_t)(IP6_HDR_LEN + q.plen);
+		p->frag = IP4_FLAG_DF; /* IPv6 never fragments on the way: as DF */
+		p->ttl = q.hlim;
+		p->proto = q.nh;
+		p->saddr = fr_v4_of(q.saddr);
+		p->daddr = fr_v4_of(q.daddr);
+		l4 = q.l4;
+		l4len = q.l4_len;
+	} else {
+		assert_int_equal(h[0] >> 4, 4);
+		hl = (size_t)(h[0] & 0xf) * 4;
+		assert_true(hl >= IP4_HDR_MIN);
+		tl = rd16(h + 2);
+		assert_true(tl >= hl && ETH_HDR_LEN + tl <= len);
+		assert_true(csum_ok(h, hl, 0));
+		p->ip_len = (uint16_t)tl;
+		p->frag = rd16(h + 6);
+		p->ttl = h[8];
+		p->proto = h[9];
+		p->saddr = rd32(h + 12);
+		p->daddr = rd32(h + 16);
+		l4 = h + hl;
+		l4len = tl - hl;
+		assert_true(fr_cksum_l4_ok(frame, len));
+	}
 	if (p->proto == PROTO_TCP) {
 		size_t doff;
 

@@ -83,6 +83,16 @@ size_t fr_udp(uint8_t *buf, const uint8_t dst_mac[6], uint32_t saddr, uint32_t d
 
 /* --- IPv6 --------------------------------------------------------------------------------- */
 
+/*
+ * fr_v6: when set, fr_tcp() builds IPv6 segments and fr_parse() takes IPv6 frames apart into
+ * the same struct parsed, so that the TCP tests and fixtures run over IPv6 unchanged. IPv4
+ * addresses map to IPv6 ones: T_CADDR to fd00::100, T_GW to fd00::2, T_DNS to fd00::3, any
+ * other a.b.c.d to 2001:db8::a.b.c.d (fr_v6_addr()), and back (saddr, daddr in struct parsed).
+ */
+extern bool fr_v6;
+/** fr_v6_addr() - the IPv6 address fr_v6 mode uses for IPv4 address @a */
+void fr_v6_addr(uint8_t out[16], uint32_t a);
+
 #define T_CADDR6 { 0xfd, [14] = 0x01, [15] = 0x00 }          /* fd00::100 */
 #define T_GW6 { 0xfd, [15] = 0x02 }                          /* fd00::2 */
 #define T_DNS6 { 0xfd, [15] = 0x03 }                         /* fd00::3 */
