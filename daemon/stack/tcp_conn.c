@@ -457,17 +457,23 @@ void tcp_passive_open(struct stack *s, const struct pkt *p, const struct tcp_seg
 	}
 }
 
+/*
+ * tcp_connect_do() - the active open of tcp_connect() and tcp_connect6(): @c6 and @p6 are the
+ * IPv6 addresses (then @caddr and @paddr are unused), NULL for IPv4
+ */
 static struct flow *tcp_connect_do(struct stack *s, uint32_t caddr, uint16_t cport, uint32_t paddr,
-			 uint16_t pport, uint64_t now_us)
+			 uint16_t pport, uint64_t now_us, const uint8_t *c6, const uint8_t *p6)
 {
 	struct tcp_conn *c;
 	struct flow *f;
 
-	if (flow_lookup(s->flows, PROTO_TCP, caddr, cport, paddr, pport))
+	if (c6 ? flow_lookup6(s->flows, PROTO_TCP, c6, cport, p6, pport)
+	       : flow_lookup(s->flows, PROTO_TCP, caddr, cport, paddr, pport))
 		return NULL;
 	if (flow_count(s->flows) >= flow_capacity(s->flows) && !evict_time_wait(s, now_us))
 		return NULL;
-	f = stack_flow_new(s, PROTO_TCP, caddr, cport, paddr, pport, now_us);
+	f = c6 ? stack_flow_new6(s, PROTO_TCP, c6, cport, p6, pport, now_us)
+	       : stack_flow_new(s, PROTO_TCP, caddr, cport, paddr, pport, now_us);
 	if (!f)
 		return NULL;
 	f->origin = FLOW_ORIGIN_HOST;
@@ -786,7 +792,18 @@ struct flow *tcp_connect(struct stack *s, uint32_t caddr, uint16_t cport, uint32
 	struct flow *r;
 
 	stack_enter(s);
-	r = tcp_connect_do(s, caddr, cport, paddr, pport, now_us);
+	r = tcp_connect_do(s, caddr, cport, paddr, pport, now_us, NULL, NULL);
+	stack_leave(s, now_us);
+	return r;
+}
+
+struct flow *tcp_connect6(struct stack *s, const uint8_t caddr[16], uint16_t cport,
+			  const uint8_t paddr[16], uint16_t pport, uint64_t now_us)
+{
+	struct flow *r;
+
+	stack_enter(s);
+	r = tcp_connect_do(s, 0, cport, 0, pport, now_us, caddr, paddr);
 	stack_leave(s, now_us);
 	return r;
 }

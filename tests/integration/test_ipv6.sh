@@ -6,7 +6,8 @@
 # 1500: fragments both ways), the IPv6 counters in `tapirctl stats`; TCP to a host server on
 # ::1 through fd00::2 (curl -6, a bulk transfer each way byte-exact, half-close), the flow
 # shown as [addr]:port; UDP to ::1 through fd00::2; DNS through fd00::3 to a test resolver on
-# ::1 (tapird --dns-upstream [::1]:PORT), AAAA over IPv6 and A over IPv4.
+# ::1 (tapird --dns-upstream [::1]:PORT), AAAA over IPv6 and A over IPv4; a forward from
+# [::1]:PORT into the container over IPv6 (the client seen as the gateway fd00::2).
 # BULK_MB (default 64, QUICK=1: 4) sets the bulk transfer's size each way.
 #
 # Namespaces of our own only (tv6-*); traffic only inside them and to ::1.
@@ -125,6 +126,7 @@ print("ready", flush=True)
 threading.Event().wait()
 PYEOF
 TPORT=$(free_port); UPORT=$((TPORT + 1)); DPORT=$((TPORT + 2)); HPORT=$((TPORT + 3))
+FPORT=$((TPORT + 4)) # the forward's host port on [::1]
 mkdir -p "$WORK/www" && head -c 300000 /dev/urandom >"$WORK/www/f.bin"
 "$PY" "$WORK/srv.py" $TPORT $UPORT $DPORT $HPORT "$WORK/www" >"$WORK/srv.log" 2>&1 &
 SPID=$!
@@ -134,7 +136,7 @@ ip netns add "$NSC" || { notok "namespace $NSC"; finish; }
 ip -n "$NSC" link set lo up
 
 "$TAPIRD" -f --netns "$NSC" --control "$SOCK" --mtu 1500 --log-level warn \
-	--dns-upstream "[::1]:$DPORT" ${TAPIRD_ARGS:-} >"$LOG" 2>&1 &
+	--dns-upstream "[::1]:$DPORT" -t "[::1]:$FPORT:8080" ${TAPIRD_ARGS:-} >"$LOG" 2>&1 &
 TPID=$!
 for i in $(seq 100); do
 	kill -0 $TPID 2>/dev/null || break
@@ -287,6 +289,25 @@ out=$(timeout 20 ip netns exec "$NSC" "$PY" "$WORK/dnsq.py" fd00::3 28 2>&1)
 check "(g) DNS AAAA through fd00::3 to the resolver on [::1]:$DPORT: $out" test "$out" = "fd00::beef"
 out=$(timeout 20 ip netns exec "$NSC" "$PY" "$WORK/dnsq.py" 10.0.2.3 1 2>&1)
 check "(g) DNS A through 10.0.2.3 to the same IPv6 resolver: $out" test "$out" = "192.0.2.7"
+
+# (h) a forward from [::1]:FPORT into the container over IPv6: the container's server sees the
+# gateway fd00::2 as the client (a client on the host's ::1), and the bytes go both ways
+ip netns exec "$NSC" "$PY" -c '
+import socket
+s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("::", 8080)); s.listen(4); print("ready", flush=True)
+c, a = s.accept(); d = c.recv(100); c.sendall(a[0].encode() + b" " + d); c.close()' \
+	>"$WORK/csrv.log" 2>&1 &
+CSPID=$!
+for i in $(seq 50); do grep -q ready "$WORK/csrv.log" 2>/dev/null && break; sleep 0.1; done
+out=$(timeout 20 "$PY" -c '
+import socket, sys
+s = socket.create_connection(("::1", int(sys.argv[1])), timeout=5); s.sendall(b"hi6")
+print(s.recv(200).decode())' $FPORT 2>&1)
+kill $CSPID 2>/dev/null
+wait $CSPID 2>/dev/null
+check "(h) forward [::1]:$FPORT -> [fd00::100]:8080 over IPv6, the client seen as fd00::2 ($out)" \
+	test "$out" = "fd00::2 hi6"
 
 # (d) the counters are in `tapirctl stats` and the drops of IPv6 are named there
 st=$("$TAPIRCTL" -s "$SOCK" stats 2>&1)
