@@ -297,6 +297,13 @@ static int link_icmp_echo(void *ctx, uint32_t daddr, uint16_t id, uint16_t seq,
 	return pingrelay_echo(&((struct link *)ctx)->env, daddr, id, seq, data, len);
 }
 
+/** link_icmp6_echo() - stack_ops.icmp6_echo, to the ping relay's ICMPv6 sockets */
+static int link_icmp6_echo(void *ctx, const uint8_t saddr[16], const uint8_t daddr[16],
+			   uint16_t id, uint16_t seq, const uint8_t *data, size_t len)
+{
+	return pingrelay_echo6(&((struct link *)ctx)->env, saddr, daddr, id, seq, data, len);
+}
+
 /** link_flow_closed() - stack_ops.flow_closed: the relay of the flow's protocol lets go */
 static void link_flow_closed(void *ctx, struct flow *f)
 {
@@ -330,6 +337,7 @@ static const struct stack_ops link_ops = {
 	.flow_closed = link_flow_closed,
 	.udp_send = link_udp_send,
 	.icmp_echo = link_icmp_echo,
+	.icmp6_echo = link_icmp6_echo,
 };
 
 /**
