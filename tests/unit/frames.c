@@ -232,11 +232,30 @@ size_t fr_udp(uint8_t *buf, const uint8_t dst_mac[6], uint32_t saddr, uint32_t d
 						  (uint16_t)(UDP_HDR_LEN + len))));
 	if (sum == 0)
 		sum = 0xffff; /* RFC 768: a computed zero is sent as all ones */
+	if (fr_v6) {
+		uint8_t s6[16], d6[16];
+
+		fr_v6_addr(s6, saddr ? saddr : T_CADDR);
+		fr_v6_addr(d6, daddr);
+		sum = fr_csum6(s6, d6, PROTO_UDP, d, UDP_HDR_LEN + len);
+		if (sum == 0)
+			sum = 0xffff;
+	}
 	if (csum_zero)
 		sum = 0;
 	else if (bad_checksum)
 		sum ^= 0x00ff;
 	wr16(d + 6, sum);
+	if (fr_v6) {
+		uint8_t s6[16], d6[16];
+
+		fr_v6_addr(s6, saddr ? saddr : T_CADDR);
+		fr_v6_addr(d6, daddr);
+		n = fr_ip6(buf, dst_mac, &(struct fr_ip6){ .saddr = s6, .daddr = d6, .nh = PROTO_UDP },
+			   d, UDP_HDR_LEN + len);
+		free(d);
+		return n;
+	}
 	n = fr_ip4(buf, dst_mac, &ip, d, UDP_HDR_LEN + len);
 	free(d);
 	return n;

@@ -13,6 +13,7 @@
 
 #include "frames.h"
 #include "stack_internal.h"
+#include "udp.h"
 
 #define OUR_MAC ((const uint8_t[6]){ 0x02, 0x74, 0x61, 0x70, 0x69, 0x72 })
 #define T(fn) cmocka_unit_test_setup_teardown(fn, tstack_setup, tstack_teardown)
@@ -442,6 +443,97 @@ static void test_ip6_reass_slots_bounded(void **state)
 	assert_int_equal(cnt_get(stack_counters(t->s), "drop_ip6_frag_over_limit"), 1);
 }
 
+static struct flow *udp_sent_flow;
+
+/** udp_send_rec() - a stack_ops.udp_send that takes every datagram and remembers its flow */
+static int udp_send_rec(void *ctx, struct flow *f, const uint8_t *data, size_t len)
+{
+	(void)ctx;
+	(void)data;
+	(void)len;
+	udp_sent_flow = f;
+	return 0;
+}
+
+static void test_ip6_udp_over_ipv6(void **state)
+{
+	struct tstack *t = *state;
+	const uint8_t dns6[16] = T_DNS6;
+	uint8_t d[8 + 12] = { 0x9c, 0x40, 0x00, 0x35, 0, 20, 0, 0, 0x12, 0x34, 1 };
+	struct parsed6 p;
+
+	t->s->ops.udp_send = udp_send_rec;
+	udp_sent_flow = NULL;
+	/* RFC 8200 8.1: a zero UDP checksum over IPv6 is dropped */
+	tstack_feed(t, buf, fr_ip6(buf, OUR_MAC, &(struct fr_ip6){ .daddr = dns6, .nh = PROTO_UDP },
+				   d, sizeof(d)));
+	tstack_expect_drop(t, "drop_udp_bad_checksum");
+	assert_null(udp_sent_flow);
+
+	wr16(d + 6, fr_csum6(caddr, dns6, PROTO_UDP, d, sizeof(d)));
+	tstack_feed(t, buf, fr_ip6(buf, OUR_MAC, &(struct fr_ip6){ .daddr = dns6, .nh = PROTO_UDP },
+				   d, sizeof(d)));
+	tstack_expect_drop(t, NULL);
+	assert_non_null(udp_sent_flow);
+	assert_true(udp_sent_flow->v6);
+	assert_memory_equal(udp_sent_flow->caddr6, caddr, 16);
+	assert_memory_equal(udp_sent_flow->paddr6, dns6, 16);
+	assert_int_equal(udp_sent_flow->cport, 40000);
+	assert_int_equal(udp_sent_flow->pport, 53);
+	assert_ptr_equal(flow_lookup6(stack_flows(t->s), PROTO_UDP, caddr, 40000, dns6, 53),
+			 udp_sent_flow);
+
+	/* the answer comes from fd00::3:53, checksummed with the IPv6 pseudo-header */
+	cap_reset(&t->cap);
+	udp_upstream_datagram(t->s, udp_sent_flow, (const uint8_t *)"answer", 6, t->now_us);
+	assert_int_equal(t->cap.n, 1);
+	fr_parse6(t->cap.frame[0], t->cap.len[0], &p);
+	assert_int_equal(p.nh, PROTO_UDP);
+	assert_memory_equal(p.saddr, dns6, 16);
+	assert_memory_equal(p.daddr, caddr, 16);
+	assert_int_equal(rd16(p.l4), 53);
+	assert_int_equal(rd16(p.l4 + 2), 40000);
+	assert_memory_equal(p.l4 + 8, "answer", 6);
+}
+
+static void test_ip6_tcp_syn_for_no_listener_reset_over_ipv6(void **state)
+{
+	struct tstack *t = *state;
+	uint8_t seg[20] = { 0x9c, 0x41, 0x00, 0x50, 0, 0, 0, 7 };
+	struct parsed6 p;
+
+	/* no tcp_open hook: the connection is refused with RST|ACK (RFC 9293 3.10.7.1) */
+	seg[12] = 0x50;
+	seg[13] = TCP_SYN;
+	wr16(seg + 14, 65535);
+	wr16(seg + 16, fr_csum6(caddr, peer, PROTO_TCP, seg, sizeof(seg)));
+	tstack_feed(t, buf, fr_ip6(buf, OUR_MAC, &(struct fr_ip6){ .daddr = peer, .nh = PROTO_TCP },
+				   seg, sizeof(seg)));
+	assert_int_equal(t->cap.n, 1);
+	fr_parse6(t->cap.frame[0], t->cap.len[0], &p);
+	assert_int_equal(p.nh, PROTO_TCP);
+	assert_memory_equal(p.saddr, peer, 16);
+	assert_memory_equal(p.daddr, caddr, 16);
+	assert_int_equal(p.l4[13], TCP_RST | TCP_ACK);
+	assert_int_equal(rd32(p.l4 + 8), 8);
+}
+
+static void test_ip6_tcp_from_link_local_dropped(void **state)
+{
+	struct tstack *t = *state;
+	const uint8_t cll[16] = T_CLL6;
+	uint8_t seg[20] = { 0x9c, 0x41, 0x00, 0x50 };
+
+	seg[12] = 0x50;
+	seg[13] = TCP_SYN;
+	wr16(seg + 16, fr_csum6(cll, peer, PROTO_TCP, seg, sizeof(seg)));
+	tstack_feed(t, buf, fr_ip6(buf, OUR_MAC,
+				   &(struct fr_ip6){ .saddr = cll, .daddr = peer, .nh = PROTO_TCP },
+				   seg, sizeof(seg)));
+	tstack_expect_drop(t, "drop_ip6_bad_source");
+	assert_int_equal(t->cap.n, 0);
+}
+
 static void test_ip6_off_is_bad_ethertype(void **state)
 {
 	struct tstack *t = *state;
@@ -482,6 +574,9 @@ int main(void)
 		T(test_ip6_fragment_past_64k_param_problem),
 		T(test_ip6_fragment_timeout_time_exceeded),
 		T(test_ip6_reass_slots_bounded),
+		T(test_ip6_udp_over_ipv6),
+		T(test_ip6_tcp_syn_for_no_listener_reset_over_ipv6),
+		T(test_ip6_tcp_from_link_local_dropped),
 		cmocka_unit_test_setup_teardown(test_ip6_off_is_bad_ethertype, tstack_setup_v4only,
 						tstack_teardown),
 	};
