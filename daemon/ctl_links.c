@@ -24,7 +24,7 @@
  * enum arg_type - the JSON type an attach argument must have
  * @ARG_STRING:	a string ("name", "netns", addresses...)
  * @ARG_INT:	an integer ("pid", "mtu")
- * @ARG_BOOL:	true or false ("configure", "host_loopback")
+ * @ARG_BOOL:	true or false ("configure", "dhcp", "host_loopback")
  */
 enum arg_type { ARG_STRING, ARG_INT, ARG_BOOL };
 
@@ -49,6 +49,7 @@ static const struct attach_arg {
 	{ "dns", "dns", ARG_STRING },
 	{ "mtu", "mtu", ARG_INT },
 	{ "configure", "configure", ARG_BOOL },
+	{ "dhcp", "dhcp", ARG_BOOL },
 	{ "host_loopback", "host-loopback", ARG_BOOL },
 };
 

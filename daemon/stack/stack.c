@@ -1,9 +1,9 @@
 /* stack.c - a link's stack: creation, the entry points the shell calls, and the flow
  * bookkeeping every protocol shares (ids, states, history, outcomes). */
+#include "checksum.h"
 #include "siphash.h"
 #include "stack_internal.h"
 #include "tcp.h"
-#include "checksum.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +17,7 @@ void stack_cfg_defaults(struct stack_cfg *cfg)
 	cfg->prefix_len = STACK_DEFAULT_PREFIX;
 	cfg->gateway = STACK_DEFAULT_GATEWAY;
 	cfg->dns = STACK_DEFAULT_DNS;
+	cfg->dhcp = true;
 	cfg->mtu = STACK_DEFAULT_MTU;
 	memcpy(cfg->mac, mac, sizeof(mac));
 	cfg->time_wait_ms = STACK_DEFAULT_TIME_WAIT_MS;

@@ -9,10 +9,11 @@
 #   (b) during the stall the container's sender sees a zero window: the flow's rcv_wnd in
 #       `tapirctl conn` is 0, and the container's own socket (ss -ti) reports snd_wnd:0 where
 #       iproute2 prints it
-#   (c) nothing is lost and resent: the container's kernel retransmits at most 2 segments
-#       (RetransSegs in the namespace's /proc/net/snmp: a window that upstream cannot back
-#       makes tapird drop in-window bytes, and the container resend them on timeouts), and
-#       the flow's own retransmits (tapirctl conn) stay <= 2
+#   (c) nothing is lost and resent: tapird drops no in-window byte for lack of room
+#       (drop_tcp_no_room 0: a window upstream cannot back makes it drop them), the
+#       container's kernel retransmits at most a few segments (RetransSegs in the namespace's
+#       /proc/net/snmp; 73 on main before the fix, at MTU 1500), and the flow's own
+#       retransmits (tapirctl conn) stay <= 2
 #   (d) when the server drains the socket, the window reopens by itself: the transfer ends
 #       well within the time allowed
 #
@@ -148,10 +149,14 @@ flowctl() {
 	stats=$("$TAPIRCTL" -s "$SOCK" -j stats 2>/dev/null)
 	noroom=$(echo "$stats" | $PY -c 'import json, sys; d = json.load(sys.stdin); print(sum(l["counters"].get("drop_tcp_no_room", 0) for l in d.get("links", [])))' 2>/dev/null)
 	echo "# drop_tcp_no_room $noroom; the container retransmitted $rtx_cont segments"
-	if [ "$rtx_cont" -le 2 ] && [ -n "$rtx_stall" ] && [ "$rtx_stall" -le 2 ]; then
+	check "MTU $MTU (c) tapird dropped no in-window byte for lack of room (drop_tcp_no_room ${noroom:-?})" \
+		test "${noroom:-1}" = 0
+	# main before the fix: 73 at MTU 1500. A few may come from a host so loaded that tapird
+	# does not run for an RTO (200 ms): not from the window, which (c) checks exactly.
+	if [ "$rtx_cont" -le 10 ] && [ -n "$rtx_stall" ] && [ "$rtx_stall" -le 2 ]; then
 		ok "MTU $MTU (c) through the stall the container retransmitted $rtx_cont segments, tapird $rtx_stall"
 	else
-		notok "MTU $MTU (c) the container retransmitted $rtx_cont segments, tapird ${rtx_stall:-?} (want <= 2 each)"
+		notok "MTU $MTU (c) the container retransmitted $rtx_cont segments, tapird ${rtx_stall:-?} (want <= 10, <= 2)"
 	fi
 	secs=$($PY -c "print('%.1f' % ($t1 - $t0))")
 	check "MTU $MTU (d) the window reopened by itself: done in ${secs}s (stall ${STALL}s)" \
