@@ -53,6 +53,8 @@ void link_cfg_defaults(struct link_cfg *lc)
 	lc->gateway = STACK_DEFAULT_GATEWAY;
 	lc->dns = STACK_DEFAULT_DNS;
 	lc->mtu = STACK_DEFAULT_MTU;
+	lc->prefix6[0] = 0xfd; /* fd00::/64, slirp4netns's */
+	lc->prefix6_len = STACK_DEFAULT_PREFIX6_LEN;
 }
 
 void config_defaults(struct config *c)
@@ -209,6 +211,67 @@ static int set_address(struct link_cfg *c, const char *v, char *why, size_t whyl
 	}
 	c->addr = addr;
 	c->prefix_len = (uint8_t)prefix;
+	return 0;
+}
+
+/**
+ * set_ipv6() - [link] ipv6 = yes|no
+ * @c:		the link
+ * @v:		the value
+ * @why:	what is wrong, on failure
+ * @whylen:	its size
+ *
+ * Return: 0, or -1
+ */
+static int set_ipv6(struct link_cfg *c, const char *v, char *why, size_t whylen)
+{
+	bool yes;
+
+	if (parse_bool(v, &yes, why, whylen))
+		return -1;
+	c->no_ipv6 = !yes;
+	return 0;
+}
+
+/**
+ * set_ipv6_prefix() - "PREFIX/LEN" (fd00::/64): the container is ::100 of it, the gateway
+ * ::2, DNS ::3. The length is 64 for SLAAC (RFC 4862 5.5.3), 8 to 112 allowed (a fixed
+ * address needs no SLAAC); host bits must be zero.
+ * @c:		the link
+ * @v:		the value
+ * @why:	what is wrong, on failure
+ * @whylen:	its size
+ *
+ * Return: 0, or -1
+ */
+static int set_ipv6_prefix(struct link_cfg *c, const char *v, char *why, size_t whylen)
+{
+	char buf[INET6_ADDRSTRLEN + 5];
+	uint8_t a[16];
+	uint32_t len;
+	char *slash;
+
+	if (strlen(v) >= sizeof(buf) || !(slash = strchr(strcpy(buf, v), '/'))) {
+		snprintf(why, whylen, "\"%s\" is not PREFIX/LENGTH (like fd00::/64)", v);
+		return -1;
+	}
+	*slash = '\0';
+	if (inet_pton(AF_INET6, buf, a) != 1) {
+		snprintf(why, whylen, "\"%s\" is not an IPv6 address", buf);
+		return -1;
+	}
+	if (parse_u32(slash + 1, 8, 112, &len, why, whylen)) {
+		snprintf(why, whylen, "\"%s\": the prefix length must be 8 to 112", v);
+		return -1;
+	}
+	for (unsigned int i = len; i < 128; i++) {
+		if (a[i / 8] & (0x80 >> (i % 8))) {
+			snprintf(why, whylen, "\"%s\": bits set past the prefix length", v);
+			return -1;
+		}
+	}
+	memcpy(c->prefix6, a, 16);
+	c->prefix6_len = (uint8_t)len;
 	return 0;
 }
 
@@ -594,6 +657,8 @@ static const struct link_key {
 	{ "offload", set_offload },
 	{ "host-loopback", set_link_host_loopback },
 	{ "name", set_name },
+	{ "ipv6", set_ipv6 },
+	{ "ipv6-prefix", set_ipv6_prefix },
 };
 
 int link_cfg_set(struct link_cfg *lc, const char *key, const char *value, char *why,
@@ -831,6 +896,8 @@ enum {
 	OPT_CLOSED_HISTORY,
 	OPT_METRICS,
 	OPT_NAME,
+	OPT_IPV6_PREFIX,
+	OPT_NO_IPV6,
 	OPT_CAPTURE_DIR,
 };
 
@@ -863,6 +930,8 @@ static const struct option config_longopts[] = {
 	{ "closed-history", required_argument, NULL, OPT_CLOSED_HISTORY },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "name", required_argument, NULL, OPT_NAME },
+	{ "ipv6-prefix", required_argument, NULL, OPT_IPV6_PREFIX },
+	{ "no-ipv6", no_argument, NULL, OPT_NO_IPV6 },
 	{ "capture-dir", required_argument, NULL, OPT_CAPTURE_DIR },
 	{ NULL, 0, NULL, 0 },
 };
@@ -910,6 +979,7 @@ static link_setter opt_link_setter(int opt)
 	case OPT_DNS:		return set_dns;
 	case OPT_MTU:		return set_mtu;
 	case OPT_NAME:		return set_name;
+	case OPT_IPV6_PREFIX:	return set_ipv6_prefix;
 	default:		return NULL;
 	}
 }
@@ -1120,6 +1190,9 @@ int config_parse_args(struct config *c, int argc, char **argv, enum config_actio
 			n.link.no_host_loopback = true;
 			n.link.host_loopback_set = true;
 			break;
+		case OPT_NO_IPV6:
+			n.link.no_ipv6 = true;
+			break;
 		default:
 			bad_option(argv, opt, err, errlen);
 			return -1;
@@ -1159,6 +1232,9 @@ const char *config_usage(void)
 	       "      --dns ADDR          DNS address, forwarded to the host's resolver "
 	       "(10.0.2.3)\n"
 	       "      --mtu N             TAP MTU, 576 to 65521 (65520)\n"
+	       "      --ipv6-prefix PREFIX/LEN  IPv6 prefix: container ::100, gateway ::2, DNS ::3\n"
+	       "                          of it, advertised for SLAAC (fd00::/64)\n"
+	       "      --no-ipv6           no IPv6 on the link\n"
 	       "      --no-configure      create the TAP but set no address, route, MTU or state\n"
 	       "      --no-offload        no TAP offloads: no 64 KiB super-frames (GSO) or partial\n"
 	       "                          checksums with the container's kernel\n"

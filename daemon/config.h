@@ -49,6 +49,10 @@
  *			host-loopback applies)
  * @no_dns:		the DNS address answers nothing (slirp4netns --disable-dns)
  * @outbound_addr:	source address of upstream sockets (0 = the kernel chooses)
+ * @no_ipv6:		IPv6 off for this link ([link] ipv6 = no, --no-ipv6)
+ * @prefix6:		the link's IPv6 prefix (network order; fd00::): the container is
+ *			::100 of it, the gateway ::2, DNS ::3
+ * @prefix6_len:	its length (64)
  * @mac:		MAC address to give the TAP in the namespace (slirp4netns --macaddress)
  * @has_mac:		@mac is set (else the kernel's random one stays)
  * @tap_reuse:		attach to a persistent TAP of @ifname made beforehand instead of
@@ -78,6 +82,9 @@ struct link_cfg {
 	bool host_loopback_set;
 	bool no_dns;
 	uint32_t outbound_addr;
+	bool no_ipv6;
+	uint8_t prefix6[16];
+	uint8_t prefix6_len;
 	uint8_t mac[6];
 	bool has_mac;
 	bool tap_reuse;
@@ -154,7 +161,8 @@ static inline bool link_cfg_has_ns(const struct link_cfg *lc)
 
 /**
  * link_cfg_set() - set one key of a link, as in a [link] section ("netns", "pid", "ifname",
- * "address", "gateway", "dns", "mtu", "configure", "dhcp", "offload", "host-loopback", "name")
+ * "address", "gateway", "dns", "mtu", "configure", "dhcp", "offload", "host-loopback", "name",
+ * "ipv6", "ipv6-prefix")
  * @why, @whylen: on failure, what is wrong with the value (or "unknown key")
  * Return: 0, -1 for a bad value, -2 for an unknown key
  */

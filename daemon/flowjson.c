@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <arpa/inet.h>
 
 #include "flow.h"
 #include "link.h"
@@ -20,6 +21,28 @@ const char *flow_addr_port(char *buf, size_t len, uint32_t addr, uint16_t port)
 	snprintf(buf, len, "%u.%u.%u.%u:%u", addr >> 24, (addr >> 16) & 0xff, (addr >> 8) & 0xff,
 		 addr & 0xff, port);
 	return buf;
+}
+
+const char *flow_endpoint(char *buf, size_t len, const struct flow *f, char side)
+{
+	const uint8_t *a6 = side == 'c' ? f->caddr6 : side == 'p' ? f->paddr6 : f->uaddr6;
+	uint32_t a4 = side == 'c' ? f->caddr : side == 'p' ? f->paddr : f->uaddr;
+	uint16_t port = side == 'c' ? f->cport : side == 'p' ? f->pport : f->uport;
+	bool v6 = side == 'u' ? f->uv6 : f->v6;
+	char a[INET6_ADDRSTRLEN];
+
+	if (!v6)
+		return flow_addr_port(buf, len, a4, port);
+	if (!inet_ntop(AF_INET6, a6, a, sizeof(a)))
+		snprintf(a, sizeof(a), "?");
+	snprintf(buf, len, "[%s]:%u", a, port);
+	return buf;
+}
+
+bool flow_has_upstream(const struct flow *f)
+{
+	/* a port forward's LISTEN row may listen on 0.0.0.0: an address, not "not yet" */
+	return f->uaddr || f->uv6 || (f->proto == PROTO_TCP && f->state == TCP_LISTEN);
 }
 
 /**
@@ -148,9 +171,8 @@ json_t *flow_to_json(const struct link *l, const struct flow *f, uint64_t now_us
 json_t *flow_json(const char *lname, const struct flow *f, const struct tcp_view *v,
 		  uint64_t now_us, bool detail)
 {
-	char cbuf[24], pbuf[24], ubuf[24];
-	/* a port forward's LISTEN row may listen on 0.0.0.0: an address, not "not yet" */
-	bool has_up = f->uaddr || (f->proto == PROTO_TCP && f->state == TCP_LISTEN);
+	char cbuf[FLOW_ENDPOINT_LEN], pbuf[FLOW_ENDPOINT_LEN], ubuf[FLOW_ENDPOINT_LEN];
+	bool has_up = flow_has_upstream(f);
 	json_t *o, *link;
 
 	link = json_string(lname);
@@ -161,10 +183,9 @@ json_t *flow_json(const char *lname, const struct flow *f, const struct tcp_view
 		      "id", (json_int_t)f->id, "link", link,
 		      "proto", f->proto == PROTO_UDP ? "udp" : "tcp", "state", flow_state_name(f),
 		      "origin", f->origin == FLOW_ORIGIN_HOST ? "host" : "container",
-		      "container", flow_addr_port(cbuf, sizeof(cbuf), f->caddr, f->cport),
-		      "peer", flow_addr_port(pbuf, sizeof(pbuf), f->paddr, f->pport),
-		      "upstream", has_up ? json_string(flow_addr_port(ubuf, sizeof(ubuf), f->uaddr,
-								     f->uport))
+		      "container", flow_endpoint(cbuf, sizeof(cbuf), f, 'c'),
+		      "peer", flow_endpoint(pbuf, sizeof(pbuf), f, 'p'),
+		      "upstream", has_up ? json_string(flow_endpoint(ubuf, sizeof(ubuf), f, 'u'))
 					  : json_null(),
 		      "age_ms", ms_since(now_us, f->created_us),
 		      "idle_ms", ms_since(now_us, f->last_us),
@@ -305,9 +326,9 @@ size_t flow_json_summary(char *buf, size_t len, const char *lname, const struct 
 			 const struct tcp_view *v, uint64_t now_us)
 {
 	struct jout o = { .buf = buf, .len = len, .pos = 0 };
-	bool has_up = f->uaddr || (f->proto == PROTO_TCP && f->state == TCP_LISTEN);
+	bool has_up = flow_has_upstream(f);
 	unsigned int i, n = f->nhist <= FLOW_HIST_MAX ? f->nhist : FLOW_HIST_MAX;
-	char a[24];
+	char a[FLOW_ENDPOINT_LEN];
 
 	/* The same keys, values and order as json_dumps(flow_json(..., false), JSON_COMPACT). */
 	jout_key_int(&o, "{\"id\":", (json_int_t)f->id);
@@ -319,12 +340,12 @@ size_t flow_json_summary(char *buf, size_t len, const char *lname, const struct 
 	jout_str(&o, f->origin == FLOW_ORIGIN_HOST ? "\",\"origin\":\"host\""
 						   : "\",\"origin\":\"container\"");
 	jout_str(&o, ",\"container\":\"");
-	jout_str(&o, flow_addr_port(a, sizeof(a), f->caddr, f->cport));
+	jout_str(&o, flow_endpoint(a, sizeof(a), f, 'c'));
 	jout_str(&o, "\",\"peer\":\"");
-	jout_str(&o, flow_addr_port(a, sizeof(a), f->paddr, f->pport));
+	jout_str(&o, flow_endpoint(a, sizeof(a), f, 'p'));
 	if (has_up) {
 		jout_str(&o, "\",\"upstream\":\"");
-		jout_str(&o, flow_addr_port(a, sizeof(a), f->uaddr, f->uport));
+		jout_str(&o, flow_endpoint(a, sizeof(a), f, 'u'));
 		jout_str(&o, "\"");
 	} else {
 		jout_str(&o, "\",\"upstream\":null");

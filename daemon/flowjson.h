@@ -53,6 +53,22 @@ size_t flow_summary(char *buf, size_t len, const struct link *l, const struct fl
  */
 const char *flow_addr_port(char *buf, size_t len, uint32_t addr, uint16_t port);
 
+/* Room for "[IPv6]:port" and its NUL */
+#define FLOW_ENDPOINT_LEN 48
+
+/**
+ * flow_endpoint() - one side of @f as "a.b.c.d:port", or "[v6]:port" for IPv6
+ * @buf:	at least FLOW_ENDPOINT_LEN bytes
+ * @len:	its size
+ * @f:		the flow
+ * @side:	'c' the container's, 'p' the peer's, 'u' the upstream's
+ * Return: @buf
+ */
+const char *flow_endpoint(char *buf, size_t len, const struct flow *f, char side);
+
+/** flow_has_upstream() - whether @f's upstream address is known (or it listens) */
+bool flow_has_upstream(const struct flow *f);
+
 /**
  * flow_iso_time() - "2024-05-01T12:34:56.789Z" for @wall_us (microseconds since the epoch)
  * Return: @buf

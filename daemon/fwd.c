@@ -61,6 +61,8 @@
  * @id:		its id
  * @proto:	PROTO_TCP or PROTO_UDP
  * @haddr:	host address listened on (host byte order; 0 = every address)
+ * @v6:		listens on IPv6 @haddr6 (TCP only): clients reach the container over IPv6
+ * @haddr6:	IPv6 host address (network order)
  * @hport:	host port
  * @gaddr:	container address
  * @gport:	container port
@@ -78,6 +80,8 @@ struct fwd {
 	uint64_t id;
 	uint8_t proto;
 	uint32_t haddr;
+	bool v6;
+	uint8_t haddr6[16];
 	uint16_t hport;
 	uint32_t gaddr;
 	uint16_t gport;
@@ -145,6 +149,22 @@ static uint32_t fwd_peer_addr(const struct link *l, uint32_t client)
 }
 
 /**
+ * fwd_haddr_str() - @fw's host address as text ("0.0.0.0", "::1")
+ * @buf:	at least INET6_ADDRSTRLEN bytes
+ * @len:	its size
+ * @fw:		the forward
+ * Return: @buf
+ */
+static const char *fwd_haddr_str(char *buf, size_t len, const struct fwd *fw)
+{
+	if (!fw->v6)
+		return ip_str(buf, len, fw->haddr);
+	if (!inet_ntop(AF_INET6, fw->haddr6, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+/**
  * fwd_reset_close() - close @fd with a RST (SO_LINGER with a zero timeout, RFC 9293 3.10.5)
  */
 static void fwd_reset_close(int fd)
@@ -153,6 +173,56 @@ static void fwd_reset_close(int fd)
 
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(fd);
+}
+
+/**
+ * fwd_accept6() - fwd_accept_cb() for a client of an IPv6 forward: the container sees the
+ * client's own address, or the gateway (fd00::2) for one on ::1, whose replies would never
+ * come back to us otherwise
+ * @fw:		the forward
+ * @l:		its link
+ * @fd:		the client's socket
+ * @sin6:	the client's address
+ */
+static void fwd_accept6(struct fwd *fw, struct link *l, evutil_socket_t fd,
+			const struct sockaddr_in6 *sin6)
+{
+	const struct stack_cfg *sc = stack_get_cfg(l->stack);
+	uint16_t cport = ntohs(sin6->sin6_port);
+	uint64_t now = tapird_now_us();
+	const uint8_t *paddr;
+	struct flow *f;
+	int rc;
+
+	paddr = IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr) ? sc->gateway6
+						       : (const uint8_t *)&sin6->sin6_addr;
+	if (!sc->ipv6 || flow_lookup6(stack_flows(l->stack), PROTO_TCP, sc->addr6, fw->gport,
+				      paddr, cport) ||
+	    stack_flows_in_state(l->stack, TCP_SYN_SENT) +
+			    stack_flows_in_state(l->stack, TCP_SYN_RCVD) >=
+		    sc->max_half_open) {
+		log_debug("forward %llu: IPv6 off, 4-tuple in use or too many half-open; reset",
+			  (unsigned long long)fw->id);
+		fwd_reset_close(fd);
+		return;
+	}
+	f = tcp_connect6(l->stack, sc->addr6, fw->gport, paddr, cport, now);
+	if (!f) {
+		log_debug("forward %llu: flow table full; reset", (unsigned long long)fw->id);
+		fwd_reset_close(fd);
+		link_touch(l);
+		return;
+	}
+	memcpy(f->uaddr6, &sin6->sin6_addr, 16);
+	f->uv6 = true;
+	f->uport = cport;
+	rc = relay_adopt(&l->env, f, fd);
+	if (rc < 0) {
+		log_warn("forward %llu: %s", (unsigned long long)fw->id, strerror(-rc));
+		tcp_abort(l->stack, f, FLOW_END_SHUTDOWN, now);
+		fwd_reset_close(fd);
+	}
+	link_touch(l);
 }
 
 /**
@@ -173,6 +243,11 @@ static void fwd_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct
 	int rc;
 
 	(void)lev;
+	if (l && fw->v6 && sa->sa_family == AF_INET6 &&
+	    salen >= (int)sizeof(struct sockaddr_in6)) {
+		fwd_accept6(fw, l, fd, (const struct sockaddr_in6 *)sa);
+		return;
+	}
 	if (!l || sa->sa_family != AF_INET || salen < (int)sizeof(*sin)) {
 		fwd_reset_close(fd);
 		return;
@@ -274,26 +349,33 @@ static void fwd_udp_readable(evutil_socket_t fd, short what, void *arg)
 }
 
 /**
- * fwd_socket() - a host socket bound to @haddr:@hport (listening, for TCP)
+ * fwd_socket() - a host socket bound to @fw's host address and port (listening, for TCP)
  * @err, @errlen: on failure "tcp 0.0.0.0:8080: strerror"
  * Return: the descriptor, or -1
  */
-static int fwd_socket(uint8_t proto, uint32_t haddr, uint16_t hport, char *err, size_t errlen)
+static int fwd_socket(uint8_t proto, const struct fwd *fw, char *err, size_t errlen)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(hport),
-				  .sin_addr.s_addr = htonl(haddr) };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(fw->hport),
+				  .sin_addr.s_addr = htonl(fw->haddr) };
+	struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6, .sin6_port = htons(fw->hport) };
 	int type = proto == PROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
-	char a[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN];
 	int one = 1, fd, e;
 
-	fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	memcpy(&sa6.sin6_addr, fw->haddr6, 16);
+	fd = socket(fw->v6 ? AF_INET6 : AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
+		goto fail;
+	/* [::] means IPv6 clients only: IPv4 ones belong to the 0.0.0.0 forwards, which may
+	 * use the same port */
+	if (fw->v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)))
 		goto fail;
 	/* TCP: a restarted daemon may bind again while old connections sit in TIME_WAIT. Not for
 	 * UDP, where SO_REUSEADDR would let two forwards share a port and split its datagrams */
 	if (proto == PROTO_TCP && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
 		goto fail;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
+	if (fw->v6 ? bind(fd, (struct sockaddr *)&sa6, sizeof(sa6))
+		   : bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
 		goto fail;
 	if (proto == PROTO_TCP && listen(fd, FWD_BACKLOG))
 		goto fail;
@@ -302,8 +384,9 @@ fail:
 	e = errno;
 	if (fd >= 0)
 		close(fd);
-	snprintf(err, errlen, "cannot listen on %s %s:%u: %s", proto == PROTO_TCP ? "tcp" : "udp",
-		 ip_str(a, sizeof(a), haddr), hport, strerror(e));
+	snprintf(err, errlen, "cannot listen on %s %s%s%s:%u: %s",
+		 proto == PROTO_TCP ? "tcp" : "udp", fw->v6 ? "[" : "",
+		 fwd_haddr_str(a, sizeof(a), fw), fw->v6 ? "]" : "", fw->hport, strerror(e));
 	return -1;
 }
 
@@ -348,8 +431,8 @@ static void fwd_close(struct fwd *fw)
  * Return: the forward (not yet in the list), or NULL
  */
 static struct fwd *fwd_open(struct tapird *d, struct link *l, uint8_t proto, uint32_t haddr,
-			    uint16_t hport, uint32_t gaddr, uint16_t gport, char *err,
-			    size_t errlen)
+			    uint16_t hport, uint32_t gaddr, uint16_t gport,
+			    const uint8_t *haddr6, char *err, size_t errlen)
 {
 	struct fwd *fw = calloc(1, sizeof(*fw));
 	int fd;
@@ -359,8 +442,17 @@ static struct fwd *fwd_open(struct tapird *d, struct link *l, uint8_t proto, uin
 		return NULL;
 	}
 	*fw = (struct fwd){ .proto = proto, .haddr = haddr, .hport = hport, .gaddr = gaddr,
-			    .gport = gport, .d = d, .l = l, .ufd = -1 };
-	fd = fwd_socket(proto, haddr, hport, err, errlen);
+			    .gport = gport, .d = d, .l = l, .ufd = -1, .v6 = haddr6 != NULL };
+	if (haddr6)
+		memcpy(fw->haddr6, haddr6, 16);
+	if (fw->v6 && (proto != PROTO_TCP || !stack_get_cfg(l->stack)->ipv6)) {
+		snprintf(err, errlen, "%s", proto != PROTO_TCP
+				      ? "UDP forwards over IPv6 are not supported yet"
+				      : "the link has no IPv6");
+		free(fw);
+		return NULL;
+	}
+	fd = fwd_socket(proto, fw, err, errlen);
 	if (fd < 0) {
 		free(fw);
 		return NULL;
@@ -382,7 +474,8 @@ static struct fwd *fwd_open(struct tapird *d, struct link *l, uint8_t proto, uin
 	if (!fw->ev_pause)
 		goto nomem;
 	evconnlistener_set_error_cb(fw->lev, fwd_accept_error_cb);
-	{
+	/* the LISTEN row is keyed by the container's IPv4 address: IPv6 forwards have none */
+	if (!fw->v6) {
 		struct flow *row = tcp_listen_row(l->stack, gaddr, gport, tapird_now_us());
 
 		if (!row) {
@@ -463,7 +556,8 @@ int fwd_add(struct tapird *d, struct link *l, const struct fwd_spec *sp, uint32_
 	}
 	for (i = 0; i < sp->count; i++) {
 		opened[i] = fwd_open(d, l, sp->proto, sp->haddr, (uint16_t)(sp->hport + i), gaddr,
-				     (uint16_t)(sp->gport + i), err, errlen);
+				     (uint16_t)(sp->gport + i), sp->v6 ? sp->haddr6 : NULL, err,
+				     errlen);
 		if (!opened[i]) {
 			while (i--) {
 				fwd_close(opened[i]);
@@ -473,15 +567,16 @@ int fwd_add(struct tapird *d, struct link *l, const struct fwd_spec *sp, uint32_
 		}
 	}
 	for (i = 0; i < sp->count; i++) {
-		char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+		char a[INET6_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 		struct fwd *fw = opened[i];
 
 		fwd_insert(fw);
 		if (!i && first_id)
 			*first_id = fw->id;
 		log_info("forward %llu: %s %s:%u -> %s:%u", (unsigned long long)fw->id,
-			 fw->proto == PROTO_TCP ? "tcp" : "udp", ip_str(a, sizeof(a), fw->haddr),
-			 fw->hport, ip_str(b, sizeof(b), fw->gaddr), fw->gport);
+			 fw->proto == PROTO_TCP ? "tcp" : "udp", fwd_haddr_str(a, sizeof(a), fw),
+			 fw->hport, fw->v6 ? "the container over IPv6" : ip_str(b, sizeof(b), fw->gaddr),
+			 fw->gport);
 	}
 	return 0;
 }
@@ -616,6 +711,22 @@ static int arg_addr(json_t *args, const char *key, uint32_t dflt, uint32_t *out)
 	return 0;
 }
 
+/**
+ * arg_addr6() - IPv6 argument @key of @args
+ * @args:	the arguments
+ * @key:	its name
+ * @out:	the address (network order)
+ * Return: 0, or -1 if absent or not an IPv6 address
+ */
+static int arg_addr6(json_t *args, const char *key, uint8_t out[16])
+{
+	json_t *v = json_object_get(args, key);
+
+	if (!json_is_string(v) || inet_pton(AF_INET6, json_string_value(v), out) != 1)
+		return -1;
+	return 0;
+}
+
 json_t *fwd_ctl_add(struct tapird *d, json_t *args, const char **cls, char *desc, size_t len)
 {
 	static const char pre[] = "bad request: add_hostfwd:";
@@ -642,10 +753,14 @@ json_t *fwd_ctl_add(struct tapird *d, json_t *args, const char **cls, char *desc
 	/* slirp4netns: host_addr absent or "" means 0.0.0.0, guest_addr absent or "" the
 	 * container's address */
 	rc = arg_addr(args, "host_addr", 0, &sp.haddr);
+	if (rc == -2 && arg_addr6(args, "host_addr", sp.haddr6) == 0) {
+		sp.v6 = true; /* tapir's own: an IPv6 host address forwards over IPv6 */
+		rc = 0;
+	}
 	if (rc)
 		return ctl_err(cls, "GenericError", desc, len,
 			       "%s bad arguments.host_addr: %s", pre,
-			       rc == -1 ? "must be a string" : "not an IPv4 address");
+			       rc == -1 ? "must be a string" : "not an IPv4 or IPv6 address");
 	hp = arg_port(args, "host_port");
 	if (hp <= 0)
 		return ctl_err(cls, "GenericError", desc, len,
@@ -673,6 +788,18 @@ json_t *fwd_ctl_add(struct tapird *d, json_t *args, const char **cls, char *desc
 	/* the stack's address: a DHCP lease may have changed it from the configured one */
 	caddr = stack_get_cfg(l->stack)->addr;
 	rc = arg_addr(args, "guest_addr", caddr, &gaddr);
+	if (rc == -2 && sp.v6) {
+		uint8_t g6[16];
+
+		/* an IPv6 guest address must be the container's own */
+		if (arg_addr6(args, "guest_addr", g6) ||
+		    memcmp(g6, stack_get_cfg(l->stack)->addr6, 16))
+			return ctl_err(cls, "GenericError", desc, len,
+				       "%s bad arguments.guest_addr: not the container's IPv6"
+				       " address", pre);
+		gaddr = caddr;
+		rc = 0;
+	}
 	if (rc)
 		return ctl_err(cls, "GenericError", desc, len,
 			       "%s bad arguments.guest_addr: %s", pre,
@@ -696,7 +823,7 @@ json_t *fwd_ctl_list(struct tapird *d, json_t *args, const char **cls, char *des
 {
 	static const char pre[] = "bad request: list_hostfwd:";
 	json_t *lname = json_object_get(args, "link");
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 	const struct link *only = NULL;
 	json_t *entries;
 
@@ -721,8 +848,12 @@ json_t *fwd_ctl_list(struct tapird *d, json_t *args, const char **cls, char *des
 			continue;
 		e = json_pack("{s:I, s:s, s:s, s:i, s:s, s:i, s:s?}", "id", (json_int_t)fw->id,
 			      "proto", fw->proto == PROTO_TCP ? "tcp" : "udp", "host_addr",
-			      ip_str(a, sizeof(a), fw->haddr), "host_port", fw->hport,
-			      "guest_addr", ip_str(b, sizeof(b), fw->gaddr), "guest_port",
+			      fwd_haddr_str(a, sizeof(a), fw), "host_port", fw->hport,
+			      "guest_addr", fw->v6 && l ? inet_ntop(AF_INET6,
+								      stack_get_cfg(l->stack)->addr6,
+								      b, sizeof(b))
+						   : ip_str(b, sizeof(b), fw->gaddr),
+			      "guest_port",
 			      fw->gport, "link", l ? l->name : NULL);
 		if (json_array_append_new(entries, e) < 0) {
 			json_decref(entries);

@@ -88,8 +88,8 @@ int fwd_spec_parse(const char *s, uint8_t proto, struct fwd_spec *out, char *why
 		snprintf(why, whylen, "expected [HOSTADDR:]HOSTPORT:CONTAINERPORT");
 		return -1;
 	}
-	if (strchr(s, '[')) {
-		snprintf(why, whylen, "IPv6 host addresses are not supported yet");
+	if (strchr(s + 1, '[')) {
+		snprintf(why, whylen, "expected [IPV6]:HOSTPORT:CONTAINERPORT");
 		return -1;
 	}
 	c2 = strrchr(s, ':');
@@ -98,7 +98,27 @@ int fwd_spec_parse(const char *s, uint8_t proto, struct fwd_spec *out, char *why
 		return -1;
 	}
 	hp = s;
-	c1 = memchr(s, ':', (size_t)(c2 - s));
+	if (s[0] == '[') {
+		/* "[IPV6]:HOSTPORT:CONTAINERPORT" */
+		const char *rb = memchr(s, ']', len);
+		char addr[INET6_ADDRSTRLEN];
+
+		if (!rb || rb[1] != ':' || (size_t)(rb - s - 1) >= sizeof(addr) || rb + 1 >= c2) {
+			snprintf(why, whylen, "expected [IPV6]:HOSTPORT:CONTAINERPORT");
+			return -1;
+		}
+		memcpy(addr, s + 1, (size_t)(rb - s - 1));
+		addr[rb - s - 1] = '\0';
+		if (inet_pton(AF_INET6, addr, sp.haddr6) != 1) {
+			snprintf(why, whylen, "host address \"%s\" is not an IPv6 address", addr);
+			return -1;
+		}
+		sp.v6 = true;
+		hp = rb + 2;
+		c1 = NULL;
+	} else {
+		c1 = memchr(s, ':', (size_t)(c2 - s));
+	}
 	if (c1) {
 		char addr[INET_ADDRSTRLEN];
 		struct in_addr ia;

@@ -8,6 +8,7 @@
 #ifndef TAPIR_FWDSPEC_H
 #define TAPIR_FWDSPEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,9 +19,14 @@
  * @hport:	first host port
  * @gport:	first container port
  * @count:	ports in the range (1 for a single forward): hport + i goes to gport + i
+ * @v6:		listen on IPv6 @haddr6 (then @haddr is unused): clients reach the container
+ *		over IPv6
+ * @haddr6:	IPv6 host address (network order; :: = every address)
  */
 struct fwd_spec {
 	uint8_t proto;
+	bool v6;
+	uint8_t haddr6[16];
 	uint32_t haddr;
 	uint16_t hport;
 	uint16_t gport;
@@ -35,7 +41,8 @@ struct fwd_spec {
  * @why:	on failure, what is wrong (without the text itself)
  * @whylen:	size of @why
  *
- * HOSTADDR is a dotted IPv4 address (0.0.0.0 = every address, the default). Ports are 1 to
+ * HOSTADDR is a dotted IPv4 address (0.0.0.0 = every address, the default), or an IPv6
+ * address in brackets ("[::1]:8080:80": the forward reaches the container over IPv6). Ports are 1 to
  * 65535; a range's last port is not below its first; both sides' ranges have one length.
  * Return: 0, or -1 with @why set
  */

@@ -322,6 +322,13 @@ static int link_icmp_echo(void *ctx, uint32_t daddr, uint16_t id, uint16_t seq,
 	return pingrelay_echo(&((struct link *)ctx)->env, daddr, id, seq, data, len);
 }
 
+/** link_icmp6_echo() - stack_ops.icmp6_echo, to the ping relay's ICMPv6 sockets */
+static int link_icmp6_echo(void *ctx, const uint8_t saddr[16], const uint8_t daddr[16],
+			   uint16_t id, uint16_t seq, const uint8_t *data, size_t len)
+{
+	return pingrelay_echo6(&((struct link *)ctx)->env, saddr, daddr, id, seq, data, len);
+}
+
 /** link_flow_closed() - stack_ops.flow_closed: the relay of the flow's protocol lets go */
 static void link_flow_closed(void *ctx, struct flow *f)
 {
@@ -355,6 +362,7 @@ static const struct stack_ops link_ops = {
 	.flow_closed = link_flow_closed,
 	.udp_send = link_udp_send,
 	.icmp_echo = link_icmp_echo,
+	.icmp6_echo = link_icmp6_echo,
 };
 
 /**
@@ -386,6 +394,39 @@ static void link_netlink_readable(evutil_socket_t fd, short what, void *arg)
 	log_info("%s: %s MTU %u: new connections announce MSS %u%s", l->name, l->ifname, mtu,
 		 now - 40, now != mtu ? " (MTU out of range: bounded)" : "");
 	l->tap_mtu = mtu;
+}
+
+/**
+ * link_ipv6() - whether the link speaks IPv6: asked for, and an MTU IPv6 can use
+ * @cfg:	the link's configuration
+ *
+ * Return: true if so (RFC 8200 5: a link below 1280 bytes carries no IPv6)
+ */
+static bool link_ipv6(const struct link_cfg *cfg)
+{
+	return !cfg->no_ipv6 && cfg->mtu >= IP6_MIN_MTU;
+}
+
+/**
+ * link_ll6() - the stack's link-local address (from its MAC, as the stack computes it)
+ * @ll:		filled with the address
+ */
+static void link_ll6(uint8_t ll[16])
+{
+	struct stack_cfg sc;
+
+	stack_cfg_defaults(&sc);
+	memset(ll, 0, 16);
+	ll[0] = 0xfe;
+	ll[1] = 0x80;
+	ll[8] = sc.mac[0] ^ 0x02;
+	ll[9] = sc.mac[1];
+	ll[10] = sc.mac[2];
+	ll[11] = 0xff;
+	ll[12] = 0xfe;
+	ll[13] = sc.mac[3];
+	ll[14] = sc.mac[4];
+	ll[15] = sc.mac[5];
 }
 
 /* The TAP child's answer: the TAP's fd, and the netlink watch's when @watch, ride along as
@@ -455,7 +496,17 @@ static int tap_child(const struct link_cfg *lc, const char *netns, int userns_fd
 			.gateway = lc->gateway,
 			.mac = lc->has_mac ? lc->mac : NULL,
 			.loopback_up = true,
+			.ipv6 = link_ipv6(lc),
+			.prefix6_len = lc->prefix6_len,
 		};
+
+		if (nc.ipv6) {
+			struct stack_cfg sc;
+
+			stack_cfg_prefix6(&sc, lc->prefix6, lc->prefix6_len);
+			memcpy(nc.addr6, sc.addr6, 16);
+			link_ll6(nc.gateway6);
+		}
 
 		if (netlink_configure(&nc, why, sizeof(why))) {
 			snprintf(rep.err, sizeof(rep.err), "%s in %s: %s", lc->ifname, netns, why);
@@ -596,6 +647,8 @@ static int link_stack_new(struct link *l, char *err, size_t errlen)
 	sc.no_host_loopback = cfg->no_host_loopback;
 	/* with the TAP's offloads, TCP segments of up to 64 KiB that the container's kernel cuts */
 	sc.tso = l->offload;
+	sc.ipv6 = link_ipv6(cfg);
+	stack_cfg_prefix6(&sc, cfg->prefix6, cfg->prefix6_len);
 	/* RFC 6528: the ISN key must be secret and unpredictable */
 	if (getrandom(sc.secret, sizeof(sc.secret), 0) != (ssize_t)sizeof(sc.secret)) {
 		snprintf(err, errlen, "%s: getrandom: %s", l->name, strerror(errno));
@@ -741,6 +794,10 @@ struct link *link_attach(struct tapird *d, const struct link_cfg *lc, char *err,
 	close(target);
 	close(self);
 	d->links[d->nlinks++] = l;
+	/* RFC 4861 6.2.4: advertise at once, so that the container's SLAAC and RDNSS do not
+	 * wait for its router solicitation; the stack arms the next ones */
+	stack_ipv6_start(l->stack, tapird_now_us());
+	link_rearm_timer(l);
 	log_info("%s: %s in %s%s", l->name, l->ifname, l->netns,
 		 l->configured ? "" : " (not configured)");
 	return l;

@@ -253,7 +253,7 @@ static bool matches(const struct monitor_filter *flt, const struct link *l, cons
 static json_t *event_data(const struct link *l, const struct flow *f, enum stack_flow_event ev,
 			  int from, uint64_t at_us)
 {
-	char cbuf[24], pbuf[24], ubuf[24];
+	char cbuf[FLOW_ENDPOINT_LEN], pbuf[FLOW_ENDPOINT_LEN], ubuf[FLOW_ENDPOINT_LEN];
 	json_t *o, *name = json_string(l->name);
 	struct tcp_view v;
 
@@ -261,11 +261,11 @@ static json_t *event_data(const struct link *l, const struct flow *f, enum stack
 		      "link", name ? name : json_string("?"),
 		      "proto", f->proto == PROTO_UDP ? "udp" : "tcp",
 		      "origin", f->origin == FLOW_ORIGIN_HOST ? "host" : "container",
-		      "container", flow_addr_port(cbuf, sizeof(cbuf), f->caddr, f->cport),
-		      "peer", flow_addr_port(pbuf, sizeof(pbuf), f->paddr, f->pport),
-		      "upstream", f->uaddr ? json_string(flow_addr_port(ubuf, sizeof(ubuf),
-									 f->uaddr, f->uport))
-					  : json_null());
+		      "container", flow_endpoint(cbuf, sizeof(cbuf), f, 'c'),
+		      "peer", flow_endpoint(pbuf, sizeof(pbuf), f, 'p'),
+		      "upstream", f->uaddr || f->uv6 ? json_string(flow_endpoint(ubuf, sizeof(ubuf),
+									       f, 'u'))
+						     : json_null());
 	if (!o)
 		return NULL;
 	switch (ev) {

@@ -33,6 +33,78 @@ static struct nl_addr *nl_ip4(uint32_t addr, unsigned int prefix_len)
 	return a;
 }
 
+/* Metric of our static IPv6 default route: after the router advertisement's 1024 */
+#define NETLINK_ROUTE6_METRIC 2048
+
+/**
+ * addr6_add() - add @cfg->addr6/@cfg->prefix6_len without DAD (IFA_F_NODAD: the stack never
+ * answers a probe for it, and DAD would hold it tentative for a second)
+ * Return: 0 or a negative libnl error
+ */
+static int addr6_add(struct nl_sock *sk, const struct netlink_ifcfg *cfg)
+{
+	struct rtnl_addr *a = rtnl_addr_alloc();
+	struct nl_addr *local = nl_addr_build(AF_INET6, cfg->addr6, 16);
+	int err = -NLE_NOMEM;
+
+	if (a && local) {
+		nl_addr_set_prefixlen(local, cfg->prefix6_len);
+		rtnl_addr_set_ifindex(a, cfg->ifindex);
+		rtnl_addr_set_family(a, AF_INET6);
+		rtnl_addr_set_flags(a, IFA_F_NODAD);
+		err = rtnl_addr_set_local(a, local);
+		if (!err)
+			err = rtnl_addr_add(sk, a, 0);
+	}
+	nl_addr_put(local);
+	rtnl_addr_put(a);
+	return err;
+}
+
+/**
+ * route6_add() - the IPv6 default route via @cfg->gateway6 on @cfg->ifindex. A router
+ * advertisement installs the same route (proto ra, metric 1024) when the container accepts
+ * them; this one makes IPv6 work at once and where it does not (forwarding on, accept_ra
+ * off). Its metric is another (NETLINK_ROUTE6_METRIC): Linux gives up on the whole router
+ * advertisement, prefix and all, when it cannot add its own default route beside an equal
+ * one (ndisc_router_discovery(): "failed to add default route").
+ * Return: 0 or a negative libnl error
+ */
+static int route6_add(struct nl_sock *sk, const struct netlink_ifcfg *cfg)
+{
+	static const uint8_t any[16];
+	struct rtnl_route *r = rtnl_route_alloc();
+	struct nl_addr *dst = nl_addr_build(AF_INET6, any, 16);
+	struct nl_addr *gw = nl_addr_build(AF_INET6, cfg->gateway6, 16);
+	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+	int err = -NLE_NOMEM;
+
+	if (!r || !dst || !gw || !nh)
+		goto out;
+	nl_addr_set_prefixlen(dst, 0);
+	rtnl_route_set_family(r, AF_INET6);
+	rtnl_route_set_table(r, RT_TABLE_MAIN);
+	rtnl_route_set_scope(r, RT_SCOPE_UNIVERSE);
+	rtnl_route_set_type(r, RTN_UNICAST);
+	rtnl_route_set_protocol(r, RTPROT_BOOT);
+	rtnl_route_set_priority(r, NETLINK_ROUTE6_METRIC);
+	err = rtnl_route_set_dst(r, dst);
+	if (err)
+		goto out;
+	rtnl_route_nh_set_ifindex(nh, cfg->ifindex);
+	rtnl_route_nh_set_gateway(nh, gw);
+	rtnl_route_add_nexthop(r, nh);
+	nh = NULL;
+	err = rtnl_route_add(sk, r, NLM_F_EXCL);
+out:
+	if (nh)
+		rtnl_route_nh_free(nh);
+	nl_addr_put(gw);
+	nl_addr_put(dst);
+	rtnl_route_put(r);
+	return err;
+}
+
 /**
  * link_up() - set the MTU (0: keep), the MAC (NULL: keep) and IFF_UP in one RTM_NEWLINK
  * @ifindex:	the interface
@@ -126,7 +198,7 @@ out:
 
 int netlink_configure(const struct netlink_ifcfg *cfg, char *why, size_t whylen)
 {
-	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
 	uint32_t be_a = htonl(cfg->addr), be_g = htonl(cfg->gateway);
 	struct nl_sock *sk;
 	int err;
@@ -165,8 +237,24 @@ int netlink_configure(const struct netlink_ifcfg *cfg, char *why, size_t whylen)
 		int lo = (int)if_nametoindex("lo");
 
 		err = lo ? link_up(sk, lo, 0, NULL) : -NLE_OBJ_NOTFOUND;
-		if (err < 0)
+		if (err < 0) {
 			snprintf(why, whylen, "lo up: %s", nl_geterror(err));
+			goto out;
+		}
+	}
+	if (!cfg->ipv6)
+		goto out;
+	inet_ntop(AF_INET6, cfg->addr6, a6, sizeof(a6));
+	err = addr6_add(sk, cfg);
+	if (err < 0) {
+		snprintf(why, whylen, "add address %s/%u: %s", a6, cfg->prefix6_len,
+			 nl_geterror(err));
+		goto out;
+	}
+	err = route6_add(sk, cfg);
+	if (err < 0) {
+		inet_ntop(AF_INET6, cfg->gateway6, a6, sizeof(a6));
+		snprintf(why, whylen, "add IPv6 default route via %s: %s", a6, nl_geterror(err));
 	}
 out:
 	nl_socket_free(sk);

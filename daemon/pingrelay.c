@@ -49,6 +49,10 @@
  * struct ping_sock - one ping socket
  * @l:		its link; NULL when the slot is free
  * @daddr:	the destination (host byte order)
+ * @v6:		an ICMPv6 ping socket (AF_INET6, IPPROTO_ICMPV6): @daddr6 is the destination
+ *		and @csrc6 the container address the replies go back to
+ * @daddr6:	IPv6 destination
+ * @csrc6:	the container's IPv6 source address
  * @cid:	the container's echo identifier
  * @last_seq:	sequence number of the latest request sent
  * @last_us:	when it was used last (monotonic)
@@ -58,6 +62,9 @@
 struct ping_sock {
 	struct relay_env *env;
 	uint32_t daddr;
+	bool v6;
+	uint8_t daddr6[16];
+	uint8_t csrc6[16];
 	uint16_t cid;
 	uint16_t last_seq;
 	uint64_t last_us;
@@ -121,13 +128,15 @@ static void pingrelay_readable(evutil_socket_t fd, short what, void *arg)
 
 	(void)what;
 	for (int i = 0; i < PINGRELAY_BATCH; i++) {
-		struct sockaddr_in from;
-		socklen_t flen = sizeof(from);
+		struct sockaddr_storage ss;
+		const struct sockaddr_in *from = (const struct sockaddr_in *)&ss;
+		const struct sockaddr_in6 *from6 = (const struct sockaddr_in6 *)&ss;
+		socklen_t flen = sizeof(ss);
 		uint16_t seq;
 		ssize_t n;
 
 		n = recvfrom(fd, pingrelay_rxbuf, sizeof(pingrelay_rxbuf), MSG_DONTWAIT,
-			     (struct sockaddr *)&from, &flen);
+			     (struct sockaddr *)&ss, &flen);
 		if (n < 0) {
 			if (errno == EAGAIN)
 				break;
@@ -137,30 +146,45 @@ static void pingrelay_readable(evutil_socket_t fd, short what, void *arg)
 		}
 		/* the kernel hands us the ICMP message without the IP header, and only echo
 		 * replies with our socket's identifier */
-		if ((size_t)n < ICMP_HDR_LEN || pingrelay_rxbuf[0] != ICMP_ECHO_REPLY ||
-		    flen < sizeof(from) || from.sin_family != AF_INET ||
-		    ntohl(from.sin_addr.s_addr) != p->daddr)
+		if ((size_t)n < ICMP_HDR_LEN)
+			continue;
+		if (p->v6 ? pingrelay_rxbuf[0] != ICMP6_ECHO_REPLY || flen < sizeof(*from6) ||
+				    from6->sin6_family != AF_INET6 ||
+				    memcmp(&from6->sin6_addr, p->daddr6, 16)
+			  : pingrelay_rxbuf[0] != ICMP_ECHO_REPLY || flen < sizeof(*from) ||
+				    from->sin_family != AF_INET ||
+				    ntohl(from->sin_addr.s_addr) != p->daddr)
 			continue;
 		seq = rd16(pingrelay_rxbuf + 6);
 		if ((uint16_t)(p->last_seq - seq) >= PINGRELAY_SEQ_WINDOW)
 			continue;
-		icmp_echo_reply(env->stack, p->daddr, p->cid, seq, pingrelay_rxbuf + ICMP_HDR_LEN,
-				(size_t)n - ICMP_HDR_LEN, tapird_now_us());
+		if (p->v6)
+			icmp6_echo_reply(env->stack, p->daddr6, p->csrc6, p->cid, seq,
+					 pingrelay_rxbuf + ICMP_HDR_LEN, (size_t)n - ICMP_HDR_LEN,
+					 tapird_now_us());
+		else
+			icmp_echo_reply(env->stack, p->daddr, p->cid, seq,
+					pingrelay_rxbuf + ICMP_HDR_LEN, (size_t)n - ICMP_HDR_LEN,
+					tapird_now_us());
 	}
 	relay_env_touched(env);
 }
 
 /**
- * pingrelay_slot() - the socket for (@env, @daddr, @cid), opened if needed
+ * pingrelay_slot() - the socket for (@env, @daddr or @daddr6 and @csrc6, @cid), opened if
+ * needed
  * @env:	the link
- * @daddr:	destination
+ * @daddr:	destination (IPv4)
+ * @daddr6:	IPv6 destination, NULL for IPv4
+ * @csrc6:	IPv6: the container's source address
  * @cid:	the container's echo identifier
  * @now:	monotonic microseconds
  * @err:	a negative errno when NULL is returned
  *
  * Return: the slot, or NULL
  */
-static struct ping_sock *pingrelay_slot(struct relay_env *env, uint32_t daddr, uint16_t cid,
+static struct ping_sock *pingrelay_slot(struct relay_env *env, uint32_t daddr,
+					const uint8_t *daddr6, const uint8_t *csrc6, uint16_t cid,
 					uint64_t now, int *err)
 {
 	struct ping_sock *p, *free_slot = NULL, *lru_link = NULL, *lru_all = NULL;
@@ -174,7 +198,9 @@ static struct ping_sock *pingrelay_slot(struct relay_env *env, uint32_t daddr, u
 				free_slot = p;
 			continue;
 		}
-		if (p->env == env && p->daddr == daddr && p->cid == cid)
+		if (p->env == env && p->cid == cid && p->v6 == (daddr6 != NULL) &&
+		    (daddr6 ? !memcmp(p->daddr6, daddr6, 16) && !memcmp(p->csrc6, csrc6, 16)
+			    : p->daddr == daddr))
 			return p;
 		if (!lru_all || p->last_us < lru_all->last_us)
 			lru_all = p;
@@ -185,7 +211,9 @@ static struct ping_sock *pingrelay_slot(struct relay_env *env, uint32_t daddr, u
 		}
 	}
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+	/* ICMPv6 ping sockets obey the same net.ipv4.ping_group_range */
+	fd = daddr6 ? socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6)
+		    : socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
 	if (fd < 0) {
 		*err = -errno;
 		if ((errno == EACCES || errno == EPERM) && !pingrelay_denied_logged) {
@@ -227,6 +255,11 @@ static struct ping_sock *pingrelay_slot(struct relay_env *env, uint32_t daddr, u
 	}
 	p->env = env;
 	p->daddr = daddr;
+	p->v6 = daddr6 != NULL;
+	if (daddr6) {
+		memcpy(p->daddr6, daddr6, 16);
+		memcpy(p->csrc6, csrc6, 16);
+	}
 	p->cid = cid;
 	p->fd = fd;
 	p->last_us = now;
@@ -246,10 +279,36 @@ int pingrelay_echo(struct relay_env *env, uint32_t daddr, uint16_t id, uint16_t 
 	struct ping_sock *p;
 	int err = 0;
 
-	p = pingrelay_slot(env, daddr, id, now, &err);
+	p = pingrelay_slot(env, daddr, NULL, NULL, id, now, &err);
 	if (!p)
 		return err;
 	/* the kernel fills in the checksum and replaces the identifier */
+	wr16(hdr + 4, id);
+	wr16(hdr + 6, seq);
+	if (sendmsg(p->fd, &msg, MSG_DONTWAIT) < 0)
+		return -errno;
+	p->last_seq = seq;
+	p->last_us = now;
+	return 0;
+}
+
+int pingrelay_echo6(struct relay_env *env, const uint8_t saddr[16], const uint8_t daddr[16],
+		    uint16_t id, uint16_t seq, const uint8_t *data, size_t len)
+{
+	uint64_t now = tapird_now_us();
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	uint8_t hdr[ICMP_HDR_LEN] = { ICMP6_ECHO_REQUEST, 0 };
+	struct iovec iov[2] = { { hdr, sizeof(hdr) }, { (void *)data, len } };
+	struct msghdr msg = { .msg_name = &sin6, .msg_namelen = sizeof(sin6), .msg_iov = iov,
+			      .msg_iovlen = 2 };
+	struct ping_sock *p;
+	int err = 0;
+
+	memcpy(&sin6.sin6_addr, daddr, 16);
+	p = pingrelay_slot(env, 0, daddr, saddr, id, now, &err);
+	if (!p)
+		return err;
+	/* the kernel fills in the checksum (RFC 4443 2.3) and replaces the identifier */
 	wr16(hdr + 4, id);
 	wr16(hdr + 6, seq);
 	if (sendmsg(p->fd, &msg, MSG_DONTWAIT) < 0)

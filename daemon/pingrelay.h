@@ -28,6 +28,21 @@ int pingrelay_echo(struct relay_env *env, uint32_t daddr, uint16_t id, uint16_t 
 		   const uint8_t *data, size_t len);
 
 /**
+ * pingrelay_echo6() - stack_ops.icmp6_echo: the same over an ICMPv6 ping socket
+ * (socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6)); replies go back to the container's @saddr
+ * @env:	the link
+ * @saddr:	the container's source address
+ * @daddr:	the destination
+ * @id:		the container's identifier
+ * @seq:	sequence number
+ * @data:	the data after the 8-byte header
+ * @len:	its length
+ * Return: 0, or a negative errno (the stack counts the request as dropped)
+ */
+int pingrelay_echo6(struct relay_env *env, const uint8_t saddr[16], const uint8_t daddr[16],
+		    uint16_t id, uint16_t seq, const uint8_t *data, size_t len);
+
+/**
  * pingrelay_env_gone() - close every ping socket of @env's link (call before it is freed)
  */
 void pingrelay_env_gone(const struct relay_env *env);

@@ -78,6 +78,7 @@
 #include "log.h"
 #include "relay.h"
 #include "relay_env.h"
+#include "upstream.h"
 #include "resolver.h"
 #include "stack.h"
 #include "tapird.h"
@@ -429,7 +430,8 @@ int relay_tcp_open(struct relay_env *env, struct flow *f)
 	struct timeval tmo = { .tv_sec = RELAY_CONNECT_TIMEOUT_S };
 	int fd, rc;
 
-	rc = relay_map_dest(env, f->paddr, f->pport, &sa, &salen);
+	rc = f->v6 ? upstream_dest6(env, f, &sa, &salen)
+		   : relay_map_dest(env, f->paddr, f->pport, &sa, &salen);
 	if (rc < 0)
 		return rc;
 
@@ -466,12 +468,7 @@ int relay_tcp_open(struct relay_env *env, struct flow *f)
 	}
 	relay_slot_fill(rf, env, p, f, fd, RF_CONNECTING);
 
-	if (sa.ss_family == AF_INET) {
-		f->uaddr = ntohl(((const struct sockaddr_in *)&sa)->sin_addr.s_addr);
-		f->uport = ntohs(((const struct sockaddr_in *)&sa)->sin_port);
-	} else {
-		f->uport = ntohs(((const struct sockaddr_in6 *)&sa)->sin6_port); /* uaddr: IPv4 only */
-	}
+	upstream_note(f, &sa);
 	f->relay = rf;
 	p->live++;
 

@@ -448,20 +448,19 @@ enum s4n_result s4n_parse_args(struct config *c, struct s4n_opts *o, int argc, c
 	lc->no_configure = !configure;
 	lc->tap_reuse = true;
 	lc->slirp_answers = true;
+	/* slirp4netns gives IPv6 only with --enable-ipv6 (libslirp's fd00::/64, ::2, ::3) */
+	lc->no_ipv6 = !o->enable_ipv6;
 	return apply_values(lc, cidr, outbound, mac, err, errlen);
 }
 
 void s4n_log_unsupported(const struct s4n_opts *o)
 {
-	if (o->enable_ipv6)
-		log_info("--enable-ipv6: accepted; tapird has no IPv6 yet, the container gets"
-			 " IPv4 only");
 	if (o->enable_sandbox)
 		log_info("--enable-sandbox: accepted; tapird does not sandbox itself yet");
 	if (o->enable_seccomp)
 		log_info("--enable-seccomp: accepted; tapird installs no seccomp filter yet");
 	if (o->outbound_addr6[0])
-		log_info("--outbound-addr6 %s: accepted; tapird has no IPv6 yet, ignored",
+		log_info("--outbound-addr6 %s: accepted; IPv6 upstream sockets are not bound yet, ignored",
 			 o->outbound_addr6);
 	if (o->extra_operands)
 		log_warn("too many arguments: the ones after TAPNAME are ignored");

@@ -36,7 +36,7 @@ struct config;
  *			open fd at all (-1: none); data written to it is read and ignored
  * @ready_fd:		-r: write "1" to it once serving, then close it (-1: none)
  * @api_socket:		-a: slirp4netns's API socket ("" = none)
- * @enable_ipv6:	-6 (accepted; tapir has no IPv6 yet)
+ * @enable_ipv6:	-6: IPv6 for the container (off without it, as in slirp4netns)
  * @enable_sandbox:	--enable-sandbox (accepted; the hardening issue makes it real)
  * @enable_seccomp:	--enable-seccomp (accepted; likewise)
  * @outbound_addr6:	--outbound-addr6 as given ("" = none; accepted, not used yet)

@@ -39,6 +39,7 @@
 #include "tapird.h"
 #include "udp.h"
 #include "relay_env.h"
+#include "upstream.h"
 #include "udprelay.h"
 #include "wire.h"
 
@@ -218,6 +219,8 @@ static int udprelay_target(const struct relay_env *env, const struct flow *f, st
 	const struct link_cfg *cfg = env->cfg;
 	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 
+	if (f->v6)
+		return upstream_dest6(env, f, ss, len);
 	memset(ss, 0, sizeof(*ss));
 	/* slirp4netns drops these (no ICMP equivalent for ETIMEDOUT: the stack stays silent) */
 	if (cfg->slirp_answers && ((f->paddr == cfg->dns && cfg->no_dns) ||
@@ -297,14 +300,7 @@ static struct udp_relay *udprelay_open(struct relay_env *env, struct flow *f, in
 		*err = -ENOMEM;
 		return NULL;
 	}
-	if (ss.ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
-
-		f->uaddr = ntohl(sin->sin_addr.s_addr);
-		f->uport = ntohs(sin->sin_port);
-	} else {
-		f->uport = ntohs(((const struct sockaddr_in6 *)&ss)->sin6_port);
-	}
+	upstream_note(f, &ss);
 	return r;
 }
 

@@ -41,3 +41,14 @@ int csum_ok(const void *buf, size_t len, uint64_t sum)
 {
 	return csum_fold(csum_partial(buf, len, sum)) == 0;
 }
+
+uint64_t csum_pseudo6(const uint8_t saddr[16], const uint8_t daddr[16], uint8_t proto,
+		      uint32_t len)
+{
+	/* RFC 8200 8.1: source, destination, 32-bit upper-layer length, 24 zero bits and the
+	 * next header; the sum of the 16-bit words is the same in any order */
+	uint64_t sum = csum_partial(saddr, 16, 0);
+
+	sum = csum_partial(daddr, 16, sum);
+	return sum + (len >> 16) + (len & 0xffff) + proto;
+}

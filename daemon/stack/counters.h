@@ -21,7 +21,7 @@
 	X(drop_not_for_us, "frames for another MAC or address")                              \
 	X(drop_bad_ethertype, "frames with an ethertype we do not handle")                   \
 	X(drop_arp_malformed, "ARP packets with bad types or lengths")                       \
-	X(drop_ip_bad_version, "IP packets whose version is not 4")                          \
+	X(drop_ip_bad_version, "IP packets whose version disagrees with the ethertype")      \
 	X(drop_ip_bad_ihl, "IPv4 headers with a bad header length")                          \
 	X(drop_ip_bad_length, "IPv4 total length disagreeing with the frame")                \
 	X(drop_ip_bad_checksum, "IPv4 headers with a bad checksum")                          \
@@ -34,6 +34,26 @@
 	X(drop_ip_frag_timeout, "IPv4 datagrams whose reassembly timed out")                 \
 	X(drop_ip_frag_over_limit, "IPv4 datagrams evicted by the reassembly bounds")        \
 	X(drop_ip_bad_proto, "IPv4 packets of a protocol we do not relay")                   \
+	X(drop_ip6_bad_length, "IPv6 payload length disagreeing with the frame")            \
+	X(drop_ip6_bad_source, "IPv6 packets from an address that is not the container's")  \
+	X(drop_ip6_malformed, "IPv6 extension headers truncated or malformed")              \
+	X(drop_ip6_chain_too_long, "IPv6 packets with more extension headers than we walk") \
+	X(drop_ip6_rh0, "IPv6 packets with a type 0 routing header (RFC 5095)")             \
+	X(drop_ip6_param_problem, "IPv6 packets answered by a parameter problem")           \
+	X(drop_ip6_bad_option, "IPv6 packets with an option whose type says discard")       \
+	X(drop_ip6_bad_proto, "IPv6 packets of a next header we do not handle")             \
+	X(drop_ip6_no_next, "IPv6 packets whose next header is No Next Header")             \
+	X(drop_ip6_fragment, "IPv6 fragments dropped for want of memory to reassemble them") \
+	X(drop_ip6_frag_malformed, "IPv6 fragments empty, misaligned or without the chain") \
+	X(drop_ip6_frag_too_big, "IPv6 packets whose fragments end past 65535 bytes")       \
+	X(drop_ip6_frag_overlap, "IPv6 packets discarded for overlapping fragments")        \
+	X(drop_ip6_frag_duplicate, "IPv6 fragments that duplicate bytes already held")      \
+	X(drop_ip6_frag_timeout, "IPv6 packets whose reassembly timed out")                 \
+	X(drop_ip6_frag_over_limit, "IPv6 packets evicted by the reassembly bounds")        \
+	X(drop_icmp6_malformed, "ICMPv6 messages too short or of a type we ignore")         \
+	X(drop_icmp6_bad_checksum, "ICMPv6 messages with a bad checksum")                   \
+	X(drop_ndp_malformed, "NDP messages failing the RFC 4861 validity checks")          \
+	X(drop_ndp_not_ours, "NDP solicitations (DAD included) for addresses not ours")     \
 	X(drop_icmp_malformed, "ICMP messages too short or of a type we ignore")             \
 	X(drop_icmp_bad_checksum, "ICMP messages with a bad checksum")                       \
 	X(drop_icmp_rate_limited, "ICMP requests whose reply a rate limit suppressed")       \
@@ -64,6 +84,11 @@
 	X(rx_gso_frames, "TCP super-frames (GSO) read from the TAP")                         \
 	X(rx_csum_trusted, "frames whose L4 checksum the virtio-net header vouched for")     \
 	X(arp_replies, "ARP replies sent")                                                   \
+	X(ip6_frag_reassembled, "IPv6 packets reassembled from the container's fragments")  \
+	X(ip6_atomic_fragments, "IPv6 atomic fragments taken as whole packets (RFC 6946)")  \
+	X(ndp_neighbor_adverts, "NDP neighbour advertisements sent")                        \
+	X(ndp_router_adverts, "NDP router advertisements sent")                             \
+	X(icmp6_echo_replies, "ICMPv6 echo replies sent for the gateway and DNS addresses") \
 	X(dhcp_offers, "DHCPOFFERs sent")                                                    \
 	X(dhcp_acks, "DHCPACKs sent (to REQUEST and INFORM)")                                \
 	X(dhcp_naks, "DHCPNAKs sent")                                                        \

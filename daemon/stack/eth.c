@@ -2,9 +2,10 @@
  * learning the container's MAC.
  *
  * The TAP is a point-to-point link with exactly one other station, the container. We accept
- * frames to our own MAC (cfg.mac, used for the gateway and DNS addresses) and, for ARP and
- * DHCP only, to the broadcast address. Must not: build frames (ip4_output and arp.c do), or
- * look past the 14-byte header except to hand the frame on.
+ * frames to our own MAC (cfg.mac, used for the gateway and DNS addresses), for ARP and DHCP
+ * to the broadcast address, and for IPv6 to the multicast MACs 33:33:xx. Must not: build
+ * frames (ip4_output and arp.c do), or look past the 14-byte header except to hand the frame
+ * on.
  */
 #include "stack_internal.h"
 
@@ -64,8 +65,15 @@ void eth_input(struct stack *s, const uint8_t *frame, size_t len, const struct v
 		case ETHERTYPE_IPV4:
 			ip4_input(s, frame, len, vm, now_us);
 			return;
+		case ETHERTYPE_IPV6:
+			if (s->cfg.ipv6) {
+				ip6_input(s, frame, len, vm, now_us);
+				return;
+			}
+			s->cnt.drop_bad_ethertype++;
+			return;
 		default:
-			/* IPv6 too, until the stack speaks it; 802.1Q tags; 802.3 lengths */
+			/* 802.1Q tags; 802.3 lengths; IPv6 when it is off */
 			s->cnt.drop_bad_ethertype++;
 			return;
 		}
@@ -84,6 +92,13 @@ void eth_input(struct stack *s, const uint8_t *frame, size_t len, const struct v
 	 * ip4_input() hands to dhcp.c; any other IPv4 broadcast it drops. */
 	if (type == ETHERTYPE_IPV4 && s->cfg.dhcp && !memcmp(dst, eth_bcast, ETH_ALEN)) {
 		ip4_input(s, frame, len, vm, now_us);
+		return;
+	}
+	/* IPv6 multicast (RFC 2464 7: 33:33 and the group's low 32 bits): neighbour and
+	 * router solicitations reach us this way; ip6_input() keeps the groups we take part
+	 * in (all-nodes, all-routers, solicited-node) and counts the rest */
+	if (type == ETHERTYPE_IPV6 && s->cfg.ipv6 && dst[0] == 0x33 && dst[1] == 0x33) {
+		ip6_input(s, frame, len, vm, now_us);
 		return;
 	}
 	s->cnt.drop_not_for_us++;

@@ -97,6 +97,50 @@ static uint32_t hash4(const struct flow_table *t, uint8_t proto, uint32_t caddr,
 	return (uint32_t)a & (t->nbuckets - 1);
 }
 
+/**
+ * hash6() - hash4() over an IPv6 4-tuple: every 64-bit word of both addresses goes through
+ * the keyed mix, so that no choice of addresses collides without the key
+ * @t:		the table (its key)
+ * @proto:	protocol
+ * @caddr:	container address
+ * @cport:	container port
+ * @paddr:	peer address
+ * @pport:	peer port
+ *
+ * Return: the bucket
+ */
+static uint32_t hash6(const struct flow_table *t, uint8_t proto, const uint8_t caddr[16],
+		      uint16_t cport, const uint8_t paddr[16], uint16_t pport)
+{
+	uint64_t a = t->k0 ^ ((uint64_t)cport << 32 | (uint64_t)pport << 16 | proto | 1u << 8);
+	uint64_t w;
+
+	for (int i = 0; i < 4; i++) {
+		memcpy(&w, (i < 2 ? caddr : paddr) + (i % 2) * 8, 8);
+		a ^= w ^ t->k1;
+		a ^= a >> 33;
+		a *= 0xff51afd7ed558ccdULL;
+		a ^= a >> 29;
+		a *= 0xc4ceb9fe1a85ec53ULL;
+	}
+	a ^= a >> 32;
+	return (uint32_t)a & (t->nbuckets - 1);
+}
+
+/**
+ * flow_bucket() - the bucket of a flow's key, by its family
+ * @t:		the table
+ * @f:		the flow
+ *
+ * Return: the bucket
+ */
+static uint32_t flow_bucket(const struct flow_table *t, const struct flow *f)
+{
+	if (f->v6)
+		return hash6(t, f->proto, f->caddr6, f->cport, f->paddr6, f->pport);
+	return hash4(t, f->proto, f->caddr, f->cport, f->paddr, f->pport);
+}
+
 struct flow_table *flow_table_new(uint32_t max, const uint8_t key[16])
 {
 	struct flow_table *t;
@@ -144,12 +188,49 @@ struct flow *flow_lookup(struct flow_table *t, uint8_t proto, uint32_t caddr, ui
 	while (i) {
 		struct flow *f = &t->slots[i - 1];
 
-		if (f->proto == proto && f->caddr == caddr && f->cport == cport &&
+		if (f->proto == proto && !f->v6 && f->caddr == caddr && f->cport == cport &&
 		    f->paddr == paddr && f->pport == pport)
 			return f;
 		i = f->hnext;
 	}
 	return NULL;
+}
+
+struct flow *flow_lookup6(struct flow_table *t, uint8_t proto, const uint8_t caddr[16],
+			  uint16_t cport, const uint8_t paddr[16], uint16_t pport)
+{
+	uint32_t i = t->buckets[hash6(t, proto, caddr, cport, paddr, pport)];
+
+	while (i) {
+		struct flow *f = &t->slots[i - 1];
+
+		if (f->proto == proto && f->v6 && f->cport == cport && f->pport == pport &&
+		    !memcmp(f->caddr6, caddr, 16) && !memcmp(f->paddr6, paddr, 16))
+			return f;
+		i = f->hnext;
+	}
+	return NULL;
+}
+
+struct flow *flow_alloc6(struct flow_table *t, uint64_t id, uint8_t proto, const uint8_t caddr[16],
+			 uint16_t cport, const uint8_t paddr[16], uint16_t pport, uint64_t now_us)
+{
+	struct flow *f = flow_alloc(t, id, proto, 0, cport, 0, pport, now_us);
+	uint32_t h, *pp;
+
+	if (!f)
+		return NULL;
+	/* re-index under the IPv6 key: out of the IPv4 chain flow_alloc() put it in (its
+	 * head, so the unlink is one step) and into its own */
+	pp = &t->buckets[hash4(t, proto, 0, cport, 0, pport)];
+	*pp = f->hnext;
+	f->v6 = true;
+	memcpy(f->caddr6, caddr, 16);
+	memcpy(f->paddr6, paddr, 16);
+	h = flow_bucket(t, f);
+	f->hnext = t->buckets[h];
+	t->buckets[h] = f->idx + 1;
+	return f;
 }
 
 struct flow *flow_alloc(struct flow_table *t, uint64_t id, uint8_t proto, uint32_t caddr,
@@ -189,7 +270,7 @@ struct flow *flow_alloc(struct flow_table *t, uint64_t id, uint8_t proto, uint32
 
 void flow_free(struct flow_table *t, struct flow *f)
 {
-	uint32_t h = hash4(t, f->proto, f->caddr, f->cport, f->paddr, f->pport);
+	uint32_t h = flow_bucket(t, f);
 	uint32_t *pp = &t->buckets[h];
 
 	while (*pp) {

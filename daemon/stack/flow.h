@@ -75,12 +75,16 @@ struct tcp_conn;
  * @origin:	enum flow_origin
  * @state:	enum tcp_state for TCP, enum udp_state for UDP
  * @end:	enum flow_end once the flow has ended
+ * @v6:		an IPv6 flow: the addresses are @caddr6, @paddr6, @uaddr6 (@caddr, @paddr
+ *		and @uaddr are 0)
  * @caddr:	container address (host byte order)
  * @cport:	container port
  * @paddr:	peer address as the container used it (host byte order)
  * @pport:	peer port as the container used it
  * @uaddr:	upstream address the shell really used (host byte order; 0 = not yet)
  * @uport:	upstream port
+ * @caddr6, @paddr6, @uaddr6: the same for IPv6 (network order)
+ * @uv6:	the upstream address is @uaddr6 (an IPv6 upstream, whatever the flow's family)
  * @created_us:	creation time
  * @last_us:	last activity (either direction)
  * @bytes_in:	payload bytes from the container
@@ -102,12 +106,17 @@ struct flow {
 	uint8_t origin;
 	uint8_t state;
 	uint8_t end;
+	bool v6;
 	uint32_t caddr;
 	uint16_t cport;
 	uint32_t paddr;
 	uint16_t pport;
 	uint32_t uaddr;
 	uint16_t uport;
+	uint8_t caddr6[16];
+	uint8_t paddr6[16];
+	uint8_t uaddr6[16];
+	bool uv6;
 	uint64_t created_us;
 	uint64_t last_us;
 	uint64_t bytes_in;
@@ -140,6 +149,20 @@ void flow_table_free(struct flow_table *t);
  */
 struct flow *flow_lookup(struct flow_table *t, uint8_t proto, uint32_t caddr, uint16_t cport,
 			 uint32_t paddr, uint16_t pport);
+
+/**
+ * flow_lookup6() - find a live IPv6 flow by protocol and container-side 4-tuple
+ * Return: the flow or NULL
+ */
+struct flow *flow_lookup6(struct flow_table *t, uint8_t proto, const uint8_t caddr[16],
+			  uint16_t cport, const uint8_t paddr[16], uint16_t pport);
+
+/**
+ * flow_alloc6() - flow_alloc() for an IPv6 4-tuple
+ * Return: the flow, or NULL if the table is full
+ */
+struct flow *flow_alloc6(struct flow_table *t, uint64_t id, uint8_t proto, const uint8_t caddr[16],
+			 uint16_t cport, const uint8_t paddr[16], uint16_t pport, uint64_t now_us);
 
 /**
  * flow_alloc() - create and index a flow (state CLOSED, no history)

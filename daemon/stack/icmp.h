@@ -29,4 +29,20 @@ struct stack;
 void icmp_echo_reply(struct stack *s, uint32_t saddr, uint16_t id, uint16_t seq,
 		     const uint8_t *data, size_t len, uint64_t now_us);
 
+/**
+ * icmp6_echo_reply() - upstream answered a relayed ICMPv6 echo request: send the container
+ * an echo reply (RFC 4443 4.2) from @saddr to @daddr
+ * @s:		the link's stack
+ * @saddr:	the address the container pinged (unicast beyond the link, else ignored)
+ * @daddr:	the container address the request came from (in the link's prefix, else
+ *		ignored)
+ * @id:		the container's echo identifier
+ * @seq:	sequence number
+ * @data:	the reply's data after the 8-byte header (read only, not kept)
+ * @len:	its length (at most 65479); more than one frame carries goes in fragments
+ * @now_us:	monotonic time
+ */
+void icmp6_echo_reply(struct stack *s, const uint8_t saddr[16], const uint8_t daddr[16],
+		      uint16_t id, uint16_t seq, const uint8_t *data, size_t len, uint64_t now_us);
+
 #endif

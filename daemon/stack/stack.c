@@ -26,6 +26,21 @@ void stack_cfg_defaults(struct stack_cfg *cfg)
 	cfg->udp_timeout_ms = STACK_DEFAULT_UDP_TIMEOUT_MS;
 	cfg->udp_timeout_stream_ms = STACK_DEFAULT_UDP_TIMEOUT_STREAM_MS;
 	cfg->max_udp_flows = STACK_DEFAULT_MAX_UDP_FLOWS;
+	cfg->ipv6 = true;
+	stack_cfg_prefix6(cfg, (const uint8_t[16]){ 0xfd }, STACK_DEFAULT_PREFIX6_LEN);
+}
+
+void stack_cfg_prefix6(struct stack_cfg *cfg, const uint8_t prefix[16], uint8_t len)
+{
+	/* slirp4netns's host numbers: ::100 for the container, ::2 and ::3 for us */
+	memcpy(cfg->addr6, prefix, 16);
+	memcpy(cfg->gateway6, prefix, 16);
+	memcpy(cfg->dns6, prefix, 16);
+	cfg->addr6[14] = 0x01;
+	cfg->addr6[15] = 0x00;
+	cfg->gateway6[15] = 0x02;
+	cfg->dns6[15] = 0x03;
+	cfg->prefix6_len = len;
 }
 
 struct stack *stack_new(const struct stack_cfg *cfg, const struct stack_ops *ops, void *ctx)
@@ -34,6 +49,11 @@ struct stack *stack_new(const struct stack_cfg *cfg, const struct stack_ops *ops
 
 	if (cfg->mtu < STACK_MIN_MTU || cfg->mtu > STACK_MAX_MTU || cfg->prefix_len > 32 ||
 	    !cfg->max_flows || !ops->tx)
+		return NULL;
+	/* RFC 8200 5: IPv6 needs a link MTU of 1280; a prefix that leaves ::2, ::3 and ::100
+	 * no room is no prefix for us */
+	if (cfg->ipv6 && (cfg->mtu < IP6_MIN_MTU || cfg->prefix6_len < 8 ||
+			  cfg->prefix6_len > 112))
 		return NULL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -52,6 +72,9 @@ struct stack *stack_new(const struct stack_cfg *cfg, const struct stack_ops *ops
 	/* RFC 1812 4.3.2.8: rate-limit ICMP we originate; 100/s with a burst of 50 is what
 	 * Linux's icmp_ratelimit defaults amount to. */
 	s->icmp_rl = (struct ratelimit){ .per_sec = 100, .burst = 50, .tokens = 50 };
+	/* RFC 4443 2.4 (f): ICMPv6 errors limited the same way (Linux: icmpv6 ratelimit) */
+	s->icmp6_rl = s->icmp_rl;
+	ip6_ll_from_mac(s->ll6, cfg->mac);
 	if (!s->txbuf || !s->own_txq || !s->flows || tcp_init(s) < 0 || udp_init(s) < 0) {
 		if (s->tcp)
 			tcp_fini(s);
@@ -77,6 +100,7 @@ void stack_free(struct stack *s)
 	tcp_fini(s);
 	udp_fini(s);
 	ip4_reass_free(s);
+	ip6_reass_free(s);
 	flow_table_free(s->flows);
 	stack_txq_free(s->own_txq);
 	free(s->txbuf);
@@ -113,6 +137,8 @@ void stack_tick(struct stack *s, uint64_t now_us)
 	tcp_tick(s, now_us);
 	udp_tick(s, now_us);
 	ip4_reass_tick(s, now_us);
+	ip6_reass_tick(s, now_us);
+	ndp_tick(s, now_us);
 	stack_leave(s, now_us);
 }
 
@@ -237,9 +263,14 @@ void stack_batch_end(struct stack *s, uint64_t now_us)
 uint64_t stack_next_deadline(struct stack *s)
 {
 	uint64_t t = tcp_next_deadline(s), u = udp_next_deadline(s), r = ip4_reass_deadline(s);
+	uint64_t r6 = ip6_reass_deadline(s), ra = ndp_deadline(s);
 
 	if (u < t)
 		t = u;
+	if (r6 < t)
+		t = r6;
+	if (ra < t)
+		t = ra;
 	return r < t ? r : t;
 }
 
@@ -314,6 +345,40 @@ struct flow *stack_flow_new(struct stack *s, uint8_t proto, uint32_t caddr, uint
 	if (s->ops.flow_event)
 		s->ops.flow_event(s->ctx, f, STACK_EV_OPEN, -1);
 	return f;
+}
+
+struct flow *stack_flow_new6(struct stack *s, uint8_t proto, const uint8_t caddr[16],
+			     uint16_t cport, const uint8_t paddr[16], uint16_t pport,
+			     uint64_t now_us)
+{
+	uint64_t *idp = s->cfg.next_flow_id ? s->cfg.next_flow_id : &s->own_flow_id;
+	struct flow *f = flow_alloc6(s->flows, *idp + 1, proto, caddr, cport, paddr, pport, now_us);
+
+	if (!f)
+		return NULL;
+	++*idp;
+	s->cnt.flows_opened++;
+	if (proto == PROTO_TCP)
+		s->nstate[TCP_CLOSED]++;
+	if (s->ops.flow_event)
+		s->ops.flow_event(s->ctx, f, STACK_EV_OPEN, -1);
+	return f;
+}
+
+void ip_pair_output(struct stack *s, const struct ip_pair *a, uint8_t proto, size_t l4_len,
+		    bool frag)
+{
+	if (a->v6) {
+		if (frag && l4_len > stack_l4_max6(s))
+			ip6_output_fragments(s, a->src6, a->dst6, proto, l4_len, 0);
+		else
+			ip6_output(s, a->src6, a->dst6, proto, l4_len, 0);
+	} else {
+		if (frag && l4_len > stack_l4_max(s))
+			ip4_output_fragments(s, a->src4, a->dst4, proto, l4_len);
+		else
+			ip4_output(s, a->src4, a->dst4, proto, l4_len);
+	}
 }
 
 void stack_set_state(struct stack *s, struct flow *f, uint8_t state, uint64_t now_us)

@@ -24,6 +24,8 @@
 #define STACK_DEFAULT_MTU 65520
 #define STACK_MIN_MTU 576               /* RFC 791: every host must accept 576-byte datagrams */
 #define STACK_MAX_MTU 65521             /* a TAP's limit: 65535 minus the Ethernet header */
+/* IPv6 defaults as slirp4netns's (fd00::/64, container ::100, gateway ::2, DNS ::3) */
+#define STACK_DEFAULT_PREFIX6_LEN 64 /* SLAAC needs a /64 (RFC 4862 5.5.3, RFC 7421) */
 #define STACK_DEFAULT_TIME_WAIT_MS 60000
 #define STACK_DEFAULT_MAX_FLOWS 65536   /* per link; each costs ~1 KiB when touched */
 #define STACK_DEFAULT_MAX_HALF_OPEN 1024 /* per link: SYN_RCVD flows waiting on connect() */
@@ -61,6 +63,12 @@ enum stack_flow_event {
  * @udp_timeout_stream_ms: idle timeout of a UDP flow that got a reply (0: the default)
  * @max_udp_flows:	bound on UDP flows; at the bound the one nearest its timeout is evicted
  * @no_host_loopback:	UDP to the gateway address is answered by ICMP port unreachable
+ * @ipv6:		IPv6 is on: NDP, router advertisements, ICMPv6, TCP and UDP over IPv6
+ * @addr6:		container IPv6 address (network order); its first @prefix6_len bits are
+ *			the link's prefix, advertised for SLAAC
+ * @prefix6_len:	IPv6 prefix length (64 for SLAAC)
+ * @gateway6:		IPv6 gateway address (answered for by NDP and ICMPv6 echo)
+ * @dns6:		IPv6 DNS address (answered for by NDP and ICMPv6 echo, sent in RDNSS)
  * @tso:		the shell has the kernel cut TCP super-frames (virtio-net GSO): TCP
  *			segments then carry up to 64 KiB of payload whatever the MSS and MTU, and
  *			each frame's @mss says where to cut (gso_size)
@@ -83,6 +91,11 @@ struct stack_cfg {
 	uint32_t udp_timeout_stream_ms;
 	uint32_t max_udp_flows;
 	bool no_host_loopback;
+	bool ipv6;
+	uint8_t addr6[16];
+	uint8_t prefix6_len;
+	uint8_t gateway6[16];
+	uint8_t dns6[16];
 	bool tso;
 };
 
@@ -195,6 +208,9 @@ struct stack_txq {
  *		reply back with icmp_echo_reply(). Return 0, or a negative errno (not
  *		permitted, no route...): the request is lost and counted. Optional (NULL: such
  *		requests are counted in drop_icmp_no_route).
+ * @icmp6_echo:	the same for an ICMPv6 echo request (RFC 4443 4.1) from the container's
+ *		@saddr to @daddr, a unicast address beyond the link; the reply comes back
+ *		through icmp6_echo_reply() with @saddr as its destination. Optional.
  */
 struct stack_ops {
 	void (*tx)(void *ctx, struct stack_txq *q);
@@ -213,6 +229,8 @@ struct stack_ops {
 
 	int (*icmp_echo)(void *ctx, uint32_t daddr, uint16_t id, uint16_t seq, const uint8_t *data,
 			 size_t len);
+	int (*icmp6_echo)(void *ctx, const uint8_t saddr[16], const uint8_t daddr[16], uint16_t id,
+			  uint16_t seq, const uint8_t *data, size_t len);
 };
 
 struct stack;
@@ -222,6 +240,15 @@ struct stack;
  * must fill it from getrandom)
  */
 void stack_cfg_defaults(struct stack_cfg *cfg);
+
+/**
+ * stack_cfg_prefix6() - set the IPv6 prefix of @cfg: the container at ::100, the gateway at
+ * ::2 and DNS at ::3 of it (slirp4netns's layout)
+ * @cfg:	the configuration
+ * @prefix:	the prefix (16 bytes, network order; host bits must be zero)
+ * @len:	prefix length
+ */
+void stack_cfg_prefix6(struct stack_cfg *cfg, const uint8_t prefix[16], uint8_t len);
 
 /**
  * stack_new() - create a stack for one link
@@ -348,6 +375,20 @@ struct flow_table *stack_flows(struct stack *s);
  * Return: true and the MAC in @mac, or false if not yet known
  */
 bool stack_container_mac(const struct stack *s, uint8_t mac[6]);
+
+/**
+ * stack_ipv6_start() - the container's interface is up: send the first unsolicited router
+ * advertisements (RFC 4861 6.2.4), then one every 600 s from stack_tick(). Nothing without
+ * cfg.ipv6.
+ * @now_us:	monotonic time in microseconds
+ */
+void stack_ipv6_start(struct stack *s, uint64_t now_us);
+
+/**
+ * stack_container_ll6() - the container's IPv6 link-local address once learned
+ * Return: true and the address in @ll, or false if not yet known
+ */
+bool stack_container_ll6(const struct stack *s, uint8_t ll[16]);
 
 /** stack_flows_in_state() - live TCP flows in @state (kept up to date, O(1)) */
 uint32_t stack_flows_in_state(const struct stack *s, unsigned int state);

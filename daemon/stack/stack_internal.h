@@ -11,6 +11,9 @@
 
 #include "stack.h"
 #include "wire.h"
+#include "checksum.h"
+
+#include <string.h>
 
 /**
  * struct vnet_meta - what a frame's virtio-net header said, checked by vnet_parse() against
@@ -30,14 +33,20 @@ struct vnet_meta {
 };
 
 /**
- * struct pkt - a received IPv4 packet, validated down to the IP layer
+ * struct pkt - a received IPv4 or IPv6 packet, validated down to the IP layer
  * @frame, @frame_len:	the whole Ethernet frame
- * @ip, @ip_len:	IPv4 header and payload; @ip_len is the IP total length (<= what the frame
- *			carries; Ethernet padding beyond it is ignored)
- * @ihl:		IPv4 header length in bytes (20..60)
+ * @ip, @ip_len:	IP header and payload; @ip_len is the IPv4 total length, or 40 plus the
+ *			IPv6 payload length (<= what the frame carries; Ethernet padding beyond
+ *			it is ignored)
+ * @ihl:		IPv4 header length in bytes (20..60); for IPv6, the fixed header and
+ *			every extension header walked: the offset of @l4 from @ip
  * @l4, @l4_len:	transport header and payload
- * @saddr, @daddr:	addresses (host byte order)
- * @proto, @ttl, @tos:	header fields
+ * @saddr, @daddr:	IPv4 addresses (host byte order); 0 for IPv6
+ * @proto, @ttl, @tos:	header fields (IPv6: the upper-layer next header, hop limit, class)
+ * @v6:			an IPv6 packet: @saddr6 and @daddr6 hold its addresses
+ * @saddr6, @daddr6:	IPv6 addresses (network order)
+ * @nh_off:		IPv6: offset from @ip of the next header field naming @proto (for a
+ *			parameter problem's pointer)
  * @now_us:		arrival time
  * @vnet:		the frame's virtio-net header (zero: none)
  * @csum_trusted:	the L4 checksum is not to be verified: the header said the container's
@@ -54,6 +63,9 @@ struct pkt {
 	size_t l4_len;
 	uint32_t saddr, daddr;
 	uint8_t proto, ttl, tos;
+	bool v6;
+	uint8_t saddr6[16], daddr6[16];
+	uint16_t nh_off;
 	uint64_t now_us;
 	struct vnet_meta vnet;
 	bool csum_trusted;
@@ -114,6 +126,14 @@ struct stack {
 	unsigned int batch;         /* batch nesting depth (stack_enter/stack_leave) */
 	struct udp_stack *udp;
 	struct ip4_reass *reass;    /* fragments being reassembled (ip4_reass.c), NULL until one */
+	struct ip6_reass *reass6;   /* IPv6 fragments being reassembled (ip6_reass.c) */
+	struct ratelimit icmp6_rl;  /* ICMPv6 errors (RFC 4443 2.4 (f)) */
+	uint8_t ll6[16];            /* our link-local address (from cfg.mac, RFC 4291 2.5.6) */
+	uint8_t cll6[16];           /* the container's link-local address, once learned */
+	bool cll6_known;
+	uint64_t ra_next_us;        /* next unsolicited router advertisement, 0: none armed */
+	uint8_t ra_initial;         /* initial advertisements still to send (RFC 4861 6.2.4) */
+	uint32_t frag6_id;          /* identification of the IPv6 fragments we send */
 	/* Keys derived from cfg.secret (siphash.h), one per use: no two uses share a key. */
 	uint8_t isn_key[16];        /* RFC 6528 ISNs and RFC 7323 timestamp offsets */
 	uint8_t flow_key[16];       /* the flow table's hash */
@@ -121,6 +141,109 @@ struct stack {
 };
 
 struct ip4_reass; /* the reassembly state, private to ip4_reass.c */
+struct ip6_reass; /* the IPv6 reassembly state, private to ip6_reass.c */
+
+/* Offset of the L4 header of an IPv6 frame we build: we never send extension headers */
+#define TX_L4_OFF6 (ETH_HDR_LEN + IP6_HDR_LEN)
+
+/* --- IPv6 (ip6.c, ip6_reass.c, icmp6.c, ndp.c) ------------------------------------------ */
+void ip6_input(struct stack *s, const uint8_t *frame, size_t len, const struct vnet_meta *vm,
+	       uint64_t now_us);
+/**
+ * ip6_walk() - walk the extension-header chain of @p (ip, ip_len, addresses filled) up to
+ * its upper-layer header and dispatch it, or hand a fragment to ip6_reass_input(); sets
+ * @ihl, @nh_off, @proto, @l4, @l4_len
+ */
+void ip6_walk(struct stack *s, struct pkt *p);
+/**
+ * ip6_dispatch() - hand a packet whose header chain ip6_input() walked (or ip6_reass put
+ * together) to its upper layer
+ */
+void ip6_dispatch(struct stack *s, const struct pkt *p);
+/** ip6_ll_from_mac() - the link-local address of a MAC (modified EUI-64, RFC 4291 2.5.1) */
+void ip6_ll_from_mac(uint8_t ll[16], const uint8_t mac[ETH_ALEN]);
+/** ip6_in_prefix() - whether @a is in the link's prefix (cfg.addr6/cfg.prefix6_len) */
+bool ip6_in_prefix(const struct stack *s, const uint8_t a[16]);
+/** ip6_is_local() - whether @a is answered by the stack: gateway, DNS, our link-local */
+bool ip6_is_local(const struct stack *s, const uint8_t a[16]);
+/**
+ * ip6_addr_unicast() - whether @a can be a unicast destination beyond the container: not
+ * ::, ::1, multicast, link-local, v4-mapped, nor in the link's prefix (RFC 4291 2.5)
+ */
+bool ip6_addr_unicast(const struct stack *s, const uint8_t a[16]);
+/** ip6_is_multicast() - ff00::/8 (RFC 4291 2.7) */
+static inline bool ip6_is_multicast(const uint8_t a[16])
+{
+	return a[0] == 0xff;
+}
+
+/** stack_tx_l4_6() - where the L4 header of the IPv6 frame being built goes */
+static inline uint8_t *stack_tx_l4_6(struct stack *s);
+
+/**
+ * ip6_output() - put IPv6 and Ethernet headers in front of the L4 data at stack_tx_l4_6(s)
+ * (checksum filled in) and send the frame: to the container's MAC, or for a multicast
+ * @daddr to its group MAC (RFC 2464 7). Dropped and counted as drop_not_for_us while the
+ * container's MAC is unknown (unicast only).
+ * @hlim:	hop limit (255 for NDP, RFC 4861 6.1.2 and 7.1.2; else 64)
+ */
+void ip6_output(struct stack *s, const uint8_t saddr[16], const uint8_t daddr[16], uint8_t proto,
+		size_t l4_len, uint8_t hlim);
+
+/**
+ * ip6_output_fragments() - like ip6_output(), for L4 data longer than one frame carries
+ * (checksum done): sends it in RFC 8200 4.5 fragments. @l4_len at most 65527.
+ */
+void ip6_output_fragments(struct stack *s, const uint8_t saddr[16], const uint8_t daddr[16],
+			  uint8_t proto, size_t l4_len, uint8_t hlim);
+
+void icmp6_input(struct stack *s, const struct pkt *p);
+/**
+ * icmp6_finish() - checksum the ICMPv6 message of @len bytes at stack_tx_l4_6(s) (type,
+ * code and body written) and send it with ip6_output()
+ * @hlim:	hop limit, 0 for the default
+ */
+void icmp6_finish(struct stack *s, const uint8_t saddr[16], const uint8_t daddr[16], size_t len,
+		  uint8_t hlim);
+/**
+ * icmp6_send_error() - send ICMPv6 @type/@code (RFC 4443 3) to the container about @orig,
+ * quoting as much of it as fits in 1280 bytes; rate limited, never about an ICMPv6 error
+ * nor to a multicast or unspecified source (RFC 4443 2.4 (e))
+ * @param:	the type's 32-bit field: the MTU (packet too big), the pointer (parameter
+ *		problem), 0 otherwise
+ * @from:	source address of the error
+ */
+void icmp6_send_error(struct stack *s, const struct pkt *orig, uint8_t type, uint8_t code,
+		      uint32_t param, const uint8_t from[16]);
+
+/**
+ * icmp6_unreach_code() - the ICMPv6 destination unreachable code (RFC 4443 3.1) for an ICMP
+ * one (RFC 792): port, administratively prohibited, no route, address unreachable
+ */
+uint8_t icmp6_unreach_code(uint8_t code);
+
+/** ndp_input() - an NDP message (type 133..137), checksum verified (ndp.c) */
+void ndp_input(struct stack *s, const struct pkt *p);
+/** ndp_tick() - send the unsolicited router advertisement that is due */
+void ndp_tick(struct stack *s, uint64_t now_us);
+/** ndp_deadline() - when the next unsolicited router advertisement is due, UINT64_MAX if none */
+uint64_t ndp_deadline(const struct stack *s);
+/** ndp_learn() - a valid IPv6 packet came from link-local @src: remember it as the container's */
+void ndp_learn(struct stack *s, const uint8_t src[16]);
+
+/**
+ * ip6_reass_input() - one fragment (offset or M nonzero) of @p, whose fragment header is at
+ * @frag_off from p->ip (ip6_walk() checked it lies within the packet)
+ */
+void ip6_reass_input(struct stack *s, const struct pkt *p, size_t frag_off);
+/** ip6_reass_tick() - discard packets whose reassembly timed out */
+void ip6_reass_tick(struct stack *s, uint64_t now_us);
+/** ip6_reass_deadline() - when the next reassembly times out, UINT64_MAX if none pending */
+uint64_t ip6_reass_deadline(const struct stack *s);
+/** ip6_reass_free() - drop every partial packet and the state (stack_free) */
+void ip6_reass_free(struct stack *s);
+/** ip6_reass_pending() - packets in reassembly (for tests) */
+size_t ip6_reass_pending(const struct stack *s);
 
 /* Layers (each in its own .c); @vm is the frame's virtio-net header, NULL if it had none */
 void eth_input(struct stack *s, const uint8_t *frame, size_t len, const struct vnet_meta *vm,
@@ -240,6 +363,17 @@ static inline uint8_t *stack_tx_l4(struct stack *s)
 	return stack_tx_frame(s) + TX_L4_OFF;
 }
 
+static inline uint8_t *stack_tx_l4_6(struct stack *s)
+{
+	return stack_tx_frame(s) + TX_L4_OFF6;
+}
+
+/** stack_l4_max6() - the largest L4 length one IPv6 frame may carry */
+static inline size_t stack_l4_max6(const struct stack *s)
+{
+	return s->cfg.mtu - IP6_HDR_LEN;
+}
+
 /**
  * stack_tx_raw() - add a frame built elsewhere (@len bytes, at most FRAME_MAX) to the batch
  */
@@ -311,6 +445,94 @@ void ip4_output_to(struct stack *s, const uint8_t dmac[ETH_ALEN], uint32_t saddr
  */
 void icmp_send_error(struct stack *s, const struct pkt *orig, uint8_t type, uint8_t code,
 		     uint32_t from);
+
+/* --- either family: what TCP and UDP use to send, so that they hold no per-family code --- */
+
+/**
+ * struct ip_pair - source and destination of a packet the stack sends, IPv4 or IPv6
+ * @v6:		IPv6: @src6 and @dst6 hold the addresses, else @src4 and @dst4 (host order)
+ */
+struct ip_pair {
+	bool v6;
+	uint32_t src4, dst4;
+	uint8_t src6[16], dst6[16];
+};
+
+/** ip_pair_of_flow() - from a flow's peer (as the container addressed it) to the container */
+static inline struct ip_pair ip_pair_of_flow(const struct flow *f)
+{
+	struct ip_pair a = { .v6 = f->v6, .src4 = f->paddr, .dst4 = f->caddr };
+
+	if (f->v6) {
+		memcpy(a.src6, f->paddr6, 16);
+		memcpy(a.dst6, f->caddr6, 16);
+	}
+	return a;
+}
+
+/** ip_pair_reply() - from a received packet's destination back to its source */
+static inline struct ip_pair ip_pair_reply(const struct pkt *p)
+{
+	struct ip_pair a = { .v6 = p->v6, .src4 = p->daddr, .dst4 = p->saddr };
+
+	if (p->v6) {
+		memcpy(a.src6, p->daddr6, 16);
+		memcpy(a.dst6, p->saddr6, 16);
+	}
+	return a;
+}
+
+/** ip_pair_tx_l4() - where the L4 header of the frame being built over @a goes */
+static inline uint8_t *ip_pair_tx_l4(struct stack *s, const struct ip_pair *a)
+{
+	return stack_tx_frame(s) + (a->v6 ? TX_L4_OFF6 : TX_L4_OFF);
+}
+
+/** ip_pair_l4_max() - the largest L4 length one frame over @a may carry */
+static inline size_t ip_pair_l4_max(const struct stack *s, const struct ip_pair *a)
+{
+	return s->cfg.mtu - (a->v6 ? IP6_HDR_LEN : IP4_HDR_MIN);
+}
+
+/** ip_pair_hdr() - the IP header length of what goes from @a (we send no options) */
+static inline size_t ip_pair_hdr(const struct ip_pair *a)
+{
+	return a->v6 ? IP6_HDR_LEN : IP4_HDR_MIN;
+}
+
+/** ip_pair_l4_off() - offset of the L4 header in a frame sent over @a */
+static inline uint16_t ip_pair_l4_off(const struct ip_pair *a)
+{
+	return a->v6 ? TX_L4_OFF6 : TX_L4_OFF;
+}
+
+/** ip_pair_pseudo() - the pseudo-header sum of @a for @proto and @len L4 bytes */
+static inline uint64_t ip_pair_pseudo(const struct ip_pair *a, uint8_t proto, size_t len)
+{
+	if (a->v6)
+		return csum_pseudo6(a->src6, a->dst6, proto, (uint32_t)len);
+	return csum_pseudo4(a->src4, a->dst4, proto, (uint16_t)len);
+}
+
+/** pkt_pseudo() - the pseudo-header sum of a received packet's L4 part */
+static inline uint64_t pkt_pseudo(const struct pkt *p, uint8_t proto, size_t len)
+{
+	if (p->v6)
+		return csum_pseudo6(p->saddr6, p->daddr6, proto, (uint32_t)len);
+	return csum_pseudo4(p->saddr, p->daddr, proto, (uint16_t)len);
+}
+
+/**
+ * ip_pair_output() - ip4_output() or ip6_output() of the L4 data at ip_pair_tx_l4()
+ * @frag:	more than one frame carries may go in fragments (UDP, ICMP): else dropped
+ */
+void ip_pair_output(struct stack *s, const struct ip_pair *a, uint8_t proto, size_t l4_len,
+		    bool frag);
+
+/** stack_flow_new6() - stack_flow_new() for an IPv6 4-tuple */
+struct flow *stack_flow_new6(struct stack *s, uint8_t proto, const uint8_t caddr[16],
+			     uint16_t cport, const uint8_t paddr[16], uint16_t pport,
+			     uint64_t now_us);
 
 /** stack_is_local() - address answered by the stack itself (gateway or DNS) */
 static inline bool stack_is_local(const struct stack *s, uint32_t addr)

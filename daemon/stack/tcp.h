@@ -81,6 +81,14 @@ struct flow *tcp_connect(struct stack *s, uint32_t caddr, uint16_t cport, uint32
 			 uint16_t pport, uint64_t now_us);
 
 /**
+ * tcp_connect6() - tcp_connect() over IPv6: to the container's @caddr:@cport from
+ * @paddr:@pport (a forward's client, or the gateway address for one on ::1)
+ * Return: the flow in SYN_SENT, or NULL (4-tuple in use, table full)
+ */
+struct flow *tcp_connect6(struct stack *s, const uint8_t caddr[16], uint16_t cport,
+			  const uint8_t paddr[16], uint16_t pport, uint64_t now_us);
+
+/**
  * tcp_listen_row() - a flow row in state LISTEN for a port forward's host listener, so that
  * listings show listeners as `ss -l` does: container side @caddr:@cport, peer 0.0.0.0:0,
  * origin FLOW_ORIGIN_HOST, no TCB. No segment ever matches it: tcp_input() drops port 0 and

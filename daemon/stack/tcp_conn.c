@@ -27,17 +27,28 @@
  * @ts_off:		timestamp offset out (may be NULL)
  * Return: the ISN
  */
-static uint32_t tcp_isn(const struct stack *s, uint32_t caddr, uint16_t cport, uint32_t paddr,
-			uint16_t pport, uint64_t now_us, uint32_t *ts_off)
+static uint32_t tcp_isn(const struct stack *s, const struct flow *f, uint64_t now_us,
+			uint32_t *ts_off)
 {
-	uint8_t in[12];
+	uint8_t in[36];
+	size_t n;
 	uint64_t h;
 
-	wr32(in, paddr);
-	wr16(in + 4, pport);
-	wr32(in + 6, caddr);
-	wr16(in + 10, cport);
-	h = siphash24(s->isn_key, in, sizeof(in));
+	/* the 4-tuple of the flow's own family: IPv4 hashes 12 bytes, IPv6 36 */
+	if (f->v6) {
+		memcpy(in, f->paddr6, 16);
+		wr16(in + 16, f->pport);
+		memcpy(in + 18, f->caddr6, 16);
+		wr16(in + 34, f->cport);
+		n = 36;
+	} else {
+		wr32(in, f->paddr);
+		wr16(in + 4, f->pport);
+		wr32(in + 6, f->caddr);
+		wr16(in + 10, f->cport);
+		n = 12;
+	}
+	h = siphash24(s->isn_key, in, n);
 	if (ts_off)
 		*ts_off = (uint32_t)(h >> 32);
 	return (uint32_t)(now_us / 4) + (uint32_t)h;
@@ -182,7 +193,7 @@ static struct tcp_conn *conn_new(struct stack *s, struct flow *f, uint64_t now_u
 		c->timer[t] = TCP_T_OFF;
 	c->deadline = TCP_T_OFF;
 	c->rto_us = TCP_RTO_INIT_US;
-	c->iss = tcp_isn(s, f->caddr, f->cport, f->paddr, f->pport, now_us, &c->ts_off);
+	c->iss = tcp_isn(s, f, now_us, &c->ts_off);
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->recover = c->iss;
 	c->ssthresh = TCP_CWND_MAX; /* RFC 5681 3.1: initially arbitrarily high */
@@ -214,7 +225,9 @@ static uint8_t our_shift(void)
  */
 void tcp_negotiate(struct stack *s, struct tcp_conn *c, const struct tcp_seg *g)
 {
-	uint32_t ours = s->cfg.mtu - IP4_HDR_MIN - TCP_HDR_MIN;
+	const struct flow *f = flow_at(s->flows, c->fidx);
+	/* RFC 8200 8.3: over IPv6 the MSS is the MTU less 60 */
+	uint32_t ours = s->cfg.mtu - (f && f->v6 ? IP6_HDR_LEN : IP4_HDR_MIN) - TCP_HDR_MIN;
 	uint32_t peer = g->mss ? g->mss : TCP_DEFAULT_MSS;
 
 	if (peer < TCP_MIN_PEER_MSS)
@@ -349,7 +362,9 @@ void tcp_close_flow(struct stack *s, struct flow *f, int end, uint64_t now_us)
  */
 static void refuse(struct stack *s, struct flow *f)
 {
-	tcp_send_rst_raw(s, f->paddr, f->caddr, f->pport, f->cport, 0, tcp_conn_of(f)->irs + 1,
+	struct ip_pair a = ip_pair_of_flow(f);
+
+	tcp_send_rst_raw(s, &a, f->pport, f->cport, 0, tcp_conn_of(f)->irs + 1,
 			 TCP_RST | TCP_ACK);
 }
 
@@ -369,9 +384,11 @@ static void reset_container(struct stack *s, struct flow *f, uint64_t now_us)
 		return;
 	if (f->state == TCP_SYN_RCVD && c->waiting_upstream)
 		refuse(s, f);
-	else if (f->state == TCP_SYN_SENT)
-		tcp_send_rst_raw(s, f->paddr, f->caddr, f->pport, f->cport, c->snd_max, 0, TCP_RST);
-	else
+	else if (f->state == TCP_SYN_SENT) {
+		struct ip_pair a = ip_pair_of_flow(f);
+
+		tcp_send_rst_raw(s, &a, f->pport, f->cport, c->snd_max, 0, TCP_RST);
+	} else
 		tcp_send_rst(s, f, now_us);
 }
 
@@ -454,7 +471,8 @@ void tcp_passive_open(struct stack *s, const struct pkt *p, const struct tcp_seg
 		s->cnt.drop_tcp_over_limit++;
 		return;
 	}
-	f = stack_flow_new(s, PROTO_TCP, p->saddr, sport, p->daddr, dport, now);
+	f = p->v6 ? stack_flow_new6(s, PROTO_TCP, p->saddr6, sport, p->daddr6, dport, now)
+		  : stack_flow_new(s, PROTO_TCP, p->saddr, sport, p->daddr, dport, now);
 	if (!f) {
 		s->cnt.drop_tcp_over_limit++;
 		return;
@@ -484,17 +502,23 @@ void tcp_passive_open(struct stack *s, const struct pkt *p, const struct tcp_seg
 	}
 }
 
+/*
+ * tcp_connect_do() - the active open of tcp_connect() and tcp_connect6(): @c6 and @p6 are the
+ * IPv6 addresses (then @caddr and @paddr are unused), NULL for IPv4
+ */
 static struct flow *tcp_connect_do(struct stack *s, uint32_t caddr, uint16_t cport, uint32_t paddr,
-			 uint16_t pport, uint64_t now_us)
+			 uint16_t pport, uint64_t now_us, const uint8_t *c6, const uint8_t *p6)
 {
 	struct tcp_conn *c;
 	struct flow *f;
 
-	if (flow_lookup(s->flows, PROTO_TCP, caddr, cport, paddr, pport))
+	if (c6 ? flow_lookup6(s->flows, PROTO_TCP, c6, cport, p6, pport)
+	       : flow_lookup(s->flows, PROTO_TCP, caddr, cport, paddr, pport))
 		return NULL;
 	if (flow_count(s->flows) >= flow_capacity(s->flows) && !evict_oldest(s, TCP_AGE_TIME_WAIT, now_us))
 		return NULL;
-	f = stack_flow_new(s, PROTO_TCP, caddr, cport, paddr, pport, now_us);
+	f = c6 ? stack_flow_new6(s, PROTO_TCP, c6, cport, p6, pport, now_us)
+	       : stack_flow_new(s, PROTO_TCP, caddr, cport, paddr, pport, now_us);
 	if (!f)
 		return NULL;
 	f->origin = FLOW_ORIGIN_HOST;
@@ -561,6 +585,46 @@ static void tcp_upstream_connected_do(struct stack *s, struct flow *f, uint64_t 
 }
 
 /**
+ * unreachable6() - unreachable() for an IPv6 flow: the SYN's IPv6 header rebuilt, ICMPv6
+ * destination unreachable with the code RFC 4443 3.1 gives the same cause
+ * @s:		the stack
+ * @f:		the flow
+ * @code:	the ICMP (IPv4) code
+ * @tcp:	the rebuilt first TCP_HDR_MIN bytes of the SYN
+ * @now_us:	current time
+ */
+static void unreachable6(struct stack *s, struct flow *f, uint8_t code, const uint8_t *tcp,
+			 uint64_t now_us)
+{
+	uint8_t b[ETH_HDR_LEN + IP6_HDR_LEN + TCP_HDR_MIN] = { 0 };
+	uint8_t *ip = b + ETH_HDR_LEN;
+	struct pkt p = {
+		.frame = b,
+		.frame_len = sizeof(b),
+		.ip = ip,
+		.ip_len = IP6_HDR_LEN + TCP_HDR_MIN,
+		.ihl = IP6_HDR_LEN,
+		.l4 = ip + IP6_HDR_LEN,
+		.l4_len = TCP_HDR_MIN,
+		.proto = PROTO_TCP,
+		.v6 = true,
+		.now_us = now_us,
+	};
+
+	wr16(b + 12, ETHERTYPE_IPV6);
+	wr32(ip, 6u << 28);
+	wr16(ip + 4, TCP_HDR_MIN);
+	ip[6] = PROTO_TCP;
+	ip[7] = 64;
+	memcpy(ip + 8, f->caddr6, 16);
+	memcpy(ip + 24, f->paddr6, 16);
+	memcpy(p.saddr6, f->caddr6, 16);
+	memcpy(p.daddr6, f->paddr6, 16);
+	memcpy(ip + IP6_HDR_LEN, tcp, TCP_HDR_MIN);
+	icmp6_send_error(s, &p, ICMP6_DEST_UNREACH, icmp6_unreach_code(code), 0, s->cfg.gateway6);
+}
+
+/**
  * unreachable() - ICMP destination unreachable for the container's SYN. The SYN itself is
  * gone, so its IPv4 header and first 8 TCP bytes (ports and sequence number: all the
  * container's stack needs to match the error, RFC 792 / RFC 5927) are rebuilt from the TCB.
@@ -602,6 +666,10 @@ static void unreachable(struct stack *s, struct flow *f, uint8_t code, uint64_t 
 	wr32(t + 4, tcp_conn_of(f)->irs);
 	t[12] = (TCP_HDR_MIN / 4) << 4;
 	t[13] = TCP_SYN;
+	if (f->v6) {
+		unreachable6(s, f, code, t, now_us);
+		return;
+	}
 	icmp_send_error(s, &p, ICMP_DEST_UNREACH, code, s->cfg.gateway);
 }
 
@@ -769,7 +837,18 @@ struct flow *tcp_connect(struct stack *s, uint32_t caddr, uint16_t cport, uint32
 	struct flow *r;
 
 	stack_enter(s);
-	r = tcp_connect_do(s, caddr, cport, paddr, pport, now_us);
+	r = tcp_connect_do(s, caddr, cport, paddr, pport, now_us, NULL, NULL);
+	stack_leave(s, now_us);
+	return r;
+}
+
+struct flow *tcp_connect6(struct stack *s, const uint8_t caddr[16], uint16_t cport,
+			  const uint8_t paddr[16], uint16_t pport, uint64_t now_us)
+{
+	struct flow *r;
+
+	stack_enter(s);
+	r = tcp_connect_do(s, 0, cport, 0, pport, now_us, caddr, paddr);
 	stack_leave(s, now_us);
 	return r;
 }

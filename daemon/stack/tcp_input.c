@@ -672,9 +672,11 @@ static void syn_sent(struct stack *s, struct flow *f, const struct tcp_seg *g, u
 	if (g->flags & TCP_ACK) {
 		if (seq_leq(g->ack, c->iss) || seq_gt(g->ack, c->snd_max)) {
 			s->cnt.drop_tcp_bad_ack++;
-			if (!(g->flags & TCP_RST))
-				tcp_send_rst_raw(s, f->paddr, f->caddr, f->pport, f->cport, g->ack,
-						 0, TCP_RST);
+			if (!(g->flags & TCP_RST)) {
+				struct ip_pair a = ip_pair_of_flow(f);
+
+				tcp_send_rst_raw(s, &a, f->pport, f->cport, g->ack, 0, TCP_RST);
+			}
 			return;
 		}
 		ack_ok = true;
@@ -866,9 +868,10 @@ static bool step_ack(struct stack *s, struct flow *f, const struct tcp_seg *g, u
 	switch (f->state) {
 	case TCP_SYN_RCVD:
 		if (!seq_gt(g->ack, c->snd_una) || seq_gt(g->ack, c->snd_max)) {
+			struct ip_pair a = ip_pair_of_flow(f);
+
 			s->cnt.drop_tcp_bad_ack++;
-			tcp_send_rst_raw(s, f->paddr, f->caddr, f->pport, f->cport, g->ack, 0,
-					 TCP_RST);
+			tcp_send_rst_raw(s, &a, f->pport, f->cport, g->ack, 0, TCP_RST);
 			return false;
 		}
 		new_ack(s, f, g, now_us);
@@ -998,8 +1001,7 @@ void tcp_input(struct stack *s, const struct pkt *p)
 		return;
 	}
 	/* Verified unless the virtio-net header vouched for it (vnet_l4_check) */
-	if (!p->csum_trusted &&
-	    !csum_ok(h, p->l4_len, csum_pseudo4(p->saddr, p->daddr, PROTO_TCP, (uint16_t)p->l4_len))) {
+	if (!p->csum_trusted && !csum_ok(h, p->l4_len, pkt_pseudo(p, PROTO_TCP, p->l4_len))) {
 		s->cnt.drop_tcp_bad_checksum++;
 		return;
 	}
@@ -1021,7 +1023,8 @@ void tcp_input(struct stack *s, const struct pkt *p)
 		return;
 	}
 
-	f = flow_lookup(s->flows, PROTO_TCP, p->saddr, rd16(h), p->daddr, rd16(h + 2));
+	f = p->v6 ? flow_lookup6(s->flows, PROTO_TCP, p->saddr6, rd16(h), p->daddr6, rd16(h + 2))
+		  : flow_lookup(s->flows, PROTO_TCP, p->saddr, rd16(h), p->daddr, rd16(h + 2));
 	if (f && f->tcp && f->state == TCP_TIME_WAIT &&
 	    (g.flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) == TCP_SYN &&
 	    time_wait_reusable(tcp_conn_of(f), &g)) {
@@ -1051,5 +1054,5 @@ void tcp_input(struct stack *s, const struct pkt *p)
 		return;
 	}
 	s->cnt.drop_tcp_no_flow++;
-	tcp_send_reset_reply(s, p->saddr, p->daddr, rd16(h), rd16(h + 2), &g);
+	tcp_send_reset_reply(s, p, rd16(h), rd16(h + 2), &g);
 }

@@ -348,10 +348,10 @@ void tcp_send_syn(struct stack *s, struct flow *f, uint64_t now_us);
 void tcp_send_rst(struct stack *s, struct flow *f, uint64_t now_us);
 void tcp_send_probe(struct stack *s, struct flow *f, uint64_t now_us);
 bool tcp_send_challenge_ack(struct stack *s, struct flow *f, uint64_t now_us);
-void tcp_send_reset_reply(struct stack *s, uint32_t saddr, uint32_t daddr, uint16_t sport,
-			  uint16_t dport, const struct tcp_seg *g);
-void tcp_send_rst_raw(struct stack *s, uint32_t saddr, uint32_t daddr, uint16_t sport,
-		      uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags);
+void tcp_send_reset_reply(struct stack *s, const struct pkt *p, uint16_t sport, uint16_t dport,
+			  const struct tcp_seg *g);
+void tcp_send_rst_raw(struct stack *s, const struct ip_pair *a, uint16_t sport, uint16_t dport,
+		      uint32_t seq, uint32_t ack, uint8_t flags);
 size_t tcp_retransmit_first(struct stack *s, struct flow *f, uint64_t now_us);
 uint32_t tcp_rcv_window(struct stack *s, struct flow *f);
 

@@ -1,7 +1,7 @@
 /* tcp_output.c - building TCP segments for the container and deciding what to send.
  *
  * Every segment is written straight into the next slot of the shell's transmit batch at
- * stack_tx_l4(): options, header, then ip4_output() adds IPv4 and Ethernet. A segment that
+ * ip_pair_tx_l4(): options, header, then ip_pair_output() adds IPv4 or IPv6 and Ethernet. A segment that
  * carries data leaves its payload area to the shell: the frame says which upstream bytes go
  * there (struct stack_frame's fill_*), and the shell peeks them from the upstream socket
  * straight into the frame when it sends the batch, then seals the checksum. So the stack
@@ -85,8 +85,10 @@ static size_t put_opts(const struct stack *s, const struct tcp_conn *c, uint8_t 
 	size_t n = 0;
 
 	if (flags & TCP_SYN) {
-		/* RFC 9293 3.7.1: our MSS is what fits the TAP's MTU (RFC 6691: no options) */
-		uint32_t mss = s->cfg.mtu - IP4_HDR_MIN - TCP_HDR_MIN;
+		/* RFC 9293 3.7.1: our MSS is what fits the TAP's MTU (RFC 6691: no options),
+		 * less the IPv6 header's 40 bytes over IPv6 (RFC 8200 8.3) */
+		const struct flow *f = flow_at(((struct stack *)s)->flows, c->fidx);
+		uint32_t mss = s->cfg.mtu - (f && f->v6 ? IP6_HDR_LEN : IP4_HDR_MIN) - TCP_HDR_MIN;
 
 		o[n++] = TCPOPT_MSS;
 		o[n++] = 4;
@@ -207,7 +209,8 @@ static void emit(struct stack *s, struct flow *f, uint32_t seq, uint8_t flags, s
 		 size_t plen, uint64_t now_us)
 {
 	struct tcp_conn *c = tcp_conn_of(f);
-	uint8_t *t = stack_tx_l4(s);
+	struct ip_pair a = ip_pair_of_flow(f);
+	uint8_t *t = ip_pair_tx_l4(s, &a);
 	size_t len = hl + plen, seg;
 	uint16_t wnd = 0;
 
@@ -231,8 +234,8 @@ static void emit(struct stack *s, struct flow *f, uint32_t seq, uint8_t flags, s
 	wr16(t + 18, 0);
 	if (plen) {
 		/* the payload is the shell's to place: the checksum is sealed after it */
-		s->fill.pseudo = csum_pseudo4(f->paddr, f->caddr, PROTO_TCP, (uint16_t)len);
-		s->fill.at = (uint16_t)(TX_L4_OFF + hl);
+		s->fill.pseudo = csum_reduce32(ip_pair_pseudo(&a, PROTO_TCP, len));
+		s->fill.at = (uint16_t)(ip_pair_l4_off(&a) + hl);
 		s->fill.len = (uint32_t)plen;
 		s->fill.seq = seq;
 		s->fill.flow = f;
@@ -241,14 +244,13 @@ static void emit(struct stack *s, struct flow *f, uint32_t seq, uint8_t flags, s
 		seg = c->mss < stack_l4_max(s) - TCP_HDR_MIN ? c->mss : stack_l4_max(s) - TCP_HDR_MIN;
 		s->fill.mss = (uint16_t)(seg > hl - TCP_HDR_MIN ? seg - (hl - TCP_HDR_MIN) : 1);
 	} else {
-		wr16(t + 16, csum_fold(csum_partial(t, len, csum_pseudo4(f->paddr, f->caddr,
-									PROTO_TCP, (uint16_t)len))));
+		wr16(t + 16, csum_fold(csum_partial(t, len, ip_pair_pseudo(&a, PROTO_TCP, len))));
 	}
 	f->pkts_out++;
 	f->last_us = now_us;
 	if (flags & TCP_RST)
 		s->cnt.tcp_rst_sent++;
-	ip4_output(s, f->paddr, f->caddr, PROTO_TCP, len);
+	ip_pair_output(s, &a, PROTO_TCP, len, false);
 }
 
 /**
@@ -262,7 +264,8 @@ static void emit(struct stack *s, struct flow *f, uint32_t seq, uint8_t flags, s
 static void send_ctl(struct stack *s, struct flow *f, uint32_t seq, uint8_t flags,
 		     uint64_t now_us)
 {
-	uint8_t *t = stack_tx_l4(s);
+	struct ip_pair a = ip_pair_of_flow(f);
+	uint8_t *t = ip_pair_tx_l4(s, &a);
 	size_t hl = TCP_HDR_MIN;
 
 	if (!(flags & TCP_RST))
@@ -359,17 +362,18 @@ bool tcp_send_challenge_ack(struct stack *s, struct flow *f, uint64_t now_us)
 }
 
 /**
- * tcp_send_rst_raw() - a RST (or RST|ACK) outside any connection, from @saddr:@sport (our
- * side, the address the container used) to @daddr:@dport (the container)
+ * tcp_send_rst_raw() - a RST (or RST|ACK) outside any connection, from @a's source:@sport
+ * (our side, the address the container used) to its destination:@dport (the container)
  * @s:		the stack
- * @saddr, @daddr, @sport, @dport: addresses and ports, host order
+ * @a:		addresses, either family
+ * @sport, @dport: ports, host order
  * @seq, @ack:	sequence and acknowledgement numbers
  * @flags:	TCP_RST, optionally | TCP_ACK
  */
-void tcp_send_rst_raw(struct stack *s, uint32_t saddr, uint32_t daddr, uint16_t sport,
-		      uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags)
+void tcp_send_rst_raw(struct stack *s, const struct ip_pair *a, uint16_t sport, uint16_t dport,
+		      uint32_t seq, uint32_t ack, uint8_t flags)
 {
-	uint8_t *t = stack_tx_l4(s);
+	uint8_t *t = ip_pair_tx_l4(s, a);
 
 	memset(t, 0, TCP_HDR_MIN);
 	wr16(t, sport);
@@ -379,9 +383,9 @@ void tcp_send_rst_raw(struct stack *s, uint32_t saddr, uint32_t daddr, uint16_t 
 	t[12] = (TCP_HDR_MIN / 4) << 4;
 	t[13] = flags;
 	wr16(t + 16, csum_fold(csum_partial(t, TCP_HDR_MIN,
-					    csum_pseudo4(saddr, daddr, PROTO_TCP, TCP_HDR_MIN))));
+					    ip_pair_pseudo(a, PROTO_TCP, TCP_HDR_MIN))));
 	s->cnt.tcp_rst_sent++;
-	ip4_output(s, saddr, daddr, PROTO_TCP, TCP_HDR_MIN);
+	ip_pair_output(s, a, PROTO_TCP, TCP_HDR_MIN, false);
 }
 
 /**
@@ -389,17 +393,19 @@ void tcp_send_rst_raw(struct stack *s, uint32_t saddr, uint32_t daddr, uint16_t 
  * itself be a RST): <SEQ=SEG.ACK><CTL=RST> if it had an ACK, else
  * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>
  * @s:		the stack
- * @saddr, @daddr: the segment's source (container) and destination, host order
+ * @p:		the packet that carried it (its addresses, either family)
  * @sport, @dport: its ports
  * @g:		the segment
  */
-void tcp_send_reset_reply(struct stack *s, uint32_t saddr, uint32_t daddr, uint16_t sport,
-			  uint16_t dport, const struct tcp_seg *g)
+void tcp_send_reset_reply(struct stack *s, const struct pkt *p, uint16_t sport, uint16_t dport,
+			  const struct tcp_seg *g)
 {
+	struct ip_pair a = ip_pair_reply(p);
+
 	if (g->flags & TCP_ACK)
-		tcp_send_rst_raw(s, daddr, saddr, dport, sport, g->ack, 0, TCP_RST);
+		tcp_send_rst_raw(s, &a, dport, sport, g->ack, 0, TCP_RST);
 	else
-		tcp_send_rst_raw(s, daddr, saddr, dport, sport, 0, g->seq + tcp_seg_len(g),
+		tcp_send_rst_raw(s, &a, dport, sport, 0, g->seq + tcp_seg_len(g),
 				 TCP_RST | TCP_ACK);
 }
 
@@ -452,7 +458,8 @@ static size_t send_segment(struct stack *s, struct flow *f, uint32_t seq, size_t
 			   uint64_t now_us)
 {
 	struct tcp_conn *c = tcp_conn_of(f);
-	uint8_t *t = stack_tx_l4(s);
+	struct ip_pair a = ip_pair_of_flow(f);
+	uint8_t *t = ip_pair_tx_l4(s, &a);
 	size_t hl = TCP_HDR_MIN + put_opts(s, c, t + TCP_HDR_MIN, TCP_ACK, now_us);
 	size_t room = c->mss > hl - TCP_HDR_MIN ? c->mss - (hl - TCP_HDR_MIN) : 1;
 	uint32_t off = seq - c->snd_una;
@@ -461,9 +468,9 @@ static size_t send_segment(struct stack *s, struct flow *f, uint32_t seq, size_t
 	/* RFC 6691: the MSS bounds data plus options; never more than the MTU either. A shell
 	 * with TSO has the kernel cut a segment of up to 64 KiB at the MSS (emit(): fill.mss). */
 	if (s->cfg.tso)
-		room = 65535 - IP4_HDR_MIN - hl;
-	if (room > stack_l4_max(s) - hl && !s->cfg.tso)
-		room = stack_l4_max(s) - hl;
+		room = 65535 - ip_pair_hdr(&a) - hl;
+	if (room > ip_pair_l4_max(s, &a) - hl && !s->cfg.tso)
+		room = ip_pair_l4_max(s, &a) - hl;
 	if (max && max < room)
 		room = max;
 	if (c->up_avail <= off)

@@ -270,7 +270,8 @@ static void udp_abort_do(struct stack *s, struct flow *f, int end, uint64_t now_
  * Return: the flow in state ACTIVE, or NULL (counted drop_udp_over_limit)
  */
 static struct flow *udp_flow_create(struct stack *s, uint32_t caddr, uint16_t cport,
-				    uint32_t paddr, uint16_t pport, uint8_t origin, uint64_t now_us)
+				    uint32_t paddr, uint16_t pport, uint8_t origin, uint64_t now_us,
+				    const struct pkt *p6)
 {
 	struct udp_stack *u = s->udp;
 	struct flow *f, *victim;
@@ -288,7 +289,8 @@ static struct flow *udp_flow_create(struct stack *s, uint32_t caddr, uint16_t cp
 		}
 		stack_flow_release(s, victim, FLOW_END_EVICTED, now_us);
 	}
-	f = stack_flow_new(s, PROTO_UDP, caddr, cport, paddr, pport, now_us);
+	f = p6 ? stack_flow_new6(s, PROTO_UDP, p6->saddr6, cport, p6->daddr6, pport, now_us)
+	       : stack_flow_new(s, PROTO_UDP, caddr, cport, paddr, pport, now_us);
 	if (!f) {
 		s->cnt.drop_udp_over_limit++;
 		return NULL;
@@ -307,7 +309,7 @@ static struct flow *udp_open_inbound_do(struct stack *s, uint32_t caddr, uint16_
 	if (!s->udp || !cport || !pport ||
 	    flow_lookup(s->flows, PROTO_UDP, caddr, cport, paddr, pport))
 		return NULL;
-	f = udp_flow_create(s, caddr, cport, paddr, pport, FLOW_ORIGIN_HOST, now_us);
+	f = udp_flow_create(s, caddr, cport, paddr, pport, FLOW_ORIGIN_HOST, now_us, NULL);
 	if (f)
 		udp_touch(s, f, now_us);
 	return f;
@@ -343,9 +345,24 @@ static bool udp_errno_icmp(int err, uint8_t *code)
 }
 
 /**
+ * udp_send_unreach() - destination unreachable @code about datagram @p, from the address
+ * it was sent to, in its family (ICMP, or ICMPv6 with RFC 4443 3.1's code for the cause)
+ * @s:		the link's stack
+ * @p:		the datagram
+ * @code:	the ICMP code (ICMP_UNREACH_PORT, _HOST, _NET, _ADMIN)
+ */
+static void udp_send_unreach(struct stack *s, const struct pkt *p, uint8_t code)
+{
+	if (p->v6)
+		icmp6_send_error(s, p, ICMP6_DEST_UNREACH, icmp6_unreach_code(code), 0, p->daddr6);
+	else
+		icmp_send_error(s, p, ICMP_DEST_UNREACH, code, p->daddr);
+}
+
+/**
  * udp_input() - process one UDP datagram from the container
  * @s:		the link's stack
- * @p:		the datagram, validated by ip4_input() (unicast, not a fragment)
+ * @p:		the datagram, validated by ip4_input() or ip6_input() (unicast, not a fragment)
  */
 void udp_input(struct stack *s, const struct pkt *p)
 {
@@ -354,6 +371,7 @@ void udp_input(struct stack *s, const struct pkt *p)
 	uint16_t sport, dport;
 	struct udp_side *d;
 	struct flow *f;
+	bool to_dns, to_gw;
 	uint8_t code;
 	int r;
 
@@ -372,10 +390,11 @@ void udp_input(struct stack *s, const struct pkt *p)
 		return;
 	}
 	/* RFC 768: a zero checksum means the sender computed none, legal over IPv4 (RFC 1122
-	 * 4.1.3.4 leaves it to the sender); otherwise it covers the pseudo-header too. Verified
-	 * unless the virtio-net header vouched for it (vnet_l4_check). */
-	if (rd16(h + 6) && !p->csum_trusted &&
-	    !csum_ok(h, ulen, csum_pseudo4(p->saddr, p->daddr, PROTO_UDP, (uint16_t)ulen))) {
+	 * 4.1.3.4 leaves it to the sender); otherwise it covers the pseudo-header too. Over
+	 * IPv6 it is mandatory (RFC 8200 8.1: a zero checksum is discarded). Verified unless the
+	 * virtio-net header vouched for it (vnet_l4_check). */
+	if ((rd16(h + 6) || p->v6) && !p->csum_trusted &&
+	    !csum_ok(h, ulen, pkt_pseudo(p, PROTO_UDP, ulen))) {
 		s->cnt.drop_udp_bad_checksum++;
 		return;
 	}
@@ -392,30 +411,33 @@ void udp_input(struct stack *s, const struct pkt *p)
 	/* A reply to a port forward's flow (origin host) is no new conversation: the address
 	 * rules below are for what the container starts, and a loopback client of a forward
 	 * appears as the gateway even with host loopback off. */
-	f = flow_lookup(s->flows, PROTO_UDP, p->saddr, sport, p->daddr, dport);
+	f = p->v6 ? flow_lookup6(s->flows, PROTO_UDP, p->saddr6, sport, p->daddr6, dport)
+		  : flow_lookup(s->flows, PROTO_UDP, p->saddr, sport, p->daddr, dport);
 	if (f && f->origin == FLOW_ORIGIN_HOST)
 		goto known;
 
-	if (p->daddr == s->cfg.dns && dport != DNS_PORT) {
+	to_dns = p->v6 ? !memcmp(p->daddr6, s->cfg.dns6, 16) : p->daddr == s->cfg.dns;
+	to_gw = p->v6 ? !memcmp(p->daddr6, s->cfg.gateway6, 16) : p->daddr == s->cfg.gateway;
+	if ((to_dns && dport != DNS_PORT) || (to_gw && s->cfg.no_host_loopback)) {
 		s->cnt.drop_udp_no_service++;
-		icmp_send_error(s, p, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, p->daddr);
-		return;
-	}
-	if (p->daddr == s->cfg.gateway && s->cfg.no_host_loopback) {
-		s->cnt.drop_udp_no_service++;
-		icmp_send_error(s, p, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, p->daddr);
+		udp_send_unreach(s, p, ICMP_UNREACH_PORT);
 		return;
 	}
 	/* The forwarder relays messages, it does not read them: only that a DNS header is there
 	 * (RFC 1035 4.1.1) is checked, so the resolver never sees a runt. */
-	if (p->daddr == s->cfg.dns && plen < DNS_HDR_LEN) {
+	if (to_dns && plen < DNS_HDR_LEN) {
 		s->cnt.drop_udp_dns_malformed++;
+		return;
+	}
+	/* Over IPv6 only a source in the prefix has a route beyond the link */
+	if (p->v6 && !ip6_in_prefix(s, p->saddr6)) {
+		s->cnt.drop_ip6_bad_source++;
 		return;
 	}
 
 	if (!f) {
 		f = udp_flow_create(s, p->saddr, sport, p->daddr, dport, FLOW_ORIGIN_CONTAINER,
-				    p->now_us);
+				    p->now_us, p->v6 ? p : NULL);
 		if (!f)
 			return;
 	}
@@ -427,9 +449,17 @@ known:
 	f->pkts_in++;
 	udp_touch(s, f, p->now_us);
 
-	hl = p->ihl <= IP4_HDR_MAX ? p->ihl : IP4_HDR_MAX;
 	d = &s->udp->side[f->idx];
-	memcpy(d->quote, p->ip, hl);
+	if (p->v6) {
+		/* the fixed header, as if UDP followed it (extension headers are not kept) */
+		memcpy(d->quote, p->ip, IP6_HDR_LEN);
+		d->quote[6] = PROTO_UDP;
+		wr16(d->quote + 4, (uint16_t)ulen);
+		hl = IP6_HDR_LEN;
+	} else {
+		hl = p->ihl <= IP4_HDR_MAX ? p->ihl : IP4_HDR_MAX;
+		memcpy(d->quote, p->ip, hl);
+	}
 	memcpy(d->quote + hl, h, UDP_HDR_LEN);
 	d->qlen = (uint8_t)(hl + UDP_HDR_LEN);
 
@@ -439,7 +469,7 @@ known:
 		 * local sender goes back as the matching ICMP error. */
 		s->cnt.drop_udp_upstream_error++;
 		if (udp_errno_icmp(-r, &code))
-			icmp_send_error(s, p, ICMP_DEST_UNREACH, code, p->daddr);
+			udp_send_unreach(s, p, code);
 	}
 }
 
@@ -457,6 +487,28 @@ static void udp_upstream_error_do(struct stack *s, struct flow *f, uint8_t type,
 	d = &s->udp->side[f->idx];
 	if (d->qlen < IP4_HDR_MIN + UDP_HDR_LEN)
 		return;
+	if (f->v6) {
+		memset(&q, 0, sizeof(q));
+		q.v6 = true;
+		q.ip = d->quote;
+		q.ihl = IP6_HDR_LEN;
+		q.ip_len = d->qlen;
+		q.l4 = d->quote + IP6_HDR_LEN;
+		q.l4_len = UDP_HDR_LEN;
+		q.proto = PROTO_UDP;
+		memcpy(q.saddr6, f->caddr6, 16);
+		memcpy(q.daddr6, f->paddr6, 16);
+		q.now_us = now_us;
+		/* RFC 4443 3.1, 3.3: the same causes under their ICMPv6 types and codes */
+		if (type == ICMP_DEST_UNREACH && code == ICMP_UNREACH_NEEDFRAG)
+			return; /* an upstream path MTU is the kernel's, never the container's */
+		if (type == ICMP_DEST_UNREACH)
+			icmp6_send_error(s, &q, ICMP6_DEST_UNREACH, icmp6_unreach_code(code), 0,
+					 f->paddr6);
+		else
+			icmp6_send_error(s, &q, ICMP6_TIME_EXCEEDED, code, 0, f->paddr6);
+		return;
+	}
 	/* The container's own header, so that it finds the socket (RFC 1122 4.1.3.3: UDP MUST
 	 * pass ICMP errors up to the application) */
 	memset(&q, 0, sizeof(q));
@@ -477,13 +529,14 @@ static void udp_upstream_error_do(struct stack *s, struct flow *f, uint8_t type,
 static void udp_upstream_datagram_do(struct stack *s, struct flow *f, const uint8_t *data, size_t len,
 			   uint64_t now_us)
 {
-	uint8_t *h = stack_tx_l4(s);
+	struct ip_pair a = ip_pair_of_flow(f);
+	uint8_t *h = ip_pair_tx_l4(s, &a);
 	size_t ulen = UDP_HDR_LEN + len;
 	uint16_t sum;
 
 	if (!f->in_use || f->proto != PROTO_UDP || !s->udp)
 		return;
-	if (len > UDP_PAYLOAD_MAX) {
+	if (len > UDP_PAYLOAD_MAX - (f->v6 ? IP6_HDR_LEN + IP6_FRAG_HDR_LEN - IP4_HDR_MIN : 0)) {
 		s->cnt.drop_udp_upstream_error++;
 		return;
 	}
@@ -500,15 +553,10 @@ static void udp_upstream_datagram_do(struct stack *s, struct flow *f, const uint
 	wr16(h + 4, (uint16_t)ulen);
 	wr16(h + 6, 0);
 	memcpy(h + UDP_HDR_LEN, data, len);
-	sum = csum_fold(csum_partial(h, ulen, csum_pseudo4(f->paddr, f->caddr, PROTO_UDP,
-							      (uint16_t)ulen)));
+	sum = csum_fold(csum_partial(h, ulen, ip_pair_pseudo(&a, PROTO_UDP, ulen)));
 	/* RFC 768: a computed zero is sent as all ones; zero would mean "no checksum" */
 	wr16(h + 6, sum ? sum : 0xffff);
-
-	if (ulen <= stack_l4_max(s))
-		ip4_output(s, f->paddr, f->caddr, PROTO_UDP, ulen);
-	else
-		ip4_output_fragments(s, f->paddr, f->caddr, PROTO_UDP, ulen);
+	ip_pair_output(s, &a, PROTO_UDP, ulen, true);
 }
 
 /* --- entry points: each runs as a batch (stack_enter/stack_leave) ------------------ */

@@ -58,7 +58,8 @@ int vnet_l4_check(struct stack *s, struct pkt *p)
 	size_t l4_off = (size_t)(p->l4 - p->frame);
 
 	p->csum_trusted = false;
-	if (m->gso_type != VNET_GSO_NONE && (m->gso_type != VNET_GSO_TCPV4 || p->proto != PROTO_TCP)) {
+	if (m->gso_type != VNET_GSO_NONE &&
+	    (m->gso_type != (p->v6 ? VNET_GSO_TCPV6 : VNET_GSO_TCPV4) || p->proto != PROTO_TCP)) {
 		s->cnt.drop_vnet_bad_gso++;
 		return -1;
 	}
@@ -100,7 +101,8 @@ void stack_frame_vnet(struct stack_frame *fr)
 	if (fr->mss && fr->fill_len > fr->mss) {
 		/* 5.1.6.2.1: a super-frame the kernel cuts at gso_size payload bytes, each cut
 		 * segment repeating the headers (hdr_len bytes of them) */
-		vh[VNET_OFF_GSO_TYPE] = VNET_GSO_TCPV4;
+		vh[VNET_OFF_GSO_TYPE] = rd16(fr->data + 12) == ETHERTYPE_IPV6 ? VNET_GSO_TCPV6
+									      : VNET_GSO_TCPV4;
 		wr16le(vh + VNET_OFF_GSO_SIZE, fr->mss);
 		wr16le(vh + VNET_OFF_HDR_LEN, fr->fill_at);
 	}

@@ -27,6 +27,20 @@
 #define IP4_FLAG_MF 0x2000
 #define IP4_FRAG_OFF_MASK 0x1fff
 
+#define IP6_HDR_LEN 40
+#define IP6_MIN_MTU 1280 /* RFC 8200 5: every link carries 1280-byte packets */
+
+/* RFC 8200 4, IANA protocol numbers used as IPv6 next headers */
+#define IP6_NH_HOPOPTS 0
+#define IP6_NH_ROUTING 43
+#define IP6_NH_FRAGMENT 44
+#define IP6_NH_ICMP6 58
+#define IP6_NH_NONE 59
+#define IP6_NH_DSTOPTS 60
+#define IP6_FRAG_HDR_LEN 8
+#define IP6_FRAG_OFF_MASK 0xfff8
+#define IP6_FRAG_MF 0x0001
+
 #define PROTO_ICMP 1
 #define PROTO_TCP 6
 #define PROTO_UDP 17
@@ -42,6 +56,27 @@
 #define ICMP_UNREACH_PORT 3
 #define ICMP_UNREACH_NEEDFRAG 4
 #define ICMP_UNREACH_ADMIN 13
+
+/* ICMPv6 (RFC 4443, RFC 4861) */
+#define ICMP6_DEST_UNREACH 1
+#define ICMP6_PACKET_TOO_BIG 2
+#define ICMP6_TIME_EXCEEDED 3
+#define ICMP6_PARAM_PROBLEM 4
+#define ICMP6_ECHO_REQUEST 128
+#define ICMP6_ECHO_REPLY 129
+#define ICMP6_RS 133
+#define ICMP6_RA 134
+#define ICMP6_NS 135
+#define ICMP6_NA 136
+#define ICMP6_REDIRECT 137
+#define ICMP6_UNREACH_NOROUTE 0
+#define ICMP6_UNREACH_ADMIN 1
+#define ICMP6_UNREACH_ADDR 3
+#define ICMP6_UNREACH_PORT 4
+#define ICMP6_PARAM_HEADER 0   /* erroneous header field */
+#define ICMP6_PARAM_NEXTHDR 1  /* unrecognized next header */
+#define ICMP6_PARAM_OPTION 2   /* unrecognized IPv6 option */
+#define ICMP6_PARAM_FIRSTFRAG 3 /* RFC 7112: the first fragment lacks the header chain */
 
 #define UDP_HDR_LEN 8
 #define TCP_HDR_MIN 20

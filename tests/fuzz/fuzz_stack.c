@@ -2,8 +2,8 @@
  * time and upstream events, with a shell that accepts everything.
  *
  * Input:
- *   byte 0: flags. bit 0: fix checksums (IPv4 header, ICMP, TCP, UDP) and IPv4/UDP lengths
- *           before feeding, so that the fuzzer gets past the checksums into TCP and UDP;
+ *   byte 0: flags. bit 0: fix checksums (IPv4 header, ICMP, ICMPv6, TCP, UDP) and IPv4/IPv6/
+ *           UDP lengths before feeding, so that the fuzzer gets past the checksums into TCP and UDP;
  *           bit 1: run the link with MTU 1500 instead of the default 65520 (segmentation,
  *           fragmentation);
  *           bit 2: TCP acknowledgment numbers in the input are relative to the ISN the stack
@@ -120,6 +120,67 @@ static void fz_bug(const char *what, size_t a, size_t b)
 }
 
 /**
+ * check_l4() - the transport part of a frame the stack sent: its header holds together and
+ * its checksum (with pseudo-header sum @ph, or none for ICMP) verifies
+ * @proto:	IP protocol (ICMP over IPv4, ICMPv6 over IPv6, TCP, UDP)
+ * @l4:		the transport header
+ * @l4len:	its length with the payload
+ * @ph:		the pseudo-header sum (ICMPv6 included)
+ */
+static void check_l4(uint8_t proto, const uint8_t *l4, size_t l4len, uint64_t ph)
+{
+	switch (proto) {
+	case PROTO_ICMP:
+	case IP6_NH_ICMP6:
+		if (l4len < ICMP_HDR_LEN || !csum_ok(l4, l4len, ph))
+			fz_bug("ICMP", l4len, proto);
+		return;
+	case PROTO_TCP:
+		if (l4len < TCP_HDR_MIN || (size_t)(l4[12] >> 4) * 4 < TCP_HDR_MIN ||
+		    (size_t)(l4[12] >> 4) * 4 > l4len || !csum_ok(l4, l4len, ph))
+			fz_bug("TCP", l4len, l4[12] >> 4);
+		if (l4[13] & TCP_SYN)
+			fz.iss[rd16(l4 + 2) % FZ_ISS_SLOTS] = rd32(l4 + 4);
+		return;
+	case PROTO_UDP:
+		if (l4len < UDP_HDR_LEN || rd16(l4 + 4) != l4len ||
+		    (rd16(l4 + 6) && !csum_ok(l4, l4len, ph)))
+			fz_bug("UDP", l4len, rd16(l4 + 4));
+		return;
+	default:
+		fz_bug("IP protocol", proto, 0);
+	}
+}
+
+/**
+ * check_frame6() - an IPv6 frame the stack sent: version, payload length, a group MAC only
+ * for a multicast destination (and then the right one, RFC 2464 7), the transport checksum
+ * unless it is a fragment
+ * @f:		the frame
+ * @len:	its length
+ */
+static void check_frame6(const uint8_t *f, size_t len)
+{
+	const uint8_t *h = f + ETH_HDR_LEN;
+	size_t plen;
+
+	if (len < ETH_HDR_LEN + IP6_HDR_LEN || h[0] >> 4 != 6)
+		fz_bug("IPv6 header", len, h[0]);
+	plen = rd16(h + 4);
+	if (ETH_HDR_LEN + IP6_HDR_LEN + plen != len)
+		fz_bug("IPv6 payload length", plen, len);
+	if ((f[0] & 1) != (h[24] == 0xff) ||
+	    (h[24] == 0xff && (f[0] != 0x33 || f[1] != 0x33 || memcmp(f + 2, h + 36, 4))))
+		fz_bug("IPv6 destination MAC", f[0], h[24]);
+	if (h[6] == IP6_NH_FRAGMENT)
+		return; /* a fragment: its L4 checksum covers the whole packet */
+	check_l4(h[6], h + IP6_HDR_LEN, plen,
+		 h[6] == PROTO_TCP || h[6] == PROTO_UDP || h[6] == IP6_NH_ICMP6
+			 ? csum_pseudo6(h + 8, h + 24, h[6], (uint32_t)plen)
+			 : 0);
+}
+
+/**
  * check_frame() - every frame the stack sends must be well formed
  * @f, @len:	the frame
  * @gso:	its virtio-net header has the kernel cut it at this gso_size (0: none)
@@ -140,6 +201,10 @@ static void check_frame(const uint8_t *f, size_t len, unsigned int gso)
 			fz_bug("ARP frame length", len, 0);
 		return;
 	}
+	if (rd16(f + 12) == ETHERTYPE_IPV6) {
+		check_frame6(f, len);
+		return;
+	}
 	if (rd16(f + 12) != ETHERTYPE_IPV4)
 		fz_bug("ethertype", rd16(f + 12), 0);
 	if (f[0] & 1)
@@ -158,28 +223,9 @@ static void check_frame(const uint8_t *f, size_t len, unsigned int gso)
 	l4len = tot - ihl;
 	if (gso && h[9] != PROTO_TCP)
 		fz_bug("GSO on another protocol than TCP", h[9], gso);
-	switch (h[9]) {
-	case PROTO_ICMP:
-		if (l4len < ICMP_HDR_LEN || !csum_ok(l4, l4len, 0))
-			fz_bug("ICMP", l4len, 0);
-		return;
-	case PROTO_TCP:
-		ph = csum_pseudo4(rd32(h + 12), rd32(h + 16), PROTO_TCP, (uint16_t)l4len);
-		if (l4len < TCP_HDR_MIN || (size_t)(l4[12] >> 4) * 4 < TCP_HDR_MIN ||
-		    (size_t)(l4[12] >> 4) * 4 > l4len || !csum_ok(l4, l4len, ph))
-			fz_bug("TCP", l4len, l4[12] >> 4);
-		if (l4[13] & TCP_SYN)
-			fz.iss[rd16(l4 + 2) % FZ_ISS_SLOTS] = rd32(l4 + 4);
-		return;
-	case PROTO_UDP:
-		ph = csum_pseudo4(rd32(h + 12), rd32(h + 16), PROTO_UDP, (uint16_t)l4len);
-		if (l4len < UDP_HDR_LEN || rd16(l4 + 4) != l4len ||
-		    (rd16(l4 + 6) && !csum_ok(l4, l4len, ph)))
-			fz_bug("UDP", l4len, rd16(l4 + 4));
-		return;
-	default:
-		fz_bug("IP protocol", h[9], 0);
-	}
+	if (h[9] == PROTO_TCP || h[9] == PROTO_UDP)
+		ph = csum_pseudo4(rd32(h + 12), rd32(h + 16), h[9], (uint16_t)l4len);
+	check_l4(h[9], l4, l4len, ph);
 }
 
 /**
@@ -374,6 +420,60 @@ static void fix_partial(uint8_t *vh, uint8_t *l4, unsigned int field, size_t sta
 }
 
 /**
+ * fix_sums6() - make an IPv6 frame's payload length and its upper-layer checksum right,
+ * behind up to 8 extension headers (hop-by-hop, destination options, routing, fragment
+ * offset 0), so that seeds with chains get past the checksum
+ * @f:		the frame
+ * @len:	its length
+ * @rel_ack:	TCP acknowledgment numbers are relative to the stack's ISN
+ */
+static void fix_sums6(uint8_t *f, size_t len, bool rel_ack)
+{
+	uint8_t *h = f + ETH_HDR_LEN, *l4 = h + IP6_HDR_LEN, nh;
+	size_t plen, off = 0;
+	uint64_t ph;
+
+	if (len < ETH_HDR_LEN + IP6_HDR_LEN)
+		return;
+	plen = len - ETH_HDR_LEN - IP6_HDR_LEN > 65535 ? 65535 : len - ETH_HDR_LEN - IP6_HDR_LEN;
+	wr16(h + 4, (uint16_t)plen);
+	nh = h[6];
+	for (int n = 0; n < 8 && off + 8 <= plen; n++) {
+		size_t hl;
+
+		if (nh == IP6_NH_FRAGMENT) {
+			if (rd16(l4 + off + 2) & (IP6_FRAG_OFF_MASK | IP6_FRAG_MF))
+				return;
+			hl = IP6_FRAG_HDR_LEN;
+		} else if (nh == IP6_NH_HOPOPTS || nh == IP6_NH_DSTOPTS || nh == IP6_NH_ROUTING) {
+			hl = ((size_t)l4[off + 1] + 1) * 8;
+		} else {
+			break;
+		}
+		nh = l4[off];
+		off += hl;
+	}
+	if (off > plen)
+		return;
+	l4 += off;
+	plen -= off;
+	ph = csum_pseudo6(h + 8, h + 24, nh, (uint32_t)plen);
+	if (nh == IP6_NH_ICMP6 && plen >= 4) {
+		wr16(l4 + 2, 0);
+		wr16(l4 + 2, csum_fold(csum_partial(l4, plen, ph)));
+	} else if (nh == PROTO_TCP && plen >= TCP_HDR_MIN) {
+		if (rel_ack)
+			wr32(l4 + 8, rd32(l4 + 8) + fz.iss[rd16(l4) % FZ_ISS_SLOTS]);
+		wr16(l4 + 16, 0);
+		wr16(l4 + 16, csum_fold(csum_partial(l4, plen, ph)));
+	} else if (nh == PROTO_UDP && plen >= UDP_HDR_LEN) {
+		wr16(l4 + 4, (uint16_t)plen);
+		wr16(l4 + 6, 0);
+		wr16(l4 + 6, csum_fold(csum_partial(l4, plen, ph)));
+	}
+}
+
+/**
  * fix_sums() - make an IPv4 frame's lengths and checksums right, so it is judged on the rest
  * @f, @len:	the frame
  * @rel_ack:	its TCP acknowledgment number is relative to the stack's ISN
@@ -387,6 +487,10 @@ static void fix_sums(uint8_t *f, size_t len, bool rel_ack, uint8_t *vh)
 	size_t ihl, tot, l4len;
 	uint64_t ph;
 
+	if (len >= ETH_HDR_LEN && rd16(f + 12) == ETHERTYPE_IPV6) {
+		fix_sums6(f, len, rel_ack);
+		return;
+	}
 	if (len < ETH_HDR_LEN + IP4_HDR_MIN || rd16(f + 12) != ETHERTYPE_IPV4)
 		return;
 	ihl = (size_t)(h[0] & 0xf) * 4;

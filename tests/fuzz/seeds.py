@@ -80,6 +80,41 @@ SYN_OPTS = b"\x02\x04\x05\xb4" + b"\x01\x03\x03\x07" + b"\x01\x01\x04\x02" + \
     b"\x01\x01\x08\x0a" + struct.pack(">II", 1, 0)
 DNSQ = bytes.fromhex("abcd01000001000000000000076578616d706c6503636f6d0000010001")
 
+# IPv6 (issue 13): the container at fd00::100 and on its link-local, the gateway fd00::2, DNS
+# fd00::3, a peer in 2001:db8::/32 (RFC 3849); checksums and payload lengths fixed by bit 0
+C6 = bytes.fromhex("fd000000000000000000000000000100")
+LL6 = bytes.fromhex("fe800000000000005054" "00fffe123456")
+GW6 = bytes.fromhex("fd000000000000000000000000000002")
+DNS6 = bytes.fromhex("fd000000000000000000000000000003")
+PEER6 = bytes.fromhex("20010db8000000000000000000000034")
+
+
+def ip6(dst, nh, l4, src=C6, hlim=64, ext=b"", mac=OUR):
+    first = ext[0] if ext else nh
+    return eth(mac, 0x86dd) + struct.pack(">IHBB", 6 << 28, len(ext[1:]) + len(l4), first, hlim) + \
+        src + dst + ext[1:] + l4
+
+
+def icmp6(dst, typ, body, src=C6, hlim=64, ext=b"", mac=OUR):
+    return ip6(dst, 58, struct.pack(">BBH", typ, 0, 0) + body, src, hlim, ext, mac)
+
+
+def tcp6(dst, sport, dport, seq, ack, flags, opts=b"", data=b""):
+    hl = 20 + len(opts)
+    return ip6(dst, 6, struct.pack(">HHIIBBHHH", sport, dport, seq, ack, (hl // 4) << 4, flags,
+                                    65535, 0, 0) + opts + data)
+
+
+def udp6(dst, sport, dport, data):
+    return ip6(dst, 17, struct.pack(">HHHH", sport, dport, 8 + len(data), 0) + data)
+
+
+SOL_GW = bytes.fromhex("ff0200000000000000000001ff000002")
+NS_GW = icmp6(SOL_GW, 135, b"\0" * 4 + GW6 + b"\x01\x01" + CMAC, src=LL6, hlim=255,
+              mac=bytes([0x33, 0x33, 0xff, 0, 0, 2]))
+RS = icmp6(bytes.fromhex("ff020000000000000000000000000002"), 133, b"\0" * 4, src=LL6, hlim=255,
+           mac=bytes([0x33, 0x33, 0, 0, 0, 2]))
+
 SEEDS = {
     "arp": b"\x01" + rec(arp(GW)) + rec(arp(DNS)),
     "ping": b"\x01" + rec(arp(GW)) + rec(icmp_echo(GW, bytes(range(56)))) +
@@ -110,6 +145,25 @@ SEEDS = {
            rec(tcp(GW, 40007, 80, 1000, 0, 0x02, SYN_OPTS), 0, "connected") +
            rec(tcp(GW, 40007, 80, 1001, 1, 0x10), 1) +
            rec(tcp(GW, 40007, 80, 1001, 1, 0x18, data=b"d" * 65440), 1, "readable_big"),
+    "ipv6_ndp": b"\x01" + rec(NS_GW) + rec(RS) + rec(icmp6(GW6, 128, b"\x12\x34\0\x01ping"), 1) +
+           rec(icmp6(PEER6, 128, b"\x12\x34\0\x02ping"), 1),
+    # extension headers: hop-by-hop with padding, destination options, routing with segments
+    # left 0, an atomic fragment, then one of each that is refused
+    "ipv6_ext": b"\x01" + rec(NS_GW) +
+           rec(icmp6(GW6, 128, b"\0\x01\0\x01", ext=b"\x00\x3a\x00\x01\x04\0\0\0\0")) +
+           rec(icmp6(GW6, 128, b"\0\x01\0\x02", ext=b"\x3c\x2b\x00\x01\x04\0\0\0\0" +
+                     b"\x3a\x00\x04\x00\0\0\0\0")) +
+           rec(icmp6(GW6, 128, b"\0\x01\0\x03", ext=b"\x2c\x3a\x00\x00\x00\0\0\0\x07")) +
+           rec(icmp6(GW6, 128, b"\0\x01\0\x04", ext=b"\x2b\x3a\x00\x00\x01\0\0\0\0")) +
+           rec(ip6(GW6, 253, b"unknown next header")),
+    "ipv6_tcp": b"\x05" + rec(NS_GW) +
+           rec(tcp6(GW6, 40010, 80, 1000, 0, 0x02, SYN_OPTS), 0, "connected") +
+           rec(tcp6(GW6, 40010, 80, 1001, 1, 0x10), 1) +
+           rec(tcp6(GW6, 40010, 80, 1001, 1, 0x18, data=b"GET / HTTP/1.0\r\n\r\n"), 1, "readable") +
+           rec(tcp6(GW6, 40010, 80, 1019, 1, 0x11), 200, "eof") +
+           rec(tcp6(GW6, 40010, 80, 1020, 2, 0x10), 1),
+    "ipv6_udp": b"\x01" + rec(NS_GW) + rec(udp6(DNS6, 5353, 53, DNSQ), 0, "udp_reply") +
+           rec(udp6(PEER6, 40011, 123, b"\x23" + b"\0" * 47), 0, "udp_error"),
     "port_forward": b"\x05" + rec(arp(GW)) + rec(b"", 0, "connect") +
            rec(tcp(GW, 8001, 40001, 77, 1, 0x12, SYN_OPTS), 1, "readable"),
     # offloads on, MTU 1500: a 6000-byte super-frame in, super-frames out

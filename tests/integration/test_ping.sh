@@ -83,6 +83,8 @@ if ! ip -n "$NSH" link add tpvh$$ type veth peer name tpvp$$ netns "$NSP" ||
 	finish
 fi
 ip netns exec "$NSH" sysctl -q -w net.ipv4.ping_group_range="0 0"
+ip -n "$NSH" addr add 2001:db8:88::1/64 dev tpvh$$ nodad 2>/dev/null
+ip -n "$NSP" addr add 2001:db8:88::2/64 dev tpvp$$ nodad 2>/dev/null
 
 ip netns exec "$NSH" "$TAPIRD" -f --netns "$NSC" --control "$SOCK" --mtu 1500 \
 	--log-level warn >"$LOG" 2>&1 &
@@ -130,6 +132,17 @@ if [ "${n:-0}" = 2 ] && [ "${nb:-0}" = 2 ] && [ "$rel0" = "$rel1" ]; then
 	ok "(d) ping 10.0.2.2 (and -s 3000, in fragments both ways): $n and $nb of 2 answered by the stack, none relayed ($rel0 -> $rel1)"
 else
 	notok "(d) ping 10.0.2.2: received ${n:-0} and ${nb:-0} (-s 3000) of 2, relayed $rel0 -> $rel1"
+fi
+
+# (e) ping -6 the peer: relayed through an ICMPv6 ping socket (the same ping_group_range)
+rel0=$(counter icmp_echo_relayed)
+out=$(timeout 20 ip netns exec "$NSC" ping -6 -n -c 3 -i 0.3 -W 2 2001:db8:88::2 2>&1)
+n=$(received "$out")
+rel1=$(counter icmp_echo_relayed)
+if [ "${n:-0}" = 3 ] && [ "$((rel1 - rel0))" -ge 3 ]; then
+	ok "(e) ping -6 2001:db8:88::2 from the container: $n of 3 answered, relayed $rel0 -> $rel1"
+else
+	notok "(e) ping -6 2001:db8:88::2: received ${n:-0} of 3, relayed $rel0 -> $rel1: $(printf '%s' "$out" | tail -2)"
 fi
 
 # (c) ping sockets not permitted: nothing answered, each request counted. A new ping(8)

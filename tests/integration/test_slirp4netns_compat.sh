@@ -222,8 +222,10 @@ check "tapirctl status names the link $NS" \
 	bash -c "'$TAPIRCTL' -s '$CTL' -j status | grep -q '\"$NS\"'"
 check "tapirctl conns --all lists the fetch's flow (peer 10.0.2.2:$HTTP_PORT)" \
 	bash -c "'$TAPIRCTL' -s '$CTL' -j conns --all | grep -q '10.0.2.2:$HTTP_PORT'"
-check "--enable-sandbox/--enable-seccomp/--enable-ipv6: accepted and logged" \
-	bash -c "grep -q 'enable-sandbox: accepted' '$TMP/p.log' && grep -q 'enable-ipv6: accepted' '$TMP/p.log'"
+check "--enable-sandbox/--enable-seccomp: accepted and logged" \
+	bash -c "grep -q 'enable-sandbox: accepted' '$TMP/p.log'"
+check "--enable-ipv6 -c: tap0 has fd00::100/64 (issue 13)" \
+	bash -c "ip -n '$NS' -6 addr show dev tap0 | grep -q 'fd00::100/64'"
 
 # the API session: the same requests to tapird and (when installed) to the real slirp4netns;
 # host ports differ between the two runs and are written HP (HP2) in the transcript

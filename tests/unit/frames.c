@@ -183,6 +183,39 @@ pad:
 	return n;
 }
 
+bool fr_v6;
+
+void fr_v6_addr(uint8_t out[16], uint32_t a)
+{
+	static const uint8_t c[16] = T_CADDR6, g[16] = T_GW6, d[16] = T_DNS6;
+	static const uint8_t doc[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+
+	if (a == T_CADDR)
+		memcpy(out, c, 16);
+	else if (a == T_GW)
+		memcpy(out, g, 16);
+	else if (a == T_DNS)
+		memcpy(out, d, 16);
+	else {
+		memcpy(out, doc, 16);
+		wr32(out + 12, a);
+	}
+}
+
+/** fr_v4_of() - the IPv4 address fr_v6_addr() maps to @a6 */
+static uint32_t fr_v4_of(const uint8_t a6[16])
+{
+	uint8_t t[16];
+	uint32_t cand[] = { T_CADDR, T_GW, T_DNS, rd32(a6 + 12) };
+
+	for (size_t i = 0; i < 4; i++) {
+		fr_v6_addr(t, cand[i]);
+		if (!memcmp(t, a6, 16))
+			return cand[i];
+	}
+	return 0;
+}
+
 size_t fr_tcp(uint8_t *buf, const uint8_t dst_mac[6], const struct fr_tcp *t, const uint8_t *payload,
 	      size_t len)
 {
@@ -204,6 +237,18 @@ size_t fr_tcp(uint8_t *buf, const uint8_t dst_mac[6], const struct fr_tcp *t, co
 	wr16(seg + 14, t->win);
 	if (len)
 		memcpy(seg + hl, payload, len);
+	if (fr_v6) {
+		uint8_t s6[16], d6[16];
+
+		fr_v6_addr(s6, saddr);
+		fr_v6_addr(d6, daddr);
+		sum = fr_csum6(s6, d6, PROTO_TCP, seg, hl + len);
+		wr16(seg + 16, t->bad_checksum ? (uint16_t)(sum ^ 0x0f0f) : sum);
+		n = fr_ip6(buf, dst_mac, &(struct fr_ip6){ .saddr = s6, .daddr = d6, .nh = PROTO_TCP },
+			   seg, hl + len);
+		free(seg);
+		return n;
+	}
 	sum = csum_fold(csum_partial(seg, hl + len,
 				     csum_pseudo4(saddr, daddr, PROTO_TCP, (uint16_t)(hl + len))));
 	wr16(seg + 16, t->bad_checksum ? (uint16_t)(sum ^ 0x0f0f) : sum);
@@ -231,11 +276,30 @@ size_t fr_udp(uint8_t *buf, const uint8_t dst_mac[6], uint32_t saddr, uint32_t d
 						  (uint16_t)(UDP_HDR_LEN + len))));
 	if (sum == 0)
 		sum = 0xffff; /* RFC 768: a computed zero is sent as all ones */
+	if (fr_v6) {
+		uint8_t s6[16], d6[16];
+
+		fr_v6_addr(s6, saddr ? saddr : T_CADDR);
+		fr_v6_addr(d6, daddr);
+		sum = fr_csum6(s6, d6, PROTO_UDP, d, UDP_HDR_LEN + len);
+		if (sum == 0)
+			sum = 0xffff;
+	}
 	if (csum_zero)
 		sum = 0;
 	else if (bad_checksum)
 		sum ^= 0x00ff;
 	wr16(d + 6, sum);
+	if (fr_v6) {
+		uint8_t s6[16], d6[16];
+
+		fr_v6_addr(s6, saddr ? saddr : T_CADDR);
+		fr_v6_addr(d6, daddr);
+		n = fr_ip6(buf, dst_mac, &(struct fr_ip6){ .saddr = s6, .daddr = d6, .nh = PROTO_UDP },
+			   d, UDP_HDR_LEN + len);
+		free(d);
+		return n;
+	}
 	n = fr_ip4(buf, dst_mac, &ip, d, UDP_HDR_LEN + len);
 	free(d);
 	return n;
@@ -348,23 +412,38 @@ void fr_parse(const uint8_t *frame, size_t len, struct parsed *p)
 	memcpy(p->dst, frame, 6);
 	memcpy(p->src, frame + 6, 6);
 	p->ethertype = rd16(frame + 12);
-	assert_int_equal(p->ethertype, ETHERTYPE_IPV4);
+	assert_int_equal(p->ethertype, fr_v6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4);
 	h = frame + ETH_HDR_LEN;
-	assert_int_equal(h[0] >> 4, 4);
-	hl = (size_t)(h[0] & 0xf) * 4;
-	assert_true(hl >= IP4_HDR_MIN);
-	tl = rd16(h + 2);
-	assert_true(tl >= hl && ETH_HDR_LEN + tl <= len);
-	assert_true(csum_ok(h, hl, 0));
-	p->ip_len = (uint16_t)tl;
-	p->frag = rd16(h + 6);
-	p->ttl = h[8];
-	p->proto = h[9];
-	p->saddr = rd32(h + 12);
-	p->daddr = rd32(h + 16);
-	l4 = h + hl;
-	l4len = tl - hl;
-	assert_true(fr_cksum_l4_ok(frame, len));
+	if (fr_v6) {
+		struct parsed6 q;
+
+		/* IPv6: fr_parse6() checks the header and the transport checksum */
+		fr_parse6(frame, len, &q);
+		p->ip_len = (uint16_t)(IP6_HDR_LEN + q.plen);
+		p->frag = IP4_FLAG_DF; /* IPv6 never fragments on the way: as DF */
+		p->ttl = q.hlim;
+		p->proto = q.nh;
+		p->saddr = fr_v4_of(q.saddr);
+		p->daddr = fr_v4_of(q.daddr);
+		l4 = q.l4;
+		l4len = q.l4_len;
+	} else {
+		assert_int_equal(h[0] >> 4, 4);
+		hl = (size_t)(h[0] & 0xf) * 4;
+		assert_true(hl >= IP4_HDR_MIN);
+		tl = rd16(h + 2);
+		assert_true(tl >= hl && ETH_HDR_LEN + tl <= len);
+		assert_true(csum_ok(h, hl, 0));
+		p->ip_len = (uint16_t)tl;
+		p->frag = rd16(h + 6);
+		p->ttl = h[8];
+		p->proto = h[9];
+		p->saddr = rd32(h + 12);
+		p->daddr = rd32(h + 16);
+		l4 = h + hl;
+		l4len = tl - hl;
+		assert_true(fr_cksum_l4_ok(frame, len));
+	}
 	if (p->proto == PROTO_TCP) {
 		size_t doff;
 
@@ -462,14 +541,29 @@ void cnt_expect_drop(const struct stack_counters *before, const struct stack_cou
 
 int tstack_setup(void **state)
 {
+	struct stack_cfg cfg;
+
+	stack_cfg_defaults(&cfg);
+	return tstack_setup_cfg(state, &cfg);
+}
+
+int tstack_setup_v4only(void **state)
+{
+	struct stack_cfg cfg;
+
+	stack_cfg_defaults(&cfg);
+	cfg.ipv6 = false;
+	return tstack_setup_cfg(state, &cfg);
+}
+
+int tstack_setup_cfg(void **state, const struct stack_cfg *cfg)
+{
 	struct tstack *t = calloc(1, sizeof(*t));
 	struct stack_ops ops = { .tx = cap_tx };
-	struct stack_cfg cfg;
 
 	if (!t)
 		return -1;
-	stack_cfg_defaults(&cfg);
-	t->s = stack_new(&cfg, &ops, &t->cap);
+	t->s = stack_new(cfg, &ops, &t->cap);
 	if (!t->s) {
 		free(t);
 		return -1;
@@ -499,4 +593,95 @@ void tstack_feed(struct tstack *t, const uint8_t *frame, size_t len)
 void tstack_expect_drop(const struct tstack *t, const char *drop)
 {
 	cnt_expect_drop(&t->before, stack_counters(t->s), drop);
+}
+
+/* --- IPv6 ----------------------------------------------------------------------------------- */
+
+size_t fr_ip6(uint8_t *buf, const uint8_t dst_mac[6], const struct fr_ip6 *ip, const uint8_t *payload,
+	      size_t len)
+{
+	uint8_t *h = buf + ETH_HDR_LEN;
+	static const uint8_t caddr[16] = T_CADDR6;
+	static const uint8_t gw[16] = T_GW6;
+
+	fr_eth(buf, dst_mac, T_CMAC, ETHERTYPE_IPV6);
+	wr32(h, 6u << 28);
+	wr16(h + 4, (uint16_t)(ip->ext_len + len));
+	h[6] = ip->ext_len ? ip->ext[0] : ip->nh;
+	h[7] = ip->hlim ? ip->hlim : 64;
+	memcpy(h + 8, ip->saddr ? ip->saddr : caddr, 16);
+	memcpy(h + 24, ip->daddr ? ip->daddr : gw, 16);
+	/* ext holds the first next header in ext[0], then the headers themselves */
+	if (ip->ext_len)
+		memcpy(h + IP6_HDR_LEN, ip->ext + 1, ip->ext_len);
+	if (len)
+		memmove(h + IP6_HDR_LEN + ip->ext_len, payload, len);
+	return ETH_HDR_LEN + IP6_HDR_LEN + ip->ext_len + len;
+}
+
+uint16_t fr_csum6(const uint8_t saddr[16], const uint8_t daddr[16], uint8_t proto, const uint8_t *l4,
+		  size_t len)
+{
+	return csum_fold(csum_partial(l4, len, csum_pseudo6(saddr, daddr, proto, (uint32_t)len)));
+}
+
+size_t fr_icmp6(uint8_t *buf, const uint8_t dst_mac[6], const struct fr_ip6 *ip, uint8_t type,
+		uint8_t code, const uint8_t *body, size_t len)
+{
+	static const uint8_t caddr[16] = T_CADDR6;
+	static const uint8_t gw[16] = T_GW6;
+	uint8_t *m = calloc(1, 4 + len);
+	struct fr_ip6 ipc = *ip;
+	size_t n;
+
+	assert_non_null(m);
+	m[0] = type;
+	m[1] = code;
+	if (len)
+		memcpy(m + 4, body, len);
+	ipc.nh = IP6_NH_ICMP6;
+	wr16(m + 2, fr_csum6(ip->saddr ? ip->saddr : caddr, ip->daddr ? ip->daddr : gw,
+			     IP6_NH_ICMP6, m, 4 + len));
+	if (ip->bad_checksum)
+		m[2] ^= 0x55;
+	n = fr_ip6(buf, dst_mac, &ipc, m, 4 + len);
+	free(m);
+	return n;
+}
+
+void fr_parse6(const uint8_t *frame, size_t len, struct parsed6 *p)
+{
+	const uint8_t *h = frame + ETH_HDR_LEN;
+
+	memset(p, 0, sizeof(*p));
+	assert_true(len >= ETH_HDR_LEN + IP6_HDR_LEN);
+	memcpy(p->dst, frame, 6);
+	memcpy(p->src, frame + 6, 6);
+	assert_int_equal(rd16(frame + 12), ETHERTYPE_IPV6);
+	assert_int_equal(h[0] >> 4, 6);
+	p->plen = rd16(h + 4);
+	assert_int_equal(ETH_HDR_LEN + IP6_HDR_LEN + p->plen, len);
+	p->nh = h[6];
+	p->hlim = h[7];
+	memcpy(p->saddr, h + 8, 16);
+	memcpy(p->daddr, h + 24, 16);
+	p->l4 = h + IP6_HDR_LEN;
+	p->l4_len = p->plen;
+	/* RFC 2464 7: a group destination maps to 33:33 and its low 32 bits */
+	if (p->daddr[0] == 0xff) {
+		assert_int_equal(p->dst[0], 0x33);
+		assert_int_equal(p->dst[1], 0x33);
+		assert_memory_equal(p->dst + 2, p->daddr + 12, 4);
+	}
+	if (p->nh == IP6_NH_ICMP6 || p->nh == PROTO_TCP || p->nh == PROTO_UDP) {
+		assert_int_equal(fr_csum6(p->saddr, p->daddr, p->nh, p->l4, p->l4_len), 0);
+	}
+	if (p->nh == IP6_NH_ICMP6) {
+		assert_true(p->l4_len >= 8);
+		p->icmp_type = p->l4[0];
+		p->icmp_code = p->l4[1];
+		p->icmp_param = rd32(p->l4 + 4);
+		p->icmp_body = p->l4 + 8;
+		p->icmp_body_len = p->l4_len - 8;
+	}
 }

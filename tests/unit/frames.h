@@ -82,6 +82,69 @@ size_t fr_tcp(uint8_t *buf, const uint8_t dst_mac[6], const struct fr_tcp *t, co
 size_t fr_udp(uint8_t *buf, const uint8_t dst_mac[6], uint32_t saddr, uint32_t daddr, uint16_t sport,
 	      uint16_t dport, const uint8_t *payload, size_t len, bool bad_checksum, bool csum_zero);
 
+/* --- IPv6 --------------------------------------------------------------------------------- */
+
+/*
+ * fr_v6: when set, fr_tcp() builds IPv6 segments and fr_parse() takes IPv6 frames apart into
+ * the same struct parsed, so that the TCP tests and fixtures run over IPv6 unchanged. IPv4
+ * addresses map to IPv6 ones: T_CADDR to fd00::100, T_GW to fd00::2, T_DNS to fd00::3, any
+ * other a.b.c.d to 2001:db8::a.b.c.d (fr_v6_addr()), and back (saddr, daddr in struct parsed).
+ */
+extern bool fr_v6;
+/** fr_v6_addr() - the IPv6 address fr_v6 mode uses for IPv4 address @a */
+void fr_v6_addr(uint8_t out[16], uint32_t a);
+
+#define T_CADDR6 { 0xfd, [14] = 0x01, [15] = 0x00 }          /* fd00::100 */
+#define T_GW6 { 0xfd, [15] = 0x02 }                          /* fd00::2 */
+#define T_DNS6 { 0xfd, [15] = 0x03 }                         /* fd00::3 */
+#define T_PEER6 { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x34 }      /* 2001:db8::34 (RFC 3849) */
+#define T_CLL6 { 0xfe, 0x80, [8] = 0x50, 0x54, 0x00, 0xff, 0xfe, 0x12, 0x34, 0x56 } /* from T_CMAC */
+#define T_OURLL6 { 0xfe, 0x80, [8] = 0x00, 0x74, 0x61, 0xff, 0xfe, 0x70, 0x69, 0x72 }
+
+/**
+ * struct fr_ip6 - IPv6 header fields for a test packet (zero/NULL = sensible default)
+ * @saddr, @daddr:	NULL → T_CADDR6, T_GW6
+ * @nh:			upper-layer next header (when @ext_len is 0)
+ * @hlim:		0 → 64
+ * @ext:		ext[0] is the fixed header's next header, then @ext_len bytes of
+ *			extension headers (each names the next)
+ * @bad_checksum:	(fr_icmp6) corrupt the ICMPv6 checksum
+ */
+struct fr_ip6 {
+	const uint8_t *saddr, *daddr;
+	uint8_t nh;
+	uint8_t hlim;
+	const uint8_t *ext;
+	size_t ext_len;
+	bool bad_checksum;
+};
+
+/** fr_ip6() - Ethernet (to @dst_mac) + IPv6 + extension headers + @payload; frame length */
+size_t fr_ip6(uint8_t *buf, const uint8_t dst_mac[6], const struct fr_ip6 *ip, const uint8_t *payload,
+	      size_t len);
+/** fr_icmp6() - an ICMPv6 message (@type, @code, @len bytes of @body after the checksum) */
+size_t fr_icmp6(uint8_t *buf, const uint8_t dst_mac[6], const struct fr_ip6 *ip, uint8_t type,
+		uint8_t code, const uint8_t *body, size_t len);
+/** fr_csum6() - folded checksum of @l4 with the IPv6 pseudo-header (0: it verifies) */
+uint16_t fr_csum6(const uint8_t saddr[16], const uint8_t daddr[16], uint8_t proto, const uint8_t *l4,
+		  size_t len);
+
+/** struct parsed6 - an IPv6 frame the stack sent, validated (checksums included) */
+struct parsed6 {
+	uint8_t dst[6], src[6];
+	uint8_t saddr[16], daddr[16];
+	uint8_t nh, hlim;
+	uint16_t plen;
+	const uint8_t *l4;
+	size_t l4_len;
+	uint8_t icmp_type, icmp_code;
+	uint32_t icmp_param;
+	const uint8_t *icmp_body;
+	size_t icmp_body_len;
+};
+
+/** fr_parse6() - validate and decode an IPv6 frame the stack sent; fails the test if bad */
+void fr_parse6(const uint8_t *frame, size_t len, struct parsed6 *p);
 /** fr_udp_ip() - Ethernet + IPv4 (@ip as given) + UDP; checksum over @ip's addresses */
 size_t fr_udp_ip(uint8_t *buf, const uint8_t dst_mac[6], const struct fr_ip *ip, uint16_t sport,
 		 uint16_t dport, const uint8_t *payload, size_t len, bool bad_checksum);
@@ -187,6 +250,10 @@ struct tstack {
 
 /** tstack_setup() - cmocka setup: *state becomes a new struct tstack */
 int tstack_setup(void **state);
+/** tstack_setup_v4only() - tstack_setup() with IPv6 off */
+int tstack_setup_v4only(void **state);
+/** tstack_setup_cfg() - tstack_setup() with the configuration @cfg (ops are the capture's) */
+int tstack_setup_cfg(void **state, const struct stack_cfg *cfg);
 /** tstack_teardown() - cmocka teardown for tstack_setup() */
 int tstack_teardown(void **state);
 

@@ -141,7 +141,8 @@ static void m_tx(void *ctx, struct stack_txq *q)
 void fx_cfg_default(struct stack_cfg *cfg)
 {
 	stack_cfg_defaults(cfg);
-	cfg->mtu = 1500;
+	/* over IPv6 (fr_v6) 20 bytes more, so that the MSS is the same 1460 (RFC 8200 8.3) */
+	cfg->mtu = fr_v6 ? 1520 : 1500;
 	cfg->max_flows = 64;
 	cfg->max_half_open = 16;
 	for (int i = 0; i < 16; i++)
@@ -281,6 +282,8 @@ void fx_out(struct fx *fx, size_t i, struct parsed *p)
 	/* only a super-frame the container's kernel cuts (GSO) may be longer than the MTU */
 	assert_true(p->ip_len <= fx->cfg.mtu ||
 		    (fx->m.vnet && i < CAP_MAX && fx->m.vh[i][VNET_OFF_GSO_TYPE] == VNET_GSO_TCPV4));
+	if (fr_v6)
+		assert_int_equal(fx->m.cap.frame[i][12] << 8 | fx->m.cap.frame[i][13], 0x86dd);
 	if (p->proto != PROTO_TCP || (p->flags & TCP_RST))
 		return;
 	if (p->sport != FX_PPORT || p->dport != FX_CPORT)
@@ -347,6 +350,13 @@ void fx_tick(struct fx *fx, uint64_t us)
 
 struct flow *fx_lookup(struct fx *fx)
 {
+	if (fr_v6) {
+		uint8_t c6[16], p6[16];
+
+		fr_v6_addr(c6, T_CADDR);
+		fr_v6_addr(p6, T_PEER);
+		return flow_lookup6(stack_flows(fx->s), PROTO_TCP, c6, FX_CPORT, p6, FX_PPORT);
+	}
 	return flow_lookup(stack_flows(fx->s), PROTO_TCP, T_CADDR, FX_CPORT, T_PEER, FX_PPORT);
 }
 

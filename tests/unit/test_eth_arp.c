@@ -119,6 +119,7 @@ static void test_eth_ipv6_multicast_not_for_us(void **state)
 
 	memset(buf + n, 0x60, 48); /* a router solicitation's worth of bytes */
 	tstack_feed(t, buf, n + 48);
+	/* IPv6 off: a group frame is for nobody here */
 	tstack_expect_drop(t, "drop_not_for_us");
 	expect_nothing_sent(t);
 }
@@ -131,6 +132,19 @@ static void test_eth_ipv6_unicast_bad_ethertype(void **state)
 	memset(buf + n, 0x60, 40);
 	tstack_feed(t, buf, n + 40);
 	tstack_expect_drop(t, "drop_bad_ethertype");
+	expect_nothing_sent(t);
+}
+
+static void test_eth_ipv6_on_reaches_ip6(void **state)
+{
+	struct tstack *t = *state;
+	size_t n = fr_eth(buf, OUR_MAC, T_CMAC, ETHERTYPE_IPV6);
+
+	/* IPv6 on (the default): the same bytes reach ip6_input, whose payload length
+	 * (0x6060) is more than the frame holds */
+	memset(buf + n, 0x60, 40);
+	tstack_feed(t, buf, n + 40);
+	tstack_expect_drop(t, "drop_ip6_bad_length");
 	expect_nothing_sent(t);
 }
 
@@ -581,8 +595,11 @@ int main(void)
 		T(test_eth_short_frame_dropped),
 		T(test_eth_other_unicast_not_for_us),
 		T(test_eth_ipv4_multicast_not_for_us),
-		T(test_eth_ipv6_multicast_not_for_us),
-		T(test_eth_ipv6_unicast_bad_ethertype),
+		cmocka_unit_test_setup_teardown(test_eth_ipv6_multicast_not_for_us,
+						tstack_setup_v4only, tstack_teardown),
+		cmocka_unit_test_setup_teardown(test_eth_ipv6_unicast_bad_ethertype,
+						tstack_setup_v4only, tstack_teardown),
+		T(test_eth_ipv6_on_reaches_ip6),
 		T(test_eth_unknown_ethertypes_dropped),
 		T(test_eth_broadcast_ipv4_not_for_us),
 		T(test_eth_broadcast_other_ethertype_not_for_us),

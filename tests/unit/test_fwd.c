@@ -62,9 +62,19 @@ static void test_spec_ports_only(void **state)
 
 static void test_spec_with_host_address(void **state)
 {
+	struct fwd_spec sp;
+	char why[160];
+
 	(void)state;
 	expect_spec("127.0.0.1:8443:443", 0x7f000001, 8443, 443, 1);
 	expect_spec("0.0.0.0:53:5353", 0, 53, 5353, 1);
+	/* an IPv6 host address, in brackets: the forward reaches the container over IPv6 */
+	assert_int_equal(fwd_spec_parse("[::1]:8080-8081:80-81", PROTO_TCP, &sp, why, sizeof(why)), 0);
+	assert_true(sp.v6);
+	assert_int_equal(sp.haddr6[15], 1);
+	assert_int_equal(sp.hport, 8080);
+	assert_int_equal(sp.gport, 80);
+	assert_int_equal(sp.count, 2);
 }
 
 static void test_spec_ranges_of_equal_length(void **state)
@@ -95,7 +105,9 @@ static void test_spec_bad_addresses(void **state)
 	(void)state;
 	expect_bad_spec("1.2.3:80:80", "\"1.2.3\" is not an IPv4 address");
 	expect_bad_spec("localhost:80:80", "not an IPv4 address");
-	expect_bad_spec("[::1]:80:80", "IPv6");
+	expect_bad_spec("[::1:80:80", "[IPV6]:HOSTPORT:CONTAINERPORT");
+	expect_bad_spec("[::1]80:80", "[IPV6]:HOSTPORT:CONTAINERPORT");
+	expect_bad_spec("[10.0.0.1]:80:80", "not an IPv6 address");
 	expect_bad_spec("::1:80:80", "HOSTPORT:CONTAINERPORT");
 	expect_bad_spec("1.2.3.4:5:6:7", "HOSTPORT:CONTAINERPORT");
 	expect_bad_spec("1.2.3.400:80:80", "not an IPv4 address");
@@ -746,9 +758,9 @@ static void test_ctl_add_argument_errors(void **state)
 		   "{\"proto\": \"tcp\", \"host_addr\": 1, \"host_port\": 1, \"guest_port\": 1}",
 		   "GenericError", "bad arguments.host_addr: must be a string");
 	expect_err(c, fwd_ctl_add,
-		   "{\"proto\": \"tcp\", \"host_addr\": \"::1\", \"host_port\": 1,"
+		   "{\"proto\": \"tcp\", \"host_addr\": \"::1x\", \"host_port\": 1,"
 		   " \"guest_port\": 1}",
-		   "GenericError", "bad arguments.host_addr: not an IPv4 address");
+		   "GenericError", "bad arguments.host_addr: not an IPv4 or IPv6 address");
 	expect_err(c, fwd_ctl_add, "{\"proto\": \"tcp\", \"host_port\": 1}", "GenericError",
 		   "bad arguments.guest_port: missing");
 	expect_err(c, fwd_ctl_add,
