@@ -13,6 +13,7 @@
 #include "netlink.h"
 #include "netns.h"
 #include "pingrelay.h"
+#include "reach.h"
 #include "relay.h"
 #include "stack.h"
 #include "tap.h"
@@ -302,6 +303,7 @@ static int link_stack_new(struct link *l, char *err, size_t errlen)
 	sc.max_half_open = dc->max_half_open;
 	sc.next_flow_id = &l->d->next_flow_id;
 	sc.udp_timeout_ms = dc->udp_timeout_s * 1000u;
+	sc.idle_timeout_ms = dc->idle_timeout_s * 1000u;
 	sc.udp_timeout_stream_ms = dc->udp_timeout_stream_s * 1000u;
 	sc.max_udp_flows = dc->max_udp_flows;
 	sc.no_host_loopback = cfg->no_host_loopback;
@@ -457,6 +459,7 @@ void link_detach(struct link *l)
 	/* flows first: the relay's flow_closed callbacks release their sockets and events */
 	stack_free(l->stack);
 	l->stack = NULL;
+	reach_link_gone(l);
 	if (l->ev_tap)
 		event_free(l->ev_tap);
 	if (l->ev_timer)

@@ -51,6 +51,7 @@ struct link {
 	struct tapird *d;
 	uint64_t tx_errors;
 	struct capture *capture;
+	struct reach *reach;
 };
 
 /**

@@ -75,6 +75,8 @@
 #include "link.h"
 #include "log.h"
 #include "relay.h"
+#include "reach.h"
+#include "policy.h"
 #include "resolver.h"
 #include "stack.h"
 #include "tapird.h"
@@ -329,6 +331,38 @@ static int relay_map_dest(const struct link *l, uint32_t addr, uint16_t port,
 }
 
 /**
+ * relay_admit() - the reach policy and the per-destination cap for a new connection of @f,
+ * whose upstream relay_map_dest() chose as @ss (reach.h)
+ * @l:		the link
+ * @f:		the flow (f->paddr:f->pport is what the container asked for)
+ * @ss:		the upstream address
+ * Return: 0, or -STACK_E_POLICY / -STACK_E_PER_DEST (the stack counts and answers RST)
+ */
+static int relay_admit(struct link *l, const struct flow *f, const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+	uint32_t ua = 0;
+	uint16_t up;
+	int rc;
+
+	/* Rules match the address the container used and, when the gateway mapping changed it,
+	 * the real upstream too: "deny = 127.0.0.1/32:22" closes the host's sshd behind the
+	 * gateway address as well. */
+	rc = reach_check(l, POLICY_TCP, f->paddr, f->pport);
+	if (!rc && ss->ss_family == AF_INET) {
+		ua = ntohl(sin->sin_addr.s_addr);
+		up = ntohs(sin->sin_port);
+		if (ua != f->paddr)
+			rc = reach_check(l, POLICY_TCP, ua, up);
+	} else {
+		up = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	}
+	if (rc)
+		return rc;
+	return reach_dest_acquire(l, f, ua, up);
+}
+
+/**
  * relay_sock_opts() - set up TCP socket @fd for relaying (TCP_NODELAY, SO_PEEK_OFF)
  */
 static void relay_sock_opts(int fd)
@@ -418,6 +452,9 @@ static int relay_tcp_open(void *ctx, struct flow *f)
 	rc = relay_map_dest(l, f->paddr, f->pport, &sa, &salen);
 	if (rc < 0)
 		return rc;
+	rc = relay_admit(l, f, &sa); /* released in relay_flow_closed */
+	if (rc < 0)
+		return rc;
 
 	p = relay_pool_get(l);
 	if (!p || f->idx >= p->cap)
@@ -444,6 +481,7 @@ static int relay_tcp_open(void *ctx, struct flow *f)
 		}
 		return fd;
 	}
+	reach_sockbuf(l, fd, p->live + 1);
 
 	rc = link_bind_outbound(l, fd, &sa);
 	if (rc < 0) {
@@ -686,6 +724,8 @@ static void relay_flow_closed(void *ctx, struct flow *f)
 	struct relay_flow *rf = f->relay;
 	struct relay_pool *p;
 
+	if (f->proto == PROTO_TCP)
+		reach_dest_release(ctx, f); /* also for a flow refused before it had a socket */
 	/* f->relay is ours only for TCP (udprelay.c chains this callback for other flows) */
 	if (!rf || f->proto != PROTO_TCP || rf->f != f)
 		return;

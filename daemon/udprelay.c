@@ -33,6 +33,8 @@
 #include "config.h"
 #include "link.h"
 #include "log.h"
+#include "policy.h"
+#include "reach.h"
 #include "resolver.h"
 #include "stack.h"
 #include "tapird.h"
@@ -213,6 +215,11 @@ static int udprelay_target(struct link *l, const struct flow *f, struct sockaddr
 		return -ETIMEDOUT;
 	if (f->paddr == cfg->dns && f->pport == RESOLVER_DNS_PORT)
 		return cfg->no_dns || resolver_get(&l->d->cfg, ss, len) ? -ECONNREFUSED : 0;
+	if (reach_check(l, POLICY_UDP, f->paddr, f->pport))
+		return -STACK_E_POLICY; /* ICMP administratively prohibited (RFC 1812 5.2.7.1) */
+	if (f->paddr == cfg->gateway && !cfg->no_host_loopback &&
+	    reach_check(l, POLICY_UDP, INADDR_LOOPBACK, f->pport))
+		return -STACK_E_POLICY;
 	sin->sin_family = AF_INET;
 	sin->sin_port = htons(f->pport);
 	*len = sizeof(*sin);
@@ -263,6 +270,8 @@ static struct udp_relay *udprelay_open(struct link *l, struct flow *f, int *err)
 	rc = link_bind_outbound(l, fd, &ss);
 	if (rc < 0 || connect(fd, (struct sockaddr *)&ss, len) < 0) {
 		*err = rc < 0 ? rc : -errno;
+		if (*err == -STACK_E_POLICY || *err == -STACK_E_PER_DEST)
+			*err = -EPERM; /* the socket's, not our policy's (stack.h) */
 		close(fd);
 		return NULL;
 	}
@@ -334,6 +343,10 @@ static int udprelay_send(void *ctx, struct flow *f, const uint8_t *data, size_t 
 		    errno != EINTR)
 			break;
 	}
+	/* a socket's own EACCES (broadcast without SO_BROADCAST) is not our policy's: the
+	 * stack counts STACK_E_POLICY as drop_policy_denied (stack.h) */
+	if (errno == STACK_E_POLICY || errno == STACK_E_PER_DEST)
+		return -EPERM;
 	return errno == EAGAIN ? -EAGAIN : -errno;
 }
 

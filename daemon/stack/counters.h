@@ -54,6 +54,8 @@
 	X(drop_udp_no_service, "UDP datagrams to a port we do not serve (port unreachable)") \
 	X(drop_udp_dns_malformed, "DNS queries shorter than a DNS header")                   \
 	X(drop_udp_upstream_error, "UDP datagrams the upstream socket did not take or give") \
+	X(drop_policy_denied, "new flows the link's reach policy denied (RST or ICMP 3/13)")  \
+	X(drop_tcp_per_destination, "SYNs refused by the per-destination connection cap")   \
 	X(arp_replies, "ARP replies sent")                                                   \
 	X(ip_frag_reassembled, "IPv4 datagrams reassembled from the container's fragments")  \
 	X(icmp_echo_replies, "ICMP echo replies sent for the gateway and DNS addresses")     \
@@ -68,6 +70,8 @@
 	X(tcp_rto_expired, "TCP retransmission timeouts")                                    \
 	X(tcp_zero_window_probes, "TCP zero-window probes sent")                             \
 	X(tcp_syn_cookies_or_drops, "SYNs dropped under the half-open limit")                \
+	X(tcp_idle_timeout, "ESTABLISHED flows reset both ways by the idle timeout")         \
+	X(tcp_sockbuf_capped, "upstream sockets whose buffers max-socket-memory shrank")     \
 	X(flows_opened, "flows created")                                                     \
 	X(flows_closed_fin, "flows closed after both FINs")                                  \
 	X(flows_closed_rst_container, "flows closed by a RST from the container")            \

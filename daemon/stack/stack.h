@@ -57,6 +57,8 @@ enum stack_flow_event {
  * @udp_timeout_stream_ms: idle timeout of a UDP flow that got a reply (0: the default)
  * @max_udp_flows:	bound on UDP flows; at the bound the one nearest its timeout is evicted
  * @no_host_loopback:	UDP to the gateway address is answered by ICMP port unreachable
+ * @idle_timeout_ms:	an ESTABLISHED TCP flow with no segment either way for this long is
+ *			reset both ways (tcp_idle_timeout); 0: never
  */
 struct stack_cfg {
 	uint32_t addr;
@@ -74,7 +76,17 @@ struct stack_cfg {
 	uint32_t udp_timeout_stream_ms;
 	uint32_t max_udp_flows;
 	bool no_host_loopback;
+	uint32_t idle_timeout_ms;
 };
+
+/* Errnos with which the shell's tcp_open and udp_send refuse a flow for a rule of its own
+ * rather than for what a socket said; the stack counts each under its own name and answers
+ * as a refusal (TCP: RST; UDP: ICMP communication administratively prohibited, RFC 1812
+ * 5.2.7.1). The shell never passes a socket's own EACCES or EUSERS through (udprelay maps
+ * them to EPERM; a TCP connect() to a unicast address returns neither), so these mean the
+ * rule alone. */
+#define STACK_E_POLICY EACCES	/* the link's reach policy denies it: drop_policy_denied */
+#define STACK_E_PER_DEST EUSERS /* the per-destination cap is hit: drop_tcp_per_destination */
 
 /**
  * struct stack_ops - how the stack reaches the shell; @ctx is passed back to every callback
@@ -178,6 +190,13 @@ uint64_t stack_next_deadline(struct stack *s);
 
 /** stack_counters() - the link's counters (read only for the shell) */
 const struct stack_counters *stack_counters(const struct stack *s);
+
+/**
+ * stack_note_sockbuf_capped() - the shell shrank a new upstream socket's buffers to stay
+ * within its socket memory budget: count it (tcp_sockbuf_capped)
+ * @s:	the stack
+ */
+void stack_note_sockbuf_capped(struct stack *s);
 
 /** stack_cfg() - the configuration the stack runs with */
 const struct stack_cfg *stack_get_cfg(const struct stack *s);

@@ -1,0 +1,69 @@
+/* reach.h - what one link's flows may reach upstream, and how much of the host they may hold.
+ *
+ * The relays (relay.c for TCP, udprelay.c for UDP) ask here where they choose a flow's
+ * upstream destination: the reach policy (policy.h: the link's own rules, then the daemon's
+ * [policy]), the per-destination cap on concurrent upstream TCP connections (each holds an
+ * ephemeral port of the host towards that ADDRESS:PORT, of which there are ~28000), and the
+ * socket memory budget (kernel send and receive buffers, which autotuning grows to
+ * net.ipv4.tcp_rmem/tcp_wmem's maximum, several MiB, per socket). Each refusal is counted by
+ * the stack (STACK_E_POLICY, STACK_E_PER_DEST) and logged at most once a second.
+ * Must not: open sockets, parse frames.
+ */
+#ifndef TAPIR_REACH_H
+#define TAPIR_REACH_H
+
+#include <stdint.h>
+
+struct link;
+struct flow;
+
+/* Smallest buffer (per direction, what the kernel reports after doubling) the memory budget
+ * shrinks a socket to: below a few segments TCP stalls on every ACK. With it, the bound is
+ * max(max-socket-memory, flows x 2 x this); max-flows bounds flows. */
+#define REACH_SOCKBUF_MIN (32 * 1024)
+
+/**
+ * reach_check() - may @l open a new flow to @addr:@port over @proto?
+ * @l:		the link (its policy, the daemon's)
+ * @proto:	POLICY_TCP or POLICY_UDP
+ * @addr:	the destination the container asked for, IPv4 host order
+ * @port:	its port
+ * Return: 0, or -STACK_E_POLICY (logged, rate-limited, with the rule)
+ */
+int reach_check(struct link *l, int proto, uint32_t addr, uint16_t port);
+
+/**
+ * reach_dest_acquire() - count TCP flow @f towards upstream @addr:@port against the
+ * per-destination cap ([tcp] max-per-destination); released by reach_dest_release()
+ * @l:		the link
+ * @f:		the flow
+ * @addr:	upstream address, IPv4 host order (0 for an IPv6 upstream)
+ * @port:	upstream port
+ * Return: 0, -STACK_E_PER_DEST (at the cap: logged, rate-limited), or -ENOMEM
+ */
+int reach_dest_acquire(struct link *l, const struct flow *f, uint32_t addr, uint16_t port);
+
+/**
+ * reach_dest_release() - @f no longer holds its destination (idempotent; no-op if never
+ * acquired)
+ * @l:	the link
+ * @f:	the flow
+ */
+void reach_dest_release(struct link *l, const struct flow *f);
+
+/**
+ * reach_sockbuf() - bound new upstream socket @fd's buffers so that @live sockets of @l stay
+ * within [tcp] max-socket-memory (counted by stack_note_sockbuf_capped())
+ * @l:		the link
+ * @fd:		the new socket, before connect()
+ * @live:	upstream sockets of @l including this one
+ */
+void reach_sockbuf(struct link *l, int fd, uint32_t live);
+
+/**
+ * reach_link_gone() - free @l's per-destination table
+ * @l:	the link, detaching
+ */
+void reach_link_gone(struct link *l);
+
+#endif
