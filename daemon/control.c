@@ -89,6 +89,7 @@
 
 #include "capture.h"
 #include "ctl_links.h"
+#include "ctl_policy.h"
 #include "flowjson.h"
 #include "fwd.h"
 #include "link.h"
@@ -1080,6 +1081,45 @@ static json_t *cmd_detach(struct ctl_req *r)
 }
 
 /**
+ * cmd_policy_list() - the reach policy: the daemon's default and each link's (ctl_policy.c)
+ */
+static json_t *cmd_policy_list(struct ctl_req *r)
+{
+	const char *cls = "GenericError";
+	char desc[CTL_DESC_MAX];
+	json_t *o = ctl_policy_list(r->d, r->args, &cls, desc, sizeof(desc));
+
+	return o ? o : fail(r, cls, "%s", desc);
+}
+
+/**
+ * cmd_policy_change() - policy_add, policy_remove, policy_set (ctl_policy.c)
+ */
+static json_t *cmd_policy_change(struct ctl_req *r, const char *what)
+{
+	const char *cls = "GenericError";
+	char desc[CTL_DESC_MAX];
+	json_t *o = ctl_policy_change(r->d, what, r->args, &cls, desc, sizeof(desc));
+
+	return o ? o : fail(r, cls, "%s", desc);
+}
+
+static json_t *cmd_policy_add(struct ctl_req *r)
+{
+	return cmd_policy_change(r, "add");
+}
+
+static json_t *cmd_policy_remove(struct ctl_req *r)
+{
+	return cmd_policy_change(r, "remove");
+}
+
+static json_t *cmd_policy_set(struct ctl_req *r)
+{
+	return cmd_policy_change(r, "set");
+}
+
+/**
  * struct ctl_cmd - one command of the protocol
  * @name:	what "execute" says
  * @mutating:	changes the daemon: needs uid 0 or cfg.admin_group
@@ -1089,7 +1129,7 @@ static json_t *cmd_detach(struct ctl_req *r)
 struct ctl_cmd {
 	const char *name;
 	bool mutating;
-	const char *const args[12];
+	const char *const args[16];
 	json_t *(*fn)(struct ctl_req *r);
 };
 
@@ -1109,9 +1149,15 @@ static const struct ctl_cmd ctl_cmds[] = {
 	/* One daemon, many containers (ctl_links.c) */
 	{ "attach", true,
 	  { "name", "netns", "pid", "ifname", "address", "gateway", "dns", "mtu", "configure",
-	    "host_loopback", NULL },
+	    "host_loopback", "deny", "deny_link_local", "deny_host_addresses", NULL },
 	  cmd_attach },
 	{ "detach", true, { "name", NULL }, cmd_detach },
+	/* What containers may reach (ctl_policy.c) */
+	{ "policy_list", false, { "link", NULL }, cmd_policy_list },
+	{ "policy_add", true, { "link", "rule", NULL }, cmd_policy_add },
+	{ "policy_remove", true, { "link", "rule", NULL }, cmd_policy_remove },
+	{ "policy_set", true, { "link", "deny_link_local", "deny_host_addresses", NULL },
+	  cmd_policy_set },
 };
 
 static bool client_admin(const struct ctl_client *c);
