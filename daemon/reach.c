@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,24 +51,53 @@ struct reach {
 };
 
 /**
- * reach_ratelimited() - at most one log line per second for all links together (a container
- * hammering a denied address must not flood the journal); counts what it suppresses
+ * struct reach_rl - a log line's rate limit
+ * @last_s:	second (monotonic) of the last line let through
+ * @dropped:	lines suppressed since
+ */
+struct reach_rl {
+	uint64_t last_s;
+	unsigned long dropped;
+};
+
+/* One limit per kind of line, so that a flood of one kind never hides another */
+static struct reach_rl reach_rl_policy = { UINT64_MAX, 0 };
+static struct reach_rl reach_rl_dest = { UINT64_MAX, 0 };
+static struct reach_rl reach_rl_mem = { UINT64_MAX, 0 };
+
+/**
+ * reach_sup_text() - " (N more not logged)" for @n suppressed lines, or ""
+ * @buf:	room for the text
+ * @len:	its size
+ * @n:		lines suppressed
+ * Return: @buf
+ */
+static const char *reach_sup_text(char *buf, size_t len, unsigned long n)
+{
+	buf[0] = '\0';
+	if (n)
+		snprintf(buf, len, " (%lu like it not logged)", n);
+	return buf;
+}
+
+/**
+ * reach_ratelimited() - at most one line of a kind per second, for all links together (a
+ * container hammering a denied address must not flood the journal)
+ * @rl:		the kind's limit
  * @suppressed:	set to the lines suppressed since the last one let through
  * Return: true if this line is to be suppressed
  */
-static bool reach_ratelimited(unsigned long *suppressed)
+static bool reach_ratelimited(struct reach_rl *rl, unsigned long *suppressed)
 {
-	static uint64_t last_s = UINT64_MAX;
-	static unsigned long dropped;
 	uint64_t now_s = tapird_now_us() / 1000000;
 
-	if (now_s == last_s) {
-		dropped++;
+	if (now_s == rl->last_s) {
+		rl->dropped++;
 		return true;
 	}
-	last_s = now_s;
-	*suppressed = dropped;
-	dropped = 0;
+	rl->last_s = now_s;
+	*suppressed = rl->dropped;
+	rl->dropped = 0;
 	return false;
 }
 
@@ -75,7 +105,7 @@ int reach_check(struct link *l, int proto, uint32_t addr, uint16_t port)
 {
 	const struct policy_host *host = NULL;
 	uint32_t a = htonl(addr);
-	char why[POLICY_RULE_TEXT], dst[INET_ADDRSTRLEN];
+	char why[POLICY_RULE_TEXT], dst[INET_ADDRSTRLEN], sb[48];
 	unsigned long sup;
 
 	if (l->cfg.policy.deny_host_addrs || l->d->cfg.policy.deny_host_addrs)
@@ -83,11 +113,11 @@ int reach_check(struct link *l, int proto, uint32_t addr, uint16_t port)
 	if (!policy_check(&l->cfg.policy, host, AF_INET, &a, port, proto, why, sizeof(why)) &&
 	    !policy_check(&l->d->cfg.policy, host, AF_INET, &a, port, proto, why, sizeof(why)))
 		return 0;
-	if (!reach_ratelimited(&sup)) {
+	if (!reach_ratelimited(&reach_rl_policy, &sup)) {
 		inet_ntop(AF_INET, &a, dst, sizeof(dst));
 		log_warn("%s: %s to %s:%u denied by policy (%s)%s", l->name,
 			 proto == POLICY_TCP ? "TCP" : "UDP", dst, port, why,
-			 sup ? " (more denials not logged)" : "");
+			 reach_sup_text(sb, sizeof(sb), sup));
 	}
 	return -STACK_E_POLICY;
 }
@@ -181,7 +211,7 @@ static void reach_delete(struct reach *r, uint32_t i)
 int reach_dest_acquire(struct link *l, const struct flow *f, uint32_t addr, uint16_t port)
 {
 	uint32_t cap = l->d->cfg.max_per_dest, i;
-	char dst[INET_ADDRSTRLEN];
+	char dst[INET_ADDRSTRLEN], sb[48];
 	struct reach *r;
 	unsigned long sup;
 
@@ -194,13 +224,13 @@ int reach_dest_acquire(struct link *l, const struct flow *f, uint32_t addr, uint
 		reach_dest_release(l, f);
 	i = reach_find(r, addr, port);
 	if (r->tab[i].used && r->tab[i].n >= cap) {
-		if (!reach_ratelimited(&sup)) {
+		if (!reach_ratelimited(&reach_rl_dest, &sup)) {
 			uint32_t a = htonl(addr);
 
 			inet_ntop(AF_INET, &a, dst, sizeof(dst));
 			log_warn("%s: TCP to %s:%u refused: %u connections to it already"
 				 " (max-per-destination)%s", l->name, dst, port, cap,
-				 sup ? " (more refusals not logged)" : "");
+				 reach_sup_text(sb, sizeof(sb), sup));
 		}
 		return -STACK_E_PER_DEST;
 	}
@@ -256,28 +286,36 @@ static uint64_t reach_tcp_mem_max(void)
 	return cached;
 }
 
-void reach_sockbuf(struct link *l, int fd, uint32_t live)
+int reach_sockbuf_share(uint64_t budget, uint32_t live, uint64_t mem_max)
 {
-	uint64_t budget = l->d->cfg.max_sock_mem, per;
-	unsigned long sup;
-	int half;
+	uint64_t per;
 
-	if (!budget || !live || (uint64_t)live * reach_tcp_mem_max() <= budget)
-		return;
+	if (!budget || !live || mem_max <= budget / live) /* no product: it could wrap */
+		return 0;
 	/* Setting SO_SNDBUF/SO_RCVBUF turns autotuning off for the socket and the kernel
-	 * doubles the value given (socket(7)): ask for a quarter of this flow's share per
-	 * direction. Sockets opened earlier keep theirs; the share shrinks as flows grow. */
+	 * doubles the value given (socket(7)): a quarter of this flow's share per direction.
+	 * Sockets opened earlier keep theirs; the share shrinks as flows grow. */
 	per = budget / live;
 	if (per < 2 * REACH_SOCKBUF_MIN)
 		per = 2 * REACH_SOCKBUF_MIN;
-	half = (int)(per / 4 < INT32_MAX ? per / 4 : INT32_MAX);
-	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &half, sizeof(half));
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &half, sizeof(half));
+	return (int)(per / 4 < INT32_MAX ? per / 4 : INT32_MAX);
+}
+
+void reach_sockbuf(struct link *l, int fd, uint32_t live)
+{
+	int v = reach_sockbuf_share(l->d->cfg.max_sock_mem, live, reach_tcp_mem_max());
+	unsigned long sup;
+	char sb[48];
+
+	if (!v)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
 	stack_note_sockbuf_capped(l->stack);
-	if (!reach_ratelimited(&sup))
-		log_info("%s: %u upstream sockets: new ones get %llu KiB of buffers"
-			 " (max-socket-memory)%s", l->name, live, (unsigned long long)(per >> 10),
-			 sup ? " (more not logged)" : "");
+	if (!reach_ratelimited(&reach_rl_mem, &sup))
+		log_info("%s: %u upstream sockets: new ones get %d KiB of buffers per direction"
+			 " (max-socket-memory)%s", l->name, live, 2 * v / 1024,
+			 reach_sup_text(sb, sizeof(sb), sup));
 }
 
 void reach_link_gone(struct link *l)

@@ -61,6 +61,17 @@ void reach_dest_release(struct link *l, const struct flow *f);
 void reach_sockbuf(struct link *l, int fd, uint32_t live);
 
 /**
+ * reach_sockbuf_share() - what to set SO_SNDBUF and SO_RCVBUF to on a new socket so that
+ * @live sockets stay within @budget bytes of buffers
+ * @budget:	max-socket-memory in bytes (0: no bound)
+ * @live:	sockets including the new one
+ * @mem_max:	what one socket may grow to by autotuning, send plus receive
+ * Return: 0 to leave the socket alone (the budget holds even if every socket grows to
+ * @mem_max), else the value for each setsockopt (the kernel doubles it)
+ */
+int reach_sockbuf_share(uint64_t budget, uint32_t live, uint64_t mem_max);
+
+/**
  * reach_link_gone() - free @l's per-destination table
  * @l:	the link, detaching
  */

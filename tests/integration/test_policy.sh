@@ -15,6 +15,7 @@
 #   (d) a run-time deny added (tapirctl policy add), listed, then removed
 #   (e) idle timeout: an ESTABLISHED connection silent for 2 s is reset both ways
 #   (f) per-destination cap: the 4th concurrent connection to one ADDRESS:PORT is refused
+#   (g) max-socket-memory below one socket's autotuning maximum: new sockets are shrunk, counted
 #   and: tapird survived everything and its log has no sanitizer report.
 #
 #   bash tests/integration/test_policy.sh BUILD_DIR     (as root; or BUILD=... in the env)
@@ -221,6 +222,7 @@ cat >"$WORK/tapird.conf" <<EOF
 [tcp]
 idle-timeout = 2
 max-per-destination = 3
+max-socket-memory = 1
 
 [link a]
 netns = $ANS
@@ -273,6 +275,11 @@ check "(b) a (deny-host-addresses) cannot reach the host's 192.0.2.1 [$out]" \
 	[ "$out" = ECONNREFUSED ]
 out=$(client "$BNS" tcp 192.0.2.1 8080)
 check "(b) b reaches the host's 192.0.2.1 [$out]" [ "$out" = ok ]
+# an address the host gains after start is denied within POLICY_HOST_REFRESH_MS (1 s)
+ip -n "$HNS" addr add 192.0.2.9/32 dev "$VETH"
+sleep 1.2
+out=$(client "$ANS" tcp 192.0.2.9 8080)
+check "(b) an address added at run time is denied too [$out]" [ "$out" = ECONNREFUSED ]
 
 # --- (c) a denied port on the gateway ----------------------------------------------------------
 before=$(counter a drop_policy_denied)
@@ -305,6 +312,14 @@ check "(d) a bad rule is refused with a reason [$out]" grep -q "prefix length" <
 out=$("$TAPIRCTL" -s "$SOCK" policy add --link nosuchlink 10.0.0.0/8 2>&1)
 check "(d) an unknown link is named [$out]" grep -q "nosuchlink" <<<"$out"
 
+out=$("$TAPIRCTL" -s "$SOCK" policy set --link b deny-link-local yes 2>&1)
+check "(d) policy set --link b deny-link-local yes [$out]" [ $? = 0 ]
+out=$(client "$BNS" tcp 169.254.169.254 80)
+check "(d) b is refused 169.254.169.254 now [$out]" [ "$out" = ECONNREFUSED ]
+"$TAPIRCTL" -s "$SOCK" policy set --link b deny-link-local no >/dev/null 2>&1
+out=$(client "$BNS" tcp 169.254.169.254 80)
+check "(d) and reaches it again after 'no' [$out]" [ "$out" = ok ]
+
 # --- (e) idle timeout --------------------------------------------------------------------------
 before=$(counter b tcp_idle_timeout)
 out=$(client "$BNS" idle 10.0.2.2 8080 4)
@@ -324,6 +339,11 @@ check "(f) 3 held, the 4th refused, one closed lets the next in [$out]" \
 	[ "$out" = "ok ok ok ECONNREFUSED ok" ]
 check "(f) drop_tcp_per_destination moved [$before -> $after]" [ "$after" = $((before + 1)) ]
 check "(f) the log says why" grep -q "b: TCP to 127.0.0.1:8083 refused: 3 connections" "$LOG"
+
+# --- (g) socket memory: max-socket-memory = 1 (MiB) is less than one autotuned socket may take
+n=$(counter b tcp_sockbuf_capped)
+check "(g) tcp_sockbuf_capped counts the shrunk sockets [$n]" [ "$n" -ge 4 ]
+check "(g) the log says why" grep -q "upstream sockets: new ones get .* (max-socket-memory)" "$LOG"
 
 check "tapird survived" kill -0 $TAPIRD_PID
 check "no sanitizer report in the log" \

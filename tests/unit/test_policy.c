@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "policy.h"
+#include "reach.h"
 
 /**
  * denied() - does @p deny @addr:@port over @proto (no host addresses)?
@@ -238,6 +239,32 @@ static void test_ipv6_destination_not_matched_by_ipv4_rules(void **state)
 	assert_false(policy_check(&p, NULL, AF_INET6, a6, 80, POLICY_TCP, why, sizeof(why)));
 }
 
+/* Finding 5: the socket memory budget. Off (0), or room for every socket at its largest:
+ * sockets keep autotuning; beyond, each new one gets budget / live, a quarter per setsockopt
+ * (the kernel doubles it, two directions), never below REACH_SOCKBUF_MIN per direction. */
+static void test_sockbuf_share_within_budget(void **state)
+{
+	const uint64_t mib = 1u << 20, max = 10 * mib;
+
+	(void)state;
+	assert_int_equal(reach_sockbuf_share(0, 100000, max), 0);
+	assert_int_equal(reach_sockbuf_share(100 * mib, 10, max), 0);
+	assert_int_equal(reach_sockbuf_share(100 * mib, 0, max), 0);
+	/* 11 sockets at 10 MiB would not fit 100 MiB: 100/11 MiB each */
+	assert_int_equal(reach_sockbuf_share(100 * mib, 11, max), (int)(100 * mib / 11 / 4));
+	/* the sum of what the kernel grants (2 x value, two directions) stays in the budget
+	 * until the floor (1600 sockets here) */
+	for (uint32_t live = 11; live <= 100 * mib / (2 * REACH_SOCKBUF_MIN); live += 97)
+		assert_true((uint64_t)live * 4 * reach_sockbuf_share(100 * mib, live, max) <=
+			    100 * mib);
+	/* the floor */
+	assert_int_equal(reach_sockbuf_share(1 * mib, 1000, max), REACH_SOCKBUF_MIN / 2);
+	/* near 2^64 nothing wraps: the value saturates */
+	assert_int_equal(reach_sockbuf_share(UINT64_MAX / 2, 1, UINT64_MAX), INT32_MAX);
+	assert_int_equal(reach_sockbuf_share(UINT64_MAX, UINT32_MAX, UINT64_MAX),
+			 (int)(UINT64_MAX / UINT32_MAX / 4));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -252,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_rule_table_bounded),
 		cmocka_unit_test(test_remove_exact_rule_only),
 		cmocka_unit_test(test_ipv6_destination_not_matched_by_ipv4_rules),
+		cmocka_unit_test(test_sockbuf_share_within_budget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
