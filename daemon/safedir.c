@@ -9,6 +9,34 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/**
+ * unmapped_uid() - the uid an owner outside our user namespace shows as, if we are in a
+ * user namespace other than the host's (a rootless tapird: podman runs it as root of the
+ * user's namespace, where the host's root owns "/" but shows as this uid)
+ * Return: the overflow uid, or (uid_t)-1 in the host's user namespace (every owner is mapped)
+ */
+static uid_t unmapped_uid(void)
+{
+	unsigned long inside, outside, count, overflow = 65534;
+	FILE *f = fopen("/proc/self/uid_map", "re");
+	int n;
+
+	if (!f)
+		return (uid_t)-1;
+	n = fscanf(f, "%lu %lu %lu", &inside, &outside, &count);
+	fclose(f);
+	/* the initial user namespace maps every uid onto itself */
+	if (n == 3 && inside == 0 && outside == 0 && count == 4294967295ul)
+		return (uid_t)-1;
+	f = fopen("/proc/sys/kernel/overflowuid", "re");
+	if (f) {
+		if (fscanf(f, "%lu", &overflow) != 1)
+			overflow = 65534;
+		fclose(f);
+	}
+	return (uid_t)overflow;
+}
+
 const char *safedir_trusted(int fd, bool ancestor)
 {
 	struct stat st;
@@ -17,7 +45,9 @@ const char *safedir_trusted(int fd, bool ancestor)
 		return "cannot be examined (fstat failed)";
 	if (!S_ISDIR(st.st_mode))
 		return "is not a directory";
-	if (st.st_uid != 0 && st.st_uid != geteuid())
+	/* In a user namespace our root is no host root: an owner we cannot see (the host's
+	 * root, shown as the overflow uid) grants us nothing a symlink could abuse */
+	if (st.st_uid != 0 && st.st_uid != geteuid() && st.st_uid != unmapped_uid())
 		return "is not owned by root (or the daemon's user)";
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && (!ancestor || !(st.st_mode & S_ISVTX)))
 		return "is writable by its group or by others";
