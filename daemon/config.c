@@ -1245,7 +1245,7 @@ const char *config_usage(void)
 	       " (off)\n"
 	       "      --capture-dir DIR   where `tapirctl capture` files go (" CONFIG_DEFAULT_CAPTURE_DIR
 	       ")\n"
-	       "      --deny CIDR[:PORT[-PORT]][\" tcp|udp|any\"]  deny every link this destination\n"
+	       "      --deny RULE         deny every link CIDR[:PORT[-PORT]] [tcp|udp|any]\n"
 	       "                          (repeatable; [policy] deny)\n"
 	       "      --deny-link-local   deny 169.254.0.0/16 (cloud metadata) to every link\n"
 	       "      --deny-host-addresses  deny the host's own non-loopback addresses\n"
