@@ -3,9 +3,9 @@
  * "Many containers, one tapird").
  *
  * Each handler takes the request's "arguments" object (already checked against the command's
- * argument names by control.c) and validates every value with the code that reads the
+ * argument names by ctl_proto.c) and validates every value with the code that reads the
  * configuration file (link_cfg_set(), link_cfg_check()), so messages match the file's. Must
- * not: build the link's status object (control.c does: the same one `status` shows), or leave
+ * not: build the link's status object (ctl_cmds.c does: the same one `status` shows), or leave
  * anything behind when it fails.
  */
 #ifndef TAPIR_CTL_LINKS_H

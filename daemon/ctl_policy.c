@@ -1,15 +1,25 @@
-/* ctl_policy.c - policy_list, policy_add, policy_remove, policy_set (ctl_policy.h). */
-#include "ctl_policy.h"
+/* ctl_policy.c - the control socket's reach-policy commands: `policy_list` (read),
+ * `policy_add`, `policy_remove`, `policy_set` (mutating: ctl_proto.c's table marks them and
+ * ctl_auth.c checks the caller).
+ *
+ * Arguments: "link" (a link's name; absent or null: the daemon-wide default, which every link
+ * obeys besides its own), "rule" (CIDR[:PORT[-PORT]] [tcp|udp|any], parsed by policy.c as
+ * the configuration file's `deny` is, so the messages match), "deny_link_local" and
+ * "deny_host_addresses" (booleans, policy_set). A change applies to the next flow opened;
+ * flows already open stay. Must not: touch sockets or flows.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
 
 #include "config.h"
+#include "ctl_internal.h"
 #include "link.h"
 #include "log.h"
 #include "policy.h"
 #include "tapird.h"
-
-#include <stdarg.h>
-#include <stdio.h>
-#include <string.h>
 
 /**
  * say() - write the failure description and class
@@ -81,8 +91,19 @@ static struct policy *target(struct tapird *d, json_t *args, struct link **l, co
 	return &(*l)->cfg.policy;
 }
 
-json_t *ctl_policy_list(struct tapird *d, json_t *args, const char **cls, char *desc,
-			size_t len)
+/**
+ * policy_list() - {"default": POLICY, "links": [{"name": N, ...POLICY}]} where POLICY is
+ * {"deny_link_local": B, "deny_host_addresses": B, "deny": [RULE, ...]}; "link" narrows the
+ * links to one
+ * @d:		the daemon
+ * @args:	the request's arguments
+ * @cls:	on failure, the error class
+ * @desc:	on failure, why
+ * @len:	size of @desc
+ * Return: a new reference, or NULL with @cls and @desc set
+ */
+static json_t *policy_list(struct tapird *d, json_t *args, const char **cls, char *desc,
+			   size_t len)
 {
 	struct link *only;
 	json_t *o, *links;
@@ -140,8 +161,20 @@ static int change_set(struct policy *p, json_t *args, const char **cls, char *de
 	return 0;
 }
 
-json_t *ctl_policy_change(struct tapird *d, const char *what, json_t *args, const char **cls,
-			  char *desc, size_t len)
+/**
+ * policy_change() - policy_add, policy_remove or policy_set on the default or a link
+ * @d:		the daemon
+ * @what:	"add", "remove" or "set"
+ * @args:	the request's arguments
+ * @cls:	on failure, the error class (GenericError: a bad argument or rule, a full table;
+ *		DeviceNotFound: no such link)
+ * @desc:	on failure, why
+ * @len:	size of @desc
+ * Return: {"link": NAME or null, "rule": CANONICAL (add, remove)}, or NULL with nothing
+ * changed
+ */
+static json_t *policy_change(struct tapird *d, const char *what, json_t *args, const char **cls,
+			     char *desc, size_t len)
 {
 	json_t *v = json_object_get(args, "rule");
 	char why[160], canon[POLICY_RULE_TEXT];
@@ -174,4 +207,78 @@ json_t *ctl_policy_change(struct tapird *d, const char *what, json_t *args, cons
 	log_info("policy for %s: %s deny %s", who, !strcmp(what, "add") ? "added" : "removed",
 		 canon);
 	return json_pack("{s:s?, s:s}", "link", l ? l->name : NULL, "rule", canon);
+}
+
+/**
+ * policy_reply() - @o, or the error @cls/@desc as the request's reply (call it after the
+ * handler: @cls is read here)
+ * @r:		the request
+ * @o:		the result (NULL: failed)
+ * @cls:	the error class
+ * @desc:	the description
+ * Return: @o, or NULL with the request's error set
+ */
+static json_t *policy_reply(struct ctl_req *r, json_t *o, const char *cls, const char *desc)
+{
+	return o ? o : ctl_fail(r, cls, "%s", desc);
+}
+
+/**
+ * ctl_cmd_policy_list() - `policy_list`: the daemon's default and each link's policy
+ * @r:	the request
+ * Return: the reply's "return" value, or NULL with the error set
+ */
+json_t *ctl_cmd_policy_list(struct ctl_req *r)
+{
+	const char *cls = "GenericError";
+	char desc[CTL_DESC_MAX];
+
+	json_t *o = policy_list(r->d, r->args, &cls, desc, sizeof(desc));
+
+	return policy_reply(r, o, cls, desc);
+}
+
+/**
+ * ctl_cmd_policy_add() - `policy_add`: one more deny rule for a link or every link
+ * @r:	the request
+ * Return: {"link", "rule"}, or NULL with the error set
+ */
+json_t *ctl_cmd_policy_add(struct ctl_req *r)
+{
+	const char *cls = "GenericError";
+	char desc[CTL_DESC_MAX];
+
+	json_t *o = policy_change(r->d, "add", r->args, &cls, desc, sizeof(desc));
+
+	return policy_reply(r, o, cls, desc);
+}
+
+/**
+ * ctl_cmd_policy_remove() - `policy_remove`: drop a deny rule
+ * @r:	the request
+ * Return: {"link", "rule"}, or NULL with the error set
+ */
+json_t *ctl_cmd_policy_remove(struct ctl_req *r)
+{
+	const char *cls = "GenericError";
+	char desc[CTL_DESC_MAX];
+
+	json_t *o = policy_change(r->d, "remove", r->args, &cls, desc, sizeof(desc));
+
+	return policy_reply(r, o, cls, desc);
+}
+
+/**
+ * ctl_cmd_policy_set() - `policy_set`: deny_link_local and/or deny_host_addresses
+ * @r:	the request
+ * Return: {"link"}, or NULL with the error set
+ */
+json_t *ctl_cmd_policy_set(struct ctl_req *r)
+{
+	const char *cls = "GenericError";
+	char desc[CTL_DESC_MAX];
+
+	json_t *o = policy_change(r->d, "set", r->args, &cls, desc, sizeof(desc));
+
+	return policy_reply(r, o, cls, desc);
 }
