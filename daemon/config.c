@@ -239,6 +239,20 @@ static int set_configure(struct link_cfg *c, const char *v, char *why, size_t wh
 	return 0;
 }
 
+/**
+ * set_dhcp() - a link's "dhcp = yes|no": whether its stack answers DHCP
+ * Return: 0, or -1 with @why filled
+ */
+static int set_dhcp(struct link_cfg *c, const char *v, char *why, size_t whylen)
+{
+	bool yes;
+
+	if (parse_bool(v, &yes, why, whylen))
+		return -1;
+	c->no_dhcp = !yes;
+	return 0;
+}
+
 static int set_control(struct config *c, const char *v, char *why, size_t whylen)
 {
 	struct sockaddr_un sun;
@@ -635,6 +649,7 @@ static const struct link_key {
 	{ "dns", set_dns },
 	{ "mtu", set_mtu },
 	{ "configure", set_configure },
+	{ "dhcp", set_dhcp },
 	{ "host-loopback", set_link_host_loopback },
 	{ "name", set_name },
 	{ "deny", set_link_deny },

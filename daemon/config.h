@@ -40,6 +40,9 @@
  * @dns:		DNS address
  * @mtu:		TAP MTU
  * @no_configure:	create and hold the TAP, configure nothing
+ * @no_dhcp:		the stack does not answer DHCP (dhcp = no; default: it does)
+ * @dhcp_addr:		the address DHCP leases, when not @addr (0: @addr); ACKed, it becomes
+ *			the container's (slirp4netns compat without -c: stack_cfg.dhcp_addr)
  * @no_host_loopback:	the gateway address does not map to the host's loopback
  * @host_loopback_set:	@no_host_loopback was given for this link (else the daemon's [tcp]
  *			host-loopback applies)
@@ -69,6 +72,8 @@ struct link_cfg {
 	uint32_t dns;
 	uint32_t mtu;
 	bool no_configure;
+	bool no_dhcp;
+	uint32_t dhcp_addr;
 	bool no_host_loopback;
 	bool host_loopback_set;
 	bool no_dns;
@@ -161,7 +166,7 @@ static inline bool link_cfg_has_ns(const struct link_cfg *lc)
 
 /**
  * link_cfg_set() - set one key of a link, as in a [link] section ("netns", "pid", "ifname",
- * "address", "gateway", "dns", "mtu", "configure", "host-loopback", "name")
+ * "address", "gateway", "dns", "mtu", "configure", "dhcp", "host-loopback", "name")
  * @why, @whylen: on failure, what is wrong with the value (or "unknown key")
  * Return: 0, -1 for a bad value, -2 for an unknown key
  */

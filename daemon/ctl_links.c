@@ -24,7 +24,7 @@
  * enum arg_type - the JSON type an attach argument must have
  * @ARG_STRING:	a string ("name", "netns", addresses...)
  * @ARG_INT:	an integer ("pid", "mtu")
- * @ARG_BOOL:	true or false ("configure", "host_loopback")
+ * @ARG_BOOL:	true or false ("configure", "dhcp", "host_loopback")
  * @ARG_LIST:	a string or an array of strings, each set in turn (a repeatable key: "deny")
  */
 enum arg_type { ARG_STRING, ARG_INT, ARG_BOOL, ARG_LIST };
@@ -50,6 +50,7 @@ static const struct attach_arg {
 	{ "dns", "dns", ARG_STRING },
 	{ "mtu", "mtu", ARG_INT },
 	{ "configure", "configure", ARG_BOOL },
+	{ "dhcp", "dhcp", ARG_BOOL },
 	{ "host_loopback", "host-loopback", ARG_BOOL },
 	{ "deny", "deny", ARG_LIST },
 	{ "deny_link_local", "deny-link-local", ARG_BOOL },

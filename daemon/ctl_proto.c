@@ -142,7 +142,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	/* One daemon, many containers (ctl_links.c) */
 	{ "attach", true,
 	  { "name", "netns", "pid", "ifname", "address", "gateway", "dns", "mtu", "configure",
-	    "host_loopback", "deny", "deny_link_local", "deny_host_addresses", NULL },
+	    "dhcp", "host_loopback", "deny", "deny_link_local", "deny_host_addresses", NULL },
 	  ctl_cmd_attach },
 	{ "detach", true, { "name", NULL }, ctl_cmd_detach },
 	/* What containers may reach (ctl_policy.c) */

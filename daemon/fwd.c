@@ -623,7 +623,7 @@ json_t *fwd_ctl_add(struct tapird *d, json_t *args, const char **cls, char *desc
 	struct fwd_spec sp = { .count = 1 };
 	json_t *lname = json_object_get(args, "link");
 	struct link *l;
-	uint32_t gaddr;
+	uint32_t gaddr, caddr;
 	uint64_t id = 0;
 	char why[256];
 	long hp, gp;
@@ -670,18 +670,20 @@ json_t *fwd_ctl_add(struct tapird *d, json_t *args, const char **cls, char *desc
 	} else if (!(l = fwd_default_link(d, why, sizeof(why)))) {
 		return ctl_err(cls, "GenericError", desc, len, "%s %s", pre, why);
 	}
-	rc = arg_addr(args, "guest_addr", l->cfg.addr, &gaddr);
+	/* the stack's address: a DHCP lease may have changed it from the configured one */
+	caddr = stack_get_cfg(l->stack)->addr;
+	rc = arg_addr(args, "guest_addr", caddr, &gaddr);
 	if (rc)
 		return ctl_err(cls, "GenericError", desc, len,
 			       "%s bad arguments.guest_addr: %s", pre,
 			       rc == -1 ? "must be a string" : "not an IPv4 address");
-	if (gaddr != l->cfg.addr) {
+	if (gaddr != caddr) {
 		char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 
 		return ctl_err(cls, "GenericError", desc, len,
 			       "%s bad arguments.guest_addr: %s is not the container's address"
 			       " (%s)", pre, ip_str(a, sizeof(a), gaddr),
-			       ip_str(b, sizeof(b), l->cfg.addr));
+			       ip_str(b, sizeof(b), caddr));
 	}
 	sp.hport = (uint16_t)hp;
 	sp.gport = (uint16_t)gp;

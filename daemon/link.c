@@ -297,6 +297,8 @@ static int link_stack_new(struct link *l, char *err, size_t errlen)
 	sc.prefix_len = cfg->prefix_len;
 	sc.gateway = cfg->gateway;
 	sc.dns = cfg->dns;
+	sc.dhcp = !cfg->no_dhcp;
+	sc.dhcp_addr = cfg->dhcp_addr;
 	sc.mtu = cfg->mtu;
 	sc.time_wait_ms = dc->time_wait_s * 1000u;
 	sc.max_flows = dc->max_flows;

@@ -27,6 +27,13 @@
 #define S4N_GATEWAY_OFFSET 2
 #define S4N_DNS_OFFSET 3
 #define S4N_GUEST_OFFSET 100
+/* libslirp's DHCP pool starts at the network + 15 (slirp4netns main.c
+ * DEFAULT_VDHCPSTART_OFFSET): without -c, slirp4netns configures nothing and the container
+ * either runs a DHCP client, which libslirp leases network + 15 (slirp4netns's own dhcp test),
+ * or is configured by the runtime with the recommended network + 100 (rootlesskit, whose port
+ * driver names 10.0.2.100 as guest_addr). tapird's stack relays from one address: it starts
+ * as network + 100 and becomes network + 15 when the DHCP server ACKs it. */
+#define S4N_DHCP_OFFSET 15
 
 /* getopt_long values of the long-only options (slirp4netns uses negative numbers too) */
 enum {
@@ -225,6 +232,7 @@ static int parse_mac(const char *s, uint8_t mac[6])
 /**
  * apply_values() - slirp4netns_config_from_options(): the values checked after the options
  * were read (CIDR, outbound address, MAC), each failing without the usage text
+ * @lc:		the link, its @no_configure already set (it decides the container address)
  * Return: S4N_RUN, or S4N_ERR with the message in @err
  */
 static enum s4n_result apply_values(struct link_cfg *lc, const char *cidr, const char *outbound,
@@ -236,7 +244,10 @@ static enum s4n_result apply_values(struct link_cfg *lc, const char *cidr, const
 
 	if (parse_cidr(cidr, &net, &prefix, err, errlen))
 		return S4N_ERR;
+	/* -c configures the recommended address (.100); without it a DHCP client in the
+	 * container gets libslirp's first lease (.15), and that becomes the address */
 	lc->addr = net + S4N_GUEST_OFFSET;
+	lc->dhcp_addr = lc->no_configure ? net + S4N_DHCP_OFFSET : 0;
 	lc->gateway = net + S4N_GATEWAY_OFFSET;
 	lc->dns = net + S4N_DNS_OFFSET;
 	lc->prefix_len = (uint8_t)prefix;

@@ -54,9 +54,18 @@
 	X(drop_udp_no_service, "UDP datagrams to a port we do not serve (port unreachable)") \
 	X(drop_udp_dns_malformed, "DNS queries shorter than a DNS header")                   \
 	X(drop_udp_upstream_error, "UDP datagrams the upstream socket did not take or give") \
-	X(drop_policy_denied, "new flows the link's reach policy denied (RST or ICMP 3/13)")  \
-	X(drop_tcp_per_destination, "SYNs refused by the per-destination connection cap")   \
+	X(drop_dhcp_malformed, "DHCP messages with a bad header, magic cookie or options")   \
+	X(drop_dhcp_unsupported, "BOOTP, relayed or server-to-client DHCP messages")         \
+	X(drop_dhcp_not_ours, "DHCP messages for another server or address")                 \
+	X(drop_dhcp_unavailable, "DHCP DISCOVERs unanswered: the address was declined")      \
+	X(drop_policy_denied, "new flows the link's reach policy denied (RST or ICMP 3/13)") \
+	X(drop_tcp_per_destination, "SYNs refused by the per-destination connection cap")    \
 	X(arp_replies, "ARP replies sent")                                                   \
+	X(dhcp_offers, "DHCPOFFERs sent")                                                    \
+	X(dhcp_acks, "DHCPACKs sent (to REQUEST and INFORM)")                                \
+	X(dhcp_naks, "DHCPNAKs sent")                                                        \
+	X(dhcp_releases, "DHCPRELEASEs of the link's address")                               \
+	X(dhcp_declines, "DHCPDECLINEs of the link's address")                               \
 	X(ip_frag_reassembled, "IPv4 datagrams reassembled from the container's fragments")  \
 	X(icmp_echo_replies, "ICMP echo replies sent for the gateway and DNS addresses")     \
 	X(icmp_echo_relayed, "ICMP echo requests relayed through a host ping socket")        \

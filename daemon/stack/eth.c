@@ -2,9 +2,9 @@
  * learning the container's MAC.
  *
  * The TAP is a point-to-point link with exactly one other station, the container. We accept
- * frames to our own MAC (cfg.mac, used for the gateway and DNS addresses) and, for ARP only,
- * to the broadcast address. Must not: build frames (ip4_output and arp.c do), or look past
- * the 14-byte header except to hand the frame on.
+ * frames to our own MAC (cfg.mac, used for the gateway and DNS addresses) and, for ARP and
+ * DHCP only, to the broadcast address. Must not: build frames (ip4_output and arp.c do), or
+ * look past the 14-byte header except to hand the frame on.
  */
 #include "stack_internal.h"
 
@@ -76,6 +76,12 @@ void eth_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_u
 	 * is routine, so it is only counted. */
 	if (type == ETHERTYPE_ARP && !memcmp(dst, eth_bcast, ETH_ALEN)) {
 		arp_input(s, frame, len, now_us);
+		return;
+	}
+	/* ...and for a DHCP client's messages (RFC 2131 4.1: to the limited broadcast), which
+	 * ip4_input() hands to dhcp.c; any other IPv4 broadcast it drops. */
+	if (type == ETHERTYPE_IPV4 && s->cfg.dhcp && !memcmp(dst, eth_bcast, ETH_ALEN)) {
+		ip4_input(s, frame, len, now_us);
 		return;
 	}
 	s->cnt.drop_not_for_us++;

@@ -96,7 +96,17 @@ void ip4_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_u
 	p.daddr = rd32(h + 16);
 	p.now_us = now_us;
 
-	/* One container, one address: anything else (0.0.0.0 of a DHCP client included, and
+	/* A DHCP client speaks before it has an address (RFC 2131 4.1: from 0.0.0.0, to the
+	 * limited broadcast): its messages are taken before the rules below refuse them. */
+	if (s->cfg.dhcp && dhcp_input(s, &p))
+		return;
+	/* Broadcast frames come this far only for DHCP (eth_input): RFC 1122 3.3.6 */
+	if (memcmp(frame, s->cfg.mac, ETH_ALEN)) {
+		s->cnt.drop_not_for_us++;
+		return;
+	}
+
+	/* One container, one address: anything else (0.0.0.0 of a DHCP client with dhcp off, and
 	 * spoofing) is not relayed. */
 	if (p.saddr != s->cfg.addr) {
 		s->cnt.drop_ip_bad_source++;
@@ -178,13 +188,30 @@ void ip4_output(struct stack *s, uint32_t saddr, uint32_t daddr, uint8_t proto, 
 	ip4_emit(s, e, saddr, daddr, proto, l4_len, s->ip_id++, IP4_FLAG_DF);
 }
 
+void ip4_output_to(struct stack *s, const uint8_t dmac[ETH_ALEN], uint32_t saddr, uint32_t daddr,
+		   uint8_t proto, size_t l4_len)
+{
+	/* the frame starts where the L4 data the caller wrote begins, less our headers */
+	uint8_t *e = stack_tx_l4(s) - TX_L4_OFF;
+
+	if (l4_len > stack_l4_max(s))
+		return;
+	ip4_emit_to(s, dmac, e, saddr, daddr, proto, l4_len, s->ip_id++, IP4_FLAG_DF);
+}
+
 void ip4_emit(struct stack *s, uint8_t *e, uint32_t saddr, uint32_t daddr, uint8_t proto,
 	      size_t data_len, uint16_t id, uint16_t frag)
+{
+	ip4_emit_to(s, s->cmac, e, saddr, daddr, proto, data_len, id, frag);
+}
+
+void ip4_emit_to(struct stack *s, const uint8_t dmac[ETH_ALEN], uint8_t *e, uint32_t saddr,
+		 uint32_t daddr, uint8_t proto, size_t data_len, uint16_t id, uint16_t frag)
 {
 	uint8_t *h = e + ETH_HDR_LEN;
 	size_t len = ETH_HDR_LEN + IP4_HDR_MIN + data_len;
 
-	memcpy(e, s->cmac, ETH_ALEN);
+	memcpy(e, dmac, ETH_ALEN);
 	memcpy(e + ETH_ALEN, s->cfg.mac, ETH_ALEN);
 	wr16(e + 12, ETHERTYPE_IPV4);
 

@@ -16,6 +16,7 @@ void stack_cfg_defaults(struct stack_cfg *cfg)
 	cfg->prefix_len = STACK_DEFAULT_PREFIX;
 	cfg->gateway = STACK_DEFAULT_GATEWAY;
 	cfg->dns = STACK_DEFAULT_DNS;
+	cfg->dhcp = true;
 	cfg->mtu = STACK_DEFAULT_MTU;
 	memcpy(cfg->mac, mac, sizeof(mac));
 	cfg->time_wait_ms = STACK_DEFAULT_TIME_WAIT_MS;

@@ -45,6 +45,10 @@ enum stack_flow_event {
  * @prefix_len:		container prefix length
  * @gateway:		gateway address (answered for by ARP and ICMP echo)
  * @dns:		DNS address (answered for by ARP and ICMP echo)
+ * @dhcp:		serve DHCPv4 (dhcp.h): lease @addr to the container's client
+ * @dhcp_addr:		the address DHCP leases instead of @addr (0: @addr). Once the client is
+ *			ACKed for it, it becomes @addr: the runtime may configure @addr itself
+ *			or leave the container's DHCP client to it (slirp4netns without -c)
  * @mtu:		TAP MTU (bounds every frame we build and the MSS we offer)
  * @mac:		our MAC, used for the gateway and DNS addresses and as source of all frames
  * @time_wait_ms:	2MSL
@@ -65,6 +69,8 @@ struct stack_cfg {
 	uint8_t prefix_len;
 	uint32_t gateway;
 	uint32_t dns;
+	bool dhcp;
+	uint32_t dhcp_addr;
 	uint32_t mtu;
 	uint8_t mac[6];
 	uint32_t time_wait_ms;

@@ -73,6 +73,7 @@ struct stack {
 	/* Keys derived from cfg.secret (siphash.h), one per use: no two uses share a key. */
 	uint8_t isn_key[16];        /* RFC 6528 ISNs and RFC 7323 timestamp offsets */
 	uint8_t flow_key[16];       /* the flow table's hash */
+	uint64_t dhcp_held_until;   /* the container's DHCP client declined the address (dhcp.c) */
 };
 
 struct ip4_reass; /* the reassembly state, private to ip4_reass.c */
@@ -84,6 +85,14 @@ void ip4_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_u
 void icmp_input(struct stack *s, const struct pkt *p);
 void tcp_input(struct stack *s, const struct pkt *p);
 void udp_input(struct stack *s, const struct pkt *p);
+
+/**
+ * dhcp_input() - take a DHCP client's message (dhcp.c), before ip4_input()'s source and
+ * destination rules, which a client without an address cannot meet
+ * Return: true if @p was addressed to the DHCP server (answered, or dropped and counted);
+ * false if it is no DHCP message and goes its usual way
+ */
+bool dhcp_input(struct stack *s, const struct pkt *p);
 
 /**
  * ip4_dispatch() - hand a datagram that ip4_input() validated (or ip4_reass put together)
@@ -173,6 +182,20 @@ void ip4_output(struct stack *s, uint32_t saddr, uint32_t daddr, uint8_t proto, 
  */
 void ip4_emit(struct stack *s, uint8_t *e, uint32_t saddr, uint32_t daddr, uint8_t proto,
 	      size_t data_len, uint16_t id, uint16_t frag);
+
+/**
+ * ip4_emit_to() - ip4_emit() to the Ethernet address @dmac instead of the container's
+ */
+void ip4_emit_to(struct stack *s, const uint8_t dmac[ETH_ALEN], uint8_t *e, uint32_t saddr,
+		 uint32_t daddr, uint8_t proto, size_t data_len, uint16_t id, uint16_t frag);
+
+/**
+ * ip4_output_to() - ip4_output() to the Ethernet address @dmac (broadcast, or a DHCP client's
+ * chaddr), which need not be the learned container MAC: for the DHCP server, whose client may
+ * have sent nothing else yet. @l4_len at most stack_l4_max(s).
+ */
+void ip4_output_to(struct stack *s, const uint8_t dmac[ETH_ALEN], uint32_t saddr, uint32_t daddr,
+		   uint8_t proto, size_t l4_len);
 
 /**
  * icmp_send_error() - send ICMP @type/@code to the container about packet @orig, quoting its

@@ -54,7 +54,7 @@ size_t fr_ip4(uint8_t *buf, const uint8_t dst_mac[6], const struct fr_ip *ip, co
 	wr16(h + 6, ip->frag);
 	h[8] = ip->ttl ? ip->ttl : 64;
 	h[9] = ip->proto;
-	wr32(h + 12, ip->saddr ? ip->saddr : T_CADDR);
+	wr32(h + 12, ip->src_zero ? 0 : ip->saddr ? ip->saddr : T_CADDR);
 	wr32(h + 16, ip->daddr);
 	memset(h + IP4_HDR_MIN, TCPOPT_NOP, ip->opt_len);
 	sum = csum_fold(csum_partial(h, hl, 0));
@@ -62,6 +62,50 @@ size_t fr_ip4(uint8_t *buf, const uint8_t dst_mac[6], const struct fr_ip *ip, co
 	if (len)
 		memmove(h + hl, payload, len);
 	return ETH_HDR_LEN + hl + len;
+}
+
+size_t fr_udp_ip(uint8_t *buf, const uint8_t dst_mac[6], const struct fr_ip *ip, uint16_t sport,
+		 uint16_t dport, const uint8_t *payload, size_t len, bool bad_checksum)
+{
+	uint8_t *d = malloc(UDP_HDR_LEN + len);
+	uint32_t src = ip->src_zero ? 0 : ip->saddr ? ip->saddr : T_CADDR;
+	struct fr_ip i = *ip;
+	uint16_t sum;
+	size_t n;
+
+	i.proto = PROTO_UDP;
+	wr16(d, sport);
+	wr16(d + 2, dport);
+	wr16(d + 4, (uint16_t)(UDP_HDR_LEN + len));
+	wr16(d + 6, 0);
+	if (len)
+		memcpy(d + 8, payload, len);
+	sum = csum_fold(csum_partial(d, UDP_HDR_LEN + len,
+				     csum_pseudo4(src, ip->daddr, PROTO_UDP,
+						  (uint16_t)(UDP_HDR_LEN + len))));
+	if (sum == 0)
+		sum = 0xffff;
+	wr16(d + 6, bad_checksum ? (uint16_t)(sum ^ 0x00ff) : sum);
+	n = fr_ip4(buf, dst_mac, &i, d, UDP_HDR_LEN + len);
+	free(d);
+	return n;
+}
+
+size_t fr_bootp(uint8_t *buf, uint32_t xid, uint16_t flags, uint32_t ciaddr,
+		const uint8_t chaddr[6], const uint8_t *opts, size_t opts_len)
+{
+	memset(buf, 0, 240);
+	buf[0] = 1; /* BOOTREQUEST */
+	buf[1] = 1; /* Ethernet */
+	buf[2] = 6;
+	wr32(buf + 4, xid);
+	wr16(buf + 10, flags);
+	wr32(buf + 12, ciaddr);
+	memcpy(buf + 28, chaddr, 6);
+	wr32(buf + 236, 0x63825363u);
+	if (opts_len)
+		memcpy(buf + 240, opts, opts_len);
+	return 240 + opts_len;
 }
 
 size_t fr_icmp_echo(uint8_t *buf, const uint8_t dst_mac[6], uint32_t daddr, uint16_t ident,

@@ -39,6 +39,7 @@ struct fr_ip {
 	uint16_t frag;       /* flags + offset as on the wire */
 	bool bad_checksum;   /* corrupt the header checksum */
 	uint8_t opt_len;     /* bytes of IP options (NOPs), multiple of 4 */
+	bool src_zero;       /* from 0.0.0.0 (a DHCP client without an address), not @saddr */
 };
 
 /** fr_ip4() - Ethernet (to @dst_mac) + IPv4 + @payload; returns frame length */
@@ -80,6 +81,18 @@ size_t fr_tcp(uint8_t *buf, const uint8_t dst_mac[6], const struct fr_tcp *t, co
 /** fr_udp() - Ethernet + IPv4 + UDP from the container; @csum_zero sends checksum 0 */
 size_t fr_udp(uint8_t *buf, const uint8_t dst_mac[6], uint32_t saddr, uint32_t daddr, uint16_t sport,
 	      uint16_t dport, const uint8_t *payload, size_t len, bool bad_checksum, bool csum_zero);
+
+/** fr_udp_ip() - Ethernet + IPv4 (@ip as given) + UDP; checksum over @ip's addresses */
+size_t fr_udp_ip(uint8_t *buf, const uint8_t dst_mac[6], const struct fr_ip *ip, uint16_t sport,
+		 uint16_t dport, const uint8_t *payload, size_t len, bool bad_checksum);
+
+/**
+ * fr_bootp() - a BOOTP/DHCP message from a client (RFC 2131 2): op BOOTREQUEST, htype 1,
+ * hlen 6, @xid, @flags, @ciaddr, @chaddr, the magic cookie, then @opts verbatim
+ * Return: its length (236 + 4 + @opts_len)
+ */
+size_t fr_bootp(uint8_t *buf, uint32_t xid, uint16_t flags, uint32_t ciaddr,
+		const uint8_t chaddr[6], const uint8_t *opts, size_t opts_len);
 
 /* --- capturing the stack's output --------------------------------------------------------- */
 

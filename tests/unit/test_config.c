@@ -69,6 +69,7 @@ static void test_defaults_are_design_md(void **state)
 	assert_int_equal(c.link.dns, IP(10, 0, 2, 3));
 	assert_int_equal(c.link.mtu, 65520);
 	assert_false(c.link.no_configure);
+	assert_false(c.link.no_dhcp); /* DHCP is served by default */
 	assert_string_equal(c.control, "/run/tapird/control.sock");
 	assert_string_equal(c.control_group, "");
 	assert_string_equal(c.admin_group, "");
@@ -351,6 +352,7 @@ static void test_file_every_key(void **state)
 			   "dns = 172.16.0.2\n"
 			   "mtu = 1400\n"
 			   "configure = no\n"
+			   "dhcp = no\n"
 			   "\n"
 			   "[daemon]\n"
 			   "control = /run/t/c.sock\n"
@@ -374,6 +376,7 @@ static void test_file_every_key(void **state)
 	assert_int_equal(c.link.dns, IP(172, 16, 0, 2));
 	assert_int_equal(c.link.mtu, 1400);
 	assert_true(c.link.no_configure);
+	assert_true(c.link.no_dhcp);
 	assert_string_equal(c.control, "/run/t/c.sock");
 	assert_string_equal(c.control_group, "tapird");
 	assert_string_equal(c.admin_group, "wheel");
@@ -386,9 +389,10 @@ static void test_file_every_key(void **state)
 	assert_string_equal(c.config_path, path);
 	unlink(path);
 
-	tmpfile_with(path, "[link]\npid = 77\nconfigure = yes\n[tcp]\nhost-loopback = 1\n");
+	tmpfile_with(path, "[link]\npid = 77\nconfigure = yes\ndhcp = yes\n[tcp]\nhost-loopback = 1\n");
 	assert_int_equal(config_load_file(&c, path, err, sizeof(err)), 0);
 	assert_int_equal(c.link.pid, 77);
+	assert_false(c.link.no_dhcp);
 	assert_string_equal(c.link.netns, "");
 	assert_false(c.link.no_configure);
 	assert_false(c.no_host_loopback);
@@ -484,6 +488,7 @@ static void test_file_errors_name_file_and_line(void **state)
 		{ "[link\nmtu = 1500\n", "1", "not \"key = value\"" },
 		{ "[daemon]\nlog-level = chatty\n", "2", "log-level: \"chatty\"" },
 		{ "[link]\nconfigure = maybe\n", "2", "configure: \"maybe\" is not yes or no" },
+		{ "[link]\ndhcp = perhaps\n", "2", "dhcp: \"perhaps\" is not yes or no" },
 		{ "[link]\nnetns = a\npid = 3\n", "3", "pid: give either netns or pid" },
 		{ "[tcp]\nmax-flows = 0\n", "2", "max-flows: \"0\"" },
 		{ "[dns]\nupstream = x\n", "2", "upstream: \"x\"" },
@@ -673,7 +678,7 @@ static void test_shipped_conf_documents_the_defaults(void **state)
 	const char *tail;
 	static const char *const keys[] = {
 		"netns", "pid", "ifname", "address", "gateway", "dns", "mtu", "configure",
-		"control", "control-group", "admin-group", "log-level", "time-wait", "max-flows",
+		"dhcp", "control", "control-group", "admin-group", "log-level", "time-wait", "max-flows",
 		"max-half-open", "host-loopback", "upstream", "timeout", "timeout-stream",
 		"deny", "deny-link-local", "deny-host-addresses", "idle-timeout",
 		"max-per-destination", "max-socket-memory",

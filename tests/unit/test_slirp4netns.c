@@ -75,7 +75,11 @@ static void test_defaults_are_slirp4netns(void **state)
 	assert_int_equal(cfg.link.pid, 1234);
 	assert_string_equal(cfg.link.ifname, "tap0");
 	assert_int_equal(cfg.link.mtu, 1500);
+	/* without -c: network + 100 until a DHCP client in the container is leased libslirp's
+	 * first address, network + 15 */
 	assert_int_equal(cfg.link.addr, IP(10, 0, 2, 100));
+	assert_int_equal(cfg.link.dhcp_addr, IP(10, 0, 2, 15));
+	assert_false(cfg.link.no_dhcp);
 	assert_int_equal(cfg.link.gateway, IP(10, 0, 2, 2));
 	assert_int_equal(cfg.link.dns, IP(10, 0, 2, 3));
 	assert_int_equal(cfg.link.prefix_len, 24);
@@ -143,15 +147,36 @@ static void test_short_options(void **state)
 static void test_cidr_derives_addresses(void **state)
 {
 	(void)state;
-	assert_int_equal(parse("--cidr=10.10.0.0/16", "1", "tap0", NULL), S4N_RUN);
+	assert_int_equal(parse("-c", "--cidr=10.10.0.0/16", "1", "tap0", NULL), S4N_RUN);
 	assert_int_equal(cfg.link.addr, IP(10, 10, 0, 100));
 	assert_int_equal(cfg.link.gateway, IP(10, 10, 0, 2));
 	assert_int_equal(cfg.link.dns, IP(10, 10, 0, 3));
 	assert_int_equal(cfg.link.prefix_len, 16);
-	assert_int_equal(parse("--cidr", "192.168.7.128/25", "1", "tap0", NULL), S4N_RUN);
+	assert_int_equal(parse("-c", "--cidr", "192.168.7.128/25", "1", "tap0", NULL), S4N_RUN);
 	assert_int_equal(cfg.link.addr, IP(192, 168, 7, 228));
 	assert_int_equal(cfg.link.gateway, IP(192, 168, 7, 130));
 	assert_int_equal(cfg.link.prefix_len, 25);
+}
+
+static void test_address_is_dhcp_lease_without_configure(void **state)
+{
+	(void)state;
+	/* slirp4netns: -c configures network + 100 and DHCP leases that; without -c the runtime
+	 * configures network + 100 itself (rootlesskit) or the container's DHCP client gets
+	 * libslirp's first lease, network + 15, whatever the CIDR */
+	assert_int_equal(parse("-c", "1", "tap0", NULL), S4N_RUN);
+	assert_int_equal(cfg.link.addr, IP(10, 0, 2, 100));
+	assert_int_equal(cfg.link.dhcp_addr, 0);
+	assert_int_equal(parse("1", "tap0", NULL), S4N_RUN);
+	assert_int_equal(cfg.link.addr, IP(10, 0, 2, 100));
+	assert_int_equal(cfg.link.dhcp_addr, IP(10, 0, 2, 15));
+	assert_int_equal(parse("--cidr=10.10.0.0/16", "1", "tap0", NULL), S4N_RUN);
+	assert_int_equal(cfg.link.dhcp_addr, IP(10, 10, 0, 15));
+	assert_int_equal(cfg.link.gateway, IP(10, 10, 0, 2));
+	assert_int_equal(parse("--cidr", "192.168.7.128/25", "1", "tap0", NULL), S4N_RUN);
+	assert_int_equal(cfg.link.addr, IP(192, 168, 7, 228));
+	assert_int_equal(cfg.link.dhcp_addr, IP(192, 168, 7, 143));
+	assert_false(cfg.link.no_dhcp);
 }
 
 static void test_cidr_errors_as_slirp4netns(void **state)
@@ -438,6 +463,7 @@ int main(void)
 		cmocka_unit_test(test_podman_command_line),
 		cmocka_unit_test(test_short_options),
 		cmocka_unit_test(test_cidr_derives_addresses),
+		cmocka_unit_test(test_address_is_dhcp_lease_without_configure),
 		cmocka_unit_test(test_cidr_errors_as_slirp4netns),
 		cmocka_unit_test(test_fd_and_mtu_errors),
 		cmocka_unit_test(test_operand_errors),
