@@ -201,18 +201,18 @@ static void fwd_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct
 	if (!f) {
 		log_debug("forward %llu: flow table full; reset", (unsigned long long)fw->id);
 		fwd_reset_close(fd);
-		link_rearm_timer(l);
+		link_touch(l);
 		return;
 	}
 	f->uaddr = client;
 	f->uport = cport;
-	rc = relay_adopt(l, f, fd);
+	rc = relay_adopt(&l->env, f, fd);
 	if (rc < 0) {
 		log_warn("forward %llu: %s", (unsigned long long)fw->id, strerror(-rc));
 		tcp_abort(l->stack, f, FLOW_END_SHUTDOWN, now);
 		fwd_reset_close(fd);
 	}
-	link_rearm_timer(l);
+	link_touch(l);
 }
 
 /**
@@ -266,11 +266,11 @@ static void fwd_udp_readable(evutil_socket_t fd, short what, void *arg)
 		if (!l || (size_t)n > sizeof(fwd_rxbuf) || fl < sizeof(from) ||
 		    from.sin_family != AF_INET || !from.sin_port)
 			continue;
-		udprelay_inbound(l, fd, &from, fwd_peer_addr(l, ntohl(from.sin_addr.s_addr)),
+		udprelay_inbound(&l->env, fd, &from, fwd_peer_addr(l, ntohl(from.sin_addr.s_addr)),
 				 fw->gaddr, fw->gport, fwd_rxbuf, (size_t)n, tapird_now_us());
 	}
 	if (l)
-		link_rearm_timer(l);
+		link_touch(l);
 }
 
 /**
@@ -327,7 +327,7 @@ static void fwd_close(struct fwd *fw)
 	fw->uev = NULL;
 	if (fw->ufd >= 0) {
 		if (l)
-			udprelay_inbound_close(l, fw->ufd, now);
+			udprelay_inbound_close(&l->env, fw->ufd, now);
 		close(fw->ufd);
 	}
 	fw->ufd = -1;
@@ -339,7 +339,7 @@ static void fwd_close(struct fwd *fw)
 	}
 	fw->row_id = 0;
 	if (l)
-		link_rearm_timer(l);
+		link_touch(l);
 }
 
 /**

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "relay_env.h"
 
 struct tapird;
 struct stack;
@@ -36,6 +37,9 @@ struct capture;
  * @d:		the daemon
  * @tx_errors:	frames the TAP refused (queue full, link down)
  * @capture:	a running pcap capture (capture.h), NULL when off: the data path tests it
+ * @reach:	per-destination connection counts (reach.h), also in @env for the relays
+ * @env:	what the relays know of this link (its stack, the loop, its configuration)
+ * @ev_turn:	made active when the stack is fed: re-arms @ev_timer once per loop turn
  */
 struct link {
 	char name[LINK_NAME_MAX];
@@ -52,6 +56,8 @@ struct link {
 	uint64_t tx_errors;
 	struct capture *capture;
 	struct reach *reach;
+	struct relay_env env;
+	struct event *ev_turn;
 };
 
 /**
@@ -95,7 +101,10 @@ struct link *link_find(struct tapird *d, const char *name);
  * kernel removes it) */
 void link_detach(struct link *l);
 
-/** link_rearm_timer() - reschedule the stack's timer after the shell fed it events */
-void link_rearm_timer(struct link *l);
+/**
+ * link_touch() - the shell fed @l's stack (from any loop callback): its timer is re-armed
+ * once, when the callbacks of this loop turn are done
+ */
+void link_touch(struct link *l);
 
 #endif

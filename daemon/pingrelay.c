@@ -32,9 +32,9 @@
 #include <event2/event.h>
 
 #include "icmp.h"
-#include "link.h"
 #include "log.h"
 #include "pingrelay.h"
+#include "relay_env.h"
 #include "stack.h"
 #include "tapird.h"
 #include "wire.h"
@@ -56,7 +56,7 @@
  * @ev:		its read event
  */
 struct ping_sock {
-	struct link *l;
+	struct relay_env *env;
 	uint32_t daddr;
 	uint16_t cid;
 	uint16_t last_seq;
@@ -103,7 +103,7 @@ static void pingrelay_sweep_cb(evutil_socket_t fd, short what, void *arg)
 	for (unsigned int i = 0; i < PINGRELAY_SLOTS && pingrelay_open; i++) {
 		struct ping_sock *p = &pingrelay_tab[i];
 
-		if (p->l && now - p->last_us >= PINGRELAY_IDLE_S * 1000000ull)
+		if (p->env && now - p->last_us >= PINGRELAY_IDLE_S * 1000000ull)
 			pingrelay_close(p);
 	}
 }
@@ -117,7 +117,7 @@ static void pingrelay_sweep_cb(evutil_socket_t fd, short what, void *arg)
 static void pingrelay_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct ping_sock *p = arg;
-	struct link *l = p->l;
+	struct relay_env *env = p->env;
 
 	(void)what;
 	for (int i = 0; i < PINGRELAY_BATCH; i++) {
@@ -144,15 +144,15 @@ static void pingrelay_readable(evutil_socket_t fd, short what, void *arg)
 		seq = rd16(pingrelay_rxbuf + 6);
 		if ((uint16_t)(p->last_seq - seq) >= PINGRELAY_SEQ_WINDOW)
 			continue;
-		icmp_echo_reply(l->stack, p->daddr, p->cid, seq, pingrelay_rxbuf + ICMP_HDR_LEN,
+		icmp_echo_reply(env->stack, p->daddr, p->cid, seq, pingrelay_rxbuf + ICMP_HDR_LEN,
 				(size_t)n - ICMP_HDR_LEN, tapird_now_us());
 	}
-	link_rearm_timer(l);
+	relay_env_touched(env);
 }
 
 /**
- * pingrelay_slot() - the socket for (@l, @daddr, @cid), opened if needed
- * @l:		the link
+ * pingrelay_slot() - the socket for (@env, @daddr, @cid), opened if needed
+ * @env:	the link
  * @daddr:	destination
  * @cid:	the container's echo identifier
  * @now:	monotonic microseconds
@@ -160,7 +160,7 @@ static void pingrelay_readable(evutil_socket_t fd, short what, void *arg)
  *
  * Return: the slot, or NULL
  */
-static struct ping_sock *pingrelay_slot(struct link *l, uint32_t daddr, uint16_t cid,
+static struct ping_sock *pingrelay_slot(struct relay_env *env, uint32_t daddr, uint16_t cid,
 					uint64_t now, int *err)
 {
 	struct ping_sock *p, *free_slot = NULL, *lru_link = NULL, *lru_all = NULL;
@@ -169,16 +169,16 @@ static struct ping_sock *pingrelay_slot(struct link *l, uint32_t daddr, uint16_t
 
 	for (unsigned int i = 0; i < PINGRELAY_SLOTS; i++) {
 		p = &pingrelay_tab[i];
-		if (!p->l) {
+		if (!p->env) {
 			if (!free_slot)
 				free_slot = p;
 			continue;
 		}
-		if (p->l == l && p->daddr == daddr && p->cid == cid)
+		if (p->env == env && p->daddr == daddr && p->cid == cid)
 			return p;
 		if (!lru_all || p->last_us < lru_all->last_us)
 			lru_all = p;
-		if (p->l == l) {
+		if (p->env == env) {
 			mine++;
 			if (!lru_link || p->last_us < lru_link->last_us)
 				lru_link = p;
@@ -199,15 +199,15 @@ static struct ping_sock *pingrelay_slot(struct link *l, uint32_t daddr, uint16_t
 		free_slot = lru_link;
 	else if (!free_slot)
 		free_slot = lru_all;
-	if (free_slot->l)
+	if (free_slot->env)
 		pingrelay_close(free_slot);
 	p = free_slot;
 
-	p->ev = event_new(l->d->base, fd, EV_READ | EV_PERSIST, pingrelay_readable, p);
+	p->ev = event_new(env->base, fd, EV_READ | EV_PERSIST, pingrelay_readable, p);
 	if (!pingrelay_sweep) {
 		struct timeval tv = { .tv_sec = PINGRELAY_IDLE_S / 2 };
 
-		pingrelay_sweep = event_new(l->d->base, -1, EV_PERSIST, pingrelay_sweep_cb, NULL);
+		pingrelay_sweep = event_new(env->base, -1, EV_PERSIST, pingrelay_sweep_cb, NULL);
 		if (pingrelay_sweep && event_add(pingrelay_sweep, &tv)) {
 			event_free(pingrelay_sweep);
 			pingrelay_sweep = NULL;
@@ -225,7 +225,7 @@ static struct ping_sock *pingrelay_slot(struct link *l, uint32_t daddr, uint16_t
 		*err = -ENOMEM;
 		return NULL;
 	}
-	p->l = l;
+	p->env = env;
 	p->daddr = daddr;
 	p->cid = cid;
 	p->fd = fd;
@@ -234,21 +234,9 @@ static struct ping_sock *pingrelay_slot(struct link *l, uint32_t daddr, uint16_t
 	return p;
 }
 
-/**
- * pingrelay_echo() - stack_ops.icmp_echo: send the container's echo request from the host
- * @ctx:	the link
- * @daddr:	destination
- * @id:		the container's identifier (the kernel puts the socket's in its place)
- * @seq:	sequence number
- * @data:	data after the ICMP header
- * @len:	its length
- *
- * Return: 0, or a negative errno (the stack counts the request as dropped)
- */
-static int pingrelay_echo(void *ctx, uint32_t daddr, uint16_t id, uint16_t seq,
-			  const uint8_t *data, size_t len)
+int pingrelay_echo(struct relay_env *env, uint32_t daddr, uint16_t id, uint16_t seq,
+		   const uint8_t *data, size_t len)
 {
-	struct link *l = ctx;
 	uint64_t now = tapird_now_us();
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(daddr) };
 	uint8_t hdr[ICMP_HDR_LEN] = { ICMP_ECHO_REQUEST, 0 };
@@ -258,7 +246,7 @@ static int pingrelay_echo(void *ctx, uint32_t daddr, uint16_t id, uint16_t seq,
 	struct ping_sock *p;
 	int err = 0;
 
-	p = pingrelay_slot(l, daddr, id, now, &err);
+	p = pingrelay_slot(env, daddr, id, now, &err);
 	if (!p)
 		return err;
 	/* the kernel fills in the checksum and replaces the identifier */
@@ -271,14 +259,9 @@ static int pingrelay_echo(void *ctx, uint32_t daddr, uint16_t id, uint16_t seq,
 	return 0;
 }
 
-void pingrelay_fill_ops(struct stack_ops *ops)
-{
-	ops->icmp_echo = pingrelay_echo;
-}
-
-void pingrelay_link_gone(struct link *l)
+void pingrelay_env_gone(const struct relay_env *env)
 {
 	for (unsigned int i = 0; i < PINGRELAY_SLOTS && pingrelay_open; i++)
-		if (pingrelay_tab[i].l == l)
+		if (pingrelay_tab[i].env == env)
 			pingrelay_close(&pingrelay_tab[i]);
 }

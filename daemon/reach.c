@@ -1,9 +1,10 @@
 /* reach.c - reach policy, per-destination cap and socket memory budget of a link (reach.h). */
 #include "reach.h"
 
-#include "link.h"
+#include "config.h"
 #include "log.h"
 #include "policy.h"
+#include "relay_env.h"
 #include "stack.h"
 #include "tapird.h"
 
@@ -101,46 +102,47 @@ static bool reach_ratelimited(struct reach_rl *rl, unsigned long *suppressed)
 	return false;
 }
 
-int reach_check(struct link *l, int proto, uint32_t addr, uint16_t port)
+int reach_check(const struct relay_env *env, int proto, uint32_t addr, uint16_t port)
 {
 	const struct policy_host *host = NULL;
 	uint32_t a = htonl(addr);
 	char why[POLICY_RULE_TEXT], dst[INET_ADDRSTRLEN], sb[48];
 	unsigned long sup;
 
-	if (l->cfg.policy.deny_host_addrs || l->d->cfg.policy.deny_host_addrs)
+	if (env->cfg->policy.deny_host_addrs || env->dcfg->policy.deny_host_addrs)
 		host = policy_host_get(tapird_now_us() / 1000);
-	if (!policy_check(&l->cfg.policy, host, AF_INET, &a, port, proto, why, sizeof(why)) &&
-	    !policy_check(&l->d->cfg.policy, host, AF_INET, &a, port, proto, why, sizeof(why)))
+	if (!policy_check(&env->cfg->policy, host, AF_INET, &a, port, proto, why, sizeof(why)) &&
+	    !policy_check(&env->dcfg->policy, host, AF_INET, &a, port, proto, why, sizeof(why)))
 		return 0;
 	if (!reach_ratelimited(&reach_rl_policy, &sup)) {
 		inet_ntop(AF_INET, &a, dst, sizeof(dst));
-		log_warn("%s: %s to %s:%u denied by policy (%s)%s", l->name,
+		log_warn("%s: %s to %s:%u denied by policy (%s)%s", env->name,
 			 proto == POLICY_TCP ? "TCP" : "UDP", dst, port, why,
 			 reach_sup_text(sb, sizeof(sb), sup));
 	}
 	return -STACK_E_POLICY;
 }
 
-/**
- * reach_get() - @l's per-destination table, made on first use
- * @l:	the link
- * Return: the table, or NULL when out of memory
- */
-static struct reach *reach_get(struct link *l)
+struct reach *reach_new(void)
 {
-	uint32_t cap = flow_capacity(stack_flows(l->stack)), size = 16;
-	struct reach *r = l->reach;
+	return calloc(1, sizeof(struct reach));
+}
 
-	if (r && r->ncap == cap)
-		return r;
-	if (r) /* never while flows hold entries: the flow table's size is fixed per link */
-		return NULL;
+/**
+ * reach_tables() - make @r's tables for a flow table of @cap slots, on first use (the flow
+ * table's size is fixed for a link's life)
+ * @r:		the state
+ * @cap:	flow slots
+ * Return: 0, or -ENOMEM with @r unchanged
+ */
+static int reach_tables(struct reach *r, uint32_t cap)
+{
+	uint32_t size = 16;
+
+	if (r->tab)
+		return r->ncap == cap ? 0 : -ENOMEM;
 	while (size < 2 * cap && size < (1u << 31))
 		size <<= 1;
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		return NULL;
 	r->tab = calloc(size, sizeof(*r->tab));
 	r->held = calloc(cap, sizeof(*r->held));
 	r->held_on = calloc(cap, 1);
@@ -148,13 +150,14 @@ static struct reach *reach_get(struct link *l)
 		free(r->tab);
 		free(r->held);
 		free(r->held_on);
-		free(r);
-		return NULL;
+		r->tab = NULL;
+		r->held = NULL;
+		r->held_on = NULL;
+		return -ENOMEM;
 	}
 	r->mask = size - 1;
 	r->ncap = cap;
-	l->reach = r;
-	return r;
+	return 0;
 }
 
 /**
@@ -208,20 +211,20 @@ static void reach_delete(struct reach *r, uint32_t i)
 	}
 }
 
-int reach_dest_acquire(struct link *l, const struct flow *f, uint32_t addr, uint16_t port)
+int reach_dest_acquire(const struct relay_env *env, const struct flow *f, uint32_t addr,
+		       uint16_t port)
 {
-	uint32_t cap = l->d->cfg.max_per_dest, i;
+	uint32_t cap = env->dcfg->max_per_dest, i;
 	char dst[INET_ADDRSTRLEN], sb[48];
-	struct reach *r;
+	struct reach *r = env->reach;
 	unsigned long sup;
 
 	if (!cap)
 		return 0;
-	r = reach_get(l);
-	if (!r || f->idx >= r->ncap)
+	if (!r || reach_tables(r, flow_capacity(stack_flows(env->stack))) || f->idx >= r->ncap)
 		return -ENOMEM;
 	if (r->held_on[f->idx])
-		reach_dest_release(l, f);
+		reach_dest_release(r, f);
 	i = reach_find(r, addr, port);
 	if (r->tab[i].used && r->tab[i].n >= cap) {
 		if (!reach_ratelimited(&reach_rl_dest, &sup)) {
@@ -229,7 +232,7 @@ int reach_dest_acquire(struct link *l, const struct flow *f, uint32_t addr, uint
 
 			inet_ntop(AF_INET, &a, dst, sizeof(dst));
 			log_warn("%s: TCP to %s:%u refused: %u connections to it already"
-				 " (max-per-destination)%s", l->name, dst, port, cap,
+				 " (max-per-destination)%s", env->name, dst, port, cap,
 				 reach_sup_text(sb, sizeof(sb), sup));
 		}
 		return -STACK_E_PER_DEST;
@@ -242,12 +245,11 @@ int reach_dest_acquire(struct link *l, const struct flow *f, uint32_t addr, uint
 	return 0;
 }
 
-void reach_dest_release(struct link *l, const struct flow *f)
+void reach_dest_release(struct reach *r, const struct flow *f)
 {
-	struct reach *r = l->reach;
 	uint32_t i;
 
-	if (!r || f->idx >= r->ncap || !r->held_on[f->idx])
+	if (!r || !r->tab || f->idx >= r->ncap || !r->held_on[f->idx])
 		return;
 	r->held_on[f->idx] = 0;
 	i = reach_find(r, r->held[f->idx].addr, r->held[f->idx].port);
@@ -301,9 +303,9 @@ int reach_sockbuf_share(uint64_t budget, uint32_t live, uint64_t mem_max)
 	return (int)(per / 4 < INT32_MAX ? per / 4 : INT32_MAX);
 }
 
-void reach_sockbuf(struct link *l, int fd, uint32_t live)
+void reach_sockbuf(const struct relay_env *env, int fd, uint32_t live)
 {
-	int v = reach_sockbuf_share(l->d->cfg.max_sock_mem, live, reach_tcp_mem_max());
+	int v = reach_sockbuf_share(env->dcfg->max_sock_mem, live, reach_tcp_mem_max());
 	unsigned long sup;
 	char sb[48];
 
@@ -311,22 +313,19 @@ void reach_sockbuf(struct link *l, int fd, uint32_t live)
 		return;
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
-	stack_note_sockbuf_capped(l->stack);
+	stack_note_sockbuf_capped(env->stack);
 	if (!reach_ratelimited(&reach_rl_mem, &sup))
 		log_info("%s: %u upstream sockets: new ones get %d KiB of buffers per direction"
-			 " (max-socket-memory)%s", l->name, live, 2 * v / 1024,
+			 " (max-socket-memory)%s", env->name, live, 2 * v / 1024,
 			 reach_sup_text(sb, sizeof(sb), sup));
 }
 
-void reach_link_gone(struct link *l)
+void reach_free(struct reach *r)
 {
-	struct reach *r = l->reach;
-
 	if (!r)
 		return;
 	free(r->tab);
 	free(r->held);
 	free(r->held_on);
 	free(r);
-	l->reach = NULL;
 }

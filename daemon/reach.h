@@ -14,8 +14,9 @@
 
 #include <stdint.h>
 
-struct link;
 struct flow;
+struct reach;
+struct relay_env;
 
 /* Smallest buffer (per direction, what the kernel reports after doubling) the memory budget
  * shrinks a socket to: below a few segments TCP stalls on every ACK. With it, the bound is
@@ -23,42 +24,43 @@ struct flow;
 #define REACH_SOCKBUF_MIN (32 * 1024)
 
 /**
- * reach_check() - may @l open a new flow to @addr:@port over @proto?
- * @l:		the link (its policy, the daemon's)
+ * reach_check() - may the link of @env open a new flow to @addr:@port over @proto?
+ * @env:	the link as the relays see it (its policy, the daemon's)
  * @proto:	POLICY_TCP or POLICY_UDP
  * @addr:	the destination the container asked for, IPv4 host order
  * @port:	its port
  * Return: 0, or -STACK_E_POLICY (logged, rate-limited, with the rule)
  */
-int reach_check(struct link *l, int proto, uint32_t addr, uint16_t port);
+int reach_check(const struct relay_env *env, int proto, uint32_t addr, uint16_t port);
 
 /**
  * reach_dest_acquire() - count TCP flow @f towards upstream @addr:@port against the
  * per-destination cap ([tcp] max-per-destination); released by reach_dest_release()
- * @l:		the link
+ * @env:	the link (@env->reach holds the counts)
  * @f:		the flow
  * @addr:	upstream address, IPv4 host order (0 for an IPv6 upstream)
  * @port:	upstream port
  * Return: 0, -STACK_E_PER_DEST (at the cap: logged, rate-limited), or -ENOMEM
  */
-int reach_dest_acquire(struct link *l, const struct flow *f, uint32_t addr, uint16_t port);
+int reach_dest_acquire(const struct relay_env *env, const struct flow *f, uint32_t addr,
+		       uint16_t port);
 
 /**
  * reach_dest_release() - @f no longer holds its destination (idempotent; no-op if never
  * acquired)
- * @l:	the link
+ * @r:	the link's counts (NULL: nothing)
  * @f:	the flow
  */
-void reach_dest_release(struct link *l, const struct flow *f);
+void reach_dest_release(struct reach *r, const struct flow *f);
 
 /**
- * reach_sockbuf() - bound new upstream socket @fd's buffers so that @live sockets of @l stay
- * within [tcp] max-socket-memory (counted by stack_note_sockbuf_capped())
- * @l:		the link
+ * reach_sockbuf() - bound new upstream socket @fd's buffers so that @live sockets of the
+ * link stay within [tcp] max-socket-memory (counted by stack_note_sockbuf_capped())
+ * @env:	the link
  * @fd:		the new socket, before connect()
  * @live:	upstream sockets of @l including this one
  */
-void reach_sockbuf(struct link *l, int fd, uint32_t live);
+void reach_sockbuf(const struct relay_env *env, int fd, uint32_t live);
 
 /**
  * reach_sockbuf_share() - what to set SO_SNDBUF and SO_RCVBUF to on a new socket so that
@@ -72,9 +74,15 @@ void reach_sockbuf(struct link *l, int fd, uint32_t live);
 int reach_sockbuf_share(uint64_t budget, uint32_t live, uint64_t mem_max);
 
 /**
- * reach_link_gone() - free @l's per-destination table
- * @l:	the link, detaching
+ * reach_new() - a link's per-destination counts, empty (the table is made on first use)
+ * Return: the state, or NULL when out of memory
  */
-void reach_link_gone(struct link *l);
+struct reach *reach_new(void);
+
+/**
+ * reach_free() - free @r (NULL: nothing), once no flow of its link is left
+ * @r:	the state
+ */
+void reach_free(struct reach *r);
 
 #endif

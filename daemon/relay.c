@@ -4,14 +4,15 @@
  * container and the host peer; tapird keeps no copy of the byte stream anywhere:
  *
  *  - Upstream to container: data stays in the host socket's receive queue until the container
- *    acknowledges it. The stack asks for bytes with tcp_peek(off) - "the bytes starting @off
- *    after snd_una" - and we read them with recv(MSG_PEEK) straight into the frame the stack is
- *    building. With SO_PEEK_OFF (TCP since Linux 6.9) the kernel keeps a peek offset for us:
+ *    acknowledges it. We tell the stack how much the queue holds (SIOCINQ, on each read edge:
+ *    tcp_upstream_set_avail); it lays out segments for what the container's window allows,
+ *    and when the link sends the batch, relay_tcp_fill() reads the bytes of consecutive
+ *    segments with one recvmsg(MSG_PEEK) straight into their frames. With SO_PEEK_OFF (TCP since Linux 6.9) the kernel keeps a peek offset for us:
  *    every successful peek advances it, and every discarding read moves it back by the bytes
  *    discarded (clamped at 0; checked on 6.18 with a 100-byte stream: offset 25, discard 5 ->
  *    20; discard 50 -> 0). So we only setsockopt(SO_PEEK_OFF) when the stack asks for another
  *    offset than the one the kernel holds (a retransmission, a window probe); the common case
- *    is one recv() per segment. Without SO_PEEK_OFF we peek from 0 with the first @off bytes
+ *    is one recvmsg() per batch of segments. Without SO_PEEK_OFF we peek from 0 with the first @off bytes
  *    landing in a discard buffer (what passt did before 6.9): correct, but O(window) per peek.
  *    When the container ACKs @n bytes, tcp_consume() drops them with recv(MSG_TRUNC), which on
  *    TCP discards without copying. A retransmission is a peek at a smaller offset: nothing to
@@ -20,18 +21,20 @@
  *
  *  - Container to upstream: tcp_deliver() send()s the in-order payload the stack hands us and
  *    returns what the kernel took; the stack acknowledges only that. The window the stack
- *    offers to the container is tcp_room(): what the send buffer would still accept.
+ *    offers to the container is bounded by the room we give it (tcp_upstream_set_room): what
+ *    the send buffer would still accept, measured once per batch for the flows that were
+ *    written to (relay_tcp_refresh), and when the socket turns writable.
  *
  * Readiness. We never read a socket empty (we peek), so a level-triggered EV_READ would fire
  * on every loop iteration for as long as unacknowledged data sits in the queue: a busy loop.
  * The read event is therefore edge-triggered (EV_ET; epoll's EPOLLET): Linux signals each
  * new arrival (every sk_data_ready wakeup requeues an EPOLLET item), plus FIN and RST. On that
  * edge the stack pulls what its window to the container allows; whatever it could not send
- * yet it pulls later by itself, when the container's ACKs open the window (tcp_peek is called
- * from inside the stack then). So between edges nothing wakes us: no busy loop, no toggling
+ * yet it sends later by itself, when the container's ACKs open the window (the bytes it knows
+ * of are filled when the link sends its batch). So between edges nothing wakes us: no busy loop, no toggling
  * of interest, no missed data. When the loop supports EV_CLOSED (epoll's EPOLLRDHUP) the
  * peer's FIN or RST is seen at once, even when the container's window is shut; otherwise the
- * EOF shows up as a zero-byte peek at the end of the queue.
+ * EOF is found by TCP_INFO on a read edge that brought no new byte.
  * The write event is one-shot: armed only when send() came up short or the send buffer is
  * past the kernel's own "writable" mark (free >= queued / 2, see sk_stream_is_writeable()),
  * so that the stack hears when to reopen its window. It is EV_ET too only because libevent
@@ -42,8 +45,8 @@
  *
  * Callbacks into the stack. Upstream events reach the stack only from this file's libevent
  * callbacks, never from inside a stack callback: an error or EOF noticed during tcp_peek,
- * tcp_deliver or tcp_consume is recorded in the flow and the read event is made active, so it
- * is reported from the loop a moment later (event_active).
+ * tcp_deliver, tcp_consume or a fill is recorded in the flow and the read event is made active,
+ * so it is reported from the loop a moment later (event_active).
  *
  * Memory. Per-flow state lives in a table per link, indexed by the flow's slot (f->idx),
  * allocated once with calloc() when the link opens its first TCP flow: pages are only
@@ -72,11 +75,11 @@
 #include <event2/event_struct.h>
 
 #include "config.h"
-#include "link.h"
 #include "log.h"
 #include "relay.h"
 #include "reach.h"
 #include "policy.h"
+#include "relay_env.h"
 #include "resolver.h"
 #include "stack.h"
 #include "tapird.h"
@@ -120,12 +123,24 @@
 #define RF_WANT_WRITE (1U << 6)   /* the stack waits for room: report tcp_upstream_writable() */
 #define RF_FAIL_PENDING (1U << 7) /* connect() failed at once: report it from the loop */
 #define RF_ADOPTED (1U << 8)      /* a port forward's accepted socket (relay_adopt) */
+#define RF_ROOM_STALE (1U << 9)   /* written to in this batch: its room is measured again */
+
+/* Flows whose room is measured again at the end of a batch; one batch of 64 frames touches
+ * at most 64 flows, and any beyond are measured at once instead. */
+#define RELAY_STALE_MAX 64
+/* The room offered as window, in payload bytes: what the memory free in the send buffer holds
+ * at the payload/memory ratio of what is queued, less 1/RELAY_ROOM_MARGIN_DIV for the ratio
+ * to move; with nothing queued, 1/RELAY_ROOM_UNKNOWN_DIV of it is taken as overhead first. */
+#define RELAY_ROOM_MARGIN_DIV 16
+#define RELAY_ROOM_UNKNOWN_DIV 4
+/* Frames one recvmsg(MSG_PEEK) fills at most (a transmit batch is no longer) */
+#define RELAY_FILL_MAX 64
 
 struct relay_pool;
 
 /**
  * struct relay_flow - the relay's per-flow state
- * @l:		the link (ctx of every callback)
+ * @env:	the link's environment (its stack, the loop, its configuration)
  * @pool:	the table this entry belongs to
  * @f:		the flow, NULL when the slot is free
  * @fd:		the host socket, -1 when closed
@@ -138,7 +153,7 @@ struct relay_pool;
  * @ev_wr:	one-shot write event: connect completion (with its timeout), then "room again"
  */
 struct relay_flow {
-	struct link *l;
+	struct relay_env *env;
 	struct relay_pool *pool;
 	struct flow *f;
 	int fd;
@@ -152,16 +167,20 @@ struct relay_flow {
 
 /**
  * struct relay_pool - per-link table of relay_flow, indexed by flow slot
- * @l:		the link it serves (NULL: unused entry)
+ * @env:	the link it serves (NULL: unused entry)
  * @cap:	entries in @slot (the link's flow table capacity)
  * @live:	slots in use; a pool with none may be handed to another link
  * @slot:	the entries
+ * @stale:	slots written to in this batch (RF_ROOM_STALE), to measure before it ends
+ * @nstale:	entries in @stale
  */
 struct relay_pool {
-	struct link *l;
+	const struct relay_env *env;
 	uint32_t cap;
 	uint32_t live;
 	struct relay_flow *slot;
+	uint32_t stale[RELAY_STALE_MAX];
+	unsigned int nstale;
 };
 
 /* One pool per attached link, at most TAPIRD_MAX_LINKS of them. A pool is found by its link
@@ -177,25 +196,24 @@ static uint8_t relay_discard[RELAY_DISCARD_LEN];
 /* Last time (CLOCK_MONOTONIC seconds) we logged running out of file descriptors */
 static time_t relay_emfile_logged;
 
-/* The flow_event callback that was in the ops before ours (the monitor's), called after ours */
-static void (*relay_next_event)(void *ctx, struct flow *f, enum stack_flow_event ev, int from);
 
 static void relay_read_cb(evutil_socket_t fd, short what, void *arg);
+static void relay_set_room(struct relay_flow *rf);
 static void relay_write_cb(evutil_socket_t fd, short what, void *arg);
 
 /**
- * relay_pool_get() - the pool of @l, created (or taken over from a gone link) if needed
+ * relay_pool_get() - the pool of @env's link, created (or taken over from a gone link) if needed
  * Return: the pool, or NULL when out of memory or out of entries
  */
-static struct relay_pool *relay_pool_get(struct link *l)
+static struct relay_pool *relay_pool_get(const struct relay_env *env)
 {
-	uint32_t cap = flow_capacity(stack_flows(l->stack));
+	uint32_t cap = flow_capacity(stack_flows(env->stack));
 	struct relay_pool *p, *spare = NULL;
 	unsigned int i;
 
 	for (i = 0; i < TAPIRD_MAX_LINKS; i++) {
 		p = &relay_pools[i];
-		if (p->l == l && p->slot && p->cap == cap)
+		if (p->env == env && p->slot && p->cap == cap)
 			return p;
 		if (!spare && (!p->slot || !p->live))
 			spare = p;
@@ -217,7 +235,8 @@ static struct relay_pool *relay_pool_get(struct link *l)
 	}
 	spare->cap = cap;
 	spare->live = 0;
-	spare->l = l;
+	spare->nstale = 0;
+	spare->env = env;
 	return spare;
 }
 
@@ -287,12 +306,12 @@ static void relay_want_write(struct relay_flow *rf)
 
 /**
  * relay_map_dest() - where a container's connection to @addr:@port really goes
- * @l:		the link (its addresses and host-loopback choice; the daemon's resolver)
+ * @env:	the link (its addresses and host-loopback choice; the daemon's resolver)
  * @ss:		filled with the upstream address (AF_INET, or AF_INET6 for an IPv6 resolver)
  * @sslen:	its length
  * Return: 0, or a negative errno to refuse the connection
  */
-static int relay_map_dest(const struct link *l, uint32_t addr, uint16_t port,
+static int relay_map_dest(const struct relay_env *env, uint32_t addr, uint16_t port,
 			  struct sockaddr_storage *ss, socklen_t *sslen)
 {
 	struct sockaddr_in *sa = (struct sockaddr_in *)ss;
@@ -302,10 +321,10 @@ static int relay_map_dest(const struct link *l, uint32_t addr, uint16_t port,
 	sa->sin_family = AF_INET;
 	sa->sin_port = htons(port);
 
-	if (addr == l->cfg.gateway) {
+	if (addr == env->cfg->gateway) {
 		/* DESIGN.md: the gateway is the host's loopback, unless no_host_loopback */
-		if (l->cfg.no_host_loopback)
-			return l->cfg.slirp_answers ? -ENETUNREACH : -ECONNREFUSED;
+		if (env->cfg->no_host_loopback)
+			return env->cfg->slirp_answers ? -ENETUNREACH : -ECONNREFUSED;
 		sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		return 0;
 	}
@@ -315,14 +334,14 @@ static int relay_map_dest(const struct link *l, uint32_t addr, uint16_t port,
 	 * reserved block above it are no unicast destinations (RFC 1122 3.2.1.3, RFC 5771). */
 	if ((addr >> 24) == 127 || (addr >> 24) == 0 || addr >= 0xe0000000u)
 		return -ECONNREFUSED;
-	if (addr == l->cfg.dns && l->cfg.no_dns && l->cfg.slirp_answers)
+	if (addr == env->cfg->dns && env->cfg->no_dns && env->cfg->slirp_answers)
 		return -ETIMEDOUT; /* the stack sends nothing back */
-	if (addr == l->cfg.dns) {
+	if (addr == env->cfg->dns) {
 		/* RFC 1035 4.2.2, RFC 7766 5: DNS over TCP (truncated answers, zone transfers)
 		 * goes to the same resolver as UDP; any other port is refused (RST) so that
 		 * clients fail fast instead of hanging */
-		if (l->cfg.no_dns || port != RESOLVER_DNS_PORT ||
-		    resolver_get(&l->d->cfg, ss, sslen))
+		if (env->cfg->no_dns || port != RESOLVER_DNS_PORT ||
+		    resolver_get(env->dcfg, ss, sslen))
 			return -ECONNREFUSED;
 		return 0;
 	}
@@ -333,12 +352,13 @@ static int relay_map_dest(const struct link *l, uint32_t addr, uint16_t port,
 /**
  * relay_admit() - the reach policy and the per-destination cap for a new connection of @f,
  * whose upstream relay_map_dest() chose as @ss (reach.h)
- * @l:		the link
+ * @env:	the link
  * @f:		the flow (f->paddr:f->pport is what the container asked for)
  * @ss:		the upstream address
  * Return: 0, or -STACK_E_POLICY / -STACK_E_PER_DEST (the stack counts and answers RST)
  */
-static int relay_admit(struct link *l, const struct flow *f, const struct sockaddr_storage *ss)
+static int relay_admit(const struct relay_env *env, const struct flow *f,
+		       const struct sockaddr_storage *ss)
 {
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
 	uint32_t ua = 0;
@@ -348,18 +368,18 @@ static int relay_admit(struct link *l, const struct flow *f, const struct sockad
 	/* Rules match the address the container used and, when the gateway mapping changed it,
 	 * the real upstream too: "deny = 127.0.0.1/32:22" closes the host's sshd behind the
 	 * gateway address as well. */
-	rc = reach_check(l, POLICY_TCP, f->paddr, f->pport);
+	rc = reach_check(env, POLICY_TCP, f->paddr, f->pport);
 	if (!rc && ss->ss_family == AF_INET) {
 		ua = ntohl(sin->sin_addr.s_addr);
 		up = ntohs(sin->sin_port);
 		if (ua != f->paddr)
-			rc = reach_check(l, POLICY_TCP, ua, up);
+			rc = reach_check(env, POLICY_TCP, ua, up);
 	} else {
 		up = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
 	}
 	if (rc)
 		return rc;
-	return reach_dest_acquire(l, f, ua, up);
+	return reach_dest_acquire(env, f, ua, up);
 }
 
 /**
@@ -412,10 +432,10 @@ static int relay_socket(int family)
  * read event (edge-triggered, with EV_CLOSED where the backend has it) and the write event
  * assigned but not added. Used by tcp_open (our connect) and relay_adopt (an accepted socket).
  */
-static void relay_slot_fill(struct relay_flow *rf, struct link *l, struct relay_pool *p,
+static void relay_slot_fill(struct relay_flow *rf, struct relay_env *env, struct relay_pool *p,
 			    struct flow *f, int fd, unsigned int flags)
 {
-	struct event_base *base = l->d->base;
+	struct event_base *base = env->base;
 	short rd_events = EV_READ | EV_PERSIST | EV_ET;
 
 	if (!relay_closed_ok)
@@ -423,7 +443,7 @@ static void relay_slot_fill(struct relay_flow *rf, struct link *l, struct relay_
 	if (relay_closed_ok > 0)
 		rd_events |= EV_CLOSED;
 
-	rf->l = l;
+	rf->env = env;
 	rf->pool = p;
 	rf->f = f;
 	rf->fd = fd;
@@ -435,13 +455,8 @@ static void relay_slot_fill(struct relay_flow *rf, struct link *l, struct relay_
 	event_assign(&rf->ev_wr, base, fd, EV_WRITE | EV_ET, relay_write_cb, rf);
 }
 
-/**
- * relay_tcp_open() - stack_ops.tcp_open: start the upstream connect() for @f
- * Return: 0 (result reported later from the loop), or a negative errno (RST at once)
- */
-static int relay_tcp_open(void *ctx, struct flow *f)
+int relay_tcp_open(struct relay_env *env, struct flow *f)
 {
-	struct link *l = ctx;
 	struct relay_pool *p;
 	struct relay_flow *rf;
 	struct sockaddr_storage sa;
@@ -449,14 +464,14 @@ static int relay_tcp_open(void *ctx, struct flow *f)
 	struct timeval tmo = { .tv_sec = RELAY_CONNECT_TIMEOUT_S };
 	int fd, rc;
 
-	rc = relay_map_dest(l, f->paddr, f->pport, &sa, &salen);
+	rc = relay_map_dest(env, f->paddr, f->pport, &sa, &salen);
 	if (rc < 0)
 		return rc;
-	rc = relay_admit(l, f, &sa); /* released in relay_flow_closed */
+	rc = relay_admit(env, f, &sa); /* released when the flow closes (link.c) */
 	if (rc < 0)
 		return rc;
 
-	p = relay_pool_get(l);
+	p = relay_pool_get(env);
 	if (!p || f->idx >= p->cap)
 		return -ENOMEM;
 	rf = &p->slot[f->idx];
@@ -481,14 +496,14 @@ static int relay_tcp_open(void *ctx, struct flow *f)
 		}
 		return fd;
 	}
-	reach_sockbuf(l, fd, p->live + 1);
+	reach_sockbuf(env, fd, p->live + 1);
 
-	rc = link_bind_outbound(l, fd, &sa);
+	rc = relay_env_bind_outbound(env, fd, &sa);
 	if (rc < 0) {
 		close(fd);
 		return rc;
 	}
-	relay_slot_fill(rf, l, p, f, fd, RF_CONNECTING);
+	relay_slot_fill(rf, env, p, f, fd, RF_CONNECTING);
 
 	if (sa.ss_family == AF_INET) {
 		f->uaddr = ntohl(((const struct sockaddr_in *)&sa)->sin_addr.s_addr);
@@ -512,11 +527,7 @@ static int relay_tcp_open(void *ctx, struct flow *f)
 	return 0;
 }
 
-/**
- * relay_tcp_deliver() - stack_ops.tcp_deliver: send container payload upstream
- * Return: bytes the kernel took; the stack acknowledges only those
- */
-static size_t relay_tcp_deliver(void *ctx, struct flow *f, const uint8_t *data, size_t len)
+size_t relay_tcp_deliver(struct flow *f, const uint8_t *data, size_t len)
 {
 	struct relay_flow *rf = f->relay;
 	ssize_t n;
@@ -538,11 +549,23 @@ static size_t relay_tcp_deliver(void *ctx, struct flow *f, const uint8_t *data, 
 	}
 	if ((size_t)n < len)
 		relay_want_write(rf);
+	if (!(rf->flags & RF_ROOM_STALE)) {
+		struct relay_pool *p = rf->pool;
+
+		/* the room shrank by more than the payload (the kernel counts its buffers): have
+		 * it measured again before the batch's ACKs carry a window */
+		if (p && p->nstale < RELAY_STALE_MAX) {
+			rf->flags |= RF_ROOM_STALE;
+			p->stale[p->nstale++] = rf->f->idx;
+		} else {
+			relay_set_room(rf);
+		}
+	}
 	return n;
 }
 
 /**
- * relay_tcp_room() - stack_ops.tcp_room: bytes the send buffer would still take
+ * relay_room() - bytes the send buffer of @rf would still take
  *
  * The kernel accepts a send() while the bytes queued, counted with their buffer overhead
  * (sk_wmem_queued), are below the send buffer (sk_sndbuf, already doubled by the kernel to
@@ -550,16 +573,15 @@ static size_t relay_tcp_deliver(void *ctx, struct flow *f, const uint8_t *data, 
  * a safe lower bound on the payload that fits (measured on 6.18 loopback: 37733 free, 44032
  * taken). One getsockopt(SO_MEMINFO) gives both numbers: one syscall where SO_SNDBUF plus
  * SIOCOUTQ would be two, and SIOCOUTQ counts payload, not what the limit is applied to.
- * It is one syscall per window the stack computes; at 64 KiB segments that is ~20000/s at
- * 10 Gbit/s, well under a percent of a core, so we do not cache (a cache would have to be
- * invalidated on every upstream ACK, which we do not see).
+ * Asked once per batch for the flows written to in it, and when the socket turns writable:
+ * the stack takes what it delivers off the figure in between.
  */
-static uint32_t relay_tcp_room(void *ctx, struct flow *f)
+static uint32_t relay_room(struct relay_flow *rf)
 {
-	struct relay_flow *rf = f->relay;
 	uint32_t mem[RELAY_MEMINFO_VARS] = { 0 };
 	socklen_t sl = sizeof(mem);
 	int64_t sndbuf, queued, room;
+	int outq = 0;
 
 	if (!rf || rf->fd < 0 || (rf->flags & RF_WR_SHUT))
 		return 0;
@@ -579,100 +601,163 @@ static uint32_t relay_tcp_room(void *ctx, struct flow *f)
 
 	if (room <= 0)
 		return 0;
+	/* The stack offers this as window and never takes an offer back (RFC 9293 3.8.6.2.2),
+	 * so it must be payload that fits, not memory: each byte costs its share of the buffer
+	 * overhead too (sk_buff heads). Scale by what is queued now, payload (SIOCOUTQ) over
+	 * memory (measured on 6.18 loopback: 2% over at MTU 1500 while the peer is stalled,
+	 * which made a 4 MiB window promise ~80 KiB it could not take), less a sixteenth for
+	 * the ratio to move; with nothing queued, assume a quarter of overhead (small segments
+	 * each in a buffer of its own). */
+	if (ioctl(rf->fd, SIOCOUTQ, &outq) == 0 && outq > 0 && outq < queued)
+		room = room * outq / queued;
+	else
+		room -= room / RELAY_ROOM_UNKNOWN_DIV;
+	room -= room / RELAY_ROOM_MARGIN_DIV;
 	return room > UINT32_MAX ? UINT32_MAX : (uint32_t)room;
+}
+
+/** relay_set_room() - give the stack @rf's room (tcp_upstream_set_room) */
+static void relay_set_room(struct relay_flow *rf)
+{
+	rf->flags &= ~RF_ROOM_STALE;
+	tcp_upstream_set_room(rf->env->stack, rf->f, relay_room(rf));
+}
+
+/**
+ * relay_set_avail() - give the stack what @rf's receive queue holds (tcp_upstream_set_avail):
+ * SIOCINQ counts the bytes not yet discarded, peeked or not, without the FIN
+ */
+static void relay_set_avail(struct relay_flow *rf)
+{
+	int inq = 0;
+
+	if (rf->fd < 0 || ioctl(rf->fd, SIOCINQ, &inq) < 0 || inq < 0)
+		return;
+	tcp_upstream_set_avail(rf->env->stack, rf->f, (uint32_t)inq);
+}
+
+void relay_tcp_refresh(const struct relay_env *env)
+{
+	struct relay_pool *p = NULL;
+
+	for (unsigned int i = 0; i < TAPIRD_MAX_LINKS; i++)
+		if (relay_pools[i].env == env && relay_pools[i].slot)
+			p = &relay_pools[i];
+	if (!p)
+		return;
+	for (unsigned int i = 0; i < p->nstale; i++) {
+		struct relay_flow *rf = &p->slot[p->stale[i]];
+
+		if (rf->f && rf->fd >= 0 && (rf->flags & RF_ROOM_STALE))
+			relay_set_room(rf);
+	}
+	p->nstale = 0;
 }
 
 /**
  * relay_peek_fallback() - peek without SO_PEEK_OFF: from the start of the queue, with the
  * first @off bytes going to the discard buffer
- * Return: bytes placed in @buf, 0 if none now (EOF flagged), -1 with errno on error
+ * @rf:		the flow
+ * @off:	bytes to skip
+ * @dst:	where the bytes after them go
+ * @ndst:	entries in @dst (at most RELAY_FILL_MAX)
+ * Return: bytes placed in @dst, or -1 with errno
  */
-static ssize_t relay_peek_fallback(struct relay_flow *rf, uint32_t off, uint8_t *buf,
-				   size_t len)
+static ssize_t relay_peek_fallback(struct relay_flow *rf, uint32_t off, const struct iovec *dst,
+				   unsigned int ndst)
 {
-	static struct iovec iov[RELAY_DISCARD_IOV];
+	static struct iovec iov[RELAY_DISCARD_IOV + RELAY_FILL_MAX];
 	struct msghdr mh = { .msg_iov = iov };
 	size_t skip = off, i = 0;
-	struct tcp_info ti;
-	socklen_t sl = sizeof(ti);
 	ssize_t n;
 
 	while (skip) {
 		size_t chunk = skip < RELAY_DISCARD_LEN ? skip : RELAY_DISCARD_LEN;
 
-		if (i == RELAY_DISCARD_IOV - 1)
-			return 0; /* beyond what one peek can skip: treat as "nothing now" */
+		if (i == RELAY_DISCARD_IOV - 1) {
+			errno = EAGAIN; /* beyond what one peek can skip */
+			return -1;
+		}
 		iov[i].iov_base = relay_discard;
 		iov[i].iov_len = chunk;
 		skip -= chunk;
 		i++;
 	}
-	iov[i].iov_base = buf;
-	iov[i].iov_len = len;
-	mh.msg_iovlen = i + 1;
+	memcpy(iov + i, dst, ndst * sizeof(*dst));
+	mh.msg_iovlen = i + ndst;
 
 	n = recvmsg(rf->fd, &mh, MSG_PEEK | MSG_DONTWAIT);
 	if (n < 0)
 		return -1;
-	if (n > (ssize_t)off)
-		return n - off;
-	/* Nothing beyond @off. A peek returns the data before a FIN, never a 0 that tells us
-	 * about it: ask the socket whether the peer has closed its half. */
-	if (getsockopt(rf->fd, IPPROTO_TCP, TCP_INFO, &ti, &sl) == 0 &&
-	    (ti.tcpi_state == RELAY_KTCP_CLOSE_WAIT || ti.tcpi_state == RELAY_KTCP_LAST_ACK ||
-	     ti.tcpi_state == RELAY_KTCP_CLOSING || ti.tcpi_state == RELAY_KTCP_TIME_WAIT ||
-	     ti.tcpi_state == RELAY_KTCP_CLOSE))
-		return 0;
-	errno = EAGAIN;
-	return -1;
+	return n > (ssize_t)off ? n - off : 0;
 }
 
 /**
- * relay_tcp_peek() - stack_ops.tcp_peek: copy upstream bytes from @off after snd_una
- * Return: bytes copied; 0 when nothing more is there now (or at EOF, then flagged)
+ * relay_peek() - copy upstream bytes from @off after what the container acknowledged into
+ * @dst, without consuming them
+ * Return: bytes copied, or -1 with errno
  */
-static size_t relay_tcp_peek(void *ctx, struct flow *f, uint32_t off, uint8_t *buf, size_t len)
+static ssize_t relay_peek(struct relay_flow *rf, uint32_t off, const struct iovec *dst,
+			  unsigned int ndst)
 {
-	struct relay_flow *rf = f->relay;
+	struct msghdr mh = { .msg_iov = (struct iovec *)dst, .msg_iovlen = ndst };
 	ssize_t n;
 
-	if (!rf || rf->fd < 0 || !(rf->flags & RF_CONNECTED) || !len)
-		return 0;
+	if (relay_peek_off_ok <= 0)
+		return relay_peek_fallback(rf, off, dst, ndst);
+	if (rf->peek_off != off) {
+		int o = (int)off;
 
-	if (relay_peek_off_ok > 0) {
-		if (rf->peek_off != off) {
-			int o = (int)off;
-
-			if (o < 0 || setsockopt(rf->fd, SOL_SOCKET, SO_PEEK_OFF, &o, sizeof(o)) < 0)
-				return 0;
-			rf->peek_off = off;
-		}
-		do
-			n = recv(rf->fd, buf, len, MSG_PEEK | MSG_DONTWAIT);
-		while (n < 0 && errno == EINTR);
-		if (n > 0)
-			rf->peek_off += n;
-	} else {
-		n = relay_peek_fallback(rf, off, buf, len);
+		if (o < 0 || setsockopt(rf->fd, SOL_SOCKET, SO_PEEK_OFF, &o, sizeof(o)) < 0)
+			return -1;
+		rf->peek_off = off;
 	}
-
+	do
+		n = recvmsg(rf->fd, &mh, MSG_PEEK | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
 	if (n > 0)
-		return n;
-	if (n == 0) {
-		/* A zero-byte peek at the end of the queue: the peer's FIN */
-		if (!(rf->flags & RF_EOF_SEEN)) {
-			rf->flags |= RF_EOF_SEEN;
-			relay_defer(rf);
-		}
-		return 0;
-	}
-	if (errno != EAGAIN && errno != EWOULDBLOCK)
-		relay_mark_reset(rf, errno);
-	return 0;
+		rf->peek_off += (uint32_t)n;
+	return n;
 }
 
-/** relay_tcp_consume() - stack_ops.tcp_consume: the container ACKed @n bytes: drop them */
-static void relay_tcp_consume(void *ctx, struct flow *f, uint32_t n)
+unsigned int relay_tcp_fill(struct stack_frame *fr, unsigned int n)
+{
+	struct flow *f = fr[0].fill_flow;
+	struct relay_flow *rf = f->relay;
+	struct iovec iov[RELAY_FILL_MAX];
+	unsigned int i, done = 0;
+	size_t got;
+	uint32_t off;
+	ssize_t r;
+
+	if (n > RELAY_FILL_MAX)
+		n = RELAY_FILL_MAX;
+	if (!rf || rf->f != f || rf->fd < 0 || !(rf->flags & RF_CONNECTED) ||
+	    !tcp_fill_offset(f, fr[0].fill_seq, &off))
+		goto drop;
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = fr[i].data + fr[i].fill_at;
+		iov[i].iov_len = fr[i].fill_len;
+	}
+	r = relay_peek(rf, off, iov, n);
+	got = r > 0 ? (size_t)r : 0;
+	for (i = 0; i < n && got >= fr[i].fill_len; i++) {
+		got -= fr[i].fill_len;
+		stack_frame_seal(&fr[i]);
+	}
+	done = i;
+	if (done < n) {
+		/* The stack only asks for bytes SIOCINQ counted, which stay until we discard
+		 * them: a short peek means the socket failed under us. */
+		relay_mark_reset(rf, r < 0 && errno != EAGAIN ? errno : EIO);
+	}
+drop:
+	for (i = done; i < n; i++)
+		fr[i].len = 0;
+	return n;
+}
+
+void relay_tcp_consume(struct flow *f, uint32_t n)
 {
 	struct relay_flow *rf = f->relay;
 
@@ -697,8 +782,7 @@ static void relay_tcp_consume(void *ctx, struct flow *f, uint32_t n)
 	relay_maybe_close_early(rf);
 }
 
-/** relay_tcp_fin() - stack_ops.tcp_fin: the container is done sending: FIN upstream */
-static void relay_tcp_fin(void *ctx, struct flow *f)
+void relay_tcp_fin(struct flow *f)
 {
 	struct relay_flow *rf = f->relay;
 
@@ -709,8 +793,7 @@ static void relay_tcp_fin(void *ctx, struct flow *f)
 	relay_maybe_close_early(rf);
 }
 
-/** relay_tcp_reset() - stack_ops.tcp_reset: abort upstream (RST to the peer) */
-static void relay_tcp_reset(void *ctx, struct flow *f)
+void relay_tcp_reset(struct flow *f)
 {
 	struct relay_flow *rf = f->relay;
 
@@ -718,15 +801,11 @@ static void relay_tcp_reset(void *ctx, struct flow *f)
 		relay_close_fd(rf, true);
 }
 
-/** relay_flow_closed() - stack_ops.flow_closed: release the socket and the slot */
-static void relay_flow_closed(void *ctx, struct flow *f)
+void relay_tcp_closed(struct flow *f)
 {
 	struct relay_flow *rf = f->relay;
 	struct relay_pool *p;
 
-	if (f->proto == PROTO_TCP)
-		reach_dest_release(ctx, f); /* also for a flow refused before it had a socket */
-	/* f->relay is ours only for TCP (udprelay.c chains this callback for other flows) */
 	if (!rf || f->proto != PROTO_TCP || rf->f != f)
 		return;
 	/* Orderly end: a plain close(). Bytes the container never acknowledged make the kernel
@@ -734,7 +813,7 @@ static void relay_flow_closed(void *ctx, struct flow *f)
 	 * client whose connection never got through is reset: the container never accepted it. */
 	relay_close_fd(rf, (rf->flags & (RF_ADOPTED | RF_CONNECTED)) == RF_ADOPTED);
 	rf->f = NULL;
-	rf->l = NULL;
+	rf->env = NULL;
 	rf->flags = 0;
 	rf->gen++;
 	f->relay = NULL;
@@ -750,12 +829,12 @@ static void relay_flow_closed(void *ctx, struct flow *f)
 static void relay_write_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct relay_flow *rf = arg;
-	struct link *l = rf->l;
+	struct relay_env *env = rf->env;
 	struct flow *f = rf->f;
 	int err = 0;
 	socklen_t sl = sizeof(err);
 
-	if (!f || !l)
+	if (!f || !env)
 		return;
 
 	if (rf->flags & RF_CONNECTING) {
@@ -771,21 +850,23 @@ static void relay_write_cb(evutil_socket_t fd, short what, void *arg)
 			log_debug("flow %llu: connect to upstream port %u: %s",
 				  (unsigned long long)f->id, f->uport, strerror(err));
 			relay_close_fd(rf, false);
-			tcp_upstream_failed(l->stack, f, err, tapird_now_us());
+			tcp_upstream_failed(env->stack, f, err, tapird_now_us());
 		} else {
 			rf->flags |= RF_CONNECTED;
 			event_add(&rf->ev_rd, NULL);
-			tcp_upstream_connected(l->stack, f, tapird_now_us());
+			relay_set_room(rf);
+			tcp_upstream_connected(env->stack, f, tapird_now_us());
 		}
-		link_rearm_timer(l);
+		relay_env_touched(env);
 		return;
 	}
 
 	rf->flags &= ~RF_WANT_WRITE;
 	if (rf->fd < 0)
 		return;
-	tcp_upstream_writable(l->stack, f, tapird_now_us());
-	link_rearm_timer(l);
+	relay_set_room(rf);
+	tcp_upstream_writable(env->stack, f, tapird_now_us());
+	relay_env_touched(env);
 }
 
 /**
@@ -797,7 +878,7 @@ static void relay_write_cb(evutil_socket_t fd, short what, void *arg)
  */
 static void relay_adopted_early(struct relay_flow *rf, short what)
 {
-	struct link *l = rf->l;
+	struct relay_env *env = rf->env;
 	int err = 0;
 	socklen_t sl = sizeof(err);
 
@@ -809,12 +890,27 @@ static void relay_adopted_early(struct relay_flow *rf, short what)
 		log_debug("flow %llu: forward client %s before the container answered",
 			  (unsigned long long)rf->f->id, strerror(err));
 		relay_close_fd(rf, false);
-		tcp_abort(l->stack, rf->f, FLOW_END_RST_UPSTREAM, tapird_now_us());
-		link_rearm_timer(l);
+		tcp_abort(env->stack, rf->f, FLOW_END_RST_UPSTREAM, tapird_now_us());
+		relay_env_touched(env);
 		return;
 	}
 	if (what & EV_CLOSED)
 		rf->flags |= RF_EOF_SEEN; /* reported once the connection is established */
+}
+
+/**
+ * relay_peer_closed() - whether the peer has closed its half (for loops without EV_CLOSED:
+ * a read edge then may be the FIN)
+ */
+static bool relay_peer_closed(struct relay_flow *rf)
+{
+	struct tcp_info ti;
+	socklen_t sl = sizeof(ti);
+
+	return getsockopt(rf->fd, IPPROTO_TCP, TCP_INFO, &ti, &sl) == 0 &&
+	       (ti.tcpi_state == RELAY_KTCP_CLOSE_WAIT || ti.tcpi_state == RELAY_KTCP_LAST_ACK ||
+		ti.tcpi_state == RELAY_KTCP_CLOSING || ti.tcpi_state == RELAY_KTCP_TIME_WAIT ||
+		ti.tcpi_state == RELAY_KTCP_CLOSE);
 }
 
 /**
@@ -823,11 +919,11 @@ static void relay_adopted_early(struct relay_flow *rf, short what)
 static void relay_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct relay_flow *rf = arg;
-	struct link *l = rf->l;
+	struct relay_env *env = rf->env;
 	struct flow *f = rf->f;
 	uint32_t gen = rf->gen;
 
-	if (!f || !l)
+	if (!f || !env)
 		return;
 
 	if (!(rf->flags & RF_CONNECTED)) {
@@ -847,26 +943,41 @@ static void relay_read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 
 	if ((what & EV_READ) && !(rf->flags & RF_RESET_PENDING) && rf->fd >= 0) {
-		tcp_upstream_readable(l->stack, f, tapird_now_us());
+		int err = 0;
+		socklen_t sl = sizeof(err);
+
+		/* A reset comes as EPOLLHUP|EPOLLERR: EV_READ alone. Nothing peeks on an edge
+		 * any more (where the error used to show), so ask. A reset aborts (RFC 9293
+		 * 3.10.7.4): bytes still queued are lost, as the peer meant by resetting. */
+		if (getsockopt(rf->fd, SOL_SOCKET, SO_ERROR, &err, &sl) == 0 && err) {
+			relay_mark_reset(rf, err);
+			goto reset;
+		}
+		if (relay_closed_ok < 0 && relay_peer_closed(rf))
+			rf->flags |= RF_EOF_SEEN;
+		relay_set_avail(rf);
+		tcp_upstream_readable(env->stack, f, tapird_now_us());
 		if (rf->gen != gen)
 			goto out;
 	}
 
+reset:
 	if (rf->flags & RF_RESET_PENDING) {
 		rf->flags &= ~RF_RESET_PENDING;
 		relay_close_fd(rf, false);
-		tcp_upstream_reset(l->stack, f, tapird_now_us());
+		tcp_upstream_reset(env->stack, f, tapird_now_us());
 		goto out;
 	}
 
 	if ((rf->flags & (RF_EOF_SEEN | RF_EOF_REPORTED)) == RF_EOF_SEEN) {
 		rf->flags |= RF_EOF_REPORTED;
-		tcp_upstream_eof(l->stack, f, tapird_now_us());
+		relay_set_avail(rf); /* all the data before the FIN: the FIN goes after it */
+		tcp_upstream_eof(env->stack, f, tapird_now_us());
 		if (rf->gen == gen)
 			relay_maybe_close_early(rf);
 	}
 out:
-	link_rearm_timer(l);
+	relay_env_touched(env);
 }
 
 int relay_tcp_info(const struct flow *f, struct tcp_info *ti)
@@ -882,34 +993,26 @@ int relay_tcp_info(const struct flow *f, struct tcp_info *ti)
 	return 0;
 }
 
-/**
- * relay_flow_event() - stack_ops.flow_event: a forward's connection became synchronised
- * (ESTABLISHED, or CLOSE_WAIT when the container's FIN came with its handshake): from now on
- * the client's socket is read, starting with whatever it queued meanwhile; then the event goes
- * on to the callback that was there before (the monitor's)
- */
-static void relay_flow_event(void *ctx, struct flow *f, enum stack_flow_event ev, int from)
+void relay_tcp_state(struct flow *f)
 {
 	/* f->tcp: only TCP flows carry a struct relay_flow in f->relay (UDP ones are udprelay's) */
 	struct relay_flow *rf = f->tcp ? f->relay : NULL;
 
-	if (ev == STACK_EV_STATE && rf && rf->f == f && f->state >= TCP_ESTABLISHED &&
+	if (rf && rf->f == f && f->state >= TCP_ESTABLISHED &&
 	    (rf->flags & (RF_ADOPTED | RF_CONNECTED)) == RF_ADOPTED && rf->fd >= 0) {
 		rf->flags |= RF_CONNECTED;
 		/* a read edge from the loop: what the client queued before ESTABLISHED */
 		event_active(&rf->ev_rd, EV_READ, 0);
 	}
-	if (relay_next_event)
-		relay_next_event(ctx, f, ev, from);
 }
 
-int relay_adopt(struct link *l, struct flow *f, int fd)
+int relay_adopt(struct relay_env *env, struct flow *f, int fd)
 {
 	struct relay_pool *p;
 	struct relay_flow *rf;
 	int fl;
 
-	p = relay_pool_get(l);
+	p = relay_pool_get(env);
 	if (!p || f->idx >= p->cap)
 		return -ENOMEM;
 	rf = &p->slot[f->idx];
@@ -919,35 +1022,21 @@ int relay_adopt(struct link *l, struct flow *f, int fd)
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return -errno;
 	relay_sock_opts(fd);
-	relay_slot_fill(rf, l, p, f, fd, RF_ADOPTED);
+	relay_slot_fill(rf, env, p, f, fd, RF_ADOPTED);
 	/* Watched from the start, so that a client's reset is seen before the container answers */
 	if (event_add(&rf->ev_rd, NULL) < 0) {
 		rf->f = NULL;
-		rf->l = NULL;
+		rf->env = NULL;
 		rf->fd = -1;
 		rf->flags = 0;
 		return -ENOMEM;
 	}
 	f->relay = rf;
 	p->live++;
+	relay_set_room(rf);
 	if (f->state >= TCP_ESTABLISHED) {
 		rf->flags |= RF_CONNECTED;
 		event_active(&rf->ev_rd, EV_READ, 0);
 	}
 	return 0;
-}
-
-void relay_fill_ops(struct stack_ops *ops)
-{
-	ops->tcp_open = relay_tcp_open;
-	ops->tcp_deliver = relay_tcp_deliver;
-	ops->tcp_room = relay_tcp_room;
-	ops->tcp_peek = relay_tcp_peek;
-	ops->tcp_consume = relay_tcp_consume;
-	ops->tcp_fin = relay_tcp_fin;
-	ops->tcp_reset = relay_tcp_reset;
-	ops->flow_closed = relay_flow_closed;
-	if (ops->flow_event != relay_flow_event)
-		relay_next_event = ops->flow_event;
-	ops->flow_event = relay_flow_event;
 }

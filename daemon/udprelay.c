@@ -12,10 +12,12 @@
  * upstream resolver (resolver.c, shared with TCP), any other address to itself.
  *
  * Datagrams are copied once each way: container to upstream, send() from the frame the stack
- * holds; upstream to container, recv() into one buffer, which the stack copies into the frame
- * it builds. Per wakeup at most UDPRELAY_BATCH datagrams are read, so one busy flow cannot
- * starve the loop. Must not: parse or build frames.
+ * holds; upstream to container, one recvmmsg() into a batch of buffers, which the stack copies
+ * into the frames it builds, sent to the TAP as one batch. Per wakeup at most UDPRELAY_BATCH
+ * datagrams are read, so one busy flow cannot starve the loop. Must not: parse or build
+ * frames.
  */
+#define _GNU_SOURCE /* recvmmsg() */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/errqueue.h>
@@ -31,7 +33,6 @@
 #include <event2/event.h>
 
 #include "config.h"
-#include "link.h"
 #include "log.h"
 #include "policy.h"
 #include "reach.h"
@@ -39,10 +40,12 @@
 #include "stack.h"
 #include "tapird.h"
 #include "udp.h"
+#include "relay_env.h"
 #include "udprelay.h"
 #include "wire.h"
 
-/* Datagrams read per wakeup of one socket (and error-queue entries drained) */
+/* Datagrams read per wakeup of one socket, with one recvmmsg() (and error-queue entries
+ * drained) */
 #define UDPRELAY_BATCH 32
 
 /* Socket buffers: room for a few 64 KiB datagrams each way (the kernel caps this at
@@ -51,7 +54,7 @@
 
 /**
  * struct udp_relay - the shell's half of one UDP flow (f->relay)
- * @l:		the link
+ * @env:	the link
  * @f:		the flow
  * @fd:		connected, non-blocking host UDP socket; for a port forward's flow, the
  *		forward's own socket (not ours to close)
@@ -60,7 +63,7 @@
  * @client:	the forward's host client
  */
 struct udp_relay {
-	struct link *l;
+	struct relay_env *env;
 	struct flow *f;
 	int fd;
 	struct event *ev;
@@ -68,11 +71,10 @@ struct udp_relay {
 	struct sockaddr_in client;
 };
 
-/* flow_closed of the TCP relay, to which non-UDP flows are passed on */
-static void (*udprelay_next_closed)(void *ctx, struct flow *f);
 
-/* One receive buffer for every flow: the loop is single-threaded and the stack copies out */
-static uint8_t udprelay_rxbuf[65536];
+/* Receive buffers for every flow, one per datagram of a batch: the loop is single-threaded and
+ * the stack copies out. 2 MiB of address space; only the pages datagrams reach are touched. */
+static uint8_t udprelay_rxbuf[UDPRELAY_BATCH][65536];
 
 /**
  * udprelay_icmp_from_ee() - the ICMPv4 type and code telling the container what an error
@@ -154,7 +156,7 @@ static void udprelay_drain_errors(struct udp_relay *r)
 				continue;
 			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
 			if (udprelay_icmp_from_ee(&ee, &type, &code))
-				udp_upstream_error(r->l->stack, r->f, type, code, tapird_now_us());
+				udp_upstream_error(r->env->stack, r->f, type, code, tapird_now_us());
 		}
 	}
 }
@@ -167,45 +169,55 @@ static void udprelay_drain_errors(struct udp_relay *r)
  */
 static void udprelay_readable(evutil_socket_t fd, short what, void *arg)
 {
+	static struct mmsghdr mm[UDPRELAY_BATCH];
+	static struct iovec iov[UDPRELAY_BATCH];
 	struct udp_relay *r = arg;
-	struct link *l = r->l;
-	ssize_t n;
+	struct relay_env *env = r->env;
+	struct flow *f = r->f;
+	int n = -1;
 
 	(void)what;
 	/* Errors first: reading the queue also clears the socket's pending error, which would
-	 * otherwise fail the recv() below once with it */
+	 * otherwise fail the recvmmsg() below once with it */
 	udprelay_drain_errors(r);
 	for (int i = 0; i < UDPRELAY_BATCH; i++) {
-		n = recv(fd, udprelay_rxbuf, sizeof(udprelay_rxbuf), MSG_DONTWAIT | MSG_TRUNC);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				break;
-			/* ECONNREFUSED and friends: an error that raced the drain above; it is
-			 * on the error queue too, and the next wakeup reports it */
-			continue;
-		}
-		if ((size_t)n > sizeof(udprelay_rxbuf))
-			continue; /* larger than any IPv4 datagram: cannot be relayed */
-		udp_upstream_datagram(l->stack, r->f, udprelay_rxbuf, (size_t)n, tapird_now_us());
+		iov[i] = (struct iovec){ udprelay_rxbuf[i], sizeof(udprelay_rxbuf[i]) };
+		mm[i].msg_hdr = (struct msghdr){ .msg_iov = &iov[i], .msg_iovlen = 1 };
 	}
-	link_rearm_timer(l);
+	/* ECONNREFUSED and friends: an error that raced the drain above fails one call (and is
+	 * on the error queue too, for the next wakeup): try once more */
+	for (int tries = 0; tries < 2 && n < 0; tries++) {
+		do
+			n = recvmmsg(fd, mm, UDPRELAY_BATCH, MSG_DONTWAIT, NULL);
+		while (n < 0 && errno == EINTR);
+		if (n < 0 && errno == EAGAIN)
+			break;
+	}
+	/* one stack batch: the replies go to the TAP together */
+	stack_batch_begin(env->stack);
+	for (int i = 0; i < n; i++) {
+		if (mm[i].msg_hdr.msg_flags & MSG_TRUNC)
+			continue; /* larger than any IPv4 datagram: cannot be relayed */
+		udp_upstream_datagram(env->stack, f, udprelay_rxbuf[i], mm[i].msg_len,
+				      tapird_now_us());
+	}
+	stack_batch_end(env->stack, tapird_now_us());
+	relay_env_touched(env);
 }
 
 /**
  * udprelay_target() - where the flow really goes
- * @l:		the link
+ * @env:	the link
  * @f:		the flow
  * @ss:		result
  * @len:	its length
  *
  * Return: 0, or a negative errno the stack turns into an ICMP error
  */
-static int udprelay_target(struct link *l, const struct flow *f, struct sockaddr_storage *ss,
+static int udprelay_target(const struct relay_env *env, const struct flow *f, struct sockaddr_storage *ss,
 			   socklen_t *len)
 {
-	const struct link_cfg *cfg = &l->cfg;
+	const struct link_cfg *cfg = env->cfg;
 	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 
 	memset(ss, 0, sizeof(*ss));
@@ -214,11 +226,11 @@ static int udprelay_target(struct link *l, const struct flow *f, struct sockaddr
 				   (f->paddr == cfg->gateway && cfg->no_host_loopback)))
 		return -ETIMEDOUT;
 	if (f->paddr == cfg->dns && f->pport == RESOLVER_DNS_PORT)
-		return cfg->no_dns || resolver_get(&l->d->cfg, ss, len) ? -ECONNREFUSED : 0;
-	if (reach_check(l, POLICY_UDP, f->paddr, f->pport))
+		return cfg->no_dns || resolver_get(env->dcfg, ss, len) ? -ECONNREFUSED : 0;
+	if (reach_check(env, POLICY_UDP, f->paddr, f->pport))
 		return -STACK_E_POLICY; /* ICMP administratively prohibited (RFC 1812 5.2.7.1) */
 	if (f->paddr == cfg->gateway && !cfg->no_host_loopback &&
-	    reach_check(l, POLICY_UDP, INADDR_LOOPBACK, f->pport))
+	    reach_check(env, POLICY_UDP, INADDR_LOOPBACK, f->pport))
 		return -STACK_E_POLICY;
 	sin->sin_family = AF_INET;
 	sin->sin_port = htons(f->pport);
@@ -235,12 +247,13 @@ static int udprelay_target(struct link *l, const struct flow *f, struct sockaddr
 
 /**
  * udprelay_open() - the flow's first datagram: open and connect its socket
- * @l:		the link
+ * @env:	the link
  * @f:		the flow
+ * @err:	a negative errno when it fails
  *
  * Return: the relay, or NULL with a negative errno in @err
  */
-static struct udp_relay *udprelay_open(struct link *l, struct flow *f, int *err)
+static struct udp_relay *udprelay_open(struct relay_env *env, struct flow *f, int *err)
 {
 	struct sockaddr_storage ss;
 	struct udp_relay *r;
@@ -248,7 +261,7 @@ static struct udp_relay *udprelay_open(struct link *l, struct flow *f, int *err)
 	socklen_t len;
 	int fd, rc;
 
-	rc = udprelay_target(l, f, &ss, &len);
+	rc = udprelay_target(env, f, &ss, &len);
 	if (rc) {
 		*err = rc;
 		return NULL;
@@ -267,7 +280,7 @@ static struct udp_relay *udprelay_open(struct link *l, struct flow *f, int *err)
 	/* Best effort: the kernel caps them, and the defaults still hold a 64 KiB datagram */
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
-	rc = link_bind_outbound(l, fd, &ss);
+	rc = relay_env_bind_outbound(env, fd, &ss);
 	if (rc < 0 || connect(fd, (struct sockaddr *)&ss, len) < 0) {
 		*err = rc < 0 ? rc : -errno;
 		if (*err == -STACK_E_POLICY || *err == -STACK_E_PER_DEST)
@@ -281,10 +294,10 @@ static struct udp_relay *udprelay_open(struct link *l, struct flow *f, int *err)
 		close(fd);
 		return NULL;
 	}
-	r->l = l;
+	r->env = env;
 	r->f = f;
 	r->fd = fd;
-	r->ev = event_new(l->d->base, fd, EV_READ | EV_PERSIST, udprelay_readable, r);
+	r->ev = event_new(env->base, fd, EV_READ | EV_PERSIST, udprelay_readable, r);
 	if (!r->ev || event_add(r->ev, NULL)) {
 		if (r->ev)
 			event_free(r->ev);
@@ -304,19 +317,8 @@ static struct udp_relay *udprelay_open(struct link *l, struct flow *f, int *err)
 	return r;
 }
 
-/**
- * udprelay_send() - stack_ops.udp_send: one datagram from the container, to upstream
- * @ctx:	the link
- * @f:		the flow
- * @data:	payload
- * @len:	its length
- *
- * Return: 0, or a negative errno (the datagram is lost; the stack counts it and maps the
- * errno to an ICMP error where there is one)
- */
-static int udprelay_send(void *ctx, struct flow *f, const uint8_t *data, size_t len)
+int udprelay_send(struct relay_env *env, struct flow *f, const uint8_t *data, size_t len)
 {
-	struct link *l = ctx;
 	struct udp_relay *r = f->relay;
 	ssize_t n;
 	int err = 0;
@@ -328,7 +330,7 @@ static int udprelay_send(void *ctx, struct flow *f, const uint8_t *data, size_t 
 		return n < 0 ? -errno : 0;
 	}
 	if (!r) {
-		r = udprelay_open(l, f, &err);
+		r = udprelay_open(env, f, &err);
 		if (!r)
 			return err;
 		f->relay = r;
@@ -350,22 +352,11 @@ static int udprelay_send(void *ctx, struct flow *f, const uint8_t *data, size_t 
 	return errno == EAGAIN ? -EAGAIN : -errno;
 }
 
-/**
- * udprelay_flow_closed() - stack_ops.flow_closed: close a UDP flow's socket; other flows go
- * to the TCP relay
- * @ctx:	the link
- * @f:		the flow
- */
-static void udprelay_flow_closed(void *ctx, struct flow *f)
+void udprelay_closed(struct flow *f)
 {
 	struct udp_relay *r = f->relay;
 
-	if (f->proto != PROTO_UDP) {
-		if (udprelay_next_closed)
-			udprelay_next_closed(ctx, f);
-		return;
-	}
-	if (!r)
+	if (f->proto != PROTO_UDP || !r)
 		return;
 	if (!r->inbound) {
 		event_free(r->ev);
@@ -375,7 +366,7 @@ static void udprelay_flow_closed(void *ctx, struct flow *f)
 	f->relay = NULL;
 }
 
-int udprelay_inbound(struct link *l, int fd, const struct sockaddr_in *client, uint32_t paddr,
+int udprelay_inbound(struct relay_env *env, int fd, const struct sockaddr_in *client, uint32_t paddr,
 		     uint32_t caddr, uint16_t cport, const uint8_t *data, size_t len,
 		     uint64_t now_us)
 {
@@ -383,7 +374,7 @@ int udprelay_inbound(struct link *l, int fd, const struct sockaddr_in *client, u
 	struct udp_relay *r;
 	struct flow *f;
 
-	f = flow_lookup(stack_flows(l->stack), PROTO_UDP, caddr, cport, paddr, pport);
+	f = flow_lookup(stack_flows(env->stack), PROTO_UDP, caddr, cport, paddr, pport);
 	if (f) {
 		r = f->relay;
 		/* the 4-tuple belongs to another conversation (the container's own flow, or a
@@ -395,12 +386,12 @@ int udprelay_inbound(struct link *l, int fd, const struct sockaddr_in *client, u
 		r = calloc(1, sizeof(*r));
 		if (!r)
 			return -ENOMEM;
-		f = udp_open_inbound(l->stack, caddr, cport, paddr, pport, now_us);
+		f = udp_open_inbound(env->stack, caddr, cport, paddr, pport, now_us);
 		if (!f) {
 			free(r);
 			return -ENOBUFS;
 		}
-		r->l = l;
+		r->env = env;
 		r->f = f;
 		r->fd = fd;
 		r->inbound = true;
@@ -409,13 +400,13 @@ int udprelay_inbound(struct link *l, int fd, const struct sockaddr_in *client, u
 		f->uaddr = ntohl(client->sin_addr.s_addr);
 		f->uport = pport;
 	}
-	udp_upstream_datagram(l->stack, f, data, len, now_us);
+	udp_upstream_datagram(env->stack, f, data, len, now_us);
 	return 0;
 }
 
-void udprelay_inbound_close(struct link *l, int fd, uint64_t now_us)
+void udprelay_inbound_close(struct relay_env *env, int fd, uint64_t now_us)
 {
-	struct flow_table *t = stack_flows(l->stack);
+	struct flow_table *t = stack_flows(env->stack);
 	struct flow *f;
 
 	for (f = flow_next(t, NULL); f; f = flow_next(t, f)) {
@@ -423,14 +414,6 @@ void udprelay_inbound_close(struct link *l, int fd, uint64_t now_us)
 
 		if (f->proto == PROTO_UDP && f->origin == FLOW_ORIGIN_HOST && r && r->inbound &&
 		    r->fd == fd)
-			udp_abort(l->stack, f, FLOW_END_SHUTDOWN, now_us);
+			udp_abort(env->stack, f, FLOW_END_SHUTDOWN, now_us);
 	}
-}
-
-void udprelay_fill_ops(struct stack_ops *ops)
-{
-	if (ops->flow_closed != udprelay_flow_closed)
-		udprelay_next_closed = ops->flow_closed;
-	ops->flow_closed = udprelay_flow_closed;
-	ops->udp_send = udprelay_send;
 }

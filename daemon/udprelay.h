@@ -1,6 +1,7 @@
 /* udprelay.h - the upstream half of every UDP flow: one connected host UDP socket per flow.
  *
- * Implements stack_ops.udp_send with non-blocking host sockets on the daemon's loop and feeds
+ * Does the stack's udp_send (link.c's stack_ops call it) with non-blocking host sockets on the
+ * daemon's loop, knowing the link only through struct relay_env, and feeds
  * replies and ICMP errors (IP_RECVERR) back into the stack (udp.h). Maps the link's special
  * addresses: the gateway to 127.0.0.1, the DNS address to the upstream resolver (--dns-upstream,
  * or the first nameserver of /etc/resolv.conf). Must not: parse or build frames.
@@ -8,20 +9,23 @@
 #ifndef TAPIR_UDPRELAY_H
 #define TAPIR_UDPRELAY_H
 
-struct stack_ops;
-
-/**
- * udprelay_fill_ops() - set udp_send, and chain flow_closed: UDP flows are released here, any
- * other goes to the flow_closed already in @ops (the TCP relay's). Call after relay_fill_ops().
- * The callbacks' ctx is the struct link * the stack belongs to.
- */
-void udprelay_fill_ops(struct stack_ops *ops);
-
 #include <stddef.h>
 #include <stdint.h>
 
-struct link;
+struct flow;
+struct relay_env;
 struct sockaddr_in;
+
+/**
+ * udprelay_send() - stack_ops.udp_send: one datagram from the container to upstream (the
+ * flow's first opens and connects its socket)
+ * Return: 0, or a negative errno (the datagram is lost; the stack counts it and maps the
+ * errno to an ICMP error where there is one)
+ */
+int udprelay_send(struct relay_env *env, struct flow *f, const uint8_t *data, size_t len);
+
+/** udprelay_closed() - stack_ops.flow_closed for a UDP flow: close its socket */
+void udprelay_closed(struct flow *f);
 
 /**
  * udprelay_inbound() - a datagram from host client @client reached a UDP port forward's
@@ -31,13 +35,13 @@ struct sockaddr_in;
  * Return: 0, or a negative errno: -EADDRINUSE (the 4-tuple is another conversation's),
  * -ENOBUFS (no room for a flow), -ENOMEM. The datagram is then dropped.
  */
-int udprelay_inbound(struct link *l, int fd, const struct sockaddr_in *client, uint32_t paddr,
+int udprelay_inbound(struct relay_env *env, int fd, const struct sockaddr_in *client, uint32_t paddr,
 		     uint32_t caddr, uint16_t cport, const uint8_t *data, size_t len,
 		     uint64_t now_us);
 
 /**
  * udprelay_inbound_close() - the forward's socket @fd is about to close: end its flows
  */
-void udprelay_inbound_close(struct link *l, int fd, uint64_t now_us);
+void udprelay_inbound_close(struct relay_env *env, int fd, uint64_t now_us);
 
 #endif

@@ -30,8 +30,8 @@
  * @tha:	target hardware address
  * @tpa:	target protocol address
  *
- * Built in a local buffer, not in s->txbuf: arp_request_container() is called from
- * ip4_output() while s->txbuf holds the frame being built.
+ * Built in a local buffer and copied into the batch: arp_request_container() is called from
+ * ip4_output() while the batch's next slot holds the frame being built (which it drops).
  */
 static void arp_send(struct stack *s, const uint8_t eth_dst[ETH_ALEN], uint16_t op, uint32_t spa,
 		     const uint8_t tha[ETH_ALEN], uint32_t tpa)
@@ -54,9 +54,7 @@ static void arp_send(struct stack *s, const uint8_t eth_dst[ETH_ALEN], uint16_t 
 
 	/* No padding to the 60-byte Ethernet minimum: a TAP carries frames of any length,
 	 * and the container's kernel accepts them (pasta sends 42-byte replies too). */
-	s->ops.tx(s->ctx, f, sizeof(f));
-	s->cnt.tx_frames++;
-	s->cnt.tx_bytes += sizeof(f);
+	stack_tx_raw(s, f, sizeof(f));
 }
 
 void arp_request_container(struct stack *s)

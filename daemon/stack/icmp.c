@@ -97,7 +97,7 @@ static void icmp_echo_relay(struct stack *s, const struct pkt *p)
 	s->cnt.icmp_echo_relayed++;
 }
 
-void icmp_echo_reply(struct stack *s, uint32_t saddr, uint16_t id, uint16_t seq,
+static void icmp_echo_reply_do(struct stack *s, uint32_t saddr, uint16_t id, uint16_t seq,
 		     const uint8_t *data, size_t len, uint64_t now_us)
 {
 	uint8_t *m = stack_tx_l4(s);
@@ -229,4 +229,14 @@ void icmp_send_error(struct stack *s, const struct pkt *orig, uint8_t type, uint
 	if (s->cmac_known)
 		s->cnt.icmp_errors_sent++;
 	ip4_output(s, from, s->cfg.addr, PROTO_ICMP, ICMP_HDR_LEN + quote);
+}
+
+/* --- entry points: each runs as a batch (stack_enter/stack_leave) ------------------ */
+
+void icmp_echo_reply(struct stack *s, uint32_t saddr, uint16_t id, uint16_t seq,
+		     const uint8_t *data, size_t len, uint64_t now_us)
+{
+	stack_enter(s);
+	icmp_echo_reply_do(s, saddr, id, seq, data, len, now_us);
+	stack_leave(s, now_us);
 }

@@ -170,12 +170,16 @@ void ip4_dispatch(struct stack *s, const struct pkt *p)
  */
 void ip4_output(struct stack *s, uint32_t saddr, uint32_t daddr, uint8_t proto, size_t l4_len)
 {
-	uint8_t *e = s->txbuf;
+	uint8_t *e = stack_tx_frame(s);
 
-	/* A caller bug, not a container's doing: never emit a frame the link cannot carry */
-	if (l4_len > stack_l4_max(s))
+	/* A caller bug, not a container's doing: never emit a frame the link cannot carry (a
+	 * TCP super-frame the kernel cuts, cfg.tso, excepted) */
+	if (l4_len > stack_l4_max(s) && !(s->fill.flow && s->cfg.tso && l4_len <= 65535 - IP4_HDR_MIN)) {
+		memset(&s->fill, 0, sizeof(s->fill));
 		return;
+	}
 	if (!s->cmac_known) {
+		memset(&s->fill, 0, sizeof(s->fill));
 		/* Unicast to an unknown MAC would be broadcast or lost: ask, and let the caller's
 		 * own retransmission carry the data once the container has answered. */
 		arp_request_container(s);
@@ -210,6 +214,7 @@ void ip4_emit_to(struct stack *s, const uint8_t dmac[ETH_ALEN], uint8_t *e, uint
 {
 	uint8_t *h = e + ETH_HDR_LEN;
 	size_t len = ETH_HDR_LEN + IP4_HDR_MIN + data_len;
+	struct stack_frame *fr;
 
 	memcpy(e, dmac, ETH_ALEN);
 	memcpy(e + ETH_ALEN, s->cfg.mac, ETH_ALEN);
@@ -227,7 +232,21 @@ void ip4_emit_to(struct stack *s, const uint8_t dmac[ETH_ALEN], uint8_t *e, uint
 	wr32(h + 16, daddr);
 	wr16(h + 10, csum_fold(csum_partial(h, IP4_HDR_MIN, 0)));
 
-	s->ops.tx(s->ctx, e, len);
+	fr = &s->txq->frame[s->txq->n];
+	fr->data = e;
+	fr->len = len;
+	fr->fill_flow = s->fill.flow;
+	fr->fill_seq = s->fill.seq;
+	fr->fill_len = s->fill.len;
+	fr->fill_at = s->fill.at;
+	fr->l4_off = ETH_HDR_LEN + IP4_HDR_MIN;
+	fr->csum_off = proto == PROTO_UDP ? 6 : proto == PROTO_TCP ? 16 : 2;
+	fr->csum_pseudo = s->fill.pseudo;
+	fr->mss = s->fill.mss;
+	memset(&s->fill, 0, sizeof(s->fill));
+	s->txq->n++;
 	s->cnt.tx_frames++;
 	s->cnt.tx_bytes += len;
+	if (!s->batch)
+		stack_tx_flush(s); /* built outside any batch (an internal call): send it now */
 }

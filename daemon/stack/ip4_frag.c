@@ -2,13 +2,16 @@
  *
  * Only UDP needs it: a reply from upstream can hold up to 65507 bytes whatever the link's
  * MTU, and the datagram cannot be shortened (TCP sizes its segments to the MSS instead).
- * The fragments are built in place in the transmit buffer, first to last: each one's headers
- * go over the tail of the fragment sent just before, which the TAP has already taken.
+ * The datagram, built in the batch's next slot, is copied to the stack's scratch buffer, and
+ * each fragment into a slot of its own: a copy, but only for datagrams the link cannot carry
+ * whole, which are rare.
  * Inbound fragments are reassembled by ip4_reass.c.
  * Must not: know about flows or transport headers.
  */
 #include "stack_internal.h"
 #include "checksum.h"
+
+#include <string.h>
 
 #define IP4_TTL_OUT 64 /* as ip4_output() */
 
@@ -37,14 +40,15 @@ void ip4_output_fragments(struct stack *s, uint32_t saddr, uint32_t daddr, uint8
 		s->cnt.drop_not_for_us++;
 		return;
 	}
+	memcpy(s->txbuf, stack_tx_l4(s), l4_len);
 	for (off = 0; off < l4_len; off += chunk) {
 		size_t n = l4_len - off < chunk ? l4_len - off : chunk;
-		uint8_t *e = stack_tx_l4(s) + off - IP4_HDR_MIN - ETH_HDR_LEN;
+		uint8_t *e = stack_tx_frame(s);
 		uint16_t frag = (uint16_t)(off / 8);
 
 		if (off + n < l4_len)
 			frag |= IP4_FLAG_MF;
-		/* the headers overwrite the tail of the fragment already sent: it is gone */
+		memcpy(e + ETH_HDR_LEN + IP4_HDR_MIN, s->txbuf + off, n);
 		ip4_emit(s, e, saddr, daddr, proto, n, id, frag);
 	}
 }

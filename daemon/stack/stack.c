@@ -1,5 +1,6 @@
 /* stack.c - a link's stack: creation, the entry points the shell calls, and the flow
  * bookkeeping every protocol shares (ids, states, history, outcomes). */
+#include "checksum.h"
 #include "siphash.h"
 #include "stack_internal.h"
 #include "tcp.h"
@@ -41,6 +42,8 @@ struct stack *stack_new(const struct stack_cfg *cfg, const struct stack_ops *ops
 	s->ops = *ops;
 	s->ctx = ctx;
 	s->txbuf = malloc(FRAME_MAX);
+	s->own_txq = stack_txq_new(STACK_TXQ_DEFAULT);
+	s->txq = s->own_txq;
 	/* Issue 14, finding 7: separate keys for the ISNs (on the wire) and the flow hash. */
 	siphash_derive_key(cfg->secret, SIPHASH_LABEL_ISN, s->isn_key);
 	siphash_derive_key(cfg->secret, SIPHASH_LABEL_FLOW, s->flow_key);
@@ -48,10 +51,11 @@ struct stack *stack_new(const struct stack_cfg *cfg, const struct stack_ops *ops
 	/* RFC 1812 4.3.2.8: rate-limit ICMP we originate; 100/s with a burst of 50 is what
 	 * Linux's icmp_ratelimit defaults amount to. */
 	s->icmp_rl = (struct ratelimit){ .per_sec = 100, .burst = 50, .tokens = 50 };
-	if (!s->txbuf || !s->flows || tcp_init(s) < 0 || udp_init(s) < 0) {
+	if (!s->txbuf || !s->own_txq || !s->flows || tcp_init(s) < 0 || udp_init(s) < 0) {
 		if (s->tcp)
 			tcp_fini(s);
 		flow_table_free(s->flows);
+		stack_txq_free(s->own_txq);
 		free(s->txbuf);
 		free(s);
 		return NULL;
@@ -73,22 +77,145 @@ void stack_free(struct stack *s)
 	udp_fini(s);
 	ip4_reass_free(s);
 	flow_table_free(s->flows);
+	stack_txq_free(s->own_txq);
 	free(s->txbuf);
 	free(s);
 }
 
 void stack_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_us)
 {
+	stack_enter(s);
 	s->cnt.rx_frames++;
 	s->cnt.rx_bytes += len;
 	eth_input(s, frame, len, now_us);
+	stack_leave(s, now_us);
 }
 
 void stack_tick(struct stack *s, uint64_t now_us)
 {
+	stack_enter(s);
 	tcp_tick(s, now_us);
 	udp_tick(s, now_us);
 	ip4_reass_tick(s, now_us);
+	stack_leave(s, now_us);
+}
+
+/* --- the transmit batch --------------------------------------------------------------------- */
+
+struct stack_txq *stack_txq_new(unsigned int cap)
+{
+	struct stack_txq *q = calloc(1, sizeof(*q));
+
+	if (!q || !cap)
+		goto fail;
+	q->slot = calloc(cap, sizeof(*q->slot));
+	q->frame = calloc(cap, sizeof(*q->frame));
+	if (!q->slot || !q->frame)
+		goto fail;
+	for (q->cap = 0; q->cap < cap; q->cap++) {
+		q->slot[q->cap] = malloc(STACK_TX_SLOT);
+		if (!q->slot[q->cap])
+			goto fail;
+	}
+	return q;
+fail:
+	stack_txq_free(q);
+	return NULL;
+}
+
+void stack_txq_free(struct stack_txq *q)
+{
+	if (!q)
+		return;
+	for (unsigned int i = 0; q->slot && i < q->cap; i++)
+		free(q->slot[i]);
+	free(q->slot);
+	free(q->frame);
+	free(q);
+}
+
+void stack_set_txq(struct stack *s, struct stack_txq *q)
+{
+	if (s->batch)
+		return;
+	stack_tx_flush(s);
+	s->txq = q && q->cap ? q : s->own_txq;
+	s->txq->n = 0;
+}
+
+void stack_tx_flush(struct stack *s)
+{
+	struct stack_txq *q = s->txq;
+
+	if (!q->n)
+		return;
+	s->ops.tx(s->ctx, q);
+	q->n = 0;
+}
+
+void stack_tx_raw(struct stack *s, const uint8_t *frame, size_t len)
+{
+	uint8_t *e = stack_tx_frame(s);
+	struct stack_frame *fr = &s->txq->frame[s->txq->n];
+
+	if (len > FRAME_MAX)
+		return;
+	memcpy(e, frame, len);
+	memset(fr, 0, sizeof(*fr));
+	fr->data = e;
+	fr->len = len;
+	s->txq->n++;
+	s->cnt.tx_frames++;
+	s->cnt.tx_bytes += len;
+	if (!s->batch)
+		stack_tx_flush(s); /* built outside any batch (an internal call): send it now */
+}
+
+void stack_txq_forget(struct stack *s, const struct flow *f)
+{
+	struct stack_txq *q = s->txq;
+
+	for (unsigned int i = 0; i < q->n; i++) {
+		if (q->frame[i].fill_flow == f) {
+			q->frame[i].fill_flow = NULL;
+			q->frame[i].len = 0;
+		}
+	}
+}
+
+void stack_frame_seal(struct stack_frame *fr)
+{
+	uint8_t *l4 = fr->data + fr->l4_off;
+	size_t l4_len;
+
+	if (!fr->fill_flow || !fr->len || fr->len <= fr->l4_off)
+		return;
+	l4_len = fr->len - fr->l4_off;
+	wr16(l4 + fr->csum_off, 0);
+	wr16(l4 + fr->csum_off, csum_fold(csum_partial(l4, l4_len, fr->csum_pseudo)));
+}
+
+void stack_frame_seal_partial(struct stack_frame *fr)
+{
+	if (!fr->fill_flow || !fr->len || fr->len <= fr->l4_off)
+		return;
+	wr16(fr->data + fr->l4_off + fr->csum_off, (uint16_t)~csum_fold(fr->csum_pseudo));
+}
+
+void stack_batch_begin(struct stack *s)
+{
+	if (!s->batch++ && s->ops.prepare)
+		s->ops.prepare(s->ctx);
+}
+
+void stack_batch_end(struct stack *s, uint64_t now_us)
+{
+	if (!s->batch || --s->batch)
+		return;
+	s->batch++; /* what dispatching makes due joins this batch */
+	tcp_dispatch(s, now_us);
+	s->batch--;
+	stack_tx_flush(s);
 }
 
 uint64_t stack_next_deadline(struct stack *s)

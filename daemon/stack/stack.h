@@ -61,6 +61,9 @@ enum stack_flow_event {
  * @udp_timeout_stream_ms: idle timeout of a UDP flow that got a reply (0: the default)
  * @max_udp_flows:	bound on UDP flows; at the bound the one nearest its timeout is evicted
  * @no_host_loopback:	UDP to the gateway address is answered by ICMP port unreachable
+ * @tso:		the shell has the kernel cut TCP super-frames (virtio-net GSO): TCP
+ *			segments then carry up to 64 KiB of payload whatever the MSS and MTU, and
+ *			each frame's @mss says where to cut (gso_size)
  * @idle_timeout_ms:	an ESTABLISHED TCP flow with no segment either way for this long is
  *			reset both ways (tcp_idle_timeout); 0: never
  */
@@ -83,6 +86,61 @@ struct stack_cfg {
 	uint32_t max_udp_flows;
 	bool no_host_loopback;
 	uint32_t idle_timeout_ms;
+	bool tso;
+};
+
+/* Bytes kept free in front of every frame the stack builds, so that the shell can prepend a
+ * virtio-net header (struct virtio_net_hdr_v1: 12 bytes) without moving the frame. */
+#define STACK_TX_HEADROOM 16
+/* One transmit slot: the headroom and the largest frame (65535 bytes of IPv4 datagram plus the
+ * Ethernet header) */
+#define STACK_TX_SLOT (STACK_TX_HEADROOM + 14 + 65535)
+/* Frames per batch the stack allocates for itself when the shell gives it none (tests) */
+#define STACK_TXQ_DEFAULT 8
+
+/**
+ * struct stack_frame - one frame the stack built in the shell's transmit batch
+ * @data:	its first byte (the Ethernet header); STACK_TX_HEADROOM writable bytes precede it
+ * @len:	its length in bytes; the shell sets 0 to drop it (a payload it could not fill)
+ * @fill_flow:	the TCP flow whose upstream bytes are the payload still to be placed, NULL when
+ *		the frame is complete (every frame but TCP segments carrying data)
+ * @fill_seq:	sequence number of the first payload byte (tcp_fill_offset() turns it into
+ *		an offset in the upstream socket's receive queue)
+ * @fill_len:	payload bytes to place at @data + @fill_at
+ * @fill_at:	offset of the payload in the frame
+ * @l4_off:	offset of the transport header in the frame (virtio csum_start)
+ * @csum_off:	offset of the transport checksum field from @l4_off (virtio csum_offset)
+ * @csum_pseudo: unfolded one's-complement sum of the IPv4 pseudo-header, for stack_frame_seal()
+ *		or, folded into the checksum field, for a checksum the kernel completes
+ * @mss:	for a TCP segment with payload, the most payload one wire segment carries (the
+ *		MSS less the options every cut segment repeats): a longer payload (cfg.tso)
+ *		must be cut by the kernel at this size (virtio gso_size); 0 otherwise
+ */
+struct stack_frame {
+	uint8_t *data;
+	size_t len;
+	struct flow *fill_flow;
+	uint32_t fill_seq;
+	uint32_t fill_len;
+	uint16_t fill_at;
+	uint16_t l4_off;
+	uint16_t csum_off;
+	uint32_t csum_pseudo;
+	uint16_t mss;
+};
+
+/**
+ * struct stack_txq - a batch of frames: buffers the shell owns, filled by the stack
+ * @slot:	@cap buffers of STACK_TX_SLOT bytes each
+ * @frame:	@cap frame descriptors; frame[i] lies in slot[i]
+ * @n:		frames built and not yet sent (frame[0..n))
+ * @cap:	slots
+ */
+struct stack_txq {
+	uint8_t **slot;
+	struct stack_frame *frame;
+	unsigned int n;
+	unsigned int cap;
 };
 
 /* Errnos with which the shell's tcp_open and udp_send refuse a flow for a rule of its own
@@ -97,8 +155,24 @@ struct stack_cfg {
 /**
  * struct stack_ops - how the stack reaches the shell; @ctx is passed back to every callback
  *
- * @tx:		send one Ethernet frame of @len bytes on the TAP. The buffer is the stack's and is
- *		reused after return.
+ * Output is batched (smoltcp's dispatch() is the model). The stack builds frames into a
+ * struct stack_txq whose buffers the shell owns (stack_set_txq(); without one the stack makes
+ * its own). Every entry point (stack_input, stack_tick, tcp_upstream_*, udp_upstream_*, ...)
+ * runs inside a batch: an implicit one around the call, or the shell's own between
+ * stack_batch_begin() and stack_batch_end(). While a batch runs, TCP output (data, ACKs,
+ * window updates) is only noted per flow; when it ends, each noted flow is dispatched once:
+ * one ACK per flow per batch. Then @tx gets the frames.
+ * @tx:		the batch is full or has ended: complete and send q->frame[0..q->n), then set
+ *		q->n to 0. Completing a frame whose @fill_flow is set means placing @fill_len
+ *		upstream bytes at data + fill_at, read without consuming (MSG_PEEK) from offset
+ *		tcp_fill_offset(), then stack_frame_seal() (or, with checksum offload, the
+ *		pseudo-header sum in the checksum field). A frame that cannot be filled in full
+ *		is dropped (len = 0) and its flow's upstream is broken: report
+ *		tcp_upstream_reset() later, from the loop. Must not call into the stack except
+ *		tcp_fill_offset() and stack_frame_seal().
+ * @prepare:	optional: a batch begins: set the figures of flows (tcp_upstream_set_*) that
+ *		changed since the last one. The shell that begins its own batches may set them
+ *		before stack_batch_begin() instead and leave this NULL.
  * @flow_event:	a flow opened, changed state or is about to close (optional, may be NULL)
  *
  * TCP, container side to upstream (see tcp.h for the calls going the other way):
@@ -109,9 +183,9 @@ struct stack_cfg {
  *		nothing is sent, the container's connect() times out.
  * @tcp_deliver: in-order payload from the container for upstream. Return how many bytes were
  *		taken (0..@len); only those are acknowledged, so the kernel socket is the buffer.
- * @tcp_room:	how many more bytes upstream would take now (for the advertised window).
- * @tcp_peek:	copy up to @len bytes of upstream data starting @off bytes after snd_una into
- *		@buf, without consuming them. Return bytes copied (0 = nothing more now).
+ *		The stack takes the bytes taken off the room it was last given.
+ * Upstream to container: the stack sends what tcp_upstream_set_avail() says upstream holds,
+ *		as the container's window allows, and has the bytes placed by @tx (fill).
  * @tcp_consume: the container acknowledged @n more bytes: drop them from the upstream stream.
  * @tcp_fin:	the container sent FIN after all its data: shutdown(SHUT_WR) upstream.
  * @tcp_reset:	the container reset the connection (or the stack aborted it): abort upstream.
@@ -135,13 +209,12 @@ struct stack_cfg {
  *		requests are counted in drop_icmp_no_route).
  */
 struct stack_ops {
-	void (*tx)(void *ctx, const uint8_t *frame, size_t len);
+	void (*tx)(void *ctx, struct stack_txq *q);
+	void (*prepare)(void *ctx);
 	void (*flow_event)(void *ctx, struct flow *f, enum stack_flow_event ev, int from);
 
 	int (*tcp_open)(void *ctx, struct flow *f);
 	size_t (*tcp_deliver)(void *ctx, struct flow *f, const uint8_t *data, size_t len);
-	uint32_t (*tcp_room)(void *ctx, struct flow *f);
-	size_t (*tcp_peek)(void *ctx, struct flow *f, uint32_t off, uint8_t *buf, size_t len);
 	void (*tcp_consume)(void *ctx, struct flow *f, uint32_t n);
 	void (*tcp_fin)(void *ctx, struct flow *f);
 	void (*tcp_reset)(void *ctx, struct flow *f);
@@ -182,6 +255,48 @@ void stack_free(struct stack *s);
  * Malformed frames are dropped and counted; replies go out through ops->tx.
  */
 void stack_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_us);
+
+/**
+ * stack_set_txq() - build frames into the shell's @q from now on (NULL: the stack's own).
+ * Not while a batch runs.
+ */
+void stack_set_txq(struct stack *s, struct stack_txq *q);
+
+/**
+ * stack_batch_begin() - start a batch: until stack_batch_end(), output is gathered (one
+ * dispatch per flow) and frames are handed to ops->tx only when the batch is full. Batches
+ * nest; only the outermost end dispatches.
+ */
+void stack_batch_begin(struct stack *s);
+
+/**
+ * stack_batch_end() - end a batch: dispatch every flow with output due (data the windows
+ * allow, one ACK or window update), then hand the frames to ops->tx
+ * @now_us:	monotonic time in microseconds
+ */
+void stack_batch_end(struct stack *s, uint64_t now_us);
+
+/**
+ * stack_frame_seal() - finish the transport checksum of a frame whose payload was filled
+ * (a frame with @fill_flow set); a complete frame is left alone
+ */
+void stack_frame_seal(struct stack_frame *fr);
+
+/**
+ * stack_frame_seal_partial() - for a checksum the kernel completes (virtio-net NEEDS_CSUM,
+ * csum_start @l4_off, csum_offset @csum_off): put the folded pseudo-header sum in the
+ * checksum field of a frame with @fill_flow set, instead of stack_frame_seal()
+ */
+void stack_frame_seal_partial(struct stack_frame *fr);
+
+/**
+ * stack_txq_new() - a transmit batch of @cap slots, for shells and tests that want one
+ * Return: the batch, or NULL when out of memory
+ */
+struct stack_txq *stack_txq_new(unsigned int cap);
+
+/** stack_txq_free() - release a batch made by stack_txq_new() */
+void stack_txq_free(struct stack_txq *q);
 
 /**
  * stack_tick() - run every timer due at @now_us (retransmissions, delayed ACKs, TIME_WAIT...)

@@ -1,8 +1,10 @@
 /* stack_internal.h - what the stack's layers share among themselves (not for the shell).
  *
  * Receive path: stack_input → eth_input → arp_input | ip4_input → icmp_input | tcp_input.
- * Transmit path: a layer writes its L4 header and payload at stack_tx_l4(s), then calls
- * ip4_output(), which writes the IPv4 and Ethernet headers in front and calls ops->tx.
+ * Transmit path: a layer writes its L4 header and payload at stack_tx_l4(s) (the next free
+ * slot of the transmit batch), then calls ip4_output(), which writes the IPv4 and Ethernet
+ * headers in front and adds the frame to the batch; the batch goes to ops->tx when it is
+ * full or the batch ends (stack_leave()).
  */
 #ifndef TAPIR_STACK_INTERNAL_H
 #define TAPIR_STACK_INTERNAL_H
@@ -47,6 +49,19 @@ struct ratelimit {
 /** ratelimit_allow() - take a token if one is there; false means "suppress and count" */
 bool ratelimit_allow(struct ratelimit *rl, uint64_t now_us);
 
+/**
+ * struct stack_fill - what the TCP layer tells ip4_emit() about the payload of the frame it
+ * builds, when that payload is left for the shell to place (struct stack_frame's fill_*)
+ */
+struct stack_fill {
+	struct flow *flow;
+	uint32_t seq;
+	uint32_t len;
+	uint16_t at;
+	uint32_t pseudo;
+	uint16_t mss;
+};
+
 struct tcp_stack; /* the TCP module's per-link state, private to tcp_*.c */
 struct udp_stack; /* the UDP module's per-link state, private to udp.c */
 
@@ -67,7 +82,11 @@ struct stack {
 	uint16_t ip_id;             /* IPv4 identification for the datagrams we send */
 	struct ratelimit icmp_rl;   /* ICMP errors (RFC 1812 4.3.2.8); echo is not limited */
 	struct tcp_stack *tcp;
-	uint8_t *txbuf;             /* FRAME_MAX bytes: the one frame being built */
+	uint8_t *txbuf;             /* FRAME_MAX bytes: scratch for ip4_output_fragments() */
+	struct stack_txq *txq;      /* the batch frames are built into (the shell's or @own_txq) */
+	struct stack_txq *own_txq;  /* the stack's own batch, when the shell gave none */
+	struct stack_fill fill;     /* the payload of the frame being built is left to fill */
+	unsigned int batch;         /* batch nesting depth (stack_enter/stack_leave) */
 	struct udp_stack *udp;
 	struct ip4_reass *reass;    /* fragments being reassembled (ip4_reass.c), NULL until one */
 	/* Keys derived from cfg.secret (siphash.h), one per use: no two uses share a key. */
@@ -132,6 +151,8 @@ void arp_request_container(struct stack *s);
 bool ip4_addr_unicast(const struct stack *s, uint32_t addr);
 
 /* TCP module lifecycle (tcp_conn.c / tcp_timer.c) */
+/** tcp_dispatch() - run the output of every flow noted during the batch (tcp_output.c) */
+void tcp_dispatch(struct stack *s, uint64_t now_us);
 int tcp_init(struct stack *s);
 void tcp_fini(struct stack *s);
 void tcp_tick(struct stack *s, uint64_t now_us);
@@ -154,10 +175,51 @@ void udp_release(struct stack *s, struct flow *f);
 void ip4_output_fragments(struct stack *s, uint32_t saddr, uint32_t daddr, uint8_t proto,
 			  size_t l4_len);
 
+/**
+ * stack_tx_flush() - hand the batch's frames to ops->tx (nothing if it is empty)
+ */
+void stack_tx_flush(struct stack *s);
+
+/** stack_tx_frame() - the start of the frame being built: the next free slot of the batch,
+ * sending the batch first if it is full */
+static inline uint8_t *stack_tx_frame(struct stack *s)
+{
+	if (s->txq->n >= s->txq->cap)
+		stack_tx_flush(s);
+	return s->txq->slot[s->txq->n] + STACK_TX_HEADROOM;
+}
+
 /** stack_tx_l4() - where the L4 header of the frame being built goes */
 static inline uint8_t *stack_tx_l4(struct stack *s)
 {
-	return s->txbuf + TX_L4_OFF;
+	return stack_tx_frame(s) + TX_L4_OFF;
+}
+
+/**
+ * stack_tx_raw() - add a frame built elsewhere (@len bytes, at most FRAME_MAX) to the batch
+ */
+void stack_tx_raw(struct stack *s, const uint8_t *frame, size_t len);
+
+/**
+ * stack_txq_forget() - @f is going away: frames of the batch still to be filled with its
+ * upstream bytes are dropped
+ */
+void stack_txq_forget(struct stack *s, const struct flow *f);
+
+/**
+ * stack_enter() - an entry point begins: a batch of its own unless one is running
+ */
+static inline void stack_enter(struct stack *s)
+{
+	stack_batch_begin(s);
+}
+
+/**
+ * stack_leave() - an entry point ends: end its batch (dispatch and send when outermost)
+ */
+static inline void stack_leave(struct stack *s, uint64_t now_us)
+{
+	stack_batch_end(s, now_us);
 }
 
 /** stack_l4_max() - the largest L4 length (header + payload) one frame may carry */

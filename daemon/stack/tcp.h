@@ -14,6 +14,31 @@
 struct stack;
 struct flow;
 
+/* The relay's figures for a flow: inputs the shell sets before a batch runs (or from
+ * ops->prepare). They cause no output by themselves; the events below do. */
+
+/**
+ * tcp_upstream_set_avail() - upstream holds @avail bytes of the stream not yet acknowledged
+ * by the container (the receive queue: SIOCINQ, the FIN not counted). The stack sends from
+ * them as the container's window allows and has the shell place them (ops->tx, fill).
+ */
+void tcp_upstream_set_avail(struct stack *s, struct flow *f, uint32_t avail);
+
+/**
+ * tcp_upstream_set_room() - upstream takes @room more bytes now: the window offered to the
+ * container never reaches beyond it (RFC 9293 3.8.6). Bytes delivered since are taken off it.
+ */
+void tcp_upstream_set_room(struct stack *s, struct flow *f, uint32_t room);
+
+/**
+ * tcp_fill_offset() - where in the upstream receive queue the payload of a frame to fill
+ * (struct stack_frame's fill_flow, fill_seq) starts: bytes after what the container has
+ * acknowledged. For ops->tx only.
+ * Return: true with @off set; false if the container has acknowledged those bytes meanwhile
+ * (the frame is obsolete: drop it)
+ */
+bool tcp_fill_offset(const struct flow *f, uint32_t seq, uint32_t *off);
+
 /* Upstream events, from the relay into the stack. Each may emit frames and callbacks. */
 
 /** tcp_upstream_connected() - the upstream connect() succeeded: answer the SYN (SYN-ACK) */
@@ -26,10 +51,12 @@ void tcp_upstream_connected(struct stack *s, struct flow *f, uint64_t now_us);
  */
 void tcp_upstream_failed(struct stack *s, struct flow *f, int err, uint64_t now_us);
 
-/** tcp_upstream_readable() - upstream has new data: send what the container's window allows */
+/** tcp_upstream_readable() - upstream has new data (tcp_upstream_set_avail() says how much):
+ * send what the container's window allows */
 void tcp_upstream_readable(struct stack *s, struct flow *f, uint64_t now_us);
 
-/** tcp_upstream_writable() - upstream has room again: open the window we advertise */
+/** tcp_upstream_writable() - upstream has room again (tcp_upstream_set_room() says how much):
+ * open the window we advertise */
 void tcp_upstream_writable(struct stack *s, struct flow *f, uint64_t now_us);
 
 /** tcp_upstream_eof() - upstream sent FIN: FIN to the container once all data is sent */

@@ -131,6 +131,8 @@ void tcp_release(struct stack *s, struct flow *f)
 	ooo_free(s, c);
 	tcp_timer_stop_all(s, c);
 	tw_unlink(s->tcp, c);
+	tcp_pend_unlink(s, c);
+	stack_txq_forget(s, f);
 	f->tcp = NULL;
 }
 
@@ -442,7 +444,7 @@ void tcp_passive_open(struct stack *s, const struct pkt *p, const struct tcp_seg
 	}
 }
 
-struct flow *tcp_connect(struct stack *s, uint32_t caddr, uint16_t cport, uint32_t paddr,
+static struct flow *tcp_connect_do(struct stack *s, uint32_t caddr, uint16_t cport, uint32_t paddr,
 			 uint16_t pport, uint64_t now_us)
 {
 	struct tcp_conn *c;
@@ -504,7 +506,7 @@ void tcp_fin_sent(struct stack *s, struct flow *f, uint64_t now_us)
 
 /* --- upstream events ---------------------------------------------------------------------- */
 
-void tcp_upstream_connected(struct stack *s, struct flow *f, uint64_t now_us)
+static void tcp_upstream_connected_do(struct stack *s, struct flow *f, uint64_t now_us)
 {
 	struct tcp_conn *c = tcp_conn_of(f);
 
@@ -563,7 +565,7 @@ static void unreachable(struct stack *s, struct flow *f, uint8_t code, uint64_t 
 	icmp_send_error(s, &p, ICMP_DEST_UNREACH, code, s->cfg.gateway);
 }
 
-void tcp_upstream_failed(struct stack *s, struct flow *f, int err, uint64_t now_us)
+static void tcp_upstream_failed_do(struct stack *s, struct flow *f, int err, uint64_t now_us)
 {
 	struct tcp_conn *c = tcp_conn_of(f);
 
@@ -607,17 +609,16 @@ void tcp_upstream_failed(struct stack *s, struct flow *f, int err, uint64_t now_
 	}
 }
 
-void tcp_upstream_readable(struct stack *s, struct flow *f, uint64_t now_us)
+static void tcp_upstream_readable_do(struct stack *s, struct flow *f, uint64_t now_us)
 {
 	struct tcp_conn *c = tcp_conn_of(f);
 
 	if (!c)
 		return;
-	c->upstream_pending = true;
-	tcp_output(s, f, now_us);
+	tcp_kick(s, f, now_us);
 }
 
-void tcp_upstream_writable(struct stack *s, struct flow *f, uint64_t now_us)
+static void tcp_upstream_writable_do(struct stack *s, struct flow *f, uint64_t now_us)
 {
 	struct tcp_conn *c = tcp_conn_of(f);
 	uint32_t old, now_wnd;
@@ -638,20 +639,20 @@ void tcp_upstream_writable(struct stack *s, struct flow *f, uint64_t now_us)
 	 * full segment, or from below one segment (a zero window the container is probing). */
 	if (now_wnd > old && (old < c->mss || now_wnd - old >= c->mss))
 		c->ack_now = true;
-	tcp_output(s, f, now_us);
+	tcp_kick(s, f, now_us);
 }
 
-void tcp_upstream_eof(struct stack *s, struct flow *f, uint64_t now_us)
+static void tcp_upstream_eof_do(struct stack *s, struct flow *f, uint64_t now_us)
 {
 	struct tcp_conn *c = tcp_conn_of(f);
 
 	if (!c || c->upstream_eof)
 		return;
 	c->upstream_eof = true;
-	tcp_output(s, f, now_us);
+	tcp_kick(s, f, now_us);
 }
 
-void tcp_upstream_reset(struct stack *s, struct flow *f, uint64_t now_us)
+static void tcp_upstream_reset_do(struct stack *s, struct flow *f, uint64_t now_us)
 {
 	if (!tcp_conn_of(f))
 		return;
@@ -659,7 +660,7 @@ void tcp_upstream_reset(struct stack *s, struct flow *f, uint64_t now_us)
 	tcp_close_flow(s, f, FLOW_END_RST_UPSTREAM, now_us);
 }
 
-void tcp_abort(struct stack *s, struct flow *f, int end, uint64_t now_us)
+static void tcp_abort_do(struct stack *s, struct flow *f, int end, uint64_t now_us)
 {
 	if (!tcp_conn_of(f))
 		return;
@@ -704,4 +705,94 @@ bool tcp_get_view(const struct flow *f, struct tcp_view *v)
 	v->fin_sent = c->fin_sent;
 	v->upstream_eof = c->upstream_eof;
 	return true;
+}
+
+void tcp_upstream_set_avail(struct stack *s, struct flow *f, uint32_t avail)
+{
+	struct tcp_conn *c = tcp_conn_of(f);
+
+	(void)s;
+	if (c)
+		c->up_avail = avail;
+}
+
+void tcp_upstream_set_room(struct stack *s, struct flow *f, uint32_t room)
+{
+	struct tcp_conn *c = tcp_conn_of(f);
+
+	(void)s;
+	if (c)
+		c->up_room = room;
+}
+
+bool tcp_fill_offset(const struct flow *f, uint32_t seq, uint32_t *off)
+{
+	const struct tcp_conn *c = f ? tcp_conn_of(f) : NULL;
+
+	if (!c || seq_lt(seq, c->snd_una))
+		return false;
+	*off = seq - c->snd_una;
+	return true;
+}
+
+/* --- entry points: each runs as a batch (stack_enter/stack_leave) ------------------ */
+
+struct flow *tcp_connect(struct stack *s, uint32_t caddr, uint16_t cport, uint32_t paddr,
+			 uint16_t pport, uint64_t now_us)
+{
+	struct flow *r;
+
+	stack_enter(s);
+	r = tcp_connect_do(s, caddr, cport, paddr, pport, now_us);
+	stack_leave(s, now_us);
+	return r;
+}
+
+void tcp_upstream_connected(struct stack *s, struct flow *f, uint64_t now_us)
+{
+	stack_enter(s);
+	tcp_upstream_connected_do(s, f, now_us);
+	stack_leave(s, now_us);
+}
+
+void tcp_upstream_failed(struct stack *s, struct flow *f, int err, uint64_t now_us)
+{
+	stack_enter(s);
+	tcp_upstream_failed_do(s, f, err, now_us);
+	stack_leave(s, now_us);
+}
+
+void tcp_upstream_readable(struct stack *s, struct flow *f, uint64_t now_us)
+{
+	stack_enter(s);
+	tcp_upstream_readable_do(s, f, now_us);
+	stack_leave(s, now_us);
+}
+
+void tcp_upstream_writable(struct stack *s, struct flow *f, uint64_t now_us)
+{
+	stack_enter(s);
+	tcp_upstream_writable_do(s, f, now_us);
+	stack_leave(s, now_us);
+}
+
+void tcp_upstream_eof(struct stack *s, struct flow *f, uint64_t now_us)
+{
+	stack_enter(s);
+	tcp_upstream_eof_do(s, f, now_us);
+	stack_leave(s, now_us);
+}
+
+void tcp_upstream_reset(struct stack *s, struct flow *f, uint64_t now_us)
+{
+	stack_enter(s);
+	tcp_upstream_reset_do(s, f, now_us);
+	stack_leave(s, now_us);
+}
+
+void tcp_abort(struct stack *s, struct flow *f, int end, uint64_t now_us)
+{
+	stack_enter(s);
+	tcp_abort_do(s, f, end, now_us);
+	stack_leave(s, now_us);
 }

@@ -254,6 +254,7 @@ static uint32_t deliver(struct stack *s, struct flow *f, const uint8_t *data, ui
 	took = s->ops.tcp_deliver ? s->ops.tcp_deliver(s->ctx, f, data, len) : 0;
 	if (took > len)
 		took = len;
+	c->up_room = c->up_room > took ? c->up_room - (uint32_t)took : 0;
 	c->rcv_nxt += (uint32_t)took;
 	f->bytes_in += took;
 	return (uint32_t)took;
@@ -379,6 +380,7 @@ static void new_ack(struct stack *s, struct flow *f, const struct tcp_seg *g, ui
 		data--; /* our FIN */
 	if (data && s->ops.tcp_consume)
 		s->ops.tcp_consume(s->ctx, f, data);
+	c->up_avail = c->up_avail > data ? c->up_avail - data : 0;
 	c->snd_una = g->ack;
 	if (seq_lt(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
@@ -436,7 +438,7 @@ static uint32_t dupthresh(const struct tcp_conn *c)
 {
 	uint32_t flight = c->snd_max - c->snd_una, mss = c->mss, oseg;
 
-	if (flight >= 4 * mss || (c->upstream_pending && flight < c->snd_wnd))
+	if (flight >= 4 * mss || (tcp_unsent(c) && flight < c->snd_wnd))
 		return TCP_DUPTHRESH;
 	oseg = (flight + mss - 1) / mss;
 	return oseg > 1 ? oseg - 1 : 1;
@@ -617,6 +619,43 @@ static void reset_by_container(struct stack *s, struct flow *f, uint64_t now_us)
 }
 
 /**
+ * take_syn_window() - the window of a <SYN,ACK> or of the ACK completing a handshake becomes
+ * SND.WND, and SND.WL1/WL2 start from this segment (RFC 9293 3.10.7.3, 3.10.7.4 fifth)
+ * @c:		the connection
+ * @g:		the segment
+ * @scaled:	the window field is scaled (RFC 7323 2.2: never in a <SYN,ACK>)
+ */
+static void take_syn_window(struct tcp_conn *c, const struct tcp_seg *g, bool scaled)
+{
+	c->snd_wnd = scaled ? (uint32_t)g->wnd << c->snd_shift : g->wnd;
+	if (c->snd_wnd > c->max_snd_wnd)
+		c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = g->seq;
+	c->snd_wl2 = g->ack;
+}
+
+/**
+ * synack_accepted() - the container's <SYN,ACK> acknowledged our SYN (RFC 9293 3.10.7.3 in
+ * SYN_SENT, or Figure 8's simultaneous open in SYN_RCVD): the handshake is done, ACK it
+ * @s:		the stack
+ * @f:		the flow
+ * @g:		the <SYN,ACK>
+ * @ev:		the transition (TCP_EV_SYNACK_RCVD from SYN_SENT, TCP_EV_SYN_ACKED from SYN_RCVD)
+ * @now_us:	current time
+ */
+static void synack_accepted(struct stack *s, struct flow *f, const struct tcp_seg *g,
+			    enum tcp_event ev, uint64_t now_us)
+{
+	struct tcp_conn *c = tcp_conn_of(f);
+
+	new_ack(s, f, g, now_us);
+	take_syn_window(c, g, false);
+	tcp_transition(s, f, ev, now_us);
+	c->ack_now = true;
+	tcp_kick(s, f, now_us);
+}
+
+/**
  * syn_sent() - RFC 9293 3.10.7.3: a segment arrives for our SYN_SENT connection
  * @s:		the stack
  * @f:		the flow
@@ -655,15 +694,10 @@ static void syn_sent(struct stack *s, struct flow *f, const struct tcp_seg *g, u
 	c->irs = g->seq;
 	c->rcv_nxt = g->seq + 1;
 	tcp_negotiate(s, c, g);
-	c->snd_wnd = g->wnd; /* RFC 7323 2.2: unscaled in a SYN */
-	c->max_snd_wnd = c->snd_wnd;
-	c->snd_wl1 = g->seq;
-	c->snd_wl2 = g->ack;
+	c->max_snd_wnd = 0;
+	take_syn_window(c, g, false);
 	if (ack_ok) {
-		new_ack(s, f, g, now_us);
-		tcp_transition(s, f, TCP_EV_SYNACK_RCVD, now_us);
-		c->ack_now = true;
-		tcp_output(s, f, now_us);
+		synack_accepted(s, f, g, TCP_EV_SYNACK_RCVD, now_us);
 		return;
 	}
 	/* Simultaneous open: SYN_RCVD, and our SYN is sent again with an ACK. */
@@ -671,126 +705,172 @@ static void syn_sent(struct stack *s, struct flow *f, const struct tcp_seg *g, u
 	tcp_send_synack(s, f, now_us);
 }
 
+/* --- RFC 9293 3.10.7.4: one function per step, run in order by segment() ---------------- */
+
 /**
- * segment() - RFC 9293 3.10.7.4: a segment arrives for a connection in SYN_RCVD or a
- * synchronised state
- * @s:	the stack
- * @f:	the flow
- * @g:	the segment
- * @now_us: current time
+ * before_upstream() - SYN_RCVD while upstream connects: our SYN-ACK has not gone out, so the
+ * container can only be repeating its SYN (absorbed) or giving up with a RST
+ * @s:		the stack
+ * @f:		the flow
+ * @g:		the segment
+ * @now_us:	current time
+ * Return: true if the segment was handled here (nothing more to do)
  */
-static void segment(struct stack *s, struct flow *f, const struct tcp_seg *g, uint64_t now_us)
+static bool before_upstream(struct stack *s, struct flow *f, const struct tcp_seg *g,
+			    uint64_t now_us)
 {
 	struct tcp_conn *c = tcp_conn_of(f);
-	struct tcp_seg trimmed;
-	bool fin = false;
 
-	/* While upstream connects, our SYN-ACK has not gone out: the container can only be
-	 * repeating its SYN (absorbed) or giving up with a RST. */
-	if (f->state == TCP_SYN_RCVD && c->waiting_upstream) {
-		if ((g->flags & TCP_RST) && g->seq == c->rcv_nxt) {
-			if (s->ops.tcp_reset)
-				s->ops.tcp_reset(s->ctx, f);
-			tcp_close_flow(s, f, FLOW_END_RST_CONTAINER, now_us);
-		} else if ((g->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN &&
-			   g->seq == c->irs) {
-			s->cnt.drop_tcp_dup_syn++;
-		} else {
-			s->cnt.drop_tcp_bad_state++;
-		}
-		return;
+	if (f->state != TCP_SYN_RCVD || !c->waiting_upstream)
+		return false;
+	if ((g->flags & TCP_RST) && g->seq == c->rcv_nxt) {
+		if (s->ops.tcp_reset)
+			s->ops.tcp_reset(s->ctx, f);
+		tcp_close_flow(s, f, FLOW_END_RST_CONTAINER, now_us);
+	} else if ((g->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN && g->seq == c->irs) {
+		s->cnt.drop_tcp_dup_syn++;
+	} else {
+		s->cnt.drop_tcp_bad_state++;
 	}
+	return true;
+}
 
-	if (g->flags & TCP_SYN) {
-		if (f->state == TCP_SYN_RCVD && g->seq == c->irs && !(g->flags & TCP_RST)) {
-			if ((g->flags & TCP_ACK) && c->active && seq_gt(g->ack, c->snd_una) &&
-			    seq_leq(g->ack, c->snd_max)) {
-				/* simultaneous open: the container's SYN-ACK (RFC 9293 Figure 8) */
-				new_ack(s, f, g, now_us);
-				/* RFC 7323 2.2: a <SYN,ACK>'s window is never scaled */
-				c->snd_wnd = g->wnd;
-				if (c->snd_wnd > c->max_snd_wnd)
-					c->max_snd_wnd = c->snd_wnd;
-				c->snd_wl1 = g->seq;
-				c->snd_wl2 = g->ack;
-				tcp_transition(s, f, TCP_EV_SYN_ACKED, now_us);
-				c->ack_now = true;
-				tcp_output(s, f, now_us);
-				return;
-			}
-			/* our SYN-ACK was lost: the container repeats its SYN; answer again */
-			s->cnt.drop_tcp_dup_syn++;
-			tcp_send_synack(s, f, now_us);
-			return;
+/**
+ * step_syn() - RFC 9293 3.10.7.4 "fourth, check the SYN bit", taken first as RFC 5961 4.2
+ * says: a SYN in a synchronised state, whatever its sequence number, gets a challenge ACK. In
+ * SYN_RCVD a repeated SYN means our SYN-ACK was lost (answered again), and the container's
+ * <SYN,ACK> completes a simultaneous open (RFC 9293 Figure 8)
+ * @s:		the stack
+ * @f:		the flow
+ * @g:		the segment
+ * @now_us:	current time
+ * Return: true if the segment goes on to the next step
+ */
+static bool step_syn(struct stack *s, struct flow *f, const struct tcp_seg *g, uint64_t now_us)
+{
+	struct tcp_conn *c = tcp_conn_of(f);
+
+	if (!(g->flags & TCP_SYN))
+		return true;
+	if (f->state == TCP_SYN_RCVD && g->seq == c->irs && !(g->flags & TCP_RST)) {
+		if ((g->flags & TCP_ACK) && c->active && seq_gt(g->ack, c->snd_una) &&
+		    seq_leq(g->ack, c->snd_max)) {
+			synack_accepted(s, f, g, TCP_EV_SYN_ACKED, now_us);
+			return false;
 		}
-		/* RFC 5961 4.2 (RFC 9293 3.10.7.4 fourth): a SYN in a synchronised state, whatever
-		 * its sequence number, gets a challenge ACK */
-		challenge(s, f, now_us);
-		return;
+		s->cnt.drop_tcp_dup_syn++;
+		tcp_send_synack(s, f, now_us);
+		return false;
 	}
+	challenge(s, f, now_us);
+	return false;
+}
+
+/**
+ * step_seq() - RFC 9293 3.10.7.4 "first, check sequence number", with RFC 7323 5.3's PAWS
+ * test before it. With a zero window, "special allowance should be made to accept valid
+ * ACKs, URGs, and RSTs": a probe at RCV.NXT goes on with its text and FIN cut off
+ * @s:		the stack
+ * @f:		the flow
+ * @g:		the segment; replaced by @trimmed when cut
+ * @trimmed:	room for the cut segment
+ * @now_us:	current time
+ * Return: true if the segment goes on to the next step
+ */
+static bool step_seq(struct stack *s, struct flow *f, const struct tcp_seg **g,
+		     struct tcp_seg *trimmed, uint64_t now_us)
+{
+	struct tcp_conn *c = tcp_conn_of(f);
+	const struct tcp_seg *in = *g;
 
 	/* RFC 7323 5.3: PAWS, an old timestamp means an old duplicate */
-	if (c->ts_ok && g->has_ts && !(g->flags & TCP_RST) && seq_lt(g->tsval, c->ts_recent)) {
+	if (c->ts_ok && in->has_ts && !(in->flags & TCP_RST) && seq_lt(in->tsval, c->ts_recent)) {
 		s->cnt.drop_tcp_out_of_window++;
 		tcp_send_ack(s, f, now_us);
-		return;
+		return false;
 	}
-
-	/* first: sequence number */
-	if (!acceptable(c, g)) {
-		/* 3.10.7.4: with a zero window, "special allowance should be made to accept
-		 * valid ACKs, URGs, and RSTs": a probe at RCV.NXT still carries a usable ACK */
-		if (!rcv_wnd(c) && g->seq == c->rcv_nxt && !(g->flags & TCP_RST)) {
-			trimmed = *g;
-			trimmed.len = 0;
-			trimmed.flags &= (uint8_t)~TCP_FIN;
-			g = &trimmed;
-			c->ack_now = true;
-			s->cnt.drop_tcp_no_room++;
-		} else {
-			s->cnt.drop_tcp_out_of_window++;
-			if (g->flags & TCP_RST)
-				return; /* RFC 5961 3.2: out-of-window RST silently dropped */
-			if (f->state == TCP_TIME_WAIT && (g->flags & TCP_FIN))
-				tcp_transition(s, f, TCP_EV_FIN_RCVD, now_us);
-			tcp_send_ack(s, f, now_us);
-			return;
-		}
+	if (acceptable(c, in))
+		return true;
+	if (!rcv_wnd(c) && in->seq == c->rcv_nxt && !(in->flags & TCP_RST)) {
+		*trimmed = *in;
+		trimmed->len = 0;
+		trimmed->flags &= (uint8_t)~TCP_FIN;
+		*g = trimmed;
+		c->ack_now = true;
+		s->cnt.drop_tcp_no_room++;
+		return true;
 	}
+	s->cnt.drop_tcp_out_of_window++;
+	if (in->flags & TCP_RST)
+		return false; /* RFC 5961 3.2: out-of-window RST silently dropped */
+	if (f->state == TCP_TIME_WAIT && (in->flags & TCP_FIN))
+		tcp_transition(s, f, TCP_EV_FIN_RCVD, now_us);
+	tcp_send_ack(s, f, now_us);
+	return false;
+}
 
-	/* second: RST (RFC 5961 3.2: exactly RCV.NXT resets, else challenge) */
-	if (g->flags & TCP_RST) {
-		if (g->seq == c->rcv_nxt)
-			reset_by_container(s, f, now_us);
-		else
-			challenge(s, f, now_us);
-		return;
-	}
+/**
+ * step_rst() - RFC 9293 3.10.7.4 "second, check the RST bit", as RFC 5961 3.2 narrows it:
+ * exactly RCV.NXT resets, any other in-window RST draws a challenge ACK
+ * @s:		the stack
+ * @f:		the flow (invalid afterwards if it was reset)
+ * @g:		the segment
+ * @now_us:	current time
+ * Return: true if the segment goes on to the next step
+ */
+static bool step_rst(struct stack *s, struct flow *f, const struct tcp_seg *g, uint64_t now_us)
+{
+	if (!(g->flags & TCP_RST))
+		return true;
+	if (g->seq == tcp_conn_of(f)->rcv_nxt)
+		reset_by_container(s, f, now_us);
+	else
+		challenge(s, f, now_us);
+	return false;
+}
 
-	/* RFC 7323 4.3: TS.Recent follows the segment that covers what we last ACKed */
+/**
+ * update_ts_recent() - RFC 7323 4.3: TS.Recent follows the segment that covers what we last
+ * acknowledged (after the sequence and RST checks, before the ACK is processed)
+ * @c:	the connection
+ * @g:	the segment
+ */
+static void update_ts_recent(struct tcp_conn *c, const struct tcp_seg *g)
+{
 	if (c->ts_ok && g->has_ts && seq_leq(g->seq, c->last_ack_sent) &&
 	    seq_geq(g->tsval, c->ts_recent))
 		c->ts_recent = g->tsval;
+}
 
-	/* fifth: ACK */
+/**
+ * step_ack() - RFC 9293 3.10.7.4 "fifth, check the ACK field": without ACK the segment is
+ * dropped; in SYN_RCVD an acceptable ACK completes the handshake (an unacceptable one gets
+ * <SEQ=SEG.ACK><CTL=RST>); in the synchronised states check_ack(). Then our FIN's
+ * acknowledgment moves FIN_WAIT_1, CLOSING and LAST_ACK on
+ * @s:		the stack
+ * @f:		the flow (invalid afterwards if LAST_ACK ended)
+ * @g:		the segment
+ * @now_us:	current time
+ * Return: true if the segment goes on to the next step
+ */
+static bool step_ack(struct stack *s, struct flow *f, const struct tcp_seg *g, uint64_t now_us)
+{
+	struct tcp_conn *c = tcp_conn_of(f);
+
 	if (!(g->flags & TCP_ACK)) {
 		s->cnt.drop_tcp_bad_state++;
-		return;
+		return false;
 	}
 	switch (f->state) {
 	case TCP_SYN_RCVD:
 		if (!seq_gt(g->ack, c->snd_una) || seq_gt(g->ack, c->snd_max)) {
-			/* 3.10.7.4: unacceptable ACK in SYN_RCVD: <SEQ=SEG.ACK><CTL=RST> */
 			s->cnt.drop_tcp_bad_ack++;
 			tcp_send_rst_raw(s, f->paddr, f->caddr, f->pport, f->cport, g->ack, 0,
 					 TCP_RST);
-			return;
+			return false;
 		}
 		new_ack(s, f, g, now_us);
-		c->snd_wnd = (uint32_t)g->wnd << c->snd_shift;
-		c->max_snd_wnd = c->snd_wnd > c->max_snd_wnd ? c->snd_wnd : c->max_snd_wnd;
-		c->snd_wl1 = g->seq;
-		c->snd_wl2 = g->ack;
+		take_syn_window(c, g, true);
 		tcp_transition(s, f, TCP_EV_SYN_ACKED, now_us);
 		break;
 	case TCP_ESTABLISHED:
@@ -801,46 +881,93 @@ static void segment(struct stack *s, struct flow *f, const struct tcp_seg *g, ui
 	case TCP_LAST_ACK:
 	case TCP_TIME_WAIT:
 		if (!check_ack(s, f, g, now_us))
-			return;
+			return false;
 		break;
 	default:
 		s->cnt.drop_tcp_bad_state++;
-		return;
+		return false;
 	}
 	if (c->fin_sent && seq_gt(c->snd_una, c->fin_seq)) {
-		/* our FIN is acknowledged: FIN_WAIT_1 → FIN_WAIT_2, CLOSING → TIME_WAIT,
-		 * LAST_ACK → CLOSED (the flow ends here) */
-		if (f->state == TCP_LAST_ACK) {
-			tcp_transition(s, f, TCP_EV_FIN_ACKED, now_us);
-			return;
-		}
-		tcp_transition(s, f, TCP_EV_FIN_ACKED, now_us);
-	}
+		/* FIN_WAIT_1 → FIN_WAIT_2, CLOSING → TIME_WAIT, LAST_ACK → CLOSED (ends) */
+		bool last = f->state == TCP_LAST_ACK;
 
-	/* seventh: text, eighth: FIN */
+		tcp_transition(s, f, TCP_EV_FIN_ACKED, now_us);
+		if (last)
+			return false;
+	}
+	return true;
+}
+
+/**
+ * step_text() - RFC 9293 3.10.7.4 "sixth, check the URG bit" (urgent data is passed as
+ * ordinary data: tapir has no out-of-band channel upstream) and "seventh, process the segment
+ * text": in ESTABLISHED and FIN_WAIT_* the text is delivered or queued (receive_text); in the
+ * states after the container's FIN, anything more is a repeat, acknowledged
+ * @s:		the stack
+ * @f:		the flow
+ * @g:		the segment
+ * Return: true if the container's FIN is now in order at RCV.NXT
+ */
+static bool step_text(struct stack *s, struct flow *f, const struct tcp_seg *g)
+{
+	if (!g->len && !(g->flags & TCP_FIN))
+		return false;
 	switch (f->state) {
 	case TCP_ESTABLISHED:
 	case TCP_FIN_WAIT_1:
 	case TCP_FIN_WAIT_2:
-		if (g->len || (g->flags & TCP_FIN))
-			fin = receive_text(s, f, g);
-		break;
+		return receive_text(s, f, g);
 	default:
-		/* CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT: the container's FIN is in; anything
-		 * more is a repeat, acknowledged. */
-		if (g->len || (g->flags & TCP_FIN))
-			c->ack_now = true;
-		break;
+		/* CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT */
+		tcp_conn_of(f)->ack_now = true;
+		return false;
 	}
-	if (fin && !c->fin_rcvd) {
-		c->fin_rcvd = true;
-		c->rcv_nxt++;
-		c->ack_now = true;
-		if (s->ops.tcp_fin)
-			s->ops.tcp_fin(s->ctx, f);
-		tcp_transition(s, f, TCP_EV_FIN_RCVD, now_us);
-	}
-	tcp_output(s, f, now_us);
+}
+
+/**
+ * step_fin() - RFC 9293 3.10.7.4 "eighth, check the FIN bit": the container's FIN, in order,
+ * advances RCV.NXT over it, is acknowledged, goes upstream as shutdown(SHUT_WR), and moves
+ * the state (ESTABLISHED → CLOSE_WAIT, FIN_WAIT_1 → CLOSING, FIN_WAIT_2 → TIME_WAIT)
+ * @s:		the stack
+ * @f:		the flow
+ * @now_us:	current time
+ */
+static void step_fin(struct stack *s, struct flow *f, uint64_t now_us)
+{
+	struct tcp_conn *c = tcp_conn_of(f);
+
+	if (c->fin_rcvd)
+		return;
+	c->fin_rcvd = true;
+	c->rcv_nxt++;
+	c->ack_now = true;
+	if (s->ops.tcp_fin)
+		s->ops.tcp_fin(s->ctx, f);
+	tcp_transition(s, f, TCP_EV_FIN_RCVD, now_us);
+}
+
+/**
+ * segment() - RFC 9293 3.10.7.4: a segment arrives for a connection in SYN_RCVD or a
+ * synchronised state. Each step is a function that says whether the segment goes on
+ * (3.10.7.4's "third, check security" has nothing to check here: no IP security options).
+ * @s:	the stack
+ * @f:	the flow
+ * @g:	the segment
+ * @now_us: current time
+ */
+static void segment(struct stack *s, struct flow *f, const struct tcp_seg *g, uint64_t now_us)
+{
+	struct tcp_seg trimmed;
+
+	if (before_upstream(s, f, g, now_us) || !step_syn(s, f, g, now_us) ||
+	    !step_seq(s, f, &g, &trimmed, now_us) || !step_rst(s, f, g, now_us))
+		return;
+	update_ts_recent(tcp_conn_of(f), g);
+	if (!step_ack(s, f, g, now_us))
+		return;
+	if (step_text(s, f, g))
+		step_fin(s, f, now_us);
+	tcp_kick(s, f, now_us);
 }
 
 /**

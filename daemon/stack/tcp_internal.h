@@ -175,7 +175,12 @@ enum tcp_timer {
  * @fin_sent:		our FIN has been sent once (the state moved on)
  * @fin_rcvd:		the container's FIN was accepted
  * @upstream_eof:	upstream sent EOF
- * @upstream_pending:	upstream said it has data we have not yet seen a short peek for
+ * @up_avail:		upstream bytes not yet acknowledged by the container, from SND.UNA on (an
+ *			input: tcp_upstream_set_avail(), less what the container acknowledged since)
+ * @up_room:		bytes upstream takes now (an input: tcp_upstream_set_room(), less what
+ *			was delivered since)
+ * @pend_prev, @pend_next: the batch's list of flows with output due (pool index + 1, 0 = none)
+ * @pend_queued:	on that list
  * @ack_now:		an ACK must go out at the next output
  * @active:		we opened it (SYN_SENT path)
  * @ooo:		out-of-order segments sorted by @seq, non-overlapping (NULL when empty)
@@ -222,7 +227,10 @@ struct tcp_conn {
 	bool fin_sent;
 	bool fin_rcvd;
 	bool upstream_eof;
-	bool upstream_pending;
+	uint32_t up_avail;
+	uint32_t up_room;
+	uint32_t pend_prev, pend_next;
+	bool pend_queued;
 	bool ack_now;
 	bool active;
 	struct tcp_ooo *ooo;
@@ -243,6 +251,8 @@ struct tcp_conn {
  * @nheap:	entries in @heap
  * @tw_head, @tw_tail: TIME_WAIT flows, oldest first (index + 1), for eviction
  * @ooo_bytes:	out-of-order bytes held on the whole link
+ * @pend_head, @pend_tail: flows with output due at the end of the batch (index + 1), in the
+ *		order they became due
  * @challenge_rl: RFC 5961 7 challenge ACK limit
  * @rst_rl:	limit on RSTs answering segments for no flow
  */
@@ -253,6 +263,7 @@ struct tcp_stack {
 	uint32_t nheap;
 	uint32_t tw_head, tw_tail;
 	uint32_t ooo_bytes;
+	uint32_t pend_head, pend_tail;
 	struct ratelimit challenge_rl;
 	struct ratelimit rst_rl;
 };
@@ -299,6 +310,16 @@ void tcp_fin_sent(struct stack *s, struct flow *f, uint64_t now_us);
 
 uint32_t tcp_ts_now(const struct tcp_conn *c, uint64_t now_us);
 void tcp_output(struct stack *s, struct flow *f, uint64_t now_us);
+void tcp_kick(struct stack *s, struct flow *f, uint64_t now_us);
+void tcp_pend_unlink(struct stack *s, struct tcp_conn *c);
+
+/** tcp_unsent() - upstream bytes beyond SND.MAX: data waiting for the container's window */
+static inline uint32_t tcp_unsent(const struct tcp_conn *c)
+{
+	uint32_t sent = c->snd_max - c->snd_una;
+
+	return c->up_avail > sent ? c->up_avail - sent : 0;
+}
 void tcp_send_ack(struct stack *s, struct flow *f, uint64_t now_us);
 void tcp_send_synack(struct stack *s, struct flow *f, uint64_t now_us);
 void tcp_send_syn(struct stack *s, struct flow *f, uint64_t now_us);

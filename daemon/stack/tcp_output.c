@@ -1,9 +1,13 @@
 /* tcp_output.c - building TCP segments for the container and deciding what to send.
  *
- * Every segment is written straight into the stack's transmit buffer at stack_tx_l4(): the
- * options first, then upstream data is peeked (ops->tcp_peek) directly into the payload area
- * after them, then the header and checksum, then ip4_output() adds IPv4 and Ethernet. No
- * copy of the data is kept: a retransmission peeks the upstream socket again from SND.UNA.
+ * Every segment is written straight into the next slot of the shell's transmit batch at
+ * stack_tx_l4(): options, header, then ip4_output() adds IPv4 and Ethernet. A segment that
+ * carries data leaves its payload area to the shell: the frame says which upstream bytes go
+ * there (struct stack_frame's fill_*), and the shell peeks them from the upstream socket
+ * straight into the frame when it sends the batch, then seals the checksum. So the stack
+ * stays sans-IO and no copy of the data is kept: a retransmission is another fill from a
+ * smaller offset. How much upstream holds and how much it takes are inputs
+ * (tcp_upstream_set_avail/_room), never asked for.
  * Must not: change connection state except the send variables (SND.NXT, SND.MAX) and the
  * ACK bookkeeping of what it sends; transitions are tcp_conn.c's.
  */
@@ -141,7 +145,7 @@ static size_t put_opts(const struct stack *s, const struct tcp_conn *c, uint8_t 
 uint32_t tcp_rcv_window(struct stack *s, struct flow *f)
 {
 	struct tcp_conn *c = tcp_conn_of(f);
-	uint32_t room = s->ops.tcp_room ? s->ops.tcp_room(s->ctx, f) : 0;
+	uint32_t room = c->up_room;
 	uint32_t offered = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 
 	if (room > TCP_MAX_RCV_WND)
@@ -159,7 +163,7 @@ uint32_t tcp_rcv_window(struct stack *s, struct flow *f)
 static uint16_t window_field(struct stack *s, struct flow *f, bool syn)
 {
 	struct tcp_conn *c = tcp_conn_of(f);
-	uint32_t wnd = tcp_rcv_window(s, f), field;
+	uint32_t wnd = tcp_rcv_window(s, f), field, room;
 	uint8_t shift = syn ? 0 : c->rcv_shift;
 	uint32_t edge;
 
@@ -169,8 +173,17 @@ static uint16_t window_field(struct stack *s, struct flow *f, bool syn)
 	if (field > 65535)
 		field = 65535;
 	edge = c->rcv_nxt + (field << shift);
-	/* Rounding down must not pull the right edge back. */
-	if (seq_lt(edge, c->rcv_adv) && field < 65535 && !c->fin_rcvd) {
+	room = c->up_room < TCP_MAX_RCV_WND ? c->up_room : TCP_MAX_RCV_WND;
+	/* Rounding down must not pull the right edge back (RFC 9293 3.8.6.2.2: SHOULD NOT
+	 * shrink), so we round up; but not past what upstream takes (3.8.6: the window is the
+	 * room we have; bytes offered beyond it would be dropped and resent). Where the two
+	 * meet, the edge on the wire moves left by less than one unit of the scale (RFC 7323
+	 * 2.4 leaves a scaled window that granularity; a sender MUST be robust against a
+	 * shrinking window, RFC 9293 3.8.6.2.1), while RCV.ADV stays: those bytes are still
+	 * accepted, and upstream takes them. Always rounding up used to creep past the room by
+	 * up to 2^shift - 1 bytes per ACK. */
+	if (seq_lt(edge, c->rcv_adv) && field < 65535 && !c->fin_rcvd &&
+	    seq_leq(edge + (1u << shift), c->rcv_nxt + room)) {
 		field++;
 		edge += 1u << shift;
 	}
@@ -186,7 +199,8 @@ static uint16_t window_field(struct stack *s, struct flow *f, bool syn)
  * @seq:	sequence number
  * @flags:	flags (ACK is added once we have a receive sequence)
  * @hl:		header length including options
- * @plen:	payload bytes already at stack_tx_l4(s) + @hl
+ * @plen:	payload bytes after the header, from SND.UNA + (@seq - SND.UNA) upstream: left
+ *		for the shell to place (fill)
  * @now_us:	current time
  */
 static void emit(struct stack *s, struct flow *f, uint32_t seq, uint8_t flags, size_t hl,
@@ -215,8 +229,18 @@ static void emit(struct stack *s, struct flow *f, uint32_t seq, uint8_t flags, s
 	wr16(t + 14, wnd);
 	wr16(t + 16, 0);
 	wr16(t + 18, 0);
-	wr16(t + 16, csum_fold(csum_partial(t, len, csum_pseudo4(f->paddr, f->caddr, PROTO_TCP,
-								 (uint16_t)len))));
+	if (plen) {
+		/* the payload is the shell's to place: the checksum is sealed after it */
+		s->fill.pseudo = csum_pseudo4(f->paddr, f->caddr, PROTO_TCP, (uint16_t)len);
+		s->fill.at = (uint16_t)(TX_L4_OFF + hl);
+		s->fill.len = (uint32_t)plen;
+		s->fill.seq = seq;
+		s->fill.flow = f;
+		s->fill.mss = (uint16_t)(c->mss > hl - TCP_HDR_MIN ? c->mss - (hl - TCP_HDR_MIN) : 1);
+	} else {
+		wr16(t + 16, csum_fold(csum_partial(t, len, csum_pseudo4(f->paddr, f->caddr,
+									PROTO_TCP, (uint16_t)len))));
+	}
 	f->pkts_out++;
 	f->last_us = now_us;
 	if (flags & TCP_RST)
@@ -413,7 +437,7 @@ static void send_fin(struct stack *s, struct flow *f, uint64_t now_us)
 }
 
 /**
- * send_segment() - peek up to @max bytes at SND.UNA + @off and send them at @seq
+ * send_segment() - send up to @max of the upstream bytes at @seq (as many as upstream holds)
  * @s:		the stack
  * @f:		the flow
  * @seq:	the segment's sequence number
@@ -428,20 +452,20 @@ static size_t send_segment(struct stack *s, struct flow *f, uint32_t seq, size_t
 	uint8_t *t = stack_tx_l4(s);
 	size_t hl = TCP_HDR_MIN + put_opts(s, c, t + TCP_HDR_MIN, TCP_ACK, now_us);
 	size_t room = c->mss > hl - TCP_HDR_MIN ? c->mss - (hl - TCP_HDR_MIN) : 1;
+	uint32_t off = seq - c->snd_una;
 	size_t got;
 
-	/* RFC 6691: the MSS bounds data plus options; never more than the MTU either. */
-	if (room > stack_l4_max(s) - hl)
+	/* RFC 6691: the MSS bounds data plus options; never more than the MTU either. A shell
+	 * with TSO has the kernel cut a segment of up to 64 KiB at the MSS (emit(): fill.mss). */
+	if (s->cfg.tso)
+		room = 65535 - IP4_HDR_MIN - hl;
+	if (room > stack_l4_max(s) - hl && !s->cfg.tso)
 		room = stack_l4_max(s) - hl;
 	if (max && max < room)
 		room = max;
-	if (!s->ops.tcp_peek)
+	if (c->up_avail <= off)
 		return 0;
-	got = s->ops.tcp_peek(s->ctx, f, seq - c->snd_una, t + hl, room);
-	if (got > room)
-		got = room; /* a shell bug must not make us send past the buffer */
-	if (!got)
-		return 0;
+	got = c->up_avail - off < room ? c->up_avail - off : room;
 	emit(s, f, seq, TCP_ACK | TCP_PSH, hl, got, now_us);
 	return got;
 }
@@ -504,7 +528,6 @@ static bool send_recovery(struct stack *s, struct flow *f, uint64_t now_us)
 			   !(c->fin_queued && seq_geq(c->snd_max, c->fin_seq))) {
 			got = send_segment(s, f, c->snd_max, c->snd_wnd - off, now_us);
 			if (!got) {
-				c->upstream_pending = false;
 				fresh = false; /* nothing new upstream: on to rule 3 */
 				continue;
 			}
@@ -541,11 +564,8 @@ static bool send_recovery(struct stack *s, struct flow *f, uint64_t now_us)
 static bool eof_reached(struct stack *s, struct flow *f)
 {
 	struct tcp_conn *c = tcp_conn_of(f);
-	uint8_t *probe = stack_tx_l4(s) + TCP_HDR_MAX;
 
-	if (!c->upstream_eof || c->fin_queued || c->snd_nxt != c->snd_max)
-		return false;
-	if (s->ops.tcp_peek && s->ops.tcp_peek(s->ctx, f, c->snd_nxt - c->snd_una, probe, 1))
+	if (!c->upstream_eof || c->fin_queued || c->snd_nxt != c->snd_max || tcp_unsent(c))
 		return false;
 	c->fin_queued = true;
 	c->fin_seq = c->snd_nxt;
@@ -597,7 +617,6 @@ static bool send_data(struct stack *s, struct flow *f, uint64_t now_us)
 		}
 		got = send_segment(s, f, c->snd_nxt, room, now_us);
 		if (!got) {
-			c->upstream_pending = false;
 			if (eof_reached(s, f))
 				continue;
 			break;
@@ -654,11 +673,83 @@ void tcp_output(struct stack *s, struct flow *f, uint64_t now_us)
 
 	/* RFC 9293 3.8.6.1: with a zero window and data waiting, probe on the persist timer. */
 	if (can_send && !c->snd_wnd && c->snd_una == c->snd_max &&
-	    (c->upstream_pending || (c->upstream_eof && !c->fin_queued))) {
+	    (tcp_unsent(c) || (c->upstream_eof && !c->fin_queued))) {
 		if (c->timer[TCP_T_PERSIST] == TCP_T_OFF)
 			tcp_timer_set(s, c, TCP_T_PERSIST, now_us + c->rto_us);
 	} else if (c->timer[TCP_T_PERSIST] != TCP_T_OFF) {
 		tcp_timer_set(s, c, TCP_T_PERSIST, TCP_T_OFF);
 		c->persist_shift = 0;
+	}
+}
+
+/**
+ * tcp_kick() - output is due on @f: noted for the end of the batch (one dispatch per flow,
+ * so one ACK per flow per batch), or run now outside a batch
+ * @s:		the stack
+ * @f:		the flow
+ * @now_us:	current time
+ */
+void tcp_kick(struct stack *s, struct flow *f, uint64_t now_us)
+{
+	struct tcp_stack *ts = s->tcp;
+	struct tcp_conn *c = tcp_conn_of(f);
+	uint32_t me;
+
+	if (!c)
+		return;
+	if (!s->batch) {
+		tcp_output(s, f, now_us);
+		return;
+	}
+	if (c->pend_queued)
+		return;
+	me = (uint32_t)(c - ts->conns) + 1;
+	c->pend_queued = true;
+	c->pend_next = 0;
+	c->pend_prev = ts->pend_tail;
+	if (ts->pend_tail)
+		ts->conns[ts->pend_tail - 1].pend_next = me;
+	else
+		ts->pend_head = me;
+	ts->pend_tail = me;
+}
+
+/**
+ * tcp_pend_unlink() - take @c off the batch's list of flows with output due (if on it)
+ * @s:	the stack
+ * @c:	the connection
+ */
+void tcp_pend_unlink(struct stack *s, struct tcp_conn *c)
+{
+	struct tcp_stack *ts = s->tcp;
+
+	if (!c->pend_queued)
+		return;
+	if (c->pend_prev)
+		ts->conns[c->pend_prev - 1].pend_next = c->pend_next;
+	else
+		ts->pend_head = c->pend_next;
+	if (c->pend_next)
+		ts->conns[c->pend_next - 1].pend_prev = c->pend_prev;
+	else
+		ts->pend_tail = c->pend_prev;
+	c->pend_prev = c->pend_next = 0;
+	c->pend_queued = false;
+}
+
+void tcp_dispatch(struct stack *s, uint64_t now_us)
+{
+	struct tcp_stack *ts = s->tcp;
+
+	/* Bounded: a flow leaves the list before its output runs, and output does not put it
+	 * back (tcp_output calls no tcp_kick); a flow made due by another's output is on the
+	 * list once. */
+	for (uint32_t n = 0; ts && ts->pend_head && n <= 2 * ts->nconns; n++) {
+		struct tcp_conn *c = &ts->conns[ts->pend_head - 1];
+		struct flow *f = tcp_flow_of(s, c);
+
+		tcp_pend_unlink(s, c);
+		if (f && f->tcp == c)
+			tcp_output(s, f, now_us);
 	}
 }

@@ -245,7 +245,7 @@ uint64_t udp_next_deadline(struct stack *s)
 	return deadline;
 }
 
-void udp_abort(struct stack *s, struct flow *f, int end, uint64_t now_us)
+static void udp_abort_do(struct stack *s, struct flow *f, int end, uint64_t now_us)
 {
 	if (!f->in_use || f->proto != PROTO_UDP)
 		return;
@@ -299,7 +299,7 @@ static struct flow *udp_flow_create(struct stack *s, uint32_t caddr, uint16_t cp
 	return f;
 }
 
-struct flow *udp_open_inbound(struct stack *s, uint32_t caddr, uint16_t cport, uint32_t paddr,
+static struct flow *udp_open_inbound_do(struct stack *s, uint32_t caddr, uint16_t cport, uint32_t paddr,
 			      uint16_t pport, uint64_t now_us)
 {
 	struct flow *f;
@@ -445,7 +445,7 @@ known:
 	}
 }
 
-void udp_upstream_error(struct stack *s, struct flow *f, uint8_t type, uint8_t code,
+static void udp_upstream_error_do(struct stack *s, struct flow *f, uint8_t type, uint8_t code,
 			uint64_t now_us)
 {
 	struct udp_side *d;
@@ -476,7 +476,7 @@ void udp_upstream_error(struct stack *s, struct flow *f, uint8_t type, uint8_t c
 	icmp_send_error(s, &q, type, code, f->paddr);
 }
 
-void udp_upstream_datagram(struct stack *s, struct flow *f, const uint8_t *data, size_t len,
+static void udp_upstream_datagram_do(struct stack *s, struct flow *f, const uint8_t *data, size_t len,
 			   uint64_t now_us)
 {
 	uint8_t *h = stack_tx_l4(s);
@@ -511,4 +511,40 @@ void udp_upstream_datagram(struct stack *s, struct flow *f, const uint8_t *data,
 		ip4_output(s, f->paddr, f->caddr, PROTO_UDP, ulen);
 	else
 		ip4_output_fragments(s, f->paddr, f->caddr, PROTO_UDP, ulen);
+}
+
+/* --- entry points: each runs as a batch (stack_enter/stack_leave) ------------------ */
+
+void udp_abort(struct stack *s, struct flow *f, int end, uint64_t now_us)
+{
+	stack_enter(s);
+	udp_abort_do(s, f, end, now_us);
+	stack_leave(s, now_us);
+}
+
+struct flow *udp_open_inbound(struct stack *s, uint32_t caddr, uint16_t cport, uint32_t paddr,
+			      uint16_t pport, uint64_t now_us)
+{
+	struct flow *r;
+
+	stack_enter(s);
+	r = udp_open_inbound_do(s, caddr, cport, paddr, pport, now_us);
+	stack_leave(s, now_us);
+	return r;
+}
+
+void udp_upstream_error(struct stack *s, struct flow *f, uint8_t type, uint8_t code,
+			uint64_t now_us)
+{
+	stack_enter(s);
+	udp_upstream_error_do(s, f, type, code, now_us);
+	stack_leave(s, now_us);
+}
+
+void udp_upstream_datagram(struct stack *s, struct flow *f, const uint8_t *data, size_t len,
+			   uint64_t now_us)
+{
+	stack_enter(s);
+	udp_upstream_datagram_do(s, f, data, len, now_us);
+	stack_leave(s, now_us);
 }

@@ -61,7 +61,7 @@ enum fz_event {
 /**
  * struct fz_flow - what the fake shell knows of one flow
  * @f:		the flow
- * @avail:	upstream bytes not yet consumed (what tcp_peek may return)
+ * @avail:	upstream bytes not yet consumed (tcp_upstream_set_avail, what a fill may take)
  * @pending:	tcp_open accepted it, connect() not finished
  * @connected:	the upstream side is up (events like readable are legal)
  * @eof:	tcp_upstream_eof given
@@ -75,7 +75,8 @@ struct fz_flow {
 /**
  * struct fz - the fake shell
  * @fl, @nfl:	tracked flows
- * @room:	what tcp_room and tcp_deliver grant
+ * @room:	what tcp_upstream_set_room and tcp_deliver grant
+ * @s:		the stack (for ops->prepare)
  * @refuse_open: tcp_open refuses
  * @udp_fail:	udp_send fails
  * @mtu:	the link's MTU, to check frames against
@@ -85,6 +86,7 @@ static struct fz {
 	struct fz_flow fl[FZ_MAX_FLOWS];
 	unsigned int nfl;
 	uint32_t room;
+	struct stack *s;
 	bool refuse_open, udp_fail;
 	uint32_t mtu;
 	uint32_t iss[FZ_ISS_SLOTS];
@@ -161,12 +163,52 @@ static void check_frame(const uint8_t *f, size_t len)
 	}
 }
 
-static void op_tx(void *ctx, const uint8_t *frame, size_t len)
+/**
+ * op_tx() - stack_ops.tx: fill each frame's payload from the fake upstream (byte i of the
+ * stream after SND.UNA is i), refuse a fill beyond what upstream holds, check each frame
+ */
+static void op_tx(void *ctx, struct stack_txq *q)
 {
 	(void)ctx;
-	if (fz_trace)
-		fprintf(stderr, "tx %zu bytes, ethertype %04x\n", len, len >= 14 ? rd16(frame + 12) : 0);
-	check_frame(frame, len);
+	for (unsigned int i = 0; i < q->n; i++) {
+		struct stack_frame *fr = &q->frame[i];
+		struct fz_flow *x;
+		uint32_t off;
+
+		if (fr->fill_flow) {
+			x = fz_find(fr->fill_flow);
+			if (!tcp_fill_offset(fr->fill_flow, fr->fill_seq, &off))
+				continue;
+			if (!x || off + (uint64_t)fr->fill_len > x->avail)
+				fz_bug("fill beyond what upstream holds", off + fr->fill_len,
+				       x ? (size_t)x->avail : 0);
+			if (fr->fill_at + (size_t)fr->fill_len > fr->len)
+				fz_bug("fill beyond the frame", fr->fill_at + fr->fill_len, fr->len);
+			for (uint32_t k = 0; k < fr->fill_len; k++)
+				fr->data[fr->fill_at + k] = (uint8_t)(off + k);
+			stack_frame_seal(fr);
+		}
+		if (!fr->len)
+			continue;
+		if (fz_trace)
+			fprintf(stderr, "tx %zu bytes, ethertype %04x\n", fr->len,
+				fr->len >= 14 ? rd16(fr->data + 12) : 0);
+		check_frame(fr->data, fr->len);
+	}
+	q->n = 0;
+}
+
+/** op_prepare() - stack_ops.prepare: the fake upstream's figures, set before each batch */
+static void op_prepare(void *ctx)
+{
+	(void)ctx;
+	for (unsigned int i = 0; i < fz.nfl; i++) {
+		if (fz.fl[i].f->proto != PROTO_TCP)
+			continue;
+		tcp_upstream_set_avail(fz.s, fz.fl[i].f,
+				       fz.fl[i].avail > UINT32_MAX ? UINT32_MAX : (uint32_t)fz.fl[i].avail);
+		tcp_upstream_set_room(fz.s, fz.fl[i].f, fz.room);
+	}
 }
 
 static void op_flow_event(void *ctx, struct flow *f, enum stack_flow_event ev, int from)
@@ -205,26 +247,6 @@ static size_t op_tcp_deliver(void *ctx, struct flow *f, const uint8_t *data, siz
 	return len < fz.room ? len : fz.room;
 }
 
-static uint32_t op_tcp_room(void *ctx, struct flow *f)
-{
-	(void)ctx;
-	(void)f;
-	return fz.room;
-}
-
-static size_t op_tcp_peek(void *ctx, struct flow *f, uint32_t off, uint8_t *buf, size_t len)
-{
-	struct fz_flow *x = fz_find(f);
-	size_t n;
-
-	(void)ctx;
-	if (!x || off >= x->avail)
-		return 0;
-	n = x->avail - off < len ? (size_t)(x->avail - off) : len;
-	for (size_t i = 0; i < n; i++)
-		buf[i] = (uint8_t)(off + i);
-	return n;
-}
 
 static void op_tcp_consume(void *ctx, struct flow *f, uint32_t n)
 {
@@ -267,11 +289,10 @@ static int op_udp_send(void *ctx, struct flow *f, const uint8_t *data, size_t le
 
 static const struct stack_ops fz_ops = {
 	.tx = op_tx,
+	.prepare = op_prepare,
 	.flow_event = op_flow_event,
 	.tcp_open = op_tcp_open,
 	.tcp_deliver = op_tcp_deliver,
-	.tcp_room = op_tcp_room,
-	.tcp_peek = op_tcp_peek,
 	.tcp_consume = op_tcp_consume,
 	.tcp_fin = op_tcp_fin,
 	.tcp_reset = op_tcp_reset,
@@ -449,6 +470,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cfg.mtu = 1500;
 	fz.mtu = cfg.mtu;
 	s = stack_new(&cfg, &fz_ops, NULL);
+	fz.s = s;
 	if (!s)
 		abort();
 

@@ -241,10 +241,8 @@ size_t fr_udp(uint8_t *buf, const uint8_t dst_mac[6], uint32_t saddr, uint32_t d
 	return n;
 }
 
-void cap_tx(void *ctx, const uint8_t *frame, size_t len)
+void cap_frame(struct capture *c, const uint8_t *frame, size_t len)
 {
-	struct capture *c = ctx;
-
 	if (c->n >= CAP_MAX) {
 		c->lost++;
 		return;
@@ -253,6 +251,19 @@ void cap_tx(void *ctx, const uint8_t *frame, size_t len)
 	memcpy(c->frame[c->n], frame, len);
 	c->len[c->n] = len;
 	c->n++;
+}
+
+void cap_tx(void *ctx, struct stack_txq *q)
+{
+	for (unsigned int i = 0; i < q->n; i++) {
+		struct stack_frame *fr = &q->frame[i];
+
+		/* no upstream here: a frame still to fill cannot be completed */
+		assert_null(fr->fill_flow);
+		if (fr->len)
+			cap_frame(ctx, fr->data, fr->len);
+	}
+	q->n = 0;
 }
 
 void cap_reset(struct capture *c)

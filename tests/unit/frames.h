@@ -106,8 +106,11 @@ struct capture {
 	size_t lost; /* frames beyond CAP_MAX */
 };
 
-/** cap_tx() - a stack_ops.tx that appends to the struct capture given as ctx */
-void cap_tx(void *ctx, const uint8_t *frame, size_t len);
+/** cap_frame() - append one frame to @c */
+void cap_frame(struct capture *c, const uint8_t *frame, size_t len);
+/** cap_tx() - a stack_ops.tx that appends the batch's frames to the struct capture given as
+ * ctx (frames with a payload still to fill from upstream fail the test) */
+void cap_tx(void *ctx, struct stack_txq *q);
 /** cap_reset() - forget captured frames */
 void cap_reset(struct capture *c);
 

@@ -30,25 +30,21 @@ static size_t m_deliver(void *ctx, struct flow *f, const uint8_t *data, size_t l
 	return n;
 }
 
-static uint32_t m_room(void *ctx, struct flow *f)
-{
-	(void)f;
-	return ((struct fx *)ctx)->m.sink_room;
-}
-
-static size_t m_peek(void *ctx, struct flow *f, uint32_t off, uint8_t *buf, size_t len)
+/**
+ * m_prepare() - stack_ops.prepare: a batch begins; give every TCP flow the mock upstream's
+ * figures (what it holds unacknowledged, what it takes), as the relay does
+ */
+static void m_prepare(void *ctx)
 {
 	struct fx *fx = ctx;
-	size_t avail = fx->m.up_len - fx->m.up_consumed, n;
+	struct flow_table *t = stack_flows(fx->s);
 
-	(void)f;
-	if (len > fx->m.peek_max)
-		fx->m.peek_max = len;
-	if (off >= avail)
-		return 0;
-	n = avail - off < len ? avail - off : len;
-	memcpy(buf, fx->m.up + fx->m.up_consumed + off, n);
-	return n;
+	for (struct flow *f = flow_next(t, NULL); f; f = flow_next(t, f)) {
+		if (f->proto != PROTO_TCP)
+			continue;
+		tcp_upstream_set_avail(fx->s, f, (uint32_t)(fx->m.up_len - fx->m.up_consumed));
+		tcp_upstream_set_room(fx->s, f, fx->m.sink_room);
+	}
 }
 
 static void m_consume(void *ctx, struct flow *f, uint32_t n)
@@ -81,9 +77,32 @@ static void m_closed(void *ctx, struct flow *f)
 	fx->m.closed_end = f->end;
 }
 
-static void m_tx(void *ctx, const uint8_t *frame, size_t len)
+/**
+ * m_tx() - stack_ops.tx: fill each frame's payload from the mock upstream (as the relay's
+ * MSG_PEEK does), seal it, capture it
+ */
+static void m_tx(void *ctx, struct stack_txq *q)
 {
-	cap_tx(&((struct fx *)ctx)->m.cap, frame, len);
+	struct fx *fx = ctx;
+
+	for (unsigned int i = 0; i < q->n; i++) {
+		struct stack_frame *fr = &q->frame[i];
+		uint32_t off;
+
+		if (fr->fill_flow) {
+			if (!tcp_fill_offset(fr->fill_flow, fr->fill_seq, &off))
+				continue; /* acknowledged meanwhile: obsolete */
+			assert_true(off + fr->fill_len <= fx->m.up_len - fx->m.up_consumed);
+			if (fr->fill_len > fx->m.peek_max)
+				fx->m.peek_max = fr->fill_len;
+			memcpy(fr->data + fr->fill_at, fx->m.up + fx->m.up_consumed + off,
+			       fr->fill_len);
+			stack_frame_seal(fr);
+		}
+		if (fr->len)
+			cap_frame(&fx->m.cap, fr->data, fr->len);
+	}
+	q->n = 0;
 }
 
 /* --- setup --------------------------------------------------------------------------------- */
@@ -102,10 +121,9 @@ struct fx *fx_new_cfg(const struct stack_cfg *cfg)
 {
 	static const struct stack_ops ops = {
 		.tx = m_tx,
+		.prepare = m_prepare,
 		.tcp_open = m_open,
 		.tcp_deliver = m_deliver,
-		.tcp_room = m_room,
-		.tcp_peek = m_peek,
 		.tcp_consume = m_consume,
 		.tcp_fin = m_fin,
 		.tcp_reset = m_reset,

@@ -33,10 +33,11 @@
  * @up_consumed:	how many the stack consumed (acknowledged by the container)
  * @sink:		bytes delivered upstream (all of them, for checking)
  * @sink_len:		how many
- * @sink_room:		how many more upstream takes now (tcp_room, tcp_deliver's limit)
+ * @sink_room:		how many more upstream takes now (tcp_upstream_set_room, tcp_deliver's
+ *			limit)
  * @open_ret:		what tcp_open returns
  * @*_calls:		how often each callback ran
- * @peek_max:		largest @len ever passed to tcp_peek
+ * @peek_max:		largest payload ever filled into a frame
  * @closed_end:		f->end seen by flow_closed
  */
 struct mock {

@@ -496,6 +496,66 @@ static void test_data_piggybacks_ack(void **state)
 	assert_int_equal(fx_nout(fx), 0);
 }
 
+/* RFC 9293 3.8.6 / 3.10.7.4 (issue 12, RFC gap 1): a sender that keeps filling whatever window
+ * we offer, while upstream takes no more than the room it had (a stalled upstream): every
+ * window we advertise must be backed by that room (never offer what upstream will not take:
+ * the bytes would be dropped and retransmitted), the window closes to zero with every byte
+ * taken (less than one unit of the scale short of the room at most), and the container's
+ * zero-window probe is answered with the zero window, nothing it acknowledges lost. With a
+ * window scale of 7, rounding the window field up so that the right edge does not move left
+ * used to offer up to 127 bytes more than the room at each ACK, and those crept. */
+static void test_window_backed_by_upstream_room(void **state)
+{
+	const uint32_t room = 10000 + 77; /* no multiple of 128: the rounding matters */
+	struct fx *fx = FX;
+	uint8_t d[1400];
+	uint32_t edge, backed, start;
+	struct parsed p;
+	unsigned int acks = 0;
+
+	fill(d, sizeof(d), 5);
+	fx->m.sink_room = room;
+	fx_to_syn_rcvd_waiting(fx);
+	tcp_upstream_connected(fx->s, fx->f, fx->now);
+	fx_one(fx, &p);
+	start = fx->cseq;
+	backed = start + room; /* room shrinks by exactly what is delivered: a fixed edge */
+	edge = p.ack + p.win;     /* a SYN-ACK's window is not scaled */
+	assert_true(seq_leq(edge, backed));
+	fx_clear(fx);
+	fx_ack(fx, fx->rnxt);
+	fx_clear(fx);
+	/* the container sends up to the right edge it was offered, in segments of up to 1400 */
+	for (int round = 0; round < 100 && seq_lt(fx->cseq, edge); round++) {
+		uint32_t n = edge - fx->cseq < sizeof(d) ? edge - fx->cseq : sizeof(d);
+
+		fx_data(fx, d, n);
+		fx_tick(fx, 40000); /* the delayed ACK, if one is owed */
+		for (size_t i = 0; i < fx_nout(fx); i++) {
+			fx_out(fx, i, &p);
+			if (!(p.flags & TCP_ACK))
+				continue;
+			acks++;
+			/* RFC 9293 3.8.6: never offer what upstream will not take */
+			assert_true(seq_leq(p.ack + ((uint32_t)p.win << 7), backed));
+			if (seq_gt(p.ack + ((uint32_t)p.win << 7), edge))
+				edge = p.ack + ((uint32_t)p.win << 7);
+		}
+		fx_clear(fx);
+	}
+	assert_true(acks > 2);
+	assert_int_equal(stack_counters(fx->s)->drop_tcp_no_room, 0);
+	assert_int_equal(fx->m.sink_len, fx->cseq - start); /* every byte offered was taken */
+	assert_true(backed - fx->cseq < 128);	/* the window closed at the room's edge */
+	/* a zero-window probe, one byte: answered with the zero window; what the ACK covers
+	 * went upstream, nothing beyond it */
+	fx_seg(fx, TCP_ACK, fx->cseq, fx->rnxt, d, 1);
+	fx_one(fx, &p);
+	assert_int_equal(p.win, 0);
+	assert_int_equal(fx->m.sink_len, p.ack - start);
+	assert_true(seq_leq(p.ack, backed));
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 int main(void)
@@ -528,6 +588,7 @@ int main(void)
 		T(test_upstream_sequence_wraparound),
 		T(test_bytes_and_packets_counted),
 		T(test_data_piggybacks_ack),
+		T(test_window_backed_by_upstream_room),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -234,7 +234,7 @@ static void test_early_retransmit_with_small_flight(void **state)
 	struct fx *fx = FX;
 	uint32_t una = flight(fx, 3, 0);
 
-	tcb(fx)->upstream_pending = false;
+	assert_int_equal(tcp_unsent(tcb(fx)), 0); /* nothing more to send */
 	sack(fx, una, una, 1, b1);
 	assert_int_equal(cnt(fx)->tcp_fast_retransmits, 0);
 	sack(fx, una, una, 1, b2);

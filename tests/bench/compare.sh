@@ -1,0 +1,109 @@
+#!/bin/bash
+# compare.sh - tapird beside pasta and the kernel veth: shared/bench/anchors.sh N times at MTU
+# 65520 and at MTU 1500, plus a UDP row anchors.sh lacks, then the median of each row and the
+# ratios tapird/pasta and tapird/veth. Prints, never asserts (the issue's targets are read off
+# the table, not enforced: a loaded machine moves every figure).
+# Usage: TAPIRD=build/daemon/tapird [PASTA=path] [RUNS=3] [SECONDS_PER=5] [MTUS="65520 1500"]
+#        tests/bench/compare.sh            (root, iperf3, pasta, slirp4netns; host-local only)
+#        UDP_ONLY=1 runs the UDP row alone.
+# Every namespace and link it makes is named tpf-cmp-PID-*, and removed on exit.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+ANCHORS=${ANCHORS:-$HERE/../../../shared/bench/anchors.sh}
+[ -f "$ANCHORS" ] || ANCHORS=/work/shared/bench/anchors.sh
+RUNS=${RUNS:-3}
+T=${SECONDS_PER:-5}
+MTUS=${MTUS:-65520 1500}
+PASTA=${PASTA:-pasta}
+: "${TAPIRD:?set TAPIRD to the tapird binary}"
+OUT=$(mktemp -d /tmp/tpf-cmp.XXXXXX)
+NS=tpf-cmp-$$
+UPORT=15301
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	ip netns del $NS 2>/dev/null
+	ip link del tpfcmp$$ 2>/dev/null
+}
+trap cleanup EXIT
+
+# udp_row NAME DST: iperf3 UDP from the namespace to the host, 1400-byte datagrams, unlimited
+# rate; what the server received (sum_received: lost datagrams do not count)
+udp_row() {
+	local name=$1 dst=$2 g
+	g=$(ip netns exec $NS iperf3 -u -b 0 -l 1400 -c "$dst" -p $UPORT -t "$T" -J 2>/dev/null |
+		python3 -c 'import json,sys; e=json.load(sys.stdin)["end"]; r=e.get("sum_received"); s=e["sum"]; print("%.3f" % ((r["bits_per_second"] if r else s["bits_per_second"]*(1-s.get("lost_percent",0)/100.0))/1e9))' 2>/dev/null)
+	echo "$name udp_up ${g:-FAIL} Gbit/s"
+}
+
+fresh_ns() { ip netns del $NS 2>/dev/null; ip netns add $NS; ip netns exec $NS ip link set lo up; }
+
+# udp_run MTU: the UDP row for veth, pasta and tapird (servers on the host's loopback, or on
+# the veth's host end)
+udp_run() {
+	local mtu=$1 p gw
+	iperf3 -s -B 127.0.0.1 -p $UPORT >/dev/null 2>&1 & pids+=($!)
+	fresh_ns
+	ip link add tpfcmp$$ type veth peer name eth0 netns $NS
+	ip addr add 169.254.78.1/30 dev tpfcmp$$; ip link set tpfcmp$$ up
+	ip netns exec $NS ip addr add 169.254.78.2/30 dev eth0
+	ip netns exec $NS ip link set eth0 up
+	iperf3 -s -B 169.254.78.1 -p $UPORT >/dev/null 2>&1 & p=$!
+	sleep 1
+	udp_row veth 169.254.78.1
+	kill $p; wait $p 2>/dev/null
+	ip link del tpfcmp$$ 2>/dev/null
+
+	fresh_ns
+	"$PASTA" --config-net -f -q --runas 0 --mtu "$mtu" --netns /run/netns/$NS -I eth0 >/dev/null 2>&1 & p=$!
+	sleep 1
+	gw=$(ip netns exec $NS ip -4 route show default | awk '{print $3; exit}')
+	udp_row pasta "$gw"
+	kill $p; wait $p 2>/dev/null
+
+	fresh_ns
+	"$TAPIRD" -f --netns $NS --control /tmp/$NS.sock --mtu "$mtu" ${TAPIRD_ARGS:-} >/tmp/$NS.log 2>&1 & p=$!
+	sleep 1
+	udp_row tapird 10.0.2.2
+	kill $p; wait $p 2>/dev/null
+	rm -f /tmp/$NS.sock
+	kill "${pids[-1]}" 2>/dev/null
+}
+
+for mtu in $MTUS; do
+	for r in $(seq 1 "$RUNS"); do
+		echo "# MTU $mtu run $r" >&2
+		[ "${UDP_ONLY:-0}" = 1 ] ||
+			MTU=$mtu PASTA=$PASTA TAPIRD=$TAPIRD bash "$ANCHORS" "$T" >"$OUT/$mtu.$r" 2>/dev/null
+		udp_run "$mtu" >>"$OUT/$mtu.$r"
+	done
+done
+
+# medians and ratios
+python3 - "$OUT" $MTUS <<'EOF'
+import glob, os, statistics, sys
+out, mtus = sys.argv[1], sys.argv[2:]
+for mtu in mtus:
+    vals = {}
+    for path in sorted(glob.glob(os.path.join(out, mtu + ".*"))):
+        for line in open(path):
+            w = line.split()
+            if len(w) < 3:
+                continue
+            try:
+                v = float(w[2])
+            except ValueError:
+                continue
+            vals.setdefault((w[1], w[0]), []).append(v)
+    rows = sorted({k[0] for k in vals}, key=lambda r: ["tcp_up", "tcp_down", "rr_per_s", "crr_per_s", "udp_up"].index(r) if r in ["tcp_up", "tcp_down", "rr_per_s", "crr_per_s", "udp_up"] else 9)
+    print("## MTU %s (median of %d runs)" % (mtu, max(len(v) for v in vals.values()) if vals else 0))
+    print("| row | veth | pasta | slirp | tapird | tapird/pasta | tapird/veth |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        m = {b: statistics.median(vals[(r, b)]) for b in ("veth", "pasta", "slirp", "tapird") if (r, b) in vals}
+        f = lambda b: ("%.2f" % m[b]) if b in m else "-"
+        ratio = lambda a, b: ("%.2f" % (m[a] / m[b])) if a in m and b in m and m[b] else "-"
+        print("| %s | %s | %s | %s | %s | %s | %s |" % (r, f("veth"), f("pasta"), f("slirp"), f("tapird"), ratio("tapird", "pasta"), ratio("tapird", "veth")))
+    print()
+EOF
+echo "raw figures: $OUT" >&2
