@@ -253,6 +253,20 @@ static int set_dhcp(struct link_cfg *c, const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/**
+ * set_offload() - a link's "offload = yes|no": whether its TAP uses the virtio-net offloads
+ * Return: 0, or -1 with @why filled
+ */
+static int set_offload(struct link_cfg *c, const char *v, char *why, size_t whylen)
+{
+	bool yes;
+
+	if (parse_bool(v, &yes, why, whylen))
+		return -1;
+	c->no_offload = !yes;
+	return 0;
+}
+
 static int set_control(struct config *c, const char *v, char *why, size_t whylen)
 {
 	struct sockaddr_un sun;
@@ -650,6 +664,7 @@ static const struct link_key {
 	{ "mtu", set_mtu },
 	{ "configure", set_configure },
 	{ "dhcp", set_dhcp },
+	{ "offload", set_offload },
 	{ "host-loopback", set_link_host_loopback },
 	{ "name", set_name },
 	{ "deny", set_link_deny },
@@ -877,6 +892,7 @@ enum {
 	OPT_DNS,
 	OPT_MTU,
 	OPT_NO_CONFIGURE,
+	OPT_NO_OFFLOAD,
 	OPT_CONTROL,
 	OPT_LOG_LEVEL,
 	OPT_VERSION,
@@ -913,6 +929,7 @@ static const struct option config_longopts[] = {
 	{ "tcp-forward", required_argument, NULL, 't' },
 	{ "udp-forward", required_argument, NULL, 'u' },
 	{ "no-configure", no_argument, NULL, OPT_NO_CONFIGURE },
+	{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -1188,6 +1205,9 @@ int config_parse_args(struct config *c, int argc, char **argv, enum config_actio
 		case OPT_NO_CONFIGURE:
 			n.link.no_configure = true;
 			break;
+		case OPT_NO_OFFLOAD:
+			n.link.no_offload = true;
+			break;
 		case OPT_NO_HOST_LOOPBACK:
 			n.link.no_host_loopback = true;
 			n.link.host_loopback_set = true;
@@ -1238,6 +1258,8 @@ const char *config_usage(void)
 	       "(10.0.2.3)\n"
 	       "      --mtu N             TAP MTU, 576 to 65521 (65520)\n"
 	       "      --no-configure      create the TAP but set no address, route, MTU or state\n"
+	       "      --no-offload        no TAP offloads: no 64 KiB super-frames (GSO) or partial\n"
+	       "                          checksums with the container's kernel\n"
 	       "      --control PATH      control socket (" CONFIG_DEFAULT_CONTROL ")\n"
 	       "      --log-level LEVEL   error, warn, info or debug (info)\n"
 	       "      --no-host-loopback  the gateway address does not lead to the host's "

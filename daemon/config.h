@@ -43,6 +43,8 @@
  * @no_dhcp:		the stack does not answer DHCP (dhcp = no; default: it does)
  * @dhcp_addr:		the address DHCP leases, when not @addr (0: @addr); ACKed, it becomes
  *			the container's (slirp4netns compat without -c: stack_cfg.dhcp_addr)
+ * @no_offload:		open the TAP without its offloads (no virtio-net header, no GSO, no
+ *			partial checksums): frames of at most the MTU, every checksum computed
  * @no_host_loopback:	the gateway address does not map to the host's loopback
  * @host_loopback_set:	@no_host_loopback was given for this link (else the daemon's [tcp]
  *			host-loopback applies)
@@ -74,6 +76,7 @@ struct link_cfg {
 	bool no_configure;
 	bool no_dhcp;
 	uint32_t dhcp_addr;
+	bool no_offload;
 	bool no_host_loopback;
 	bool host_loopback_set;
 	bool no_dns;
@@ -166,7 +169,7 @@ static inline bool link_cfg_has_ns(const struct link_cfg *lc)
 
 /**
  * link_cfg_set() - set one key of a link, as in a [link] section ("netns", "pid", "ifname",
- * "address", "gateway", "dns", "mtu", "configure", "dhcp", "host-loopback", "name")
+ * "address", "gateway", "dns", "mtu", "configure", "dhcp", "offload", "host-loopback", "name")
  * @why, @whylen: on failure, what is wrong with the value (or "unknown key")
  * Return: 0, -1 for a bad value, -2 for an unknown key
  */

@@ -60,13 +60,15 @@ static uint8_t link_rxbuf[65536 + 256];
 static struct stack_txq *link_txq;
 
 /**
- * link_write() - write one frame to the TAP, never blocking
+ * link_write() - write one frame of the batch to the TAP (with its virtio-net header when the
+ * offloads are on), never blocking
  * @l:		the link
- * @frame:	the frame
- * @len:	its length
+ * @fr:		the frame, complete
  */
-static void link_write(struct link *l, const uint8_t *frame, size_t len)
+static void link_write(struct link *l, const struct stack_frame *fr)
 {
+	const uint8_t *buf = fr->data;
+	size_t len = fr->len;
 	ssize_t n;
 
 	if (l->tap_fd < 0) {
@@ -74,9 +76,14 @@ static void link_write(struct link *l, const uint8_t *frame, size_t len)
 		return;
 	}
 	if (l->capture)
-		capture_frame(l, frame, len);
+		capture_frame(l, fr->data, fr->len);
+	if (l->offload) {
+		/* the header sits in the headroom the stack leaves before every frame */
+		buf -= STACK_VNET_HDR_LEN;
+		len += STACK_VNET_HDR_LEN;
+	}
 	do
-		n = write(l->tap_fd, frame, len);
+		n = write(l->tap_fd, buf, len);
 	while (n < 0 && errno == EINTR);
 	/* EAGAIN/ENOBUFS: queue full; EIO: link down. The frame is lost: TCP retransmits. */
 	if (n != (ssize_t)len)
@@ -85,7 +92,8 @@ static void link_write(struct link *l, const uint8_t *frame, size_t len)
 
 /**
  * link_tx() - ops->tx: complete the batch's frames (TCP payload peeked from upstream, runs of
- * one flow's consecutive segments with one peek) and write them to the TAP
+ * one flow's consecutive segments with one peek; checksums sealed, virtio-net headers
+ * written) and write them to the TAP
  * @ctx:	the link
  * @q:		the batch
  */
@@ -105,9 +113,19 @@ static void link_tx(void *ctx, struct stack_txq *q)
 				n++;
 			n = relay_tcp_fill(fr, n);
 		}
-		for (k = i; k < i + n; k++)
-			if (q->frame[k].len)
-				link_write(l, q->frame[k].data, q->frame[k].len);
+		for (k = i; k < i + n; k++) {
+			struct stack_frame *f = &q->frame[k];
+
+			if (!f->len)
+				continue;
+			/* the checksum of a filled segment: in full, or with offloads partial
+			 * (and the segment maybe a super-frame) for the container's kernel */
+			if (l->offload)
+				stack_frame_vnet(f);
+			else
+				stack_frame_seal(f);
+			link_write(l, f);
+		}
 		i += n;
 	}
 	q->n = 0;
@@ -153,9 +171,16 @@ static void link_tap_readable(evutil_socket_t fd, short what, void *arg)
 		}
 		if (!n)
 			break;
-		if (l->capture)
-			capture_frame(l, link_rxbuf, (size_t)n);
-		stack_input(l->stack, link_rxbuf, (size_t)n, tapird_now_us());
+		if (!l->offload) {
+			if (l->capture)
+				capture_frame(l, link_rxbuf, (size_t)n);
+			stack_input(l->stack, link_rxbuf, (size_t)n, tapird_now_us());
+		} else {
+			if (l->capture && n > STACK_VNET_HDR_LEN)
+				capture_frame(l, link_rxbuf + STACK_VNET_HDR_LEN,
+					      (size_t)n - STACK_VNET_HDR_LEN);
+			stack_input_vnet(l->stack, link_rxbuf, (size_t)n, tapird_now_us());
+		}
 		bytes += (size_t)n;
 		if (bytes >= LINK_BATCH_BYTES) {
 			relay_tcp_refresh(&l->env);
@@ -245,8 +270,8 @@ static void link_env_touched(struct relay_env *env)
 static int link_env_bind_outbound(const struct relay_env *env, int fd,
 				  const struct sockaddr_storage *dst)
 {
-	return link_bind_outbound((const struct link *)((const char *)env -
-							offsetof(struct link, env)), fd, dst);
+	return link_bind_outbound(&((const struct link *)((const char *)env -
+							   offsetof(struct link, env)))->cfg, fd, dst);
 }
 
 /* --- the stack's requests, dispatched by protocol to the relay that serves it ---------- */
@@ -336,10 +361,44 @@ static const struct stack_ops link_ops = {
 	.icmp_echo = link_icmp_echo,
 };
 
-/* The TAP child's answer: the TAP's fd rides along as SCM_RIGHTS when @ok */
+/**
+ * link_netlink_readable() - the container's kernel announced link changes: apply the TAP's
+ * new MTU to the stack (RFC 9293 3.7.1: the MSS announced is MTU - 40)
+ * @arg:	the link
+ */
+static void link_netlink_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct link *l = arg;
+	uint32_t mtu = 0, now;
+	int rc;
+
+	(void)fd;
+	(void)what;
+	rc = netlink_watch_read(l->nl_watch, l->ifindex, &mtu);
+	if (rc < 0) {
+		/* messages were lost: ask again, the answer comes on this socket */
+		log_warn("%s in %s: netlink: %s; asking for the MTU again", l->ifname, l->netns,
+			 strerror(-rc));
+		rc = netlink_watch_resync(l->nl_watch, l->ifindex);
+		if (rc)
+			log_err("%s in %s: netlink: %s", l->ifname, l->netns, strerror(-rc));
+		return;
+	}
+	if (!rc || mtu == l->tap_mtu)
+		return;
+	now = stack_set_mtu(l->stack, mtu);
+	log_info("%s: %s MTU %u: new connections announce MSS %u%s", l->name, l->ifname, mtu,
+		 now - 40, now != mtu ? " (MTU out of range: bounded)" : "");
+	l->tap_mtu = mtu;
+}
+
+/* The TAP child's answer: the TAP's fd, and the netlink watch's when @watch, ride along as
+ * SCM_RIGHTS when @ok */
 struct tap_reply {
 	int ok;
 	int ifindex;
+	uint32_t mtu;
+	int watch;
 	char err[256];
 };
 
@@ -354,11 +413,11 @@ static int tap_child(const struct link_cfg *lc, const char *netns, int userns_fd
 		     int sock)
 {
 	struct tap_reply rep = { 0 };
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	char cbuf[CMSG_SPACE(2 * sizeof(int))] = { 0 };
 	struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	char why[200];
-	int fd = -1, rc;
+	int fd = -1, rc, fds[2] = { -1, -1 };
 
 	rc = netns_join(userns_fd, netns_fd, why, sizeof(why));
 	if (rc) {
@@ -367,11 +426,23 @@ static int tap_child(const struct link_cfg *lc, const char *netns, int userns_fd
 			 why);
 		goto send;
 	}
-	fd = tap_open(lc->ifname, lc->tap_reuse ? TAP_REUSE : 0);
+	/* with offloads, every frame has a virtio-net header and the kernel may hand over and
+	 * take back 64 KiB super-frames with partial checksums (tap.h) */
+	fd = tap_open(lc->ifname, (lc->tap_reuse ? TAP_REUSE : 0) |
+					  (lc->no_offload ? 0 : TAP_VNET_HDR));
 	if (fd < 0) {
 		snprintf(rep.err, sizeof(rep.err), "%s in %s: %s", lc->ifname, netns,
 			 strerror(-fd));
 		goto send;
+	}
+	if (!lc->no_offload) {
+		rc = tap_set_offload(fd, TAP_OFFLOADS);
+		if (rc < 0) {
+			snprintf(rep.err, sizeof(rep.err),
+				 "%s in %s: offloads: %s (--no-offload does without)", lc->ifname,
+				 netns, strerror(-rc));
+			goto send;
+		}
 	}
 	rep.ifindex = (int)if_nametoindex(lc->ifname);
 	if (!rep.ifindex) {
@@ -395,29 +466,41 @@ static int tap_child(const struct link_cfg *lc, const char *netns, int userns_fd
 			goto send;
 		}
 	}
+	/* RFC 9293 3.7.1: the MSS tapird announces comes from the TAP's real MTU (the
+	 * container's own with --no-configure), and from its later changes, which only a
+	 * netlink socket of this namespace hears of */
+	rc = netlink_mtu(rep.ifindex, &rep.mtu);
+	if (rc) {
+		snprintf(rep.err, sizeof(rep.err), "%s in %s: read MTU: %s", lc->ifname, netns,
+			 strerror(-rc));
+		goto send;
+	}
+	fds[1] = netlink_watch_socket();
+	rep.watch = fds[1] >= 0; /* without it the MTU read now stays in force (logged) */
+	fds[0] = fd;
 	rep.ok = 1;
 	msg.msg_control = cbuf;
-	msg.msg_controllen = sizeof(cbuf);
+	msg.msg_controllen = CMSG_SPACE(sizeof(int) * (rep.watch ? 2 : 1));
 	CMSG_FIRSTHDR(&msg)->cmsg_level = SOL_SOCKET;
 	CMSG_FIRSTHDR(&msg)->cmsg_type = SCM_RIGHTS;
-	CMSG_FIRSTHDR(&msg)->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(CMSG_FIRSTHDR(&msg)), &fd, sizeof(int));
+	CMSG_FIRSTHDR(&msg)->cmsg_len = CMSG_LEN(sizeof(int) * (rep.watch ? 2 : 1));
+	memcpy(CMSG_DATA(CMSG_FIRSTHDR(&msg)), fds, sizeof(int) * (rep.watch ? 2 : 1));
 send:
 	if (sendmsg(sock, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof(rep))
 		return 2;
 	return rep.ok ? 0 : 1;
 }
 
-int link_tap_create(const struct link_cfg *lc, const char *netns, int netns_fd, int *ifindex,
-		    char *err, size_t errlen)
+int link_tap_create(const struct link_cfg *lc, const char *netns, int netns_fd,
+		    struct link_tap *t, char *err, size_t errlen)
 {
 	struct tap_reply rep = { 0 };
-	char cbuf[CMSG_SPACE(sizeof(int))];
+	char cbuf[CMSG_SPACE(2 * sizeof(int))];
 	struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
 			      .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm;
-	int sv[2], status, fd = -1, userns_fd = -1;
+	int sv[2], status, fds[2] = { -1, -1 }, nfds = 0, userns_fd = -1;
 	ssize_t n;
 	pid_t pid;
 
@@ -460,22 +543,29 @@ int link_tap_create(const struct link_cfg *lc, const char *netns, int netns_fd, 
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	cm = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
-	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	if (n != (ssize_t)sizeof(rep) || !rep.ok || fd < 0) {
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+		if (cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			nfds = 1;
+		else if (cm->cmsg_len == CMSG_LEN(2 * sizeof(int)))
+			nfds = 2;
+		memcpy(fds, CMSG_DATA(cm), sizeof(int) * (size_t)nfds);
+	}
+	if (n != (ssize_t)sizeof(rep) || !rep.ok || nfds < 1 || (rep.watch && nfds != 2)) {
 		rep.err[sizeof(rep.err) - 1] = '\0';
 		if (n == (ssize_t)sizeof(rep) && rep.err[0])
 			snprintf(err, errlen, "%s", rep.err);
 		else
 			snprintf(err, errlen, "%s in %s: the TAP child died (status %d)",
 				 lc->ifname, netns, status);
-		if (fd >= 0)
-			close(fd);
+		for (int i = 0; i < nfds; i++)
+			close(fds[i]);
 		return -1;
 	}
-	*ifindex = rep.ifindex;
-	return fd;
+	t->fd = fds[0];
+	t->ifindex = rep.ifindex;
+	t->mtu = rep.mtu;
+	t->watch_fd = nfds == 2 ? fds[1] : -1;
+	return 0;
 fail:
 	if (userns_fd >= 0)
 		close(userns_fd);
@@ -509,6 +599,8 @@ static int link_stack_new(struct link *l, char *err, size_t errlen)
 	sc.udp_timeout_stream_ms = dc->udp_timeout_stream_s * 1000u;
 	sc.max_udp_flows = dc->max_udp_flows;
 	sc.no_host_loopback = cfg->no_host_loopback;
+	/* with the TAP's offloads, TCP segments of up to 64 KiB that the container's kernel cuts */
+	sc.tso = l->offload;
 	/* RFC 6528: the ISN key must be secret and unpredictable */
 	if (getrandom(sc.secret, sizeof(sc.secret), 0) != (ssize_t)sizeof(sc.secret)) {
 		snprintf(err, errlen, "%s: getrandom: %s", l->name, strerror(errno));
@@ -552,13 +644,13 @@ static bool same_file(int a, int b)
 	       sa.st_ino == sb.st_ino;
 }
 
-int link_bind_outbound(const struct link *l, int fd, const struct sockaddr_storage *dst)
+int link_bind_outbound(const struct link_cfg *cfg, int fd, const struct sockaddr_storage *dst)
 {
 	struct sockaddr_in src = { .sin_family = AF_INET };
 
-	if (!l->cfg.outbound_addr || dst->ss_family != AF_INET)
+	if (!cfg->outbound_addr || dst->ss_family != AF_INET)
 		return 0;
-	src.sin_addr.s_addr = htonl(l->cfg.outbound_addr);
+	src.sin_addr.s_addr = htonl(cfg->outbound_addr);
 	return bind(fd, (const struct sockaddr *)&src, sizeof(src)) < 0 ? -errno : 0;
 }
 
@@ -573,6 +665,7 @@ struct link *link_find(struct tapird *d, const char *name)
 struct link *link_attach(struct tapird *d, const struct link_cfg *lc, char *err, size_t errlen)
 {
 	int self = -1, target = -1, n;
+	struct link_tap tap;
 	struct link *l;
 
 	if (!lc->name[0]) {
@@ -623,16 +716,35 @@ struct link *link_attach(struct tapird *d, const struct link_cfg *lc, char *err,
 		snprintf(err, errlen, "%s: this is tapird's own network namespace", l->netns);
 		goto fail;
 	}
-	l->tap_fd = link_tap_create(lc, l->netns, target, &l->ifindex, err, errlen);
-	if (l->tap_fd < 0)
+	if (link_tap_create(lc, l->netns, target, &tap, err, errlen))
 		goto fail;
+	l->tap_fd = tap.fd;
+	l->ifindex = tap.ifindex;
+	l->tap_mtu = tap.mtu;
 	l->configured = !lc->no_configure;
+	l->offload = !lc->no_offload;
+	if (tap.watch_fd >= 0)
+		l->nl_watch = netlink_watch_adopt(tap.watch_fd);
+	if (!l->nl_watch)
+		log_warn("%s in %s: cannot follow the MTU of %s (netlink)", l->name, l->netns,
+			 l->ifname);
 	if (link_stack_new(l, err, errlen))
 		goto fail;
+	if (stack_set_mtu(l->stack, l->tap_mtu) != l->tap_mtu)
+		log_warn("%s: %s MTU %u is out of range: frames of up to %u bytes", l->name,
+			 l->ifname, l->tap_mtu, stack_get_cfg(l->stack)->mtu);
 
 	l->ev_tap = event_new(d->base, l->tap_fd, EV_READ | EV_PERSIST, link_tap_readable, l);
 	l->ev_timer = evtimer_new(d->base, link_timer_fired, l);
 	l->ev_turn = event_new(d->base, -1, 0, link_turn_cb, l);
+	if (l->nl_watch) {
+		l->ev_nl = event_new(d->base, netlink_watch_fd(l->nl_watch), EV_READ | EV_PERSIST,
+				     link_netlink_readable, l);
+		if (!l->ev_nl || event_add(l->ev_nl, NULL)) {
+			snprintf(err, errlen, "%s: cannot add events to the loop", l->name);
+			goto fail;
+		}
+	}
 	if (!l->ev_tap || !l->ev_timer || !l->ev_turn || event_add(l->ev_tap, NULL)) {
 		snprintf(err, errlen, "%s: cannot add events to the loop", l->name);
 		goto fail;
@@ -652,6 +764,9 @@ fail:
 		event_free(l->ev_tap);
 	if (l->ev_timer)
 		event_free(l->ev_timer);
+	if (l->ev_nl)
+		event_free(l->ev_nl);
+	netlink_watch_close(l->nl_watch);
 	if (l->ev_turn)
 		event_free(l->ev_turn);
 	stack_free(l->stack);
@@ -686,6 +801,9 @@ void link_detach(struct link *l)
 		event_free(l->ev_tap);
 	if (l->ev_timer)
 		event_free(l->ev_timer);
+	if (l->ev_nl)
+		event_free(l->ev_nl);
+	netlink_watch_close(l->nl_watch);
 	if (l->ev_turn)
 		event_free(l->ev_turn);
 	/* A non-persistent TAP disappears with its last fd. */

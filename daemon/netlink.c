@@ -1,12 +1,19 @@
-/* netlink.c - configure an interface of the current network namespace with libnl-route. */
+/* netlink.c - configure an interface of the current network namespace with libnl-route;
+ * read its MTU and follow changes to it. */
 #include "netlink.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdio.h>
 
 #include <netlink/errno.h>
+#include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
@@ -164,4 +171,171 @@ int netlink_configure(const struct netlink_ifcfg *cfg, char *why, size_t whylen)
 out:
 	nl_socket_free(sk);
 	return err < 0 ? -1 : 0;
+}
+
+/* Messages one netlink_watch_read() takes at most: a burst of link changes is rare, and the
+ * loop must get back to the data path; what is left stays readable for the next wakeup. */
+#define NETLINK_WATCH_BATCH 64
+
+/**
+ * nl_errno() - a negative errno for libnl error @err
+ * Return: the errno
+ */
+static int nl_errno(int err)
+{
+	switch (-err) {
+	case NLE_NOMEM:
+		return -ENOMEM;
+	case NLE_AGAIN:
+		return -EAGAIN;
+	case NLE_NOACCESS:
+	case NLE_PERM:
+		return -EPERM;
+	case NLE_NODEV:
+	case NLE_OBJ_NOTFOUND:
+		return -ENODEV;
+	case NLE_MSG_OVERFLOW:
+	case NLE_DUMP_INTR:
+		return -ENOBUFS;
+	default:
+		return -EIO;
+	}
+}
+
+int netlink_mtu(int ifindex, uint32_t *mtu)
+{
+	struct rtnl_link *l = NULL;
+	struct nl_sock *sk = nl_socket_alloc();
+	int err;
+
+	if (!sk)
+		return -ENOMEM;
+	err = nl_connect(sk, NETLINK_ROUTE);
+	if (err >= 0)
+		err = rtnl_link_get_kernel(sk, ifindex, NULL, &l);
+	if (err >= 0) {
+		*mtu = rtnl_link_get_mtu(l);
+		rtnl_link_put(l);
+	}
+	nl_socket_free(sk);
+	return err < 0 ? nl_errno(err) : 0;
+}
+
+/**
+ * struct watch_ctx - what netlink_watch_read() looks for and found
+ * @ifindex:	the interface of interest
+ * @mtu:	its MTU as last announced
+ * @seen:	an announcement carried it
+ */
+struct watch_ctx {
+	int ifindex;
+	uint32_t mtu;
+	bool seen;
+};
+
+/**
+ * watch_msg() - NL_CB_VALID: one message on a watch; an RTM_NEWLINK of the interface of
+ * interest that carries IFLA_MTU records it
+ * @msg:	the message, libnl has checked its header length
+ * @arg:	struct watch_ctx
+ * Return: NL_OK, or NL_SKIP for what is ignored
+ */
+static int watch_msg(struct nl_msg *msg, void *arg)
+{
+	struct watch_ctx *w = arg;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct sockaddr_nl *src = nlmsg_get_src(msg);
+	struct nlattr *tb[IFLA_MAX + 1];
+	const struct ifinfomsg *ifi;
+
+	/* Only the kernel speaks for the interface: any process of the container can send to
+	 * our port id, and what it says would be hostile input. */
+	if (!src || src->nl_pid != 0)
+		return NL_SKIP;
+	if (h->nlmsg_type != RTM_NEWLINK || nlmsg_parse(h, sizeof(*ifi), tb, IFLA_MAX, NULL) < 0)
+		return NL_SKIP;
+	ifi = nlmsg_data(h);
+	if (ifi->ifi_index != w->ifindex || !tb[IFLA_MTU] ||
+	    nla_len(tb[IFLA_MTU]) < (int)sizeof(uint32_t))
+		return NL_SKIP;
+	w->mtu = nla_get_u32(tb[IFLA_MTU]);
+	w->seen = true;
+	return NL_OK;
+}
+
+int netlink_watch_socket(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	if (fd < 0)
+		return -errno;
+	/* nl_pid 0: the kernel picks our port id */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+struct nl_sock *netlink_watch_adopt(int fd)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+
+	if (!sk) {
+		close(fd);
+		return NULL;
+	}
+	/* notifications carry the kernel's sequence numbers, not ours */
+	nl_socket_disable_seq_check(sk);
+	if (nl_socket_set_fd(sk, NETLINK_ROUTE, fd) < 0) {
+		nl_socket_free(sk);
+		close(fd);
+		return NULL;
+	}
+	return sk;
+}
+
+int netlink_watch_fd(struct nl_sock *sk)
+{
+	return nl_socket_get_fd(sk);
+}
+
+int netlink_watch_read(struct nl_sock *sk, int ifindex, uint32_t *mtu)
+{
+	struct watch_ctx w = { .ifindex = ifindex };
+	int err = 0;
+
+	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, watch_msg, &w);
+	for (unsigned int i = 0; i < NETLINK_WATCH_BATCH; i++) {
+		err = nl_recvmsgs_default(sk);
+		if (err < 0)
+			break;
+	}
+	if (w.seen)
+		*mtu = w.mtu;
+	if (err < 0 && err != -NLE_AGAIN && !w.seen)
+		return nl_errno(err);
+	return w.seen ? 1 : 0;
+}
+
+int netlink_watch_resync(struct nl_sock *sk, int ifindex)
+{
+	struct nl_msg *msg = NULL;
+	int err;
+
+	err = rtnl_link_build_get_request(ifindex, NULL, &msg);
+	if (err < 0)
+		return nl_errno(err);
+	err = nl_send_auto(sk, msg);
+	nlmsg_free(msg);
+	return err < 0 ? nl_errno(err) : 0;
+}
+
+void netlink_watch_close(struct nl_sock *sk)
+{
+	if (sk)
+		nl_socket_free(sk);
 }

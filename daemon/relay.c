@@ -741,10 +741,8 @@ unsigned int relay_tcp_fill(struct stack_frame *fr, unsigned int n)
 	}
 	r = relay_peek(rf, off, iov, n);
 	got = r > 0 ? (size_t)r : 0;
-	for (i = 0; i < n && got >= fr[i].fill_len; i++) {
+	for (i = 0; i < n && got >= fr[i].fill_len; i++)
 		got -= fr[i].fill_len;
-		stack_frame_seal(&fr[i]);
-	}
 	done = i;
 	if (done < n) {
 		/* The stack only asks for bytes SIOCINQ counted, which stay until we discard

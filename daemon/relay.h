@@ -55,8 +55,9 @@ int relay_tcp_info(const struct flow *f, struct tcp_info *ti);
 
 /**
  * relay_tcp_fill() - place the upstream payload of @n frames of one flow, consecutive in
- * sequence (fill_flow and fill_seq of @fr[0]), with one peek at the upstream socket, and seal
- * them; frames that cannot be filled get len 0 (and the flow is reported reset from the loop)
+ * sequence (fill_flow and fill_seq of @fr[0]), with one peek at the upstream socket; frames
+ * that cannot be filled get len 0 (and the flow is reported reset from the loop). Their
+ * checksums are the link's to seal: in full, or partial with offloads (link.c).
  * Return: @n (at most 64 are looked at)
  */
 unsigned int relay_tcp_fill(struct stack_frame *fr, unsigned int n);

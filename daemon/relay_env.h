@@ -9,6 +9,8 @@
 #ifndef TAPIR_RELAY_ENV_H
 #define TAPIR_RELAY_ENV_H
 
+#include <sys/socket.h>
+
 struct stack;
 struct event_base;
 struct link_cfg;

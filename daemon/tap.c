@@ -38,8 +38,13 @@ int tap_open(const char *ifname, unsigned int flags)
 		errno = EINVAL;
 		goto fail;
 	}
-	if ((flags & TAP_VNET_HDR) && ioctl(fd, TUNSETVNETHDRSZ, &hdrlen) < 0)
-		goto fail;
+	if (flags & TAP_VNET_HDR) {
+		int le = 1;
+
+		/* the header's 16-bit fields little-endian whatever the host (virtio 1.x) */
+		if (ioctl(fd, TUNSETVNETHDRSZ, &hdrlen) < 0 || ioctl(fd, TUNSETVNETLE, &le) < 0)
+			goto fail;
+	}
 	return fd;
 fail:
 	hdrlen = -errno;

@@ -15,6 +15,9 @@
 	X(tx_frames, "frames written to the TAP")                                            \
 	X(tx_bytes, "bytes written to the TAP")                                              \
 	X(drop_short_frame, "frames shorter than their headers")                             \
+	X(drop_vnet_malformed, "virtio-net headers cut short or with flags we do not know")  \
+	X(drop_vnet_bad_gso, "virtio-net GSO of a bad type or size, or not on TCP/IPv4")     \
+	X(drop_vnet_bad_csum, "virtio-net partial checksums not on the TCP/UDP checksum")    \
 	X(drop_not_for_us, "frames for another MAC or address")                              \
 	X(drop_bad_ethertype, "frames with an ethertype we do not handle")                   \
 	X(drop_arp_malformed, "ARP packets with bad types or lengths")                       \
@@ -60,6 +63,8 @@
 	X(drop_dhcp_unavailable, "DHCP DISCOVERs unanswered: the address was declined")      \
 	X(drop_policy_denied, "new flows the link's reach policy denied (RST or ICMP 3/13)") \
 	X(drop_tcp_per_destination, "SYNs refused by the per-destination connection cap")    \
+	X(rx_gso_frames, "TCP super-frames (GSO) read from the TAP")                         \
+	X(rx_csum_trusted, "frames whose L4 checksum the virtio-net header vouched for")     \
 	X(arp_replies, "ARP replies sent")                                                   \
 	X(dhcp_offers, "DHCPOFFERs sent")                                                    \
 	X(dhcp_acks, "DHCPACKs sent (to REQUEST and INFORM)")                                \
@@ -79,6 +84,7 @@
 	X(tcp_rto_expired, "TCP retransmission timeouts")                                    \
 	X(tcp_zero_window_probes, "TCP zero-window probes sent")                             \
 	X(tcp_syn_cookies_or_drops, "SYNs dropped under the half-open limit")                \
+	X(tcp_half_open_evicted, "half-open connections evicted for a new SYN (RFC 4987)")   \
 	X(tcp_idle_timeout, "ESTABLISHED flows reset both ways by the idle timeout")         \
 	X(tcp_sockbuf_capped, "upstream sockets whose buffers max-socket-memory shrank")     \
 	X(flows_opened, "flows created")                                                     \

@@ -39,11 +39,13 @@ void eth_learn_container(struct stack *s, const uint8_t mac[ETH_ALEN])
  * @s:		the link's stack
  * @frame:	the whole Ethernet frame (no FCS: the TAP never carries it)
  * @len:	its length
+ * @vm:		its virtio-net header, NULL if none
  * @now_us:	arrival time
  *
  * Every frame that goes no further is counted in exactly one drop_* counter.
  */
-void eth_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_us)
+void eth_input(struct stack *s, const uint8_t *frame, size_t len, const struct vnet_meta *vm,
+	       uint64_t now_us)
 {
 	const uint8_t *dst = frame;
 	uint16_t type;
@@ -60,7 +62,7 @@ void eth_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_u
 			arp_input(s, frame, len, now_us);
 			return;
 		case ETHERTYPE_IPV4:
-			ip4_input(s, frame, len, now_us);
+			ip4_input(s, frame, len, vm, now_us);
 			return;
 		default:
 			/* IPv6 too, until the stack speaks it; 802.1Q tags; 802.3 lengths */
@@ -81,7 +83,7 @@ void eth_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_u
 	/* ...and for a DHCP client's messages (RFC 2131 4.1: to the limited broadcast), which
 	 * ip4_input() hands to dhcp.c; any other IPv4 broadcast it drops. */
 	if (type == ETHERTYPE_IPV4 && s->cfg.dhcp && !memcmp(dst, eth_bcast, ETH_ALEN)) {
-		ip4_input(s, frame, len, now_us);
+		ip4_input(s, frame, len, vm, now_us);
 		return;
 	}
 	s->cnt.drop_not_for_us++;

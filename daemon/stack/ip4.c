@@ -43,12 +43,14 @@ bool ip4_addr_unicast(const struct stack *s, uint32_t addr)
  * @s:		the link's stack
  * @frame:	the whole Ethernet frame, addressed to our MAC
  * @len:	its length
+ * @vm:		its virtio-net header, NULL if none
  * @now_us:	arrival time
  *
  * Checks run from the outside in, so that each datagram is counted once, under the first
  * thing wrong with it.
  */
-void ip4_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_us)
+void ip4_input(struct stack *s, const uint8_t *frame, size_t len, const struct vnet_meta *vm,
+	       uint64_t now_us)
 {
 	const uint8_t *h = frame + ETH_HDR_LEN;
 	size_t avail = len - ETH_HDR_LEN; /* eth_input guarantees len >= ETH_HDR_LEN */
@@ -95,6 +97,8 @@ void ip4_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_u
 	p.saddr = rd32(h + 12);
 	p.daddr = rd32(h + 16);
 	p.now_us = now_us;
+	if (vm)
+		p.vnet = *vm;
 
 	/* A DHCP client speaks before it has an address (RFC 2131 4.1: from 0.0.0.0, to the
 	 * limited broadcast): its messages are taken before the rules below refuse them. */
@@ -124,6 +128,17 @@ void ip4_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_u
 	}
 	frag = rd16(h + 6);
 	if ((frag & IP4_FLAG_MF) || (frag & IP4_FRAG_OFF_MASK)) {
+		/* A super-frame or a partial checksum covers a whole datagram, never a fragment:
+		 * the container's kernel does not make such frames. The reassembled datagram is
+		 * verified like any other (its struct pkt has no virtio-net header). */
+		if (p.vnet.gso_type != VNET_GSO_NONE) {
+			s->cnt.drop_vnet_bad_gso++;
+			return;
+		}
+		if (p.vnet.flags & VNET_F_NEEDS_CSUM) {
+			s->cnt.drop_vnet_bad_csum++;
+			return;
+		}
 		ip4_reass_input(s, &p);
 		return;
 	}
@@ -133,10 +148,13 @@ void ip4_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_u
 /**
  * ip4_dispatch() - hand a whole datagram to its protocol
  * @s:		the link's stack
- * @p:		validated by ip4_input(), or put together by ip4_reass.c
+ * @p:		validated by ip4_input(), or put together by ip4_reass.c; @p->csum_trusted
+ *		is set here
  */
-void ip4_dispatch(struct stack *s, const struct pkt *p)
+void ip4_dispatch(struct stack *s, struct pkt *p)
 {
+	if (vnet_l4_check(s, p))
+		return;
 	/* TTL is not looked at. We are the datagram's destination, not a router (RFC 1812
 	 * 5.3.1 applies only to forwarding), and RFC 1122 3.2.1.7: a host MUST NOT discard a
 	 * datagram just because it was received with TTL less than 2. */

@@ -87,7 +87,22 @@ void stack_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now
 	stack_enter(s);
 	s->cnt.rx_frames++;
 	s->cnt.rx_bytes += len;
-	eth_input(s, frame, len, now_us);
+	eth_input(s, frame, len, NULL, now_us);
+	stack_leave(s, now_us);
+}
+
+void stack_input_vnet(struct stack *s, const uint8_t *buf, size_t len, uint64_t now_us)
+{
+	struct vnet_meta m;
+
+	stack_enter(s);
+	s->cnt.rx_frames++;
+	if (len < VNET_HDR_LEN) {
+		s->cnt.drop_vnet_malformed++;
+	} else if (!vnet_parse(s, buf, len - VNET_HDR_LEN, &m)) {
+		s->cnt.rx_bytes += len - VNET_HDR_LEN;
+		eth_input(s, buf + VNET_HDR_LEN, len - VNET_HDR_LEN, &m, now_us);
+	}
 	stack_leave(s, now_us);
 }
 
@@ -225,6 +240,16 @@ uint64_t stack_next_deadline(struct stack *s)
 	if (u < t)
 		t = u;
 	return r < t ? r : t;
+}
+
+uint32_t stack_set_mtu(struct stack *s, uint32_t mtu)
+{
+	if (mtu < STACK_MIN_MTU)
+		mtu = STACK_MIN_MTU;
+	if (mtu > STACK_MAX_MTU)
+		mtu = STACK_MAX_MTU;
+	s->cfg.mtu = mtu;
+	return mtu;
 }
 
 const struct stack_counters *stack_counters(const struct stack *s)

@@ -256,6 +256,22 @@ void stack_free(struct stack *s);
  */
 void stack_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_us);
 
+/* Bytes of the virtio-net header in front of each frame when offloads are on (tap.h) */
+#define STACK_VNET_HDR_LEN 12
+
+/**
+ * stack_input_vnet() - process one frame read from a TAP opened with IFF_VNET_HDR
+ * @buf:	the virtio-net header (STACK_VNET_HDR_LEN bytes), then the Ethernet frame; read
+ *		only, never past @len
+ * @len:	header and frame
+ * @now_us:	monotonic time in microseconds
+ * The header is hostile input as much as the frame: a bad one drops the frame (drop_vnet_*).
+ * Where it says so, a TCP segment may be a super-frame (GSO) longer than the MTU, and the L4
+ * checksum is trusted (DATA_VALID: checked by the container's kernel; NEEDS_CSUM: partial,
+ * from the container's own kernel) instead of verified.
+ */
+void stack_input_vnet(struct stack *s, const uint8_t *buf, size_t len, uint64_t now_us);
+
 /**
  * stack_set_txq() - build frames into the shell's @q from now on (NULL: the stack's own).
  * Not while a batch runs.
@@ -290,6 +306,16 @@ void stack_frame_seal(struct stack_frame *fr);
 void stack_frame_seal_partial(struct stack_frame *fr);
 
 /**
+ * stack_frame_vnet() - with offloads (a TAP with IFF_VNET_HDR): write the frame's virtio-net
+ * header in the STACK_VNET_HDR_LEN bytes before @fr->data, instead of stack_frame_seal().
+ * A frame with @fill_flow set (its payload filled) gets a partial checksum (NEEDS_CSUM,
+ * stack_frame_seal_partial()) and, longer than one segment of @fr->mss, GSO TCPV4 at that
+ * size; a complete frame gets a header of zeroes. Then write STACK_VNET_HDR_LEN + @fr->len
+ * bytes from @fr->data - STACK_VNET_HDR_LEN.
+ */
+void stack_frame_vnet(struct stack_frame *fr);
+
+/**
  * stack_txq_new() - a transmit batch of @cap slots, for shells and tests that want one
  * Return: the batch, or NULL when out of memory
  */
@@ -308,6 +334,17 @@ void stack_tick(struct stack *s, uint64_t now_us);
  * Return: monotonic microseconds, or UINT64_MAX if no timer is armed
  */
 uint64_t stack_next_deadline(struct stack *s);
+
+/**
+ * stack_set_mtu() - the TAP's real MTU, read at attach or followed as it changes: the MSS
+ * that new connections announce is @mtu - 40 (RFC 9293 3.7.1, RFC 879) and no frame we build
+ * is longer. Connections already open keep the MSS they agreed on; their segments are cut to
+ * the new MTU all the same.
+ * @mtu:	the MTU in bytes
+ * Return: the MTU now in force: @mtu bounded to STACK_MIN_MTU..STACK_MAX_MTU (below 576 the
+ * container breaks RFC 791 and gets 576-byte datagrams regardless)
+ */
+uint32_t stack_set_mtu(struct stack *s, uint32_t mtu);
 
 /** stack_counters() - the link's counters (read only for the shell) */
 const struct stack_counters *stack_counters(const struct stack *s);

@@ -13,6 +13,23 @@
 #include "wire.h"
 
 /**
+ * struct vnet_meta - what a frame's virtio-net header said, checked by vnet_parse() against
+ * the frame; all zero for a frame that came without one (offloads off, reassembled datagrams)
+ * @flags:		VNET_F_NEEDS_CSUM, VNET_F_DATA_VALID
+ * @gso_type:		VNET_GSO_NONE, _TCPV4 or _TCPV6 (the ECN bit removed)
+ * @gso_size:		payload bytes per segment of a super-frame (nonzero when GSO)
+ * @csum_start:		with NEEDS_CSUM: where the partial checksum starts (frame offset)
+ * @csum_offset:	with NEEDS_CSUM: where from @csum_start the checksum field is
+ */
+struct vnet_meta {
+	uint8_t flags;
+	uint8_t gso_type;
+	uint16_t gso_size;
+	uint16_t csum_start;
+	uint16_t csum_offset;
+};
+
+/**
  * struct pkt - a received IPv4 packet, validated down to the IP layer
  * @frame, @frame_len:	the whole Ethernet frame
  * @ip, @ip_len:	IPv4 header and payload; @ip_len is the IP total length (<= what the frame
@@ -22,6 +39,10 @@
  * @saddr, @daddr:	addresses (host byte order)
  * @proto, @ttl, @tos:	header fields
  * @now_us:		arrival time
+ * @vnet:		the frame's virtio-net header (zero: none)
+ * @csum_trusted:	the L4 checksum is not to be verified: the header said the container's
+ *			kernel validated it (DATA_VALID) or left it partial (NEEDS_CSUM, its
+ *			offsets checked by vnet_l4_check()); set by ip4_dispatch()
  */
 struct pkt {
 	const uint8_t *frame;
@@ -34,6 +55,8 @@ struct pkt {
 	uint32_t saddr, daddr;
 	uint8_t proto, ttl, tos;
 	uint64_t now_us;
+	struct vnet_meta vnet;
+	bool csum_trusted;
 };
 
 /**
@@ -97,10 +120,12 @@ struct stack {
 
 struct ip4_reass; /* the reassembly state, private to ip4_reass.c */
 
-/* Layers (each in its own .c) */
-void eth_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_us);
+/* Layers (each in its own .c); @vm is the frame's virtio-net header, NULL if it had none */
+void eth_input(struct stack *s, const uint8_t *frame, size_t len, const struct vnet_meta *vm,
+	       uint64_t now_us);
 void arp_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_us);
-void ip4_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_us);
+void ip4_input(struct stack *s, const uint8_t *frame, size_t len, const struct vnet_meta *vm,
+	       uint64_t now_us);
 void icmp_input(struct stack *s, const struct pkt *p);
 void tcp_input(struct stack *s, const struct pkt *p);
 void udp_input(struct stack *s, const struct pkt *p);
@@ -114,10 +139,28 @@ void udp_input(struct stack *s, const struct pkt *p);
 bool dhcp_input(struct stack *s, const struct pkt *p);
 
 /**
+ * vnet_parse() - check a virtio-net header (@h, VNET_HDR_LEN bytes) against the @frame_len
+ * bytes of frame after it: known flags and GSO type, a sane gso_size, a partial checksum
+ * inside the frame. Each failure is counted in one drop_vnet_* counter.
+ * @m:		filled when valid
+ * Return: 0, or -1 (drop the frame)
+ */
+int vnet_parse(struct stack *s, const uint8_t *h, size_t frame_len, struct vnet_meta *m);
+
+/**
+ * vnet_l4_check() - whether the virtio-net header of datagram @p fits what it carries (GSO
+ * only for TCP/IPv4, a partial checksum only on the TCP or UDP checksum field), and whether
+ * the L4 checksum is to be trusted; counted in drop_vnet_* when not
+ * @p:		validated by ip4_input(); @p->csum_trusted is set
+ * Return: 0, or -1 (drop the datagram)
+ */
+int vnet_l4_check(struct stack *s, struct pkt *p);
+
+/**
  * ip4_dispatch() - hand a datagram that ip4_input() validated (or ip4_reass put together)
  * to its protocol
  */
-void ip4_dispatch(struct stack *s, const struct pkt *p);
+void ip4_dispatch(struct stack *s, struct pkt *p);
 
 /* Reassembly of the container's fragments (ip4_reass.c) */
 /** ip4_reass_input() - one fragment (MF set or offset nonzero), validated by ip4_input() */

@@ -81,34 +81,63 @@ void tcp_fini(struct stack *s)
 	s->tcp = NULL;
 }
 
-static void tw_unlink(struct tcp_stack *ts, struct tcp_conn *c)
+/**
+ * age_unlink() - take @c out of the age list that holds it, if any
+ * @ts:	the link's TCP state
+ * @c:	the connection
+ */
+static void age_unlink(struct tcp_stack *ts, struct tcp_conn *c)
 {
-	uint32_t me = (uint32_t)(c - ts->conns) + 1;
+	struct tcp_age *l;
 
-	if (!c->tw_prev && !c->tw_next && ts->tw_head != me)
+	if (c->age_list == TCP_AGE_NONE || c->age_list >= TCP_AGE_NLISTS)
 		return;
-	if (c->tw_prev)
-		ts->conns[c->tw_prev - 1].tw_next = c->tw_next;
+	l = &ts->age[c->age_list];
+	if (c->age_prev)
+		ts->conns[c->age_prev - 1].age_next = c->age_next;
 	else
-		ts->tw_head = c->tw_next;
-	if (c->tw_next)
-		ts->conns[c->tw_next - 1].tw_prev = c->tw_prev;
+		l->head = c->age_next;
+	if (c->age_next)
+		ts->conns[c->age_next - 1].age_prev = c->age_prev;
 	else
-		ts->tw_tail = c->tw_prev;
-	c->tw_prev = c->tw_next = 0;
+		l->tail = c->age_prev;
+	c->age_prev = c->age_next = 0;
+	c->age_list = TCP_AGE_NONE;
 }
 
-static void tw_link(struct tcp_stack *ts, struct tcp_conn *c)
+/**
+ * age_link() - append @c (the youngest) to age list @list
+ * @ts:		the link's TCP state
+ * @c:		the connection, in no list
+ * @list:	enum tcp_age_list, not TCP_AGE_NONE
+ */
+static void age_link(struct tcp_stack *ts, struct tcp_conn *c, enum tcp_age_list list)
 {
 	uint32_t me = (uint32_t)(c - ts->conns) + 1;
+	struct tcp_age *l = &ts->age[list];
 
-	c->tw_next = 0;
-	c->tw_prev = ts->tw_tail;
-	if (ts->tw_tail)
-		ts->conns[ts->tw_tail - 1].tw_next = me;
+	c->age_list = (uint8_t)list;
+	c->age_next = 0;
+	c->age_prev = l->tail;
+	if (l->tail)
+		ts->conns[l->tail - 1].age_next = me;
 	else
-		ts->tw_head = me;
-	ts->tw_tail = me;
+		l->head = me;
+	l->tail = me;
+}
+
+/**
+ * age_list_of() - the age list a connection in @state belongs to
+ * @state:	a TCP state
+ * Return: enum tcp_age_list
+ */
+static enum tcp_age_list age_list_of(uint8_t state)
+{
+	if (state == TCP_TIME_WAIT)
+		return TCP_AGE_TIME_WAIT;
+	if (state == TCP_SYN_RCVD)
+		return TCP_AGE_HALF_OPEN;
+	return TCP_AGE_NONE;
 }
 
 static void ooo_free(struct stack *s, struct tcp_conn *c)
@@ -130,7 +159,7 @@ void tcp_release(struct stack *s, struct flow *f)
 		return;
 	ooo_free(s, c);
 	tcp_timer_stop_all(s, c);
-	tw_unlink(s->tcp, c);
+	age_unlink(s->tcp, c);
 	tcp_pend_unlink(s, c);
 	stack_txq_forget(s, f);
 	f->tcp = NULL;
@@ -213,7 +242,7 @@ void tcp_negotiate(struct stack *s, struct tcp_conn *c, const struct tcp_seg *g)
 /* --- the transition function -------------------------------------------------------------- */
 
 /**
- * tcp_set_state() - move @f to @state (keeps the TIME_WAIT list and its 2MSL timer)
+ * tcp_set_state() - move @f to @state (keeps the age lists and the 2MSL timer)
  * @s:		the stack
  * @f:		the flow
  * @state:	new state
@@ -222,12 +251,14 @@ void tcp_negotiate(struct stack *s, struct tcp_conn *c, const struct tcp_seg *g)
 static void tcp_set_state(struct stack *s, struct flow *f, uint8_t state, uint64_t now_us)
 {
 	struct tcp_conn *c = tcp_conn_of(f);
+	enum tcp_age_list list = age_list_of(state);
 
-	if (f->state == TCP_TIME_WAIT && c)
-		tw_unlink(s->tcp, c);
+	if (c)
+		age_unlink(s->tcp, c);
 	stack_set_state(s, f, state, now_us);
+	if (c && list != TCP_AGE_NONE)
+		age_link(s->tcp, c, list);
 	if (state == TCP_TIME_WAIT && c) {
-		tw_link(s->tcp, c);
 		/* Nothing of ours is outstanding any more; only the 2MSL wait remains. */
 		tcp_timer_set(s, c, TCP_T_RTX, TCP_T_OFF);
 		tcp_timer_set(s, c, TCP_T_PERSIST, TCP_T_OFF);
@@ -368,22 +399,32 @@ void tcp_fail(struct stack *s, struct flow *f, int end, uint64_t now_us)
 /* --- opening ------------------------------------------------------------------------------ */
 
 /**
- * evict_time_wait() - free the oldest TIME_WAIT flow to make room in a full table
+ * evict_oldest() - end the oldest flow of age list @list to make room
  * @s:		the stack
+ * @list:	TCP_AGE_TIME_WAIT or TCP_AGE_HALF_OPEN
  * @now_us:	current time
+ *
+ * Silently, as RFC 4987 3.5 recycles a half-open TCB: the container is not told (a genuine
+ * opener retransmits its SYN and gets a new flow), upstream's connect is aborted.
  * Return: true if one was evicted
  */
-static bool evict_time_wait(struct stack *s, uint64_t now_us)
+static bool evict_oldest(struct stack *s, enum tcp_age_list list, uint64_t now_us)
 {
 	struct tcp_stack *ts = s->tcp;
+	uint32_t head = ts->age[list].head;
 	struct flow *f;
 
-	if (!ts->tw_head)
+	if (!head)
 		return false;
-	f = flow_at(s->flows, ts->tw_head - 1);
+	f = flow_at(s->flows, head - 1);
 	if (!f) {
-		tw_unlink(ts, &ts->conns[ts->tw_head - 1]);
+		age_unlink(ts, &ts->conns[head - 1]);
 		return false;
+	}
+	if (list == TCP_AGE_HALF_OPEN) {
+		s->cnt.tcp_half_open_evicted++;
+		if (s->ops.tcp_reset)
+			s->ops.tcp_reset(s->ctx, f);
 	}
 	tcp_close_flow(s, f, FLOW_END_EVICTED, now_us);
 	return true;
@@ -405,12 +446,16 @@ void tcp_passive_open(struct stack *s, const struct pkt *p, const struct tcp_seg
 	struct flow *f;
 	int rc;
 
-	if (s->nstate[TCP_SYN_RCVD] >= s->cfg.max_half_open) {
+	/* RFC 4987 3.5: at the half-open bound the oldest half-open connection makes way, so
+	 * that a flood of SYNs that never complete cannot keep a genuine one from its SYN-ACK */
+	if (s->nstate[TCP_SYN_RCVD] >= s->cfg.max_half_open &&
+	    !evict_oldest(s, TCP_AGE_HALF_OPEN, now)) {
 		s->cnt.drop_tcp_over_limit++;
 		s->cnt.tcp_syn_cookies_or_drops++;
 		return;
 	}
-	if (flow_count(s->flows) >= flow_capacity(s->flows) && !evict_time_wait(s, now)) {
+	if (flow_count(s->flows) >= flow_capacity(s->flows) &&
+	    !evict_oldest(s, TCP_AGE_TIME_WAIT, now)) {
 		s->cnt.drop_tcp_over_limit++;
 		return;
 	}
@@ -452,7 +497,7 @@ static struct flow *tcp_connect_do(struct stack *s, uint32_t caddr, uint16_t cpo
 
 	if (flow_lookup(s->flows, PROTO_TCP, caddr, cport, paddr, pport))
 		return NULL;
-	if (flow_count(s->flows) >= flow_capacity(s->flows) && !evict_time_wait(s, now_us))
+	if (flow_count(s->flows) >= flow_capacity(s->flows) && !evict_oldest(s, TCP_AGE_TIME_WAIT, now_us))
 		return NULL;
 	f = stack_flow_new(s, PROTO_TCP, caddr, cport, paddr, pport, now_us);
 	if (!f)
@@ -476,7 +521,7 @@ struct flow *tcp_listen_row(struct stack *s, uint32_t caddr, uint16_t cport, uin
 {
 	struct flow *f;
 
-	if (flow_count(s->flows) >= flow_capacity(s->flows) && !evict_time_wait(s, now_us))
+	if (flow_count(s->flows) >= flow_capacity(s->flows) && !evict_oldest(s, TCP_AGE_TIME_WAIT, now_us))
 		return NULL;
 	f = stack_flow_new(s, PROTO_TCP, caddr, cport, 0, 0, now_us);
 	if (!f)

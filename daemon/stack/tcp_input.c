@@ -346,8 +346,10 @@ static bool receive_text(struct stack *s, struct flow *f, const struct tcp_seg *
 			c->ack_now = true;
 			return false;
 		}
-		/* RFC 9293 3.8.6.3: acknowledge at least every second segment, else delay */
-		if (++c->delack_segs >= 2 || c->nooo)
+		/* RFC 9293 3.8.6.3: acknowledge at least every second segment, else delay. A
+		 * super-frame is as many segments as the container's kernel cut it into. */
+		c->delack_segs += g->gso_size && len > g->gso_size ? 2 : 1;
+		if (c->delack_segs >= 2 || c->nooo)
 			c->ack_now = true;
 		else
 			tcp_timer_set(s, c, TCP_T_DELACK, f->last_us + TCP_DELACK_US);
@@ -995,8 +997,9 @@ void tcp_input(struct stack *s, const struct pkt *p)
 		s->cnt.drop_tcp_malformed++;
 		return;
 	}
-	if (!csum_ok(h, p->l4_len, csum_pseudo4(p->saddr, p->daddr, PROTO_TCP,
-						(uint16_t)p->l4_len))) {
+	/* Verified unless the virtio-net header vouched for it (vnet_l4_check) */
+	if (!p->csum_trusted &&
+	    !csum_ok(h, p->l4_len, csum_pseudo4(p->saddr, p->daddr, PROTO_TCP, (uint16_t)p->l4_len))) {
 		s->cnt.drop_tcp_bad_checksum++;
 		return;
 	}
@@ -1012,6 +1015,7 @@ void tcp_input(struct stack *s, const struct pkt *p)
 	g.wnd = rd16(h + 14);
 	g.data = h + doff;
 	g.len = (uint32_t)(p->l4_len - doff);
+	g.gso_size = p->vnet.gso_size; /* nonzero only for a super-frame */
 	if (!rd16(h) || !rd16(h + 2)) {
 		s->cnt.drop_tcp_malformed++; /* port 0 is reserved (RFC 9293 3.1) */
 		return;

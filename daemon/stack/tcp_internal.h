@@ -79,6 +79,7 @@
  * @tsval, @tsecr:	its values
  * @nsack:		SACK blocks carried (RFC 2018), at most TCP_SACK_MAX_BLOCKS
  * @sack:		the blocks, [left edge, right edge), unchecked
+ * @gso_size:		the segment size of a super-frame (virtio-net GSO), 0 otherwise
  */
 struct tcp_seg {
 	uint32_t seq, ack;
@@ -93,6 +94,7 @@ struct tcp_seg {
 	uint32_t tsval, tsecr;
 	uint8_t nsack;
 	uint32_t sack[TCP_SACK_MAX_BLOCKS][2];
+	uint16_t gso_size;
 };
 
 /** tcp_seg_len() - SEG.LEN: payload plus one for each of SYN and FIN (RFC 9293 3.4) */
@@ -190,7 +192,8 @@ enum tcp_timer {
  * @timer:		each timer's deadline (TCP_T_OFF = off)
  * @deadline:		the earliest of @timer (the heap's key)
  * @heap_pos:		index + 1 in the timer heap (0 = not in the heap)
- * @tw_prev, @tw_next:	TIME_WAIT list links (pool index + 1, 0 = none)
+ * @age_prev, @age_next: links in the age list of the state (pool index + 1, 0 = none)
+ * @age_list:		which age list holds it (enum tcp_age_list), TCP_AGE_NONE if none
  */
 struct tcp_conn {
 	uint32_t fidx;
@@ -240,7 +243,27 @@ struct tcp_conn {
 	uint64_t timer[TCP_NTIMERS];
 	uint64_t deadline;
 	uint32_t heap_pos;
-	uint32_t tw_prev, tw_next;
+	uint32_t age_prev, age_next;
+	uint8_t age_list;
+};
+
+/* The flows of a state that the link bounds by evicting the oldest, each kept in a list in
+ * the order they entered that state: TIME_WAIT (a full flow table recycles the oldest, RFC
+ * 6191's reasoning: it only waits out stray segments) and SYN_RCVD (RFC 4987 3.5: a SYN
+ * flood recycles its own oldest half-open connections, so that a genuine SYN is answered). */
+enum tcp_age_list {
+	TCP_AGE_NONE,
+	TCP_AGE_TIME_WAIT,
+	TCP_AGE_HALF_OPEN,
+	TCP_AGE_NLISTS
+};
+
+/**
+ * struct tcp_age - one age list: oldest at @head (pool index + 1, 0 = empty)
+ * @head, @tail:	its ends
+ */
+struct tcp_age {
+	uint32_t head, tail;
 };
 
 /**
@@ -249,7 +272,7 @@ struct tcp_conn {
  * @nconns:	slots (the flow table's capacity)
  * @heap:	timer min-heap of pool indices, keyed by each connection's earliest deadline
  * @nheap:	entries in @heap
- * @tw_head, @tw_tail: TIME_WAIT flows, oldest first (index + 1), for eviction
+ * @age:	the age lists (index enum tcp_age_list; TCP_AGE_NONE's is unused)
  * @ooo_bytes:	out-of-order bytes held on the whole link
  * @pend_head, @pend_tail: flows with output due at the end of the batch (index + 1), in the
  *		order they became due
@@ -261,7 +284,7 @@ struct tcp_stack {
 	uint32_t nconns;
 	uint32_t *heap;
 	uint32_t nheap;
-	uint32_t tw_head, tw_tail;
+	struct tcp_age age[TCP_AGE_NLISTS];
 	uint32_t ooo_bytes;
 	uint32_t pend_head, pend_tail;
 	struct ratelimit challenge_rl;

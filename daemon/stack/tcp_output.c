@@ -208,7 +208,7 @@ static void emit(struct stack *s, struct flow *f, uint32_t seq, uint8_t flags, s
 {
 	struct tcp_conn *c = tcp_conn_of(f);
 	uint8_t *t = stack_tx_l4(s);
-	size_t len = hl + plen;
+	size_t len = hl + plen, seg;
 	uint16_t wnd = 0;
 
 	if (flags & TCP_ACK) {
@@ -236,7 +236,10 @@ static void emit(struct stack *s, struct flow *f, uint32_t seq, uint8_t flags, s
 		s->fill.len = (uint32_t)plen;
 		s->fill.seq = seq;
 		s->fill.flow = f;
-		s->fill.mss = (uint16_t)(c->mss > hl - TCP_HDR_MIN ? c->mss - (hl - TCP_HDR_MIN) : 1);
+		/* the segment the kernel cuts: the MSS, and no more than the MTU in force now
+		 * (stack_set_mtu() may have lowered it since the MSS was agreed), less options */
+		seg = c->mss < stack_l4_max(s) - TCP_HDR_MIN ? c->mss : stack_l4_max(s) - TCP_HDR_MIN;
+		s->fill.mss = (uint16_t)(seg > hl - TCP_HDR_MIN ? seg - (hl - TCP_HDR_MIN) : 1);
 	} else {
 		wr16(t + 16, csum_fold(csum_partial(t, len, csum_pseudo4(f->paddr, f->caddr,
 									PROTO_TCP, (uint16_t)len))));

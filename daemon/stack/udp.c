@@ -372,8 +372,9 @@ void udp_input(struct stack *s, const struct pkt *p)
 		return;
 	}
 	/* RFC 768: a zero checksum means the sender computed none, legal over IPv4 (RFC 1122
-	 * 4.1.3.4 leaves it to the sender); otherwise it covers the pseudo-header too. */
-	if (rd16(h + 6) &&
+	 * 4.1.3.4 leaves it to the sender); otherwise it covers the pseudo-header too. Verified
+	 * unless the virtio-net header vouched for it (vnet_l4_check). */
+	if (rd16(h + 6) && !p->csum_trusted &&
 	    !csum_ok(h, ulen, csum_pseudo4(p->saddr, p->daddr, PROTO_UDP, (uint16_t)ulen))) {
 		s->cnt.drop_udp_bad_checksum++;
 		return;

@@ -64,6 +64,27 @@
 #define TCPOPT_SACK 5
 #define TCPOPT_TIMESTAMP 8
 
+/* The virtio-net header (virtio 1.x, 5.1.6: struct virtio_net_hdr_v1) in front of every frame
+ * of a TAP opened with IFF_VNET_HDR: flags, gso_type, then five little-endian 16-bit fields
+ * (tap.c makes the TAP little-endian whatever the host). */
+#define VNET_HDR_LEN 12
+#define VNET_OFF_FLAGS 0
+#define VNET_OFF_GSO_TYPE 1
+#define VNET_OFF_HDR_LEN 2
+#define VNET_OFF_GSO_SIZE 4
+#define VNET_OFF_CSUM_START 6
+#define VNET_OFF_CSUM_OFFSET 8
+#define VNET_OFF_NUM_BUFFERS 10
+#define VNET_F_NEEDS_CSUM 1 /* checksum partial: the sum from csum_start goes at +csum_offset */
+#define VNET_F_DATA_VALID 2 /* the sender's kernel validated the checksum */
+#define VNET_F_RSC_INFO 4
+#define VNET_GSO_NONE 0
+#define VNET_GSO_TCPV4 1
+#define VNET_GSO_UDP 3
+#define VNET_GSO_TCPV6 4
+#define VNET_GSO_UDP_L4 5
+#define VNET_GSO_ECN 0x80 /* the TCP super-frame has CWR set: only its first segment may */
+
 /* Largest frame the stack will build or accept: IPv4 total length is 16 bits. */
 #define FRAME_MAX (ETH_HDR_LEN + 65535)
 
@@ -75,6 +96,17 @@ static inline uint16_t rd16(const uint8_t *p)
 static inline uint32_t rd32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint16_t rd16le(const uint8_t *p)
+{
+	return (uint16_t)((uint16_t)p[1] << 8 | p[0]);
+}
+
+static inline void wr16le(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
 }
 
 static inline void wr16(uint8_t *p, uint16_t v)

@@ -8,14 +8,22 @@
  *           fragmentation);
  *           bit 2: TCP acknowledgment numbers in the input are relative to the ISN the stack
  *           chose for that container port (learned from its SYN or SYN-ACK), so that the
- *           fuzzer gets through handshakes into the data paths without guessing a hash.
+ *           fuzzer gets through handshakes into the data paths without guessing a hash;
+ *           bit 3: the TAP's offloads are on: each frame's first 12 bytes are its virtio-net
+ *           header (stack_input_vnet; fewer than 12 are fed as they are, a hostile short
+ *           header), and the stack sends super-frames (cfg.tso) with partial checksums,
+ *           which the harness completes as the container's kernel would. With bit 0, a
+ *           header that says NEEDS_CSUM gets the offsets of the frame's real L4 checksum
+ *           and the partial sum in it, unless bit 0 of the header's last byte (num_buffers,
+ *           which the stack ignores) asks to keep the fuzzer's own.
  *   then records: u16 length (big endian), u16 control, then that many frame bytes (fewer
  *   if the input ends first). Control bits 0-11: milliseconds that pass before the frame
  *   (timers fire: stack_tick); bits 12-15: an upstream event applied after it (enum below).
  *
  * Oracles beyond ASan/UBSan: every frame the stack sends must be well formed (lengths,
- * checksums, within the MTU), and the stack must never consume upstream bytes it was never
- * offered. A violation aborts, so the fuzzer reports it as a crash.
+ * checksums, within the MTU unless it is a super-frame whose virtio-net header has the
+ * kernel cut it at a sane gso_size), and the stack must never consume upstream bytes it was
+ * never offered. A violation aborts, so the fuzzer reports it as a crash.
  *
  * Bit 2 takes effect with bit 0 only.
  *
@@ -80,6 +88,7 @@ struct fz_flow {
  * @refuse_open: tcp_open refuses
  * @udp_fail:	udp_send fails
  * @mtu:	the link's MTU, to check frames against
+ * @vnet:	offloads on (input bit 3)
  * @iss:	the ISN of the stack's last SYN to each container port (modulo FZ_ISS_SLOTS)
  */
 static struct fz {
@@ -89,6 +98,7 @@ static struct fz {
 	struct stack *s;
 	bool refuse_open, udp_fail;
 	uint32_t mtu;
+	bool vnet;
 	uint32_t iss[FZ_ISS_SLOTS];
 } fz;
 
@@ -109,17 +119,24 @@ static void fz_bug(const char *what, size_t a, size_t b)
 	abort();
 }
 
-/** check_frame() - every frame the stack sends must be well formed */
-static void check_frame(const uint8_t *f, size_t len)
+/**
+ * check_frame() - every frame the stack sends must be well formed
+ * @f, @len:	the frame
+ * @gso:	its virtio-net header has the kernel cut it at this gso_size (0: none)
+ */
+static void check_frame(const uint8_t *f, size_t len, unsigned int gso)
 {
 	const uint8_t *h = f + ETH_HDR_LEN, *l4;
 	size_t ihl, tot, l4len;
 	uint64_t ph = 0;
 
-	if (len < ETH_HDR_LEN || len > ETH_HDR_LEN + fz.mtu)
+	if (len < ETH_HDR_LEN || (len > ETH_HDR_LEN + fz.mtu && !gso))
 		fz_bug("frame length", len, fz.mtu);
+	/* a super-frame: TCP only (below), cut into segments that fit the MTU */
+	if (gso && (!fz.vnet || gso + IP4_HDR_MIN + TCP_HDR_MIN > fz.mtu || len > FRAME_MAX))
+		fz_bug("gso_size", gso, len);
 	if (rd16(f + 12) == ETHERTYPE_ARP) {
-		if (len != ETH_HDR_LEN + ARP_LEN)
+		if (gso || len != ETH_HDR_LEN + ARP_LEN)
 			fz_bug("ARP frame length", len, 0);
 		return;
 	}
@@ -139,6 +156,8 @@ static void check_frame(const uint8_t *f, size_t len)
 		return; /* a fragment: its L4 checksum covers the whole datagram */
 	l4 = h + ihl;
 	l4len = tot - ihl;
+	if (gso && h[9] != PROTO_TCP)
+		fz_bug("GSO on another protocol than TCP", h[9], gso);
 	switch (h[9]) {
 	case PROTO_ICMP:
 		if (l4len < ICMP_HDR_LEN || !csum_ok(l4, l4len, 0))
@@ -164,6 +183,37 @@ static void check_frame(const uint8_t *f, size_t len)
 }
 
 /**
+ * kernel_vnet() - with offloads: have the stack write @fr's virtio-net header, check it, and
+ * do what the container's kernel does with it (complete a partial checksum, 5.1.6.2)
+ * Return: the gso_size the kernel would cut the frame at, 0 if none
+ */
+static unsigned int kernel_vnet(struct stack_frame *fr)
+{
+	const uint8_t *vh = fr->data - VNET_HDR_LEN;
+	unsigned int start, off, gso = 0;
+
+	stack_frame_vnet(fr);
+	if (vh[VNET_OFF_FLAGS] & ~VNET_F_NEEDS_CSUM)
+		fz_bug("virtio-net flags out", vh[VNET_OFF_FLAGS], 0);
+	if (vh[VNET_OFF_GSO_TYPE] == VNET_GSO_TCPV4) {
+		gso = rd16le(vh + VNET_OFF_GSO_SIZE);
+		if (!gso || !(vh[VNET_OFF_FLAGS] & VNET_F_NEEDS_CSUM) ||
+		    rd16le(vh + VNET_OFF_HDR_LEN) > fr->len)
+			fz_bug("virtio-net GSO out", gso, rd16le(vh + VNET_OFF_HDR_LEN));
+	} else if (vh[VNET_OFF_GSO_TYPE] != VNET_GSO_NONE) {
+		fz_bug("virtio-net gso_type out", vh[VNET_OFF_GSO_TYPE], 0);
+	}
+	if (!(vh[VNET_OFF_FLAGS] & VNET_F_NEEDS_CSUM))
+		return gso;
+	start = rd16le(vh + VNET_OFF_CSUM_START);
+	off = rd16le(vh + VNET_OFF_CSUM_OFFSET);
+	if (start != ETH_HDR_LEN + IP4_HDR_MIN || off != 16 || start + off + 2 > fr->len)
+		fz_bug("virtio-net checksum offsets out", start, off);
+	wr16(fr->data + start + off, csum_fold(csum_partial(fr->data + start, fr->len - start, 0)));
+	return gso;
+}
+
+/**
  * op_tx() - stack_ops.tx: fill each frame's payload from the fake upstream (byte i of the
  * stream after SND.UNA is i), refuse a fill beyond what upstream holds, check each frame
  */
@@ -173,6 +223,7 @@ static void op_tx(void *ctx, struct stack_txq *q)
 	for (unsigned int i = 0; i < q->n; i++) {
 		struct stack_frame *fr = &q->frame[i];
 		struct fz_flow *x;
+		unsigned int gso = 0;
 		uint32_t off;
 
 		if (fr->fill_flow) {
@@ -186,14 +237,17 @@ static void op_tx(void *ctx, struct stack_txq *q)
 				fz_bug("fill beyond the frame", fr->fill_at + fr->fill_len, fr->len);
 			for (uint32_t k = 0; k < fr->fill_len; k++)
 				fr->data[fr->fill_at + k] = (uint8_t)(off + k);
-			stack_frame_seal(fr);
+			if (!fz.vnet)
+				stack_frame_seal(fr);
 		}
 		if (!fr->len)
 			continue;
+		if (fz.vnet)
+			gso = kernel_vnet(fr);
 		if (fz_trace)
-			fprintf(stderr, "tx %zu bytes, ethertype %04x\n", fr->len,
-				fr->len >= 14 ? rd16(fr->data + 12) : 0);
-		check_frame(fr->data, fr->len);
+			fprintf(stderr, "tx %zu bytes, ethertype %04x, gso %u\n", fr->len,
+				fr->len >= 14 ? rd16(fr->data + 12) : 0, gso);
+		check_frame(fr->data, fr->len, gso);
 	}
 	q->n = 0;
 }
@@ -300,8 +354,34 @@ static const struct stack_ops fz_ops = {
 	.udp_send = op_udp_send,
 };
 
-/** fix_sums() - make an IPv4 frame's lengths and checksums right, so it is judged on the rest */
-static void fix_sums(uint8_t *f, size_t len, bool rel_ack)
+/**
+ * fix_partial() - under a virtio-net header that says NEEDS_CSUM, leave the L4 checksum as
+ * a kernel does (the pseudo-header sum) and point the header at it, unless the header's last
+ * byte keeps the fuzzer's offsets
+ * @vh:		the header, or NULL
+ * @l4:		the transport header
+ * @field:	offset of its checksum field
+ * @start:	offset of @l4 in the frame
+ * @ph:		the pseudo-header sum
+ */
+static void fix_partial(uint8_t *vh, uint8_t *l4, unsigned int field, size_t start, uint64_t ph)
+{
+	if (!vh || !(vh[VNET_OFF_FLAGS] & VNET_F_NEEDS_CSUM) || (vh[VNET_HDR_LEN - 1] & 1))
+		return;
+	wr16(l4 + field, (uint16_t)~csum_fold(ph));
+	wr16le(vh + VNET_OFF_CSUM_START, (uint16_t)start);
+	wr16le(vh + VNET_OFF_CSUM_OFFSET, (uint16_t)field);
+}
+
+/**
+ * fix_sums() - make an IPv4 frame's lengths and checksums right, so it is judged on the rest
+ * @f, @len:	the frame
+ * @rel_ack:	its TCP acknowledgment number is relative to the stack's ISN
+ * @vh:		its virtio-net header (NULL: none): under NEEDS_CSUM the L4 checksum is left
+ *		partial and, unless the header's last byte says otherwise, its offsets are
+ *		made those of the real checksum field
+ */
+static void fix_sums(uint8_t *f, size_t len, bool rel_ack, uint8_t *vh)
 {
 	uint8_t *h = f + ETH_HDR_LEN, *l4;
 	size_t ihl, tot, l4len;
@@ -337,6 +417,7 @@ static void fix_sums(uint8_t *f, size_t len, bool rel_ack)
 				wr32(l4 + 8, rd32(l4 + 8) + fz.iss[rd16(l4) % FZ_ISS_SLOTS]);
 			wr16(l4 + 16, 0);
 			wr16(l4 + 16, csum_fold(csum_partial(l4, l4len, ph)));
+			fix_partial(vh, l4, 16, ETH_HDR_LEN + ihl, ph);
 		}
 		break;
 	case PROTO_UDP:
@@ -344,6 +425,7 @@ static void fix_sums(uint8_t *f, size_t len, bool rel_ack)
 			wr16(l4 + 4, (uint16_t)l4len);
 			wr16(l4 + 6, 0);
 			wr16(l4 + 6, csum_fold(csum_partial(l4, l4len, ph)));
+			fix_partial(vh, l4, 6, ETH_HDR_LEN + ihl, ph);
 		}
 		break;
 	}
@@ -469,6 +551,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (data[0] & 2)
 		cfg.mtu = 1500;
 	fz.mtu = cfg.mtu;
+	fz.vnet = data[0] & 8;
+	cfg.tso = fz.vnet;
 	s = stack_new(&cfg, &fz_ops, NULL);
 	fz.s = s;
 	if (!s)
@@ -489,9 +573,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!frame)
 			abort();
 		memcpy(frame, data + pos, len);
-		if (fix)
-			fix_sums(frame, len, rel_ack);
-		stack_input(s, frame, len, now);
+		if (!fz.vnet) {
+			if (fix)
+				fix_sums(frame, len, rel_ack, NULL);
+			stack_input(s, frame, len, now);
+		} else {
+			if (fix && len >= VNET_HDR_LEN)
+				fix_sums(frame + VNET_HDR_LEN, len - VNET_HDR_LEN, rel_ack, frame);
+			stack_input_vnet(s, frame, len, now);
+		}
 		free(frame);
 		pos += len;
 		fz_event(s, ctl >> 12, nrec++ ^ (unsigned int)len, now);

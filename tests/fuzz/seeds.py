@@ -4,7 +4,8 @@ input format) into DIR, so that the fuzzer starts past ARP and into ICMP, TCP, U
 reassembly and full-MTU segments. They grew tests/fuzz/corpus/stack/ (run.sh's header says
 how to refresh it); run.sh itself starts from that committed corpus.
 Checksums are left zero: every seed sets flag bit 0 (fix checksums), and the TCP ones bit 2
-(acknowledgment numbers relative to the stack's ISN)."""
+(acknowledgment numbers relative to the stack's ISN). The *_offload seeds set bit 3: each
+frame starts with its virtio-net header (super-frames and partial checksums)."""
 import os
 import struct
 import sys
@@ -16,6 +17,7 @@ C, GW, DNS, PEER = (10, 0, 2, 100), (10, 0, 2, 2), (10, 0, 2, 3), (93, 184, 216,
 EV = {"none": 0, "connected": 1, "readable": 2, "writable": 3, "eof": 4, "reset": 5,
       "refused": 6, "unreachable": 7, "abort": 8, "udp_reply": 9, "udp_error": 10,
       "connect": 11, "room": 12, "refuse_open": 13, "udp_fail": 14, "readable_big": 15}
+NEEDS_CSUM, DATA_VALID, GSO_TCPV4 = 1, 2, 1
 
 
 def eth(dst, typ):
@@ -68,6 +70,12 @@ def rec(frame, ms=0, ev="none"):
     return struct.pack(">HH", len(frame), EV[ev] << 12 | ms) + frame
 
 
+def vnet(frame, flags=0, gso_type=0, gso_size=0, csum_start=0, csum_offset=0):
+    """frame with a virtio-net header in front (little-endian fields, num_buffers 0)"""
+    return struct.pack("<BBHHHHH", flags, gso_type, 0, gso_size, csum_start, csum_offset, 0) + \
+        frame
+
+
 SYN_OPTS = b"\x02\x04\x05\xb4" + b"\x01\x03\x03\x07" + b"\x01\x01\x04\x02" + \
     b"\x01\x01\x08\x0a" + struct.pack(">II", 1, 0)
 DNSQ = bytes.fromhex("abcd01000001000000000000076578616d706c6503636f6d0000010001")
@@ -104,6 +112,17 @@ SEEDS = {
            rec(tcp(GW, 40007, 80, 1001, 1, 0x18, data=b"d" * 65440), 1, "readable_big"),
     "port_forward": b"\x05" + rec(arp(GW)) + rec(b"", 0, "connect") +
            rec(tcp(GW, 8001, 40001, 77, 1, 0x12, SYN_OPTS), 1, "readable"),
+    # offloads on, MTU 1500: a 6000-byte super-frame in, super-frames out
+    "tcp_offload": b"\x0f" + rec(vnet(arp(GW))) +
+           rec(vnet(tcp(GW, 40005, 80, 1000, 0, 0x02, SYN_OPTS)), 0, "connected") +
+           rec(vnet(tcp(GW, 40005, 80, 1001, 1, 0x10)), 1) +
+           rec(vnet(tcp(GW, 40005, 80, 1001, 1, 0x18, data=bytes(6000)), NEEDS_CSUM,
+                    GSO_TCPV4, 1448, 34, 16), 1, "readable_big") +
+           rec(vnet(tcp(GW, 40005, 80, 7001, 60000, 0x10)), 1) +
+           rec(vnet(tcp(GW, 40005, 80, 7001, 60000, 0x11), DATA_VALID), 200, "eof"),
+    "udp_offload": b"\x09" + rec(vnet(arp(GW))) +
+           rec(vnet(udp(DNS, 5353, 53, DNSQ), NEEDS_CSUM, 0, 0, 34, 6), 0, "udp_reply") +
+           rec(vnet(icmp_echo(GW, bytes(range(56))), DATA_VALID)),
 }
 
 d = sys.argv[1]

@@ -39,6 +39,14 @@
  * @*_calls:		how often each callback ran
  * @peek_max:		largest payload ever filled into a frame
  * @closed_end:		f->end seen by flow_closed
+ * @vnet:		offloads on: fx_send() puts @vnet_in before each frame (stack_input_vnet)
+ *			and frames out get their virtio-net header (stack_frame_vnet), which the
+ *			mock keeps in @vh and acts on as the container's kernel would (a partial
+ *			checksum completed)
+ * @vnet_in:		the virtio-net header fx_send() sends
+ * @vnet_partial:	fx_send() leaves the TCP checksum partial: the pseudo-header sum only,
+ *			as a kernel does under NEEDS_CSUM (with @vnet or without)
+ * @vh:			the virtio-net header of each captured frame (index as in @cap)
  */
 struct mock {
 	struct capture cap;
@@ -51,6 +59,10 @@ struct mock {
 	int open_calls, fin_calls, reset_calls, closed_calls, consume_calls, deliver_calls;
 	size_t peek_max;
 	int closed_end;
+	bool vnet;
+	uint8_t vnet_in[STACK_VNET_HDR_LEN];
+	bool vnet_partial;
+	uint8_t vh[CAP_MAX][STACK_VNET_HDR_LEN];
 };
 
 /**

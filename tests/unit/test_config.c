@@ -70,6 +70,7 @@ static void test_defaults_are_design_md(void **state)
 	assert_int_equal(c.link.mtu, 65520);
 	assert_false(c.link.no_configure);
 	assert_false(c.link.no_dhcp); /* DHCP is served by default */
+	assert_false(c.link.no_offload); /* offloads on unless asked */
 	assert_string_equal(c.control, "/run/tapird/control.sock");
 	assert_string_equal(c.control_group, "");
 	assert_string_equal(c.admin_group, "");
@@ -90,7 +91,8 @@ static void test_args_every_option(void **state)
 	assert_int_equal(parse(&c, &a, err, sizeof(err), "-f", "--netns", "/var/run/x/ns",
 			       "--ifname", "eth7", "--address", "192.168.5.9/16", "--gateway",
 			       "192.168.0.1", "--dns", "192.168.0.53", "--mtu", "1500",
-			       "--no-configure", "--control", "/tmp/t.sock", "--log-level", "debug",
+			       "--no-configure", "--no-offload", "--control", "/tmp/t.sock",
+			       "--log-level", "debug",
 			       "--no-host-loopback", "--time-wait", "5", "--max-flows", "100",
 			       "--max-half-open", "10", "--dns-upstream", "127.0.0.53:5353", NULL),
 			 0);
@@ -105,6 +107,7 @@ static void test_args_every_option(void **state)
 	assert_int_equal(c.link.dns, IP(192, 168, 0, 53));
 	assert_int_equal(c.link.mtu, 1500);
 	assert_true(c.link.no_configure);
+	assert_true(c.link.no_offload);
 	assert_string_equal(c.control, "/tmp/t.sock");
 	assert_int_equal(c.log_level, LOG_LVL_DEBUG);
 	assert_true(c.log_level_from_args);
@@ -353,6 +356,7 @@ static void test_file_every_key(void **state)
 			   "mtu = 1400\n"
 			   "configure = no\n"
 			   "dhcp = no\n"
+			   "offload = no\n"
 			   "\n"
 			   "[daemon]\n"
 			   "control = /run/t/c.sock\n"
@@ -377,6 +381,7 @@ static void test_file_every_key(void **state)
 	assert_int_equal(c.link.mtu, 1400);
 	assert_true(c.link.no_configure);
 	assert_true(c.link.no_dhcp);
+	assert_true(c.link.no_offload);
 	assert_string_equal(c.control, "/run/t/c.sock");
 	assert_string_equal(c.control_group, "tapird");
 	assert_string_equal(c.admin_group, "wheel");
@@ -396,6 +401,11 @@ static void test_file_every_key(void **state)
 	assert_string_equal(c.link.netns, "");
 	assert_false(c.link.no_configure);
 	assert_false(c.no_host_loopback);
+	unlink(path);
+
+	tmpfile_with(path, "[link]\npid = 77\noffload = yes\n");
+	assert_int_equal(config_load_file(&c, path, err, sizeof(err)), 0);
+	assert_false(c.link.no_offload);
 	unlink(path);
 }
 

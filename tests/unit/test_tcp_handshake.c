@@ -279,21 +279,92 @@ static void test_tcp_open_timedout_sends_nothing(void **state)
 	assert_int_equal(fx->m.closed_end, FLOW_END_TIMEOUT);
 }
 
-static void test_half_open_limit(void **state)
+/**
+ * flood() - @n SYNs from the container that never complete (sports 1000...), each waiting
+ * on its upstream connect or, with @answered, with its SYN-ACK sent
+ */
+static void flood(struct fx *fx, int n, bool answered)
 {
-	struct fx *fx = FX;
 	struct fr_tcp t;
 
-	for (int i = 0; i < 20; i++) {
+	for (int i = 0; i < n; i++) {
 		t = fx->syn;
 		t.flags = TCP_SYN;
 		t.seq = 77;
 		t.sport = (uint16_t)(1000 + i);
 		fx_send(fx, &t, NULL, 0);
+		if (answered) {
+			struct flow *f = flow_lookup(stack_flows(fx->s), PROTO_TCP, T_CADDR,
+						     t.sport, T_PEER, FX_PPORT);
+
+			assert_non_null(f);
+			tcp_upstream_connected(fx->s, f, fx->now);
+		}
+		fx->now += 10;
 	}
-	assert_int_equal(stack_flows_in_state(fx->s, TCP_SYN_RCVD), fx->cfg.max_half_open);
-	assert_int_equal(stack_counters(fx->s)->drop_tcp_over_limit, 20 - fx->cfg.max_half_open);
+}
+
+static void test_half_open_limit_evicts_oldest(void **state)
+{
+	struct fx *fx = FX;
+	uint32_t max = fx->cfg.max_half_open;
+
+	flood(fx, 20, false);
+	/* RFC 4987 3.5: at the bound each new SYN recycles the oldest half-open flow */
+	assert_int_equal(stack_flows_in_state(fx->s, TCP_SYN_RCVD), max);
+	assert_int_equal(stack_counters(fx->s)->tcp_half_open_evicted, 20 - max);
+	assert_int_equal(stack_counters(fx->s)->flows_closed_evicted, 20 - max);
+	assert_int_equal(stack_counters(fx->s)->drop_tcp_over_limit, 0);
+	assert_int_equal(fx->m.reset_calls, 20 - max); /* their upstream connects aborted */
+	assert_int_equal(fx->m.closed_calls, 20 - max);
+	/* the oldest went, the youngest stay */
+	assert_null(flow_lookup(stack_flows(fx->s), PROTO_TCP, T_CADDR, 1000, T_PEER, FX_PPORT));
+	assert_null(flow_lookup(stack_flows(fx->s), PROTO_TCP, T_CADDR, (uint16_t)(1000 + 19 - max),
+				T_PEER, FX_PPORT));
+	assert_non_null(flow_lookup(stack_flows(fx->s), PROTO_TCP, T_CADDR,
+				    (uint16_t)(1000 + 20 - max), T_PEER, FX_PPORT));
+	/* silently: the container was sent nothing for the evicted */
 	assert_int_equal(fx_nout(fx), 0);
+}
+
+static void test_syn_flood_genuine_syn_answered_at_once(void **state)
+{
+	struct fx *fx = FX;
+	struct fr_tcp t = fx->syn;
+	struct parsed p;
+
+	/* a flood whose SYN-ACKs the "container" never acknowledges fills the half-open bound */
+	flood(fx, 200, true);
+	fx_clear(fx);
+	assert_int_equal(stack_flows_in_state(fx->s, TCP_SYN_RCVD), fx->cfg.max_half_open);
+	/* a genuine SYN still reaches upstream and gets its SYN-ACK without waiting for the
+	 * flood's flows to time out */
+	t.flags = TCP_SYN;
+	t.seq = fx->cseq++;
+	fx_send(fx, &t, NULL, 0);
+	fx->f = fx_lookup(fx);
+	assert_non_null(fx->f);
+	assert_int_equal(fx->m.open_calls, 201);
+	tcp_upstream_connected(fx->s, fx->f, fx->now);
+	fx_one(fx, &p);
+	assert_int_equal(p.flags, TCP_SYN | TCP_ACK);
+	assert_int_equal(p.ack, FX_CISN + 1);
+	assert_int_equal(stack_counters(fx->s)->tcp_half_open_evicted,
+			 200 + 1 - fx->cfg.max_half_open);
+	/* and completes */
+	fx_ack(fx, fx->rnxt);
+	assert_int_equal(fx_state(fx), TCP_ESTABLISHED);
+}
+
+static void test_established_flow_leaves_half_open_list(void **state)
+{
+	struct fx *fx = FX;
+
+	/* an established connection is never evicted by a flood */
+	fx_to_established(fx);
+	flood(fx, 40, false);
+	assert_int_equal(fx_state(fx), TCP_ESTABLISHED);
+	assert_int_equal(stack_counters(fx->s)->tcp_half_open_evicted, 40 - fx->cfg.max_half_open);
 }
 
 static void test_flow_limit_evicts_time_wait_first(void **state)
@@ -590,7 +661,9 @@ int main(void)
 		T(test_tcp_open_per_destination_cap_rst_counted),
 		T(test_tcp_open_net_unreachable_sends_icmp_at_once),
 		T(test_tcp_open_timedout_sends_nothing),
-		T(test_half_open_limit),
+		T(test_half_open_limit_evicts_oldest),
+		T(test_syn_flood_genuine_syn_answered_at_once),
+		T(test_established_flow_leaves_half_open_list),
 		T(test_flow_limit_evicts_time_wait_first),
 		T(test_isn_differs_per_tuple_and_time),
 		T(test_syn_with_fin_dropped),

@@ -56,6 +56,52 @@ static void test_mss_clamped_to_mtu(void **state)
 	fx_free(fx);
 }
 
+static void test_mss_follows_mtu_change(void **state)
+{
+	struct fx *fx = FX;
+	struct fr_tcp t = fx->syn;
+	struct parsed p;
+
+	/* the shell read the TAP's real MTU (the container set 1400): RFC 9293 3.7.1 */
+	assert_int_equal(stack_set_mtu(fx->s, 1400), 1400);
+	assert_int_equal(stack_get_cfg(fx->s)->mtu, 1400);
+	fx->syn.mss = 1360;
+	synack(fx, &p);
+	assert_int_equal(p.mss, 1360);
+	fx_clear(fx);
+	fx_ack(fx, fx->rnxt);
+	/* `ip link set tap0 mtu 1300`: the next connection announces 1260 */
+	assert_int_equal(stack_set_mtu(fx->s, 1300), 1300);
+	t.flags = TCP_SYN;
+	t.sport = 2000;
+	t.seq = 5;
+	t.mss = 1260;
+	fx_send(fx, &t, NULL, 0);
+	tcp_upstream_connected(fx->s, flow_lookup(stack_flows(fx->s), PROTO_TCP, T_CADDR, 2000,
+						 T_PEER, FX_PPORT), fx->now);
+	fx_one(fx, &p);
+	assert_int_equal(p.mss, 1260);
+	fx_clear(fx);
+	/* the first connection keeps its MSS but no frame exceeds the new MTU */
+	assert_int_equal(view(fx).mss, 1360);
+	fx_upstream(fx, NULL, 5000);
+	tcp_upstream_readable(fx->s, fx->f, fx->now);
+	assert_true(fx_nout(fx) >= 4);
+	for (size_t i = 0; i < fx_nout(fx); i++) {
+		fx_out(fx, i, &p);
+		assert_true(p.ip_len <= 1300);
+	}
+}
+
+static void test_mtu_bounded(void **state)
+{
+	struct fx *fx = FX;
+
+	assert_int_equal(stack_set_mtu(fx->s, 68), STACK_MIN_MTU);
+	assert_int_equal(stack_set_mtu(fx->s, 1u << 20), STACK_MAX_MTU);
+	assert_int_equal(stack_get_cfg(fx->s)->mtu, STACK_MAX_MTU);
+}
+
 static void test_send_clamped_to_peer_mss(void **state)
 {
 	struct fx *fx = FX;
@@ -255,6 +301,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_synack_mss_is_mtu_minus_40),
 		cmocka_unit_test(test_mss_clamped_to_mtu),
+		T(test_mss_follows_mtu_change),
+		T(test_mtu_bounded),
 		T(test_send_clamped_to_peer_mss),
 		T(test_tiny_peer_mss_floored),
 		T(test_missing_mss_defaults_to_536),
