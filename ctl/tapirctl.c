@@ -103,9 +103,16 @@ static void usage(FILE *out)
 		"                              the container (root or admin group)\n"
 		"  fwd list [--link L]         the port forwards\n"
 		"  fwd del ID                  remove a forward (its connections stay)\n"
+		"  policy list [--link L]      what containers may not reach: the default and\n"
+		"                              each link's deny rules and switches\n"
+		"  policy add|remove [--link L] CIDR[:PORT[-PORT]] [tcp|udp|any]\n"
+		"  policy set [--link L] deny-link-local|deny-host-addresses yes|no\n"
+		"                              change it at run time, for link L or (without\n"
+		"                              --link) for every link (root or admin group)\n"
 		"  attach (--netns PATH|NAME | --pid PID) --name NAME [--ifname IF]\n"
 		"         [--address CIDR] [--gateway ADDR] [--dns ADDR] [--mtu N]\n"
-		"         [--no-configure] [--no-host-loopback]\n"
+		"         [--no-configure] [--no-host-loopback] [--deny RULE]...\n"
+		"         [--deny-link-local] [--deny-host-addresses]\n"
 		"                              serve one more container (root or admin group)\n"
 		"  detach NAME                 stop serving it: its flows, forwards and TAP go\n"
 		"  raw JSON                    send one request line, print the reply line\n"
@@ -1762,6 +1769,130 @@ static int cmd_fwd(int argc, char **argv)
 	die_usage("fwd: unknown subcommand '%s' (add, list, del)", argv[1]);
 }
 
+/* --- policy ------------------------------------------------------------------------------ */
+
+/**
+ * print_policy() - one policy block of policy_list's reply: the two switches, then the rules
+ * @title:	"default" or "link NAME"
+ * @p:		{"deny_link_local": B, "deny_host_addresses": B, "deny": [RULE...]}
+ */
+static void print_policy(const char *title, const json_t *p)
+{
+	const json_t *rules = json_object_get(p, "deny");
+
+	printf("%s: deny-link-local %s, deny-host-addresses %s\n", title,
+	       json_is_true(json_object_get(p, "deny_link_local")) ? "yes" : "no",
+	       json_is_true(json_object_get(p, "deny_host_addresses")) ? "yes" : "no");
+	if (!json_array_size(rules))
+		printf("  (no deny rules)\n");
+	for (size_t i = 0; i < json_array_size(rules); i++)
+		printf("  deny %s\n", json_string_value(json_array_get(rules, i)) ?: "?");
+}
+
+/**
+ * policy_list() - `tapirctl policy list [--link L]`: the daemon's default, then each link's
+ */
+static int policy_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "link", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *args = json_object(), *reply, *r, *links;
+	char title[160];
+
+	parse_opts(argc, argv, "l:j", opts, args, "policy list");
+	if (optind < argc)
+		die_usage("policy list takes no arguments");
+	r = request("policy_list", args, &reply);
+	if (json_shown(r, reply))
+		return 0;
+	print_policy("default (every link)", json_object_get(r, "default"));
+	links = json_object_get(r, "links");
+	for (size_t i = 0; i < json_array_size(links); i++) {
+		const json_t *l = json_array_get(links, i);
+
+		snprintf(title, sizeof(title), "link %s", jstr(l, "name", "?"));
+		print_policy(title, l);
+	}
+	json_decref(reply);
+	return 0;
+}
+
+/**
+ * policy_change() - `tapirctl policy add|remove [--link L] RULE` and `tapirctl policy set
+ * [--link L] deny-link-local|deny-host-addresses yes|no`; without --link the daemon-wide
+ * default changes (every link)
+ * @what:	"add", "remove" or "set"
+ */
+static int policy_change(const char *what, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "link", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *args = json_object(), *reply, *r;
+	char cmd[32];
+
+	parse_opts(argc, argv, "l:j", opts, args, "policy");
+	if (!strcmp(what, "set")) {
+		bool yes;
+
+		if (optind + 2 != argc)
+			die_usage("policy set takes deny-link-local|deny-host-addresses yes|no");
+		if (!strcmp(argv[optind + 1], "yes") || !strcmp(argv[optind + 1], "on"))
+			yes = true;
+		else if (!strcmp(argv[optind + 1], "no") || !strcmp(argv[optind + 1], "off"))
+			yes = false;
+		else
+			die_usage("policy set: '%s' is not yes or no", argv[optind + 1]);
+		if (!strcmp(argv[optind], "deny-link-local"))
+			json_object_set_new(args, "deny_link_local", json_boolean(yes));
+		else if (!strcmp(argv[optind], "deny-host-addresses"))
+			json_object_set_new(args, "deny_host_addresses", json_boolean(yes));
+		else
+			die_usage("policy set: '%s' is not deny-link-local or deny-host-addresses",
+				  argv[optind]);
+	} else {
+		if (optind + 1 != argc)
+			die_usage("policy %s takes one rule: CIDR[:PORT[-PORT]] [tcp|udp|any]",
+				  what);
+		json_object_set_new(args, "rule", json_string(argv[optind]));
+	}
+	snprintf(cmd, sizeof(cmd), "policy_%s", what);
+	r = request(cmd, args, &reply);
+	if (json_shown(r, reply))
+		return 0;
+	if (json_string_value(json_object_get(r, "rule")))
+		printf("%s: %s deny %s\n", jstr(r, "link", "default"),
+		       !strcmp(what, "add") ? "added" : "removed", jstr(r, "rule", "?"));
+	else
+		printf("%s: policy set\n", jstr(r, "link", "default"));
+	json_decref(reply);
+	return 0;
+}
+
+/**
+ * cmd_policy() - `tapirctl policy list|add|remove|set ...`: what containers may reach
+ */
+static int cmd_policy(int argc, char **argv)
+{
+	if (argc < 2)
+		die_usage("policy needs list, add, remove or set");
+	optind = 0;
+	if (!strcmp(argv[1], "list") || !strcmp(argv[1], "ls"))
+		return policy_list(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "add"))
+		return policy_change("add", argc - 1, argv + 1);
+	if (!strcmp(argv[1], "remove") || !strcmp(argv[1], "del") || !strcmp(argv[1], "rm"))
+		return policy_change("remove", argc - 1, argv + 1);
+	if (!strcmp(argv[1], "set"))
+		return policy_change("set", argc - 1, argv + 1);
+	die_usage("policy: unknown subcommand '%s' (list, add, remove, set)", argv[1]);
+}
+
 /* --- attach / detach ---------------------------------------------------------------------- */
 
 /**
@@ -1797,14 +1928,30 @@ static int cmd_attach(int argc, char **argv)
 		{ "mtu", required_argument, NULL, 'm' },
 		{ "no-configure", no_argument, NULL, 'C' },
 		{ "no-host-loopback", no_argument, NULL, 'L' },
+		{ "deny", required_argument, NULL, 'D' },
+		{ "deny-link-local", no_argument, NULL, 'K' },
+		{ "deny-host-addresses", no_argument, NULL, 'H' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	json_t *args = json_object(), *reply, *r;
+	json_t *args = json_object(), *reply, *r, *deny = NULL;
 	int o;
 
-	while ((o = getopt_long(argc, argv, "n:p:N:i:a:g:d:m:CLj", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "n:p:N:i:a:g:d:m:CLD:KHj", opts, NULL)) != -1) {
 		switch (o) {
+		case 'D':
+			if (!deny) {
+				deny = json_array();
+				json_object_set_new(args, "deny", deny);
+			}
+			json_array_append_new(deny, json_string(optarg));
+			break;
+		case 'K':
+			json_object_set_new(args, "deny_link_local", json_true());
+			break;
+		case 'H':
+			json_object_set_new(args, "deny_host_addresses", json_true());
+			break;
 		case 'n':
 			json_object_set_new(args, "netns", json_string(optarg));
 			break;
@@ -1927,6 +2074,8 @@ int main(int argc, char **argv)
 		{ "conn", cmd_conn },     { "watch", cmd_watch }, { "top", cmd_top },
 		{ "capture", cmd_capture }, { "raw", cmd_raw },
 		{ "fwd", cmd_fwd },         { "attach", cmd_attach },
+		{ "policy", cmd_policy },
+		{ "policy", cmd_policy },
 		{ "detach", cmd_detach },
 	};
 	const char *env = getenv(SOCKET_ENV);

@@ -24,6 +24,8 @@
 /* Bounds that are ours, not the stack's */
 #define CONFIG_MAX_TIME_WAIT_S 3600	/* RFC 9293 suggests 2MSL = 4 min; an hour is plenty */
 #define CONFIG_MAX_UDP_TIMEOUT_S 86400 /* a day: anything longer is a leak, not a flow */
+#define CONFIG_MAX_IDLE_TIMEOUT_S (7u * 86400) /* a week: beyond, "off" says it better */
+#define CONFIG_MAX_SOCK_MEM_MIB (1u << 20)	/* 1 TiB: a bound, not a limit anyone hits */
 #define CONFIG_MAX_FLOWS (1u << 20)	/* each TCP flow holds a host socket: RLIMIT_NOFILE */
 #define CONFIG_MAX_CLOSED_HISTORY 1000000 /* ~0.5 KiB per closed flow remembered */
 #define CONFIG_DEFAULT_CLOSED_HISTORY 1024
@@ -477,6 +479,71 @@ static int set_max_udp_flows(struct config *c, const char *v, char *why, size_t 
 	return parse_u32(v, 0, CONFIG_MAX_FLOWS, &c->max_udp_flows, why, whylen);
 }
 
+/**
+ * policy_set_deny() - add one deny rule (repeatable key) to @p
+ * Return: 0, or -1 with @why set
+ */
+static int policy_set_deny(struct policy *p, const char *v, char *why, size_t whylen)
+{
+	return policy_add(p, v, why, whylen) ? -1 : 0;
+}
+
+static int set_deny(struct config *c, const char *v, char *why, size_t whylen)
+{
+	return policy_set_deny(&c->policy, v, why, whylen);
+}
+
+static int set_deny_link_local(struct config *c, const char *v, char *why, size_t whylen)
+{
+	return parse_bool(v, &c->policy.deny_link_local, why, whylen);
+}
+
+static int set_deny_host_addrs(struct config *c, const char *v, char *why, size_t whylen)
+{
+	return parse_bool(v, &c->policy.deny_host_addrs, why, whylen);
+}
+
+static int set_link_deny(struct link_cfg *lc, const char *v, char *why, size_t whylen)
+{
+	return policy_set_deny(&lc->policy, v, why, whylen);
+}
+
+static int set_link_deny_link_local(struct link_cfg *lc, const char *v, char *why,
+				    size_t whylen)
+{
+	return parse_bool(v, &lc->policy.deny_link_local, why, whylen);
+}
+
+static int set_link_deny_host_addrs(struct link_cfg *lc, const char *v, char *why,
+				    size_t whylen)
+{
+	return parse_bool(v, &lc->policy.deny_host_addrs, why, whylen);
+}
+
+static int set_idle_timeout(struct config *c, const char *v, char *why, size_t whylen)
+{
+	return parse_u32(v, 0, CONFIG_MAX_IDLE_TIMEOUT_S, &c->idle_timeout_s, why, whylen);
+}
+
+static int set_max_per_dest(struct config *c, const char *v, char *why, size_t whylen)
+{
+	return parse_u32(v, 0, CONFIG_MAX_FLOWS, &c->max_per_dest, why, whylen);
+}
+
+/**
+ * set_max_sock_mem() - [tcp] max-socket-memory in MiB (0: no bound)
+ * Return: 0, or -1 with @why set
+ */
+static int set_max_sock_mem(struct config *c, const char *v, char *why, size_t whylen)
+{
+	uint32_t mib;
+
+	if (parse_u32(v, 0, CONFIG_MAX_SOCK_MEM_MIB, &mib, why, whylen))
+		return -1;
+	c->max_sock_mem = (uint64_t)mib << 20;
+	return 0;
+}
+
 static int set_closed_history(struct config *c, const char *v, char *why, size_t whylen)
 {
 	return parse_u32(v, 0, CONFIG_MAX_CLOSED_HISTORY, &c->closed_history, why, whylen);
@@ -626,6 +693,12 @@ static const struct config_key {
 	{ "tcp", "max-flows", set_max_flows },
 	{ "tcp", "max-half-open", set_max_half_open },
 	{ "tcp", "host-loopback", set_host_loopback },
+	{ "tcp", "idle-timeout", set_idle_timeout },
+	{ "tcp", "max-per-destination", set_max_per_dest },
+	{ "tcp", "max-socket-memory", set_max_sock_mem },
+	{ "policy", "deny", set_deny },
+	{ "policy", "deny-link-local", set_deny_link_local },
+	{ "policy", "deny-host-addresses", set_deny_host_addrs },
 	{ "dns", "upstream", set_dns_upstream },
 	{ "forward", "tcp", set_tcp_forward },
 	{ "forward", "udp", set_udp_forward },
@@ -659,6 +732,9 @@ static const struct link_key {
 	{ "name", set_name },
 	{ "ipv6", set_ipv6 },
 	{ "ipv6-prefix", set_ipv6_prefix },
+	{ "deny", set_link_deny },
+	{ "deny-link-local", set_link_deny_link_local },
+	{ "deny-host-addresses", set_link_deny_host_addrs },
 };
 
 int link_cfg_set(struct link_cfg *lc, const char *key, const char *value, char *why,
@@ -899,6 +975,12 @@ enum {
 	OPT_IPV6_PREFIX,
 	OPT_NO_IPV6,
 	OPT_CAPTURE_DIR,
+	OPT_DENY,
+	OPT_DENY_LINK_LOCAL,
+	OPT_DENY_HOST_ADDRS,
+	OPT_IDLE_TIMEOUT,
+	OPT_MAX_PER_DEST,
+	OPT_MAX_SOCK_MEM,
 };
 
 static const struct option config_longopts[] = {
@@ -933,6 +1015,12 @@ static const struct option config_longopts[] = {
 	{ "ipv6-prefix", required_argument, NULL, OPT_IPV6_PREFIX },
 	{ "no-ipv6", no_argument, NULL, OPT_NO_IPV6 },
 	{ "capture-dir", required_argument, NULL, OPT_CAPTURE_DIR },
+	{ "deny", required_argument, NULL, OPT_DENY },
+	{ "deny-link-local", no_argument, NULL, OPT_DENY_LINK_LOCAL },
+	{ "deny-host-addresses", no_argument, NULL, OPT_DENY_HOST_ADDRS },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+	{ "max-per-destination", required_argument, NULL, OPT_MAX_PER_DEST },
+	{ "max-socket-memory", required_argument, NULL, OPT_MAX_SOCK_MEM },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -960,6 +1048,10 @@ static config_setter opt_setter(int opt)
 	case OPT_CLOSED_HISTORY: return set_closed_history;
 	case OPT_METRICS:	return set_metrics;
 	case OPT_CAPTURE_DIR:	return set_capture_dir;
+	case OPT_DENY:		return set_deny;
+	case OPT_IDLE_TIMEOUT:	return set_idle_timeout;
+	case OPT_MAX_PER_DEST:	return set_max_per_dest;
+	case OPT_MAX_SOCK_MEM:	return set_max_sock_mem;
 	default:		return NULL;
 	}
 }
@@ -1193,6 +1285,12 @@ int config_parse_args(struct config *c, int argc, char **argv, enum config_actio
 		case OPT_NO_IPV6:
 			n.link.no_ipv6 = true;
 			break;
+		case OPT_DENY_LINK_LOCAL:
+			n.policy.deny_link_local = true;
+			break;
+		case OPT_DENY_HOST_ADDRS:
+			n.policy.deny_host_addrs = true;
+			break;
 		default:
 			bad_option(argv, opt, err, errlen);
 			return -1;
@@ -1260,6 +1358,15 @@ const char *config_usage(void)
 	       " (off)\n"
 	       "      --capture-dir DIR   where `tapirctl capture` files go (" CONFIG_DEFAULT_CAPTURE_DIR
 	       ")\n"
+	       "      --deny RULE         deny every link CIDR[:PORT[-PORT]] [tcp|udp|any]\n"
+	       "                          (repeatable; [policy] deny)\n"
+	       "      --deny-link-local   deny 169.254.0.0/16 (cloud metadata) to every link\n"
+	       "      --deny-host-addresses  deny the host's own non-loopback addresses\n"
+	       "      --idle-timeout SECONDS  reset ESTABLISHED TCP flows idle this long (0: off)\n"
+	       "      --max-per-destination N  upstream TCP connections per link towards one\n"
+	       "                          ADDRESS:PORT (0: no cap)\n"
+	       "      --max-socket-memory MIB  kernel socket buffers of a link's TCP flows (0: no"
+	       " bound)\n"
 	       "      --version           print the version and exit\n"
 	       "  -h, --help              print this help and exit\n"
 	       "\n"

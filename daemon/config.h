@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "fwdspec.h"
+#include "policy.h"
 
 #define CONFIG_DEFAULT_CONTROL "/run/tapird/control.sock"
 #define CONFIG_DEFAULT_CAPTURE_DIR "/var/lib/tapird/captures"
@@ -62,6 +63,8 @@
  *			is dropped; with @no_dns, everything to the DNS address is dropped
  *			(slirp4netns sends it to the real address: it times out). Otherwise
  *			both are refused (RST, ICMP port unreachable).
+ * @policy:		what this link may not reach (deny rules, deny-link-local,
+ *			deny-host-addresses), on top of the daemon's [policy] (policy.h)
  */
 struct link_cfg {
 	char name[LINK_NAME_MAX];
@@ -89,6 +92,7 @@ struct link_cfg {
 	bool has_mac;
 	bool tap_reuse;
 	bool slirp_answers;
+	struct policy policy;
 };
 
 /**
@@ -117,6 +121,13 @@ struct link_cfg {
  * @closed_history:	closed flows remembered for `conns --all` and `conn` (0: none)
  * @metrics:		"ADDR:PORT" (IPv6 as "[ADDR]:PORT") of the Prometheus endpoint ("" = off)
  * @capture_dir:	the one directory captures are written in (capture.h)
+ * @policy:		[policy]: deny rules and switches every link gets besides its own
+ * @idle_timeout_s:	[tcp] idle-timeout: an ESTABLISHED flow silent this long is reset both
+ *			ways (0: never, as slirp4netns)
+ * @max_per_dest:	[tcp] max-per-destination: concurrent upstream TCP connections of one
+ *			link towards one ADDRESS:PORT (0: no cap)
+ * @max_sock_mem:	[tcp] max-socket-memory: bytes of kernel socket buffers (send plus
+ *			receive) a link's upstream TCP sockets may ask for (0: no bound)
  */
 struct config {
 	bool foreground;
@@ -142,6 +153,10 @@ struct config {
 	uint32_t closed_history;
 	char metrics[64];
 	char capture_dir[PATH_MAX];
+	struct policy policy;
+	uint32_t idle_timeout_s;
+	uint32_t max_per_dest;
+	uint64_t max_sock_mem;
 };
 
 /** config_defaults() - fill @c with the DESIGN.md defaults */

@@ -9,6 +9,8 @@
  *   ctl_auth.c		who may connect and who may mutate
  *   ctl_server.c	the listener, the clients, their buffers, limits and idle timeout
  *   ctl_links.c	attach and detach's work (ctl_links.h)
+ *   ctl_policy.c	policy_list, policy_add, policy_remove, policy_set: what containers
+ *			may reach (policy.h)
  *
  * Two halves: ctl_handle_line() turns one request line into one reply line and knows nothing of
  * sockets (the unit tests drive it directly); the server half owns the listener, the clients,
@@ -213,6 +215,12 @@ json_t *ctl_cmd_list_hostfwd(struct ctl_req *r);
 json_t *ctl_cmd_remove_hostfwd(struct ctl_req *r);
 json_t *ctl_cmd_attach(struct ctl_req *r);
 json_t *ctl_cmd_detach(struct ctl_req *r);
+
+/* ctl_policy.c: the reach policy's handlers */
+json_t *ctl_cmd_policy_list(struct ctl_req *r);
+json_t *ctl_cmd_policy_add(struct ctl_req *r);
+json_t *ctl_cmd_policy_remove(struct ctl_req *r);
+json_t *ctl_cmd_policy_set(struct ctl_req *r);
 
 /* ctl_conns.c */
 json_t *ctl_cmd_conns(struct ctl_req *r);

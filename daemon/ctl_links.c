@@ -25,8 +25,9 @@
  * @ARG_STRING:	a string ("name", "netns", addresses...)
  * @ARG_INT:	an integer ("pid", "mtu")
  * @ARG_BOOL:	true or false ("configure", "dhcp", "host_loopback")
+ * @ARG_LIST:	a string or an array of strings, each set in turn (a repeatable key: "deny")
  */
-enum arg_type { ARG_STRING, ARG_INT, ARG_BOOL };
+enum arg_type { ARG_STRING, ARG_INT, ARG_BOOL, ARG_LIST };
 
 /**
  * struct attach_arg - one argument of `attach`
@@ -51,6 +52,9 @@ static const struct attach_arg {
 	{ "configure", "configure", ARG_BOOL },
 	{ "dhcp", "dhcp", ARG_BOOL },
 	{ "host_loopback", "host-loopback", ARG_BOOL },
+	{ "deny", "deny", ARG_LIST },
+	{ "deny_link_local", "deny-link-local", ARG_BOOL },
+	{ "deny_host_addresses", "deny-host-addresses", ARG_BOOL },
 };
 
 /**
@@ -79,6 +83,7 @@ static int arg_text(const struct attach_arg *a, json_t *v, char *buf, size_t buf
 		    const char **out, char *desc, size_t len)
 {
 	switch (a->type) {
+	case ARG_LIST: /* one element at a time, by attach_list() */
 	case ARG_STRING:
 		if (!json_is_string(v))
 			return say(desc, len, "argument '%s' must be a string", a->json);
@@ -100,6 +105,39 @@ static int arg_text(const struct attach_arg *a, json_t *v, char *buf, size_t buf
 		return 0;
 	}
 	return say(desc, len, "argument '%s': unknown type", a->json);
+}
+
+/**
+ * attach_list() - set each string of @v (a string or an array of strings) under @a's key
+ * @a:		the argument
+ * @v:		its value
+ * @lc:		the link configuration being built
+ * @desc:	on failure, why
+ * @len:	size of @desc
+ * Return: 0, or -1 with @desc filled
+ */
+static int attach_list(const struct attach_arg *a, json_t *v, struct link_cfg *lc, char *desc,
+		       size_t len)
+{
+	char why[256], num[32];
+	const char *text;
+	size_t i;
+	json_t *e;
+
+	if (!json_is_array(v)) {
+		if (arg_text(a, v, num, sizeof(num), &text, desc, len))
+			return -1;
+		if (link_cfg_set(lc, a->key, text, why, sizeof(why)))
+			return say(desc, len, "%s: %s", a->json, why);
+		return 0;
+	}
+	json_array_foreach(v, i, e) {
+		if (arg_text(a, e, num, sizeof(num), &text, desc, len))
+			return -1;
+		if (link_cfg_set(lc, a->key, text, why, sizeof(why)))
+			return say(desc, len, "%s[%zu]: %s", a->json, i, why);
+	}
+	return 0;
 }
 
 /**
@@ -128,6 +166,11 @@ static int attach_cfg(json_t *args, bool dflt_no_host_loopback, struct link_cfg 
 
 		if (!v || json_is_null(v))
 			continue;
+		if (a->type == ARG_LIST) {
+			if (attach_list(a, v, lc, desc, len))
+				return -1;
+			continue;
+		}
 		if (arg_text(a, v, num, sizeof(num), &text, desc, len))
 			return -1;
 		/* the name may not be empty here: "" would mean "derive it" in the file */

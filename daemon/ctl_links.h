@@ -19,7 +19,8 @@ struct link;
 
 /**
  * ctl_links_attach() - attach the container @args names: {"name", "netns" | "pid", "ifname",
- * "address", "gateway", "dns", "mtu", "configure", "host_loopback"}
+ * "address", "gateway", "dns", "mtu", "configure", "host_loopback", "deny" (a rule or an array of
+ * them), "deny_link_local", "deny_host_addresses"}
  * @desc, @len:	on failure, what is wrong ("mtu: \"1\" is not a number between 576 and
  *		65521", "c1: a link of that name is attached already", ...); the class is
  *		always GenericError

@@ -122,7 +122,7 @@ int ctl_arg_count(struct ctl_req *r, const char *key, uint64_t *out)
 struct ctl_cmd {
 	const char *name;
 	bool mutating;
-	const char *const args[12];
+	const char *const args[16];
 	json_t *(*fn)(struct ctl_req *r);
 };
 
@@ -142,9 +142,15 @@ static const struct ctl_cmd ctl_cmds[] = {
 	/* One daemon, many containers (ctl_links.c) */
 	{ "attach", true,
 	  { "name", "netns", "pid", "ifname", "address", "gateway", "dns", "mtu", "configure",
-	    "dhcp", "host_loopback", NULL },
+	    "dhcp", "host_loopback", "deny", "deny_link_local", "deny_host_addresses", NULL },
 	  ctl_cmd_attach },
 	{ "detach", true, { "name", NULL }, ctl_cmd_detach },
+	/* What containers may reach (ctl_policy.c) */
+	{ "policy_list", false, { "link", NULL }, ctl_cmd_policy_list },
+	{ "policy_add", true, { "link", "rule", NULL }, ctl_cmd_policy_add },
+	{ "policy_remove", true, { "link", "rule", NULL }, ctl_cmd_policy_remove },
+	{ "policy_set", true, { "link", "deny_link_local", "deny_host_addresses", NULL },
+	  ctl_cmd_policy_set },
 };
 
 /**

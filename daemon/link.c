@@ -15,6 +15,7 @@
 #include "netlink.h"
 #include "netns.h"
 #include "pingrelay.h"
+#include "reach.h"
 #include "relay.h"
 #include "relay_env.h"
 #include "stack.h"
@@ -332,9 +333,12 @@ static int link_icmp6_echo(void *ctx, const uint8_t saddr[16], const uint8_t dad
 /** link_flow_closed() - stack_ops.flow_closed: the relay of the flow's protocol lets go */
 static void link_flow_closed(void *ctx, struct flow *f)
 {
-	(void)ctx;
-	if (f->proto == PROTO_TCP)
+	struct link *l = ctx;
+
+	if (f->proto == PROTO_TCP) {
+		reach_dest_release(l->reach, f); /* also a flow refused before it had a socket */
 		relay_tcp_closed(f);
+	}
 	else if (f->proto == PROTO_UDP)
 		udprelay_closed(f);
 }
@@ -642,6 +646,7 @@ static int link_stack_new(struct link *l, char *err, size_t errlen)
 	sc.max_half_open = dc->max_half_open;
 	sc.next_flow_id = &l->d->next_flow_id;
 	sc.udp_timeout_ms = dc->udp_timeout_s * 1000u;
+	sc.idle_timeout_ms = dc->idle_timeout_s * 1000u;
 	sc.udp_timeout_stream_ms = dc->udp_timeout_stream_s * 1000u;
 	sc.max_udp_flows = dc->max_udp_flows;
 	sc.no_host_loopback = cfg->no_host_loopback;
@@ -662,12 +667,18 @@ static int link_stack_new(struct link *l, char *err, size_t errlen)
 		return -1;
 	}
 	stack_set_txq(l->stack, link_txq);
+	l->reach = reach_new();
+	if (!l->reach) {
+		snprintf(err, errlen, "%s: out of memory", l->name);
+		return -1;
+	}
 	l->env = (struct relay_env){
 		.stack = l->stack,
 		.base = l->d->base,
 		.cfg = &l->cfg,
 		.dcfg = &l->d->cfg,
 		.name = l->name,
+		.reach = l->reach,
 		.touched = link_env_touched,
 		.bind_outbound = link_env_bind_outbound,
 	};
@@ -816,6 +827,7 @@ fail:
 	if (l->ev_turn)
 		event_free(l->ev_turn);
 	stack_free(l->stack);
+	reach_free(l->reach);
 	if (l->tap_fd >= 0)
 		close(l->tap_fd);
 	free(l);
@@ -840,6 +852,8 @@ void link_detach(struct link *l)
 	/* flows first: the relay's flow_closed callbacks release their sockets and events */
 	stack_free(l->stack);
 	l->stack = NULL;
+	reach_free(l->reach);
+	l->reach = NULL;
 	if (l->ev_tap)
 		event_free(l->ev_tap);
 	if (l->ev_timer)

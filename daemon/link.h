@@ -44,6 +44,7 @@ struct nl_sock;
  * @nl_watch:	netlink socket in the container's namespace hearing of changes to the TAP
  *		(its MTU), NULL if it could not be opened
  * @ev_nl:	readable event on @nl_watch
+ * @reach:	per-destination connection counts (reach.h), also in @env for the relays
  * @env:	what the relays know of this link (its stack, the loop, its configuration)
  * @ev_turn:	made active when the stack is fed: re-arms @ev_timer once per loop turn
  */
@@ -65,6 +66,7 @@ struct link {
 	uint32_t tap_mtu;
 	struct nl_sock *nl_watch;
 	struct event *ev_nl;
+	struct reach *reach;
 	struct relay_env env;
 	struct event *ev_turn;
 };

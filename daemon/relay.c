@@ -77,6 +77,8 @@
 #include "config.h"
 #include "log.h"
 #include "relay.h"
+#include "reach.h"
+#include "policy.h"
 #include "relay_env.h"
 #include "upstream.h"
 #include "resolver.h"
@@ -349,6 +351,39 @@ static int relay_map_dest(const struct relay_env *env, uint32_t addr, uint16_t p
 }
 
 /**
+ * relay_admit() - the reach policy and the per-destination cap for a new connection of @f,
+ * whose upstream relay_map_dest() chose as @ss (reach.h)
+ * @env:	the link
+ * @f:		the flow (f->paddr:f->pport is what the container asked for)
+ * @ss:		the upstream address
+ * Return: 0, or -STACK_E_POLICY / -STACK_E_PER_DEST (the stack counts and answers RST)
+ */
+static int relay_admit(const struct relay_env *env, const struct flow *f,
+		       const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+	uint32_t ua = 0;
+	uint16_t up;
+	int rc;
+
+	/* Rules match the address the container used and, when the gateway mapping changed it,
+	 * the real upstream too: "deny = 127.0.0.1/32:22" closes the host's sshd behind the
+	 * gateway address as well. */
+	rc = reach_check(env, POLICY_TCP, f->paddr, f->pport);
+	if (!rc && ss->ss_family == AF_INET) {
+		ua = ntohl(sin->sin_addr.s_addr);
+		up = ntohs(sin->sin_port);
+		if (ua != f->paddr)
+			rc = reach_check(env, POLICY_TCP, ua, up);
+	} else {
+		up = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	}
+	if (rc)
+		return rc;
+	return reach_dest_acquire(env, f, ua, up);
+}
+
+/**
  * relay_sock_opts() - set up TCP socket @fd for relaying (TCP_NODELAY, SO_PEEK_OFF)
  */
 static void relay_sock_opts(int fd)
@@ -434,6 +469,9 @@ int relay_tcp_open(struct relay_env *env, struct flow *f)
 		   : relay_map_dest(env, f->paddr, f->pport, &sa, &salen);
 	if (rc < 0)
 		return rc;
+	rc = relay_admit(env, f, &sa); /* released when the flow closes (link.c) */
+	if (rc < 0)
+		return rc;
 
 	p = relay_pool_get(env);
 	if (!p || f->idx >= p->cap)
@@ -460,6 +498,7 @@ int relay_tcp_open(struct relay_env *env, struct flow *f)
 		}
 		return fd;
 	}
+	reach_sockbuf(env, fd, p->live + 1);
 
 	rc = relay_env_bind_outbound(env, fd, &sa);
 	if (rc < 0) {

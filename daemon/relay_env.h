@@ -16,6 +16,7 @@ struct event_base;
 struct link_cfg;
 struct config;
 struct sockaddr_storage;
+struct reach;
 
 /**
  * struct relay_env - a link as its relays see it
@@ -26,6 +27,8 @@ struct sockaddr_storage;
  * @name:	the link's name, for messages
  * @touched:	call after feeding @stack from a loop callback: the link re-arms the stack's
  *		timer once, at the end of this loop turn (link.c finds the link from @env)
+ * @reach:	the link's per-destination connection counts (reach.c writes them through
+ *		reach_dest_acquire(); the relays pass them on, never touch them)
  * @bind_outbound: bind an upstream socket to the link's outbound address before it connects
  *		to @dst (slirp4netns --outbound-addr); NULL or 0: nothing to bind. Return: 0 or
  *		-errno
@@ -36,6 +39,7 @@ struct relay_env {
 	const struct link_cfg *cfg;
 	const struct config *dcfg;
 	const char *name;
+	struct reach *reach;
 	void (*touched)(struct relay_env *env);
 	int (*bind_outbound)(const struct relay_env *env, int fd,
 			     const struct sockaddr_storage *dst);

@@ -34,6 +34,8 @@
 
 #include "config.h"
 #include "log.h"
+#include "policy.h"
+#include "reach.h"
 #include "resolver.h"
 #include "stack.h"
 #include "tapird.h"
@@ -228,6 +230,11 @@ static int udprelay_target(const struct relay_env *env, const struct flow *f, st
 		return -ETIMEDOUT;
 	if (f->paddr == cfg->dns && f->pport == RESOLVER_DNS_PORT)
 		return cfg->no_dns || resolver_get(env->dcfg, ss, len) ? -ECONNREFUSED : 0;
+	if (reach_check(env, POLICY_UDP, f->paddr, f->pport))
+		return -STACK_E_POLICY; /* ICMP administratively prohibited (RFC 1812 5.2.7.1) */
+	if (f->paddr == cfg->gateway && !cfg->no_host_loopback &&
+	    reach_check(env, POLICY_UDP, INADDR_LOOPBACK, f->pport))
+		return -STACK_E_POLICY;
 	sin->sin_family = AF_INET;
 	sin->sin_port = htons(f->pport);
 	*len = sizeof(*sin);
@@ -279,6 +286,8 @@ static struct udp_relay *udprelay_open(struct relay_env *env, struct flow *f, in
 	rc = relay_env_bind_outbound(env, fd, &ss);
 	if (rc < 0 || connect(fd, (struct sockaddr *)&ss, len) < 0) {
 		*err = rc < 0 ? rc : -errno;
+		if (*err == -STACK_E_POLICY || *err == -STACK_E_PER_DEST)
+			*err = -EPERM; /* the socket's, not our policy's (stack.h) */
 		close(fd);
 		return NULL;
 	}
@@ -332,6 +341,10 @@ int udprelay_send(struct relay_env *env, struct flow *f, const uint8_t *data, si
 		    errno != EINTR)
 			break;
 	}
+	/* a socket's own EACCES (broadcast without SO_BROADCAST) is not our policy's: the
+	 * stack counts STACK_E_POLICY as drop_policy_denied (stack.h) */
+	if (errno == STACK_E_POLICY || errno == STACK_E_PER_DEST)
+		return -EPERM;
 	return errno == EAGAIN ? -EAGAIN : -errno;
 }
 

@@ -81,6 +81,8 @@
 	X(drop_dhcp_unsupported, "BOOTP, relayed or server-to-client DHCP messages")         \
 	X(drop_dhcp_not_ours, "DHCP messages for another server or address")                 \
 	X(drop_dhcp_unavailable, "DHCP DISCOVERs unanswered: the address was declined")      \
+	X(drop_policy_denied, "new flows the link's reach policy denied (RST or ICMP 3/13)") \
+	X(drop_tcp_per_destination, "SYNs refused by the per-destination connection cap")    \
 	X(rx_gso_frames, "TCP super-frames (GSO) read from the TAP")                         \
 	X(rx_csum_trusted, "frames whose L4 checksum the virtio-net header vouched for")     \
 	X(arp_replies, "ARP replies sent")                                                   \
@@ -108,6 +110,8 @@
 	X(tcp_zero_window_probes, "TCP zero-window probes sent")                             \
 	X(tcp_syn_cookies_or_drops, "SYNs dropped under the half-open limit")                \
 	X(tcp_half_open_evicted, "half-open connections evicted for a new SYN (RFC 4987)")   \
+	X(tcp_idle_timeout, "ESTABLISHED flows reset both ways by the idle timeout")         \
+	X(tcp_sockbuf_capped, "upstream sockets whose buffers max-socket-memory shrank")     \
 	X(flows_opened, "flows created")                                                     \
 	X(flows_closed_fin, "flows closed after both FINs")                                  \
 	X(flows_closed_rst_container, "flows closed by a RST from the container")            \

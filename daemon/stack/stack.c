@@ -289,6 +289,11 @@ const struct stack_counters *stack_counters(const struct stack *s)
 	return &s->cnt;
 }
 
+void stack_note_sockbuf_capped(struct stack *s)
+{
+	s->cnt.tcp_sockbuf_capped++;
+}
+
 const struct stack_cfg *stack_get_cfg(const struct stack *s)
 {
 	return &s->cfg;

@@ -72,6 +72,8 @@ enum stack_flow_event {
  * @tso:		the shell has the kernel cut TCP super-frames (virtio-net GSO): TCP
  *			segments then carry up to 64 KiB of payload whatever the MSS and MTU, and
  *			each frame's @mss says where to cut (gso_size)
+ * @idle_timeout_ms:	an ESTABLISHED TCP flow with no segment either way for this long is
+ *			reset both ways (tcp_idle_timeout); 0: never
  */
 struct stack_cfg {
 	uint32_t addr;
@@ -96,6 +98,7 @@ struct stack_cfg {
 	uint8_t prefix6_len;
 	uint8_t gateway6[16];
 	uint8_t dns6[16];
+	uint32_t idle_timeout_ms;
 	bool tso;
 };
 
@@ -152,6 +155,15 @@ struct stack_txq {
 	unsigned int n;
 	unsigned int cap;
 };
+
+/* Errnos with which the shell's tcp_open and udp_send refuse a flow for a rule of its own
+ * rather than for what a socket said; the stack counts each under its own name and answers
+ * as a refusal (TCP: RST; UDP: ICMP communication administratively prohibited, RFC 1812
+ * 5.2.7.1). The shell never passes a socket's own EACCES or EUSERS through (udprelay maps
+ * them to EPERM; a TCP connect() to a unicast address returns neither), so these mean the
+ * rule alone. */
+#define STACK_E_POLICY EACCES	/* the link's reach policy denies it: drop_policy_denied */
+#define STACK_E_PER_DEST EUSERS /* the per-destination cap is hit: drop_tcp_per_destination */
 
 /**
  * struct stack_ops - how the stack reaches the shell; @ctx is passed back to every callback
@@ -363,6 +375,13 @@ uint32_t stack_set_mtu(struct stack *s, uint32_t mtu);
 
 /** stack_counters() - the link's counters (read only for the shell) */
 const struct stack_counters *stack_counters(const struct stack *s);
+
+/**
+ * stack_note_sockbuf_capped() - the shell shrank a new upstream socket's buffers to stay
+ * within its socket memory budget: count it (tcp_sockbuf_capped)
+ * @s:	the stack
+ */
+void stack_note_sockbuf_capped(struct stack *s);
 
 /** stack_cfg() - the configuration the stack runs with */
 const struct stack_cfg *stack_get_cfg(const struct stack *s);

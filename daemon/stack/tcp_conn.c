@@ -277,6 +277,11 @@ static void tcp_set_state(struct stack *s, struct flow *f, uint8_t state, uint64
 		tcp_timer_set(s, c, TCP_T_PERSIST, TCP_T_OFF);
 		tcp_timer_set(s, c, TCP_T_2MSL, now_us + (uint64_t)s->cfg.time_wait_ms * 1000);
 	}
+	if (c)
+		tcp_timer_set(s, c, TCP_T_IDLE,
+			      state == TCP_ESTABLISHED && s->cfg.idle_timeout_ms ?
+				      now_us + (uint64_t)s->cfg.idle_timeout_ms * 1000 :
+				      TCP_T_OFF);
 }
 
 /**
@@ -695,6 +700,20 @@ static void tcp_upstream_failed_do(struct stack *s, struct flow *f, int err, uin
 	case ETIMEDOUT:
 		refuse(s, f);
 		tcp_close_flow(s, f, FLOW_END_TIMEOUT, now_us);
+		break;
+	case STACK_E_POLICY:
+		/* Denied by policy: a RST, as from a closed port (what a host firewall's "REJECT
+		 * --reject-with tcp-reset" answers). We are the container's TCP peer, not a router
+		 * on its path, so RFC 1812 5.2.7.1's ICMP code 13 is the routers' answer; a RST
+		 * fails the connect at once and names no rule. */
+		s->cnt.drop_policy_denied++;
+		refuse(s, f);
+		tcp_close_flow(s, f, FLOW_END_REFUSED, now_us);
+		break;
+	case STACK_E_PER_DEST:
+		s->cnt.drop_tcp_per_destination++;
+		refuse(s, f);
+		tcp_close_flow(s, f, FLOW_END_REFUSED, now_us);
 		break;
 	default: /* ECONNREFUSED and anything else: what a closed port says */
 		refuse(s, f);

@@ -125,6 +125,7 @@ enum tcp_timer {
 	TCP_T_PERSIST, /* zero-window probe (RFC 9293 3.8.6.1) */
 	TCP_T_DELACK,  /* delayed ACK (RFC 9293 3.8.6.3) */
 	TCP_T_2MSL,    /* TIME_WAIT (RFC 9293 3.10.7.4) */
+	TCP_T_IDLE,    /* ESTABLISHED with no traffic for cfg.idle_timeout_ms: reset both ways */
 	TCP_NTIMERS
 };
 

@@ -260,6 +260,32 @@ static void persist_expired(struct stack *s, struct flow *f, uint64_t now_us)
 }
 
 /**
+ * idle_expired() - the idle timer fired: reset an ESTABLISHED flow silent for the whole
+ * idle timeout both ways, or re-arm it from its last activity. Arming lazily (at ESTABLISHED
+ * and here, never per segment) keeps the heap untouched on the data path.
+ * @s:		the stack
+ * @f:		the flow
+ * @now_us:	current time
+ */
+static void idle_expired(struct stack *s, struct flow *f, uint64_t now_us)
+{
+	struct tcp_conn *c = tcp_conn_of(f);
+	uint64_t idle_us = (uint64_t)s->cfg.idle_timeout_ms * 1000;
+
+	if (f->state != TCP_ESTABLISHED || !idle_us)
+		return;
+	if (f->last_us + idle_us > now_us) {
+		tcp_timer_set(s, c, TCP_T_IDLE, f->last_us + idle_us);
+		return;
+	}
+	/* No RFC sets this limit (RFC 9293 3.8.4's keep-alives are optional and off here): it
+	 * bounds what a container can pin on the host, a socket and a flow slot, by opening
+	 * connections and never using them. Both ends hear of it as a reset. */
+	s->cnt.tcp_idle_timeout++;
+	tcp_fail(s, f, FLOW_END_TIMEOUT, now_us);
+}
+
+/**
  * fire() - run @c's timers that are due at @now_us
  * @s:		the stack
  * @c:		the connection (its flow may be released on return)
@@ -279,6 +305,13 @@ static void fire(struct stack *s, struct tcp_conn *c, uint64_t now_us)
 		/* RFC 9293 3.10.7.4: "When the time-wait timeout expires, delete the TCB" */
 		tcp_close_flow(s, f, FLOW_END_FIN, now_us);
 		return;
+	}
+	if (c->timer[TCP_T_IDLE] <= now_us) {
+		c->timer[TCP_T_IDLE] = TCP_T_OFF;
+		timer_update(s->tcp, c);
+		idle_expired(s, f, now_us);
+		if (f->tcp != c || !f->in_use)
+			return;
 	}
 	if (c->timer[TCP_T_RTX] <= now_us) {
 		c->timer[TCP_T_RTX] = TCP_T_OFF;

@@ -467,7 +467,10 @@ known:
 	if (r < 0) {
 		/* Lost, as the network may lose any datagram; what the kernel would have told a
 		 * local sender goes back as the matching ICMP error. */
-		s->cnt.drop_udp_upstream_error++;
+		if (r == -STACK_E_POLICY)
+			s->cnt.drop_policy_denied++;
+		else
+			s->cnt.drop_udp_upstream_error++;
 		if (udp_errno_icmp(-r, &code))
 			udp_send_unreach(s, p, code);
 	}

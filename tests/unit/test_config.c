@@ -584,12 +584,105 @@ static void test_args_bad_file_refused(void **state)
 	unlink(path);
 }
 
+/* Finding 4: [policy] and [link NAME] deny rules, the two switches, and --deny */
+static void test_policy_keys_file_and_flags(void **state)
+{
+	char path[PATH_MAX], err[512];
+	enum config_action a;
+	struct config c;
+
+	(void)state;
+	tmpfile_with(path, "[policy]\ndeny = 10.0.0.0/8\ndeny = 127.0.0.1/32:22 tcp\n"
+			   "deny-link-local = yes\n"
+			   "[link web]\nnetns = web\ndeny = 10.0.2.2/32:8080\n"
+			   "deny-host-addresses = yes\n");
+	assert_int_equal(parse(&c, &a, err, sizeof(err), "-c", path, "--deny", "192.0.2.0/24 udp",
+			       "--deny-host-addresses", NULL), 0);
+	assert_int_equal(c.policy.nrules, 3);
+	assert_true(c.policy.deny_link_local);
+	assert_true(c.policy.deny_host_addrs);
+	assert_int_equal(c.nlinks, 1);
+	assert_int_equal(c.links[0].policy.nrules, 1);
+	assert_true(c.links[0].policy.deny_host_addrs);
+	assert_false(c.links[0].policy.deny_link_local);
+	unlink(path);
+}
+
+static void test_policy_bad_rules_name_file_and_line(void **state)
+{
+	char path[PATH_MAX], err[512], want[PATH_MAX + 64];
+	enum config_action a;
+	struct config c;
+
+	(void)state;
+	tmpfile_with(path, "[policy]\ndeny = 10.0.0.0/8\ndeny = 10.0.0.0/33\n");
+	assert_int_equal(parse(&c, &a, err, sizeof(err), "-c", path, NULL), -1);
+	snprintf(want, sizeof(want), "%s:3: deny: ", path);
+	assert_memory_equal(err, want, strlen(want));
+	unlink(path);
+	tmpfile_with(path, "[link]\ndeny = 1.2.3.4:70000\n");
+	assert_int_equal(parse(&c, &a, err, sizeof(err), "-c", path, NULL), -1);
+	assert_non_null(strstr(err, ":2: deny: "));
+	unlink(path);
+	assert_int_equal(parse(&c, &a, err, sizeof(err), "--deny", "fe80::/10", NULL), -1);
+	assert_non_null(strstr(err, "--deny"));
+}
+
+static void test_policy_too_many_rules_refused(void **state)
+{
+	static char text[8192];
+	char path[PATH_MAX], err[512];
+	enum config_action a;
+	struct config c;
+	size_t n;
+
+	(void)state;
+	n = (size_t)snprintf(text, sizeof(text), "[policy]\n");
+	for (int i = 0; i <= POLICY_MAX_RULES; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "deny = 10.%d.0.0/16\n", i);
+	tmpfile_with(path, text);
+	assert_int_equal(parse(&c, &a, err, sizeof(err), "-c", path, NULL), -1);
+	assert_non_null(strstr(err, ":66: deny: at most 64 deny rules"));
+	unlink(path);
+}
+
+/* Finding 5: the three limits, their ranges and defaults (off) */
+static void test_resource_limit_keys(void **state)
+{
+	char path[PATH_MAX], err[512];
+	enum config_action a;
+	struct config c;
+
+	(void)state;
+	assert_int_equal(parse(&c, &a, err, sizeof(err), NULL), 0);
+	assert_int_equal(c.idle_timeout_s, 0);
+	assert_int_equal(c.max_per_dest, 0);
+	assert_int_equal(c.max_sock_mem, 0);
+	tmpfile_with(path, "[tcp]\nidle-timeout = 300\nmax-per-destination = 100\n"
+			   "max-socket-memory = 64\n");
+	assert_int_equal(parse(&c, &a, err, sizeof(err), "-c", path, NULL), 0);
+	assert_int_equal(c.idle_timeout_s, 300);
+	assert_int_equal(c.max_per_dest, 100);
+	assert_int_equal(c.max_sock_mem, 64ull << 20);
+	unlink(path);
+	assert_int_equal(parse(&c, &a, err, sizeof(err), "--idle-timeout", "5",
+			       "--max-per-destination", "2", "--max-socket-memory", "1", NULL), 0);
+	assert_int_equal(c.idle_timeout_s, 5);
+	assert_int_equal(c.max_per_dest, 2);
+	assert_int_equal(c.max_sock_mem, 1ull << 20);
+	assert_int_equal(parse(&c, &a, err, sizeof(err), "--idle-timeout", "604801", NULL), -1);
+	assert_int_equal(parse(&c, &a, err, sizeof(err), "--idle-timeout", "-1", NULL), -1);
+	assert_int_equal(parse(&c, &a, err, sizeof(err), "--max-per-destination", "x", NULL), -1);
+	assert_int_equal(parse(&c, &a, err, sizeof(err), "--max-socket-memory", "1048577", NULL),
+			 -1);
+}
+
 /* The shipped conf/tapird.conf: valid as shipped, and every "#key = value" line in it is the
  * real default (uncommenting them all must change nothing). */
 static void test_shipped_conf_documents_the_defaults(void **state)
 {
 	char conf[PATH_MAX], path[PATH_MAX], err[512], line[512];
-	static char text[16384];
+	static char text[32768];
 	struct config c, d;
 	size_t used = 0;
 	const char *tail;
@@ -597,6 +690,8 @@ static void test_shipped_conf_documents_the_defaults(void **state)
 		"netns", "pid", "ifname", "address", "gateway", "dns", "mtu", "configure",
 		"dhcp", "control", "control-group", "admin-group", "log-level", "time-wait", "max-flows",
 		"max-half-open", "host-loopback", "upstream", "timeout", "timeout-stream",
+		"deny", "deny-link-local", "deny-host-addresses", "idle-timeout",
+		"max-per-destination", "max-socket-memory",
 	};
 	unsigned int uncommented = 0, documented = 0, i;
 	FILE *f;
@@ -640,9 +735,9 @@ static void test_shipped_conf_documents_the_defaults(void **state)
 	}
 	text[used] = '\0';
 	fclose(f);
-	/* at least every key listed above but the three without a default (netns, pid,
+	/* at least every key listed above but the four without a default (netns, pid, deny,
 	 * upstream), max-flows twice */
-	assert_true(uncommented >= 17);
+	assert_true(uncommented >= 24);
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (!(documented & (1u << i)))
 			fail_msg("key %s is not documented in %s", keys[i], conf);
@@ -711,6 +806,10 @@ int main(void)
 		cmocka_unit_test(test_args_override_file),
 		cmocka_unit_test(test_args_bad_file_refused),
 		cmocka_unit_test(test_shipped_conf_documents_the_defaults),
+		cmocka_unit_test(test_policy_keys_file_and_flags),
+		cmocka_unit_test(test_policy_bad_rules_name_file_and_line),
+		cmocka_unit_test(test_policy_too_many_rules_refused),
+		cmocka_unit_test(test_resource_limit_keys),
 		cmocka_unit_test(test_log_level_names),
 		cmocka_unit_test(test_capture_dir),
 	};

@@ -631,6 +631,126 @@ static void test_attach_needs_privilege(void **state)
 	assert_int_equal(((struct fixture *)*state)->d.nlinks, 2);
 }
 
+/* Finding 4: the run-time policy commands; mutating ones need root or admin-group */
+static void test_policy_mutations_need_privilege(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *const reqs[] = {
+		"{\"execute\": \"policy_add\", \"arguments\": {\"rule\": \"10.0.0.0/8\"}}",
+		"{\"execute\": \"policy_remove\", \"arguments\": {\"rule\": \"10.0.0.0/8\"}}",
+		"{\"execute\": \"policy_set\", \"arguments\": {\"link\": \"c1\", "
+		"\"deny_link_local\": true}}",
+	};
+	json_t *reply;
+
+	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		reply = call_as(fx, reqs[i], 1000);
+		assert_non_null(strstr(sval(json_object_get(reply, "error"), "desc"), "permission"));
+		json_decref(reply);
+	}
+	assert_int_equal(fx->d.cfg.policy.nrules, 0);
+	assert_false(fx->l1.cfg.policy.deny_link_local);
+	reply = call_as(fx, "{\"execute\": \"policy_list\"}", 1000);
+	assert_true(json_is_object(json_object_get(ret(reply), "default")));
+	json_decref(reply);
+}
+
+static void test_policy_add_list_remove(void **state)
+{
+	struct fixture *fx = *state;
+	json_t *reply, *r, *links;
+
+	reply = call(fx, "{\"execute\": \"policy_add\", \"arguments\": {\"link\": \"c1\", "
+			 "\"rule\": \" 10.0.2.2:22  tcp\"}}");
+	r = ret(reply);
+	assert_string_equal(sval(r, "rule"), "10.0.2.2/32:22 tcp");
+	assert_string_equal(sval(r, "link"), "c1");
+	json_decref(reply);
+	assert_int_equal(fx->l1.cfg.policy.nrules, 1);
+	assert_int_equal(fx->l2.cfg.policy.nrules, 0);
+	assert_int_equal(fx->d.cfg.policy.nrules, 0);
+	json_decref(call(fx, "{\"execute\": \"policy_add\", \"arguments\": "
+			     "{\"rule\": \"169.254.0.0/16\"}}"));
+	assert_int_equal(fx->d.cfg.policy.nrules, 1);
+	json_decref(call(fx, "{\"execute\": \"policy_set\", \"arguments\": "
+			     "{\"link\": \"c2\", \"deny_host_addresses\": true}}"));
+	assert_true(fx->l2.cfg.policy.deny_host_addrs);
+
+	reply = call(fx, "{\"execute\": \"policy_list\", \"arguments\": {\"link\": \"c1\"}}");
+	r = ret(reply);
+	assert_string_equal(json_string_value(json_array_get(
+				    json_object_get(json_object_get(r, "default"), "deny"), 0)),
+			    "169.254.0.0/16 any");
+	links = json_object_get(r, "links");
+	assert_int_equal(json_array_size(links), 1);
+	assert_string_equal(sval(json_array_get(links, 0), "name"), "c1");
+	assert_string_equal(json_string_value(json_array_get(
+				    json_object_get(json_array_get(links, 0), "deny"), 0)),
+			    "10.0.2.2/32:22 tcp");
+	json_decref(reply);
+
+	expect_error(fx, "{\"execute\": \"policy_remove\", \"arguments\": {\"link\": \"c1\", "
+			 "\"rule\": \"10.0.2.2/32:22 udp\"}}", "GenericError", "no rule");
+	json_decref(call(fx, "{\"execute\": \"policy_remove\", \"arguments\": {\"link\": "
+			     "\"c1\", \"rule\": \"10.0.2.2/32:22 tcp\"}}"));
+	assert_int_equal(fx->l1.cfg.policy.nrules, 0);
+}
+
+static void test_policy_errors_change_nothing(void **state)
+{
+	struct fixture *fx = *state;
+	char req[256];
+
+	expect_error(fx, "{\"execute\": \"policy_add\", \"arguments\": {\"link\": \"nope\", "
+			 "\"rule\": \"10.0.0.0/8\"}}", "DeviceNotFound", "nope");
+	expect_error(fx, "{\"execute\": \"policy_add\", \"arguments\": {\"link\": 7, "
+			 "\"rule\": \"10.0.0.0/8\"}}", "GenericError", "'link' must be a string");
+	expect_error(fx, "{\"execute\": \"policy_add\"}", "GenericError", "'rule'");
+	expect_error(fx, "{\"execute\": \"policy_add\", \"arguments\": {\"rule\": 5}}",
+		     "GenericError", "'rule' must be a string");
+	/* an embedded NUL is refused by the envelope already (JSON_ALLOW_NUL is off) */
+	expect_error(fx, "{\"execute\": \"policy_add\", \"arguments\": "
+			 "{\"rule\": \"10.0.0.0/8\\u0000 tcp\"}}", "GenericError", "NUL");
+	expect_error(fx, "{\"execute\": \"policy_add\", \"arguments\": "
+			 "{\"rule\": \"10.0.0.1/8\"}}", "GenericError", "host bits");
+	expect_error(fx, "{\"execute\": \"policy_set\", \"arguments\": {}}", "GenericError",
+		     "deny_link_local");
+	expect_error(fx, "{\"execute\": \"policy_set\", \"arguments\": "
+			 "{\"deny_link_local\": \"yes\"}}", "GenericError", "true or false");
+	expect_error(fx, "{\"execute\": \"policy_add\", \"arguments\": "
+			 "{\"rule\": \"10.0.0.0/8\", \"port\": 1}}", "GenericError", "port");
+	assert_int_equal(fx->d.cfg.policy.nrules, 0);
+	assert_false(fx->d.cfg.policy.deny_link_local);
+	/* the table is bounded */
+	for (int i = 0; i < POLICY_MAX_RULES; i++) {
+		json_t *reply;
+
+		snprintf(req, sizeof(req), "{\"execute\": \"policy_add\", \"arguments\": "
+			 "{\"rule\": \"10.%d.0.0/16\"}}", i);
+		reply = call(fx, req);
+		ret(reply);
+		json_decref(reply);
+	}
+	expect_error(fx, "{\"execute\": \"policy_add\", \"arguments\": "
+			 "{\"rule\": \"11.0.0.0/8\"}}", "GenericError", "at most 64");
+	assert_int_equal(fx->d.cfg.policy.nrules, POLICY_MAX_RULES);
+}
+
+/* attach's deny arguments go through the file's parser; a bad one attaches nothing */
+static void test_attach_deny_arguments_checked(void **state)
+{
+	struct fixture *fx = *state;
+
+	attach_err(fx, "\"name\": \"c3\", \"netns\": \"c3\", "
+		       "\"deny\": [\"10.0.0.0/8\", \"1.2.3.4:0\"]", "deny[1]: ");
+	attach_err(fx, "\"name\": \"c3\", \"netns\": \"c3\", \"deny\": [7]",
+		   "argument 'deny' must be a string");
+	attach_err(fx, "\"name\": \"c3\", \"netns\": \"c3\", \"deny\": \"300.0.0.0/8\"",
+		   "deny: ");
+	attach_err(fx, "\"name\": \"c3\", \"netns\": \"c3\", \"deny_link_local\": 1",
+		   "true or false");
+}
+
 static void test_attach_errors_change_nothing(void **state)
 {
 	struct fixture *fx = *state;
@@ -1837,6 +1957,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_and_reserved_commands, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_attach_needs_privilege, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_mutations_need_privilege, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_policy_add_list_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_errors_change_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attach_deny_arguments_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_errors_change_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detach_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_and_stats_with_no_link, setup, teardown),

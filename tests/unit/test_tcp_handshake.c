@@ -208,6 +208,44 @@ static void test_tcp_open_failure_refuses_at_once(void **state)
 	assert_int_equal(fx->m.closed_calls, 1);
 }
 
+/* Finding 4: a connect the reach policy denies is refused with RST (we are the container's TCP
+ * peer) and counted as drop_policy_denied */
+static void test_tcp_open_policy_denied_rst_counted(void **state)
+{
+	struct fx *fx = FX;
+	struct fr_tcp t = fx->syn;
+	struct parsed p;
+
+	fx->m.open_ret = -STACK_E_POLICY;
+	t.flags = TCP_SYN;
+	t.seq = FX_CISN;
+	fx_send(fx, &t, NULL, 0);
+	fx_one(fx, &p);
+	assert_int_equal(p.flags, TCP_RST | TCP_ACK);
+	assert_int_equal(p.ack, FX_CISN + 1);
+	assert_null(fx_lookup(fx));
+	assert_int_equal(stack_counters(fx->s)->drop_policy_denied, 1);
+	assert_int_equal(stack_counters(fx->s)->drop_tcp_per_destination, 0);
+}
+
+/* Finding 5: at the per-destination cap the SYN is refused with RST, counted apart */
+static void test_tcp_open_per_destination_cap_rst_counted(void **state)
+{
+	struct fx *fx = FX;
+	struct fr_tcp t = fx->syn;
+	struct parsed p;
+
+	fx->m.open_ret = -STACK_E_PER_DEST;
+	t.flags = TCP_SYN;
+	t.seq = FX_CISN;
+	fx_send(fx, &t, NULL, 0);
+	fx_one(fx, &p);
+	assert_int_equal(p.flags, TCP_RST | TCP_ACK);
+	assert_null(fx_lookup(fx));
+	assert_int_equal(stack_counters(fx->s)->drop_tcp_per_destination, 1);
+	assert_int_equal(stack_counters(fx->s)->drop_policy_denied, 0);
+}
+
 static void test_tcp_open_net_unreachable_sends_icmp_at_once(void **state)
 {
 	struct fx *fx = FX;
@@ -619,6 +657,8 @@ int main(void)
 		T(test_upstream_net_unreachable_sends_icmp),
 		T(test_upstream_timeout_sends_rst),
 		T(test_tcp_open_failure_refuses_at_once),
+		T(test_tcp_open_policy_denied_rst_counted),
+		T(test_tcp_open_per_destination_cap_rst_counted),
 		T(test_tcp_open_net_unreachable_sends_icmp_at_once),
 		T(test_tcp_open_timedout_sends_nothing),
 		T(test_half_open_limit_evicts_oldest),

@@ -410,12 +410,83 @@ static void test_timer_heap_many_flows(void **state)
 	fx_free(fx);
 }
 
+/**
+ * idle_fx() - a world with a 10 s idle timeout and one ESTABLISHED connection
+ * Return: the world
+ */
+static struct fx *idle_fx(void)
+{
+	struct stack_cfg cfg;
+	struct fx *fx;
+
+	fx_cfg_default(&cfg);
+	cfg.idle_timeout_ms = 10000;
+	fx = fx_new_cfg(&cfg);
+	fx_to_established(fx);
+	return fx;
+}
+
+/* Finding 5: an ESTABLISHED connection silent for the idle timeout is reset both ways */
+static void test_idle_timeout_resets_both_ways(void **state)
+{
+	struct fx *fx = idle_fx();
+	struct parsed p;
+
+	(void)state;
+	fx_tick(fx, 9900000);
+	assert_int_equal(fx_state(fx), TCP_ESTABLISHED);
+	assert_int_equal(fx_nout(fx), 0);
+	fx_tick(fx, 200000);
+	assert_null(fx_lookup(fx));
+	fx_one(fx, &p);
+	assert_true(p.flags & TCP_RST);
+	assert_int_equal(fx->m.reset_calls, 1);
+	assert_int_equal(fx->m.closed_end, FLOW_END_TIMEOUT);
+	assert_int_equal(cnt(fx)->tcp_idle_timeout, 1);
+	fx_free(fx);
+}
+
+/* Traffic restarts the idle clock: the timer re-arms from the last segment */
+static void test_idle_timeout_rearmed_by_traffic(void **state)
+{
+	struct fx *fx = idle_fx();
+
+	(void)state;
+	fx_tick(fx, 6000000);
+	fx_data(fx, "ping", 4);
+	fx_tick(fx, 1000000);
+	fx_absorb(fx);
+	fx_tick(fx, 8000000); /* 15 s since ESTABLISHED, 9 s since the data */
+	assert_int_equal(fx_state(fx), TCP_ESTABLISHED);
+	assert_int_equal(cnt(fx)->tcp_idle_timeout, 0);
+	fx_tick(fx, 3000000);
+	assert_null(fx_lookup(fx));
+	assert_int_equal(cnt(fx)->tcp_idle_timeout, 1);
+	fx_free(fx);
+}
+
+/* Off by default, as slirp4netns: an hour of silence changes nothing */
+static void test_idle_timeout_off_by_default(void **state)
+{
+	struct fx *fx = FX;
+
+	fx_to_established(fx);
+	for (int i = 0; i < 60; i++)
+		fx_tick(fx, 60000000);
+	assert_int_equal(fx_state(fx), TCP_ESTABLISHED);
+	assert_int_equal(fx_nout(fx), 0);
+	assert_int_equal(cnt(fx)->tcp_idle_timeout, 0);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_initial_rto_is_one_second),
+		T(test_idle_timeout_resets_both_ways),
+		T(test_idle_timeout_rearmed_by_traffic),
+		T(test_idle_timeout_off_by_default),
 		T(test_synack_retransmit_gives_up),
 		T(test_rtt_sample_sets_rto),
 		T(test_rto_retransmits_first_segment),

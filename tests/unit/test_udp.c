@@ -682,6 +682,28 @@ static void test_udp_send_refused_answers_port_unreachable(void **state)
 	assert_memory_equal(p.icmp_body, orig + ETH_HDR_LEN, IP4_HDR_MIN + UDP_HDR_LEN);
 }
 
+/* Finding 4: a datagram the reach policy denies gets RFC 1812 5.2.7.1's "communication
+ * administratively prohibited" and is counted as drop_policy_denied, not as an upstream error */
+static void test_udp_policy_denied_answers_admin_prohibited(void **state)
+{
+	struct fx *x = *state;
+	uint8_t orig[256];
+	struct parsed p;
+	size_t n;
+
+	fx_start(x);
+	x->send_ret = -STACK_E_POLICY;
+	n = sent_dgram(orig, x->mac, 40000, "hi");
+	stack_input(x->s, orig, n, 1 * SEC);
+	assert_drops(x->s, "drop_policy_denied", 1);
+	assert_int_equal(stack_counters(x->s)->drop_udp_upstream_error, 0);
+	assert_int_equal(x->cap.n, 1);
+	fr_parse(x->cap.frame[0], x->cap.len[0], &p);
+	assert_int_equal(p.icmp_type, ICMP_DEST_UNREACH);
+	assert_int_equal(p.icmp_code, ICMP_UNREACH_ADMIN);
+	assert_int_equal(p.icmp_code, 13);
+}
+
 static void test_udp_send_would_block_is_silent_loss(void **state)
 {
 	struct fx *x = *state;
@@ -847,6 +869,7 @@ int main(void)
 		T(test_udp_upstream_port_unreachable_quotes_last_datagram),
 		T(test_udp_upstream_host_unreachable_and_ttl_exceeded),
 		T(test_udp_send_refused_answers_port_unreachable),
+		T(test_udp_policy_denied_answers_admin_prohibited),
 		T(test_udp_send_would_block_is_silent_loss),
 		T(test_udp_icmp_errors_rate_limited),
 		T(test_udp_dns_runt_dropped),
