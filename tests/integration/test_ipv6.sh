@@ -184,8 +184,9 @@ fi
 # (c) router advertisements: the container took an address from the prefix by SLAAC (its
 # interface identifier from its MAC), and the link MTU from the MTU option
 slaac=
-for i in $(seq 50); do
-	slaac=$(ip -n "$NSC" -6 addr show dev tap0 scope global dynamic 2>/dev/null |
+# (once duplicate address detection is over: a tentative address cannot be bound, ~1 s)
+for i in $(seq 100); do
+	slaac=$(ip -n "$NSC" -6 addr show dev tap0 scope global dynamic -tentative 2>/dev/null |
 		grep -o 'fd00::[0-9a-f:]*/64' | head -1)
 	[ -n "$slaac" ] && break
 	sleep 0.1
