@@ -246,6 +246,12 @@ int netlink_configure(const struct netlink_ifcfg *cfg, char *why, size_t whylen)
 		goto out;
 	inet_ntop(AF_INET6, cfg->addr6, a6, sizeof(a6));
 	err = addr6_add(sk, cfg);
+	if (err == -NLE_NOACCESS) {
+		/* the kernel's answer when IPv6 is disabled in the container (disable_ipv6 = 1):
+		 * it has chosen IPv4 alone, which is no reason to refuse it its network */
+		err = 0;
+		goto out;
+	}
 	if (err < 0) {
 		snprintf(why, whylen, "add address %s/%u: %s", a6, cfg->prefix6_len,
 			 nl_geterror(err));
