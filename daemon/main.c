@@ -301,6 +301,14 @@ static int compat_config(struct tapird *d, int argc, char **argv, int how)
 		return 1;
 	}
 	s4n_log_unsupported(&compat.opts);
+	/* before tapird opens anything: an fd it opens itself (a TAP, a netlink socket) may get
+	 * the number later and hide that the runtime's was never open */
+	if (compat.opts.exit_fd >= 0 && fcntl(compat.opts.exit_fd, F_GETFD) < 0) {
+		/* slirp4netns's poll() says POLLNVAL at once and it exits, status 0 */
+		log_warn("exit-fd %d: %s: exiting once ready", compat.opts.exit_fd,
+			 strerror(errno));
+		compat.exit_now = true;
+	}
 	compat_sweep(d->cfg.control);
 	return -1;
 }
@@ -342,14 +350,9 @@ static int compat_start(struct tapird *d, char *err, size_t errlen)
 		if (!compat.api)
 			return -1;
 	}
-	if (o->exit_fd < 0)
+	/* not open at start (compat_config()): nothing to watch */
+	if (o->exit_fd < 0 || compat.exit_now)
 		return 0;
-	if (fcntl(o->exit_fd, F_GETFD) < 0) {
-		/* slirp4netns's poll() says POLLNVAL at once and it exits, status 0 */
-		log_warn("exit-fd %d: %s: exiting once ready", o->exit_fd, strerror(errno));
-		compat.exit_now = true;
-		return 0;
-	}
 	compat.ev_exit = event_new(d->base, o->exit_fd, EV_READ | EV_PERSIST, on_exit_fd, d);
 	if (!compat.ev_exit) {
 		snprintf(err, errlen, "exit-fd %d: out of memory", o->exit_fd);
