@@ -37,7 +37,7 @@ sources() {
 	case $1 in
 	stack) echo "$TOP"/daemon/stack/*.c ;;
 	control) echo "$TOP"/daemon/stack/*.c $(ls "$TOP"/daemon/*.c | grep -v '/main\.c$') ;;
-	config) echo "$TOP"/daemon/config.c "$TOP"/daemon/fwdspec.c "$TOP"/daemon/log.c ;;
+	config) echo "$TOP"/daemon/config.c "$TOP"/daemon/fwdspec.c "$TOP"/daemon/log.c "$TOP"/daemon/policy.c ;;
 	fwdspec) echo "$TOP"/daemon/fwdspec.c ;;
 	esac
 }
