@@ -37,31 +37,6 @@ static struct nl_addr *nl_ip4(uint32_t addr, unsigned int prefix_len)
 #define NETLINK_ROUTE6_METRIC 2048
 
 /**
- * addr6_add() - add @cfg->addr6/@cfg->prefix6_len without DAD (IFA_F_NODAD: the stack never
- * answers a probe for it, and DAD would hold it tentative for a second)
- * Return: 0 or a negative libnl error
- */
-static int addr6_add(struct nl_sock *sk, const struct netlink_ifcfg *cfg)
-{
-	struct rtnl_addr *a = rtnl_addr_alloc();
-	struct nl_addr *local = nl_addr_build(AF_INET6, cfg->addr6, 16);
-	int err = -NLE_NOMEM;
-
-	if (a && local) {
-		nl_addr_set_prefixlen(local, cfg->prefix6_len);
-		rtnl_addr_set_ifindex(a, cfg->ifindex);
-		rtnl_addr_set_family(a, AF_INET6);
-		rtnl_addr_set_flags(a, IFA_F_NODAD);
-		err = rtnl_addr_set_local(a, local);
-		if (!err)
-			err = rtnl_addr_add(sk, a, 0);
-	}
-	nl_addr_put(local);
-	rtnl_addr_put(a);
-	return err;
-}
-
-/**
  * route6_add() - the IPv6 default route via @cfg->gateway6 on @cfg->ifindex. A router
  * advertisement installs the same route (proto ra, metric 1024) when the container accepts
  * them; this one makes IPv6 work at once and where it does not (forwarding on, accept_ra
@@ -140,18 +115,25 @@ out:
 }
 
 /**
- * addr_add() - add @cfg->addr/@cfg->prefix_len (which also adds the connected route)
+ * addr_add() - add address @local to @ifindex (an IPv4 one adds its connected route too)
+ * @family:	AF_INET or AF_INET6
+ * @local:	the address with its prefix length; the reference is taken over (NULL: out of
+ *		memory)
+ * @flags:	IFA_F_* flags (IFA_F_NODAD for the IPv6 address: the stack never answers a
+ *		probe for it, and DAD would hold it tentative for a second)
  * Return: 0 or a negative libnl error
  */
-static int addr_add(struct nl_sock *sk, const struct netlink_ifcfg *cfg)
+static int addr_add(struct nl_sock *sk, int ifindex, int family, struct nl_addr *local,
+		    unsigned int flags)
 {
 	struct rtnl_addr *a = rtnl_addr_alloc();
-	struct nl_addr *local = nl_ip4(cfg->addr, cfg->prefix_len);
 	int err = -NLE_NOMEM;
 
 	if (a && local) {
-		rtnl_addr_set_ifindex(a, cfg->ifindex);
-		rtnl_addr_set_family(a, AF_INET);
+		rtnl_addr_set_ifindex(a, ifindex);
+		rtnl_addr_set_family(a, family);
+		if (flags)
+			rtnl_addr_set_flags(a, flags);
 		err = rtnl_addr_set_local(a, local);
 		if (!err)
 			err = rtnl_addr_add(sk, a, 0);
@@ -200,6 +182,7 @@ int netlink_configure(const struct netlink_ifcfg *cfg, char *why, size_t whylen)
 {
 	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
 	uint32_t be_a = htonl(cfg->addr), be_g = htonl(cfg->gateway);
+	struct nl_addr *local6;
 	struct nl_sock *sk;
 	int err;
 
@@ -222,7 +205,7 @@ int netlink_configure(const struct netlink_ifcfg *cfg, char *why, size_t whylen)
 			 cfg->mac ? ", MAC" : "", nl_geterror(err));
 		goto out;
 	}
-	err = addr_add(sk, cfg);
+	err = addr_add(sk, cfg->ifindex, AF_INET, nl_ip4(cfg->addr, cfg->prefix_len), 0);
 	if (err < 0) {
 		snprintf(why, whylen, "add address %s/%u: %s", a, cfg->prefix_len,
 			 nl_geterror(err));
@@ -245,7 +228,10 @@ int netlink_configure(const struct netlink_ifcfg *cfg, char *why, size_t whylen)
 	if (!cfg->ipv6)
 		goto out;
 	inet_ntop(AF_INET6, cfg->addr6, a6, sizeof(a6));
-	err = addr6_add(sk, cfg);
+	local6 = nl_addr_build(AF_INET6, cfg->addr6, 16);
+	if (local6)
+		nl_addr_set_prefixlen(local6, cfg->prefix6_len);
+	err = addr_add(sk, cfg->ifindex, AF_INET6, local6, IFA_F_NODAD);
 	if (err == -NLE_NOACCESS) {
 		/* the kernel's answer when IPv6 is disabled in the container (disable_ipv6 = 1):
 		 * it has chosen IPv4 alone, which is no reason to refuse it its network */
