@@ -1,11 +1,14 @@
 #!/bin/bash
 # compare.sh - tapird beside pasta and the kernel veth: shared/bench/anchors.sh N times at MTU
 # 65520 and at MTU 1500, plus a UDP row anchors.sh lacks, then the median of each row and the
-# ratios tapird/pasta and tapird/veth. Prints, never asserts (the issue's targets are read off
+# ratios tapird/pasta and tapird/veth; and the CPU seconds each userspace backend (pasta, tapird)
+# spends per GB moved (utime+stime of its process over an iperf3 upload and download: lower is
+# better, so there the ratio below 1 is tapird's win). Prints, never asserts (the issue's targets are read off
 # the table, not enforced: a loaded machine moves every figure).
 # Usage: TAPIRD=build/daemon/tapird [PASTA=path] [RUNS=3] [SECONDS_PER=5] [MTUS="65520 1500"]
 #        tests/bench/compare.sh            (root, iperf3, pasta, slirp4netns; host-local only)
-#        UDP_ONLY=1 runs the UDP row alone.
+#        UDP_ONLY=1 runs the UDP row alone, CPU_ONLY=1 the CPU rows alone; CPU=0
+#        leaves the CPU rows out.
 # Every namespace and link it makes is named tpf-cmp-PID-*, and removed on exit.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -70,12 +73,52 @@ udp_run() {
 	kill "${pids[-1]}" 2>/dev/null
 }
 
+# cpu_ticks PID: user+system clock ticks the process has used (/proc/PID/stat fields 14, 15)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# cpu_row NAME PID DST WAY(up|down): an iperf3 transfer through the backend PID serves; prints
+# the CPU seconds PID used per GB the server received (a rate-independent cost)
+cpu_row() {
+	local name=$1 pid=$2 dst=$3 way=$4 r= t0 t1 bytes
+	[ "$way" = down ] && r=-R
+	t0=$(cpu_ticks "$pid")
+	bytes=$(ip netns exec $NS iperf3 -c "$dst" -p $UPORT -t "$T" $r -J 2>/dev/null |
+		python3 -c 'import json,sys; print(int(json.load(sys.stdin)["end"]["sum_received"]["bytes"]))' 2>/dev/null)
+	t1=$(cpu_ticks "$pid")
+	python3 -c 'import sys; b, t, hz = int(sys.argv[1] or 0), int(sys.argv[2]), int(sys.argv[3]); print("%s cpu_%s_s_per_GB %s s/GB" % (sys.argv[4], sys.argv[5], ("%.3f" % (t / hz / (b / 1e9))) if b else "FAIL"))' \
+		"${bytes:-0}" $((t1 - t0)) "$(getconf CLK_TCK)" "$name" "$way"
+}
+
+# cpu_run MTU: the CPU rows for pasta and tapird (a TCP iperf3 server on the host's loopback)
+cpu_run() {
+	local mtu=$1 p gw
+	iperf3 -s -B 127.0.0.1 -p $UPORT >/dev/null 2>&1 & pids+=($!)
+	fresh_ns
+	"$PASTA" --config-net -f -q --runas 0 --mtu "$mtu" --netns /run/netns/$NS -I eth0 >/dev/null 2>&1 & p=$!
+	sleep 1
+	gw=$(ip netns exec $NS ip -4 route show default | awk '{print $3; exit}')
+	cpu_row pasta $p "$gw" up
+	cpu_row pasta $p "$gw" down
+	kill $p; wait $p 2>/dev/null
+
+	fresh_ns
+	"$TAPIRD" -f --netns $NS --control /tmp/$NS.sock --mtu "$mtu" ${TAPIRD_ARGS:-} >/tmp/$NS.log 2>&1 & p=$!
+	sleep 1
+	cpu_row tapird $p 10.0.2.2 up
+	cpu_row tapird $p 10.0.2.2 down
+	kill $p; wait $p 2>/dev/null
+	rm -f /tmp/$NS.sock
+	kill "${pids[-1]}" 2>/dev/null
+}
+
 for mtu in $MTUS; do
 	for r in $(seq 1 "$RUNS"); do
 		echo "# MTU $mtu run $r" >&2
-		[ "${UDP_ONLY:-0}" = 1 ] ||
+		: >"$OUT/$mtu.$r"
+		[ "${UDP_ONLY:-0}" = 1 ] || [ "${CPU_ONLY:-0}" = 1 ] ||
 			MTU=$mtu PASTA=$PASTA TAPIRD=$TAPIRD bash "$ANCHORS" "$T" >"$OUT/$mtu.$r" 2>/dev/null
-		udp_run "$mtu" >>"$OUT/$mtu.$r"
+		[ "${CPU_ONLY:-0}" = 1 ] || udp_run "$mtu" >>"$OUT/$mtu.$r"
+		[ "${UDP_ONLY:-0}" = 1 ] || [ "${CPU:-1}" = 0 ] || cpu_run "$mtu" >>"$OUT/$mtu.$r"
 	done
 done
 
@@ -83,6 +126,7 @@ done
 python3 - "$OUT" $MTUS <<'EOF'
 import glob, os, statistics, sys
 out, mtus = sys.argv[1], sys.argv[2:]
+ORDER = ["tcp_up", "tcp_down", "rr_per_s", "crr_per_s", "udp_up", "cpu_up_s_per_GB", "cpu_down_s_per_GB"]
 for mtu in mtus:
     vals = {}
     for path in sorted(glob.glob(os.path.join(out, mtu + ".*"))):
@@ -95,7 +139,7 @@ for mtu in mtus:
             except ValueError:
                 continue
             vals.setdefault((w[1], w[0]), []).append(v)
-    rows = sorted({k[0] for k in vals}, key=lambda r: ["tcp_up", "tcp_down", "rr_per_s", "crr_per_s", "udp_up"].index(r) if r in ["tcp_up", "tcp_down", "rr_per_s", "crr_per_s", "udp_up"] else 9)
+    rows = sorted({k[0] for k in vals}, key=lambda r: ORDER.index(r) if r in ORDER else 9)
     print("## MTU %s (median of %d runs)" % (mtu, max(len(v) for v in vals.values()) if vals else 0))
     print("| row | veth | pasta | slirp | tapird | tapird/pasta | tapird/veth |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
