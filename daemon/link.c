@@ -158,6 +158,7 @@ static void link_tap_readable(evutil_socket_t fd, short what, void *arg)
 	ssize_t n;
 
 	stack_batch_begin(l->stack);
+	udprelay_batch_begin(&l->env);
 	for (i = 0; i < LINK_RX_BATCH; i++) {
 		n = read(fd, link_rxbuf, sizeof(link_rxbuf));
 		if (n < 0) {
@@ -165,8 +166,10 @@ static void link_tap_readable(evutil_socket_t fd, short what, void *arg)
 				continue;
 			if (errno == EAGAIN)
 				break;
+			n = errno;
+			udprelay_flush(&l->env);
 			stack_batch_end(l->stack, tapird_now_us());
-			link_lost(l, errno);
+			link_lost(l, (int)n);
 			return;
 		}
 		if (!n)
@@ -183,13 +186,17 @@ static void link_tap_readable(evutil_socket_t fd, short what, void *arg)
 		}
 		bytes += (size_t)n;
 		if (bytes >= LINK_BATCH_BYTES) {
+			udprelay_flush(&l->env);
 			relay_tcp_refresh(&l->env);
 			stack_batch_end(l->stack, tapird_now_us());
 			stack_batch_begin(l->stack);
+			udprelay_batch_begin(&l->env);
 			bytes = 0;
 		}
 	}
-	/* the windows the batch's ACKs carry: the room of the flows written to, measured once */
+	/* the batch's datagrams go upstream, one sendmmsg() per socket; the windows the batch's
+	 * ACKs carry: the room of the flows written to, measured once */
+	udprelay_flush(&l->env);
 	relay_tcp_refresh(&l->env);
 	stack_batch_end(l->stack, tapird_now_us());
 	link_touch(l);

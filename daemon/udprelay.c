@@ -11,13 +11,18 @@
  * when host loopback is off), the DNS address (port 53; the stack refuses the others) to the
  * upstream resolver (resolver.c, shared with TCP), any other address to itself.
  *
- * Datagrams are copied once each way: container to upstream, send() from the frame the stack
- * holds; upstream to container, one recvmmsg() into a batch of buffers, which the stack copies
- * into the frames it builds, sent to the TAP as one batch. Per wakeup at most UDPRELAY_BATCH
- * datagrams are read, so one busy flow cannot starve the loop. Must not: parse or build
- * frames.
+ * Batches both ways. Container to upstream: while the link feeds a batch of frames read from
+ * the TAP to the stack (udprelay_batch_begin() .. udprelay_flush()), each datagram is copied
+ * into a queue, and the queue goes out with one sendmmsg() per socket when the batch ends or
+ * the queue is full (a flow's datagrams keep their order; flows are independent); a failure
+ * found then reaches the stack through udp_send_failed(), counted and told to the container as
+ * the synchronous send's would have been. Outside a batch (a forward's answers always) a
+ * datagram is sent at once. Upstream to container: one recvmmsg() into a batch of buffers,
+ * which the stack copies into the frames it builds, sent to the TAP as one batch. Per wakeup
+ * at most UDPRELAY_BATCH datagrams are read, so one busy flow cannot starve the loop. Must
+ * not: parse or build frames.
  */
-#define _GNU_SOURCE /* recvmmsg() */
+#define _GNU_SOURCE /* recvmmsg(), sendmmsg() */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/errqueue.h>
@@ -72,6 +77,32 @@ struct udp_relay {
 	struct sockaddr_in client;
 };
 
+
+/* The send queue of a batch (udprelay_batch_begin()): at most UDPRELAY_TX_MAX datagrams and
+ * UDPRELAY_TX_BYTES of payload (a datagram of up to 64 KiB fits past the mark), shared by every
+ * link: the loop is single-threaded and a link's batch is flushed before its callback returns.
+ * 64 datagrams of 1400 bytes are 90 KiB: a TAP wakeup's worth goes out in one flush. */
+#define UDPRELAY_TX_MAX 64
+#define UDPRELAY_TX_BYTES (256u * 1024)
+
+/**
+ * struct udprelay_txent - one queued datagram
+ * @r:		its flow's relay; NULL once sent (or given up)
+ * @off:	where its payload starts in udprelay_txbuf
+ * @len:	its length
+ */
+struct udprelay_txent {
+	struct udp_relay *r;
+	uint32_t off;
+	uint32_t len;
+};
+
+static struct udprelay_txent udprelay_txq[UDPRELAY_TX_MAX];
+static unsigned int udprelay_ntx;
+static uint32_t udprelay_txused;
+static uint8_t udprelay_txbuf[UDPRELAY_TX_BYTES + 65536];
+/* the link whose batch is open, NULL when datagrams are sent at once */
+static struct relay_env *udprelay_batch_env;
 
 /* Receive buffers for every flow, one per datagram of a batch: the loop is single-threaded and
  * the stack copies out. 2 MiB of address space; only the pages datagrams reach are touched. */
@@ -313,6 +344,101 @@ static struct udp_relay *udprelay_open(struct relay_env *env, struct flow *f, in
 	return r;
 }
 
+/**
+ * udprelay_send_err() - the error a failed send of @err means to the stack: the socket's own
+ * EACCES (broadcast without SO_BROADCAST) or EUSERS are not our policy's, whose values
+ * STACK_E_POLICY and STACK_E_PER_DEST carry (stack.h): they become EPERM
+ * Return: positive errno
+ */
+static int udprelay_send_err(int err)
+{
+	return err == STACK_E_POLICY || err == STACK_E_PER_DEST ? EPERM : err;
+}
+
+/** udprelay_err_pending() - whether @err is a pending ICMP error that one send clears */
+static bool udprelay_err_pending(int err)
+{
+	return err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH;
+}
+
+/**
+ * udprelay_tx_relay() - send every queued datagram of @r, in order, with sendmmsg() on its
+ * socket; mark them sent
+ * @r:		the relay
+ * @report:	tell the stack of the datagrams not sent (udp_send_failed); false when the flow
+ *		is closing
+ */
+static void udprelay_tx_relay(struct udp_relay *r, bool report)
+{
+	struct mmsghdr m[UDPRELAY_TX_MAX];
+	struct iovec iov[UDPRELAY_TX_MAX];
+	unsigned int n = 0, k = 0, i;
+	bool retried = false;
+	int rc, err;
+
+	for (i = 0; i < udprelay_ntx; i++) {
+		struct udprelay_txent *e = &udprelay_txq[i];
+
+		if (e->r != r)
+			continue;
+		e->r = NULL;
+		iov[n].iov_base = udprelay_txbuf + e->off;
+		iov[n].iov_len = e->len;
+		memset(&m[n], 0, sizeof(m[n]));
+		m[n].msg_hdr.msg_iov = &iov[n];
+		m[n].msg_hdr.msg_iovlen = 1;
+		n++;
+	}
+	while (k < n) {
+		rc = sendmmsg(r->fd, m + k, n - k, MSG_DONTWAIT);
+		if (rc > 0) {
+			/* a short count: the next one failed, and its error was lost; sending it
+			 * again finds the error (or sends it, when a pending one was cleared) */
+			k += (unsigned int)rc;
+			retried = false;
+			continue;
+		}
+		err = rc < 0 ? errno : EIO;
+		if (err == EINTR || (udprelay_err_pending(err) && !retried)) {
+			/* a pending error from an earlier ICMP (reported through the error queue)
+			 * fails one send, and is cleared by it: once more */
+			retried = err != EINTR;
+			continue;
+		}
+		retried = false;
+		/* a full send buffer refuses the rest as well: no syscall for each */
+		for (i = k; i < (err == EAGAIN || err == ENOBUFS ? n : k + 1); i++)
+			if (report && r->f)
+				udp_send_failed(r->env->stack, r->f, udprelay_send_err(err),
+						tapird_now_us());
+		k = i;
+	}
+}
+
+/** udprelay_tx_flush() - send every queued datagram, one sendmmsg() per socket */
+static void udprelay_tx_flush(void)
+{
+	for (unsigned int i = 0; i < udprelay_ntx; i++)
+		if (udprelay_txq[i].r)
+			udprelay_tx_relay(udprelay_txq[i].r, true);
+	udprelay_ntx = 0;
+	udprelay_txused = 0;
+}
+
+void udprelay_batch_begin(struct relay_env *env)
+{
+	if (udprelay_batch_env && udprelay_batch_env != env)
+		udprelay_tx_flush();
+	udprelay_batch_env = env;
+}
+
+void udprelay_flush(struct relay_env *env)
+{
+	(void)env;
+	udprelay_tx_flush();
+	udprelay_batch_env = NULL;
+}
+
 int udprelay_send(struct relay_env *env, struct flow *f, const uint8_t *data, size_t len)
 {
 	struct udp_relay *r = f->relay;
@@ -331,6 +457,20 @@ int udprelay_send(struct relay_env *env, struct flow *f, const uint8_t *data, si
 			return err;
 		f->relay = r;
 	}
+	if (udprelay_batch_env == env && len <= 65536) {
+		struct udprelay_txent *e;
+
+		if (udprelay_ntx == UDPRELAY_TX_MAX || udprelay_txused > UDPRELAY_TX_BYTES)
+			udprelay_tx_flush();
+		e = &udprelay_txq[udprelay_ntx++];
+		e->r = r;
+		e->off = udprelay_txused;
+		e->len = (uint32_t)len;
+		memcpy(udprelay_txbuf + udprelay_txused, data, len);
+		/* the next payload 8-byte aligned */
+		udprelay_txused += ((uint32_t)len + 7u) & ~7u;
+		return 0;
+	}
 	for (int tries = 0; tries < 2; tries++) {
 		n = send(r->fd, data, len, MSG_DONTWAIT);
 		if (n >= 0)
@@ -343,9 +483,7 @@ int udprelay_send(struct relay_env *env, struct flow *f, const uint8_t *data, si
 	}
 	/* a socket's own EACCES (broadcast without SO_BROADCAST) is not our policy's: the
 	 * stack counts STACK_E_POLICY as drop_policy_denied (stack.h) */
-	if (errno == STACK_E_POLICY || errno == STACK_E_PER_DEST)
-		return -EPERM;
-	return errno == EAGAIN ? -EAGAIN : -errno;
+	return -udprelay_send_err(errno);
 }
 
 void udprelay_closed(struct flow *f)
@@ -354,6 +492,9 @@ void udprelay_closed(struct flow *f)
 
 	if (f->proto != PROTO_UDP || !r)
 		return;
+	/* what the flow queued in this batch still goes out, before its socket closes */
+	if (!r->inbound)
+		udprelay_tx_relay(r, false);
 	if (!r->inbound) {
 		event_free(r->ev);
 		close(r->fd);

@@ -24,6 +24,20 @@ struct sockaddr_in;
  */
 int udprelay_send(struct relay_env *env, struct flow *f, const uint8_t *data, size_t len);
 
+/**
+ * udprelay_batch_begin() - from now until udprelay_flush(), the datagrams of @env's flows
+ * that udprelay_send() takes are queued (copied), not sent: the link calls it before it feeds
+ * a batch of frames read from the TAP to the stack
+ */
+void udprelay_batch_begin(struct relay_env *env);
+
+/**
+ * udprelay_flush() - send what udprelay_send() queued, with one sendmmsg() per socket (the
+ * datagrams of one flow in their order), report the failures to the stack (udp_send_failed)
+ * and stop queueing. The link calls it before it ends the stack batch.
+ */
+void udprelay_flush(struct relay_env *env);
+
 /** udprelay_closed() - stack_ops.flow_closed for a UDP flow: close its socket */
 void udprelay_closed(struct flow *f);
 

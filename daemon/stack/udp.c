@@ -597,3 +597,16 @@ void udp_upstream_datagram(struct stack *s, struct flow *f, const uint8_t *data,
 	udp_upstream_datagram_do(s, f, data, len, now_us);
 	stack_leave(s, now_us);
 }
+
+void udp_send_failed(struct stack *s, struct flow *f, int err, uint64_t now_us)
+{
+	uint8_t code;
+
+	if (!f->in_use || f->proto != PROTO_UDP || !s->udp)
+		return;
+	stack_enter(s);
+	s->cnt.drop_udp_upstream_error++;
+	if (udp_errno_icmp(err, &code))
+		udp_upstream_error_do(s, f, ICMP_DEST_UNREACH, code, now_us);
+	stack_leave(s, now_us);
+}

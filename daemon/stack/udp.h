@@ -61,6 +61,18 @@ struct flow *udp_open_inbound(struct stack *s, uint32_t caddr, uint16_t cport, u
  */
 void udp_abort(struct stack *s, struct flow *f, int end, uint64_t now_us);
 
+/**
+ * udp_send_failed() - a datagram the shell had taken for @f (stack_ops.udp_send returned 0:
+ * queued for a batched send) was not sent after all: counted as udp_send's failures are
+ * (drop_udp_upstream_error), and @err told the container as its ICMP error where there is
+ * one, quoting the flow's last datagram
+ * @s:		the link's stack
+ * @f:		a live UDP flow
+ * @err:	positive errno of the send
+ * @now_us:	monotonic time
+ */
+void udp_send_failed(struct stack *s, struct flow *f, int err, uint64_t now_us);
+
 /** udp_flow_count() - live UDP flows of the link */
 uint32_t udp_flow_count(const struct stack *s);
 

@@ -682,6 +682,35 @@ static void test_udp_send_refused_answers_port_unreachable(void **state)
 	assert_memory_equal(p.icmp_body, orig + ETH_HDR_LEN, IP4_HDR_MIN + UDP_HDR_LEN);
 }
 
+/* A datagram the shell queued (udp_send returned 0) and whose batched send then failed is
+ * counted and answered as a synchronous failure is: ECONNREFUSED as port unreachable quoting
+ * the datagram; a full send buffer counted, with no ICMP error */
+static void test_udp_send_failed_later_answers_as_a_failed_send(void **state)
+{
+	struct fx *x = *state;
+	uint8_t orig[256];
+	struct parsed p;
+	size_t n;
+
+	fx_start(x);
+	n = sent_dgram(orig, x->mac, 40000, "queued");
+	stack_input(x->s, orig, n, 1 * SEC);
+	assert_int_equal(x->cap.n, 0);
+	udp_send_failed(x->s, the_flow(x), ECONNREFUSED, 1 * SEC);
+	assert_drops(x->s, "drop_udp_upstream_error", 1);
+	assert_int_equal(x->cap.n, 1);
+	fr_parse(x->cap.frame[0], x->cap.len[0], &p);
+	assert_int_equal(p.icmp_type, ICMP_DEST_UNREACH);
+	assert_int_equal(p.icmp_code, ICMP_UNREACH_PORT);
+	assert_memory_equal(p.icmp_body, orig + ETH_HDR_LEN, IP4_HDR_MIN + UDP_HDR_LEN);
+	cap_reset(&x->cap);
+	udp_send_failed(x->s, the_flow(x), EAGAIN, 1 * SEC);
+	assert_int_equal(stack_counters(x->s)->drop_udp_upstream_error, 2);
+	assert_int_equal(x->cap.n, 0);
+	/* the flow stays: the container may try again */
+	assert_int_equal(flow_count(stack_flows(x->s)), 1);
+}
+
 /* Finding 4: a datagram the reach policy denies gets RFC 1812 5.2.7.1's "communication
  * administratively prohibited" and is counted as drop_policy_denied, not as an upstream error */
 static void test_udp_policy_denied_answers_admin_prohibited(void **state)
@@ -869,6 +898,7 @@ int main(void)
 		T(test_udp_upstream_port_unreachable_quotes_last_datagram),
 		T(test_udp_upstream_host_unreachable_and_ttl_exceeded),
 		T(test_udp_send_refused_answers_port_unreachable),
+		T(test_udp_send_failed_later_answers_as_a_failed_send),
 		T(test_udp_policy_denied_answers_admin_prohibited),
 		T(test_udp_send_would_block_is_silent_loss),
 		T(test_udp_icmp_errors_rate_limited),
