@@ -24,8 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sched.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -85,6 +88,53 @@ static void raise_nofile(void)
 	rl.rlim_cur = rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl))
 		log_warn("RLIMIT_NOFILE: %s", strerror(errno));
+}
+
+/* The scheduler slice tapird asks for: EEVDF's shortest (100 us) */
+#define TAPIRD_SLICE_NS 100000u
+
+/* struct sched_attr as sched_setattr(2) has it (SCHED_ATTR_SIZE_VER0, 48 bytes): glibc 2.36
+ * has no wrapper */
+struct tapird_sched_attr {
+	uint32_t size;
+	uint32_t sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime;
+	uint64_t sched_deadline;
+	uint64_t sched_period;
+};
+
+/**
+ * short_slice() - ask the scheduler for a short slice (sched_attr.sched_runtime of a
+ * SCHED_OTHER task: EEVDF, Linux 6.12 on; earlier kernels ignore it)
+ *
+ * A container's TCP sender fires a tail-loss probe (RFC 8985) when tapird's ACK comes later
+ * than 2*SRTT + 2 ms; on a loaded machine another task's default slice (3 ms and more) often
+ * keeps a woken tapird waiting that long, and the probe retransmits a segment tapird holds
+ * already (iperf3's Retr). With a short slice a woken tapird gets an earlier deadline and
+ * preempts such a task (measured on a loaded 2-core host: 3 instead of 21 retransmits over
+ * four 5-second uploads at MTU 1500, 21 instead of 50 at 65520). tapird's share of the CPU
+ * does not change. Nice level and policy stay as they are; a task that is not SCHED_OTHER
+ * (set by its administrator) is left alone, and so is tapird under systemd, whose unit
+ * denies @resources (sched_setattr) to it.
+ */
+static void short_slice(void)
+{
+	struct tapird_sched_attr a;
+
+	if (getenv("NOTIFY_SOCKET"))
+		return;
+	memset(&a, 0, sizeof(a));
+	if (syscall(SYS_sched_getattr, 0, &a, (unsigned int)sizeof(a), 0) ||
+	    a.sched_policy != SCHED_OTHER)
+		return;
+	a.size = sizeof(a);
+	a.sched_flags = 0;
+	a.sched_runtime = TAPIRD_SLICE_NS;
+	if (syscall(SYS_sched_setattr, 0, &a, 0))
+		log_debug("sched_setattr (a short slice): %s", strerror(errno));
 }
 
 /**
@@ -472,6 +522,7 @@ int main(int argc, char **argv)
 	/* a relay write to a closed upstream socket must be an EPIPE, not our death */
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
+	short_slice();
 	d.start_mono_us = tapird_now_us();
 	d.start_wall = time(NULL);
 	d.next_flow_id = 1;
