@@ -37,9 +37,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Frames per wakeup: enough to amortise the wakeup, few enough that one busy link cannot
- * starve the others and the upstream sockets on the same loop. */
+/* A link's budget per loop turn: frames, and bytes, read from its TAP per wakeup. Enough to
+ * amortise the wakeup; few enough that a link whose container floods cannot starve the
+ * others and the upstream sockets on the same loop: what is left stays in the TAP's queue
+ * and is read on the next turn (the read event is level-triggered), after every other ready
+ * event had its turn. 64 datagrams of a UDP flood, or 8 super-frames of 64 KiB (without the
+ * byte budget 64 of those, 4 MiB, held the loop for milliseconds). */
 #define LINK_RX_BATCH 64
+#define LINK_TURN_BYTES (512u * 1024)
 /* Bytes after which a stack batch ends (its ACKs and window updates go out) even if the TAP has
  * more: a batch's ACKs leave only when it ends, and the container's sender must not wait on
  * them with a full socket buffer. 256 KiB is 4 segments at MTU 65520 (the container's stack
@@ -146,14 +151,14 @@ static void link_lost(struct link *l, int err)
 }
 
 /**
- * link_tap_readable() - drain up to LINK_RX_BATCH frames from the TAP into the stack, in
- * stack batches of up to LINK_BATCH_BYTES
+ * link_tap_readable() - read the link's budget for this loop turn from the TAP (LINK_RX_BATCH
+ * frames, LINK_TURN_BYTES bytes) into the stack, in stack batches of up to LINK_BATCH_BYTES
  * @arg:	the link
  */
 static void link_tap_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct link *l = arg;
-	size_t bytes = 0;
+	size_t bytes = 0, turn = 0;
 	unsigned int i;
 	ssize_t n;
 
@@ -185,6 +190,9 @@ static void link_tap_readable(evutil_socket_t fd, short what, void *arg)
 			stack_input_vnet(l->stack, link_rxbuf, (size_t)n, tapird_now_us());
 		}
 		bytes += (size_t)n;
+		turn += (size_t)n;
+		if (turn >= LINK_TURN_BYTES)
+			break;
 		if (bytes >= LINK_BATCH_BYTES) {
 			udprelay_flush(&l->env);
 			relay_tcp_refresh(&l->env);
