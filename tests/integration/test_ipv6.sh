@@ -9,7 +9,8 @@
 # ::1 (tapird --dns-upstream [::1]:PORT), AAAA over IPv6 and A over IPv4; forwards into the
 # container over IPv6, TCP and UDP: from [::1]:PORT (the client seen as the gateway fd00::2)
 # and from [::]:PORT with a client in a namespace of ours behind a veth pair (the container
-# sees the client's own address); their LISTEN rows in `tapirctl conns` as [addr]:port; a
+# sees the client's own address; the host end's address is also --outbound-addr6, which the
+# server on ::1 sees, and one the host has not fails at start); their LISTEN rows in `tapirctl conns` as [addr]:port; a
 # bulk transfer each way through a forward on [::1]. BULK_MB (default 200, QUICK=1: 16) sets
 # each bulk transfer's size each way.
 #
@@ -92,6 +93,9 @@ def tcp_client(c):
                 return
             line += x
         cmd, n = line.split()
+        if cmd == b"WHO":
+            c.sendall(c.getpeername()[0].encode() + b"\n")
+            return
         if cmd == b"PUT":
             h, got = hashlib.sha256(), 0
             while True:
@@ -149,10 +153,43 @@ for i in $(seq 50); do grep -q ready "$WORK/srv.log" 2>/dev/null && break; sleep
 ip netns add "$NSC" || { notok "namespace $NSC"; finish; }
 ip -n "$NSC" link set lo up
 
+# the veth pair to a client namespace beyond the host; its host address is also the link's
+# outbound-addr6 (an address of the host that is not ::1, so that the server on ::1 can tell)
+OUT6=
+if ip link add "$VH" type veth peer name tv6v0 && ip netns add "$NSV" &&
+	ip link set tv6v0 netns "$NSV" &&
+	ip addr add "$VPFX::1/64" dev "$VH" nodad && ip link set "$VH" up &&
+	ip -n "$NSV" addr add "$VPFX::2/64" dev tv6v0 nodad && ip -n "$NSV" link set tv6v0 up &&
+	ip -n "$NSV" link set lo up; then
+	OUT6="$VPFX::1"
+else
+	notok "veth pair $VH between the host and $NSV"
+fi
+
+# --outbound-addr6 that is no address of the host: tapird says so and exits, having made
+# nothing in the namespace
+NSX=tv6-x-$$
+if ip netns add "$NSX"; then
+	out=$(timeout 20 "$TAPIRD" -f --netns "$NSX" --control "$WORK/x.sock" --log-level warn \
+		--outbound-addr6 "$VPFX::99" 2>&1)
+	rc=$?
+	taps=$(ip -n "$NSX" -br link show 2>/dev/null | grep -vc '^lo ')
+	ip netns del "$NSX"
+	what="--outbound-addr6 $VPFX::99 (not the host's): exit $rc, no TAP made ($taps), message: $out"
+	if [ $rc != 0 ] && [ "$taps" = 0 ] && printf '%s' "$out" |
+		grep -q "outbound-addr6 $VPFX::99 cannot be a source address: .*not an address of this host"; then
+		ok "$what"
+	else
+		notok "$what"
+	fi
+else
+	notok "namespace $NSX"
+fi
+
 "$TAPIRD" -f --netns "$NSC" --control "$SOCK" --mtu 1500 --log-level warn \
 	--dns-upstream "[::1]:$DPORT" -t "[::1]:$FPORT:8080" -u "[::1]:$FUPORT:5353" \
 	-t "[::]:$FAPORT:8081" -u "[::]:$FAPORT:5354" -t "[::1]:$FBPORT:8082" \
-	${TAPIRD_ARGS:-} >"$LOG" 2>&1 &
+	${OUT6:+--outbound-addr6 "$OUT6"} ${TAPIRD_ARGS:-} >"$LOG" 2>&1 &
 TPID=$!
 for i in $(seq 100); do
 	kill -0 $TPID 2>/dev/null || break
@@ -285,6 +322,18 @@ else
 	notok "(f) tapirctl conns: $(printf '%s' "$conns" | head -4)"
 fi
 
+# (l) --outbound-addr6: the server on ::1 sees the container's connection come from it
+if [ -n "$OUT6" ]; then
+	out=$(timeout 20 ip netns exec "$NSC" "$PY" -c '
+import socket, sys
+s = socket.create_connection(("fd00::2", int(sys.argv[1])), timeout=5); s.sendall(b"WHO 0\n")
+print(s.makefile().readline().strip())' $TPORT 2>&1)
+	check "(l) --outbound-addr6 $OUT6: the server on [::1]:$TPORT sees the connection from $out" \
+		test "$out" = "$OUT6"
+else
+	skip "(l) --outbound-addr6: no veth pair, no address of the host to bind"
+fi
+
 # (g) UDP through fd00::2 to ::1, and DNS through fd00::3 to the test resolver on ::1
 out=$(timeout 20 ip netns exec "$NSC" "$PY" -c '
 import socket, sys
@@ -354,11 +403,7 @@ PYEOF
 out=$(timeout 20 "$PY" "$WORK/ucli.py" ::1 $FUPORT u6 2>&1)
 check "(i) UDP forward [::1]:$FUPORT -> [fd00::100]:5353 over IPv6, the client seen as fd00::2 ($out)" \
 	test "$out" = "fd00::2 u6"
-if ip link add "$VH" type veth peer name tv6v0 && ip netns add "$NSV" &&
-	ip link set tv6v0 netns "$NSV" &&
-	ip addr add "$VPFX::1/64" dev "$VH" nodad && ip link set "$VH" up &&
-	ip -n "$NSV" addr add "$VPFX::2/64" dev tv6v0 nodad && ip -n "$NSV" link set tv6v0 up &&
-	ip -n "$NSV" link set lo up; then
+if [ -n "$OUT6" ]; then
 	out=$(timeout 20 ip netns exec "$NSV" "$PY" "$WORK/ucli.py" "$VPFX::1" $FAPORT uv 2>&1)
 	check "(i) UDP forward [::]:$FAPORT from $VPFX::2 beyond the host: the container sees $VPFX::2 ($out)" \
 		test "$out" = "$VPFX::2 uv"
@@ -369,7 +414,7 @@ print(s.recv(200).decode())' "$VPFX::1" $FAPORT 2>&1)
 	check "(i) TCP forward [::]:$FAPORT from $VPFX::2 beyond the host: the container sees $VPFX::2 ($out)" \
 		test "$out" = "$VPFX::2 tv"
 else
-	notok "(i) veth pair $VH between the host and $NSV"
+	skip "(i) forwards on [::] from beyond the host: no veth pair"
 fi
 kill $CSPID 2>/dev/null
 wait $CSPID 2>/dev/null
