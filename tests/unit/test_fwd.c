@@ -23,6 +23,7 @@
 #include "tapird.h"
 #include "tcp_fixture.h"
 #include "udp.h"
+#include "udprelay.h"
 
 /* --- specifications ------------------------------------------------------------------------ */
 
@@ -649,9 +650,16 @@ static void noop_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd, (void)what, (void)arg;
 }
 
+/** cfx_flow_closed() - stack_ops.flow_closed: a UDP flow's relay lets go (as link.c's) */
+static void cfx_flow_closed(void *ctx, struct flow *f)
+{
+	(void)ctx;
+	udprelay_closed(f);
+}
+
 static int cfx_setup(void **state)
 {
-	static const struct stack_ops ops = { .tx = noop_tx };
+	static const struct stack_ops ops = { .tx = noop_tx, .flow_closed = cfx_flow_closed };
 	struct cfx *c = calloc(1, sizeof(*c));
 	struct stack_cfg sc;
 
