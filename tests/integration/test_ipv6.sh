@@ -403,6 +403,33 @@ PYEOF
 out=$(timeout 20 "$PY" "$WORK/ucli.py" ::1 $FUPORT u6 2>&1)
 check "(i) UDP forward [::1]:$FUPORT -> [fd00::100]:5353 over IPv6, the client seen as fd00::2 ($out)" \
 	test "$out" = "fd00::2 u6"
+# the same through slirp4netns's API (add_hostfwd on the control socket) with IPv6
+# host_addr and guest_addr, then list_hostfwd and remove_hostfwd
+APORT=$((FUPORT + 3))
+out=$(timeout 20 "$PY" - "$SOCK" $APORT <<'PYEOF' 2>&1
+import json, socket, sys
+path, port = sys.argv[1], int(sys.argv[2])
+def call(req):
+    c = socket.socket(socket.AF_UNIX); c.connect(path); c.settimeout(5)
+    c.sendall(json.dumps(req).encode() + b"\n"); r = b""
+    while not r.endswith(b"\n"):
+        x = c.recv(4096)
+        if not x:
+            break
+        r += x
+    c.close(); return json.loads(r)
+r = call({"execute": "add_hostfwd", "arguments": {"proto": "udp", "host_addr": "::1",
+          "host_port": port, "guest_addr": "fd00::100", "guest_port": 5353}})
+fid = r["return"]["id"]
+e = [x for x in call({"execute": "list_hostfwd"})["return"]["entries"] if x["id"] == fid][0]
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.settimeout(3)
+u.sendto(b"api6", ("::1", port)); got = u.recv(200).decode()
+rm = call({"execute": "remove_hostfwd", "arguments": {"id": fid}})
+print("%s|%s %s %s|%s" % (got, e["proto"], e["host_addr"], e["guest_addr"], "removed" if rm.get("return") == {} else rm))
+PYEOF
+)
+check "(i) API add_hostfwd udp [::1]:$APORT -> [fd00::100]:5353: answer, list, remove ($out)" \
+	test "$out" = "fd00::2 api6|udp ::1 fd00::100|removed"
 if [ -n "$OUT6" ]; then
 	out=$(timeout 20 ip netns exec "$NSV" "$PY" "$WORK/ucli.py" "$VPFX::1" $FAPORT uv 2>&1)
 	check "(i) UDP forward [::]:$FAPORT from $VPFX::2 beyond the host: the container sees $VPFX::2 ($out)" \
