@@ -11,7 +11,7 @@
 # and from [::]:PORT with a client in a namespace of ours behind a veth pair (the container
 # sees the client's own address; the host end's address is also --outbound-addr6, which the
 # server on ::1 sees, and one the host has not fails at start); their LISTEN rows in `tapirctl conns` as [addr]:port; a
-# bulk transfer each way through a forward on [::1]. BULK_MB (default 200, QUICK=1: 16) sets
+# bulk transfer each way through a forward on [::1]. BULK_MB (default 200, QUICK=1: 64) sets
 # each bulk transfer's size each way.
 #
 # Namespaces of our own only (tv6-*), a veth pair between the host and one of them with
@@ -72,7 +72,7 @@ except ValueError:
 received() { printf '%s\n' "$1" | grep -o '[0-9]* received' | grep -o '[0-9]*'; }
 
 # QUICK=1 (run-all.sh under ASan) moves less: the sizes are printed in each check's line
-if [ "${QUICK:-0}" = 1 ]; then BULK_MB=${BULK_MB:-16}; else BULK_MB=${BULK_MB:-200}; fi
+if [ "${QUICK:-0}" = 1 ]; then BULK_MB=${BULK_MB:-64}; else BULK_MB=${BULK_MB:-200}; fi
 
 # --- host-side servers on ::1: TCP (PUT: read to EOF, answer the SHA-256 after the client's
 # FIN; GET N: N pattern bytes), an HTTP file, UDP echo, and a DNS resolver ---------------------
