@@ -744,9 +744,11 @@ struct link *link_attach(struct tapird *d, const struct link_cfg *lc, char *err,
 
 		if (rc) {
 			inet_ntop(AF_INET6, lc->outbound_addr6, a, sizeof(a));
-			snprintf(err, errlen, "%s: outbound-addr6 %s cannot be a source address: %s%s",
-				 lc->name, a, strerror(-rc),
-				 rc == -EADDRNOTAVAIL ? " (it is not an address of this host)" : "");
+			snprintf(err, errlen,
+				 "%s: outbound-addr6 %s cannot be a source address: %s%s", lc->name,
+				 a, strerror(-rc),
+				 rc == -EADDRNOTAVAIL ? " (it is not an address of this host)"
+						      : "");
 			return NULL;
 		}
 	}
