@@ -172,6 +172,11 @@ struct relay_flow {
 	struct event *ev_wr;
 };
 
+/* What the relay keeps per idle flow, inside the budget of FLOW_IDLE_BYTES_MAX (flow.h): the
+ * stack takes up to FLOW_STACK_BYTES_MAX, libevent ~60 bytes for the descriptor. */
+_Static_assert(sizeof(struct relay_flow) <= 200, "struct relay_flow outgrew its share of the "
+	       "1 KiB an idle flow may cost (FLOW_IDLE_BYTES_MAX)");
+
 /**
  * struct relay_pool - per-link table of relay_flow, indexed by flow slot
  * @env:	the link it serves (NULL: unused entry)

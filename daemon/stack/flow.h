@@ -68,9 +68,20 @@ struct flow_hist {
 
 struct tcp_conn;
 
+/* Memory an idle TCP flow may cost tapird (RSS), every module together: 1 KiB, so that
+ * 50,000 idle connections fit in 50 MiB (issue 12; pasta's table costs ~140 bytes a flow, but
+ * keeps no per-flow history or view for `tapirctl conns`). The kernel's side (socket, file,
+ * epoll entry: a few KiB per connection) is kernel memory, not counted here. The stack's
+ * share is its struct flow and struct tcp_conn; the shell's (struct relay_flow with one
+ * libevent event, libevent's entry for the descriptor, the hash bucket and timer-heap slots)
+ * must fit in the rest. tests/unit/test_tcp_sack.c checks the stack's share, relay.c its own
+ * at compile time, tests/integration/test_scale.sh the whole by RSS. */
+#define FLOW_IDLE_BYTES_MAX 1024
+#define FLOW_STACK_BYTES_MAX 640
+
 /**
  * struct flow - one row of the flow table (members ordered so that none is padding: every
- * byte of it is paid once per flow, see FLOW_BYTES_BUDGET)
+ * byte of it is paid once per flow, see FLOW_IDLE_BYTES_MAX)
  * @id:		stable id, unique across all links of the daemon
  * @idx:	slot in the table (stable for the flow's life)
  * @proto:	PROTO_TCP or PROTO_UDP
