@@ -312,7 +312,7 @@ static void relay_maybe_close_early(struct relay_flow *rf)
 /** relay_want_write() - arm the one-shot write event (no-op if already armed) */
 static void relay_want_write(struct relay_flow *rf)
 {
-	/* while connecting, the write event carries the connect timeout: leave it alone */
+	/* while connecting, ev_rd waits for connect() (with its timeout): nothing to ask yet */
 	if (rf->fd < 0 || !(rf->flags & RF_CONNECTED) || (rf->flags & RF_WANT_WRITE))
 		return;
 	if (!rf->ev_wr) {
