@@ -96,8 +96,49 @@ bool js_valid(struct jspan s)
 	return p && ws(p, end) == end;
 }
 
-bool js_members(struct jspan obj, const char *const *keys, size_t nkeys,
-		       struct jspan *vals)
+/**
+ * open_member() - the value of member @key of object @obj, as a span from its first byte to
+ * the end of @obj: the value itself is not skipped (see js_open())
+ * Return: true if found
+ */
+static bool open_member(struct jspan obj, const char *key, struct jspan *val)
+{
+	const char *p = obj.p, *end = obj.p + obj.n, *ke;
+	size_t kl = strlen(key);
+
+	p = ws(p, end);
+	if (p >= end || *p != '{')
+		return false;
+	p = ws(p + 1, end);
+	while (p < end && *p == '"' && (ke = skip_string(p, end))) {
+		bool match = (size_t)(ke - p) == kl + 2 && !memcmp(p + 1, key, kl);
+
+		p = ws(ke, end);
+		if (p >= end || *p != ':')
+			return false;
+		p = ws(p + 1, end);
+		if (match) {
+			val->p = p;
+			val->n = (size_t)(end - p);
+			return true;
+		}
+		p = skip_value(p, end, 1);
+		if (!p)
+			return false;
+		p = ws(p, end);
+		if (p >= end || *p != ',')
+			return false;
+		p = ws(p + 1, end);
+	}
+	return false;
+}
+
+bool js_open(struct jspan obj, const char *key, struct jspan *val)
+{
+	return open_member(obj, key, val);
+}
+
+bool js_members(struct jspan obj, const char *const *keys, size_t nkeys, struct jspan *vals)
 {
 	const char *p = obj.p, *end = obj.p + obj.n;
 	size_t found = 0;

@@ -51,6 +51,14 @@ bool js_member(struct jspan obj, const char *key, struct jspan *val);
 bool js_members(struct jspan obj, const char *const *keys, size_t nkeys, struct jspan *vals);
 
 /**
+ * js_open() - js_member() for a large value that the caller walks with js_next() (which finds
+ * its end): @val spans from the value's first byte to the end of @obj, so that the value is
+ * not read once more only to find where it ends. Only for text js_valid() accepted.
+ * Return: true if found
+ */
+bool js_open(struct jspan obj, const char *key, struct jspan *val);
+
+/**
  * js_next() - iterate over the elements of array @arr (a span starting at '[')
  * @pos:	cursor: 0 to start, then what the previous call left
  * @elem:	set to the next element

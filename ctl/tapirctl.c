@@ -989,10 +989,11 @@ static void conns_flows(const struct merged *m, struct jspan flows[MAX_SOCKETS])
 	for (size_t i = 0; i < m->n; i++) {
 		struct jspan ret;
 
-		/* request_soft() checked the whole text (js_reply_return) */
+		/* request_soft() checked the whole text (js_reply_return): the arrays are opened
+		 * in place, not skipped over once more to find their ends */
 		flows[i] = (struct jspan){ 0 };
-		if (m->raw[i] && js_member((struct jspan){ m->raw[i], m->raw_len[i] }, "return", &ret))
-			js_member(ret, "flows", &flows[i]);
+		if (m->raw[i] && js_open((struct jspan){ m->raw[i], m->raw_len[i] }, "return", &ret))
+			js_open(ret, "flows", &flows[i]);
 	}
 }
 
@@ -1013,7 +1014,8 @@ static int cmd_conns(int argc, char **argv)
 	};
 	struct jspan flows[MAX_SOCKETS], f;
 	json_t *args = json_object();
-	char cell[NCOLS][64];
+	char cell[NCOLS][64], *kept = NULL;
+	size_t kept_len = 0, kept_cap = 0;
 	struct merged *m;
 	int w[NCOLS], rc;
 	size_t i, pos, n = 0;
@@ -1040,32 +1042,45 @@ static int cmd_conns(int argc, char **argv)
 		merged_free(m);
 		return rc;
 	}
-	/* Two passes: widths first, like ss, so that columns line up whatever the data. */
+	/* Widths first, like ss, so that columns line up whatever the data: the cells of every
+	 * row are kept from that pass (NUL-separated, ~110 bytes a row) and printed after it. */
 	for (int c = 0; c < NCOLS; c++)
 		w[c] = (int)strlen(col_names[c]);
 	for (i = 0; i < m->n; i++) {
 		for (pos = 0; js_next(flows[i], &pos, &f); n++) {
 			conn_cells(f, cell);
-			for (int c = 0; c < NCOLS; c++)
-				if ((int)strlen(cell[c]) > w[c])
-					w[c] = (int)strlen(cell[c]);
+			for (int c = 0; c < NCOLS; c++) {
+				size_t l = strlen(cell[c]);
+
+				if ((int)l > w[c])
+					w[c] = (int)l;
+				if (kept_len + l + 1 > kept_cap) {
+					kept_cap = kept_cap ? 2 * kept_cap : 1 << 20;
+					kept = realloc(kept, kept_cap);
+					if (!kept)
+						unreachable("%s", strerror(ENOMEM));
+				}
+				memcpy(kept + kept_len, cell[c], l + 1);
+				kept_len += l + 1;
+			}
 		}
 	}
+	merged_free(m);
 	if (!n) {
 		printf("no flows\n");
-		merged_free(m);
 		return rc;
 	}
 	for (int c = 0; c < NCOLS; c++)
 		snprintf(cell[c], 64, "%s", col_names[c]);
 	print_row(cell, w);
-	for (i = 0; i < m->n; i++) {
-		for (pos = 0; js_next(flows[i], &pos, &f);) {
-			conn_cells(f, cell);
-			print_row(cell, w);
+	for (size_t at = 0; at < kept_len;) {
+		for (int c = 0; c < NCOLS; c++) {
+			snprintf(cell[c], 64, "%s", kept + at);
+			at += strlen(kept + at) + 1;
 		}
+		print_row(cell, w);
 	}
-	merged_free(m);
+	free(kept);
 	return rc;
 }
 

@@ -11,7 +11,8 @@
 # benchmark, not a test: it prints figures and fails only if the setup does.
 #
 #   bash tests/bench/conns_scale.sh BUILD_DIR [N] [PASTA]      (as root)
-# N defaults to 50000; PASTA to $PASTA, /work/notes/pasta-new/pasta, then pasta on $PATH.
+# N defaults to 50000; PASTA to $PASTA, /work/notes/pasta-new/pasta, then pasta on $PATH;
+# TAPIRCTL= runs another tapirctl binary for the listings (to compare one with another).
 # Each daemon holds one host socket per flow: N is lowered to what RLIMIT_NOFILE's hard limit
 # allows (a process without CAP_SYS_RESOURCE cannot raise it), and the script says so.
 # Traffic goes only to 127.0.0.1 and to the namespaces this script creates and deletes.
@@ -24,7 +25,7 @@ INFLIGHT=${INFLIGHT:-256}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 SRC=$TOP/../shared/bench/tcpperf.c
 [ -f "$SRC" ] || SRC=/work/shared/bench/tcpperf.c
-TAPIRCTL=$BUILD/ctl/tapirctl
+TAPIRCTL=${TAPIRCTL:-$BUILD/ctl/tapirctl} # another tapirctl to compare (it only reads)
 WORK=$(mktemp -d /tmp/tapir-scale-$$.XXXXXX)
 SOCK=$WORK/control.sock
 NS=tapir-scale-$$

@@ -49,6 +49,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!js_valid(s))
 		return 0;
 	walk(s, 0);
+	if (js_open(s, "return", &ret) && js_open(ret, "flows", &ret)) {
+		struct jspan e;
+		size_t pos = 0;
+
+		while (js_next(ret, &pos, &e))
+			walk(e, 1);
+	}
 	if (!devnull)
 		devnull = fopen("/dev/null", "w");
 	if (devnull)

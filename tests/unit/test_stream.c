@@ -72,6 +72,29 @@ static void test_members_and_elements(void **state)
 	assert_true(js_is((struct jspan){ "null", 4 }, "null"));
 }
 
+/* js_open(): a large array walked without being skipped first, its elements all found */
+static void test_open_walks_to_the_array_end(void **state)
+{
+	const char *doc = "{\"return\":{\"flows\":[{\"id\":1},{\"id\":2}],\"more\":[9]},\"id\":7}";
+	struct jspan ret, flows, e;
+	size_t pos = 0;
+	long long ids = 0;
+	int n = 0;
+
+	(void)state;
+	assert_true(js_valid(span(doc)));
+	assert_true(js_open(span(doc), "return", &ret));
+	assert_true(js_open(ret, "flows", &flows));
+	while (js_next(flows, &pos, &e)) {
+		assert_true(js_member(e, "id", &e));
+		ids += js_int(e);
+		n++;
+	}
+	assert_int_equal(n, 2);
+	assert_int_equal(ids, 3);
+	assert_false(js_open(ret, "absent", &e));
+}
+
 /* escapes decoded (a surrogate pair into one 4-byte character); a string cut to fit */
 static void test_string_decoding(void **state)
 {
@@ -137,6 +160,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pretty_matches_jansson_indent),
 		cmocka_unit_test(test_members_and_elements),
+		cmocka_unit_test(test_open_walks_to_the_array_end),
 		cmocka_unit_test(test_string_decoding),
 		cmocka_unit_test(test_malformed_refused),
 		cmocka_unit_test(test_merged_matches_jansson),
