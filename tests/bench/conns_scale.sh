@@ -87,6 +87,7 @@ hold() {
 	r1=$(rss_kib "$dpid")
 	k1=$(awk '/^Slab:/ {print $2}' /proc/meminfo)
 	[ "$n" -gt "$NP" ] && echo "$name: $(grep '^mark' "$WORK/hold.$name")"
+	true
 	echo "$name: $line"
 	echo "$name: RSS ${r0} KiB with no flow, ${r1} KiB with $n:" \
 		"$(awk "BEGIN{printf \"%.0f\", ($r1 - $r0) * 1024 / $n}") bytes per idle flow"
@@ -100,40 +101,68 @@ stop() { # PID...: end what this script started, by pid
 	for p in "$@"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 }
 
-# --- pasta --------------------------------------------------------------------------------
-if [ -n "$PASTA" ]; then
+# start_pasta / start_tapird [MAX_FLOWS]: a fresh $NS served by the daemon, its pid in $dpid
+# and the address the namespace reaches the host's loopback by in $gw (empty: it failed)
+start_pasta() {
 	ip netns add "$NS" || exit 1
-	"$PASTA" --config-net -f -q --runas 0 -t none -u none -T none -U none --netns "/run/netns/$NS" -I eth0 >/dev/null 2>&1 &
-	ppid=$!
-	pids+=($ppid)
+	"$PASTA" --config-net -f -q --runas 0 -t none -u none -T none -U none \
+		--netns "/run/netns/$NS" -I eth0 >/dev/null 2>&1 &
+	dpid=$!
+	pids+=($dpid)
 	gw=
 	for _ in $(seq 50); do
 		gw=$(ip netns exec "$NS" ip -4 route show default 2>/dev/null | awk '{print $3; exit}')
 		[ -n "$gw" ] && break
 		sleep 0.1
 	done
+}
+start_tapird() {
+	ip netns add "$NS" || exit 1
+	rm -f "$SOCK"
+	"$BUILD/daemon/tapird" -f --netns "$NS" --control "$SOCK" --log-level warn \
+		--max-flows "${1:-65536}" >"$WORK/log" 2>&1 &
+	dpid=$!
+	pids+=($dpid)
+	gw=
+	for _ in $(seq 50); do [ -S "$SOCK" ] && gw=10.0.2.2 && break; sleep 0.1; done
+	[ -n "$gw" ] || echo "tapird did not start: $(cat "$WORK/log")" >&2
+}
+rate() { grep -E "^(mark $NP|open)" "$WORK/hold.$1" | head -1 | grep -o '[0-9]* conn/s' | awk '{print $1}'; }
+
+# --- open rate: pasta and tapird in turn, ROUNDS times, NP connections each ---------------
+ROUNDS=${ROUNDS:-3}
+if [ -n "$PASTA" ]; then
 	echo "pasta: $PASTA"
-	if [ -n "$gw" ] && hold pasta $ppid "$gw" "$NP"; then
-		grep -o '[0-9]* conn/s' "$WORK/hold.pasta" | awk '{print $1}' >"$WORK/rate.pasta"
-	fi
-	stop $holder $ppid
-	ip netns del "$NS"
+	ratios=()
+	for r in $(seq "$ROUNDS"); do
+		start_pasta
+		holder=
+		[ -n "$gw" ] && hold pasta $dpid "$gw" "$NP" >"$WORK/round"
+		sed "s/^/round $r: /" "$WORK/round"
+		stop $holder $dpid
+		ip netns del "$NS"
+		start_tapird
+		holder=
+		[ -n "$gw" ] && hold tapird $dpid "$gw" "$NP" >"$WORK/round"
+		sed "s/^/round $r: /" "$WORK/round"
+		stop $holder $dpid
+		ip netns del "$NS"
+		rp=$(rate pasta)
+		rt=$(rate tapird)
+		[ -n "$rp" ] && [ -n "$rt" ] && ratios+=($(awk "BEGIN{printf \"%.2f\", $rt / $rp}"))
+	done
+	[ ${#ratios[@]} -gt 0 ] && echo "open rate over $NP connections, tapird / pasta, each" \
+		"round: ${ratios[*]}; median $(printf '%s\n' "${ratios[@]}" | sort -n |
+		awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}')"
 else
 	echo "pasta: not found, skipped (give its path as the third argument)"
 fi
 
-# --- tapird -------------------------------------------------------------------------------
-ip netns add "$NS" || exit 1
-"$BUILD/daemon/tapird" -f --netns "$NS" --control "$SOCK" --log-level warn \
-	--max-flows $((N + 1024 > 65536 ? N + 1024 : 65536)) >"$WORK/log" 2>&1 &
-tpid=$!
-pids+=($tpid)
-for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-[ -S "$SOCK" ] || { echo "tapird did not start: $(cat "$WORK/log")" >&2; exit 1; }
-hold tapird $tpid 10.0.2.2 "$N" || exit 1
-rt=$(grep -E "^(mark $NP|open)" "$WORK/hold.tapird" | head -1 | grep -o '[0-9]* conn/s' | awk '{print $1}')
-[ -s "$WORK/rate.pasta" ] &&
-	echo "open rate over $NP connections, tapird / pasta: $(awk "BEGIN{printf \"%.2f\", $rt / $(cat "$WORK/rate.pasta")}")"
+# --- tapird with N flows: RSS, kernel memory, listing ------------------------------------
+start_tapird $((N + 1024 > 65536 ? N + 1024 : 65536))
+[ -n "$gw" ] || exit 1
+tpid=$dpid
+hold tapird $tpid "$gw" "$N" || exit 1
 
 for run in 1 2 3; do
 	a=$(date +%s.%N)
