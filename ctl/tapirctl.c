@@ -96,18 +96,37 @@ static void usage(FILE *out)
 }
 
 /**
+ * vdie() - "tapirctl: " and the message on stderr, then @tail, and exit @code
+ */
+__attribute__((noreturn)) static void vdie(int code, const char *tail, const char *fmt,
+					   va_list ap)
+{
+	fputs("tapirctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs(tail, stderr);
+	exit(code);
+}
+
+/**
  * die_usage() - complain about the command line and exit EX_USAGE
  */
 __attribute__((noreturn, format(printf, 1, 2))) void die_usage(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("tapirctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'tapirctl --help'.\n", stderr);
-	exit(EXIT_USAGE);
+	vdie(EXIT_USAGE, "\nTry 'tapirctl --help'.\n", fmt, ap);
+}
+
+/**
+ * unreachable() - say why the daemon could not be talked to and exit 2
+ */
+__attribute__((noreturn, format(printf, 1, 2))) void unreachable(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vdie(EXIT_UNREACHABLE, "\n", fmt, ap);
 }
 
 /**

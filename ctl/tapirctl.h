@@ -46,7 +46,7 @@ extern int timeout_s; /* -t: seconds to wait for a daemon (TIMEOUT_S by default)
 /* The options of commands that have no others: --json may also follow the command. */
 extern const struct option json_only_opts[];
 
-/* --- errors and the command line (tapirctl.c, tapirctl_request.c) ----------------------- */
+/* --- errors and the command line (tapirctl.c) ------------------------------------------- */
 
 __attribute__((noreturn, format(printf, 1, 2))) void die_usage(const char *fmt, ...);
 __attribute__((noreturn, format(printf, 1, 2))) void unreachable(const char *fmt, ...);

@@ -18,21 +18,6 @@ const char *sock_path;
 bool soft_connect;
 
 /**
- * unreachable() - say why the daemon could not be talked to and exit 2
- */
-__attribute__((noreturn, format(printf, 1, 2))) void unreachable(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("tapirctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(EXIT_UNREACHABLE);
-}
-
-/**
  * ctl_connect() - connect to the control socket, with send and receive timeouts
  * Return: the socket; exits 2 on failure, except that with soft_connect set a socket nobody
  * listens on (ECONNREFUSED, or gone: ENOENT) gives -1
