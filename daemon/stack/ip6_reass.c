@@ -207,6 +207,7 @@ static void r6_complete(struct stack *s, struct ip6_reass *r, struct reass6 *d,
 	memcpy(p.saddr6, h + 8, 16);
 	memcpy(p.daddr6, h + 24, 16);
 	p.now_us = now_us;
+	p.reassembled = true;
 	ip6_walk(s, &p);
 	free(buf);
 }
