@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <errno.h>
 
 #include "frames.h"
 #include "stack_internal.h"
@@ -737,6 +738,57 @@ static void test_ip6_udp_over_ipv6(void **state)
 	assert_memory_equal(p.l4 + 8, "answer", 6);
 }
 
+static struct stack *too_big_stack;
+static size_t too_big_calls, too_big_df;
+
+/** udp_send_too_big() - a stack_ops.udp_send whose path takes 1280 bytes (as the relay with
+ * IPV6_PMTUDISC_DO: EMSGSIZE, told with udp_upstream_too_big()) */
+static int udp_send_too_big(void *ctx, struct flow *f, const uint8_t *data, size_t len)
+{
+	(void)ctx;
+	too_big_calls++;
+	too_big_df += f->udp_df;
+	if (!f->udp_df || IP6_HDR_LEN + UDP_HDR_LEN + len <= 1280)
+		return 0;
+	udp_upstream_too_big(too_big_stack, f, data, len, 1280, f->last_us);
+	return -EMSGSIZE;
+}
+
+/* RFC 4443 3.2: a datagram the upstream path cannot carry is answered with Packet Too Big
+ * and the path MTU, from the gateway, quoting all that fits in 1280 bytes, counted once */
+static void test_ip6_udp_too_big_for_path_packet_too_big(void **state)
+{
+	struct tstack *t = *state;
+	static uint8_t d[UDP_HDR_LEN + 1400];
+	struct parsed6 p;
+	size_t n;
+
+	t->s->ops.udp_send = udp_send_too_big;
+	too_big_stack = t->s;
+	too_big_calls = too_big_df = 0;
+	for (size_t i = 0; i < sizeof(d); i++)
+		d[i] = (uint8_t)(i * 5);
+	wr16(d, 40000);
+	wr16(d + 2, 9999);
+	wr16(d + 4, sizeof(d));
+	wr16(d + 6, 0);
+	wr16(d + 6, fr_csum6(caddr, peer, PROTO_UDP, d, sizeof(d)));
+	n = fr_ip6(buf, OUR_MAC, &(struct fr_ip6){ .daddr = peer, .nh = PROTO_UDP }, d, sizeof(d));
+	tstack_feed(t, buf, n);
+	tstack_expect_drop(t, "drop_udp_too_big");
+	assert_int_equal(too_big_calls, 1);
+	assert_int_equal(too_big_df, 1);
+	assert_int_equal(t->cap.n, 1);
+	fr_parse6(t->cap.frame[0], t->cap.len[0], &p);
+	assert_memory_equal(p.saddr, gw, 16);
+	assert_memory_equal(p.daddr, caddr, 16);
+	assert_int_equal(p.icmp_type, ICMP6_PACKET_TOO_BIG);
+	assert_int_equal(p.icmp_param, 1280);
+	assert_int_equal(p.icmp_body_len, 1280 - IP6_HDR_LEN - ICMP_HDR_LEN);
+	assert_memory_equal(p.icmp_body, buf + ETH_HDR_LEN, p.icmp_body_len);
+	assert_int_equal(stack_counters(t->s)->icmp_too_big_sent, 1);
+}
+
 static void test_ip6_tcp_syn_for_no_listener_reset_over_ipv6(void **state)
 {
 	struct tstack *t = *state;
@@ -796,6 +848,7 @@ int main(void)
 		T(test_ip6_hop_limit_expired_rate_limited),
 		T(test_ip6_over_mtu_packet_too_big),
 		T(test_ip6_at_mtu_and_reassembled_pass),
+		T(test_ip6_udp_too_big_for_path_packet_too_big),
 		T(test_ip6_short_header_dropped),
 		T(test_ip6_bad_version_dropped),
 		T(test_ip6_payload_length_past_frame_dropped),
