@@ -14,7 +14,7 @@
 #       it (EMSGSIZE, path MTU 1280), the container's kernel learns MTU 1280 from the
 #       fragmentation needed (the socket's IP_MTU, the next send's EMSGSIZE, ip route get)
 #   (d) the same over IPv6: Packet Too Big, IPV6_MTU 1280
-#   and: tapird survived, exits 0 on SIGTERM, no sanitizer report in its log.
+#   and: tapird survived, no sanitizer report in its log.
 #
 #   bash tests/integration/test_icmp_errors.sh BUILD_DIR     (as root; or BUILD=... in the env)
 # Prints "ok - ..." / "not ok - ..." per check and "N passed, N failed" last.
@@ -33,39 +33,9 @@ WORK=$(mktemp -d /tmp/tapir-icmperr-$$.XXXXXX)
 SOCK=$WORK/control.sock
 LOG=$WORK/tapird.log
 TPID=
-cleanup() {
-	[ -n "$TPID" ] && kill "$TPID" 2>/dev/null && wait "$TPID" 2>/dev/null
-	ip netns del "$NSC" 2>/dev/null
-	ip netns del "$NSP" 2>/dev/null
-	ip netns del "$NSH" 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+cleanup_on_exit "$NSC" "$NSP" "$NSH"
 
-# counter NAME: the link's counter from `tapirctl --json stats`
-counter() {
-	"$TAPIRCTL" -s "$SOCK" --json stats 2>/dev/null | "$PY" -c '
-import json, sys
-def find(o):
-    if isinstance(o, dict):
-        if sys.argv[1] in o and isinstance(o[sys.argv[1]], int):
-            return o[sys.argv[1]]
-        for v in o.values():
-            r = find(v)
-            if r is not None:
-                return r
-    if isinstance(o, list):
-        for v in o:
-            r = find(v)
-            if r is not None:
-                return r
-try:
-    print(find(json.load(sys.stdin)))
-except ValueError:
-    print(-1)' "$1"
-}
-
+# received OUTPUT: the "N received" of ping(8)'s summary
 received() { printf '%s\n' "$1" | grep -o '[0-9]* received' | grep -o '[0-9]*'; }
 
 # --- setup: host and peer joined by a veth pair at MTU 1280; tapird in the host namespace ---
@@ -89,11 +59,8 @@ ip -n "$NSP" addr add $PEER6/64 dev tevp$$ nodad 2>/dev/null
 ip netns exec "$NSH" "$TAPIRD" -f --netns "$NSC" --control "$SOCK" --mtu 1500 \
 	--log-level warn >"$LOG" 2>&1 &
 TPID=$!
-for i in $(seq 100); do
-	kill -0 $TPID 2>/dev/null || break
-	ip -n "$NSC" -br addr show tap0 2>/dev/null | grep -q 10.0.2.100 && [ -S "$SOCK" ] && break
-	sleep 0.1
-done
+pids+=($TPID)
+wait_socket "$TPID" "$SOCK" && wait_tap_addr "$NSC"
 if ! ip -n "$NSC" -br addr show tap0 2>/dev/null | grep -q 10.0.2.100; then
 	notok "tapird attaches to $NSC from $NSH (log: $(tail -5 "$LOG"))"
 	finish
@@ -101,11 +68,11 @@ fi
 ok "tapird runs in $NSH and serves $NSC at MTU 1500; the path to the peer has MTU 1280"
 
 # (a) TTL 1: the gateway says time exceeded; TTL 2 reaches the peer
-rel0=$(counter icmp_echo_relayed)
-te0=$(counter icmp_time_exceeded_sent)
+rel0=$(counter "$SOCK" icmp_echo_relayed)
+te0=$(counter "$SOCK" icmp_time_exceeded_sent)
 out=$(timeout 20 ip netns exec "$NSC" ping -n -c 2 -i 0.3 -W 2 -t 1 $PEER 2>&1)
-te1=$(counter icmp_time_exceeded_sent)
-rel1=$(counter icmp_echo_relayed)
+te1=$(counter "$SOCK" icmp_time_exceeded_sent)
+rel1=$(counter "$SOCK" icmp_echo_relayed)
 hits=$(printf '%s\n' "$out" | grep -c 'From 10.0.2.2 .*Time to live exceeded')
 if [ "$hits" = 2 ] && [ $((te1 - te0)) = 2 ] && [ "$rel0" = "$rel1" ]; then
 	ok "(a) ping -t 1 $PEER: 2 'Time to live exceeded' from 10.0.2.2, icmp_time_exceeded_sent $te0 -> $te1, none relayed"
@@ -125,9 +92,9 @@ for i in $(seq 50); do
 	ip -n "$NSC" -6 route show default 2>/dev/null | grep -q . && break
 	sleep 0.1
 done
-te0=$(counter icmp_time_exceeded_sent)
+te0=$(counter "$SOCK" icmp_time_exceeded_sent)
 out=$(timeout 20 ip netns exec "$NSC" ping -6 -n -c 2 -i 0.3 -W 2 -t 1 $PEER6 2>&1)
-te1=$(counter icmp_time_exceeded_sent)
+te1=$(counter "$SOCK" icmp_time_exceeded_sent)
 hits=$(printf '%s\n' "$out" | grep -c 'From fd00::2 .*Time exceeded: Hop limit')
 if [ "$hits" = 2 ] && [ $((te1 - te0)) = 2 ]; then
 	ok "(b) ping -6 -t 1 $PEER6: 2 'Time exceeded: Hop limit' from fd00::2, icmp_time_exceeded_sent $te0 -> $te1"
@@ -162,11 +129,11 @@ print(res[0], res[1], mtu)' "$1" "$2" 2>&1
 }
 
 # (c) IPv4: fragmentation needed with the path MTU
-tb0=$(counter icmp_too_big_sent)
-d0=$(counter drop_udp_too_big)
+tb0=$(counter "$SOCK" icmp_too_big_sent)
+d0=$(counter "$SOCK" drop_udp_too_big)
 out=$(too_big 4 $PEER)
-tb1=$(counter icmp_too_big_sent)
-d1=$(counter drop_udp_too_big)
+tb1=$(counter "$SOCK" icmp_too_big_sent)
+d1=$(counter "$SOCK" drop_udp_too_big)
 route=$(ip -n "$NSC" route get $PEER 2>&1 | tr '\n' ' ')
 if [ "$out" = "sent EMSGSIZE 1280" ] && [ $((tb1 - tb0)) -ge 1 ] && [ $((d1 - d0)) -ge 1 ] &&
 	printf '%s' "$route" | grep -q 'mtu 1280'; then
@@ -176,9 +143,9 @@ else
 fi
 
 # (d) IPv6: Packet Too Big with the path MTU
-tb0=$(counter icmp_too_big_sent)
+tb0=$(counter "$SOCK" icmp_too_big_sent)
 out=$(too_big 6 $PEER6)
-tb1=$(counter icmp_too_big_sent)
+tb1=$(counter "$SOCK" icmp_too_big_sent)
 route=$(ip -n "$NSC" -6 route get $PEER6 2>&1 | tr '\n' ' ')
 if [ "$out" = "sent EMSGSIZE 1280" ] && [ $((tb1 - tb0)) -ge 1 ] &&
 	printf '%s' "$route" | grep -q 'mtu 1280'; then
@@ -187,15 +154,5 @@ else
 	notok "(d) UDP to $PEER6: '$out', icmp_too_big_sent $tb0 -> $tb1, route: $route"
 fi
 
-alive=0
-kill -0 $TPID 2>/dev/null && alive=1
-kill -TERM $TPID 2>/dev/null
-wait $TPID
-rc=$?
-TPID=
-if [ $alive = 1 ] && [ $rc = 0 ] && ! grep -qE 'Sanitizer|runtime error' "$LOG"; then
-	ok "tapird stayed alive, exits 0 on SIGTERM, no sanitizer report"
-else
-	notok "alive $alive, exit $rc: $(grep -hE 'Sanitizer|runtime error|ERROR' "$LOG" | head -5)"
-fi
+tapird_end_checks "$TPID" "$LOG"
 finish
