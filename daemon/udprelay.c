@@ -394,7 +394,7 @@ int udprelay_send(struct relay_env *env, struct flow *f, const uint8_t *data, si
 			return 0;
 		/* larger than the path allows, and not to be fragmented: the stack tells the
 		 * container the path MTU (Packet Too Big, fragmentation needed) */
-		if (errno == EMSGSIZE && r->pmtu_do) {
+		if (errno == EMSGSIZE && r->pmtu_do && f->udp_df) {
 			udp_upstream_too_big(env->stack, f, data, len, udprelay_path_mtu(r),
 					     tapird_now_us());
 			return -EMSGSIZE;
