@@ -45,8 +45,12 @@ if ! gcc -O2 -o "$WORK/connhold" "$TOP/tests/bench/connhold.c"; then
 fi
 [ "$(ulimit -Hn)" -gt $((N + 100)) ] || { notok "RLIMIT_NOFILE $(ulimit -Hn) < $N + 100"; finish; }
 ulimit -n "$(ulimit -Hn)"
-PORT=$(free_port)
-$PY -c '
+# The listener: another script may take a port between free_port and bind, so it is
+# checked to be listening, with another port if not.
+spid=
+for try in 1 2 3; do
+	PORT=$(free_port)
+	$PY -c '
 import socket, sys
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -55,8 +59,20 @@ s.listen(4096)
 held = []
 while True:
     held.append(s.accept()[0])
-' "$PORT" &
-pids+=($!)
+' "$PORT" 2>"$WORK/server.err" &
+	spid=$!
+	for i in $(seq 50); do
+		[ -n "$(ss -Hltn "sport = :$PORT" 2>/dev/null)" ] && break
+		kill -0 $spid 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 $spid 2>/dev/null && [ -n "$(ss -Hltn "sport = :$PORT")" ] && break
+	kill $spid 2>/dev/null
+	wait $spid 2>/dev/null
+	spid=
+done
+[ -n "$spid" ] || { notok "no listener on 127.0.0.1: $(tail -1 "$WORK/server.err")"; finish; }
+pids+=($spid)
 
 ip netns add "$NS" || { notok "ip netns add $NS"; finish; }
 "$TAPIRD" -f --netns "$NS" --control "$WORK/control.sock" --log-level warn \
@@ -86,7 +102,7 @@ line=$(grep '^open' "$WORK/hold")
 if [ "${line#open $N of $N }" != "$line" ]; then
 	ok "(a) $N connections came up through tapird: $line"
 else
-	notok "(a) not all $N connections came up: ${line:-$(cat "$WORK/hold")}"
+	notok "(a) not all $N connections came up: $(tr '\n' ' ' <"$WORK/hold")"
 fi
 
 # (b) once every flow is ESTABLISHED (the last ACKs processed); asked of `stats`, whose reply
