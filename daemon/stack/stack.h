@@ -27,7 +27,7 @@
 /* IPv6 defaults as slirp4netns's (fd00::/64, container ::100, gateway ::2, DNS ::3) */
 #define STACK_DEFAULT_PREFIX6_LEN 64 /* SLAAC needs a /64 (RFC 4862 5.5.3, RFC 7421) */
 #define STACK_DEFAULT_TIME_WAIT_MS 60000
-#define STACK_DEFAULT_MAX_FLOWS 65536   /* per link; each costs ~1 KiB when touched */
+#define STACK_DEFAULT_MAX_FLOWS 65536   /* per link; an idle TCP flow costs < 1 KiB (flow.h) */
 #define STACK_DEFAULT_MAX_HALF_OPEN 1024 /* per link: SYN_RCVD flows waiting on connect() */
 /* UDP idle timeouts as Linux conntrack's (nf_conntrack_udp_timeout, _timeout_stream) */
 #define STACK_DEFAULT_UDP_TIMEOUT_MS 30000         /* only the container has spoken */
@@ -211,7 +211,10 @@ struct stack_txq {
  * @udp_send:	one datagram's payload from the container for f->paddr:f->pport (the first of a
  *		new flow opens the upstream socket). Return 0, or a negative errno: the datagram
  *		is lost and counted, and ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EACCES/EPERM
- *		answer the container with the matching ICMP destination unreachable.
+ *		answer the container with the matching ICMP destination unreachable. With
+ *		f->udp_df set the datagram may not be fragmented: too big for the path, the
+ *		shell reports it with udp_upstream_too_big() and returns -EMSGSIZE (counted
+ *		there, not again).
  *
  * ICMP (see icmp.h for the call going the other way):
  * @icmp_echo:	an echo request from the container to @daddr, an address other than the
