@@ -92,6 +92,91 @@ exposure() {
 		sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]* [A-Z]*\).*/\1/p'
 }
 
+# --- the processes of a running tapird: who they are, what they may ------------------------
+# Capability numbers (linux/capability.h) of the ones the units name
+declare -A CAPNR=([cap_net_bind_service]=10 [cap_net_admin]=12 [cap_sys_ptrace]=19 [cap_sys_admin]=21)
+# capmask NAME...: the capabilities as /proc/PID/status prints a set (16 hex digits)
+capmask() {
+	local m=0 c
+	for c in "$@"; do
+		c=$(echo "$c" | tr 'A-Z' 'a-z')
+		[ -n "${CAPNR[$c]:-}" ] || { echo "unknown-$c"; return; }
+		m=$((m | (1 << ${CAPNR[$c]})))
+	done
+	printf '%016x\n' "$m"
+}
+# sfield PID FIELD: FIELD's value in /proc/PID/status, white space squeezed to one blank
+sfield() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" 2>/dev/null | tr -s '\t ' '  ' | sed 's/ *$//'; }
+# children PID: its child processes, one a line (/proc: the root has no procps)
+children() { cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep .; }
+# The privilege-separated tapird (branch privsep): the data path (MainPID) drops to
+# CAP_NET_BIND_SERVICE with its own seccomp filter, a helper child keeps the rest. Told by
+# its options (--seccomp, --user), so a build without it says so instead of failing.
+if "$TAPIRD" --help 2>&1 | grep -q -- '--seccomp'; then PRIVSEP=1; else PRIVSEP=; fi
+
+# procs UNIT HELPER-CAPS...: the checks of a running UNIT's processes, as /proc/PID/status shows
+# them: both run as the user tapird, bounded by the unit's CapabilityBoundingSet=, with
+# no_new_privs and systemd's seccomp filter; the data path (MainPID) has CAP_NET_BIND_SERVICE
+# alone and a filter of its own on top (one more in Seccomp_filters than the helper); the
+# helper (its child) has HELPER-CAPS, nothing ambient. Each process's lines go to the results.
+procs() {
+	local unit=$1 main helper uid gid bnd want p st
+	shift
+	main=$(mainpid "$unit")
+	uid=$(id -u tapird)
+	gid=$(getent group tapird | cut -d: -f3)
+	# shellcheck disable=SC2046 # one name a word
+	bnd=$(capmask $(systemctl show -P CapabilityBoundingSet "$unit"))
+	if [ -z "$main" ] || [ "$main" = 0 ] || [ ! -r "/proc/$main/status" ]; then
+		notok "$unit: no MainPID to look at ('$main')"
+		return
+	fi
+	st="Uid $(sfield "$main" Uid), Gid $(sfield "$main" Gid), Groups '$(sfield "$main" Groups)', CapInh $(sfield "$main" CapInh), CapPrm $(sfield "$main" CapPrm), CapEff $(sfield "$main" CapEff), CapBnd $(sfield "$main" CapBnd), CapAmb $(sfield "$main" CapAmb), NoNewPrivs $(sfield "$main" NoNewPrivs), Seccomp $(sfield "$main" Seccomp), Seccomp_filters $(sfield "$main" Seccomp_filters)"
+	info "$unit MainPID $main (data path) /proc/$main/status: $st"
+	if [ "$(sfield "$main" Uid)" = "$uid $uid $uid $uid" ] && [ "$(sfield "$main" Gid)" = "$gid $gid $gid $gid" ] &&
+		[ "$(sfield "$main" CapBnd)" = "$bnd" ] && [ "$(sfield "$main" NoNewPrivs)" = 1 ] &&
+		[ "$(sfield "$main" Seccomp)" = 2 ]; then
+		ok "$unit MainPID $main: uid/gid tapird ($uid/$gid), CapBnd $bnd (the unit's CapabilityBoundingSet=), NoNewPrivs 1, Seccomp 2"
+	else
+		notok "$unit MainPID $main: want uid/gid $uid/$gid, CapBnd $bnd, NoNewPrivs 1, Seccomp 2; have $st"
+	fi
+	if [ -z "$PRIVSEP" ]; then
+		skip "$unit: the data path's own capabilities and seccomp filter, and the helper: $TAPIRD --help has no --seccomp (this build lacks the privilege separation of issue 14 finding 2), so its one process keeps the unit's capabilities (CapEff $(sfield "$main" CapEff))"
+		return
+	fi
+	want=$(capmask cap_net_bind_service)
+	if [ "$(sfield "$main" CapEff)" = "$want" ] && [ "$(sfield "$main" CapPrm)" = "$want" ] &&
+		[ "$(sfield "$main" CapAmb)" = 0000000000000000 ] && [ "$(sfield "$main" CapInh)" = 0000000000000000 ]; then
+		ok "$unit MainPID $main (data path): CapEff = CapPrm = $want (CAP_NET_BIND_SERVICE alone), CapInh and CapAmb empty"
+	else
+		notok "$unit MainPID $main (data path): want CapEff = CapPrm = $want, CapInh = CapAmb = 0; have $st"
+	fi
+	helper=
+	for p in $(children "$main"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = tapird ] && helper=$p
+	done
+	if [ -z "$helper" ]; then
+		notok "$unit: no helper process (a tapird child of MainPID $main; children: $(children "$main" | tr '\n' ' '))"
+		return
+	fi
+	st="Uid $(sfield "$helper" Uid), Gid $(sfield "$helper" Gid), CapInh $(sfield "$helper" CapInh), CapPrm $(sfield "$helper" CapPrm), CapEff $(sfield "$helper" CapEff), CapBnd $(sfield "$helper" CapBnd), CapAmb $(sfield "$helper" CapAmb), NoNewPrivs $(sfield "$helper" NoNewPrivs), Seccomp $(sfield "$helper" Seccomp), Seccomp_filters $(sfield "$helper" Seccomp_filters)"
+	info "$unit helper $helper (child of $main) /proc/$helper/status: $st"
+	want=$(capmask "$@")
+	if [ "$(sfield "$helper" Uid)" = "$uid $uid $uid $uid" ] && [ "$(sfield "$helper" CapEff)" = "$want" ] &&
+		[ "$(sfield "$helper" CapPrm)" = "$want" ] && [ "$(sfield "$helper" CapAmb)" = 0000000000000000 ] &&
+		[ "$(sfield "$helper" CapBnd)" = "$bnd" ] && [ "$(sfield "$helper" NoNewPrivs)" = 1 ]; then
+		ok "$unit helper $helper: uid tapird, CapEff = CapPrm = $want ($*), CapAmb empty, CapBnd $bnd, NoNewPrivs 1"
+	else
+		notok "$unit helper $helper: want uid $uid, CapEff = CapPrm = $want ($*), CapAmb 0, CapBnd $bnd, NoNewPrivs 1; have $st"
+	fi
+	# systemd's filters are in both; the data path installed one more of its own
+	if [ "$(sfield "$main" Seccomp_filters)" -gt "$(sfield "$helper" Seccomp_filters)" ] 2>/dev/null; then
+		ok "$unit: the data path's own seccomp filter is installed (Seccomp_filters $(sfield "$main" Seccomp_filters), the helper's $(sfield "$helper" Seccomp_filters): systemd's alone)"
+	else
+		notok "$unit: the data path has no seccomp filter of its own (Seccomp_filters $(sfield "$main" Seccomp_filters), the helper's $(sfield "$helper" Seccomp_filters))"
+	fi
+}
+
 # --- what `make install` put where systemd looks ---------------------------------------------
 info "installed: tapird in $SBINDIR, tapirctl in $BINDIR, units in $UNITDIR, sysusers in $SYSUSERSDIR, configuration $CONF"
 check "tapirctl is installed and runs ($CTL --version)" "$CTL" --version
@@ -107,6 +192,10 @@ for u in tapird.service tapird@tsd-probe.service; do
 done
 check "systemd-sysusers made the group tapird at boot from $SYSUSERSDIR/tapird.conf" \
 	getent group tapird
+check "systemd-sysusers made the user tapird (group tapird) at boot from $SYSUSERSDIR/tapird.conf" \
+	bash -c '[ "$(id -gn tapird)" = tapird ] && [ "$(id -u tapird)" != 0 ]'
+# the units run as the user tapird: the device must be usable by it, as udev makes it
+info "/dev/net/tun: $(stat -c '%A %U:%G' /dev/net/tun) (udev's static-nodes-permissions.conf gives 0666)"
 if out=$(systemd-analyze verify tapird.service tapird@tsd-probe.service 2>&1) && [ -z "$out" ]; then
 	ok "systemd-analyze verify: the installed units are clean"
 else
@@ -114,6 +203,15 @@ else
 fi
 for u in tapird.service tapird@tsd-probe.service systemd-networkd.service; do
 	info "systemd-analyze security $u: $(exposure "$u")"
+done
+# issue 14 finding 3: at most 2.5 (systemd-networkd, a network daemon too, scores 2.6 here)
+for u in tapird.service tapird@tsd-probe.service; do
+	e=$(exposure "$u")
+	if [ -n "$e" ] && awk -v e="${e%% *}" 'BEGIN { exit !(e + 0 <= 2.5) }'; then
+		ok "systemd-analyze security $u: exposure $e, at most 2.5 (systemd-networkd.service: $(exposure systemd-networkd.service))"
+	else
+		notok "systemd-analyze security $u: exposure '$e', want at most 2.5"
+	fi
 done
 log systemd-analyze security --no-pager tapird.service
 
@@ -152,7 +250,8 @@ if [ "$(systemctl show -P MemoryCurrent tapird.service)" = "[not set]" ]; then
 else
 	info "tapird.service: MemoryCurrent $(systemctl show -P MemoryCurrent tapird.service) of MemoryMax $(systemctl show -P MemoryMax tapird.service), TasksCurrent $(systemctl show -P TasksCurrent tapird.service) of TasksMax $(systemctl show -P TasksMax tapird.service)"
 fi
-log grep -E '^(Cap|NoNewPrivs|Seccomp)' "/proc/$pid/status"
+log grep -E '^(Uid|Gid|Groups|Cap|NoNewPrivs|Seccomp)' "/proc/$pid/status"
+procs tapird.service cap_sys_admin cap_net_admin cap_sys_ptrace
 # the sandbox as tapird sees it, from inside its mount namespace
 check "tapird's /dev (PrivateDevices=yes, BindPaths=/dev/net/tun): net/tun there, console not" \
 	nsenter -t "$pid" -m sh -c 'test -c /dev/net/tun && test ! -e /dev/console && ls /dev'
@@ -160,8 +259,10 @@ check "tapird's /proc: hidepid=invisible, subset=pid (ProtectProc=, ProcSubset=)
 	nsenter -t "$pid" -m sh -c "grep ' /proc proc ' /proc/self/mounts | grep 'hidepid=invisible' | grep -q 'subset=pid'"
 check "tapird: seccomp filter on, no_new_privs, CapBnd without CAP_SYS_MODULE/CAP_SYS_RAWIO" \
 	bash -c "grep -q '^Seccomp:[[:space:]]*2' /proc/$pid/status && grep -q '^NoNewPrivs:[[:space:]]*1' /proc/$pid/status && [ \$(( 0x\$(awk '/^CapBnd/ {print \$2}' /proc/$pid/status) & ((1 << 16) | (1 << 17)) )) = 0 ]"
-mode=$(stat -c '%a %U' "$SOCK" 2>/dev/null)
-if [ "$mode" = "660 root" ]; then ok "$SOCK: mode 0660, owner root (UMask=0077 in the unit)"; else notok "$SOCK: mode and owner '$mode', want '660 root'"; fi
+mode=$(stat -c '%a %U:%G' "$SOCK" 2>/dev/null)
+if [ "$mode" = "660 tapird:tapird" ]; then ok "$SOCK: mode 0660, tapird:tapird (User=, Group=; UMask=0077 in the unit)"; else notok "$SOCK: mode and owner '$mode', want '660 tapird:tapird'"; fi
+check "/run/tapird (RuntimeDirectory=): 0755 tapird:tapird" \
+	bash -c '[ "$(stat -c "%a %U:%G" /run/tapird)" = "755 tapird:tapird" ]'
 # reload: ExecReload= sends SIGHUP, tapird logs that it re-read the file
 pid=$(mainpid tapird.service)
 if sctl reload tapird.service >>"$DBG" 2>&1 &&
@@ -175,9 +276,16 @@ fi
 
 # kill -9: Restart=on-failure brings it back (RestartSec=2s)
 pid=$(mainpid tapird.service)
+oldhelper=
+for p in $(children "$pid"); do [ "$(cat "/proc/$p/comm" 2>/dev/null)" = tapird ] && oldhelper=$p; done
 kill -9 "$pid"
 if wait_for 200 bash -c "p=\$(systemctl show -P MainPID tapird.service); [ \"\$p\" != 0 ] && [ \"\$p\" != $pid ] && [ \"\$(systemctl is-active tapird.service)\" = active ] && '$CTL' status"; then
 	ok "kill -9 of MainPID $pid: Restart= brought tapird back (MainPID $(mainpid tapird.service), NRestarts $(systemctl show -P NRestarts tapird.service)), tapirctl status answers"
+	# the helper of the killed one sees its socket close and exits: nothing of it is left
+	if [ -n "$oldhelper" ]; then
+		check "kill -9 of MainPID $pid: its helper $oldhelper exited with it" \
+			wait_for 50 bash -c "! kill -0 $oldhelper"
+	fi
 else
 	journal tapird.service
 	notok "kill -9 of MainPID $pid: not back within 20 s (MainPID $(mainpid tapird.service), $(systemctl is-active tapird.service))"
@@ -201,6 +309,7 @@ else
 fi
 check "tapird@tsd-c1: tap0 in tsd-c1, up, 10.0.2.100/24" tap_up tsd-c1
 check "tapirctl -s /run/tapird/tsd-c1.sock status answers" "$CTL" -s /run/tapird/tsd-c1.sock status
+procs tapird@tsd-c1.service cap_sys_admin cap_net_admin
 check "tapird@tsd-c1 relays: a TCP connection from tsd-c1 to 10.0.2.2:7001 reaches 127.0.0.1:7001" \
 	flow tsd-c1 7001
 check "tapirctl -s /run/tapird/tsd-c1.sock conns lists it ESTABLISHED" \
@@ -267,8 +376,8 @@ sctl stop tapird@tsd-c1.service tapird.service >>"$DBG" 2>&1
 sctl reset-failed tapird@tsd-c1.service tapird.service 2>/dev/null
 cp /etc/tsd-conf.orig "$CONF"
 
-# control-group = tapird (the sysusers group): CAP_CHOWN gives the socket to it under the
-# sandbox, and a member of the group reads while another user cannot even connect
+# control-group = tapird (the sysusers group, the units' Group=): the socket has it from
+# bind(), no CAP_CHOWN; a member of the group reads while another user cannot even connect
 mkdir -p /etc/tsd "$DROPIN"
 {
 	cat "$CONF"
@@ -279,7 +388,7 @@ sctl daemon-reload
 gid=$(getent group tapird | cut -d: -f3)
 if [ -n "$gid" ] && start tapird.service; then
 	mode=$(stat -c '%a %U %G' "$SOCK" 2>/dev/null)
-	if [ "$mode" = "660 root tapird" ]; then ok "control-group = tapird: $SOCK is 0660 root:tapird"; else notok "control-group = tapird: $SOCK is '$mode'"; fi
+	if [ "$mode" = "660 tapird tapird" ]; then ok "control-group = tapird: $SOCK is 0660 tapird:tapird"; else notok "control-group = tapird: $SOCK is '$mode'"; fi
 	check "uid 65534 in group tapird: tapirctl status answers" \
 		setpriv --reuid=65534 --regid="$gid" --clear-groups "$CTL" status
 	if setpriv --reuid=65534 --regid=65534 --clear-groups "$CTL" status >>"$DBG" 2>&1; then
@@ -290,6 +399,28 @@ if [ -n "$gid" ] && start tapird.service; then
 else
 	journal tapird.service
 	notok "tapird.service with control-group = tapird (gid '$gid'): $(systemctl is-active tapird.service)"
+fi
+sctl stop tapird.service >>"$DBG" 2>&1
+sctl reset-failed tapird.service 2>/dev/null
+rm -f "$DROPIN/tsd-group.conf"
+# control-group = another group: the unit's comment says to add it with SupplementaryGroups=
+# (no CAP_CHOWN: a group the process is in is one it may give its own socket)
+systemd-sysusers --inline "g tsd-adm -" >>"$DBG" 2>&1
+{
+	cat "$CONF"
+	printf '\n[daemon]\ncontrol-group = tsd-adm\n'
+} >/etc/tsd/adm.conf
+printf '[Service]\nExecStart=\nExecStart=%s -f -c /etc/tsd/adm.conf\nSupplementaryGroups=tsd-adm\n' "$TAPIRD" >"$DROPIN/tsd-group.conf"
+sctl daemon-reload
+agid=$(getent group tsd-adm | cut -d: -f3)
+if [ -n "$agid" ] && start tapird.service; then
+	mode=$(stat -c '%a %U %G' "$SOCK" 2>/dev/null)
+	if [ "$mode" = "660 tapird tsd-adm" ]; then ok "control-group = tsd-adm with SupplementaryGroups=tsd-adm: $SOCK is 0660 tapird:tsd-adm"; else notok "control-group = tsd-adm with SupplementaryGroups=tsd-adm: $SOCK is '$mode'"; fi
+	check "uid 65534 in group tsd-adm: tapirctl status answers" \
+		setpriv --reuid=65534 --regid="$agid" --clear-groups "$CTL" status
+else
+	journal tapird.service
+	notok "tapird.service with control-group = tsd-adm, SupplementaryGroups=tsd-adm (gid '$agid'): $(systemctl is-active tapird.service)"
 fi
 sctl stop tapird.service >>"$DBG" 2>&1
 sctl reset-failed tapird.service 2>/dev/null
@@ -371,6 +502,8 @@ if "$CTL" --help 2>&1 | grep -q '^ *attach'; then
 		notok "tapirctl attach --netns tsd-b --name tsd-b: $(tail -1 "$OUT/attach-example.txt")"
 	fi
 	check "attached: tap0 in tsd-a and in tsd-b" bash -c "$(declare -f tap_up); tap_up tsd-a && tap_up tsd-b"
+	# attached at run time, through the helper: the data path kept nothing more
+	procs tapird.service cap_sys_admin cap_net_admin cap_sys_ptrace
 	check "a TCP connection from tsd-a through the one tapird" flow tsd-a 7002
 	check "a TCP connection from tsd-b through the one tapird" flow tsd-b 7003
 	conns=$("$CTL" conns 2>&1)
@@ -473,6 +606,7 @@ if start tapird.service; then
 	kill -9 "$pid"
 	if wait_for 200 bash -c "$(declare -f tap_up); p=\$(systemctl show -P MainPID tapird.service); [ \"\$p\" != 0 ] && [ \"\$p\" != $pid ] && [ \"\$(systemctl is-active tapird.service)\" = active ] && tap_up tsd-x && tap_up tsd-y"; then
 		ok "kill -9 with two links: Restart= brought tapird back with tap0 in tsd-x and tsd-y again"
+		procs tapird.service cap_sys_admin cap_net_admin cap_sys_ptrace
 	else
 		journal tapird.service
 		notok "kill -9 with two links: not back with both TAPs within 20 s ($(systemctl is-active tapird.service))"
