@@ -109,6 +109,14 @@ capmask() {
 sfield() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" 2>/dev/null | tr -s '\t ' '  ' | sed 's/ *$//'; }
 # children PID: its child processes, one a line (/proc: the root has no procps)
 children() { cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep .; }
+# helper_of PID: the privileged helper of the tapird PID, its child named tapird-priv (or
+# tapird: named so before it renames itself); nothing if there is none
+helper_of() {
+	local p
+	for p in $(children "$1"); do
+		case "$(cat "/proc/$p/comm" 2>/dev/null)" in tapird | tapird-priv) echo "$p"; return ;; esac
+	done
+}
 # The privilege-separated tapird (branch privsep): the data path (MainPID) drops to
 # CAP_NET_BIND_SERVICE with its own seccomp filter, a helper child keeps the rest. Told by
 # its options (--seccomp, --user), so a build without it says so instead of failing.
@@ -151,16 +159,13 @@ procs() {
 	else
 		notok "$unit MainPID $main (data path): want CapEff = CapPrm = $want, CapInh = CapAmb = 0; have $st"
 	fi
-	helper=
-	for p in $(children "$main"); do
-		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = tapird ] && helper=$p
-	done
+	helper=$(helper_of "$main")
 	if [ -z "$helper" ]; then
-		notok "$unit: no helper process (a tapird child of MainPID $main; children: $(children "$main" | tr '\n' ' '))"
+		notok "$unit: no helper process (a tapird* child of MainPID $main; children: $(for p in $(children "$main"); do echo "$p:$(cat "/proc/$p/comm" 2>/dev/null)"; done | tr '\n' ' '))"
 		return
 	fi
 	st="Uid $(sfield "$helper" Uid), Gid $(sfield "$helper" Gid), CapInh $(sfield "$helper" CapInh), CapPrm $(sfield "$helper" CapPrm), CapEff $(sfield "$helper" CapEff), CapBnd $(sfield "$helper" CapBnd), CapAmb $(sfield "$helper" CapAmb), NoNewPrivs $(sfield "$helper" NoNewPrivs), Seccomp $(sfield "$helper" Seccomp), Seccomp_filters $(sfield "$helper" Seccomp_filters)"
-	info "$unit helper $helper (child of $main) /proc/$helper/status: $st"
+	info "$unit helper $helper ($(cat "/proc/$helper/comm"), child of $main) /proc/$helper/status: $st"
 	want=$(capmask "$@")
 	if [ "$(sfield "$helper" Uid)" = "$uid $uid $uid $uid" ] && [ "$(sfield "$helper" CapEff)" = "$want" ] &&
 		[ "$(sfield "$helper" CapPrm)" = "$want" ] && [ "$(sfield "$helper" CapAmb)" = 0000000000000000 ] &&
@@ -276,8 +281,7 @@ fi
 
 # kill -9: Restart=on-failure brings it back (RestartSec=2s)
 pid=$(mainpid tapird.service)
-oldhelper=
-for p in $(children "$pid"); do [ "$(cat "/proc/$p/comm" 2>/dev/null)" = tapird ] && oldhelper=$p; done
+oldhelper=$(helper_of "$pid")
 kill -9 "$pid"
 if wait_for 200 bash -c "p=\$(systemctl show -P MainPID tapird.service); [ \"\$p\" != 0 ] && [ \"\$p\" != $pid ] && [ \"\$(systemctl is-active tapird.service)\" = active ] && '$CTL' status"; then
 	ok "kill -9 of MainPID $pid: Restart= brought tapird back (MainPID $(mainpid tapird.service), NRestarts $(systemctl show -P NRestarts tapird.service)), tapirctl status answers"
