@@ -535,6 +535,33 @@ if "$CTL" --help 2>&1 | grep -q '^ *attach'; then
 	"$CTL" detach tsd-pp >>"$DBG" 2>&1
 	kill "$holder" 2>/dev/null
 	wait "$holder" 2>/dev/null
+	# and of a root process (a rootful container's): the helper is not root either, its
+	# CAP_SYS_PTRACE is what lets it open /proc/PID/ns/net
+	ip netns add tsd-pr
+	ip netns exec tsd-pr sleep 60 &
+	holder=$!
+	if wait_for 30 bash -c "[ \"\$(stat -L -c %i /proc/$holder/ns/net)\" = \"\$(stat -L -c %i /run/netns/tsd-pr)\" ]" &&
+		"$CTL" attach --pid "$holder" --name tsd-pr >>"$DBG" 2>&1 && wait_for 30 tap_up tsd-pr; then
+		ok "tapirctl attach --pid $holder (uid 0) --name tsd-pr: tap0 in its namespace"
+	else
+		notok "tapirctl attach --pid $holder (uid 0) --name tsd-pr"
+	fi
+	"$CTL" detach tsd-pr >>"$DBG" 2>&1
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+
+	# a capture under the unit: made in /var/lib/tapird/captures (StateDirectory=, the user's),
+	# the user's alone (UMask=0077)
+	cap=/var/lib/tapird/captures/tsd-$$.pcap
+	if "$CTL" capture start "tsd-$$.pcap" --link tsd-b >>"$DBG" 2>&1 && flow tsd-b 7007 &&
+		"$CTL" capture stop --link tsd-b >>"$DBG" 2>&1 &&
+		[ "$(stat -c '%a %U:%G' "$cap" 2>/dev/null)" = "600 tapird:tapird" ] &&
+		[ "$(stat -c %s "$cap")" -gt 100 ]; then
+		ok "tapirctl capture start tsd-$$.pcap --link tsd-b: $cap, 0600 tapird:tapird, $(stat -c %s "$cap") bytes of a flow"
+	else
+		notok "tapirctl capture --link tsd-b: $(ls -ld /var/lib/tapird /var/lib/tapird/captures "$cap" 2>&1 | tr '\n' ' ')"
+	fi
+	log ls -la /var/lib/tapird /var/lib/tapird/captures
 
 	# every tapird of /run/tapird: tapird.service's links and tapird@tsd-c2's in one listing
 	if start tapird@tsd-c2.service && flow tsd-c2 7006; then
@@ -624,7 +651,7 @@ sctl reset-failed tapird.service 2>/dev/null
 rm -f "$DROPIN/tsd-two.conf"
 sctl daemon-reload
 
-for n in tsd-c1 tsd-c2 tsd-s tsd-p tsd-pp tsd-a tsd-b tsd-x tsd-y; do ip netns del "$n" 2>/dev/null; done
+for n in tsd-c1 tsd-c2 tsd-s tsd-p tsd-pp tsd-pr tsd-a tsd-b tsd-x tsd-y; do ip netns del "$n" 2>/dev/null; done
 # SystemCallErrorNumber=EPERM: a call the filter refuses fails with EPERM, which tapird logs
 if journalctl --no-pager -u 'tapird*' | grep -q 'Operation not permitted'; then
 	notok "no tapird logged \"Operation not permitted\" (the system-call filter, capabilities)"
