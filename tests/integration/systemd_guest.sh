@@ -94,12 +94,12 @@ exposure() {
 
 # --- the processes of a running tapird: who they are, what they may ------------------------
 # Capability numbers (linux/capability.h) of the ones the units name
-declare -A CAPNR=([cap_net_bind_service]=10 [cap_net_admin]=12 [cap_sys_ptrace]=19 [cap_sys_admin]=21)
+declare -A CAPNR=([cap_chown]=0 [cap_net_bind_service]=10 [cap_net_admin]=12 [cap_sys_ptrace]=19 [cap_sys_admin]=21)
 # capmask NAME...: the capabilities as /proc/PID/status prints a set (16 hex digits)
 capmask() {
 	local m=0 c
 	for c in "$@"; do
-		c=$(echo "$c" | tr 'A-Z' 'a-z')
+		c=$(echo "$c" | tr '[:upper:]' '[:lower:]')
 		[ -n "${CAPNR[$c]:-}" ] || { echo "unknown-$c"; return; }
 		m=$((m | (1 << ${CAPNR[$c]})))
 	done
@@ -197,6 +197,7 @@ for u in tapird.service tapird@tsd-probe.service; do
 done
 check "systemd-sysusers made the group tapird at boot from $SYSUSERSDIR/tapird.conf" \
 	getent group tapird
+# shellcheck disable=SC2016 # expanded by the inner bash
 check "systemd-sysusers made the user tapird (group tapird) at boot from $SYSUSERSDIR/tapird.conf" \
 	bash -c '[ "$(id -gn tapird)" = tapird ] && [ "$(id -u tapird)" != 0 ]'
 # the units run as the user tapird: the device must be usable by it, as udev makes it
@@ -266,6 +267,7 @@ check "tapird: seccomp filter on, no_new_privs, CapBnd without CAP_SYS_MODULE/CA
 	bash -c "grep -q '^Seccomp:[[:space:]]*2' /proc/$pid/status && grep -q '^NoNewPrivs:[[:space:]]*1' /proc/$pid/status && [ \$(( 0x\$(awk '/^CapBnd/ {print \$2}' /proc/$pid/status) & ((1 << 16) | (1 << 17)) )) = 0 ]"
 mode=$(stat -c '%a %U:%G' "$SOCK" 2>/dev/null)
 if [ "$mode" = "660 tapird:tapird" ]; then ok "$SOCK: mode 0660, tapird:tapird (User=, Group=; UMask=0077 in the unit)"; else notok "$SOCK: mode and owner '$mode', want '660 tapird:tapird'"; fi
+# shellcheck disable=SC2016 # expanded by the inner bash
 check "/run/tapird (RuntimeDirectory=): 0755 tapird:tapird" \
 	bash -c '[ "$(stat -c "%a %U:%G" /run/tapird)" = "755 tapird:tapird" ]'
 # reload: ExecReload= sends SIGHUP, tapird logs that it re-read the file
@@ -559,7 +561,7 @@ if "$CTL" --help 2>&1 | grep -q '^ *attach'; then
 		[ "$(stat -c %s "$cap")" -gt 100 ]; then
 		ok "tapirctl capture start tsd-$$.pcap --link tsd-b: $cap, 0600 tapird:tapird, $(stat -c %s "$cap") bytes of a flow"
 	else
-		notok "tapirctl capture --link tsd-b: $(ls -ld /var/lib/tapird /var/lib/tapird/captures "$cap" 2>&1 | tr '\n' ' ')"
+		notok "tapirctl capture --link tsd-b: $(stat -c '%n %a %U:%G %s' /var/lib/tapird /var/lib/tapird/captures "$cap" 2>&1 | tr '\n' ' ')"
 	fi
 	log ls -la /var/lib/tapird /var/lib/tapird/captures
 
