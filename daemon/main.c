@@ -9,6 +9,8 @@
 #include "fwd.h"
 #include "link.h"
 #include "log.h"
+#include "privsep.h"
+#include "sandbox.h"
 #include "slirp4netns.h"
 #include "slirpapi.h"
 #include "tapird.h"
@@ -18,11 +20,14 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -148,6 +153,7 @@ static void on_reload(evutil_socket_t signo, short what, void *arg)
 	struct tapird *d = arg;
 	char err[512];
 	struct config n;
+	int rc;
 
 	if (!d->cfg.config_path[0]) {
 		log_info("SIGHUP: no configuration file (-c) to re-read");
@@ -155,7 +161,16 @@ static void on_reload(evutil_socket_t signo, short what, void *arg)
 	}
 	sd_notify(0, "RELOADING=1");
 	config_defaults(&n);
-	if (config_load_file(&n, d->cfg.config_path, err, sizeof(err))) {
+	/* with privileges dropped, the file may be one only root can read: the helper opens
+	 * the path given at start, and we parse what it hands over */
+	if (d->priv) {
+		int fd = privsep_config_open(d->priv, err, sizeof(err));
+
+		rc = fd < 0 ? -1 : config_load_fd(&n, fd, d->cfg.config_path, err, sizeof(err));
+	} else {
+		rc = config_load_file(&n, d->cfg.config_path, err, sizeof(err));
+	}
+	if (rc) {
 		log_err("SIGHUP: %s; configuration unchanged", err);
 	} else if (d->cfg.log_level_from_args) {
 		log_info("SIGHUP: %s re-read; log level stays %s (set by --log-level)",
@@ -388,6 +403,111 @@ static void compat_ready(void)
 }
 
 /**
+ * struct tapird_drop - whom the data path becomes once started (privsep_plan())
+ * @on:		privilege separation: a helper is forked, the data path drops
+ * @uid:	its user
+ * @gid:	its group
+ */
+static struct tapird_drop {
+	bool on;
+	uid_t uid;
+	gid_t gid;
+} drop;
+
+/**
+ * privsep_plan() - decide, before anything is opened, whom the data path becomes: as root,
+ * the configured user (it must exist; "root" keeps everything, as before privilege
+ * separation); otherwise ourselves (a unit's User= with AmbientCapabilities=)
+ * Return: 0, or -1 with @err filled
+ */
+static int privsep_plan(const struct config *c, char *err, size_t errlen)
+{
+	struct passwd *pw;
+
+	drop.on = false;
+	if (geteuid() == 0) {
+		pw = getpwnam(c->user);
+		if (!pw) {
+			snprintf(err, errlen,
+				 "user '%s' does not exist: create it (systemd-sysusers with "
+				 "tapird.sysusers, or useradd --system %s), name another with --user "
+				 "or [daemon] user, or keep root with --user root (no privilege "
+				 "separation)", c->user, c->user);
+			return -1;
+		}
+		if (pw->pw_uid == 0) {
+			log_warn("user %s: running as root with every privilege: no privilege "
+				 "separation, no seccomp filter", c->user);
+			return 0;
+		}
+		drop.uid = pw->pw_uid;
+		drop.gid = pw->pw_gid;
+	} else {
+		if (c->user_set && (!(pw = getpwnam(c->user)) || pw->pw_uid != geteuid())) {
+			snprintf(err, errlen, "user %s: running as uid %u, not root: we cannot "
+					      "change user (a unit's User= does it)", c->user,
+				 (unsigned int)geteuid());
+			return -1;
+		}
+		drop.uid = geteuid();
+		drop.gid = getegid();
+	}
+	drop.on = true;
+	return 0;
+}
+
+/**
+ * privsep_drop() - start-up is done: become the data path's user with CAP_NET_BIND_SERVICE
+ * alone (forwards below 1024 added at run time), no_new_privs, the seccomp filter
+ * Return: 0, or -1 with @err filled
+ */
+static int privsep_drop(struct tapird *d, char *err, size_t errlen)
+{
+	if (sandbox_drop_user(drop.uid, drop.gid, SANDBOX_CAP(CAP_NET_BIND_SERVICE), err, errlen) ||
+	    sandbox_no_new_privs(err, errlen))
+		return -1;
+#if defined(__SANITIZE_ADDRESS__)
+	/* LeakSanitizer's exit check ptrace()s our threads from a clone: not if the uid change
+	 * made us undumpable (an ASan build only) */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+#endif
+	if (sandbox_seccomp_datapath((enum sandbox_seccomp)d->cfg.seccomp, err, errlen))
+		return -1;
+	log_info("privileges dropped: uid %u gid %u, CAP_NET_BIND_SERVICE only, no_new_privs, "
+		 "seccomp %s; privileged helper pid %d",
+		 (unsigned int)drop.uid, (unsigned int)drop.gid,
+		 sandbox_seccomp_name((enum sandbox_seccomp)d->cfg.seccomp),
+		 (int)privsep_pid(d->priv));
+	return 0;
+}
+
+/**
+ * compat_confine() - slirp4netns --enable-sandbox and --enable-seccomp, once the TAP and the
+ * sockets are open: an empty root, CAP_NET_BIND_SERVICE alone, no_new_privs; the filter
+ * Return: 0, or -1 with @err filled
+ */
+static int compat_confine(struct tapird *d, char *err, size_t errlen)
+{
+	const struct s4n_opts *o = &compat.opts;
+
+	if (o->enable_sandbox) {
+		if (sandbox_pivot_empty(err, errlen) ||
+		    sandbox_caps_keep(SANDBOX_CAP(CAP_NET_BIND_SERVICE), err, errlen) ||
+		    sandbox_no_new_privs(err, errlen))
+			return -1;
+		log_info("--enable-sandbox: an empty root with /etc and /run, CAP_NET_BIND_SERVICE "
+			 "only, no_new_privs");
+	}
+	if (o->enable_seccomp) {
+		if (sandbox_seccomp_datapath((enum sandbox_seccomp)d->cfg.seccomp, err, errlen))
+			return -1;
+		log_info("--enable-seccomp: seccomp filter installed (%s)",
+			 sandbox_seccomp_name((enum sandbox_seccomp)d->cfg.seccomp));
+	}
+	return 0;
+}
+
+/**
  * attach_configured() - attach the links the configuration names: the command line's (or
  * [link]'s), then each [link NAME] in file order. None is fine: tapird then waits for
  * `attach` on the control socket.
@@ -422,8 +542,12 @@ static void shutdown_all(struct tapird *d)
 	if (compat.ev_exit)
 		event_free(compat.ev_exit);
 	compat.ev_exit = NULL;
-	if (d->ctl)
+	if (d->ctl) {
 		ctl_server_free(d->ctl);
+		/* its directory may be root's alone: the helper removes the socket */
+		if (d->priv)
+			privsep_unlink_control(d->priv);
+	}
 	d->ctl = NULL;
 	/* before the links: the forwards' LISTEN rows and UDP flows are in the links' tables */
 	fwd_fini(d);
@@ -437,6 +561,8 @@ static void shutdown_all(struct tapird *d)
 	if (d->base)
 		event_base_free(d->base);
 	d->base = NULL;
+	privsep_stop(d->priv);
+	d->priv = NULL;
 }
 
 int main(int argc, char **argv)
@@ -481,6 +607,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tapird: cannot create the event loop\n");
 		return 1;
 	}
+	/* slirp4netns compat keeps its own rules (--enable-sandbox, --enable-seccomp) */
+	if (!compat.on && privsep_plan(&d.cfg, err, sizeof(err))) {
+		fprintf(stderr, "tapird: %s\n", err);
+		shutdown_all(&d);
+		return 1;
+	}
+	if (drop.on) {
+		d.priv = privsep_start(&d.cfg, err, sizeof(err));
+		if (!d.priv) {
+			fprintf(stderr, "tapird: %s\n", err);
+			shutdown_all(&d);
+			return 1;
+		}
+	}
 	if (attach_configured(&d, err, sizeof(err))) {
 		fprintf(stderr, "tapird: %s\n", err);
 		shutdown_all(&d);
@@ -513,6 +653,12 @@ int main(int argc, char **argv)
 	}
 	if (signals_add(&d)) {
 		log_err("cannot install signal handlers");
+		shutdown_all(&d);
+		return 1;
+	}
+	if ((drop.on && privsep_drop(&d, err, sizeof(err))) ||
+	    (compat.on && compat_confine(&d, err, sizeof(err)))) {
+		log_err("%s", err);
 		shutdown_all(&d);
 		return 1;
 	}
