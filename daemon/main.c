@@ -24,6 +24,8 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +69,59 @@ static struct tapird_compat {
 	struct event *ev_exit;
 	bool exit_now;
 } compat;
+
+/* The service manager's notification socket, connected before the privileges go: the data
+ * path's user may not reach its path (a supervisor's socket in a root-only directory), and a
+ * connected datagram socket is never looked up again. -1: sd_notify() as usual. */
+static int notify_fd = -1;
+
+/**
+ * notify_connect() - connect @notify_fd to $NOTIFY_SOCKET (a path, or "@name" in the
+ * abstract namespace); nothing if unset or unreachable (notifyf() falls back to sd_notify())
+ */
+static void notify_connect(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const char *e = getenv("NOTIFY_SOCKET");
+	socklen_t len;
+	size_t n;
+	int fd;
+
+	if (!e || (e[0] != '/' && e[0] != '@') || (n = strlen(e)) >= sizeof(sun.sun_path))
+		return;
+	memcpy(sun.sun_path, e, n);
+	if (e[0] == '@')
+		sun.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (connect(fd, (struct sockaddr *)&sun, len) < 0) {
+		close(fd);
+		return;
+	}
+	notify_fd = fd;
+}
+
+/**
+ * notifyf() - sd_notifyf(0, ...) through the socket connected at start when there is one
+ */
+static void __attribute__((format(printf, 1, 2))) notifyf(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return;
+	if (notify_fd < 0)
+		sd_notify(0, buf);
+	else if (send(notify_fd, buf, (size_t)n, MSG_NOSIGNAL) < 0)
+		log_debug("NOTIFY_SOCKET: %s", strerror(errno));
+}
 
 /**
  * raise_nofile() - RLIMIT_NOFILE up to the hard limit (up to TAPIRD_NOFILE_WANT as root,
@@ -139,7 +194,7 @@ static void on_stop(evutil_socket_t signo, short what, void *arg)
 	struct tapird *d = arg;
 
 	log_info("%s: stopping", strsignal((int)signo));
-	sd_notify(0, "STOPPING=1");
+	notifyf("STOPPING=1");
 	sig.stopping = true;
 	event_base_loopbreak(d->base);
 }
@@ -159,7 +214,7 @@ static void on_reload(evutil_socket_t signo, short what, void *arg)
 		log_info("SIGHUP: no configuration file (-c) to re-read");
 		return;
 	}
-	sd_notify(0, "RELOADING=1");
+	notifyf("RELOADING=1");
 	config_defaults(&n);
 	/* with privileges dropped, the file may be one only root can read: the helper opens
 	 * the path given at start, and we parse what it hands over */
@@ -181,7 +236,7 @@ static void on_reload(evutil_socket_t signo, short what, void *arg)
 		log_info("SIGHUP: %s re-read; log level %s", d->cfg.config_path,
 			 log_level_name(n.log_level));
 	}
-	sd_notify(0, "READY=1");
+	notifyf("READY=1");
 }
 
 /**
@@ -440,6 +495,14 @@ static int privsep_plan(const struct config *c, char *err, size_t errlen)
 				 "separation, no seccomp filter", c->user);
 			return 0;
 		}
+		if ((sandbox_caps_permitted() & (SANDBOX_CAP(CAP_SETUID) | SANDBOX_CAP(CAP_SETGID))) !=
+		    (SANDBOX_CAP(CAP_SETUID) | SANDBOX_CAP(CAP_SETGID))) {
+			snprintf(err, errlen, "cannot become user %s without CAP_SETUID and "
+					      "CAP_SETGID: start as that user (a unit's User= with "
+					      "AmbientCapabilities=) or keep root with --user root",
+				 c->user);
+			return -1;
+		}
 		drop.uid = pw->pw_uid;
 		drop.gid = pw->pw_gid;
 	} else {
@@ -613,6 +676,7 @@ int main(int argc, char **argv)
 		shutdown_all(&d);
 		return 1;
 	}
+	notify_connect();
 	if (drop.on) {
 		d.priv = privsep_start(&d.cfg, err, sizeof(err));
 		if (!d.priv) {
@@ -666,11 +730,11 @@ int main(int argc, char **argv)
 	log_info("serving %u link%s, control %s", d.nlinks, d.nlinks == 1 ? "" : "s",
 		 d.cfg.control);
 	if (d.nlinks == 1)
-		sd_notifyf(0, "READY=1\nSTATUS=serving %s (%s in %s)\nMAINPID=%lu",
+		notifyf("READY=1\nSTATUS=serving %s (%s in %s)\nMAINPID=%lu",
 			   d.links[0]->name, d.links[0]->ifname, d.links[0]->netns,
 			   (unsigned long)getpid());
 	else
-		sd_notifyf(0, "READY=1\nSTATUS=serving %u links; control %s\nMAINPID=%lu",
+		notifyf("READY=1\nSTATUS=serving %u links; control %s\nMAINPID=%lu",
 			   d.nlinks, d.cfg.control, (unsigned long)getpid());
 	/* the TAP is up (configured with -c), the loop is about to serve: tell the runtime */
 	if (compat.on)
@@ -683,7 +747,7 @@ int main(int argc, char **argv)
 
 	if (!sig.stopping) {
 		log_err("no link left; exiting");
-		sd_notify(0, "STOPPING=1");
+		notifyf("STOPPING=1");
 	}
 	shutdown_all(&d);
 	log_info("stopped");

@@ -155,10 +155,14 @@ int privsep_req_check(const void *buf, size_t len, const struct privsep_allow *a
 			what = "IPv6 prefix length out of range";
 		break;
 	case PRIVSEP_CAPTURE_OPEN:
-		if (r->flags)
+		if (r->flags) {
 			what = "unknown flags";
-		else if (capture_name_check(r->path))
-			what = "not a bare capture file name";
+		} else if ((what = capture_name_check(r->path))) {
+			/* capture_file_open()'s words, as without the helper */
+			snprintf(why, whylen, "refused: capture file name '%.200s' %s", r->path,
+				 what);
+			return -1;
+		}
 		break;
 	case PRIVSEP_CONFIG_OPEN:
 	case PRIVSEP_UNLINK_CONTROL:

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -192,7 +194,7 @@ static const char *const datapath_calls[] = {
 	 * the helper opened; stdio */
 	"read", "readv", "write", "writev", "pread64", "pwrite64", "close", "dup", "dup2",
 	"dup3", "fcntl", "fstat", "newfstatat", "statx", "lseek", "openat", "open", "fsync",
-	"fdatasync", "ioctl", "unlink", "unlinkat", "getdents64", "readlink", "readlinkat",
+	"fdatasync", "unlink", "unlinkat", "getdents64", "readlink", "readlinkat",
 	"access", "faccessat", "faccessat2", "umask", "fchmod", "ftruncate", "pipe2",
 	/* the loop: epoll (libevent), its signal socketpair, timers */
 	"epoll_wait", "epoll_pwait", "epoll_pwait2", "epoll_ctl", "epoll_create1", "poll",
@@ -240,6 +242,7 @@ static int rule_add(scmp_filter_ctx ctx, const char *name)
 
 int sandbox_seccomp_datapath(enum sandbox_seccomp mode, char *err, size_t errlen)
 {
+	static const unsigned long ioctls[] = { SIOCINQ, SIOCOUTQ, FIONBIO, TCGETS };
 	scmp_filter_ctx ctx;
 	unsigned int i;
 	int rc;
@@ -265,6 +268,14 @@ int sandbox_seccomp_datapath(enum sandbox_seccomp mode, char *err, size_t errlen
 			goto fail;
 	}
 #endif
+	/* ioctl(): the relays' queue sizes (SIOCINQ = FIONREAD, SIOCOUTQ = TIOCOUTQ), FIONBIO,
+	 * and TCGETS (stdio's isatty()); never a TAP's or a device's */
+	for (i = 0; i < sizeof(ioctls) / sizeof(ioctls[0]); i++) {
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				      SCMP_A1(SCMP_CMP_EQ, ioctls[i]));
+		if (rc < 0)
+			goto fail;
+	}
 	/* socket(): the families the data path opens, netlink for routing only */
 	rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 			      SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
