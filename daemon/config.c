@@ -367,7 +367,6 @@ static int set_user(struct config *c, const char *v, char *why, size_t whylen)
 		return -1;
 	}
 	snprintf(c->user, sizeof(c->user), "%s", v);
-	c->user_set = true;
 	return 0;
 }
 

@@ -132,7 +132,6 @@ struct link_cfg {
  *			receive) a link's upstream TCP sockets may ask for (0: no bound)
  * @user:		[daemon] user, --user: whom the data path runs as once started
  *			(CONFIG_DEFAULT_USER; "root": no privilege separation at all)
- * @user_set:		@user was given (file or command line)
  * @seccomp:		[daemon] seccomp, --seccomp: enum sandbox_seccomp (kill, log, off)
  */
 struct config {
@@ -164,7 +163,6 @@ struct config {
 	uint32_t max_per_dest;
 	uint64_t max_sock_mem;
 	char user[64];
-	bool user_set;
 	int seccomp;
 };
 

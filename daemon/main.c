@@ -506,7 +506,9 @@ static int privsep_plan(const struct config *c, char *err, size_t errlen)
 		drop.uid = pw->pw_uid;
 		drop.gid = pw->pw_gid;
 	} else {
-		if (c->user_set && (!(pw = getpwnam(c->user)) || pw->pw_uid != geteuid())) {
+		/* the default names whoever we are: a plain user may run tapird (no drop) */
+		if (strcmp(c->user, CONFIG_DEFAULT_USER) &&
+		    (!(pw = getpwnam(c->user)) || pw->pw_uid != geteuid())) {
 			snprintf(err, errlen, "user %s: running as uid %u, not root: we cannot "
 					      "change user (a unit's User= does it)", c->user,
 				 (unsigned int)geteuid());
