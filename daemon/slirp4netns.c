@@ -455,10 +455,6 @@ enum s4n_result s4n_parse_args(struct config *c, struct s4n_opts *o, int argc, c
 
 void s4n_log_unsupported(const struct s4n_opts *o)
 {
-	if (o->enable_sandbox)
-		log_info("--enable-sandbox: accepted; tapird does not sandbox itself yet");
-	if (o->enable_seccomp)
-		log_info("--enable-seccomp: accepted; tapird installs no seccomp filter yet");
 	if (o->outbound_addr6[0])
 		log_info("--outbound-addr6 %s: accepted; IPv6 upstream sockets are not bound yet, ignored",
 			 o->outbound_addr6);
@@ -487,9 +483,8 @@ void s4n_usage(FILE *f, const char *argv0)
 	      " default=pid)\n"
 	      "--userns-path=PATH       specify user namespace path\n"
 	      "--enable-sandbox         create a new mount namespace (and drop all caps except"
-	      " CAP_NET_BIND_SERVICE if running as the root) (accepted; not yet in tapird)\n"
-	      "--enable-seccomp         enable seccomp to limit syscalls (accepted; not yet in"
-	      " tapird)\n"
+	      " CAP_NET_BIND_SERVICE if running as the root)\n"
+	      "--enable-seccomp         enable seccomp to limit syscalls\n"
 	      "--outbound-addr=IPv4     sets outbound ipv4 address to bound to\n"
 	      "--outbound-addr6=IPv6    sets outbound ipv6 address to bound to (accepted;"
 	      " tapird serves IPv4 only)\n"
