@@ -282,6 +282,56 @@ static int set_ipv6_prefix(struct link_cfg *c, const char *v, char *why, size_t 
 	return 0;
 }
 
+/**
+ * source6_invalid() - why @a cannot be the source of upstream sockets
+ * @a:		an IPv6 address
+ *
+ * Return: NULL if it may be, else the reason: ::, multicast (RFC 4291 2.5.2, 2.7), v4-mapped
+ * (an IPv4 address: --outbound-addr's business), link-local (bound without an interface it
+ * means nothing: RFC 4007 6)
+ */
+static const char *source6_invalid(const uint8_t a[16])
+{
+	static const uint8_t zero[16];
+
+	if (!memcmp(a, zero, 16))
+		return "the unspecified address is no source";
+	if (a[0] == 0xff)
+		return "a multicast address is no source";
+	if (!memcmp(a, zero, 10) && a[10] == 0xff && a[11] == 0xff)
+		return "an IPv4-mapped address: use an IPv6 one";
+	if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
+		return "a link-local address needs an interface: use a global or ULA one";
+	return NULL;
+}
+
+/**
+ * set_outbound_addr6() - the source address of the link's IPv6 upstream sockets: a unicast
+ * address of the host (whether it is one is checked when the link attaches: link.c)
+ * @c:		the link
+ * @v:		the value
+ * @why:	what is wrong, on failure
+ * @whylen:	its size
+ *
+ * Return: 0, or -1
+ */
+static int set_outbound_addr6(struct link_cfg *c, const char *v, char *why, size_t whylen)
+{
+	uint8_t a[16];
+
+	if (inet_pton(AF_INET6, v, a) != 1) {
+		snprintf(why, whylen, "\"%s\" is not an IPv6 address", v);
+		return -1;
+	}
+	if (source6_invalid(a)) {
+		snprintf(why, whylen, "\"%s\": %s", v, source6_invalid(a));
+		return -1;
+	}
+	memcpy(c->outbound_addr6, a, 16);
+	c->has_outbound6 = true;
+	return 0;
+}
+
 static int set_gateway(struct link_cfg *c, const char *v, char *why, size_t whylen)
 {
 	return parse_ip4(v, &c->gateway, why, whylen);
@@ -762,6 +812,7 @@ static const struct link_key {
 	{ "name", set_name },
 	{ "ipv6", set_ipv6 },
 	{ "ipv6-prefix", set_ipv6_prefix },
+	{ "outbound-addr6", set_outbound_addr6 },
 	{ "deny", set_link_deny },
 	{ "deny-link-local", set_link_deny_link_local },
 	{ "deny-host-addresses", set_link_deny_host_addrs },
@@ -1016,6 +1067,7 @@ enum {
 	OPT_NAME,
 	OPT_IPV6_PREFIX,
 	OPT_NO_IPV6,
+	OPT_OUTBOUND_ADDR6,
 	OPT_CAPTURE_DIR,
 	OPT_DENY,
 	OPT_DENY_LINK_LOCAL,
@@ -1058,6 +1110,7 @@ static const struct option config_longopts[] = {
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "ipv6-prefix", required_argument, NULL, OPT_IPV6_PREFIX },
 	{ "no-ipv6", no_argument, NULL, OPT_NO_IPV6 },
+	{ "outbound-addr6", required_argument, NULL, OPT_OUTBOUND_ADDR6 },
 	{ "capture-dir", required_argument, NULL, OPT_CAPTURE_DIR },
 	{ "deny", required_argument, NULL, OPT_DENY },
 	{ "deny-link-local", no_argument, NULL, OPT_DENY_LINK_LOCAL },
@@ -1120,6 +1173,7 @@ static link_setter opt_link_setter(int opt)
 	case OPT_MTU:		return set_mtu;
 	case OPT_NAME:		return set_name;
 	case OPT_IPV6_PREFIX:	return set_ipv6_prefix;
+	case OPT_OUTBOUND_ADDR6: return set_outbound_addr6;
 	default:		return NULL;
 	}
 }
@@ -1381,6 +1435,8 @@ const char *config_usage(void)
 	       "      --ipv6-prefix PREFIX/LEN  IPv6 prefix: container ::100, gateway ::2, DNS ::3\n"
 	       "                          of it, advertised for SLAAC (fd00::/64)\n"
 	       "      --no-ipv6           no IPv6 on the link\n"
+	       "      --outbound-addr6 ADDR  source address of IPv6 upstream sockets (a unicast\n"
+	       "                          address of the host; default: the kernel chooses)\n"
 	       "      --no-configure      create the TAP but set no address, route, MTU or state\n"
 	       "      --no-offload        no TAP offloads: no 64 KiB super-frames (GSO) or partial\n"
 	       "                          checksums with the container's kernel\n"

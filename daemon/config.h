@@ -52,6 +52,9 @@
  *			host-loopback applies)
  * @no_dns:		the DNS address answers nothing (slirp4netns --disable-dns)
  * @outbound_addr:	source address of upstream sockets (0 = the kernel chooses)
+ * @outbound_addr6:	source address of IPv6 upstream sockets (network order; when
+ *			@has_outbound6: slirp4netns 1.2 --outbound-addr6, [link] outbound-addr6)
+ * @has_outbound6:	@outbound_addr6 is set (else the kernel chooses)
  * @no_ipv6:		IPv6 off for this link ([link] ipv6 = no, --no-ipv6)
  * @prefix6:		the link's IPv6 prefix (network order; fd00::): the container is
  *			::100 of it, the gateway ::2, DNS ::3
@@ -87,6 +90,8 @@ struct link_cfg {
 	bool host_loopback_set;
 	bool no_dns;
 	uint32_t outbound_addr;
+	uint8_t outbound_addr6[16];
+	bool has_outbound6;
 	bool no_ipv6;
 	uint8_t prefix6[16];
 	uint8_t prefix6_len;

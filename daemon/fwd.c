@@ -15,12 +15,14 @@
  * (a loopback client reusing the port of a connection the container made to the gateway) is
  * reset rather than mixed into another conversation.
  *
- * UDP. A bound host socket; every datagram goes to udprelay_inbound() with the client's
- * address, which keeps one flow per client as the container sees it.
+ * UDP. A bound host socket; every datagram goes to udprelay_inbound() (udprelay_inbound6() for
+ * a forward on an IPv6 address) with the client's address, which keeps one flow per client as
+ * the container sees it (a client on ::1 as the gateway fd00::2, as for TCP).
  *
  * Each forward has an id (from 1, never reused while the daemon runs, as slirp4netns's) and,
  * for TCP, a LISTEN row in the flow table, so that `conns` shows listeners as `ss -l` does:
- * container side guest address and port, peer 0.0.0.0:0, upstream the listening address.
+ * container side guest address and port, peer 0.0.0.0:0 (or [::]:0 for a forward on an IPv6
+ * address, whose row holds the container's IPv6 address), upstream the listening address.
  * Must not: parse or build frames.
  */
 #include "fwd.h"
@@ -61,7 +63,7 @@
  * @id:		its id
  * @proto:	PROTO_TCP or PROTO_UDP
  * @haddr:	host address listened on (host byte order; 0 = every address)
- * @v6:		listens on IPv6 @haddr6 (TCP only): clients reach the container over IPv6
+ * @v6:		listens on IPv6 @haddr6: clients reach the container over IPv6
  * @haddr6:	IPv6 host address (network order)
  * @hport:	host port
  * @gaddr:	container address
@@ -309,10 +311,11 @@ static void fwd_accept_error_cb(struct evconnlistener *lev, void *arg)
 {
 	struct fwd *fw = arg;
 	const struct timeval tv = { 0, FWD_ACCEPT_PAUSE_MS * 1000 };
-	char a[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN];
 
-	log_warn("forward %llu: accept on %s:%u: %s; pausing", (unsigned long long)fw->id,
-		 ip_str(a, sizeof(a), fw->haddr), fw->hport, strerror(errno));
+	log_warn("forward %llu: accept on %s%s%s:%u: %s; pausing", (unsigned long long)fw->id,
+		 fw->v6 ? "[" : "", fwd_haddr_str(a, sizeof(a), fw), fw->v6 ? "]" : "",
+		 fw->hport, strerror(errno));
 	evconnlistener_disable(lev);
 	evtimer_add(fw->ev_pause, &tv);
 }
@@ -324,7 +327,10 @@ static void fwd_udp_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct fwd *fw = arg;
 	struct link *l = fwd_link(fw);
-	struct sockaddr_in from;
+	union {
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} from;
 	socklen_t fl;
 	ssize_t n;
 
@@ -338,11 +344,28 @@ static void fwd_udp_readable(evutil_socket_t fd, short what, void *arg)
 				continue;
 			break; /* EAGAIN, or an error about an earlier reply: nothing to read */
 		}
-		if (!l || (size_t)n > sizeof(fwd_rxbuf) || fl < sizeof(from) ||
-		    from.sin_family != AF_INET || !from.sin_port)
+		if (!l || (size_t)n > sizeof(fwd_rxbuf))
 			continue;
-		udprelay_inbound(&l->env, fd, &from, fwd_peer_addr(l, ntohl(from.sin_addr.s_addr)),
-				 fw->gaddr, fw->gport, fwd_rxbuf, (size_t)n, tapird_now_us());
+		if (fw->v6) {
+			const struct stack_cfg *sc = stack_get_cfg(l->stack);
+
+			if (fl < sizeof(from.in6) || from.in6.sin6_family != AF_INET6 ||
+			    !from.in6.sin6_port || !sc->ipv6)
+				continue;
+			/* as for TCP (fwd_accept6()): a client on ::1 appears as the gateway */
+			udprelay_inbound6(&l->env, fd, &from.in6,
+					  IN6_IS_ADDR_LOOPBACK(&from.in6.sin6_addr)
+						  ? sc->gateway6
+						  : (const uint8_t *)&from.in6.sin6_addr,
+					  sc->addr6, fw->gport, fwd_rxbuf, (size_t)n,
+					  tapird_now_us());
+			continue;
+		}
+		if (fl < sizeof(from.in) || from.in.sin_family != AF_INET || !from.in.sin_port)
+			continue;
+		udprelay_inbound(&l->env, fd, &from.in,
+				 fwd_peer_addr(l, ntohl(from.in.sin_addr.s_addr)), fw->gaddr,
+				 fw->gport, fwd_rxbuf, (size_t)n, tapird_now_us());
 	}
 	if (l)
 		link_touch(l);
@@ -445,10 +468,8 @@ static struct fwd *fwd_open(struct tapird *d, struct link *l, uint8_t proto, uin
 			    .gport = gport, .d = d, .l = l, .ufd = -1, .v6 = haddr6 != NULL };
 	if (haddr6)
 		memcpy(fw->haddr6, haddr6, 16);
-	if (fw->v6 && (proto != PROTO_TCP || !stack_get_cfg(l->stack)->ipv6)) {
-		snprintf(err, errlen, "%s", proto != PROTO_TCP
-				      ? "UDP forwards over IPv6 are not supported yet"
-				      : "the link has no IPv6");
+	if (fw->v6 && !stack_get_cfg(l->stack)->ipv6) {
+		snprintf(err, errlen, "the link has no IPv6");
 		free(fw);
 		return NULL;
 	}
@@ -474,9 +495,12 @@ static struct fwd *fwd_open(struct tapird *d, struct link *l, uint8_t proto, uin
 	if (!fw->ev_pause)
 		goto nomem;
 	evconnlistener_set_error_cb(fw->lev, fwd_accept_error_cb);
-	/* the LISTEN row is keyed by the container's IPv4 address: IPv6 forwards have none */
-	if (!fw->v6) {
-		struct flow *row = tcp_listen_row(l->stack, gaddr, gport, tapird_now_us());
+	/* the LISTEN row: the container's address in the forward's family */
+	{
+		struct flow *row = fw->v6 ? tcp_listen_row6(l->stack,
+							    stack_get_cfg(l->stack)->addr6,
+							    gport, tapird_now_us())
+					  : tcp_listen_row(l->stack, gaddr, gport, tapird_now_us());
 
 		if (!row) {
 			snprintf(err, errlen, "flow table full: no room for the LISTEN row");
@@ -484,7 +508,12 @@ static struct fwd *fwd_open(struct tapird *d, struct link *l, uint8_t proto, uin
 			free(fw);
 			return NULL;
 		}
-		row->uaddr = haddr;
+		if (fw->v6) {
+			memcpy(row->uaddr6, fw->haddr6, 16);
+			row->uv6 = true;
+		} else {
+			row->uaddr = haddr;
+		}
 		row->uport = hport;
 		fw->row_idx = row->idx;
 		fw->row_id = row->id;

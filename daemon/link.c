@@ -23,6 +23,7 @@
 #include "tap.h"
 #include "tapird.h"
 #include "udprelay.h"
+#include "upstream.h"
 #include "wire.h"
 
 #include <arpa/inet.h>
@@ -702,6 +703,8 @@ int link_bind_outbound(const struct link_cfg *cfg, int fd, const struct sockaddr
 {
 	struct sockaddr_in src = { .sin_family = AF_INET };
 
+	if (dst->ss_family == AF_INET6)
+		return cfg->has_outbound6 ? upstream_bind6(fd, cfg->outbound_addr6) : 0;
 	if (!cfg->outbound_addr || dst->ss_family != AF_INET)
 		return 0;
 	src.sin_addr.s_addr = htonl(cfg->outbound_addr);
@@ -733,6 +736,22 @@ struct link *link_attach(struct tapird *d, const struct link_cfg *lc, char *err,
 	if (d->nlinks >= TAPIRD_MAX_LINKS) {
 		snprintf(err, errlen, "%s: too many links (%d)", lc->name, TAPIRD_MAX_LINKS);
 		return NULL;
+	}
+	/* an outbound address that is not the host's would fail every IPv6 connection: say so
+	 * now, before anything is made in the namespace */
+	if (lc->has_outbound6 && !lc->no_ipv6) {
+		char a[INET6_ADDRSTRLEN];
+		int rc = upstream_check_source6(lc->outbound_addr6);
+
+		if (rc) {
+			inet_ntop(AF_INET6, lc->outbound_addr6, a, sizeof(a));
+			snprintf(err, errlen,
+				 "%s: outbound-addr6 %s cannot be a source address: %s%s", lc->name,
+				 a, strerror(-rc),
+				 rc == -EADDRNOTAVAIL ? " (it is not an address of this host)"
+						      : "");
+			return NULL;
+		}
 	}
 	l = calloc(1, sizeof(*l));
 	if (!l) {

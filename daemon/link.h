@@ -127,7 +127,8 @@ void link_touch(struct link *l);
 
 /**
  * link_bind_outbound() - bind upstream socket @fd to the outbound address of link @cfg
- * (slirp4netns --outbound-addr) before it connects to @dst (IPv4); nothing when none is set.
+ * (slirp4netns --outbound-addr) before it connects to @dst (IPv4), or to its outbound-addr6
+ * (upstream_bind6()) when @dst is IPv6; nothing when none is set.
  * As libslirp does, this holds for the gateway's host-loopback connections too: Linux lets a
  * socket bound to any local address reach 127.0.0.1, and the server there sees that address.
  * Return: 0, or -errno from bind()

@@ -222,7 +222,7 @@ static const char *const datapath_calls[] = {
 #ifdef SANDBOX_ASAN
 /* AddressSanitizer's runtime: its reports (symbolizer lookups), LeakSanitizer's exit check */
 static const char *const asan_calls[] = {
-	"clone", "clone3", "ptrace", "prctl", "sched_getparam", "getpriority", "mincore",
+	"clone", "clone3", "ptrace", "prctl", "getdents", "sched_getparam", "getpriority", "mincore",
 	"process_vm_readv", "pipe", "arch_prctl", "set_tid_address", "execve",
 };
 #endif

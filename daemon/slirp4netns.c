@@ -206,6 +206,59 @@ static int iface_addr4(const char *name, uint32_t *out)
 }
 
 /**
+ * iface_addr6() - an IPv6 address of interface @name to bind to: its first that is not
+ * link-local (which needs the interface to mean anything), as slirp4netns's
+ * get_interface_addr() takes the first of the family
+ * Return: 0 with @out (network order), or -1
+ */
+static int iface_addr6(const char *name, uint8_t out[16])
+{
+	struct ifaddrs *ifa0, *ifa;
+	int rc = -1;
+
+	if (getifaddrs(&ifa0) < 0)
+		return -1;
+	for (ifa = ifa0; ifa; ifa = ifa->ifa_next) {
+		const uint8_t *a;
+
+		if (!ifa->ifa_addr || !ifa->ifa_name || ifa->ifa_addr->sa_family != AF_INET6 ||
+		    strcmp(ifa->ifa_name, name))
+			continue;
+		a = ((const struct sockaddr_in6 *)ifa->ifa_addr)->sin6_addr.s6_addr;
+		if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
+			continue;
+		memcpy(out, a, 16);
+		rc = 0;
+		break;
+	}
+	freeifaddrs(ifa0);
+	return rc;
+}
+
+/**
+ * apply_outbound6() - --outbound-addr6: an IPv6 address, or an interface name (its address)
+ * @lc:		the link
+ * @v:		the value
+ * Return: S4N_RUN, or S4N_ERR with the message in @err
+ */
+static enum s4n_result apply_outbound6(struct link_cfg *lc, const char *v, char *err,
+				       size_t errlen)
+{
+	char buf[INET6_ADDRSTRLEN], why[160];
+	uint8_t a[16];
+
+	if (inet_pton(AF_INET6, v, a) != 1) {
+		if (iface_addr6(v, a) || !inet_ntop(AF_INET6, a, buf, sizeof(buf)))
+			return fail(S4N_ERR, err, errlen, "outbound-addr6 has to be valid ipv6"
+				    " address or interface name.");
+		v = buf;
+	}
+	if (link_cfg_set(lc, "outbound-addr6", v, why, sizeof(why)))
+		return fail(S4N_ERR, err, errlen, "outbound-addr6: %s", why);
+	return S4N_RUN;
+}
+
+/**
  * parse_mac() - "xx:xx:xx:xx:xx:xx", each byte one or two hex digits
  * Return: 0, or -1
  */
@@ -450,14 +503,16 @@ enum s4n_result s4n_parse_args(struct config *c, struct s4n_opts *o, int argc, c
 	lc->slirp_answers = true;
 	/* slirp4netns gives IPv6 only with --enable-ipv6 (libslirp's fd00::/64, ::2, ::3) */
 	lc->no_ipv6 = !o->enable_ipv6;
+	if (o->outbound_addr6[0]) {
+		rc = apply_outbound6(lc, o->outbound_addr6, err, errlen);
+		if (rc != S4N_RUN)
+			return rc;
+	}
 	return apply_values(lc, cidr, outbound, mac, err, errlen);
 }
 
 void s4n_log_unsupported(const struct s4n_opts *o)
 {
-	if (o->outbound_addr6[0])
-		log_info("--outbound-addr6 %s: accepted; IPv6 upstream sockets are not bound yet, ignored",
-			 o->outbound_addr6);
 	if (o->extra_operands)
 		log_warn("too many arguments: the ones after TAPNAME are ignored");
 }
@@ -486,8 +541,7 @@ void s4n_usage(FILE *f, const char *argv0)
 	      " CAP_NET_BIND_SERVICE if running as the root)\n"
 	      "--enable-seccomp         enable seccomp to limit syscalls\n"
 	      "--outbound-addr=IPv4     sets outbound ipv4 address to bound to\n"
-	      "--outbound-addr6=IPv6    sets outbound ipv6 address to bound to (accepted;"
-	      " tapird serves IPv4 only)\n"
+	      "--outbound-addr6=IPv6    sets outbound ipv6 address to bound to\n"
 	      "--disable-dns            disables 10.0.2.3 (or configured internal ip) to host"
 	      " dns redirect\n"
 	      "--macaddress=MAC         specify the MAC address of the TAP (only valid with"

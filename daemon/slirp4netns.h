@@ -40,7 +40,8 @@ struct config;
  * @enable_sandbox:	--enable-sandbox: an empty root (sandbox_pivot_empty()), no capability
  *			but CAP_NET_BIND_SERVICE, no_new_privs, once the TAP is made
  * @enable_seccomp:	--enable-seccomp: the data path's seccomp filter once started
- * @outbound_addr6:	--outbound-addr6 as given ("" = none; accepted, not used yet)
+ * @outbound_addr6:	--outbound-addr6 as given ("" = none): an IPv6 address or an interface
+ *			name, whose address becomes the link's outbound_addr6
  * @netns_type_path:	--netns-type=path: the operand is a path, not a PID
  * @extra_operands:	operands after TAPNAME were given (slirp4netns warns, ignores them)
  */
@@ -89,7 +90,7 @@ enum s4n_result s4n_parse_args(struct config *c, struct s4n_opts *o, int argc, c
 
 /**
  * s4n_log_unsupported() - one info line for each option given that tapir accepts but does not
- * honour yet (--enable-ipv6, --enable-sandbox, --enable-seccomp, --outbound-addr6)
+ * honour yet (--enable-sandbox, --enable-seccomp)
  */
 void s4n_log_unsupported(const struct s4n_opts *o);
 

@@ -61,7 +61,8 @@
  *		forward's own socket (not ours to close)
  * @ev:		its read event (errors make it readable too); NULL for a forward's flow
  * @inbound:	a port forward's flow: replies go to @client through @fd
- * @client:	the forward's host client
+ * @client:	the forward's host client (IPv4, or IPv6 for a forward on an IPv6 address)
+ * @client_len:	its length
  */
 struct udp_relay {
 	struct relay_env *env;
@@ -69,7 +70,12 @@ struct udp_relay {
 	int fd;
 	struct event *ev;
 	bool inbound;
-	struct sockaddr_in client;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} client;
+	socklen_t client_len;
 };
 
 
@@ -321,8 +327,7 @@ int udprelay_send(struct relay_env *env, struct flow *f, const uint8_t *data, si
 
 	if (r && r->inbound) {
 		/* a container's answer to a port forward's client, from the forward's socket */
-		n = sendto(r->fd, data, len, MSG_DONTWAIT, (const struct sockaddr *)&r->client,
-			   sizeof(r->client));
+		n = sendto(r->fd, data, len, MSG_DONTWAIT, &r->client.sa, r->client_len);
 		return n < 0 ? -errno : 0;
 	}
 	if (!r) {
@@ -362,27 +367,49 @@ void udprelay_closed(struct flow *f)
 	f->relay = NULL;
 }
 
-int udprelay_inbound(struct relay_env *env, int fd, const struct sockaddr_in *client, uint32_t paddr,
-		     uint32_t caddr, uint16_t cport, const uint8_t *data, size_t len,
-		     uint64_t now_us)
+/**
+ * udprelay_same_client() - whether @r's client is @client (same family and address)
+ */
+static bool udprelay_same_client(const struct udp_relay *r, const struct sockaddr *client)
 {
-	uint16_t pport = ntohs(client->sin_port);
+	if (r->client.sa.sa_family != client->sa_family)
+		return false;
+	if (client->sa_family == AF_INET)
+		return r->client.in.sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)client)->sin_addr.s_addr;
+	return !memcmp(&r->client.in6.sin6_addr,
+		       &((const struct sockaddr_in6 *)client)->sin6_addr, 16);
+}
+
+/*
+ * udprelay_inbound_do() - udprelay_inbound() and udprelay_inbound6(): @client is a
+ * sockaddr_in or, with @c6 and @p6 (then @caddr and @paddr are unused), a sockaddr_in6
+ */
+static int udprelay_inbound_do(struct relay_env *env, int fd, const struct sockaddr *client,
+			       uint32_t paddr, uint32_t caddr, uint16_t cport,
+			       const uint8_t *c6, const uint8_t *p6, const uint8_t *data,
+			       size_t len, uint64_t now_us)
+{
+	uint16_t pport = c6 ? ntohs(((const struct sockaddr_in6 *)client)->sin6_port)
+			    : ntohs(((const struct sockaddr_in *)client)->sin_port);
 	struct udp_relay *r;
 	struct flow *f;
 
-	f = flow_lookup(stack_flows(env->stack), PROTO_UDP, caddr, cport, paddr, pport);
+	f = c6 ? flow_lookup6(stack_flows(env->stack), PROTO_UDP, c6, cport, p6, pport)
+	       : flow_lookup(stack_flows(env->stack), PROTO_UDP, caddr, cport, paddr, pport);
 	if (f) {
 		r = f->relay;
 		/* the 4-tuple belongs to another conversation (the container's own flow, or a
 		 * client of another forward mapped to the same address): not ours to join */
 		if (f->origin != FLOW_ORIGIN_HOST || !r || !r->inbound || r->fd != fd ||
-		    r->client.sin_addr.s_addr != client->sin_addr.s_addr)
+		    !udprelay_same_client(r, client))
 			return -EADDRINUSE;
 	} else {
 		r = calloc(1, sizeof(*r));
 		if (!r)
 			return -ENOMEM;
-		f = udp_open_inbound(env->stack, caddr, cport, paddr, pport, now_us);
+		f = c6 ? udp_open_inbound6(env->stack, c6, cport, p6, pport, now_us)
+		       : udp_open_inbound(env->stack, caddr, cport, paddr, pport, now_us);
 		if (!f) {
 			free(r);
 			return -ENOBUFS;
@@ -391,13 +418,37 @@ int udprelay_inbound(struct relay_env *env, int fd, const struct sockaddr_in *cl
 		r->f = f;
 		r->fd = fd;
 		r->inbound = true;
-		r->client = *client;
 		f->relay = r;
-		f->uaddr = ntohl(client->sin_addr.s_addr);
+		if (c6) {
+			r->client.in6 = *(const struct sockaddr_in6 *)client;
+			r->client_len = sizeof(r->client.in6);
+			memcpy(f->uaddr6, &r->client.in6.sin6_addr, 16);
+			f->uv6 = true;
+		} else {
+			r->client.in = *(const struct sockaddr_in *)client;
+			r->client_len = sizeof(r->client.in);
+			f->uaddr = ntohl(r->client.in.sin_addr.s_addr);
+		}
 		f->uport = pport;
 	}
 	udp_upstream_datagram(env->stack, f, data, len, now_us);
 	return 0;
+}
+
+int udprelay_inbound(struct relay_env *env, int fd, const struct sockaddr_in *client, uint32_t paddr,
+		     uint32_t caddr, uint16_t cport, const uint8_t *data, size_t len,
+		     uint64_t now_us)
+{
+	return udprelay_inbound_do(env, fd, (const struct sockaddr *)client, paddr, caddr, cport,
+				   NULL, NULL, data, len, now_us);
+}
+
+int udprelay_inbound6(struct relay_env *env, int fd, const struct sockaddr_in6 *client,
+		      const uint8_t paddr[16], const uint8_t caddr[16], uint16_t cport,
+		      const uint8_t *data, size_t len, uint64_t now_us)
+{
+	return udprelay_inbound_do(env, fd, (const struct sockaddr *)client, 0, 0, cport, caddr,
+				   paddr, data, len, now_us);
 }
 
 void udprelay_inbound_close(struct relay_env *env, int fd, uint64_t now_us)

@@ -15,6 +15,7 @@
 struct flow;
 struct relay_env;
 struct sockaddr_in;
+struct sockaddr_in6;
 
 /**
  * udprelay_send() - stack_ops.udp_send: one datagram from the container to upstream (the
@@ -38,6 +39,15 @@ void udprelay_closed(struct flow *f);
 int udprelay_inbound(struct relay_env *env, int fd, const struct sockaddr_in *client, uint32_t paddr,
 		     uint32_t caddr, uint16_t cport, const uint8_t *data, size_t len,
 		     uint64_t now_us);
+
+/**
+ * udprelay_inbound6() - udprelay_inbound() for a forward on an IPv6 host address: the
+ * container's IPv6 @caddr sees @paddr (the client itself, or the gateway for ::1)
+ * Return: as udprelay_inbound()
+ */
+int udprelay_inbound6(struct relay_env *env, int fd, const struct sockaddr_in6 *client,
+		      const uint8_t paddr[16], const uint8_t caddr[16], uint16_t cport,
+		      const uint8_t *data, size_t len, uint64_t now_us);
 
 /**
  * udprelay_inbound_close() - the forward's socket @fd is about to close: end its flows

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "flow.h"
@@ -78,4 +80,23 @@ void upstream_note(struct flow *f, const struct sockaddr_storage *ss)
 		f->uport = ntohs(sin6->sin6_port);
 		f->uv6 = true;
 	}
+}
+
+int upstream_bind6(int fd, const uint8_t src[16])
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+
+	memcpy(&sin6.sin6_addr, src, 16);
+	return bind(fd, (const struct sockaddr *)&sin6, sizeof(sin6)) < 0 ? -errno : 0;
+}
+
+int upstream_check_source6(const uint8_t src[16])
+{
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc;
+
+	if (fd < 0)
+		return -errno;
+	rc = upstream_bind6(fd, src);
+	close(fd);
+	return rc;
 }

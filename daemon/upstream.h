@@ -34,4 +34,24 @@ int upstream_dest6(const struct relay_env *env, const struct flow *f, struct soc
  */
 void upstream_note(struct flow *f, const struct sockaddr_storage *ss);
 
+/**
+ * upstream_bind6() - bind IPv6 upstream socket @fd to source address @src, port 0 (the
+ * kernel picks the port), before it connects (slirp4netns 1.2 --outbound-addr6, [link]
+ * outbound-addr6). As for IPv4's, this holds for the gateway's connections to ::1 too: Linux
+ * lets a socket bound to any local address reach ::1, and the server sees that address.
+ * @fd:		an AF_INET6 socket, not yet bound
+ * @src:	the address (network order)
+ * Return: 0, or -errno from bind() (-EADDRNOTAVAIL: not an address of the host)
+ */
+int upstream_bind6(int fd, const uint8_t src[16]);
+
+/**
+ * upstream_check_source6() - whether @src can be the source of IPv6 upstream sockets at all:
+ * a datagram socket is bound to it and closed, so that a link whose outbound-addr6 is no
+ * address of the host fails when it attaches instead of at each connection
+ * @src:	the address (network order)
+ * Return: 0, or -errno (-EADDRNOTAVAIL: not an address of the host)
+ */
+int upstream_check_source6(const uint8_t src[16]);
+
 #endif

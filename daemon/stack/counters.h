@@ -44,7 +44,8 @@
 	X(drop_ip6_bad_proto, "IPv6 packets of a next header we do not handle")             \
 	X(drop_ip6_no_next, "IPv6 packets whose next header is No Next Header")             \
 	X(drop_ip6_fragment, "IPv6 fragments dropped for want of memory to reassemble them") \
-	X(drop_ip6_frag_malformed, "IPv6 fragments empty, misaligned or without the chain") \
+	X(drop_ip6_frag_malformed, "IPv6 fragments empty or misaligned")                    \
+	X(drop_ip6_frag_incomplete_chain, "IPv6 first fragments lacking the chain (RFC 7112)") \
 	X(drop_ip6_frag_too_big, "IPv6 packets whose fragments end past 65535 bytes")       \
 	X(drop_ip6_frag_overlap, "IPv6 packets discarded for overlapping fragments")        \
 	X(drop_ip6_frag_duplicate, "IPv6 fragments that duplicate bytes already held")      \

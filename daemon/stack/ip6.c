@@ -195,6 +195,62 @@ static bool ip6_options(struct stack *s, const struct pkt *p, size_t off, size_t
 	return true;
 }
 
+/**
+ * ip6_upper_min() - the fewest bytes of upper-layer header @nh that tell its ports or type
+ * @nh:		a next header that is no extension header we walk
+ *
+ * Return: TCP's fixed header, UDP's header, ICMPv6's first 8 bytes (type to identifier or
+ * MTU), one byte of anything else, none for No Next Header (as Linux's
+ * ipv6_frag_thdr_truncated())
+ */
+static size_t ip6_upper_min(uint8_t nh)
+{
+	switch (nh) {
+	case PROTO_TCP:
+		return TCP_HDR_MIN;
+	case PROTO_UDP:
+		return UDP_HDR_LEN;
+	case IP6_NH_ICMP6:
+		return ICMP_HDR_LEN;
+	case IP6_NH_NONE:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+/**
+ * ip6_first_frag_chain_ok() - whether fragment zero holds the whole header chain up to and
+ * including the upper-layer header (RFC 7112 5, RFC 8200 4.5)
+ * @p:		the fragment
+ * @off:	offset of what follows its fragment header, from p->ip
+ * @nh:		the fragment header's next header
+ * @n:		extension headers walked before it, the fragment header included
+ *
+ * Only the length of each header is read here: its content is checked once the packet is
+ * whole, when ip6_walk() goes over the reassembled chain.
+ * Return: true if the chain is all there (or too long: ip6_walk() drops that after
+ * reassembly, counted as such); false if it is cut off by the end of the fragment
+ */
+static bool ip6_first_frag_chain_ok(const struct pkt *p, size_t off, uint8_t nh, unsigned int n)
+{
+	for (; n < IP6_MAX_EXT_HDRS; n++) {
+		size_t hlen;
+
+		if (nh != IP6_NH_HOPOPTS && nh != IP6_NH_DSTOPTS && nh != IP6_NH_ROUTING &&
+		    nh != IP6_NH_FRAGMENT)
+			return off + ip6_upper_min(nh) <= p->ip_len;
+		if (off + 8 > p->ip_len)
+			return false;
+		hlen = nh == IP6_NH_FRAGMENT ? IP6_FRAG_HDR_LEN : ((size_t)p->ip[off + 1] + 1) * 8;
+		if (off + hlen > p->ip_len)
+			return false;
+		nh = p->ip[off];
+		off += hlen;
+	}
+	return true;
+}
+
 /*
  * ip6_walk() - walk the extension-header chain of @p up to its upper-layer header, then
  * dispatch it (or hand a fragment to reassembly)
@@ -269,6 +325,16 @@ void ip6_walk(struct stack *s, struct pkt *p)
 			if (!(fo & IP6_FRAG_OFF_MASK) && !(fo & IP6_FRAG_MF)) {
 				s->cnt.ip6_atomic_fragments++;
 				break;
+			}
+			/* RFC 7112 5: fragment zero without the whole chain, the upper-layer
+			 * header included, is dropped with a parameter problem code 3 pointing
+			 * at nothing (0), as Linux does; the other fragments then time out */
+			if (!(fo & IP6_FRAG_OFF_MASK) &&
+			    !ip6_first_frag_chain_ok(p, off + hlen, p->ip[off], n + 1)) {
+				s->cnt.drop_ip6_frag_incomplete_chain++;
+				icmp6_send_error(s, p, ICMP6_PARAM_PROBLEM, ICMP6_PARAM_FIRSTFRAG,
+						 0, s->cfg.gateway6);
+				return;
 			}
 			p->ihl = off;
 			p->nh_off = (uint16_t)nh_off;

@@ -97,6 +97,14 @@ struct flow *tcp_connect6(struct stack *s, const uint8_t caddr[16], uint16_t cpo
  */
 struct flow *tcp_listen_row(struct stack *s, uint32_t caddr, uint16_t cport, uint64_t now_us);
 
+/**
+ * tcp_listen_row6() - tcp_listen_row() for a forward on an IPv6 host address: container side
+ * @caddr (IPv6):@cport, peer [::]:0
+ * Return: the flow (the shell fills in uaddr6/uv6/uport), or NULL if the table is full
+ */
+struct flow *tcp_listen_row6(struct stack *s, const uint8_t caddr[16], uint16_t cport,
+			     uint64_t now_us);
+
 /** tcp_listen_row_release() - remove a row made by tcp_listen_row() (the listener closed) */
 void tcp_listen_row_release(struct stack *s, struct flow *f, uint64_t now_us);
 

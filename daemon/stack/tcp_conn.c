@@ -555,6 +555,22 @@ struct flow *tcp_listen_row(struct stack *s, uint32_t caddr, uint16_t cport, uin
 	return f;
 }
 
+struct flow *tcp_listen_row6(struct stack *s, const uint8_t caddr[16], uint16_t cport,
+			     uint64_t now_us)
+{
+	static const uint8_t any[16];
+	struct flow *f;
+
+	if (flow_count(s->flows) >= flow_capacity(s->flows) && !evict_oldest(s, TCP_AGE_TIME_WAIT, now_us))
+		return NULL;
+	f = stack_flow_new6(s, PROTO_TCP, caddr, cport, any, 0, now_us);
+	if (!f)
+		return NULL;
+	f->origin = FLOW_ORIGIN_HOST;
+	tcp_set_state(s, f, TCP_LISTEN, now_us);
+	return f;
+}
+
 void tcp_listen_row_release(struct stack *s, struct flow *f, uint64_t now_us)
 {
 	if (!f->in_use || f->proto != PROTO_TCP || f->state != TCP_LISTEN || f->tcp)

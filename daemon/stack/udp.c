@@ -261,6 +261,8 @@ static void udp_abort_do(struct stack *s, struct flow *f, int end, uint64_t now_
  * @pport:	peer port
  * @origin:	enum flow_origin: who sent the flow's first datagram
  * @now_us:	current time
+ * @c6:		IPv6 container address (then @caddr and @paddr are unused), NULL for IPv4
+ * @p6:		IPv6 peer address, with @c6
  *
  * At the UDP bound, or with the flow table full, the UDP flow nearest to its idle timeout
  * makes room (counted flows_closed_evicted): a flood of new 4-tuples recycles its own flows,
@@ -271,7 +273,7 @@ static void udp_abort_do(struct stack *s, struct flow *f, int end, uint64_t now_
  */
 static struct flow *udp_flow_create(struct stack *s, uint32_t caddr, uint16_t cport,
 				    uint32_t paddr, uint16_t pport, uint8_t origin, uint64_t now_us,
-				    const struct pkt *p6)
+				    const uint8_t *c6, const uint8_t *p6)
 {
 	struct udp_stack *u = s->udp;
 	struct flow *f, *victim;
@@ -289,7 +291,7 @@ static struct flow *udp_flow_create(struct stack *s, uint32_t caddr, uint16_t cp
 		}
 		stack_flow_release(s, victim, FLOW_END_EVICTED, now_us);
 	}
-	f = p6 ? stack_flow_new6(s, PROTO_UDP, p6->saddr6, cport, p6->daddr6, pport, now_us)
+	f = c6 ? stack_flow_new6(s, PROTO_UDP, c6, cport, p6, pport, now_us)
 	       : stack_flow_new(s, PROTO_UDP, caddr, cport, paddr, pport, now_us);
 	if (!f) {
 		s->cnt.drop_udp_over_limit++;
@@ -301,15 +303,25 @@ static struct flow *udp_flow_create(struct stack *s, uint32_t caddr, uint16_t cp
 	return f;
 }
 
+/*
+ * udp_open_inbound_do() - udp_open_inbound() and udp_open_inbound6(): @c6 and @p6 are the
+ * IPv6 addresses (then @caddr and @paddr are unused), NULL for IPv4
+ */
 static struct flow *udp_open_inbound_do(struct stack *s, uint32_t caddr, uint16_t cport, uint32_t paddr,
-			      uint16_t pport, uint64_t now_us)
+			      uint16_t pport, uint64_t now_us, const uint8_t *c6,
+			      const uint8_t *p6)
 {
 	struct flow *f;
 
 	if (!s->udp || !cport || !pport ||
-	    flow_lookup(s->flows, PROTO_UDP, caddr, cport, paddr, pport))
+	    (c6 ? flow_lookup6(s->flows, PROTO_UDP, c6, cport, p6, pport)
+		: flow_lookup(s->flows, PROTO_UDP, caddr, cport, paddr, pport)))
 		return NULL;
-	f = udp_flow_create(s, caddr, cport, paddr, pport, FLOW_ORIGIN_HOST, now_us, NULL);
+	/* over IPv6, the container's address only: the flow's datagrams go out from @p6 to
+	 * it, and the container's answers must come back from an address in the prefix */
+	if (c6 && (!s->cfg.ipv6 || memcmp(c6, s->cfg.addr6, 16)))
+		return NULL;
+	f = udp_flow_create(s, caddr, cport, paddr, pport, FLOW_ORIGIN_HOST, now_us, c6, p6);
 	if (f)
 		udp_touch(s, f, now_us);
 	return f;
@@ -437,7 +449,7 @@ void udp_input(struct stack *s, const struct pkt *p)
 
 	if (!f) {
 		f = udp_flow_create(s, p->saddr, sport, p->daddr, dport, FLOW_ORIGIN_CONTAINER,
-				    p->now_us, p->v6 ? p : NULL);
+				    p->now_us, p->v6 ? p->saddr6 : NULL, p->daddr6);
 		if (!f)
 			return;
 	}
@@ -577,7 +589,18 @@ struct flow *udp_open_inbound(struct stack *s, uint32_t caddr, uint16_t cport, u
 	struct flow *r;
 
 	stack_enter(s);
-	r = udp_open_inbound_do(s, caddr, cport, paddr, pport, now_us);
+	r = udp_open_inbound_do(s, caddr, cport, paddr, pport, now_us, NULL, NULL);
+	stack_leave(s, now_us);
+	return r;
+}
+
+struct flow *udp_open_inbound6(struct stack *s, const uint8_t caddr[16], uint16_t cport,
+			       const uint8_t paddr[16], uint16_t pport, uint64_t now_us)
+{
+	struct flow *r;
+
+	stack_enter(s);
+	r = udp_open_inbound_do(s, 0, cport, 0, pport, now_us, caddr, paddr);
 	stack_leave(s, now_us);
 	return r;
 }

@@ -56,6 +56,16 @@ struct flow *udp_open_inbound(struct stack *s, uint32_t caddr, uint16_t cport, u
 			      uint16_t pport, uint64_t now_us);
 
 /**
+ * udp_open_inbound6() - udp_open_inbound() over IPv6: to the container's @caddr (its
+ * configured IPv6 address, nothing else) from @paddr (a forward's client, or the gateway
+ * address for one on ::1)
+ * Return: the flow, or NULL (IPv6 off, not the container's address, 4-tuple in use, a port
+ * 0, or no room)
+ */
+struct flow *udp_open_inbound6(struct stack *s, const uint8_t caddr[16], uint16_t cport,
+			       const uint8_t paddr[16], uint16_t pport, uint64_t now_us);
+
+/**
  * udp_abort() - the shell gives up on a flow (its socket failed for good): release it with
  * @end (enum flow_end); flow_closed is called
  */

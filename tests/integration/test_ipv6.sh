@@ -6,11 +6,17 @@
 # 1500: fragments both ways), the IPv6 counters in `tapirctl stats`; TCP to a host server on
 # ::1 through fd00::2 (curl -6, a bulk transfer each way byte-exact, half-close), the flow
 # shown as [addr]:port; UDP to ::1 through fd00::2; DNS through fd00::3 to a test resolver on
-# ::1 (tapird --dns-upstream [::1]:PORT), AAAA over IPv6 and A over IPv4; a forward from
-# [::1]:PORT into the container over IPv6 (the client seen as the gateway fd00::2).
-# BULK_MB (default 64, QUICK=1: 4) sets the bulk transfer's size each way.
+# ::1 (tapird --dns-upstream [::1]:PORT), AAAA over IPv6 and A over IPv4; forwards into the
+# container over IPv6, TCP and UDP: from [::1]:PORT (the client seen as the gateway fd00::2)
+# and from [::]:PORT with a client in a namespace of ours behind a veth pair (the container
+# sees the client's own address; the host end's address is also --outbound-addr6, which the
+# server on ::1 sees, and one the host has not fails at start); their LISTEN rows in `tapirctl conns` as [addr]:port; a
+# bulk transfer each way through a forward on [::1]. BULK_MB (default 200, QUICK=1: 64) sets
+# each bulk transfer's size each way.
 #
-# Namespaces of our own only (tv6-*); traffic only inside them and to ::1.
+# Namespaces of our own only (tv6-*), a veth pair between the host and one of them with
+# addresses of a ULA prefix made from our pid (fd7e:0:PID::/64); traffic only inside the
+# namespaces, on that pair and to ::1.
 #   bash tests/integration/test_ipv6.sh BUILD_DIR     (as root; or BUILD=... in the env)
 # Prints "ok - ..." / "not ok - ..." per check and "N passed, N failed" last.
 set -u
@@ -20,6 +26,9 @@ need_root "namespaces, TAP devices"
 need_exec "missing" "$TAPIRD" "$TAPIRCTL" "$PY" /usr/bin/ping
 
 NSC=tv6-c-$$
+NSV=tv6-v-$$ # a client beyond the host, behind a veth pair
+VH=tv6h$$
+VPFX=fd7e:0:$(printf %x $(($$ & 0xffff)))
 WORK=$(mktemp -d /tmp/tv6-ipv6-$$.XXXXXX)
 SOCK=$WORK/control.sock
 LOG=$WORK/tapird.log
@@ -29,6 +38,8 @@ cleanup() {
 	[ -n "$TPID" ] && kill "$TPID" 2>/dev/null && wait "$TPID" 2>/dev/null
 	[ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
 	ip netns del "$NSC" 2>/dev/null
+	ip netns del "$NSV" 2>/dev/null
+	ip link del "$VH" 2>/dev/null
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -60,7 +71,8 @@ except ValueError:
 # received OUTPUT: the "N received" of ping(8)'s summary
 received() { printf '%s\n' "$1" | grep -o '[0-9]* received' | grep -o '[0-9]*'; }
 
-if [ "${QUICK:-0}" = 1 ]; then BULK_MB=${BULK_MB:-4}; else BULK_MB=${BULK_MB:-64}; fi
+# QUICK=1 (run-all.sh under ASan) moves less: the sizes are printed in each check's line
+if [ "${QUICK:-0}" = 1 ]; then BULK_MB=${BULK_MB:-64}; else BULK_MB=${BULK_MB:-200}; fi
 
 # --- host-side servers on ::1: TCP (PUT: read to EOF, answer the SHA-256 after the client's
 # FIN; GET N: N pattern bytes), an HTTP file, UDP echo, and a DNS resolver ---------------------
@@ -81,6 +93,9 @@ def tcp_client(c):
                 return
             line += x
         cmd, n = line.split()
+        if cmd == b"WHO":
+            c.sendall(c.getpeername()[0].encode() + b"\n")
+            return
         if cmd == b"PUT":
             h, got = hashlib.sha256(), 0
             while True:
@@ -127,6 +142,9 @@ threading.Event().wait()
 PYEOF
 TPORT=$(free_port); UPORT=$((TPORT + 1)); DPORT=$((TPORT + 2)); HPORT=$((TPORT + 3))
 FPORT=$((TPORT + 4)) # the forward's host port on [::1]
+FUPORT=$((TPORT + 5)) # a UDP forward on [::1]
+FAPORT=$((FUPORT + 1)) # TCP and UDP forwards on [::] (the same port number for both)
+FBPORT=$((FUPORT + 2)) # the bulk forward on [::1]
 mkdir -p "$WORK/www" && head -c 300000 /dev/urandom >"$WORK/www/f.bin"
 "$PY" "$WORK/srv.py" $TPORT $UPORT $DPORT $HPORT "$WORK/www" >"$WORK/srv.log" 2>&1 &
 SPID=$!
@@ -135,8 +153,43 @@ for i in $(seq 50); do grep -q ready "$WORK/srv.log" 2>/dev/null && break; sleep
 ip netns add "$NSC" || { notok "namespace $NSC"; finish; }
 ip -n "$NSC" link set lo up
 
+# the veth pair to a client namespace beyond the host; its host address is also the link's
+# outbound-addr6 (an address of the host that is not ::1, so that the server on ::1 can tell)
+OUT6=
+if ip link add "$VH" type veth peer name tv6v0 && ip netns add "$NSV" &&
+	ip link set tv6v0 netns "$NSV" &&
+	ip addr add "$VPFX::1/64" dev "$VH" nodad && ip link set "$VH" up &&
+	ip -n "$NSV" addr add "$VPFX::2/64" dev tv6v0 nodad && ip -n "$NSV" link set tv6v0 up &&
+	ip -n "$NSV" link set lo up; then
+	OUT6="$VPFX::1"
+else
+	notok "veth pair $VH between the host and $NSV"
+fi
+
+# --outbound-addr6 that is no address of the host: tapird says so and exits, having made
+# nothing in the namespace
+NSX=tv6-x-$$
+if ip netns add "$NSX"; then
+	out=$(timeout 20 "$TAPIRD" -f --netns "$NSX" --control "$WORK/x.sock" --log-level warn \
+		--outbound-addr6 "$VPFX::99" 2>&1)
+	rc=$?
+	taps=$(ip -n "$NSX" -br link show 2>/dev/null | grep -vc '^lo ')
+	ip netns del "$NSX"
+	what="--outbound-addr6 $VPFX::99 (not the host's): exit $rc, no TAP made ($taps), message: $out"
+	if [ $rc != 0 ] && [ "$taps" = 0 ] && printf '%s' "$out" |
+		grep -q "outbound-addr6 $VPFX::99 cannot be a source address: .*not an address of this host"; then
+		ok "$what"
+	else
+		notok "$what"
+	fi
+else
+	notok "namespace $NSX"
+fi
+
 "$TAPIRD" -f --netns "$NSC" --control "$SOCK" --mtu 1500 --log-level warn \
-	--dns-upstream "[::1]:$DPORT" -t "[::1]:$FPORT:8080" ${TAPIRD_ARGS:-} >"$LOG" 2>&1 &
+	--dns-upstream "[::1]:$DPORT" -t "[::1]:$FPORT:8080" -u "[::1]:$FUPORT:5353" \
+	-t "[::]:$FAPORT:8081" -u "[::]:$FAPORT:5354" -t "[::1]:$FBPORT:8082" \
+	${OUT6:+--outbound-addr6 "$OUT6"} ${TAPIRD_ARGS:-} >"$LOG" 2>&1 &
 TPID=$!
 for i in $(seq 100); do
 	kill -0 $TPID 2>/dev/null || break
@@ -256,10 +309,10 @@ else:
 sys.exit(0 if ok else 1)
 PYEOF
 N=$((BULK_MB * 1048576))
-out=$(timeout 120 ip netns exec "$NSC" "$PY" "$WORK/cli.py" fd00::2 $TPORT PUT $N 2>&1)
+out=$(timeout 300 ip netns exec "$NSC" "$PY" "$WORK/cli.py" fd00::2 $TPORT PUT $N 2>&1)
 check "(f) $BULK_MB MiB container -> host over IPv6, then half-close: the digest comes back after our FIN ($out)" \
 	test "$out" = "PUT $N ok"
-out=$(timeout 120 ip netns exec "$NSC" "$PY" "$WORK/cli.py" fd00::2 $TPORT GET $N 2>&1)
+out=$(timeout 300 ip netns exec "$NSC" "$PY" "$WORK/cli.py" fd00::2 $TPORT GET $N 2>&1)
 check "(f) $BULK_MB MiB host -> container over IPv6, byte-exact ($out)" test "$out" = "GET $N ok"
 conns=$("$TAPIRCTL" -s "$SOCK" conns --all 2>&1)
 if printf '%s' "$conns" | grep -q "\[fd00::2\]:$TPORT .*\[::1\]:$TPORT" &&
@@ -267,6 +320,18 @@ if printf '%s' "$conns" | grep -q "\[fd00::2\]:$TPORT .*\[::1\]:$TPORT" &&
 	ok "(f) tapirctl conns shows [addr]:port: $(printf '%s' "$conns" | grep -m1 "\[fd00::2\]:$TPORT" | tr -s ' ')"
 else
 	notok "(f) tapirctl conns: $(printf '%s' "$conns" | head -4)"
+fi
+
+# (l) --outbound-addr6: the server on ::1 sees the container's connection come from it
+if [ -n "$OUT6" ]; then
+	out=$(timeout 20 ip netns exec "$NSC" "$PY" -c '
+import socket, sys
+s = socket.create_connection(("fd00::2", int(sys.argv[1])), timeout=5); s.sendall(b"WHO 0\n")
+print(s.makefile().readline().strip())' $TPORT 2>&1)
+	check "(l) --outbound-addr6 $OUT6: the server on [::1]:$TPORT sees the connection from $out" \
+		test "$out" = "$OUT6"
+else
+	skip "(l) --outbound-addr6: no veth pair, no address of the host to bind"
 fi
 
 # (g) UDP through fd00::2 to ::1, and DNS through fd00::3 to the test resolver on ::1
@@ -310,10 +375,139 @@ wait $CSPID 2>/dev/null
 check "(h) forward [::1]:$FPORT -> [fd00::100]:8080 over IPv6, the client seen as fd00::2 ($out)" \
 	test "$out" = "fd00::2 hi6"
 
+# (i) UDP forwards over IPv6, and TCP on [::]: the container's servers answer with the client
+# address they saw; a client on ::1 is the gateway fd00::2, one in the namespace behind the veth
+# pair is itself
+ip netns exec "$NSC" "$PY" -c '
+import socket, threading
+def udp(port):
+    u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.bind(("::", port))
+    while True:
+        d, a = u.recvfrom(2000); u.sendto(a[0].encode() + b" " + d, a)
+def tcp(port):
+    s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("::", port)); s.listen(4)
+    while True:
+        c, a = s.accept(); d = c.recv(100); c.sendall(a[0].encode() + b" " + d); c.close()
+for f, p in ((udp, 5353), (udp, 5354), (tcp, 8081)):
+    threading.Thread(target=f, args=(p,), daemon=True).start()
+print("ready", flush=True)
+threading.Event().wait()' >"$WORK/csrv2.log" 2>&1 &
+CSPID=$!
+for i in $(seq 50); do grep -q ready "$WORK/csrv2.log" 2>/dev/null && break; sleep 0.1; done
+cat >"$WORK/ucli.py" <<'PYEOF'
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.settimeout(3)
+s.sendto(sys.argv[3].encode(), (sys.argv[1], int(sys.argv[2]))); print(s.recv(200).decode())
+PYEOF
+out=$(timeout 20 "$PY" "$WORK/ucli.py" ::1 $FUPORT u6 2>&1)
+check "(i) UDP forward [::1]:$FUPORT -> [fd00::100]:5353 over IPv6, the client seen as fd00::2 ($out)" \
+	test "$out" = "fd00::2 u6"
+# the same through slirp4netns's API (add_hostfwd on the control socket) with IPv6
+# host_addr and guest_addr, then list_hostfwd and remove_hostfwd
+APORT=$((FUPORT + 3))
+out=$(timeout 20 "$PY" - "$SOCK" $APORT <<'PYEOF' 2>&1
+import json, socket, sys
+path, port = sys.argv[1], int(sys.argv[2])
+def call(req):
+    c = socket.socket(socket.AF_UNIX); c.connect(path); c.settimeout(5)
+    c.sendall(json.dumps(req).encode() + b"\n"); r = b""
+    while not r.endswith(b"\n"):
+        x = c.recv(4096)
+        if not x:
+            break
+        r += x
+    c.close(); return json.loads(r)
+r = call({"execute": "add_hostfwd", "arguments": {"proto": "udp", "host_addr": "::1",
+          "host_port": port, "guest_addr": "fd00::100", "guest_port": 5353}})
+fid = r["return"]["id"]
+e = [x for x in call({"execute": "list_hostfwd"})["return"]["entries"] if x["id"] == fid][0]
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.settimeout(3)
+u.sendto(b"api6", ("::1", port)); got = u.recv(200).decode()
+rm = call({"execute": "remove_hostfwd", "arguments": {"id": fid}})
+print("%s|%s %s %s|%s" % (got, e["proto"], e["host_addr"], e["guest_addr"], "removed" if rm.get("return") == {} else rm))
+PYEOF
+)
+check "(i) API add_hostfwd udp [::1]:$APORT -> [fd00::100]:5353: answer, list, remove ($out)" \
+	test "$out" = "fd00::2 api6|udp ::1 fd00::100|removed"
+if [ -n "$OUT6" ]; then
+	out=$(timeout 20 ip netns exec "$NSV" "$PY" "$WORK/ucli.py" "$VPFX::1" $FAPORT uv 2>&1)
+	check "(i) UDP forward [::]:$FAPORT from $VPFX::2 beyond the host: the container sees $VPFX::2 ($out)" \
+		test "$out" = "$VPFX::2 uv"
+	out=$(timeout 20 ip netns exec "$NSV" "$PY" -c '
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5); s.sendall(b"tv")
+print(s.recv(200).decode())' "$VPFX::1" $FAPORT 2>&1)
+	check "(i) TCP forward [::]:$FAPORT from $VPFX::2 beyond the host: the container sees $VPFX::2 ($out)" \
+		test "$out" = "$VPFX::2 tv"
+else
+	skip "(i) forwards on [::] from beyond the host: no veth pair"
+fi
+kill $CSPID 2>/dev/null
+wait $CSPID 2>/dev/null
+
+# (j) the forwards' listeners as LISTEN rows, IPv6 ones as [addr]:port (as `ss -l` would show
+# them), beside the UDP forwards (which have none, as over IPv4)
+L=$("$TAPIRCTL" -s "$SOCK" --json conns --state LISTEN 2>&1)
+n=$(printf '%s' "$L" | "$PY" -c '
+import json, sys
+j = json.load(sys.stdin); want = {("[fd00::100]:8080", "[::1]:%s" % sys.argv[1]),
+    ("[fd00::100]:8081", "[::]:%s" % sys.argv[2]), ("[fd00::100]:8082", "[::1]:%s" % sys.argv[3])}
+got = {(f["container"], f["upstream"]) for f in j["flows"] if f["proto"] == "tcp" and
+       f["state"] == "LISTEN" and f["origin"] == "host" and f["peer"] == "[::]:0"}
+print("ok" if got == want and len(j["flows"]) == 3 else "got %s" % sorted((f["container"], f["peer"], f["upstream"]) for f in j["flows"]))' \
+	$FPORT $FAPORT $FBPORT 2>&1)
+check "(j) conns --state LISTEN: [fd00::100]:8080/8081/8082 from [::1]:$FPORT, [::]:$FAPORT, [::1]:$FBPORT, peer [::]:0 ($n)" \
+	test "$n" = ok
+out=$("$TAPIRCTL" -s "$SOCK" conns --state LISTEN 2>&1)
+check "(j) tapirctl conns (text) shows the row of [::]:$FAPORT: $(printf '%s' "$out" | grep -m1 "\[::\]:$FAPORT" | tr -s ' ')" \
+	bash -c "printf '%s' \"\$1\" | grep -q 'LISTEN.*\[fd00::100\]:8081.*\[::\]:$FAPORT\|\[fd00::100\]:8081.*LISTEN.*\[::\]:$FAPORT'" _ "$out"
+
+# (k) bulk each way through a forward on [::1] (host -> container and back), byte-exact: the
+# container runs the PUT/GET server, the host the client
+ip netns exec "$NSC" "$PY" -c '
+import hashlib, socket, sys, threading
+block = bytes((i * 7 + (i >> 8)) & 0xff for i in range(65536))
+def client(c):
+    with c:
+        line = b""
+        while not line.endswith(b"\n"):
+            x = c.recv(1)
+            if not x:
+                return
+            line += x
+        cmd, n = line.split(); n = int(n)
+        if cmd == b"PUT":
+            h, got = hashlib.sha256(), 0
+            while True:
+                x = c.recv(1 << 20)
+                if not x:
+                    break
+                h.update(x); got += len(x)
+            c.sendall(b"%d %s\n" % (got, h.hexdigest().encode()))
+        else:
+            while n > 0:
+                b = block[:min(n, len(block))]; c.sendall(b); n -= len(b)
+s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("::", 8082)); s.listen(4); print("ready", flush=True)
+while True:
+    c, _ = s.accept(); threading.Thread(target=client, args=(c,), daemon=True).start()' \
+	>"$WORK/csrv3.log" 2>&1 &
+CSPID=$!
+for i in $(seq 50); do grep -q ready "$WORK/csrv3.log" 2>/dev/null && break; sleep 0.1; done
+out=$(timeout 300 "$PY" "$WORK/cli.py" ::1 $FBPORT PUT $N 2>&1)
+check "(k) $BULK_MB MiB host -> container through the forward [::1]:$FBPORT, byte-exact (sha256 from the container: $out)" \
+	test "$out" = "PUT $N ok"
+out=$(timeout 300 "$PY" "$WORK/cli.py" ::1 $FBPORT GET $N 2>&1)
+check "(k) $BULK_MB MiB container -> host through the forward [::1]:$FBPORT, byte-exact ($out)" \
+	test "$out" = "GET $N ok"
+kill $CSPID 2>/dev/null
+wait $CSPID 2>/dev/null
+
 # (d) the counters are in `tapirctl stats` and the drops of IPv6 are named there
 st=$("$TAPIRCTL" -s "$SOCK" stats 2>&1)
 if printf '%s' "$st" | grep -q ip6_chain_too_long &&
-	printf '%s' "$st" | grep -q ip6_rh0; then
+	printf '%s' "$st" | grep -q ip6_rh0 && printf '%s' "$st" | grep -q ip6_frag_incomplete_chain; then
 	ok "(d) tapirctl stats lists the IPv6 drop counters"
 else
 	notok "(d) tapirctl stats: $(printf '%s' "$st" | head -3)"

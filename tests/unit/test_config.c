@@ -325,6 +325,38 @@ static void test_args_cross_checks(void **state)
 	assert_non_null(strstr(err, "max-half-open 1024"));
 }
 
+static void test_outbound_addr6_flag_and_key(void **state)
+{
+	static const uint8_t want[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 9 };
+	enum config_action action;
+	char path[PATH_MAX], err[512];
+	struct config c;
+
+	(void)state;
+	assert_int_equal(parse(&c, &action, err, sizeof(err), "--netns", "x",
+			       "--outbound-addr6", "2001:db8::9", NULL), 0);
+	assert_true(c.link.has_outbound6);
+	assert_memory_equal(c.link.outbound_addr6, want, 16);
+	assert_int_equal(parse(&c, &action, err, sizeof(err), "--netns", "x", NULL), 0);
+	assert_false(c.link.has_outbound6);
+	assert_int_not_equal(parse(&c, &action, err, sizeof(err), "--netns", "x",
+				   "--outbound-addr6", "10.0.0.1", NULL), 0);
+	assert_non_null(strstr(err, "--outbound-addr6: \"10.0.0.1\" is not an IPv6 address"));
+	assert_int_not_equal(parse(&c, &action, err, sizeof(err), "--netns", "x",
+				   "--outbound-addr6", "::", NULL), 0);
+	assert_non_null(strstr(err, "unspecified"));
+	assert_int_not_equal(parse(&c, &action, err, sizeof(err), "--netns", "x",
+				   "--outbound-addr6", "::ffff:10.0.0.1", NULL), 0);
+	assert_non_null(strstr(err, "IPv4-mapped"));
+	/* per link in the file */
+	tmpfile_with(path, "[link]\nnetns = web\noutbound-addr6 = 2001:db8::9\n");
+	config_defaults(&c);
+	assert_int_equal(config_load_file(&c, path, err, sizeof(err)), 0);
+	assert_true(c.link.has_outbound6);
+	assert_memory_equal(c.link.outbound_addr6, want, 16);
+	unlink(path);
+}
+
 static void test_args_help_and_version(void **state)
 {
 	enum config_action a;
@@ -820,6 +852,7 @@ int main(void)
 		cmocka_unit_test(test_args_unknown_missing_and_extra),
 		cmocka_unit_test(test_args_cross_checks),
 		cmocka_unit_test(test_args_help_and_version),
+		cmocka_unit_test(test_outbound_addr6_flag_and_key),
 		cmocka_unit_test(test_file_every_key),
 		cmocka_unit_test(test_file_named_links),
 		cmocka_unit_test(test_file_named_link_errors),

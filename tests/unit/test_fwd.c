@@ -23,6 +23,7 @@
 #include "tapird.h"
 #include "tcp_fixture.h"
 #include "udp.h"
+#include "udprelay.h"
 
 /* --- specifications ------------------------------------------------------------------------ */
 
@@ -534,6 +535,98 @@ static void test_udp_inbound_tuple_in_use(void **state)
 	ufx_free(u);
 }
 
+static void test_listen_row6_is_listen_without_tcb(void **state)
+{
+	static const uint8_t c6[16] = T_CADDR6, any[16];
+	struct fx *fx = FX;
+	struct tcp_view v;
+	struct flow *row;
+
+	row = tcp_listen_row6(fx->s, c6, 80, fx->now);
+	assert_non_null(row);
+	assert_true(row->v6);
+	assert_memory_equal(row->caddr6, c6, 16);
+	assert_memory_equal(row->paddr6, any, 16);
+	assert_int_equal(row->state, TCP_LISTEN);
+	assert_int_equal(row->origin, FLOW_ORIGIN_HOST);
+	assert_int_equal(row->pport, 0);
+	assert_false(tcp_get_view(row, &v));
+	assert_int_equal(stack_flows_in_state(fx->s, TCP_LISTEN), 1);
+	assert_int_equal(fx_nout(fx), 0);
+	tcp_listen_row_release(fx->s, row, fx->now);
+	assert_int_equal(flow_count(stack_flows(fx->s)), 0);
+}
+
+static void test_udp_inbound6_flow_datagram_and_reply(void **state)
+{
+	static const uint8_t c6[16] = T_CADDR6, gw6[16] = T_GW6, peer6[16] = T_PEER6;
+	struct ufx *u = ufx_new(true); /* host loopback off: the gateway closed to new flows */
+	const uint8_t *l4;
+	uint8_t buf[128], m[12];
+	struct parsed6 p;
+	struct flow *f;
+
+	(void)state;
+	/* a client on ::1 appears as the gateway (fwd.c); the flow is IPv6 */
+	f = udp_open_inbound6(u->s, c6, 7777, gw6, 40000, 10);
+	assert_non_null(f);
+	assert_true(f->v6);
+	assert_int_equal(f->origin, FLOW_ORIGIN_HOST);
+	assert_int_equal(f->state, UDP_ACTIVE);
+	udp_upstream_datagram(u->s, f, (const uint8_t *)"ping", 4, 11);
+	assert_int_equal(u->cap.n, 1);
+	fr_parse6(u->cap.frame[0], u->cap.len[0], &p); /* checksums verified */
+	assert_int_equal(p.nh, PROTO_UDP);
+	assert_memory_equal(p.saddr, gw6, 16);
+	assert_memory_equal(p.daddr, c6, 16);
+	l4 = p.l4;
+	assert_int_equal(rd16(l4), 40000);
+	assert_int_equal(rd16(l4 + 2), 7777);
+	assert_int_equal(rd16(l4 + 4), UDP_HDR_LEN + 4);
+	assert_memory_equal(l4 + UDP_HDR_LEN, "ping", 4);
+	cap_reset(&u->cap);
+
+	/* the container answers over IPv6: the forward's flow, not a new one to the gateway */
+	wr16(m, 7777);
+	wr16(m + 2, 40000);
+	wr16(m + 4, sizeof(m));
+	wr16(m + 6, 0);
+	memcpy(m + 8, "pong", 4);
+	wr16(m + 6, fr_csum6(c6, gw6, PROTO_UDP, m, sizeof(m)));
+	stack_input(u->s, buf,
+		    fr_ip6(buf, u->cfg.mac, &(struct fr_ip6){ .nh = PROTO_UDP }, m, sizeof(m)),
+		    12);
+	assert_int_equal(u->nsent, 1);
+	assert_ptr_equal(u->last, f);
+	assert_memory_equal(u->data, "pong", 4);
+	assert_int_equal(f->state, UDP_REPLIED);
+	assert_int_equal(u->cap.n, 0); /* no port unreachable */
+
+	/* the same 4-tuple again, a port 0, an address not the container's: no flow */
+	assert_null(udp_open_inbound6(u->s, c6, 7777, gw6, 40000, 13));
+	assert_null(udp_open_inbound6(u->s, c6, 0, peer6, 40000, 13));
+	assert_null(udp_open_inbound6(u->s, peer6, 7777, gw6, 40001, 13));
+	assert_int_equal(udp_flow_count(u->s), 1);
+	ufx_free(u);
+}
+
+static void test_udp_inbound6_refused_without_ipv6(void **state)
+{
+	static const uint8_t c6[16] = T_CADDR6, gw6[16] = T_GW6;
+	static const struct stack_ops ops = { .tx = cap_tx };
+	struct stack_cfg cfg;
+	struct stack *s;
+
+	(void)state;
+	stack_cfg_defaults(&cfg);
+	cfg.ipv6 = false;
+	s = stack_new(&cfg, &ops, NULL);
+	assert_non_null(s);
+	assert_null(udp_open_inbound6(s, c6, 7777, gw6, 40000, 10));
+	assert_int_equal(udp_flow_count(s), 0);
+	stack_free(s);
+}
+
 /* --- the control handlers, on a loop --------------------------------------------------------- */
 
 /**
@@ -557,9 +650,16 @@ static void noop_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd, (void)what, (void)arg;
 }
 
+/** cfx_flow_closed() - stack_ops.flow_closed: a UDP flow's relay lets go (as link.c's) */
+static void cfx_flow_closed(void *ctx, struct flow *f)
+{
+	(void)ctx;
+	udprelay_closed(f);
+}
+
 static int cfx_setup(void **state)
 {
-	static const struct stack_ops ops = { .tx = noop_tx };
+	static const struct stack_ops ops = { .tx = noop_tx, .flow_closed = cfx_flow_closed };
 	struct cfx *c = calloc(1, sizeof(*c));
 	struct stack_cfg sc;
 
@@ -778,6 +878,106 @@ static void test_ctl_add_argument_errors(void **state)
 	assert_int_equal(flow_count(stack_flows(c->l.stack)), 0);
 }
 
+/** free_port6() - a port of type @type nobody holds on ::1 now (0: no IPv6 loopback) */
+static int free_port6(int type)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET6, type, 0), port;
+
+	if (fd < 0)
+		return 0;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl)) {
+		close(fd);
+		return 0;
+	}
+	port = ntohs(sa.sin6_port);
+	close(fd);
+	return port;
+}
+
+static void test_ctl_ipv6_forwards_udp_and_listen_row(void **state)
+{
+	static const uint8_t c6[16] = T_CADDR6, gw6[16] = T_GW6, lo6[16] = { [15] = 1 };
+	struct cfx *c = *state;
+	int port = free_port6(SOCK_STREAM), uport = free_port6(SOCK_DGRAM);
+	struct sockaddr_in6 to = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct flow *row = NULL, *uf = NULL;
+	char args[256], desc[512];
+	const char *cls;
+	json_t *r, *e;
+	int fd;
+
+	if (!port || !uport)
+		skip(); /* no ::1 on this machine */
+	snprintf(args, sizeof(args),
+		 "{\"proto\": \"tcp\", \"host_addr\": \"::1\", \"host_port\": %d,"
+		 " \"guest_port\": 80}", port);
+	r = call(c, fwd_ctl_add, args, &cls, desc, sizeof(desc));
+	if (!r)
+		fail_msg("add tcp [::1]: %s", desc);
+	json_decref(r);
+	/* slirp4netns's API with a v6 guest_addr too: the container's own */
+	snprintf(args, sizeof(args),
+		 "{\"proto\": \"udp\", \"host_addr\": \"::1\", \"host_port\": %d,"
+		 " \"guest_addr\": \"fd00::100\", \"guest_port\": 53}", uport);
+	r = call(c, fwd_ctl_add, args, &cls, desc, sizeof(desc));
+	if (!r)
+		fail_msg("add udp [::1]: %s", desc);
+	json_decref(r);
+	expect_err(c, fwd_ctl_add,
+		   "{\"proto\": \"udp\", \"host_addr\": \"::1\", \"host_port\": 1,"
+		   " \"guest_addr\": \"fd00::99\", \"guest_port\": 53}",
+		   "GenericError", "not the container's IPv6 address");
+
+	/* the TCP forward's LISTEN row, IPv6 on both sides */
+	for (struct flow *f = flow_next(stack_flows(c->l.stack), NULL); f;
+	     f = flow_next(stack_flows(c->l.stack), f))
+		if (f->state == TCP_LISTEN)
+			row = f;
+	assert_non_null(row);
+	assert_true(row->v6);
+	assert_memory_equal(row->caddr6, c6, 16);
+	assert_int_equal(row->cport, 80);
+	assert_true(row->uv6);
+	assert_memory_equal(row->uaddr6, lo6, 16);
+	assert_int_equal(row->uport, port);
+
+	r = call(c, fwd_ctl_list, "{}", &cls, desc, sizeof(desc));
+	assert_non_null(r);
+	e = json_array_get(json_object_get(r, "entries"), 1);
+	assert_string_equal(json_string_value(json_object_get(e, "proto")), "udp");
+	assert_string_equal(json_string_value(json_object_get(e, "host_addr")), "::1");
+	assert_string_equal(json_string_value(json_object_get(e, "guest_addr")), "fd00::100");
+	json_decref(r);
+
+	/* a datagram from a client on ::1: an IPv6 flow from the gateway to the container */
+	to.sin6_port = htons((uint16_t)uport);
+	fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(sendto(fd, "q", 1, 0, (struct sockaddr *)&to, sizeof(to)), 1);
+	for (int i = 0; i < 100 && !uf; i++) {
+		event_base_loop(c->d.base, EVLOOP_NONBLOCK);
+		for (struct flow *f = flow_next(stack_flows(c->l.stack), NULL); f;
+		     f = flow_next(stack_flows(c->l.stack), f))
+			if (f->proto == PROTO_UDP)
+				uf = f;
+		if (!uf)
+			usleep(10000);
+	}
+	close(fd);
+	assert_non_null(uf);
+	assert_true(uf->v6);
+	assert_int_equal(uf->origin, FLOW_ORIGIN_HOST);
+	assert_memory_equal(uf->caddr6, c6, 16);
+	assert_int_equal(uf->cport, 53);
+	assert_memory_equal(uf->paddr6, gw6, 16);
+	assert_true(uf->uv6);
+	assert_memory_equal(uf->uaddr6, lo6, 16);
+	assert_int_equal(uf->bytes_out, 1);
+}
+
 static void test_add_range_rolls_back_on_a_busy_port(void **state)
 {
 	struct cfx *c = *state;
@@ -845,6 +1045,7 @@ int main(void)
 		T(test_config_forward_bound),
 		TF(test_listen_row_is_listen_without_tcb),
 		TF(test_listen_row_never_matches_a_segment),
+		TF(test_listen_row6_is_listen_without_tcb),
 		TF(test_syn_sent_rst_resets_upstream),
 		TF(test_syn_sent_rst_with_bad_ack_dropped),
 		TF(test_syn_sent_ack_below_iss_sends_rst),
@@ -855,7 +1056,10 @@ int main(void)
 		T(test_udp_inbound_flow_and_first_datagram),
 		T(test_udp_inbound_reply_marks_replied),
 		T(test_udp_inbound_tuple_in_use),
+		T(test_udp_inbound6_flow_datagram_and_reply),
+		T(test_udp_inbound6_refused_without_ipv6),
 		TC(test_ctl_add_list_remove),
+		TC(test_ctl_ipv6_forwards_udp_and_listen_row),
 		TC(test_ctl_add_argument_errors),
 		TC(test_add_range_rolls_back_on_a_busy_port),
 	};

@@ -443,6 +443,85 @@ static void test_ip6_reass_slots_bounded(void **state)
 	assert_int_equal(cnt_get(stack_counters(t->s), "drop_ip6_frag_over_limit"), 1);
 }
 
+/**
+ * feed_first_frag() - fragment zero (M set, id @id) whose fragment header names @nh and
+ * carries the @len bytes at @data
+ */
+static void feed_first_frag(struct tstack *t, uint8_t nh, const uint8_t *data, size_t len,
+			    uint32_t id)
+{
+	uint8_t ext[9] = { IP6_NH_FRAGMENT, nh, 0 };
+
+	wr16(ext + 3, 1); /* offset 0, M */
+	wr32(ext + 5, id);
+	tstack_feed(t, buf, fr_ip6(buf, OUR_MAC, &(struct fr_ip6){ .ext = ext, .ext_len = 8 },
+				   data, len));
+}
+
+/** expect_incomplete_chain() - dropped as RFC 7112 says, nothing held for reassembly */
+static void expect_incomplete_chain(struct tstack *t)
+{
+	tstack_expect_drop(t, "drop_ip6_frag_incomplete_chain");
+	/* RFC 7112 5 / RFC 4443 3.4: code 3, pointer 0 (Linux sends the same) */
+	expect_param_problem(t, ICMP6_PARAM_FIRSTFRAG, 0);
+	assert_int_equal(ip6_reass_pending(t->s), 0);
+}
+
+static void test_ip6_first_fragment_tcp_header_cut_dropped(void **state)
+{
+	struct tstack *t = *state;
+	uint8_t d[16] = { 0x9c, 0x40, 0x00, 0x50 }; /* 16 of TCP's 20 header bytes */
+
+	feed_first_frag(t, PROTO_TCP, d, sizeof(d), 21);
+	expect_incomplete_chain(t);
+}
+
+static void test_ip6_first_fragment_ext_header_cut_dropped(void **state)
+{
+	struct tstack *t = *state;
+	/* a destination options header of 24 bytes (length 2) of which the fragment holds 16 */
+	uint8_t d[16] = { IP6_NH_ICMP6, 2, 1, 12 };
+
+	feed_first_frag(t, IP6_NH_DSTOPTS, d, sizeof(d), 22);
+	expect_incomplete_chain(t);
+}
+
+static void test_ip6_first_fragment_chain_ends_at_ext_header_dropped(void **state)
+{
+	struct tstack *t = *state;
+	/* a whole destination options header, then nothing of the UDP header it names */
+	uint8_t d[8] = { PROTO_UDP, 0, 1, 4 };
+
+	feed_first_frag(t, IP6_NH_DSTOPTS, d, sizeof(d), 23);
+	expect_incomplete_chain(t);
+}
+
+static void test_ip6_first_fragment_whole_chain_held(void **state)
+{
+	struct tstack *t = *state;
+	/* destination options, then a whole UDP header: held for reassembly, no error */
+	uint8_t d[16] = { PROTO_UDP, 0, 1, 4, 0, 0, 0, 0, 0x9c, 0x40, 0x00, 0x35, 0x00, 0x40 };
+
+	feed_first_frag(t, IP6_NH_DSTOPTS, d, sizeof(d), 24);
+	tstack_expect_drop(t, NULL);
+	assert_int_equal(t->cap.n, 0);
+	assert_int_equal(ip6_reass_pending(t->s), 1);
+	assert_int_equal(cnt_get(stack_counters(t->s), "drop_ip6_frag_incomplete_chain"), 0);
+}
+
+static void test_ip6_later_fragment_without_chain_held(void **state)
+{
+	struct tstack *t = *state;
+	static uint8_t m[3000];
+
+	/* RFC 7112 asks it of fragment zero only: a later one carries data, not headers */
+	echo_msg(m, sizeof(m));
+	feed_frag(t, m, 1600, 8, true, 25);
+	tstack_expect_drop(t, NULL);
+	assert_int_equal(t->cap.n, 0);
+	assert_int_equal(ip6_reass_pending(t->s), 1);
+}
+
 static struct flow *udp_sent_flow;
 
 /** udp_send_rec() - a stack_ops.udp_send that takes every datagram and remembers its flow */
@@ -574,6 +653,11 @@ int main(void)
 		T(test_ip6_fragment_past_64k_param_problem),
 		T(test_ip6_fragment_timeout_time_exceeded),
 		T(test_ip6_reass_slots_bounded),
+		T(test_ip6_first_fragment_tcp_header_cut_dropped),
+		T(test_ip6_first_fragment_ext_header_cut_dropped),
+		T(test_ip6_first_fragment_chain_ends_at_ext_header_dropped),
+		T(test_ip6_first_fragment_whole_chain_held),
+		T(test_ip6_later_fragment_without_chain_held),
 		T(test_ip6_udp_over_ipv6),
 		T(test_ip6_tcp_syn_for_no_listener_reset_over_ipv6),
 		T(test_ip6_tcp_from_link_local_dropped),

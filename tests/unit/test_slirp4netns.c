@@ -282,6 +282,31 @@ static void test_flags(void **state)
 	assert_string_equal(opts.outbound_addr6, "fd00::1");
 }
 
+static void test_outbound_addr6(void **state)
+{
+	static const uint8_t want[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 7 }, lo[16] = { [15] = 1 };
+
+	(void)state;
+	/* the address itself (whether the host has it is checked at attach: link.c) */
+	assert_int_equal(parse("--outbound-addr6=2001:db8::7", "-6", "1", "t", NULL), S4N_RUN);
+	assert_true(cfg.link.has_outbound6);
+	assert_memory_equal(cfg.link.outbound_addr6, want, 16);
+	/* an interface name: its IPv6 address (lo has ::1 wherever IPv6 is on) */
+	if (parse("--outbound-addr6=lo", "-6", "1", "t", NULL) == S4N_RUN) {
+		assert_true(cfg.link.has_outbound6);
+		assert_memory_equal(cfg.link.outbound_addr6, lo, 16);
+	}
+	expect_err(S4N_ERR, "outbound-addr6 has to be valid ipv6 address or interface name.",
+		   parse("--outbound-addr6=tcm-noif0", "-6", "1", "t", NULL));
+	expect_err(S4N_ERR, "outbound-addr6: \"ff02::1\": a multicast address is no source",
+		   parse("--outbound-addr6=ff02::1", "-6", "1", "t", NULL));
+	expect_err(S4N_ERR, "link-local address needs an interface",
+		   parse("--outbound-addr6=fe80::1", "-6", "1", "t", NULL));
+	/* none given: none set */
+	assert_int_equal(parse("-6", "1", "t", NULL), S4N_RUN);
+	assert_false(cfg.link.has_outbound6);
+}
+
 static void test_outbound_addr(void **state)
 {
 	(void)state;
@@ -471,6 +496,7 @@ int main(void)
 		cmocka_unit_test(test_userns_path),
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_outbound_addr),
+		cmocka_unit_test(test_outbound_addr6),
 		cmocka_unit_test(test_macaddress),
 		cmocka_unit_test(test_target_type),
 		cmocka_unit_test(test_help_and_version),
