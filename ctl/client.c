@@ -66,8 +66,7 @@ int client_connect(const char *path, int timeout_s, struct client_err *err)
 	return fd;
 }
 
-/** now_ms() - CLOCK_MONOTONIC in milliseconds */
-static uint64_t now_ms(void)
+uint64_t client_now_ms(void)
 {
 	struct timespec ts;
 
@@ -75,10 +74,9 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/** ms_left() - milliseconds until @deadline (0 once passed), for poll() */
-static int ms_left(uint64_t deadline)
+int client_ms_left(uint64_t deadline)
 {
-	uint64_t now = now_ms();
+	uint64_t now = client_now_ms();
 
 	return now >= deadline ? 0 : (int)(deadline - now);
 }
@@ -156,7 +154,7 @@ static char *recv_line(int fd, const char *path, int timeout_s, uint64_t deadlin
 		}
 		/* One deadline for the whole reply: a daemon that trickles bytes cannot stretch
 		 * it the way a per-recv() timeout could. */
-		if (poll(&pfd, 1, ms_left(deadline)) == 0)
+		if (poll(&pfd, 1, client_ms_left(deadline)) == 0)
 			goto timeout;
 		r = recv(fd, buf + have, cap - have - 1, 0);
 		if (r < 0 && errno == EINTR)
@@ -190,7 +188,7 @@ out:
 char *client_exchange(const char *path, int timeout_s, size_t max_reply, const char *req,
 		      size_t *len, struct client_err *err)
 {
-	uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000;
+	uint64_t deadline = client_now_ms() + (uint64_t)timeout_s * 1000;
 	int fd = client_connect(path, timeout_s, err);
 	char *line = NULL;
 

@@ -10,6 +10,7 @@
 #define TAPIR_CTL_CLIENT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -77,5 +78,10 @@ json_t *client_parse_reply(const char *path, const char *line, size_t len, struc
  */
 json_t *client_call(const char *path, int timeout_s, size_t max_reply, const char *cmd,
 		    json_t *args, struct client_err *err);
+
+/** client_now_ms() - CLOCK_MONOTONIC in milliseconds (deadlines; tapirctl top's intervals) */
+uint64_t client_now_ms(void);
+/** client_ms_left() - milliseconds until @deadline (0 once passed), for poll() */
+int client_ms_left(uint64_t deadline);
 
 #endif

@@ -178,6 +178,42 @@ static void fwd_reset_close(int fd)
 }
 
 /**
+ * fwd_half_open_full() - whether @l's half-open connections are at the bound: SYN_SENT ones
+ * are ours (forwards), SYN_RCVD the container's; one bound for both (max-half-open)
+ */
+static bool fwd_half_open_full(struct link *l)
+{
+	return stack_flows_in_state(l->stack, TCP_SYN_SENT) +
+		       stack_flows_in_state(l->stack, TCP_SYN_RCVD) >=
+	       stack_get_cfg(l->stack)->max_half_open;
+}
+
+/**
+ * fwd_adopt() - hand a forward's host client to the relay, with the connection just opened
+ * into the container for it
+ * @fw:		the forward
+ * @l:		its link
+ * @f:		the connection (SYN sent), or NULL when the flow table was full: the client is
+ *		reset
+ * @fd:		the client's socket
+ * @now:	time, for an abort when the relay cannot take the socket
+ */
+static void fwd_adopt(const struct fwd *fw, struct link *l, struct flow *f, int fd, uint64_t now)
+{
+	int rc;
+
+	if (!f) {
+		log_debug("forward %llu: flow table full; reset", (unsigned long long)fw->id);
+		fwd_reset_close(fd);
+	} else if ((rc = relay_adopt(&l->env, f, fd)) < 0) {
+		log_warn("forward %llu: %s", (unsigned long long)fw->id, strerror(-rc));
+		tcp_abort(l->stack, f, FLOW_END_SHUTDOWN, now);
+		fwd_reset_close(fd);
+	}
+	link_touch(l);
+}
+
+/**
  * fwd_accept6() - fwd_accept_cb() for a client of an IPv6 forward: the container sees the
  * client's own address, or the gateway (fd00::2) for one on ::1, whose replies would never
  * come back to us otherwise
@@ -194,37 +230,23 @@ static void fwd_accept6(struct fwd *fw, struct link *l, evutil_socket_t fd,
 	uint64_t now = tapird_now_us();
 	const uint8_t *paddr;
 	struct flow *f;
-	int rc;
 
 	paddr = IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr) ? sc->gateway6
 						       : (const uint8_t *)&sin6->sin6_addr;
 	if (!sc->ipv6 || flow_lookup6(stack_flows(l->stack), PROTO_TCP, sc->addr6, fw->gport,
-				      paddr, cport) ||
-	    stack_flows_in_state(l->stack, TCP_SYN_SENT) +
-			    stack_flows_in_state(l->stack, TCP_SYN_RCVD) >=
-		    sc->max_half_open) {
+				      paddr, cport) || fwd_half_open_full(l)) {
 		log_debug("forward %llu: IPv6 off, 4-tuple in use or too many half-open; reset",
 			  (unsigned long long)fw->id);
 		fwd_reset_close(fd);
 		return;
 	}
 	f = tcp_connect6(l->stack, sc->addr6, fw->gport, paddr, cport, now);
-	if (!f) {
-		log_debug("forward %llu: flow table full; reset", (unsigned long long)fw->id);
-		fwd_reset_close(fd);
-		link_touch(l);
-		return;
+	if (f) {
+		memcpy(f->uaddr6, &sin6->sin6_addr, 16);
+		f->uv6 = true;
+		f->uport = cport;
 	}
-	memcpy(f->uaddr6, &sin6->sin6_addr, 16);
-	f->uv6 = true;
-	f->uport = cport;
-	rc = relay_adopt(&l->env, f, fd);
-	if (rc < 0) {
-		log_warn("forward %llu: %s", (unsigned long long)fw->id, strerror(-rc));
-		tcp_abort(l->stack, f, FLOW_END_SHUTDOWN, now);
-		fwd_reset_close(fd);
-	}
-	link_touch(l);
+	fwd_adopt(fw, l, f, fd, now);
 }
 
 /**
@@ -242,7 +264,6 @@ static void fwd_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct
 	uint16_t cport;
 	struct flow *f;
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
-	int rc;
 
 	(void)lev;
 	if (l && fw->v6 && sa->sa_family == AF_INET6 &&
@@ -265,31 +286,18 @@ static void fwd_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct
 		fwd_reset_close(fd);
 		return;
 	}
-	/* SYN_SENT connections are half-open ones of ours: the same bound as the container's */
-	if (stack_flows_in_state(l->stack, TCP_SYN_SENT) + stack_flows_in_state(l->stack,
-										  TCP_SYN_RCVD) >=
-	    stack_get_cfg(l->stack)->max_half_open) {
+	if (fwd_half_open_full(l)) {
 		log_debug("forward %llu: too many connections waiting for the container; reset",
 			  (unsigned long long)fw->id);
 		fwd_reset_close(fd);
 		return;
 	}
 	f = tcp_connect(l->stack, fw->gaddr, fw->gport, paddr, cport, now);
-	if (!f) {
-		log_debug("forward %llu: flow table full; reset", (unsigned long long)fw->id);
-		fwd_reset_close(fd);
-		link_touch(l);
-		return;
+	if (f) {
+		f->uaddr = client;
+		f->uport = cport;
 	}
-	f->uaddr = client;
-	f->uport = cport;
-	rc = relay_adopt(&l->env, f, fd);
-	if (rc < 0) {
-		log_warn("forward %llu: %s", (unsigned long long)fw->id, strerror(-rc));
-		tcp_abort(l->stack, f, FLOW_END_SHUTDOWN, now);
-		fwd_reset_close(fd);
-	}
-	link_touch(l);
+	fwd_adopt(fw, l, f, fd, now);
 }
 
 /**

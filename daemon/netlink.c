@@ -37,6 +37,47 @@ static struct nl_addr *nl_ip4(uint32_t addr, unsigned int prefix_len)
 #define NETLINK_ROUTE6_METRIC 2048
 
 /**
+ * default_route_add() - a default route via @gw on @ifindex, in the main table
+ * @family:	AF_INET or AF_INET6
+ * @dst:	the family's any address with prefix length 0, taken over (NULL: out of memory)
+ * @gw:		the gateway, taken over (NULL: out of memory)
+ * @metric:	its priority, 0 for the kernel's default
+ * Return: 0 or a negative libnl error
+ */
+static int default_route_add(struct nl_sock *sk, int ifindex, int family, struct nl_addr *dst,
+			     struct nl_addr *gw, uint32_t metric)
+{
+	struct rtnl_route *r = rtnl_route_alloc();
+	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+	int err = -NLE_NOMEM;
+
+	if (!r || !dst || !gw || !nh)
+		goto out;
+	rtnl_route_set_family(r, (uint8_t)family);
+	rtnl_route_set_table(r, RT_TABLE_MAIN);
+	rtnl_route_set_scope(r, RT_SCOPE_UNIVERSE);
+	rtnl_route_set_type(r, RTN_UNICAST);
+	rtnl_route_set_protocol(r, RTPROT_BOOT);
+	if (metric)
+		rtnl_route_set_priority(r, metric);
+	err = rtnl_route_set_dst(r, dst);
+	if (err)
+		goto out;
+	rtnl_route_nh_set_ifindex(nh, ifindex);
+	rtnl_route_nh_set_gateway(nh, gw);
+	rtnl_route_add_nexthop(r, nh);
+	nh = NULL;	/* the route owns it now */
+	err = rtnl_route_add(sk, r, NLM_F_EXCL);
+out:
+	if (nh)
+		rtnl_route_nh_free(nh);
+	nl_addr_put(gw);
+	nl_addr_put(dst);
+	rtnl_route_put(r);
+	return err;
+}
+
+/**
  * route6_add() - the IPv6 default route via @cfg->gateway6 on @cfg->ifindex. A router
  * advertisement installs the same route (proto ra, metric 1024) when the container accepts
  * them; this one makes IPv6 work at once and where it does not (forwarding on, accept_ra
@@ -48,36 +89,12 @@ static struct nl_addr *nl_ip4(uint32_t addr, unsigned int prefix_len)
 static int route6_add(struct nl_sock *sk, const struct netlink_ifcfg *cfg)
 {
 	static const uint8_t any[16];
-	struct rtnl_route *r = rtnl_route_alloc();
 	struct nl_addr *dst = nl_addr_build(AF_INET6, any, 16);
-	struct nl_addr *gw = nl_addr_build(AF_INET6, cfg->gateway6, 16);
-	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
-	int err = -NLE_NOMEM;
 
-	if (!r || !dst || !gw || !nh)
-		goto out;
-	nl_addr_set_prefixlen(dst, 0);
-	rtnl_route_set_family(r, AF_INET6);
-	rtnl_route_set_table(r, RT_TABLE_MAIN);
-	rtnl_route_set_scope(r, RT_SCOPE_UNIVERSE);
-	rtnl_route_set_type(r, RTN_UNICAST);
-	rtnl_route_set_protocol(r, RTPROT_BOOT);
-	rtnl_route_set_priority(r, NETLINK_ROUTE6_METRIC);
-	err = rtnl_route_set_dst(r, dst);
-	if (err)
-		goto out;
-	rtnl_route_nh_set_ifindex(nh, cfg->ifindex);
-	rtnl_route_nh_set_gateway(nh, gw);
-	rtnl_route_add_nexthop(r, nh);
-	nh = NULL;
-	err = rtnl_route_add(sk, r, NLM_F_EXCL);
-out:
-	if (nh)
-		rtnl_route_nh_free(nh);
-	nl_addr_put(gw);
-	nl_addr_put(dst);
-	rtnl_route_put(r);
-	return err;
+	if (dst)
+		nl_addr_set_prefixlen(dst, 0);
+	return default_route_add(sk, cfg->ifindex, AF_INET6, dst,
+				 nl_addr_build(AF_INET6, cfg->gateway6, 16), NETLINK_ROUTE6_METRIC);
 }
 
 /**
@@ -149,33 +166,8 @@ static int addr_add(struct nl_sock *sk, int ifindex, int family, struct nl_addr 
  */
 static int route_add(struct nl_sock *sk, const struct netlink_ifcfg *cfg)
 {
-	struct rtnl_route *r = rtnl_route_alloc();
-	struct nl_addr *dst = nl_ip4(0, 0), *gw = nl_ip4(cfg->gateway, 32);
-	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
-	int err = -NLE_NOMEM;
-
-	if (!r || !dst || !gw || !nh)
-		goto out;
-	rtnl_route_set_family(r, AF_INET);
-	rtnl_route_set_table(r, RT_TABLE_MAIN);
-	rtnl_route_set_scope(r, RT_SCOPE_UNIVERSE);
-	rtnl_route_set_type(r, RTN_UNICAST);
-	rtnl_route_set_protocol(r, RTPROT_BOOT);
-	err = rtnl_route_set_dst(r, dst);
-	if (err)
-		goto out;
-	rtnl_route_nh_set_ifindex(nh, cfg->ifindex);
-	rtnl_route_nh_set_gateway(nh, gw);
-	rtnl_route_add_nexthop(r, nh);
-	nh = NULL;	/* the route owns it now */
-	err = rtnl_route_add(sk, r, NLM_F_EXCL);
-out:
-	if (nh)
-		rtnl_route_nh_free(nh);
-	nl_addr_put(gw);
-	nl_addr_put(dst);
-	rtnl_route_put(r);
-	return err;
+	return default_route_add(sk, cfg->ifindex, AF_INET, nl_ip4(0, 0), nl_ip4(cfg->gateway, 32),
+				 0);
 }
 
 int netlink_configure(const struct netlink_ifcfg *cfg, char *why, size_t whylen)

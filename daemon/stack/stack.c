@@ -335,39 +335,46 @@ bool ratelimit_allow(struct ratelimit *rl, uint64_t now_us)
 	return true;
 }
 
-struct flow *stack_flow_new(struct stack *s, uint8_t proto, uint32_t caddr, uint16_t cport,
-			    uint32_t paddr, uint16_t pport, uint64_t now_us)
+/**
+ * stack_flow_id() - the flow id counter: the shell's (shared by its links) or the stack's own
+ */
+static uint64_t *stack_flow_id(struct stack *s)
 {
-	uint64_t *idp = s->cfg.next_flow_id ? s->cfg.next_flow_id : &s->own_flow_id;
-	struct flow *f = flow_alloc(s->flows, *idp + 1, proto, caddr, cport, paddr, pport, now_us);
+	return s->cfg.next_flow_id ? s->cfg.next_flow_id : &s->own_flow_id;
+}
 
+/**
+ * stack_flow_opened() - account for flow @f, just allocated with the next id: the id is
+ * taken, counted, and announced (STACK_EV_OPEN)
+ * @f:		the flow, or NULL when the table was full
+ * Return: @f
+ */
+static struct flow *stack_flow_opened(struct stack *s, struct flow *f)
+{
 	if (!f)
 		return NULL;
-	++*idp;
+	++*stack_flow_id(s);
 	s->cnt.flows_opened++;
-	if (proto == PROTO_TCP)
+	if (f->proto == PROTO_TCP)
 		s->nstate[TCP_CLOSED]++;
 	if (s->ops.flow_event)
 		s->ops.flow_event(s->ctx, f, STACK_EV_OPEN, -1);
 	return f;
 }
 
+struct flow *stack_flow_new(struct stack *s, uint8_t proto, uint32_t caddr, uint16_t cport,
+			    uint32_t paddr, uint16_t pport, uint64_t now_us)
+{
+	return stack_flow_opened(s, flow_alloc(s->flows, *stack_flow_id(s) + 1, proto, caddr,
+					       cport, paddr, pport, now_us));
+}
+
 struct flow *stack_flow_new6(struct stack *s, uint8_t proto, const uint8_t caddr[16],
 			     uint16_t cport, const uint8_t paddr[16], uint16_t pport,
 			     uint64_t now_us)
 {
-	uint64_t *idp = s->cfg.next_flow_id ? s->cfg.next_flow_id : &s->own_flow_id;
-	struct flow *f = flow_alloc6(s->flows, *idp + 1, proto, caddr, cport, paddr, pport, now_us);
-
-	if (!f)
-		return NULL;
-	++*idp;
-	s->cnt.flows_opened++;
-	if (proto == PROTO_TCP)
-		s->nstate[TCP_CLOSED]++;
-	if (s->ops.flow_event)
-		s->ops.flow_event(s->ctx, f, STACK_EV_OPEN, -1);
-	return f;
+	return stack_flow_opened(s, flow_alloc6(s->flows, *stack_flow_id(s) + 1, proto, caddr,
+						cport, paddr, pport, now_us));
 }
 
 void ip_pair_output(struct stack *s, const struct ip_pair *a, uint8_t proto, size_t l4_len,

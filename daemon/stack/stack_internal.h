@@ -125,8 +125,8 @@ struct stack {
 	struct stack_fill fill;     /* the payload of the frame being built is left to fill */
 	unsigned int batch;         /* batch nesting depth (stack_enter/stack_leave) */
 	struct udp_stack *udp;
-	struct ip4_reass *reass;    /* fragments being reassembled (ip4_reass.c), NULL until one */
-	struct ip6_reass *reass6;   /* IPv6 fragments being reassembled (ip6_reass.c) */
+	struct reass *reass;        /* fragments being reassembled (ip4_reass.c), NULL until one */
+	struct reass *reass6;       /* IPv6 fragments being reassembled (ip6_reass.c) */
 	struct ratelimit icmp6_rl;  /* ICMPv6 errors (RFC 4443 2.4 (f)) */
 	uint8_t ll6[16];            /* our link-local address (from cfg.mac, RFC 4291 2.5.6) */
 	uint8_t cll6[16];           /* the container's link-local address, once learned */
@@ -140,8 +140,7 @@ struct stack {
 	uint64_t dhcp_held_until;   /* the container's DHCP client declined the address (dhcp.c) */
 };
 
-struct ip4_reass; /* the reassembly state, private to ip4_reass.c */
-struct ip6_reass; /* the IPv6 reassembly state, private to ip6_reass.c */
+struct reass; /* a family's reassembly table, private to reass.c (reass.h) */
 
 /* Offset of the L4 header of an IPv6 frame we build: we never send extension headers */
 #define TX_L4_OFF6 (ETH_HDR_LEN + IP6_HDR_LEN)

@@ -5,7 +5,11 @@
 # the usage and "0 passed, 1 failed" and exits 1), TAPIRD, TAPIRCTL and PY. Gives the checks'
 # counters and their report: ok, notok, skip, check, finish ("N passed, N failed[, N skipped]"
 # last); need_root and need_exec, which fail the script (one failed check) when it cannot run.
-# It runs nothing else: namespaces, daemons and their cleanup are each script's own.
+# And the start-up and shut-down every script repeats: pids (the script's background
+# processes), stop_pids and cleanup_on_exit, wait_socket, ns_with_tapird (a namespace served by tapird),
+# wait_tap_addr, wait_link_up, counter (one counter of `tapirctl --json stats`), tapird_end_checks.
+# It runs nothing when sourced: a script sets its cleanup at exit (cleanup_on_exit, or its own
+# trap that calls stop_pids) before it starts anything.
 
 BUILD=${1:-${BUILD:-}}
 if [ -z "$BUILD" ] || [ ! -d "$BUILD" ]; then
@@ -75,4 +79,128 @@ free_port() {
 		fi
 	done
 	return 1
+}
+
+# --- processes and daemons ---------------------------------------------------------------------
+
+# pids: the script's background processes (tapird, servers); stop_pids ends them, and every
+# script's cleanup calls it
+pids=()
+stop_pids() { # stop_pids: kill every process of pids, then reap them all; pids is emptied
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	pids=()
+}
+
+# cleanup_on_exit NS...: at exit, also on INT and TERM: stop_pids, delete the namespaces NS...
+# (and any added to EXIT_NETNS later), remove $WORK (kept with KEEP=1, for a post-mortem)
+EXIT_NETNS=()
+cleanup_on_exit() {
+	EXIT_NETNS+=("$@")
+	trap exit_cleanup EXIT
+	trap 'exit 1' INT TERM
+}
+exit_cleanup() { # what cleanup_on_exit arranges
+	local ns
+	stop_pids
+	for ns in "${EXIT_NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	[ -n "${KEEP:-}" ] || [ -z "${WORK:-}" ] || rm -rf "$WORK"
+}
+
+# wait_socket PID SOCK: the control socket SOCK appears (0), or the daemon PID dies or 10 s
+# pass (1)
+wait_socket() {
+	local _
+	for _ in $(seq 100); do
+		[ -S "$2" ] && return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	[ -S "$2" ]
+}
+
+# ns_with_tapird NS SOCK LOG [TAPIRD ARGS...]: namespace NS (made unless it exists) served by
+# a tapird started in the background (`tapird -f --netns NS --control SOCK ARGS...`, its output in LOG), whose
+# pid goes into TAPIRD_PID and pids (stop_pids ends it). Return: 0 once SOCK is there; 1 if
+# the namespace could not be made (TAPIRD_PID empty) or the daemon died or did not create
+# SOCK within 10 s
+ns_with_tapird() {
+	local ns=$1 sock=$2 log=$3
+	shift 3
+	TAPIRD_PID=
+	[ -e "/run/netns/$ns" ] || ip netns add "$ns" || return 1
+	"$TAPIRD" -f --netns "$ns" --control "$sock" "$@" >"$log" 2>&1 &
+	TAPIRD_PID=$!
+	pids+=("$TAPIRD_PID")
+	wait_socket "$TAPIRD_PID" "$sock"
+}
+
+# wait_tap_addr NS [ADDR]: tap0 in NS has ADDR (default the container's 10.0.2.100) within
+# 10 s (0), else 1
+wait_tap_addr() {
+	local _
+	for _ in $(seq 100); do
+		ip -n "$1" -br addr show tap0 2>/dev/null | grep -qF "${2:-10.0.2.100}" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_link_up NS: tap0 in NS has the container's 10.0.2.100 and the gateway 10.0.2.2 answers
+# a ping (0); 1 after 100 tries
+wait_link_up() {
+	local _
+	for _ in $(seq 100); do
+		if ip -n "$1" -br addr show tap0 2>/dev/null | grep -q 10.0.2.100 &&
+			timeout 5 ip netns exec "$1" ping -c 1 -W 1 10.0.2.2 >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# counter SOCK NAME [LINK]: the counter NAME in `tapirctl --json stats` of the tapird on SOCK
+# (LINK's; without LINK the first link's), -1 if there is no such counter or no answer
+counter() {
+	local link=()
+	[ -n "${3:-}" ] && link=(--link "$3")
+	"$TAPIRCTL" -s "$1" --json stats "${link[@]}" 2>/dev/null | "$PY" -c '
+import json, sys
+def find(o):
+    if isinstance(o, dict):
+        if sys.argv[1] in o and isinstance(o[sys.argv[1]], int):
+            return o[sys.argv[1]]
+        for v in o.values():
+            r = find(v)
+            if r is not None:
+                return r
+    if isinstance(o, list):
+        for v in o:
+            r = find(v)
+            if r is not None:
+                return r
+    return None
+try:
+    r = find(json.load(sys.stdin))
+except ValueError:
+    r = None
+print(-1 if r is None else r)' "$2"
+}
+
+# tapird_end_checks PID LOG: the checks a script ends with: tapird PID still runs ("tapird
+# survived"), then every process of pids is stopped (stop_pids), LOG has no sanitizer report,
+# and LOG's last lines are shown as comments
+tapird_end_checks() {
+	if kill -0 "$1" 2>/dev/null; then
+		ok "tapird survived"
+	else
+		notok "tapird died: $(tail -5 "$2")"
+	fi
+	stop_pids
+	if grep -qE 'Sanitizer|runtime error' "$2"; then
+		notok "sanitizer report: $(grep -E -m3 'Sanitizer|runtime error' "$2")"
+	fi
+	grep -v '^$' "$2" | tail -8 | sed 's/^/# tapird: /'
 }

@@ -86,6 +86,13 @@ tap_up() {
 	ip -n "$1" -br addr show dev tap0 2>/dev/null | grep -Eq '^tap0 +(UP|UNKNOWN) +10\.0\.2\.100/24'
 }
 
+# restarted OLDPID CHECK: after a kill -9 of tapird.service's MainPID OLDPID, Restart= brought
+# it back within 20 s: a new MainPID, active, and the shell command CHECK succeeds (tap_up is
+# defined for it)
+restarted() {
+	wait_for 200 bash -c "$(declare -f tap_up); p=\$(systemctl show -P MainPID tapird.service); [ \"\$p\" != 0 ] && [ \"\$p\" != $1 ] && [ \"\$(systemctl is-active tapird.service)\" = active ] && $2"
+}
+
 # exposure UNIT: the figure of `systemd-analyze security UNIT` ("Overall exposure level")
 exposure() {
 	systemd-analyze security --no-pager "$1" 2>/dev/null |
@@ -176,7 +183,7 @@ fi
 # kill -9: Restart=on-failure brings it back (RestartSec=2s)
 pid=$(mainpid tapird.service)
 kill -9 "$pid"
-if wait_for 200 bash -c "p=\$(systemctl show -P MainPID tapird.service); [ \"\$p\" != 0 ] && [ \"\$p\" != $pid ] && [ \"\$(systemctl is-active tapird.service)\" = active ] && '$CTL' status"; then
+if restarted "$pid" "'$CTL' status"; then
 	ok "kill -9 of MainPID $pid: Restart= brought tapird back (MainPID $(mainpid tapird.service), NRestarts $(systemctl show -P NRestarts tapird.service)), tapirctl status answers"
 else
 	journal tapird.service
@@ -471,7 +478,7 @@ if start tapird.service; then
 	# descriptors, and Restart= attaches both again
 	pid=$(mainpid tapird.service)
 	kill -9 "$pid"
-	if wait_for 200 bash -c "$(declare -f tap_up); p=\$(systemctl show -P MainPID tapird.service); [ \"\$p\" != 0 ] && [ \"\$p\" != $pid ] && [ \"\$(systemctl is-active tapird.service)\" = active ] && tap_up tsd-x && tap_up tsd-y"; then
+	if restarted "$pid" "tap_up tsd-x && tap_up tsd-y"; then
 		ok "kill -9 with two links: Restart= brought tapird back with tap0 in tsd-x and tsd-y again"
 	else
 		journal tapird.service

@@ -24,31 +24,11 @@ NS=tapir-ctl-$$
 WORK=$(mktemp -d /tmp/tapir-ctl-$$.XXXXXX)
 SOCK=$WORK/run/control.sock # its parent does not exist yet: tapird creates it
 LOG=$WORK/tapird.log
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	ip netns del "$NS" 2>/dev/null
-	ip netns del "thd-ctl3-$$" 2>/dev/null
-	ip netns del "thd-ctl4-$$" 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+cleanup_on_exit "$NS" "thd-ctl3-$$" "thd-ctl4-$$"
 
-ip netns add "$NS" || { notok "create namespace $NS"; finish; }
-"$TAPIRD" -f --netns "$NS" --control "$SOCK" --log-level debug >"$LOG" 2>&1 &
-TAPIRD_PID=$!
-pids+=("$TAPIRD_PID")
-for _ in $(seq 100); do
-	[ -S "$SOCK" ] && break
-	kill -0 "$TAPIRD_PID" 2>/dev/null || break
-	sleep 0.1
-done
-if [ ! -S "$SOCK" ]; then
+if ! ns_with_tapird "$NS" "$SOCK" "$LOG" --log-level debug; then
 	notok "tapird starts and creates $SOCK"
-	sed 's/^/# /' "$LOG"
+	sed 's/^/# /' "$LOG" 2>/dev/null
 	finish
 fi
 ok "tapird starts and creates $SOCK (parent directory made)"

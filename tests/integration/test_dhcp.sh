@@ -35,18 +35,7 @@ NS3=tdh-o-$$
 WORK=$(mktemp -d /tmp/tdh-dhcp-$$.XXXXXX)
 chmod 755 "$WORK"
 ln -s "$TAPIRD" "$WORK/slirp4netns" # the name selects the compat mode
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	ip netns del "$NS" 2>/dev/null
-	ip netns del "$NS2" 2>/dev/null
-	ip netns del "$NS3" 2>/dev/null
-	[ -n "${KEEP:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+cleanup_on_exit "$NS" "$NS2" "$NS3"
 
 # udhcpc's script: on bound, record the lease as KEY=VALUE lines and apply it to the TAP
 cat >"$WORK/script.sh" <<'EOF'
@@ -93,19 +82,10 @@ lease_is() {
 	grep -qx "$2=$3" "$1" 2>/dev/null
 }
 
-# counter SOCK NAME: a counter of tapird's stats
-counter() {
-	"$TAPIRCTL" -s "$1" --json stats 2>/dev/null | grep -o "\"$2\": *[0-9]*" | head -1 |
-		grep -o '[0-9]*$'
-}
-
 # --- (a)-(c) tapird --no-configure ---------------------------------------------------------------
 SOCK=$WORK/control.sock
-ip netns add "$NS"
-"$TAPIRD" -f --netns "$NS" --no-configure --control "$SOCK" --log-level warn \
-	>"$WORK/tapird.log" 2>&1 &
-TPID=$!
-pids+=($TPID)
+ns_with_tapird "$NS" "$SOCK" "$WORK/tapird.log" --no-configure --log-level warn
+TPID=$TAPIRD_PID
 if ! wait_tap "$NS"; then
 	notok "tapird --no-configure: tap0 appears ($(tail -3 "$WORK/tapird.log"))"
 	finish

@@ -59,32 +59,16 @@ P_CTL=$((BASE + 3))     # tapirctl fwd add -> 8080
 P_REF=$((BASE + 4))     # -> container 9 (nothing listens: refused)
 P_RAW=$((BASE + 5))     # part 2
 P_BUSY=$((BASE + 6))    # held by us: tapird must refuse to start with it
-PIDS=()
 TAPIRD_PID=
 RAW_PID=
 cleanup() {
-	for p in "${PIDS[@]}" $TAPIRD_PID $RAW_PID; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
+	stop_pids
 	ip link del "$VH" 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
-	ip netns del "$NSC" 2>/dev/null
-	ip netns del "$NSR" 2>/dev/null
-	rm -rf "$WORK"
+	exit_cleanup
 }
+EXIT_NETNS=("$NS" "$NSC" "$NSR")
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-
-# wait_tapird PID SOCK: the control socket appears (or the daemon died)
-wait_tapird() {
-	for _ in $(seq 100); do
-		kill -0 "$1" 2>/dev/null || return 1
-		[ -S "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # ctl ARGS...: tapirctl on part 1's socket
 ctl() { "$TAPIRCTL" -s "$SOCK" -t 5 "$@"; }
@@ -182,7 +166,7 @@ def udp():
 threading.Thread(target=udp, daemon=True).start()
 tcp()
 EOF
-PIDS+=($!)
+pids+=($!)
 
 cat >"$WORK/tapird.conf" <<EOF
 [forward]
@@ -192,7 +176,8 @@ EOF
 "$TAPIRD" -f -c "$WORK/tapird.conf" --netns "$NS" --control "$SOCK" -u "$P_UDP:7777" \
 	--log-level info >"$LOG" 2>&1 &
 TAPIRD_PID=$!
-if wait_tapird "$TAPIRD_PID" "$SOCK"; then
+pids+=($TAPIRD_PID)
+if wait_socket "$TAPIRD_PID" "$SOCK"; then
 	ok "tapird starts with a TCP forward from the file and a UDP forward from -u"
 else
 	notok "tapird did not start (log: $(tail -5 "$LOG"))"
@@ -392,7 +377,7 @@ check "tapird survived part 1" kill -0 "$TAPIRD_PID"
 "$PY" -c "import socket,time
 s=socket.socket(); s.bind(('127.0.0.1', $P_BUSY)); s.listen(1); time.sleep(10)" &
 BUSY=$!
-PIDS+=($BUSY)
+pids+=($BUSY)
 sleep 0.3
 msg=$("$TAPIRD" -f --netns "$NS" --ifname tapb0 --no-configure --control "$WORK/busy.sock" \
 	-t "127.0.0.1:$P_BUSY:80" 2>&1)
@@ -418,10 +403,10 @@ fi
 ip netns add "$NSR" || { notok "ip netns add $NSR"; finish; }
 ip netns exec "$NSR" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
 	net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
-"$TAPIRD" -f --netns "$NSR" --no-configure --mtu 1500 --control "$RSOCK" \
-	-t "127.0.0.1:$P_RAW:80" --log-level warn >"$RLOG" 2>&1 &
-RAW_PID=$!
-if wait_tapird "$RAW_PID" "$RSOCK" && ip -n "$NSR" link set tap0 up; then
+ns_with_tapird "$NSR" "$RSOCK" "$RLOG" --no-configure --mtu 1500 -t "127.0.0.1:$P_RAW:80" \
+	--log-level warn
+RAW_PID=$TAPIRD_PID
+if [ -S "$RSOCK" ] && ip -n "$NSR" link set tap0 up; then
 	ok "tapird --no-configure with a forward; tap0 up without an address"
 else
 	notok "tapird (raw) did not start (log: $(tail -5 "$RLOG"))"

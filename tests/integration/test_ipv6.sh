@@ -33,40 +33,13 @@ WORK=$(mktemp -d /tmp/tv6-ipv6-$$.XXXXXX)
 SOCK=$WORK/control.sock
 LOG=$WORK/tapird.log
 TPID=
-SPID=
 cleanup() {
-	[ -n "$TPID" ] && kill "$TPID" 2>/dev/null && wait "$TPID" 2>/dev/null
-	[ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
-	ip netns del "$NSC" 2>/dev/null
-	ip netns del "$NSV" 2>/dev/null
+	exit_cleanup
 	ip link del "$VH" 2>/dev/null
-	rm -rf "$WORK"
 }
+EXIT_NETNS=("$NSC" "$NSV")
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-
-# counter NAME: the link's counter from `tapirctl --json stats`
-counter() {
-	"$TAPIRCTL" -s "$SOCK" --json stats 2>/dev/null | "$PY" -c '
-import json, sys
-def find(o):
-    if isinstance(o, dict):
-        if sys.argv[1] in o and isinstance(o[sys.argv[1]], int):
-            return o[sys.argv[1]]
-        for v in o.values():
-            r = find(v)
-            if r is not None:
-                return r
-    if isinstance(o, list):
-        for v in o:
-            r = find(v)
-            if r is not None:
-                return r
-try:
-    print(find(json.load(sys.stdin)))
-except ValueError:
-    print(-1)' "$1"
-}
 
 # received OUTPUT: the "N received" of ping(8)'s summary
 received() { printf '%s\n' "$1" | grep -o '[0-9]* received' | grep -o '[0-9]*'; }
@@ -147,7 +120,7 @@ FAPORT=$((FUPORT + 1)) # TCP and UDP forwards on [::] (the same port number for 
 FBPORT=$((FUPORT + 2)) # the bulk forward on [::1]
 mkdir -p "$WORK/www" && head -c 300000 /dev/urandom >"$WORK/www/f.bin"
 "$PY" "$WORK/srv.py" $TPORT $UPORT $DPORT $HPORT "$WORK/www" >"$WORK/srv.log" 2>&1 &
-SPID=$!
+pids+=($!)
 for i in $(seq 50); do grep -q ready "$WORK/srv.log" 2>/dev/null && break; sleep 0.1; done
 
 ip netns add "$NSC" || { notok "namespace $NSC"; finish; }
@@ -186,16 +159,12 @@ else
 	notok "namespace $NSX"
 fi
 
-"$TAPIRD" -f --netns "$NSC" --control "$SOCK" --mtu 1500 --log-level warn \
+ns_with_tapird "$NSC" "$SOCK" "$LOG" --mtu 1500 --log-level warn \
 	--dns-upstream "[::1]:$DPORT" -t "[::1]:$FPORT:8080" -u "[::1]:$FUPORT:5353" \
 	-t "[::]:$FAPORT:8081" -u "[::]:$FAPORT:5354" -t "[::1]:$FBPORT:8082" \
-	${OUT6:+--outbound-addr6 "$OUT6"} ${TAPIRD_ARGS:-} >"$LOG" 2>&1 &
-TPID=$!
-for i in $(seq 100); do
-	kill -0 $TPID 2>/dev/null || break
-	ip -n "$NSC" -6 -br addr show tap0 2>/dev/null | grep -q fd00::100 && [ -S "$SOCK" ] && break
-	sleep 0.1
-done
+	${OUT6:+--outbound-addr6 "$OUT6"} ${TAPIRD_ARGS:-} &&
+	wait_tap_addr "$NSC" fd00::100
+TPID=$TAPIRD_PID
 if ! ip -n "$NSC" -6 -br addr show tap0 2>/dev/null | grep -q 'fd00::100/64'; then
 	notok "tapird attaches to $NSC with fd00::100/64 (log: $(tail -5 "$LOG"))"
 	finish
@@ -212,9 +181,9 @@ fi
 # (a) ping the gateway: neighbour discovery for fd00::2, then echo answered by the stack
 out=$(timeout 20 ip netns exec "$NSC" ping -6 -n -c 3 -i 0.3 -W 2 fd00::2 2>&1)
 n=$(received "$out")
-if [ "${n:-0}" = 3 ] && [ "$(counter ndp_neighbor_adverts)" -ge 1 ] &&
-	[ "$(counter icmp6_echo_replies)" -ge 3 ]; then
-	ok "(a) ping -6 fd00::2: $n of 3 answered; NAs $(counter ndp_neighbor_adverts), replies $(counter icmp6_echo_replies)"
+if [ "${n:-0}" = 3 ] && [ "$(counter "$SOCK" ndp_neighbor_adverts)" -ge 1 ] &&
+	[ "$(counter "$SOCK" icmp6_echo_replies)" -ge 3 ]; then
+	ok "(a) ping -6 fd00::2: $n of 3 answered; NAs $(counter "$SOCK" ndp_neighbor_adverts), replies $(counter "$SOCK" icmp6_echo_replies)"
 else
 	notok "(a) ping -6 fd00::2: received ${n:-0} of 3: $(printf '%s' "$out" | tail -2)"
 fi
@@ -228,10 +197,10 @@ fi
 # (b) 3000 bytes at MTU 1500: the container fragments, tapird reassembles, answers in fragments
 out=$(timeout 20 ip netns exec "$NSC" ping -6 -n -c 2 -i 0.3 -W 2 -s 3000 fd00::2 2>&1)
 n=$(received "$out")
-if [ "${n:-0}" = 2 ] && [ "$(counter ip6_frag_reassembled)" -ge 2 ]; then
-	ok "(b) ping -6 -s 3000 fd00::2 at MTU 1500 (fragments both ways): $n of 2; reassembled $(counter ip6_frag_reassembled)"
+if [ "${n:-0}" = 2 ] && [ "$(counter "$SOCK" ip6_frag_reassembled)" -ge 2 ]; then
+	ok "(b) ping -6 -s 3000 fd00::2 at MTU 1500 (fragments both ways): $n of 2; reassembled $(counter "$SOCK" ip6_frag_reassembled)"
 else
-	notok "(b) ping -6 -s 3000 fd00::2: received ${n:-0} of 2, reassembled $(counter ip6_frag_reassembled): $(printf '%s' "$out" | tail -2)"
+	notok "(b) ping -6 -s 3000 fd00::2: received ${n:-0} of 2, reassembled $(counter "$SOCK" ip6_frag_reassembled): $(printf '%s' "$out" | tail -2)"
 fi
 
 # (c) router advertisements: the container took an address from the prefix by SLAAC (its
@@ -244,10 +213,10 @@ for i in $(seq 100); do
 	[ -n "$slaac" ] && break
 	sleep 0.1
 done
-if [ -n "$slaac" ] && [ "$(counter ndp_router_adverts)" -ge 1 ]; then
-	ok "(c) SLAAC address from the advertised prefix: $slaac (RAs sent: $(counter ndp_router_adverts))"
+if [ -n "$slaac" ] && [ "$(counter "$SOCK" ndp_router_adverts)" -ge 1 ]; then
+	ok "(c) SLAAC address from the advertised prefix: $slaac (RAs sent: $(counter "$SOCK" ndp_router_adverts))"
 else
-	notok "(c) no SLAAC address on tap0 (RAs sent: $(counter ndp_router_adverts)): $(ip -n "$NSC" -6 addr show dev tap0 | tr -s ' ')"
+	notok "(c) no SLAAC address on tap0 (RAs sent: $(counter "$SOCK" ndp_router_adverts)): $(ip -n "$NSC" -6 addr show dev tap0 | tr -s ' ')"
 fi
 if [ -n "$slaac" ]; then
 	out=$(timeout 20 ip netns exec "$NSC" ping -6 -n -c 2 -i 0.3 -W 2 -I "${slaac%/64}" fd00::3 2>&1)

@@ -33,31 +33,8 @@ SOCK=$RT/control.sock
 SOCK2=$RT/other.sock             # a second tapird, serving tmu-c
 LOG=$WORK/tapird.log
 MAX_FLOWS=32
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	ip netns del "$NSA" 2>/dev/null
-	ip netns del "$NSB" 2>/dev/null
-	ip netns del "$NSC" 2>/dev/null
-	rm -rf "$WORK"
-	rm -f "/run/netns/tmu-fifo-$$" "/run/netns/tmu-file-$$"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-# wait_sock PID SOCK: the control socket appears (or the daemon died)
-wait_sock() {
-	for _ in $(seq 100); do
-		kill -0 "$1" 2>/dev/null || return 1
-		[ -S "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+# the two files this script puts in /run/netns go as namespaces do (ip netns del unlinks)
+cleanup_on_exit "$NSA" "$NSB" "$NSC" "tmu-fifo-$$" "tmu-file-$$"
 
 ctl() { "$TAPIRCTL" -s "$SOCK" -t $((5 * SLACK)) "$@"; }
 
@@ -90,7 +67,7 @@ while True:
     c.sendall(sys.argv[1].encode())
     c.close()
 EOF
-	PIDS+=($!)
+	pids+=($!)
 }
 
 # fetch PORT: what a connection to 127.0.0.1:PORT reads until EOF
@@ -140,12 +117,12 @@ done
 mkdir -p "$RT"
 EPORT=$(free_port)
 "$TCPPEER" echo "$EPORT" 300 >"$WORK/echo.log" 2>&1 &
-PIDS+=($!)
+pids+=($!)
 "$TAPIRD" -f --control "$SOCK" --max-flows $MAX_FLOWS --max-half-open $MAX_FLOWS \
 	2>"$LOG" &
 TPID=$!
-PIDS+=($TPID)
-if ! wait_sock $TPID "$SOCK"; then
+pids+=($TPID)
+if ! wait_socket $TPID "$SOCK"; then
 	notok "tapird starts with no link ($(tail -3 "$LOG"))"
 	finish
 fi
@@ -212,7 +189,7 @@ check "attach without a namespace is a usage error (64)" [ $? = 64 ]
 # --pid: the namespace of a process (here one living in tmu-c), then detached again
 ip netns exec "$NSC" sleep 60 &
 SPID=$!
-PIDS+=($SPID)
+pids+=($SPID)
 sleep 0.2
 out=$(ctl --json attach --pid $SPID --name tmu-p --ifname tap1 2>&1)
 check "attach --pid: the link's netns is /proc/PID/ns/net" \
@@ -271,7 +248,7 @@ before=$(txb)
 DPORT=$(free_port)
 timeout 40 "$TCPPEER" serve "$DPORT" 8M 8M >"$WORK/serve.out" 2>&1 &
 SP=$!
-PIDS+=($SP)
+pids+=($SP)
 for _ in $(seq 50); do grep -q listening "$WORK/serve.out" && break; sleep 0.1; done
 out=$(timeout 30 ip netns exec "$NSA" "$TCPPEER" connect 10.0.2.2 "$DPORT" 8M 8M 2>&1)
 rc=$?
@@ -285,7 +262,7 @@ check "not one frame went to tmu-b's TAP meanwhile (tx_frames $before -> $after)
 
 hold "$NSA" $((MAX_FLOWS + 8)) 8 >"$WORK/hold.out" 2>&1 &
 HP=$!
-PIDS+=($HP)
+pids+=($HP)
 for _ in $(seq 50); do [ -s "$WORK/hold.out" ] && break; sleep 0.1; done
 up=$(head -1 "$WORK/hold.out")
 check "tmu-a stops at its max-flows: $up of $((MAX_FLOWS + 8)) connected (limit $MAX_FLOWS, one row is its forward)" \
@@ -335,7 +312,7 @@ for round in 1 2 3; do
 	calm=$(rr "$NSB" $RR_S) || stalls=$((stalls + 1))
 	flood $((RR_S + 3)) >"$WORK/flood.out" 2>&1 &
 	FP=$!
-	PIDS+=($FP)
+	pids+=($FP)
 	sleep 1
 	flooded=$(rr "$NSB" $RR_S) || stalls=$((stalls + 1))
 	wait $FP
@@ -362,8 +339,8 @@ check "the flood went through tmu-a ($udp_a frames in)" [ "${udp_a:-0}" -gt 1000
 
 "$TAPIRD" -f --control "$SOCK2" --netns "$NSC" --name tmu-c 2>"$WORK/tapird2.log" &
 T2=$!
-PIDS+=($T2)
-wait_sock $T2 "$SOCK2" || notok "a second tapird for tmu-c ($(tail -2 "$WORK/tapird2.log"))"
+pids+=($T2)
+wait_socket $T2 "$SOCK2" || notok "a second tapird for tmu-c ($(tail -2 "$WORK/tapird2.log"))"
 # a stale socket: bound, nobody listening (a daemon killed with -9 leaves one)
 "$PY" -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$RT/stale.sock"
 # the round trips last while both listings below are taken (slow on sanitizer builds)

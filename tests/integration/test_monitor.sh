@@ -25,16 +25,7 @@ WORK=$(mktemp -d /tmp/tapir-mon-$$.XXXXXX)
 SOCK=$WORK/control.sock
 LOG=$WORK/tapird.log
 MPORT=$(free_port) || MPORT=$((20000 + $$ % 10000))
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+cleanup_on_exit "$NS"
 
 # A host-side TCP server on 127.0.0.1: "echo" answers each line and closes when the client
 # does; "sink" reads and discards (bulk transfers). Prints its port on stdout.
@@ -73,16 +64,8 @@ ip netns add "$NS" || { notok "create namespace $NS"; finish; }
 # No IPv6 in the namespace: its router solicitations would count as drops we did not cause.
 ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 CAPDIR=$WORK/captures
-"$TAPIRD" -f --netns "$NS" --control "$SOCK" --time-wait 1 --closed-history 4096 \
-	--capture-dir "$CAPDIR" --metrics 127.0.0.1:$MPORT --max-half-open 4096 >"$LOG" 2>&1 &
-TAPIRD_PID=$!
-pids+=("$TAPIRD_PID")
-for _ in $(seq 100); do
-	[ -S "$SOCK" ] && break
-	kill -0 "$TAPIRD_PID" 2>/dev/null || break
-	sleep 0.1
-done
-if [ ! -S "$SOCK" ]; then
+if ! ns_with_tapird "$NS" "$SOCK" "$LOG" --time-wait 1 --closed-history 4096 \
+	--capture-dir "$CAPDIR" --metrics 127.0.0.1:$MPORT --max-half-open 4096; then
 	notok "tapird starts with --metrics"
 	sed 's/^/# /' "$LOG"
 	finish

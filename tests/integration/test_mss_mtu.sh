@@ -23,28 +23,11 @@ need_exec "missing (tests/deps.sh installs it)" /usr/bin/tcpdump
 
 NS=tof-mtu-$$
 WORK=$(mktemp -d /tmp/tof-mtu-$$.XXXXXX)
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+cleanup_on_exit "$NS"
 
-ip netns add "$NS" || { notok "ip netns add $NS"; finish; }
-"$TAPIRD" -f --netns "$NS" --no-configure --control "$WORK/control.sock" --log-level info \
-	>"$WORK/tapird.log" 2>&1 &
-TAPIRD_PID=$!
-pids+=($TAPIRD_PID)
-for i in $(seq 100); do
-	ip -n "$NS" link show tap0 >/dev/null 2>&1 && [ -S "$WORK/control.sock" ] && break
-	sleep 0.1
-done
-if ! ip -n "$NS" link show tap0 >/dev/null 2>&1; then
-	notok "tapird --no-configure creates tap0 in $NS: $(tail -5 "$WORK/tapird.log")"
+if ! ns_with_tapird "$NS" "$WORK/control.sock" "$WORK/tapird.log" --no-configure \
+	--log-level info || ! ip -n "$NS" link show tap0 >/dev/null 2>&1; then
+	notok "tapird --no-configure creates tap0 in $NS: $(tail -5 "$WORK/tapird.log" 2>/dev/null)"
 	finish
 fi
 # the container's administrator sets the link up (MTU left as the TAP was created: 1500)
@@ -129,16 +112,5 @@ else
 	notok "(d) MTU 1300: SYN-ACK MSS '$mss', want 1260"
 fi
 
-if kill -0 $TAPIRD_PID 2>/dev/null; then
-	ok "tapird survived"
-else
-	notok "tapird died: $(tail -5 "$WORK/tapird.log")"
-fi
-for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-pids=()
-if grep -qE 'Sanitizer|runtime error' "$WORK/tapird.log"; then
-	notok "sanitizer report: $(grep -E -m3 'Sanitizer|runtime error' "$WORK/tapird.log")"
-fi
-grep -v '^$' "$WORK/tapird.log" | tail -8 | sed 's/^/# tapird: /'
+tapird_end_checks "$TAPIRD_PID" "$WORK/tapird.log"
 finish

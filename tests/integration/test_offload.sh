@@ -48,11 +48,8 @@ need_exec "not built" "$PEER"
 
 WORK=$(mktemp -d /tmp/tof-offload-$$.XXXXXX)
 NS=
-pids=()
 cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	stop_pids
 	[ -n "$NS" ] && ip netns del "$NS" 2>/dev/null
 	rm -rf "$WORK"
 }
@@ -61,23 +58,12 @@ trap 'exit 1' INT TERM
 
 # start NAME [ARGS...]: a fresh namespace and tapird with MTU 1500; sets NS, TAPIRD_PID, SOCK
 start() {
-	local name=$1 i
+	local name=$1
 	shift
 	NS=tof-off-$name-$$
 	SOCK=$WORK/$name.sock
-	ip netns add "$NS" || return 1
-	"$TAPIRD" -f --netns "$NS" --mtu 1500 --control "$SOCK" --log-level warn "$@" \
-		>"$WORK/$name.log" 2>&1 &
-	TAPIRD_PID=$!
-	pids+=($TAPIRD_PID)
-	for i in $(seq 100); do
-		kill -0 $TAPIRD_PID 2>/dev/null || return 1
-		if ip -n "$NS" -br addr show tap0 2>/dev/null | grep -q 10.0.2.100; then
-			timeout 5 ip netns exec "$NS" ping -c 1 -W 1 10.0.2.2 >/dev/null 2>&1 && return 0
-		fi
-		sleep 0.1
-	done
-	return 1
+	ns_with_tapird "$NS" "$SOCK" "$WORK/$name.log" --mtu 1500 --log-level warn "$@" &&
+		wait_link_up "$NS"
 }
 
 # stop NAME: stop tapird, check it survived and left no sanitizer report, drop the namespace

@@ -33,38 +33,7 @@ WORK=$(mktemp -d /tmp/tapir-ping-$$.XXXXXX)
 SOCK=$WORK/control.sock
 LOG=$WORK/tapird.log
 TPID=
-cleanup() {
-	[ -n "$TPID" ] && kill "$TPID" 2>/dev/null && wait "$TPID" 2>/dev/null
-	ip netns del "$NSC" 2>/dev/null
-	ip netns del "$NSP" 2>/dev/null
-	ip netns del "$NSH" 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-# counter NAME: the link's counter from `tapirctl --json stats`
-counter() {
-	"$TAPIRCTL" -s "$SOCK" --json stats 2>/dev/null | "$PY" -c '
-import json, sys
-def find(o):
-    if isinstance(o, dict):
-        if sys.argv[1] in o and isinstance(o[sys.argv[1]], int):
-            return o[sys.argv[1]]
-        for v in o.values():
-            r = find(v)
-            if r is not None:
-                return r
-    if isinstance(o, list):
-        for v in o:
-            r = find(v)
-            if r is not None:
-                return r
-try:
-    print(find(json.load(sys.stdin)))
-except ValueError:
-    print(-1)' "$1"
-}
+cleanup_on_exit "$NSC" "$NSP" "$NSH"
 
 # received OUTPUT: the "N received" of ping(8)'s summary
 received() { printf '%s\n' "$1" | grep -o '[0-9]* received' | grep -o '[0-9]*'; }
@@ -89,11 +58,8 @@ ip -n "$NSP" addr add 2001:db8:88::2/64 dev tpvp$$ nodad 2>/dev/null
 ip netns exec "$NSH" "$TAPIRD" -f --netns "$NSC" --control "$SOCK" --mtu 1500 \
 	--log-level warn >"$LOG" 2>&1 &
 TPID=$!
-for i in $(seq 100); do
-	kill -0 $TPID 2>/dev/null || break
-	ip -n "$NSC" -br addr show tap0 2>/dev/null | grep -q 10.0.2.100 && [ -S "$SOCK" ] && break
-	sleep 0.1
-done
+pids+=($TPID)
+wait_socket "$TPID" "$SOCK" && wait_tap_addr "$NSC"
 if ! ip -n "$NSC" -br addr show tap0 2>/dev/null | grep -q 10.0.2.100; then
 	notok "tapird attaches to $NSC from $NSH (log: $(tail -5 "$LOG"))"
 	finish
@@ -107,8 +73,8 @@ ok "tapird runs in $NSH (ping_group_range $G $G there: its data path's group) an
 # (a) replies come back
 out=$(timeout 20 ip netns exec "$NSC" ping -n -c 3 -i 0.3 -W 2 $PEER 2>&1)
 n=$(received "$out")
-rel=$(counter icmp_echo_relayed)
-rep=$(counter icmp_echo_relayed_replies)
+rel=$(counter "$SOCK" icmp_echo_relayed)
+rep=$(counter "$SOCK" icmp_echo_relayed_replies)
 if [ "${n:-0}" = 3 ] && [ "$rel" -ge 3 ] && [ "$rep" -ge 3 ]; then
 	ok "(a) ping $PEER from the container: $n of 3 answered; relayed $rel, replies $rep"
 else
@@ -116,22 +82,22 @@ else
 fi
 
 # (b) 9000 bytes: fragments both ways on the TAP (MTU 1500)
-frag0=$(counter drop_ip_fragment)
+frag0=$(counter "$SOCK" drop_ip_fragment)
 out=$(timeout 20 ip netns exec "$NSC" ping -n -c 2 -i 0.3 -W 2 -s 9000 $PEER 2>&1)
 n=$(received "$out")
 if [ "${n:-0}" = 2 ]; then
 	ok "(b) ping -s 9000 $PEER at MTU 1500 (fragments both ways): $n of 2 answered"
 else
-	notok "(b) ping -s 9000 $PEER: received ${n:-0} of 2 (drop_ip_fragment $frag0 -> $(counter drop_ip_fragment)): $(printf '%s' "$out" | tail -2)"
+	notok "(b) ping -s 9000 $PEER: received ${n:-0} of 2 (drop_ip_fragment $frag0 -> $(counter "$SOCK" drop_ip_fragment)): $(printf '%s' "$out" | tail -2)"
 fi
 
 # (d) the gateway is answered by the stack, not relayed
-rel0=$(counter icmp_echo_relayed)
+rel0=$(counter "$SOCK" icmp_echo_relayed)
 out=$(timeout 20 ip netns exec "$NSC" ping -n -c 2 -i 0.3 -W 2 10.0.2.2 2>&1)
 n=$(received "$out")
 out=$(timeout 20 ip netns exec "$NSC" ping -n -c 2 -i 0.3 -W 2 -s 3000 10.0.2.2 2>&1)
 nb=$(received "$out")
-rel1=$(counter icmp_echo_relayed)
+rel1=$(counter "$SOCK" icmp_echo_relayed)
 if [ "${n:-0}" = 2 ] && [ "${nb:-0}" = 2 ] && [ "$rel0" = "$rel1" ]; then
 	ok "(d) ping 10.0.2.2 (and -s 3000, in fragments both ways): $n and $nb of 2 answered by the stack, none relayed ($rel0 -> $rel1)"
 else
@@ -139,10 +105,10 @@ else
 fi
 
 # (e) ping -6 the peer: relayed through an ICMPv6 ping socket (the same ping_group_range)
-rel0=$(counter icmp_echo_relayed)
+rel0=$(counter "$SOCK" icmp_echo_relayed)
 out=$(timeout 20 ip netns exec "$NSC" ping -6 -n -c 3 -i 0.3 -W 2 2001:db8:88::2 2>&1)
 n=$(received "$out")
-rel1=$(counter icmp_echo_relayed)
+rel1=$(counter "$SOCK" icmp_echo_relayed)
 if [ "${n:-0}" = 3 ] && [ "$((rel1 - rel0))" -ge 3 ]; then
 	ok "(e) ping -6 2001:db8:88::2 from the container: $n of 3 answered, relayed $rel0 -> $rel1"
 else
@@ -152,10 +118,10 @@ fi
 # (c) ping sockets not permitted: nothing answered, each request counted. A new ping(8)
 # process uses a new identifier, so tapird needs a new socket, which the kernel now refuses.
 ip netns exec "$NSH" sysctl -q -w net.ipv4.ping_group_range="1 0"
-f0=$(counter drop_icmp_echo_failed)
+f0=$(counter "$SOCK" drop_icmp_echo_failed)
 out=$(timeout 20 ip netns exec "$NSC" ping -n -c 3 -i 0.3 -W 1 $PEER 2>&1)
 n=$(received "$out")
-f1=$(counter drop_icmp_echo_failed)
+f1=$(counter "$SOCK" drop_icmp_echo_failed)
 if [ "${n:-0}" = 0 ] && [ $((f1 - f0)) = 3 ] && [ "$(grep -c 'ping sockets not permitted' "$LOG")" = 1 ]; then
 	ok "(c) ping_group_range 1 0: no reply, drop_icmp_echo_failed $f0 -> $f1, logged once"
 else

@@ -35,16 +35,7 @@ VETH=tpo-v$$
 WORK=$(mktemp -d /tmp/tpo-policy-$$.XXXXXX)
 SOCK=$WORK/ctl.sock
 LOG=$WORK/tapird.log
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	for p in "$ANS" "$BNS" "$MNS" "$HNS"; do ip netns del "$p" 2>/dev/null; done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+cleanup_on_exit "$ANS" "$BNS" "$MNS" "$HNS"
 
 # The peers: servers in the host and metadata namespaces, clients in the containers.
 cat >"$WORK/peer.py" <<'EOF'
@@ -179,28 +170,6 @@ client() {
 	ip netns exec "$ns" timeout 30 "$PY" "$WORK/peer.py" "$@" 2>&1
 }
 
-# counter LINK NAME: one of the link's counters from `tapirctl --json stats`
-counter() {
-	"$TAPIRCTL" -s "$SOCK" --json stats --link "$1" 2>/dev/null | "$PY" -c '
-import json, sys
-def find(o):
-    if isinstance(o, dict):
-        if sys.argv[1] in o and isinstance(o[sys.argv[1]], int):
-            return o[sys.argv[1]]
-        for v in o.values():
-            r = find(v)
-            if r is not None:
-                return r
-    if isinstance(o, list):
-        for v in o:
-            r = find(v)
-            if r is not None:
-                return r
-    return None
-r = find(json.load(sys.stdin))
-print(-1 if r is None else r)' "$2"
-}
-
 # --- the namespaces --------------------------------------------------------------------------
 ip netns add "$HNS" && ip netns add "$MNS" && ip netns add "$ANS" && ip netns add "$BNS" || {
 	notok "namespaces not created"
@@ -262,9 +231,9 @@ out=$(client "$ANS" udp 169.254.169.254 80)
 check "(a) a's UDP to 169.254.169.254 gets ICMP admin prohibited [$out]" [ "$out" = EHOSTUNREACH ]
 out=$(client "$BNS" udp 169.254.169.254 80)
 check "(a) b's UDP to 169.254.169.254 is echoed [$out]" [ "$out" = ok ]
-n=$(counter a drop_policy_denied)
+n=$(counter "$SOCK" drop_policy_denied a)
 check "(a) drop_policy_denied counts both [$n]" [ "$n" -ge 2 ]
-n=$(counter b drop_policy_denied)
+n=$(counter "$SOCK" drop_policy_denied b)
 check "(a) b's drop_policy_denied stays 0 [$n]" [ "$n" = 0 ]
 check "(a) the log names link, destination and rule" \
 	grep -q "a: TCP to 169.254.169.254:80 denied by policy (deny-link-local)" "$LOG"
@@ -282,16 +251,16 @@ out=$(client "$ANS" tcp 192.0.2.9 8080)
 check "(b) an address added at run time is denied too [$out]" [ "$out" = ECONNREFUSED ]
 
 # --- (c) a denied port on the gateway ----------------------------------------------------------
-before=$(counter a drop_policy_denied)
+before=$(counter "$SOCK" drop_policy_denied a)
 out=$(client "$ANS" tcp 10.0.2.2 8081)
-after=$(counter a drop_policy_denied)
+after=$(counter "$SOCK" drop_policy_denied a)
 check "(c) a's deny 10.0.2.2/32:8081: RST [$out]" [ "$out" = ECONNREFUSED ]
 check "(c) drop_policy_denied moved [$before -> $after]" [ "$after" = $((before + 1)) ]
 out=$(client "$ANS" tcp 10.0.2.2 8080)
 check "(c) another gateway port still works [$out]" [ "$out" = ok ]
 out=$(client "$BNS" tcp 10.0.2.2 8081)
 check "(c) b is not bound by a's rule [$out]" [ "$out" = ok ]
-n=$(counter a drop_policy_denied)
+n=$(counter "$SOCK" drop_policy_denied a)
 "$TAPIRCTL" -s "$SOCK" stats --link a >"$WORK/stats.txt" 2>&1
 check "(c) tapirctl stats shows the drop by reason [policy_denied $n]" \
 	grep -qE "^ +policy_denied +$n\$" "$WORK/stats.txt"
@@ -321,9 +290,9 @@ out=$(client "$BNS" tcp 169.254.169.254 80)
 check "(d) and reaches it again after 'no' [$out]" [ "$out" = ok ]
 
 # --- (e) idle timeout --------------------------------------------------------------------------
-before=$(counter b tcp_idle_timeout)
+before=$(counter "$SOCK" tcp_idle_timeout b)
 out=$(client "$BNS" idle 10.0.2.2 8080 4)
-after=$(counter b tcp_idle_timeout)
+after=$(counter "$SOCK" tcp_idle_timeout b)
 check "(e) a connection idle 4 s (idle-timeout 2) is reset [$out]" [ "$out" = ECONNRESET ]
 check "(e) tcp_idle_timeout moved [$before -> $after]" [ "$after" = $((before + 1)) ]
 check "(e) the upstream server's side was reset too" \
@@ -332,16 +301,16 @@ out=$(client "$BNS" idle 10.0.2.2 8080 1)
 check "(e) a connection idle 1 s lives on [$out]" [ "$out" = ok ]
 
 # --- (f) per-destination cap -------------------------------------------------------------------
-before=$(counter b drop_tcp_per_destination)
+before=$(counter "$SOCK" drop_tcp_per_destination b)
 out=$(client "$BNS" hold 10.0.2.2 8083 4 1)
-after=$(counter b drop_tcp_per_destination)
+after=$(counter "$SOCK" drop_tcp_per_destination b)
 check "(f) 3 held, the 4th refused, one closed lets the next in [$out]" \
 	[ "$out" = "ok ok ok ECONNREFUSED ok" ]
 check "(f) drop_tcp_per_destination moved [$before -> $after]" [ "$after" = $((before + 1)) ]
 check "(f) the log says why" grep -q "b: TCP to 127.0.0.1:8083 refused: 3 connections" "$LOG"
 
 # --- (g) socket memory: max-socket-memory = 1 (MiB) is less than one autotuned socket may take
-n=$(counter b tcp_sockbuf_capped)
+n=$(counter "$SOCK" tcp_sockbuf_capped b)
 check "(g) tcp_sockbuf_capped counts the shrunk sockets [$n]" [ "$n" -ge 4 ]
 check "(g) the log says why" grep -q "upstream sockets: new ones get .* (max-socket-memory)" "$LOG"
 

@@ -33,32 +33,10 @@ fi
 
 NS=tof-flood-$$
 WORK=$(mktemp -d /tmp/tof-flood-$$.XXXXXX)
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+cleanup_on_exit "$NS"
 
-ip netns add "$NS" || { notok "ip netns add $NS"; finish; }
-"$TAPIRD" -f --netns "$NS" --control "$WORK/control.sock" --log-level warn \
-	>"$WORK/tapird.log" 2>&1 &
-TAPIRD_PID=$!
-pids+=($TAPIRD_PID)
-up=0
-for i in $(seq 100); do
-	if ip -n "$NS" -br addr show tap0 2>/dev/null | grep -q 10.0.2.100 &&
-		timeout 5 ip netns exec "$NS" ping -c 1 -W 1 10.0.2.2 >/dev/null 2>&1; then
-		up=1
-		break
-	fi
-	sleep 0.1
-done
-if [ $up = 0 ]; then
+if ! ns_with_tapird "$NS" "$WORK/control.sock" "$WORK/tapird.log" --log-level warn ||
+	! wait_link_up "$NS"; then
 	notok "tapird attaches to $NS: $(tail -5 "$WORK/tapird.log")"
 	finish
 fi
@@ -157,16 +135,5 @@ else
 	notok "(c) tapirctl stats: tcp_half_open_evicted '$ev'"
 fi
 
-if kill -0 $TAPIRD_PID 2>/dev/null; then
-	ok "tapird survived"
-else
-	notok "tapird died: $(tail -5 "$WORK/tapird.log")"
-fi
-for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-pids=()
-if grep -qE 'Sanitizer|runtime error' "$WORK/tapird.log"; then
-	notok "sanitizer report: $(grep -E -m3 'Sanitizer|runtime error' "$WORK/tapird.log")"
-fi
-grep -v '^$' "$WORK/tapird.log" | tail -8 | sed 's/^/# tapird: /'
+tapird_end_checks "$TAPIRD_PID" "$WORK/tapird.log"
 finish

@@ -40,16 +40,7 @@ need_exec "not built" "$PEER"
 NS=tpf-flowctl-$$
 WORK=$(mktemp -d /tmp/tpf-flowctl-$$.XXXXXX)
 SOCK=$WORK/control.sock
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+cleanup_on_exit "$NS"
 
 # retrans_segs: the container namespace's TCP RetransSegs (RFC 4022 tcpRetransSegs)
 retrans_segs() {
@@ -75,23 +66,13 @@ print(c["tcp"][sys.argv[1]])' "$1"
 
 # flowctl MTU: the whole scenario with tapird at MTU (a fresh namespace and daemon)
 flowctl() {
-	local MTU=$1 i up at w s rtx0 rtx_cont crc src t0 t1 secs stats noroom zero ss_zero
+	local MTU=$1 i at w s rtx0 rtx_cont crc src t0 t1 secs stats noroom zero ss_zero
 	local samples ss_knows port TAPIRD_PID SRV_PID CLI_PID r rtx_stall=
-	ip netns add "$NS" || { notok "ip netns add $NS"; return; }
-	"$TAPIRD" -f --netns "$NS" --control "$SOCK" --log-level warn --mtu "$MTU" >"$WORK/tapird.log" 2>&1 &
-	TAPIRD_PID=$!
-	pids+=($TAPIRD_PID)
-	up=0
-	for i in $(seq 100); do
-		kill -0 $TAPIRD_PID 2>/dev/null || break
-		if ip -n "$NS" -br addr show tap0 2>/dev/null | grep -q 10.0.2.100 &&
-			timeout 5 ip netns exec "$NS" ping -c 1 -W 1 10.0.2.2 >/dev/null 2>&1; then
-			up=1
-			break
-		fi
-		sleep 0.1
-	done
-	[ $up = 1 ] || { notok "MTU $MTU: tapird did not come up: $(tail -3 "$WORK/tapird.log")"; return; }
+	if ! ns_with_tapird "$NS" "$SOCK" "$WORK/tapird.log" --log-level warn --mtu "$MTU" ||
+		! wait_link_up "$NS"; then
+		notok "MTU $MTU: tapird did not come up: $(tail -3 "$WORK/tapird.log" 2>/dev/null)"
+		return
+	fi
 
 	rtx0=$(retrans_segs)
 	port=$(free_port) || { notok "no free port"; return; }

@@ -47,35 +47,12 @@ fi
 NS=tapir-relay-$$
 NS2=tapir-relay-nl-$$
 WORK=$(mktemp -d /tmp/tapir-relay-$$.XXXXXX)
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	ip netns del "$NS" 2>/dev/null
-	ip netns del "$NS2" 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+cleanup_on_exit "$NS" "$NS2"
 
 # start_tapird NS SOCK LOG [ARGS...]: namespace, daemon, wait for tap0 and the gateway to answer
 # ping. Sets TAPIRD_PID. Return: 0 when the link works.
 start_tapird() {
-	local ns=$1 sock=$2 log=$3 i
-	shift 3
-	ip netns add "$ns" || return 1
-	"$TAPIRD" -f --netns "$ns" --control "$sock" --log-level warn "$@" >"$log" 2>&1 &
-	TAPIRD_PID=$!
-	pids+=($TAPIRD_PID)
-	for i in $(seq 100); do
-		kill -0 $TAPIRD_PID 2>/dev/null || return 1
-		if ip -n "$ns" -br addr show tap0 2>/dev/null | grep -q 10.0.2.100; then
-			timeout 5 ip netns exec "$ns" ping -c 1 -W 1 10.0.2.2 >/dev/null 2>&1 && return 0
-		fi
-		sleep 0.1
-	done
-	return 1
+	ns_with_tapird "$1" "$2" "$3" --log-level warn "${@:4}" && wait_link_up "$1"
 }
 
 # serve PORT SEND RECV OUT: one tcppeer server in the background; waits until it listens.
@@ -312,9 +289,7 @@ else
 fi
 
 # Stop the daemons first, so that what the sanitizers report at exit (leaks) is in the logs
-for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-pids=()
+stop_pids
 for log in "$WORK/tapird.log" "$WORK/tapird2.log"; do
 	[ -f "$log" ] || continue
 	if grep -qE 'Sanitizer|runtime error' "$log"; then

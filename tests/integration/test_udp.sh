@@ -36,19 +36,8 @@ NS=tapir-udp-$$
 NS2=tapir-udp-mtu-$$
 NS3=tapir-udp-nl-$$
 WORK=$(mktemp -d /tmp/tapir-udp-$$.XXXXXX)
-pids=()
 tpids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	ip netns del "$NS" 2>/dev/null
-	ip netns del "$NS2" 2>/dev/null
-	ip netns del "$NS3" 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+cleanup_on_exit "$NS" "$NS2" "$NS3"
 
 # --- helpers in Python: servers on the host, clients in the container -----------------------
 
@@ -270,20 +259,11 @@ start_bg() {
 # start_tapird NS SOCK LOG [ARGS...]: namespace and daemon; waits for tap0 with its address.
 # Sets TAPIRD_PID. Return: 0 when the link is up.
 start_tapird() {
-	local ns=$1 sock=$2 log=$3 i
-	shift 3
-	ip netns add "$ns" || return 1
-	"$TAPIRD" -f --netns "$ns" --control "$sock" --log-level warn "$@" >"$log" 2>&1 &
-	TAPIRD_PID=$!
-	pids+=($TAPIRD_PID)
-	tpids+=($TAPIRD_PID)
-	for i in $(seq 100); do
-		kill -0 $TAPIRD_PID 2>/dev/null || return 1
-		ip -n "$ns" -br addr show tap0 2>/dev/null | grep -q 10.0.2.100 && [ -S "$sock" ] &&
-			return 0
-		sleep 0.1
-	done
-	return 1
+	local rc
+	ns_with_tapird "$1" "$2" "$3" --log-level warn "${@:4}"
+	rc=$?
+	[ -n "$TAPIRD_PID" ] && tpids+=("$TAPIRD_PID")
+	[ $rc = 0 ] && wait_tap_addr "$1"
 }
 
 # in_ns NS ARGS...: the client in namespace NS, bounded in time
@@ -429,22 +409,7 @@ if [ "$NS2_UP" = 1 ]; then
 	out=$(in_ns "$NS2" many "$MPORT" 60 2>&1)
 	rc=$?
 	n=$(count_flows "$WORK/control2.sock" "10.0.2.2:$MPORT")
-	ev=$("$TAPIRCTL" -s "$WORK/control2.sock" --json stats 2>/dev/null | "$PY" -c '
-import json, sys
-def find(o):
-    if isinstance(o, dict):
-        if "flows_closed_evicted" in o:
-            return o["flows_closed_evicted"]
-        for v in o.values():
-            r = find(v)
-            if r is not None:
-                return r
-    if isinstance(o, list):
-        for v in o:
-            r = find(v)
-            if r is not None:
-                return r
-print(find(json.load(sys.stdin)))')
+	ev=$(counter "$WORK/control2.sock" flows_closed_evicted)
 	fds1=$(ls /proc/$T2/fd | wc -l)
 	if [ $rc = 0 ] && [ "$n" = 20 ] && [ "$ev" -ge 40 ] 2>/dev/null && [ $((fds1 - fds0)) -le 21 ]; then
 		ok "(h) --max-udp-flows 20: 60 flows ($out), 20 kept, $ev evicted, tapird fds $fds0 -> $fds1"
