@@ -33,9 +33,8 @@ SOCK=$RT/control.sock
 SOCK2=$RT/other.sock             # a second tapird, serving tmu-c
 LOG=$WORK/tapird.log
 MAX_FLOWS=32
-cleanup_on_exit "$NSA" "$NSB" "$NSC"
-# and the non-namespace files the attach refusals put in /run/netns, if a run stops among them
-trap 'exit_cleanup; rm -f "/run/netns/tmu-fifo-$$" "/run/netns/tmu-file-$$"' EXIT
+# the two files this script puts in /run/netns go as namespaces do (ip netns del unlinks)
+cleanup_on_exit "$NSA" "$NSB" "$NSC" "tmu-fifo-$$" "tmu-file-$$"
 
 ctl() { "$TAPIRCTL" -s "$SOCK" -t $((5 * SLACK)) "$@"; }
 
