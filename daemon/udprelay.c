@@ -61,6 +61,9 @@
  *		forward's own socket (not ours to close)
  * @ev:		its read event (errors make it readable too); NULL for a forward's flow
  * @inbound:	a port forward's flow: replies go to @client through @fd
+ * @family:	@fd's address family (AF_INET or AF_INET6)
+ * @pmtu_do:	@fd refuses datagrams too big for the path (IP_PMTUDISC_DO), as f->udp_df
+ *		asked for the last one sent
  * @client:	the forward's host client (IPv4, or IPv6 for a forward on an IPv6 address)
  * @client_len:	its length
  */
@@ -70,6 +73,8 @@ struct udp_relay {
 	int fd;
 	struct event *ev;
 	bool inbound;
+	int family;
+	bool pmtu_do;
 	union {
 		struct sockaddr sa;
 		struct sockaddr_in in;
@@ -92,7 +97,8 @@ static uint8_t udprelay_rxbuf[UDPRELAY_BATCH][65536];
  *
  * Return: true if the entry is an ICMP or ICMPv6 error the container should hear about
  * (destination unreachable or time exceeded; "fragmentation needed" and "packet too big"
- * are the host's own business: it fragments or shrinks, the container's datagram was sent)
+ * teach the host's socket the path MTU: the container hears of it at its next datagram that
+ * may not be fragmented, which then fails with EMSGSIZE, udprelay_send())
  */
 static bool udprelay_icmp_from_ee(const struct sock_extended_err *ee, uint8_t *type,
 				  uint8_t *code)
@@ -306,6 +312,7 @@ static struct udp_relay *udprelay_open(struct relay_env *env, struct flow *f, in
 	r->env = env;
 	r->f = f;
 	r->fd = fd;
+	r->family = ss.ss_family;
 	r->ev = event_new(env->base, fd, EV_READ | EV_PERSIST, udprelay_readable, r);
 	if (!r->ev || event_add(r->ev, NULL)) {
 		if (r->ev)
@@ -317,6 +324,50 @@ static struct udp_relay *udprelay_open(struct relay_env *env, struct flow *f, in
 	}
 	upstream_note(f, &ss);
 	return r;
+}
+
+/**
+ * udprelay_set_pmtu() - make @r's socket refuse (@on: IP_PMTUDISC_DO) or fragment (WANT, the
+ * default) the datagrams too big for the path, as the container's datagram asks (f->udp_df)
+ * @r:		the relay
+ * @on:		the datagram may not be fragmented
+ *
+ * A flow's datagrams are all of one kind as a rule (the container's kernel sets DF on all
+ * those it does not fragment itself), so the option changes at the flow's first datagram
+ * and seldom after.
+ */
+static void udprelay_set_pmtu(struct udp_relay *r, bool on)
+{
+	int v4 = on ? IP_PMTUDISC_DO : IP_PMTUDISC_WANT;
+	int v6 = on ? IPV6_PMTUDISC_DO : IPV6_PMTUDISC_WANT;
+	int rc;
+
+	if (r->pmtu_do == on)
+		return;
+	if (r->family == AF_INET6)
+		rc = setsockopt(r->fd, SOL_IPV6, IPV6_MTU_DISCOVER, &v6, sizeof(v6));
+	else
+		rc = setsockopt(r->fd, SOL_IP, IP_MTU_DISCOVER, &v4, sizeof(v4));
+	if (rc)
+		log_debug("udp: path MTU discovery: %s", strerror(errno));
+	else
+		r->pmtu_do = on;
+}
+
+/**
+ * udprelay_path_mtu() - the path MTU the kernel knows for @r's connected socket
+ * @r:		the relay
+ *
+ * Return: the MTU, 0 if unknown
+ */
+static uint32_t udprelay_path_mtu(const struct udp_relay *r)
+{
+	socklen_t sl = sizeof(int);
+	int mtu = 0;
+
+	if (r->family == AF_INET6)
+		return getsockopt(r->fd, SOL_IPV6, IPV6_MTU, &mtu, &sl) || mtu < 0 ? 0 : (uint32_t)mtu;
+	return getsockopt(r->fd, SOL_IP, IP_MTU, &mtu, &sl) || mtu < 0 ? 0 : (uint32_t)mtu;
 }
 
 int udprelay_send(struct relay_env *env, struct flow *f, const uint8_t *data, size_t len)
@@ -336,10 +387,18 @@ int udprelay_send(struct relay_env *env, struct flow *f, const uint8_t *data, si
 			return err;
 		f->relay = r;
 	}
+	udprelay_set_pmtu(r, f->udp_df);
 	for (int tries = 0; tries < 2; tries++) {
 		n = send(r->fd, data, len, MSG_DONTWAIT);
 		if (n >= 0)
 			return 0;
+		/* larger than the path allows, and not to be fragmented: the stack tells the
+		 * container the path MTU (Packet Too Big, fragmentation needed) */
+		if (errno == EMSGSIZE && r->pmtu_do && f->udp_df) {
+			udp_upstream_too_big(env->stack, f, data, len, udprelay_path_mtu(r),
+					     tapird_now_us());
+			return -EMSGSIZE;
+		}
 		/* A pending error from an earlier ICMP (reported through the error queue) fails
 		 * one send(), and is cleared by it: try once more */
 		if (errno != ECONNREFUSED && errno != EHOSTUNREACH && errno != ENETUNREACH &&

@@ -34,6 +34,8 @@
 	X(drop_ip_frag_timeout, "IPv4 datagrams whose reassembly timed out")                 \
 	X(drop_ip_frag_over_limit, "IPv4 datagrams evicted by the reassembly bounds")        \
 	X(drop_ip_bad_proto, "IPv4 packets of a protocol we do not relay")                   \
+	X(drop_ip_ttl_expired, "IP packets for a relayed host with TTL or hop limit 0 or 1")  \
+	X(drop_ip_too_big, "IP packets over the link MTU that may not be fragmented (no GSO)") \
 	X(drop_ip6_bad_length, "IPv6 payload length disagreeing with the frame")            \
 	X(drop_ip6_bad_source, "IPv6 packets from an address that is not the container's")  \
 	X(drop_ip6_malformed, "IPv6 extension headers truncated or malformed")              \
@@ -78,6 +80,7 @@
 	X(drop_udp_no_service, "UDP datagrams to a port we do not serve (port unreachable)") \
 	X(drop_udp_dns_malformed, "DNS queries shorter than a DNS header")                   \
 	X(drop_udp_upstream_error, "UDP datagrams the upstream socket did not take or give") \
+	X(drop_udp_too_big, "UDP datagrams larger than the upstream path MTU (EMSGSIZE)")   \
 	X(drop_dhcp_malformed, "DHCP messages with a bad header, magic cookie or options")   \
 	X(drop_dhcp_unsupported, "BOOTP, relayed or server-to-client DHCP messages")         \
 	X(drop_dhcp_not_ours, "DHCP messages for another server or address")                 \
@@ -103,6 +106,8 @@
 	X(icmp_echo_relayed_replies, "ICMP echo replies relayed back to the container")      \
 	X(icmp_errors_sent, "ICMP errors sent to the container")                             \
 	X(icmp_errors_rate_limited, "ICMP errors not sent because of the rate limit")        \
+	X(icmp_time_exceeded_sent, "ICMP/ICMPv6 time exceeded sent (TTL or hop limit <= 1)") \
+	X(icmp_too_big_sent, "ICMPv6 packet too big and ICMP fragmentation needed sent")    \
 	X(tcp_rst_sent, "TCP RSTs sent to the container")                                    \
 	X(tcp_challenge_acks, "RFC 5961 challenge ACKs sent")                                \
 	X(tcp_retransmits, "TCP segments retransmitted to the container")                    \

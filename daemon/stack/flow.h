@@ -85,6 +85,10 @@ struct tcp_conn;
  * @uport:	upstream port
  * @caddr6, @paddr6, @uaddr6: the same for IPv6 (network order)
  * @uv6:	the upstream address is @uaddr6 (an IPv6 upstream, whatever the flow's family)
+ * @udp_df:	UDP: the datagram being handed to stack_ops.udp_send may not be fragmented on
+ *		its way (IPv4 with DF set, IPv6 sent whole by the container): the shell sends it
+ *		with path MTU discovery on (IP_PMTUDISC_DO) and reports one that does not fit
+ *		with udp_upstream_too_big()
  * @created_us:	creation time
  * @last_us:	last activity (either direction)
  * @bytes_in:	payload bytes from the container
@@ -117,6 +121,7 @@ struct flow {
 	uint8_t paddr6[16];
 	uint8_t uaddr6[16];
 	bool uv6;
+	bool udp_df;
 	uint64_t created_us;
 	uint64_t last_us;
 	uint64_t bytes_in;

@@ -190,30 +190,32 @@ static bool icmp_error_allowed(const struct stack *s, const struct pkt *orig)
 }
 
 /**
- * icmp_send_error() - send an ICMP error about @orig to the container
+ * icmp_send_error_mtu() - send an ICMP error about @orig to the container
  * @s:		the link's stack
  * @orig:	the datagram that caused it: @ip, @ip_len and @ihl must describe its header and
  *		as much of its payload as is at hand; @frame may be NULL (no link-layer check)
  * @type:	ICMP type (an error type)
  * @code:	ICMP code
  * @from:	source address of the error
+ * @mtu:	for "fragmentation needed", the next-hop MTU (RFC 1191 4)
  *
  * Silently does nothing where RFC 1122 3.2.2 forbids an error. Suppressed by the rate limit
  * (RFC 1812 4.3.2.8), it is counted in icmp_errors_rate_limited, not in a drop_* counter: the
  * datagram that caused it has been counted by its caller already, and an error caused by an
  * upstream event (connect() failed) drops nothing the container sent.
+ * Return: true if the error was built and handed to ip4_output()
  */
-void icmp_send_error(struct stack *s, const struct pkt *orig, uint8_t type, uint8_t code,
-		     uint32_t from)
+static bool icmp_send_error_mtu(struct stack *s, const struct pkt *orig, uint8_t type,
+				uint8_t code, uint32_t from, uint32_t mtu)
 {
 	uint8_t *m = stack_tx_l4(s);
 	size_t quote;
 
 	if (!icmp_error_allowed(s, orig))
-		return;
+		return false;
 	if (!ratelimit_allow(&s->icmp_rl, orig->now_us)) {
 		s->cnt.icmp_errors_rate_limited++;
-		return;
+		return false;
 	}
 	quote = orig->ip_len < ICMP_QUOTE_MAX ? orig->ip_len : ICMP_QUOTE_MAX;
 
@@ -223,13 +225,35 @@ void icmp_send_error(struct stack *s, const struct pkt *orig, uint8_t type, uint
 	wr32(m + 4, 0); /* unused (RFC 792) */
 	/* RFC 1191 4: "fragmentation needed" carries the next-hop MTU in the low 16 bits */
 	if (type == ICMP_DEST_UNREACH && code == ICMP_UNREACH_NEEDFRAG)
-		wr16(m + 6, (uint16_t)s->cfg.mtu);
+		wr16(m + 6, (uint16_t)(mtu > 0xffff ? 0xffff : mtu));
 	memcpy(m + ICMP_HDR_LEN, orig->ip, quote);
 	wr16(m + 2, csum_fold(csum_partial(m, ICMP_HDR_LEN + quote, 0)));
 
 	if (s->cmac_known)
 		s->cnt.icmp_errors_sent++;
 	ip4_output(s, from, s->cfg.addr, PROTO_ICMP, ICMP_HDR_LEN + quote);
+	return true;
+}
+
+bool icmp_send_error(struct stack *s, const struct pkt *orig, uint8_t type, uint8_t code,
+		     uint32_t from)
+{
+	return icmp_send_error_mtu(s, orig, type, code, from, s->cfg.mtu);
+}
+
+bool icmp_send_frag_needed(struct stack *s, const struct pkt *orig, uint32_t mtu, uint32_t from)
+{
+	/* RFC 1191 3: only a datagram with DF set is answered; without it the sender lets any
+	 * hop fragment, and the caller does so (or the host's socket does) */
+	if (!orig->ip || orig->ip_len < IP4_HDR_MIN || !(rd16(orig->ip + 6) & IP4_FLAG_DF))
+		return false;
+	/* RFC 791: every IPv4 link carries 68 bytes; a smaller MTU is no MTU */
+	if (mtu < 68)
+		mtu = 68;
+	if (!icmp_send_error_mtu(s, orig, ICMP_DEST_UNREACH, ICMP_UNREACH_NEEDFRAG, from, mtu))
+		return false;
+	s->cnt.icmp_too_big_sent++;
+	return true;
 }
 
 /* --- entry points: each runs as a batch (stack_enter/stack_leave) ------------------ */

@@ -162,17 +162,17 @@ static bool icmp6_error_allowed(const struct stack *s, const struct pkt *orig, u
 	return true;
 }
 
-void icmp6_send_error(struct stack *s, const struct pkt *orig, uint8_t type, uint8_t code,
+bool icmp6_send_error(struct stack *s, const struct pkt *orig, uint8_t type, uint8_t code,
 		      uint32_t param, const uint8_t from[16])
 {
 	uint8_t *m = stack_tx_l4_6(s);
 	size_t quote, max = ICMP6_QUOTE_MAX;
 
 	if (!icmp6_error_allowed(s, orig, type, code))
-		return;
+		return false;
 	if (!ratelimit_allow(&s->icmp6_rl, orig->now_us)) {
 		s->cnt.icmp_errors_rate_limited++;
-		return;
+		return false;
 	}
 	if (max > stack_l4_max6(s) - ICMP_HDR_LEN)
 		max = stack_l4_max6(s) - ICMP_HDR_LEN;
@@ -185,6 +185,20 @@ void icmp6_send_error(struct stack *s, const struct pkt *orig, uint8_t type, uin
 		s->cnt.icmp_errors_sent++;
 	/* to the source of the offending packet: the container's global or link-local */
 	icmp6_finish(s, from, orig->ip + 8, ICMP_HDR_LEN + quote, 0);
+	return true;
+}
+
+bool icmp6_send_too_big(struct stack *s, const struct pkt *orig, uint32_t mtu,
+			const uint8_t from[16])
+{
+	/* RFC 8201 4: a node never takes an MTU below 1280 from a Packet Too Big; RFC 4443 3.2:
+	 * the MTU field is the next hop's */
+	if (mtu < IP6_MIN_MTU)
+		mtu = IP6_MIN_MTU;
+	if (!icmp6_send_error(s, orig, ICMP6_PACKET_TOO_BIG, 0, mtu, from))
+		return false;
+	s->cnt.icmp_too_big_sent++;
+	return true;
 }
 
 uint8_t icmp6_unreach_code(uint8_t code)

@@ -39,6 +39,47 @@ bool ip4_addr_unicast(const struct stack *s, uint32_t addr)
 }
 
 /**
+ * ip4_hop_check() - what a router in our place would refuse: a datagram for a host we relay
+ * to whose TTL runs out here, or one larger than the link's MTU that may not be fragmented
+ * @s:		the link's stack
+ * @p:		the datagram, from the container's address to a unicast address
+ *
+ * We are the far end of the container's datagrams, but to the container we are its first
+ * hop: a datagram for any host but the gateway and DNS addresses is relayed on, as a router
+ * forwards it. RFC 1812 5.3.1: a router that would forward a datagram with TTL 1 or 0
+ * discards it and sends Time Exceeded code 0 (RFC 792) from its own address: that is what
+ * makes `traceroute` and `mtr` in the container show the gateway as hop 1. (pasta instead
+ * copies the TTL to its host socket, IP_TTL, and is invisible to traceroute; its host then
+ * answers from beyond. Our relay sockets keep the host's TTL, so the gateway must answer.)
+ * The gateway and DNS addresses are the datagram's destination, not forwarded: RFC 1122
+ * 3.2.1.7, a host MUST NOT discard a datagram it receives with TTL below 2.
+ * RFC 1191 4, RFC 1812 5.2.7.1: a datagram with DF set larger than the link's MTU is
+ * answered with "fragmentation needed" and the MTU, unless a virtio-net GSO header says it
+ * is a super-frame, which the container's kernel cut as it was allowed to. Without DF the
+ * datagram is taken: a router would fragment it, and we reassemble nothing more by taking
+ * it whole.
+ * Return: true if the datagram was dropped (counted, and answered where allowed)
+ */
+static bool ip4_hop_check(struct stack *s, const struct pkt *p)
+{
+	if (stack_is_local(s, p->daddr))
+		return false;
+	if (p->ttl <= 1) {
+		s->cnt.drop_ip_ttl_expired++;
+		if (icmp_send_error(s, p, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, s->cfg.gateway))
+			s->cnt.icmp_time_exceeded_sent++;
+		return true;
+	}
+	if (p->ip_len > s->cfg.mtu && p->vnet.gso_type == VNET_GSO_NONE &&
+	    (rd16(p->ip + 6) & IP4_FLAG_DF)) {
+		s->cnt.drop_ip_too_big++;
+		icmp_send_frag_needed(s, p, s->cfg.mtu, s->cfg.gateway);
+		return true;
+	}
+	return false;
+}
+
+/**
  * ip4_input() - validate one IPv4 datagram from the container and dispatch it
  * @s:		the link's stack
  * @frame:	the whole Ethernet frame, addressed to our MAC
@@ -126,6 +167,8 @@ void ip4_input(struct stack *s, const uint8_t *frame, size_t len, const struct v
 		s->cnt.drop_not_for_us++;
 		return;
 	}
+	if (ip4_hop_check(s, &p))
+		return;
 	frag = rd16(h + 6);
 	if ((frag & IP4_FLAG_MF) || (frag & IP4_FRAG_OFF_MASK)) {
 		/* A super-frame or a partial checksum covers a whole datagram, never a fragment:
@@ -155,9 +198,7 @@ void ip4_dispatch(struct stack *s, struct pkt *p)
 {
 	if (vnet_l4_check(s, p))
 		return;
-	/* TTL is not looked at. We are the datagram's destination, not a router (RFC 1812
-	 * 5.3.1 applies only to forwarding), and RFC 1122 3.2.1.7: a host MUST NOT discard a
-	 * datagram just because it was received with TTL less than 2. */
+	/* TTL was looked at by ip4_hop_check(), for relayed hosts only */
 	switch (p->proto) {
 	case PROTO_ICMP:
 		icmp_input(s, p);

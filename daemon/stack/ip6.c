@@ -251,6 +251,43 @@ static bool ip6_first_frag_chain_ok(const struct pkt *p, size_t off, uint8_t nh,
 	return true;
 }
 
+/**
+ * ip6_hop_check() - what a router in our place would refuse: a packet for a host beyond the
+ * link whose hop limit runs out here, or one larger than the link's MTU
+ * @s:		the link's stack
+ * @p:		the packet, its chain walked (so that an ICMPv6 error is known as one)
+ *
+ * As ip4_hop_check(): to the container we are the first hop of every packet for a host
+ * beyond the link, which the relay forwards. RFC 4443 3.3: a router that receives a packet
+ * with hop limit 0, or decrements it to 0, discards it and sends Time Exceeded code 0 from
+ * its own address (the gateway's, fd00::2), so that `traceroute6` and `mtr` show the
+ * gateway as hop 1 (pasta copies the hop limit to its socket and stays invisible).
+ * Packets to the gateway, DNS and link-local addresses, to multicast groups (NDP, RA, MLD:
+ * hop limit 255 or 1 by design) are ours, and never looked at here.
+ * RFC 8200 5, RFC 4443 3.2: a packet larger than the link's MTU is answered with Packet Too
+ * Big and the MTU, unless a virtio-net GSO header says it is a super-frame the container's
+ * kernel cut as it may. A packet put together from fragments is measured by its fragments.
+ * Return: true if the packet was dropped (counted, and answered where allowed)
+ */
+static bool ip6_hop_check(struct stack *s, const struct pkt *p)
+{
+	if (!ip6_addr_unicast(s, p->daddr6) || ip6_is_local(s, p->daddr6))
+		return false;
+	if (p->ttl <= 1) {
+		s->cnt.drop_ip_ttl_expired++;
+		if (icmp6_send_error(s, p, ICMP6_TIME_EXCEEDED, ICMP6_EXC_HOPLIMIT, 0,
+				     s->cfg.gateway6))
+			s->cnt.icmp_time_exceeded_sent++;
+		return true;
+	}
+	if (!p->reassembled && p->ip_len > s->cfg.mtu && p->vnet.gso_type == VNET_GSO_NONE) {
+		s->cnt.drop_ip_too_big++;
+		icmp6_send_too_big(s, p, s->cfg.mtu, s->cfg.gateway6);
+		return true;
+	}
+	return false;
+}
+
 /*
  * ip6_walk() - walk the extension-header chain of @p up to its upper-layer header, then
  * dispatch it (or hand a fragment to reassembly)
@@ -351,6 +388,8 @@ void ip6_walk(struct stack *s, struct pkt *p)
 	p->proto = nh;
 	p->l4 = p->ip + off;
 	p->l4_len = p->ip_len - off;
+	if (ip6_hop_check(s, p))
+		return;
 	/* with offloads: a TCP super-frame, a partial checksum (vnet_l4_check, as IPv4's) */
 	if (vnet_l4_check(s, p))
 		return;

@@ -57,6 +57,7 @@ static void ip6_reass_complete(struct stack *s, const struct reass_done *done,
 	memcpy(p.saddr6, h + 8, 16);
 	memcpy(p.daddr6, h + 24, 16);
 	p.now_us = now_us;
+	p.reassembled = true;
 	ip6_walk(s, &p);
 	free(buf);
 }

@@ -211,7 +211,10 @@ struct stack_txq {
  * @udp_send:	one datagram's payload from the container for f->paddr:f->pport (the first of a
  *		new flow opens the upstream socket). Return 0, or a negative errno: the datagram
  *		is lost and counted, and ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EACCES/EPERM
- *		answer the container with the matching ICMP destination unreachable.
+ *		answer the container with the matching ICMP destination unreachable. With
+ *		f->udp_df set the datagram may not be fragmented: too big for the path, the
+ *		shell reports it with udp_upstream_too_big() and returns -EMSGSIZE (counted
+ *		there, not again).
  *
  * ICMP (see icmp.h for the call going the other way):
  * @icmp_echo:	an echo request from the container to @daddr, an address other than the

@@ -69,6 +69,7 @@ struct pkt {
 	uint64_t now_us;
 	struct vnet_meta vnet;
 	bool csum_trusted;
+	bool reassembled;
 };
 
 /**
@@ -211,9 +212,19 @@ void icmp6_finish(struct stack *s, const uint8_t saddr[16], const uint8_t daddr[
  * @param:	the type's 32-bit field: the MTU (packet too big), the pointer (parameter
  *		problem), 0 otherwise
  * @from:	source address of the error
+ * Return: true if sent (false: not allowed, or rate limited and counted)
  */
-void icmp6_send_error(struct stack *s, const struct pkt *orig, uint8_t type, uint8_t code,
+bool icmp6_send_error(struct stack *s, const struct pkt *orig, uint8_t type, uint8_t code,
 		      uint32_t param, const uint8_t from[16]);
+
+/**
+ * icmp6_send_too_big() - Packet Too Big (RFC 4443 3.2) about @orig, with @mtu (raised to
+ * 1280, RFC 8201 4) in its MTU field; also to a multicast destination (RFC 4443 2.4 (e.3))
+ * @from:	source address of the error
+ * Return: true if sent (counted in icmp_too_big_sent)
+ */
+bool icmp6_send_too_big(struct stack *s, const struct pkt *orig, uint32_t mtu,
+			const uint8_t from[16]);
 
 /**
  * icmp6_unreach_code() - the ICMPv6 destination unreachable code (RFC 4443 3.1) for an ICMP
@@ -441,9 +452,18 @@ void ip4_output_to(struct stack *s, const uint8_t dmac[ETH_ALEN], uint32_t saddr
  * icmp_send_error() - send ICMP @type/@code to the container about packet @orig, quoting its
  * IP header and first 8 bytes of payload (RFC 792; RFC 1812 4.3.2.3). Rate limited.
  * @from:	source address of the error (the peer the container addressed, or the gateway)
+ * Return: true if sent (false: RFC 1122 3.2.2 forbids it, or rate limited and counted)
  */
-void icmp_send_error(struct stack *s, const struct pkt *orig, uint8_t type, uint8_t code,
+bool icmp_send_error(struct stack *s, const struct pkt *orig, uint8_t type, uint8_t code,
 		     uint32_t from);
+
+/**
+ * icmp_send_frag_needed() - destination unreachable "fragmentation needed and DF set" (RFC
+ * 792, RFC 1191 4) about @orig with the next-hop @mtu; nothing unless @orig has DF set
+ * @from:	source address of the error
+ * Return: true if sent (counted in icmp_too_big_sent)
+ */
+bool icmp_send_frag_needed(struct stack *s, const struct pkt *orig, uint32_t mtu, uint32_t from);
 
 /* --- either family: what TCP and UDP use to send, so that they hold no per-family code --- */
 

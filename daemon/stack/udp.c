@@ -475,7 +475,12 @@ known:
 	memcpy(d->quote + hl, h, UDP_HDR_LEN);
 	d->qlen = (uint8_t)(hl + UDP_HDR_LEN);
 
+	/* RFC 1191 3 (DF), RFC 8200 5 (IPv6 is never fragmented on its way): whether the host
+	 * may fragment the datagram, or must refuse one too big for the path */
+	f->udp_df = p->v6 ? !p->reassembled : !!(rd16(p->ip + 6) & IP4_FLAG_DF);
 	r = s->ops.udp_send ? s->ops.udp_send(s->ctx, f, h + UDP_HDR_LEN, plen) : -ENOSYS;
+	if (r == -EMSGSIZE && f->udp_df)
+		return; /* counted and answered by udp_upstream_too_big() */
 	if (r < 0) {
 		/* Lost, as the network may lose any datagram; what the kernel would have told a
 		 * local sender goes back as the matching ICMP error. */
@@ -539,6 +544,60 @@ static void udp_upstream_error_do(struct stack *s, struct flow *f, uint8_t type,
 	q.tos = d->quote[1];
 	q.now_us = now_us;
 	icmp_send_error(s, &q, type, code, f->paddr);
+}
+
+static void udp_upstream_too_big_do(struct stack *s, struct flow *f, const uint8_t *data,
+				    size_t len, uint32_t mtu, uint64_t now_us)
+{
+	/* RFC 4443 2.4 (c): the error fits in 1280 bytes; the IPv4 one quotes less (icmp.c) */
+	uint8_t buf[IP6_MIN_MTU - IP6_HDR_LEN - ICMP_HDR_LEN];
+	size_t hl, n, ulen = UDP_HDR_LEN + len;
+	struct udp_side *d;
+	struct pkt q;
+
+	if (!f->in_use || f->proto != PROTO_UDP || !s->udp || f->idx >= s->udp->cap)
+		return;
+	s->cnt.drop_udp_too_big++;
+	d = &s->udp->side[f->idx];
+	if (d->qlen < IP4_HDR_MIN + UDP_HDR_LEN || ulen > 0xffff)
+		return;
+	hl = d->qlen - UDP_HDR_LEN;
+	/* too big for some other reason than the path (a datagram past 65535 bytes): no MTU
+	 * would help */
+	if (!mtu || hl + ulen <= mtu)
+		return;
+	n = len < sizeof(buf) - d->qlen ? len : sizeof(buf) - d->qlen;
+	memcpy(buf, d->quote, d->qlen);
+	memcpy(buf + d->qlen, data, n);
+	/* the headers are those of the flow's last datagram (the one sent now, unless the
+	 * shell reports later): with this one's lengths, as the container sent it */
+	wr16(buf + hl + 4, (uint16_t)ulen);
+	memset(&q, 0, sizeof(q));
+	q.ip = buf;
+	q.ihl = hl;
+	q.ip_len = d->qlen + n;
+	q.l4 = buf + hl;
+	q.l4_len = UDP_HDR_LEN + n;
+	q.proto = PROTO_UDP;
+	q.now_us = now_us;
+	/* From the gateway: the hop whose next link is too small is ours (as for the frames
+	 * over the link's MTU, ip4_hop_check()) */
+	if (f->v6) {
+		q.v6 = true;
+		wr16(buf + 4, (uint16_t)ulen);
+		memcpy(q.saddr6, f->caddr6, 16);
+		memcpy(q.daddr6, f->paddr6, 16);
+		icmp6_send_too_big(s, &q, mtu, s->cfg.gateway6);
+		return;
+	}
+	if (hl + ulen > 0xffff)
+		return;
+	wr16(buf + 2, (uint16_t)(hl + ulen));
+	wr16(buf + 10, 0);
+	wr16(buf + 10, csum_fold(csum_partial(buf, hl, 0)));
+	q.saddr = f->caddr;
+	q.daddr = f->paddr;
+	icmp_send_frag_needed(s, &q, mtu, s->cfg.gateway);
 }
 
 static void udp_upstream_datagram_do(struct stack *s, struct flow *f, const uint8_t *data, size_t len,
@@ -610,6 +669,14 @@ void udp_upstream_error(struct stack *s, struct flow *f, uint8_t type, uint8_t c
 {
 	stack_enter(s);
 	udp_upstream_error_do(s, f, type, code, now_us);
+	stack_leave(s, now_us);
+}
+
+void udp_upstream_too_big(struct stack *s, struct flow *f, const uint8_t *data, size_t len,
+			  uint32_t mtu, uint64_t now_us)
+{
+	stack_enter(s);
+	udp_upstream_too_big_do(s, f, data, len, mtu, now_us);
 	stack_leave(s, now_us);
 }
 

@@ -44,6 +44,26 @@ void udp_upstream_error(struct stack *s, struct flow *f, uint8_t type, uint8_t c
 			uint64_t now_us);
 
 /**
+ * udp_upstream_too_big() - the host socket refused a datagram of @f as larger than the path
+ * allows (EMSGSIZE with path MTU discovery on, f->udp_df): tell the container, as the router
+ * that could not forward it would, with ICMPv6 Packet Too Big (RFC 4443 3.2) or ICMP
+ * "fragmentation needed" (RFC 1191 4) carrying @mtu, from the gateway address, quoting the
+ * datagram's headers (those of the flow's last datagram, with this one's lengths) and as
+ * much of @data as fits. Counted in drop_udp_too_big; rate limited like every ICMP error.
+ * @s:		the link's stack
+ * @f:		a live UDP flow
+ * @data:	the datagram's payload as the stack handed it to stack_ops.udp_send (read
+ *		only, not kept)
+ * @len:	its length
+ * @mtu:	the path MTU (IP_MTU / IPV6_MTU of the connected socket); 0 or one the
+ *		datagram fits in (it was too big for another reason: an IPv4 datagram past 65535
+ *		bytes) sends no error
+ * @now_us:	monotonic time
+ */
+void udp_upstream_too_big(struct stack *s, struct flow *f, const uint8_t *data, size_t len,
+			  uint32_t mtu, uint64_t now_us);
+
+/**
  * udp_open_inbound() - a flow for a datagram that reached a UDP port forward's host socket:
  * container side @caddr:@cport, peer @paddr:@pport (the host client as the container is to
  * see it), origin FLOW_ORIGIN_HOST, state ACTIVE until the container answers (then REPLIED).

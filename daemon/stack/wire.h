@@ -56,6 +56,7 @@
 #define ICMP_UNREACH_PORT 3
 #define ICMP_UNREACH_NEEDFRAG 4
 #define ICMP_UNREACH_ADMIN 13
+#define ICMP_EXC_TTL 0 /* time exceeded: time to live exceeded in transit (RFC 792) */
 
 /* ICMPv6 (RFC 4443, RFC 4861) */
 #define ICMP6_DEST_UNREACH 1
@@ -69,6 +70,7 @@
 #define ICMP6_NS 135
 #define ICMP6_NA 136
 #define ICMP6_REDIRECT 137
+#define ICMP6_EXC_HOPLIMIT 0 /* time exceeded: hop limit exceeded in transit (RFC 4443 3.3) */
 #define ICMP6_UNREACH_NOROUTE 0
 #define ICMP6_UNREACH_ADMIN 1
 #define ICMP6_UNREACH_ADDR 3

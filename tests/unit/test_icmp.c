@@ -614,6 +614,53 @@ static void test_icmp_needfrag_carries_mtu(void **state)
 	assert_int_equal(rd16(p.payload + 6), STACK_DEFAULT_MTU);
 }
 
+/* RFC 1191 3, 4: "fragmentation needed" only about a datagram with DF set, carrying the MTU
+ * asked for, at least 68 (RFC 791) and at most what 16 bits hold */
+static void test_icmp_frag_needed_only_with_df(void **state)
+{
+	struct tstack *t = *state;
+	size_t n = tcp_syn(buf, 0);
+	struct pkt orig;
+	struct parsed p;
+
+	learn(t);
+	wr16(buf + IPH + 6, 0);
+	orig = pkt_of(buf, n, t->now_us);
+	assert_false(icmp_send_frag_needed(t->s, &orig, 1280, T_GW));
+	assert_int_equal(t->cap.n, 0);
+	wr16(buf + IPH + 6, IP4_FLAG_DF);
+	orig = pkt_of(buf, n, t->now_us);
+	assert_true(icmp_send_frag_needed(t->s, &orig, 1280, T_GW));
+	assert_true(icmp_send_frag_needed(t->s, &orig, 20, T_GW));
+	assert_true(icmp_send_frag_needed(t->s, &orig, 70000, T_GW));
+	assert_int_equal(t->cap.n, 3);
+	fr_parse(t->cap.frame[0], t->cap.len[0], &p);
+	assert_int_equal(p.icmp_type, ICMP_DEST_UNREACH);
+	assert_int_equal(p.icmp_code, ICMP_UNREACH_NEEDFRAG);
+	assert_int_equal(p.saddr, T_GW);
+	assert_int_equal(rd16(p.payload + 6), 1280);
+	fr_parse(t->cap.frame[1], t->cap.len[1], &p);
+	assert_int_equal(rd16(p.payload + 6), 68);
+	fr_parse(t->cap.frame[2], t->cap.len[2], &p);
+	assert_int_equal(rd16(p.payload + 6), 65535);
+	assert_int_equal(stack_counters(t->s)->icmp_too_big_sent, 3);
+}
+
+/* Never about an ICMP error, even with DF (RFC 1122 3.2.2) */
+static void test_icmp_frag_needed_never_about_error(void **state)
+{
+	struct tstack *t = *state;
+	size_t n = icmp_frame(buf, T_PEER, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 28);
+	struct pkt orig;
+
+	learn(t);
+	wr16(buf + IPH + 6, IP4_FLAG_DF);
+	orig = pkt_of(buf, n, t->now_us);
+	assert_false(icmp_send_frag_needed(t->s, &orig, 1280, T_GW));
+	assert_int_equal(t->cap.n, 0);
+	assert_int_equal(stack_counters(t->s)->icmp_too_big_sent, 0);
+}
+
 static void test_icmp_error_source_is_from(void **state)
 {
 	struct tstack *t = *state;
@@ -894,6 +941,8 @@ int main(void)
 		T(test_icmp_error_quote_limited_to_576),
 		T(test_icmp_error_quote_excludes_padding),
 		T(test_icmp_needfrag_carries_mtu),
+		T(test_icmp_frag_needed_only_with_df),
+		T(test_icmp_frag_needed_never_about_error),
 		T(test_icmp_error_source_is_from),
 		T(test_icmp_errors_rate_limited),
 		T(test_icmp_no_error_about_icmp_error),

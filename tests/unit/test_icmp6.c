@@ -179,6 +179,78 @@ static void test_icmp6_no_error_about_multicast(void **state)
 	assert_int_equal(t->cap.n, 0);
 }
 
+/** pkt6_of() - describe the IPv6 frame @f of @len bytes (no extension headers) as ip6_walk
+ * would, arriving at @now */
+static struct pkt pkt6_of(const uint8_t *f, size_t len, uint64_t now)
+{
+	const uint8_t *h = f + ETH_HDR_LEN;
+	struct pkt p = {
+		.frame = f, .frame_len = len, .ip = h, .ip_len = IP6_HDR_LEN + rd16(h + 4),
+		.ihl = IP6_HDR_LEN, .proto = h[6], .ttl = h[7], .v6 = true, .now_us = now,
+	};
+
+	memcpy(p.saddr6, h + 8, 16);
+	memcpy(p.daddr6, h + 24, 16);
+	p.l4 = h + IP6_HDR_LEN;
+	p.l4_len = p.ip_len - IP6_HDR_LEN;
+	return p;
+}
+
+/* RFC 8201 4: no MTU below 1280 is ever told; the MTU field carries the next hop's */
+static void test_icmp6_packet_too_big_mtu_at_least_1280(void **state)
+{
+	struct tstack *t = *state;
+	struct parsed6 p;
+	struct pkt orig;
+	size_t n;
+
+	n = fr_icmp6(buf, OUR_MAC, &(struct fr_ip6){ .daddr = peer }, ICMP6_ECHO_REQUEST, 0,
+		     echo_body, sizeof(echo_body));
+	tstack_feed(t, buf, n); /* learns the container's MAC */
+	cap_reset(&t->cap);
+	orig = pkt6_of(buf, n, t->now_us);
+	assert_true(icmp6_send_too_big(t->s, &orig, 1000, gw));
+	assert_true(icmp6_send_too_big(t->s, &orig, 1400, gw));
+	assert_int_equal(t->cap.n, 2);
+	fr_parse6(t->cap.frame[0], t->cap.len[0], &p);
+	assert_int_equal(p.icmp_type, ICMP6_PACKET_TOO_BIG);
+	assert_int_equal(p.icmp_code, 0);
+	assert_int_equal(p.icmp_param, 1280);
+	assert_memory_equal(p.saddr, gw, 16);
+	assert_memory_equal(p.daddr, caddr, 16);
+	fr_parse6(t->cap.frame[1], t->cap.len[1], &p);
+	assert_int_equal(p.icmp_param, 1400);
+	assert_int_equal(cnt_get(stack_counters(t->s), "icmp_too_big_sent"), 2);
+}
+
+/* RFC 4443 2.4 (e.3): Packet Too Big is the one error also about a packet to a multicast
+ * group; never about an ICMPv6 error (e.1) */
+static void test_icmp6_packet_too_big_multicast_yes_error_no(void **state)
+{
+	struct tstack *t = *state;
+	const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
+	const uint8_t mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	uint8_t err[IP6_HDR_LEN + 8] = { 0x60 };
+	struct pkt orig;
+	size_t n;
+
+	n = fr_icmp6(buf, OUR_MAC, &(struct fr_ip6){ .daddr = peer }, ICMP6_ECHO_REQUEST, 0,
+		     echo_body, sizeof(echo_body));
+	tstack_feed(t, buf, n);
+	cap_reset(&t->cap);
+	n = fr_icmp6(buf, mac, &(struct fr_ip6){ .daddr = all_nodes }, ICMP6_ECHO_REQUEST, 0,
+		     echo_body, sizeof(echo_body));
+	orig = pkt6_of(buf, n, t->now_us);
+	assert_true(icmp6_send_too_big(t->s, &orig, 1300, gw));
+	assert_int_equal(t->cap.n, 1);
+	n = fr_icmp6(buf, OUR_MAC, &(struct fr_ip6){ .daddr = peer }, ICMP6_DEST_UNREACH, 0, err,
+		     sizeof(err));
+	orig = pkt6_of(buf, n, t->now_us);
+	assert_false(icmp6_send_too_big(t->s, &orig, 1300, gw));
+	assert_int_equal(t->cap.n, 1);
+	assert_int_equal(cnt_get(stack_counters(t->s), "icmp_too_big_sent"), 1);
+}
+
 static void test_icmp6_errors_rate_limited(void **state)
 {
 	struct tstack *t = *state;
@@ -252,6 +324,8 @@ int main(void)
 		T(test_icmp6_error_quotes_up_to_1280_bytes),
 		T(test_icmp6_no_error_about_error),
 		T(test_icmp6_no_error_about_multicast),
+		T(test_icmp6_packet_too_big_mtu_at_least_1280),
+		T(test_icmp6_packet_too_big_multicast_yes_error_no),
 		T(test_icmp6_errors_rate_limited),
 		T(test_icmp6_large_echo_answered_in_fragments),
 	};

@@ -26,6 +26,7 @@ static const char *const lower_drops[] = {
 	"drop_ip_bad_source",  "drop_ip_fragment",	"drop_ip_bad_proto",
 	"drop_ip_frag_malformed", "drop_ip_frag_too_big", "drop_ip_frag_overlap",
 	"drop_ip_frag_duplicate", "drop_ip_frag_timeout", "drop_ip_frag_over_limit",
+	"drop_ip_ttl_expired",	  "drop_ip_too_big",
 };
 
 /** echo() - a valid echo request to the gateway carrying @payload; returns its length */
@@ -427,6 +428,207 @@ static void test_ip_unknown_proto_errors_rate_limited(void **state)
 	assert_int_equal(stack_counters(t->s)->icmp_errors_sent, sent);
 }
 
+/* --- the first hop: time exceeded, fragmentation needed ----------------------------------- */
+
+/** relayed_echo() - an echo request to T_PEER (a host the relay reaches) with @ttl, @frag
+ * (flags and offset) and @len bytes of data */
+static size_t relayed_echo(uint8_t *f, uint8_t ttl, uint16_t frag, size_t len)
+{
+	static uint8_t d[FRAME_MAX];
+	size_t n;
+
+	memset(d, 0x5a, len);
+	n = fr_icmp_echo(f, OUR_MAC, T_PEER, 0x4242, 9, d, len, false);
+	f[IPH + 8] = ttl;
+	wr16(f + IPH + 6, frag);
+	fix_ip_csum(f);
+	return n;
+}
+
+/** expect_error() - one ICMP @type/@code from the gateway quoting the datagram in @f */
+static void expect_error(const struct tstack *t, const uint8_t *f, size_t n, uint8_t type,
+			 uint8_t code, struct parsed *p)
+{
+	size_t quote = n - IPH < 576 - IP4_HDR_MIN - ICMP_HDR_LEN ? n - IPH
+								   : 576 - IP4_HDR_MIN - ICMP_HDR_LEN;
+
+	assert_int_equal(t->cap.n, 1);
+	fr_parse(t->cap.frame[0], t->cap.len[0], p);
+	assert_int_equal(p->proto, PROTO_ICMP);
+	assert_int_equal(p->icmp_type, type);
+	assert_int_equal(p->icmp_code, code);
+	assert_int_equal(p->saddr, T_GW);
+	assert_int_equal(p->daddr, T_CADDR);
+	assert_int_equal(p->icmp_body_len, quote);
+	assert_memory_equal(p->icmp_body, f + IPH, quote);
+	assert_int_equal(stack_counters(t->s)->icmp_errors_sent, t->before.icmp_errors_sent + 1);
+}
+
+/* RFC 1812 5.3.1, RFC 792: TTL 1 or 0 for a host we relay to: Time Exceeded code 0 from the
+ * gateway, and the datagram goes no further (traceroute's hop 1) */
+static void test_ip_ttl_expired_to_relayed_host_answered(void **state)
+{
+	struct tstack *t = *state;
+	struct parsed p;
+
+	for (int ttl = 0; ttl <= 1; ttl++) {
+		size_t n = relayed_echo(buf, (uint8_t)ttl, 0, 32);
+
+		tstack_feed(t, buf, n);
+		tstack_expect_drop(t, "drop_ip_ttl_expired");
+		expect_error(t, buf, n, ICMP_TIME_EXCEEDED, 0, &p);
+		assert_int_equal(stack_counters(t->s)->icmp_time_exceeded_sent,
+				 t->before.icmp_time_exceeded_sent + 1);
+		assert_int_equal(stack_counters(t->s)->icmp_echo_relayed, 0);
+	}
+}
+
+/* TTL 2 passes this hop: the datagram goes on to the relay (which this stack lacks) */
+static void test_ip_ttl_two_to_relayed_host_passes(void **state)
+{
+	struct tstack *t = *state;
+	size_t n = relayed_echo(buf, 2, 0, 32);
+
+	tstack_feed(t, buf, n);
+	tstack_expect_drop(t, "drop_icmp_no_route");
+	expect_silence(t);
+}
+
+/* UDP and TCP probes (traceroute -U, -T) are answered the same way */
+static void test_ip_ttl_expired_udp_and_tcp_answered(void **state)
+{
+	struct tstack *t = *state;
+	struct fr_ip ip = { .daddr = T_PEER, .ttl = 1 };
+	struct fr_tcp seg = { .sport = 40000, .dport = 80, .seq = 1, .flags = TCP_SYN,
+			      .win = 65535 };
+	struct parsed p;
+	size_t n;
+
+	n = fr_udp_ip(buf, OUR_MAC, &ip, 40000, 33434, payload, sizeof(payload), false);
+	tstack_feed(t, buf, n);
+	tstack_expect_drop(t, "drop_ip_ttl_expired");
+	expect_error(t, buf, n, ICMP_TIME_EXCEEDED, 0, &p);
+	assert_int_equal(flow_count(stack_flows(t->s)), 0);
+
+	t->now_us += 1000000; /* a fresh token */
+	n = fr_tcp(buf, OUR_MAC, &seg, NULL, 0);
+	buf[IPH + 8] = 1;
+	fix_ip_csum(buf);
+	tstack_feed(t, buf, n);
+	tstack_expect_drop(t, "drop_ip_ttl_expired");
+	expect_error(t, buf, n, ICMP_TIME_EXCEEDED, 0, &p);
+	assert_int_equal(flow_count(stack_flows(t->s)), 0);
+}
+
+/* RFC 1122 3.2.2: never an error about an ICMP error */
+static void test_ip_ttl_expired_icmp_error_silent(void **state)
+{
+	struct tstack *t = *state;
+	uint8_t m[ICMP_HDR_LEN + IP4_HDR_MIN + 8] = { ICMP_DEST_UNREACH, ICMP_UNREACH_PORT };
+	struct fr_ip ip = { .daddr = T_PEER, .proto = PROTO_ICMP, .ttl = 1 };
+	size_t n;
+
+	wr16(m + 2, csum_fold(csum_partial(m, sizeof(m), 0)));
+	n = fr_ip4(buf, OUR_MAC, &ip, m, sizeof(m));
+	feed_dropped(t, buf, n, "drop_ip_ttl_expired");
+}
+
+/* Only the first fragment is answered (RFC 1812 4.3.2.7); the others are dropped quietly */
+static void test_ip_ttl_expired_non_initial_fragment_silent(void **state)
+{
+	struct tstack *t = *state;
+	size_t n = relayed_echo(buf, 1, 8, 32); /* offset 64 bytes */
+
+	feed_dropped(t, buf, n, "drop_ip_ttl_expired");
+}
+
+/* Multicast and broadcast are never relayed, so never "expire" here: not for us, silent */
+static void test_ip_ttl_one_multicast_not_answered(void **state)
+{
+	struct tstack *t = *state;
+	struct fr_ip ip = { .daddr = 0xe00000fbu /* 224.0.0.251, mDNS */, .ttl = 1 };
+	size_t n = fr_udp_ip(buf, OUR_MAC, &ip, 5353, 5353, payload, sizeof(payload), false);
+
+	feed_dropped(t, buf, n, "drop_not_for_us");
+	ip.daddr = 0x0a0002ffu; /* the subnet's broadcast */
+	n = fr_udp_ip(buf, OUR_MAC, &ip, 5353, 5353, payload, sizeof(payload), false);
+	feed_dropped(t, buf, n, "drop_not_for_us");
+}
+
+/* RFC 1812 4.3.2.8: rate limited like every error; each datagram still dropped once */
+static void test_ip_ttl_expired_rate_limited(void **state)
+{
+	struct tstack *t = *state;
+	uint64_t sent = 0;
+
+	for (int i = 0; i < 200; i++) {
+		size_t n = relayed_echo(buf, 1, 0, 8);
+
+		tstack_feed(t, buf, n);
+		tstack_expect_drop(t, "drop_ip_ttl_expired");
+		sent += t->cap.n;
+	}
+	assert_true(sent > 0 && sent < 200);
+	assert_int_equal(sent + stack_counters(t->s)->icmp_errors_rate_limited, 200);
+	assert_int_equal(stack_counters(t->s)->icmp_time_exceeded_sent, sent);
+}
+
+/** small_mtu() - the stack of @t at MTU 1280 (as the TAP's MTU, followed) */
+static void small_mtu(struct tstack *t)
+{
+	assert_int_equal(stack_set_mtu(t->s, 1280), 1280);
+}
+
+/* RFC 1191 4: DF set and larger than the link's MTU (no GSO header): fragmentation needed,
+ * carrying the MTU, from the gateway; not relayed */
+static void test_ip_df_over_mtu_answered_frag_needed(void **state)
+{
+	struct tstack *t = *state;
+	size_t n;
+	struct parsed p;
+
+	small_mtu(t);
+	n = relayed_echo(buf, 64, IP4_FLAG_DF, 1281 - IP4_HDR_MIN - ICMP_HDR_LEN);
+	tstack_feed(t, buf, n);
+	tstack_expect_drop(t, "drop_ip_too_big");
+	expect_error(t, buf, n, ICMP_DEST_UNREACH, ICMP_UNREACH_NEEDFRAG, &p);
+	assert_int_equal(rd16(p.payload + 4), 0);
+	assert_int_equal(rd16(p.payload + 6), 1280);
+	assert_int_equal(stack_counters(t->s)->icmp_too_big_sent, 1);
+}
+
+/* At the MTU exactly it fits; without DF a hop may fragment, so it is taken */
+static void test_ip_at_mtu_or_without_df_passes(void **state)
+{
+	struct tstack *t = *state;
+	size_t n;
+
+	small_mtu(t);
+	n = relayed_echo(buf, 64, IP4_FLAG_DF, 1280 - IP4_HDR_MIN - ICMP_HDR_LEN);
+	tstack_feed(t, buf, n);
+	tstack_expect_drop(t, "drop_icmp_no_route");
+	n = relayed_echo(buf, 64, 0, 2000);
+	tstack_feed(t, buf, n);
+	tstack_expect_drop(t, "drop_icmp_no_route");
+	expect_silence(t);
+}
+
+/* The gateway is the datagram's destination, not forwarded: nothing of a router applies */
+static void test_ip_ttl_one_to_gateway_answered(void **state)
+{
+	struct tstack *t = *state;
+	size_t n;
+
+	small_mtu(t);
+	n = fr_icmp_echo(buf, OUR_MAC, T_GW, 1, 1, NULL, 0, false);
+	buf[IPH + 8] = 1;
+	fix_ip_csum(buf);
+	tstack_feed(t, buf, n);
+	tstack_expect_drop(t, NULL);
+	assert_int_equal(t->cap.n, 1);
+	assert_int_equal(stack_counters(t->s)->drop_ip_ttl_expired, 0);
+}
+
 /* --- ip4_output ------------------------------------------------------------------------------ */
 
 /** learn() - teach the stack the container's MAC with an ARP request */
@@ -640,6 +842,16 @@ int main(void)
 		T(test_ip_output_builds_headers),
 		T(test_ip_output_ids_increment),
 		T(test_ip_output_unknown_mac_sends_arp_and_drops),
+		T(test_ip_ttl_expired_to_relayed_host_answered),
+		T(test_ip_ttl_two_to_relayed_host_passes),
+		T(test_ip_ttl_expired_udp_and_tcp_answered),
+		T(test_ip_ttl_expired_icmp_error_silent),
+		T(test_ip_ttl_expired_non_initial_fragment_silent),
+		T(test_ip_ttl_one_multicast_not_answered),
+		T(test_ip_ttl_expired_rate_limited),
+		T(test_ip_df_over_mtu_answered_frag_needed),
+		T(test_ip_at_mtu_or_without_df_passes),
+		T(test_ip_ttl_one_to_gateway_answered),
 		T(test_ip_output_refuses_more_than_mtu),
 		T(test_ip_truncation_never_sends),
 		T(test_ip_random_header_corruption),

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <errno.h>
 
 #include "frames.h"
 #include "stack_internal.h"
@@ -522,6 +523,168 @@ static void test_ip6_later_fragment_without_chain_held(void **state)
 	assert_int_equal(ip6_reass_pending(t->s), 1);
 }
 
+/* --- the first hop: time exceeded, packet too big -------------------------------------------- */
+
+/** feed_peer_echo() - an echo request of @len bytes to a host beyond the link, hop limit @hlim */
+static size_t feed_peer_echo(struct tstack *t, uint8_t hlim, size_t len)
+{
+	static uint8_t body[FRAME_MAX];
+	struct fr_ip6 ip = { .daddr = peer, .hlim = hlim ? hlim : 1 };
+	size_t n;
+
+	memset(body, 0x6b, len);
+	n = fr_icmp6(buf, OUR_MAC, &ip, ICMP6_ECHO_REQUEST, 0, body, len);
+	buf[ETH_HDR_LEN + 7] = hlim; /* 0 too: the checksum does not cover it */
+	tstack_feed(t, buf, n);
+	return n;
+}
+
+/** expect_error6() - one ICMPv6 @type/@code with @param from the gateway quoting @n bytes of
+ * the frame in buf (as much as fits in 1280 bytes) */
+static void expect_error6(const struct tstack *t, size_t n, uint8_t type, uint8_t code,
+			  uint32_t param)
+{
+	size_t quote = n - ETH_HDR_LEN;
+	struct parsed6 p;
+
+	if (quote > IP6_MIN_MTU - IP6_HDR_LEN - ICMP_HDR_LEN)
+		quote = IP6_MIN_MTU - IP6_HDR_LEN - ICMP_HDR_LEN;
+	assert_int_equal(t->cap.n, 1);
+	fr_parse6(t->cap.frame[0], t->cap.len[0], &p);
+	assert_memory_equal(p.saddr, gw, 16);
+	assert_memory_equal(p.daddr, caddr, 16);
+	assert_int_equal(p.icmp_type, type);
+	assert_int_equal(p.icmp_code, code);
+	assert_int_equal(p.icmp_param, param);
+	assert_int_equal(p.icmp_body_len, quote);
+	assert_memory_equal(p.icmp_body, buf + ETH_HDR_LEN, quote);
+}
+
+/* RFC 4443 3.3: hop limit 1 or 0 for a host beyond the link: Time Exceeded code 0 from the
+ * gateway (traceroute6's hop 1), and the packet goes no further */
+static void test_ip6_hop_limit_expired_to_relayed_host_answered(void **state)
+{
+	struct tstack *t = *state;
+
+	for (uint8_t hlim = 0; hlim <= 1; hlim++) {
+		size_t n = feed_peer_echo(t, hlim, 24);
+
+		tstack_expect_drop(t, "drop_ip_ttl_expired");
+		expect_error6(t, n, ICMP6_TIME_EXCEEDED, 0, 0);
+		assert_int_equal(stack_counters(t->s)->icmp_time_exceeded_sent,
+				 t->before.icmp_time_exceeded_sent + 1);
+		assert_int_equal(stack_counters(t->s)->icmp_echo_relayed, 0);
+	}
+}
+
+/* hop limit 2 passes: on to the relay (none in this stack) */
+static void test_ip6_hop_limit_two_passes(void **state)
+{
+	struct tstack *t = *state;
+
+	feed_peer_echo(t, 2, 24);
+	tstack_expect_drop(t, "drop_icmp_no_route");
+	assert_int_equal(t->cap.n, 0);
+}
+
+/* The gateway is the destination: answered, whatever the hop limit */
+static void test_ip6_hop_limit_one_to_gateway_answered(void **state)
+{
+	struct tstack *t = *state;
+	struct fr_ip6 ip = { .hlim = 1 };
+
+	tstack_feed(t, buf, fr_icmp6(buf, OUR_MAC, &ip, ICMP6_ECHO_REQUEST, 0, echo_body,
+				     sizeof(echo_body)));
+	tstack_expect_drop(t, NULL);
+	expect_echo_reply(t);
+}
+
+/* RFC 4443 2.4 (e.1): never about an ICMPv6 error */
+static void test_ip6_hop_limit_expired_icmp6_error_silent(void **state)
+{
+	struct tstack *t = *state;
+	uint8_t body[IP6_HDR_LEN + 8] = { 0x60 };
+	struct fr_ip6 ip = { .daddr = peer, .hlim = 1 };
+
+	tstack_feed(t, buf, fr_icmp6(buf, OUR_MAC, &ip, ICMP6_DEST_UNREACH, 4, body, sizeof(body)));
+	tstack_expect_drop(t, "drop_ip_ttl_expired");
+	assert_int_equal(t->cap.n, 0);
+}
+
+/* Multicast (MLD's hop limit is 1) and NDP (255, link scope) are the link's, never expired */
+static void test_ip6_hop_limit_one_multicast_not_answered(void **state)
+{
+	struct tstack *t = *state;
+	const uint8_t mld[16] = { 0xff, 0x02, [15] = 0x16 };
+	const uint8_t all_routers[16] = { 0xff, 0x02, [15] = 0x02 };
+	struct fr_ip6 ip = { .daddr = mld, .hlim = 1 };
+	uint8_t rs[4] = { 0 };
+
+	tstack_feed(t, buf, fr_icmp6(buf, OUR_MAC, &ip, 143, 0, echo_body, sizeof(echo_body)));
+	tstack_expect_drop(t, "drop_not_for_us");
+	assert_int_equal(t->cap.n, 0);
+	/* an RS with hop limit 1 is invalid NDP (RFC 4861 6.1.1), never an expired hop */
+	ip.daddr = all_routers;
+	tstack_feed(t, buf, fr_icmp6(buf, OUR_MAC, &ip, ICMP6_RS, 0, rs, sizeof(rs)));
+	assert_int_equal(stack_counters(t->s)->drop_ip_ttl_expired, 0);
+	assert_int_equal(stack_counters(t->s)->icmp_time_exceeded_sent, 0);
+}
+
+static void test_ip6_hop_limit_expired_rate_limited(void **state)
+{
+	struct tstack *t = *state;
+	uint64_t sent = 0;
+
+	for (int i = 0; i < 200; i++) {
+		feed_peer_echo(t, 1, 8);
+		tstack_expect_drop(t, "drop_ip_ttl_expired");
+		sent += t->cap.n;
+	}
+	assert_true(sent > 0 && sent < 200);
+	assert_int_equal(sent + stack_counters(t->s)->icmp_errors_rate_limited, 200);
+}
+
+/* RFC 4443 3.2: larger than the link's MTU without a GSO header: Packet Too Big with the MTU,
+ * from the gateway, quoting as much as fits in 1280 bytes; not relayed */
+static void test_ip6_over_mtu_packet_too_big(void **state)
+{
+	struct tstack *t = *state;
+	size_t n;
+
+	assert_int_equal(stack_set_mtu(t->s, 1400), 1400);
+	n = feed_peer_echo(t, 64, 1401 - IP6_HDR_LEN - 4);
+	tstack_expect_drop(t, "drop_ip_too_big");
+	expect_error6(t, n, ICMP6_PACKET_TOO_BIG, 0, 1400);
+	assert_int_equal(stack_counters(t->s)->icmp_too_big_sent, 1);
+	assert_int_equal(stack_counters(t->s)->icmp_echo_relayed, 0);
+}
+
+/* At the MTU it passes; a packet the container sent in fragments is measured by them */
+static void test_ip6_at_mtu_and_reassembled_pass(void **state)
+{
+	struct tstack *t = *state;
+	static uint8_t m[3000];
+	uint8_t ext[9] = { IP6_NH_FRAGMENT, IP6_NH_ICMP6, 0 };
+
+	assert_int_equal(stack_set_mtu(t->s, 1400), 1400);
+	feed_peer_echo(t, 64, 1400 - IP6_HDR_LEN - 4);
+	tstack_expect_drop(t, "drop_icmp_no_route");
+	memset(m, 0, sizeof(m));
+	m[0] = ICMP6_ECHO_REQUEST;
+	wr16(m + 2, fr_csum6(caddr, peer, IP6_NH_ICMP6, m, sizeof(m)));
+	for (size_t off = 0; off < sizeof(m); off += 1344) {
+		size_t len = sizeof(m) - off < 1344 ? sizeof(m) - off : 1344;
+
+		wr16(ext + 3, (uint16_t)(off | (off + len < sizeof(m) ? 1 : 0)));
+		wr32(ext + 5, 99);
+		tstack_feed(t, buf, fr_ip6(buf, OUR_MAC,
+					   &(struct fr_ip6){ .daddr = peer, .ext = ext,
+							     .ext_len = 8 }, m + off, len));
+	}
+	tstack_expect_drop(t, "drop_icmp_no_route");
+	assert_int_equal(stack_counters(t->s)->drop_ip_too_big, 0);
+}
+
 static struct flow *udp_sent_flow;
 
 /** udp_send_rec() - a stack_ops.udp_send that takes every datagram and remembers its flow */
@@ -575,6 +738,57 @@ static void test_ip6_udp_over_ipv6(void **state)
 	assert_memory_equal(p.l4 + 8, "answer", 6);
 }
 
+static struct stack *too_big_stack;
+static size_t too_big_calls, too_big_df;
+
+/** udp_send_too_big() - a stack_ops.udp_send whose path takes 1280 bytes (as the relay with
+ * IPV6_PMTUDISC_DO: EMSGSIZE, told with udp_upstream_too_big()) */
+static int udp_send_too_big(void *ctx, struct flow *f, const uint8_t *data, size_t len)
+{
+	(void)ctx;
+	too_big_calls++;
+	too_big_df += f->udp_df;
+	if (!f->udp_df || IP6_HDR_LEN + UDP_HDR_LEN + len <= 1280)
+		return 0;
+	udp_upstream_too_big(too_big_stack, f, data, len, 1280, f->last_us);
+	return -EMSGSIZE;
+}
+
+/* RFC 4443 3.2: a datagram the upstream path cannot carry is answered with Packet Too Big
+ * and the path MTU, from the gateway, quoting all that fits in 1280 bytes, counted once */
+static void test_ip6_udp_too_big_for_path_packet_too_big(void **state)
+{
+	struct tstack *t = *state;
+	static uint8_t d[UDP_HDR_LEN + 1400];
+	struct parsed6 p;
+	size_t n;
+
+	t->s->ops.udp_send = udp_send_too_big;
+	too_big_stack = t->s;
+	too_big_calls = too_big_df = 0;
+	for (size_t i = 0; i < sizeof(d); i++)
+		d[i] = (uint8_t)(i * 5);
+	wr16(d, 40000);
+	wr16(d + 2, 9999);
+	wr16(d + 4, sizeof(d));
+	wr16(d + 6, 0);
+	wr16(d + 6, fr_csum6(caddr, peer, PROTO_UDP, d, sizeof(d)));
+	n = fr_ip6(buf, OUR_MAC, &(struct fr_ip6){ .daddr = peer, .nh = PROTO_UDP }, d, sizeof(d));
+	tstack_feed(t, buf, n);
+	tstack_expect_drop(t, "drop_udp_too_big");
+	assert_int_equal(too_big_calls, 1);
+	assert_int_equal(too_big_df, 1);
+	assert_int_equal(t->cap.n, 1);
+	fr_parse6(t->cap.frame[0], t->cap.len[0], &p);
+	assert_memory_equal(p.saddr, gw, 16);
+	assert_memory_equal(p.daddr, caddr, 16);
+	assert_int_equal(p.icmp_type, ICMP6_PACKET_TOO_BIG);
+	assert_int_equal(p.icmp_param, 1280);
+	assert_int_equal(p.icmp_body_len, 1280 - IP6_HDR_LEN - ICMP_HDR_LEN);
+	assert_memory_equal(p.icmp_body, buf + ETH_HDR_LEN, p.icmp_body_len);
+	assert_int_equal(stack_counters(t->s)->icmp_too_big_sent, 1);
+}
+
 static void test_ip6_tcp_syn_for_no_listener_reset_over_ipv6(void **state)
 {
 	struct tstack *t = *state;
@@ -626,6 +840,15 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_ip6_echo_to_gateway_answered),
+		T(test_ip6_hop_limit_expired_to_relayed_host_answered),
+		T(test_ip6_hop_limit_two_passes),
+		T(test_ip6_hop_limit_one_to_gateway_answered),
+		T(test_ip6_hop_limit_expired_icmp6_error_silent),
+		T(test_ip6_hop_limit_one_multicast_not_answered),
+		T(test_ip6_hop_limit_expired_rate_limited),
+		T(test_ip6_over_mtu_packet_too_big),
+		T(test_ip6_at_mtu_and_reassembled_pass),
+		T(test_ip6_udp_too_big_for_path_packet_too_big),
 		T(test_ip6_short_header_dropped),
 		T(test_ip6_bad_version_dropped),
 		T(test_ip6_payload_length_past_frame_dropped),

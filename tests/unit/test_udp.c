@@ -36,6 +36,9 @@
  * @nstate:	STACK_EV_STATE events
  * @last_from:	the @from of the last one
  * @last_to:	the state it went to
+ * @path_mtu:	nonzero: udp_send refuses datagrams that may not be fragmented (f->udp_df)
+ *		and are larger than this, as the relay does (udp_upstream_too_big, -EMSGSIZE)
+ * @ndf:	udp_send calls with f->udp_df set
  */
 struct fx {
 	struct capture cap;
@@ -52,6 +55,8 @@ struct fx {
 	size_t nstate;
 	int last_from;
 	int last_to;
+	uint32_t path_mtu;
+	size_t ndf;
 };
 
 static int fx_udp_send(void *ctx, struct flow *f, const uint8_t *data, size_t len)
@@ -65,6 +70,11 @@ static int fx_udp_send(void *ctx, struct flow *f, const uint8_t *data, size_t le
 		x->sent_flow[x->nsent] = f;
 	}
 	x->nsent++;
+	x->ndf += f->udp_df;
+	if (x->path_mtu && f->udp_df && IP4_HDR_MIN + UDP_HDR_LEN + len > x->path_mtu) {
+		udp_upstream_too_big(x->s, f, data, len, x->path_mtu, f->last_us);
+		return -EMSGSIZE;
+	}
 	return x->send_ret;
 }
 
@@ -715,6 +725,85 @@ static void test_udp_send_would_block_is_silent_loss(void **state)
 	assert_int_equal(x->cap.n, 0);
 }
 
+/** df_dgram() - a datagram of @len bytes to T_PEER:9999 from port 40000, DF as @df */
+static size_t df_dgram(uint8_t *buf, const uint8_t *mac, bool df, size_t len)
+{
+	static uint8_t d[4000];
+	struct fr_ip ip = { .daddr = T_PEER, .proto = PROTO_UDP, .frag = df ? IP4_FLAG_DF : 0 };
+
+	for (size_t i = 0; i < len; i++)
+		d[i] = (uint8_t)(i * 13);
+	return fr_udp_ip(buf, mac, &ip, 40000, 9999, d, len, false);
+}
+
+/* RFC 1191 4: a DF datagram the host's path cannot carry (EMSGSIZE) is answered with
+ * fragmentation needed and the path MTU, from the gateway, quoting the datagram (576 bytes
+ * of the error, RFC 1812 4.3.2.3); counted once, as drop_udp_too_big */
+static void test_udp_too_big_for_path_answers_frag_needed(void **state)
+{
+	struct fx *x = *state;
+	static uint8_t orig[4096];
+	struct parsed p;
+	size_t n;
+
+	fx_start(x);
+	x->path_mtu = 1280;
+	n = df_dgram(orig, x->mac, true, 1400);
+	stack_input(x->s, orig, n, 1 * SEC);
+	assert_int_equal(x->ndf, 1);
+	assert_drops(x->s, "drop_udp_too_big", 1);
+	assert_int_equal(x->cap.n, 1);
+	fr_parse(x->cap.frame[0], x->cap.len[0], &p);
+	assert_int_equal(p.icmp_type, ICMP_DEST_UNREACH);
+	assert_int_equal(p.icmp_code, ICMP_UNREACH_NEEDFRAG);
+	assert_int_equal(rd16(p.payload + 6), 1280);
+	assert_int_equal(p.saddr, T_GW);
+	assert_int_equal(p.daddr, T_CADDR);
+	assert_int_equal(p.icmp_body_len, 576 - IP4_HDR_MIN - ICMP_HDR_LEN);
+	assert_memory_equal(p.icmp_body, orig + ETH_HDR_LEN, p.icmp_body_len);
+	assert_int_equal(stack_counters(x->s)->icmp_too_big_sent, 1);
+	/* a datagram that fits goes */
+	n = df_dgram(orig, x->mac, true, 1000);
+	stack_input(x->s, orig, n, 2 * SEC);
+	assert_int_equal(x->nsent, 2);
+	assert_int_equal(x->cap.n, 1);
+	assert_drops(x->s, "drop_udp_too_big", 1);
+}
+
+/* Without DF the host may fragment: the relay is told so (f->udp_df clear) */
+static void test_udp_without_df_may_be_fragmented(void **state)
+{
+	struct fx *x = *state;
+	static uint8_t orig[4096];
+	size_t n;
+
+	fx_start(x);
+	x->path_mtu = 1280;
+	n = df_dgram(orig, x->mac, false, 1400);
+	stack_input(x->s, orig, n, 1 * SEC);
+	assert_int_equal(x->nsent, 1);
+	assert_int_equal(x->ndf, 0);
+	assert_drops(x->s, NULL, 0);
+	assert_int_equal(x->cap.n, 0);
+}
+
+/* An MTU the datagram would fit in (it was refused for its size past 65535 bytes), or none
+ * known: counted, no error that could teach the container anything */
+static void test_udp_too_big_without_useful_mtu_silent(void **state)
+{
+	struct fx *x = *state;
+	static uint8_t orig[4096];
+	size_t n;
+
+	fx_start(x);
+	n = df_dgram(orig, x->mac, true, 100);
+	stack_input(x->s, orig, n, 1 * SEC);
+	udp_upstream_too_big(x->s, the_flow(x), orig + 42, 100, 65535, 2 * SEC);
+	udp_upstream_too_big(x->s, the_flow(x), orig + 42, 100, 0, 2 * SEC);
+	assert_drops(x->s, "drop_udp_too_big", 2);
+	assert_int_equal(x->cap.n, 0);
+}
+
 static void test_udp_icmp_errors_rate_limited(void **state)
 {
 	struct fx *x = *state;
@@ -871,6 +960,9 @@ int main(void)
 		T(test_udp_send_refused_answers_port_unreachable),
 		T(test_udp_policy_denied_answers_admin_prohibited),
 		T(test_udp_send_would_block_is_silent_loss),
+		T(test_udp_too_big_for_path_answers_frag_needed),
+		T(test_udp_without_df_may_be_fragmented),
+		T(test_udp_too_big_without_useful_mtu_silent),
 		T(test_udp_icmp_errors_rate_limited),
 		T(test_udp_dns_runt_dropped),
 		T(test_udp_dns_query_relayed_answer_from_dns_address),
