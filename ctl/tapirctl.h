@@ -63,6 +63,11 @@ json_t *parse_reply(const char *line, size_t len);
 bool report_error(json_t *reply);
 json_t *request_soft(const char *cmd, json_t *args, json_t **reply);
 json_t *request(const char *cmd, json_t *args, json_t **reply);
+/* request_soft() keeps a successful reply as text (raw_line, raw_len: the caller takes it)
+ * instead of parsing it: the `conns` listing reads it in place (stream.h) */
+extern bool keep_raw;
+extern char *raw_line;
+extern size_t raw_len;
 
 /* --- every daemon of the runtime directories (tapirctl_rundir.c) ------------------------- */
 
@@ -71,12 +76,16 @@ json_t *request(const char *cmd, json_t *args, json_t **reply);
  * @reply:	each daemon's whole reply (owned)
  * @ret:	its "return" value (borrowed from @reply)
  * @sock:	the socket it came from
+ * @raw:	with keep_raw, each reply's text (owned; @reply is then a placeholder)
+ * @raw_len:	its length
  * @n:		how many answered
  */
 struct merged {
 	json_t *reply[MAX_SOCKETS];
 	json_t *ret[MAX_SOCKETS];
 	char sock[MAX_SOCKETS][PATH_MAX];
+	char *raw[MAX_SOCKETS];
+	size_t raw_len[MAX_SOCKETS];
 	size_t n;
 };
 

@@ -12,10 +12,14 @@
 #include <jansson.h>
 
 #include "client.h"
+#include "stream.h"
 #include "tapirctl.h"
 
 const char *sock_path;
 bool soft_connect;
+bool keep_raw;
+char *raw_line;
+size_t raw_len;
 
 /**
  * ctl_connect() - connect to the control socket, with send and receive timeouts
@@ -115,6 +119,14 @@ json_t *request_soft(const char *cmd, json_t *args, json_t **reply)
 	free(line);
 	if (!out)
 		return NULL;
+	if (keep_raw && js_reply_return((struct jspan){ out, len }, &(struct jspan){ 0 })) {
+		*reply = json_pack("{s:{}}", "return"); /* the text is in raw_line */
+		if (!*reply)
+			unreachable("%s", strerror(ENOMEM));
+		raw_line = out;
+		raw_len = len;
+		return json_object_get(*reply, "return");
+	}
 	*reply = parse_reply(out, len);
 	free(out);
 	return json_object_get(*reply, "return");

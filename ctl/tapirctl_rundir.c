@@ -144,6 +144,15 @@ const char *pick_socket(void)
 	exit(EXIT_UNREACHABLE);
 }
 
+/** merged_take_raw() - move the text request_soft() kept (if any) into @m's entry @i */
+static void merged_take_raw(struct merged *m, size_t i)
+{
+	m->raw[i] = raw_line;
+	m->raw_len[i] = raw_len;
+	raw_line = NULL;
+	raw_len = 0;
+}
+
 /**
  * request_all() - run @cmd with @args (stolen, may be NULL) on sock_path if one was given,
  * else on every socket of the runtime directories (those nobody listens on are skipped
@@ -163,6 +172,7 @@ struct merged *request_all(const char *cmd, json_t *args)
 		unreachable("%s", strerror(ENOMEM));
 	if (sock_path) {
 		m->ret[0] = request(cmd, args, &m->reply[0]);
+		merged_take_raw(m, 0);
 		snprintf(m->sock[0], sizeof(m->sock[0]), "%s", sock_path);
 		m->n = 1;
 		return m;
@@ -191,6 +201,7 @@ struct merged *request_all(const char *cmd, json_t *args)
 		}
 		m->reply[m->n] = reply;
 		m->ret[m->n] = r;
+		merged_take_raw(m, m->n);
 		snprintf(m->sock[m->n], sizeof(m->sock[0]), "%s", ss.path[i]);
 		m->n++;
 	}
@@ -216,8 +227,10 @@ struct merged *request_all(const char *cmd, json_t *args)
 /** merged_free() - release request_all()'s replies */
 void merged_free(struct merged *m)
 {
-	for (size_t i = 0; i < m->n; i++)
+	for (size_t i = 0; i < m->n; i++) {
 		json_decref(m->reply[i]);
+		free(m->raw[i]);
+	}
 	free(m);
 }
 

@@ -50,7 +50,11 @@
  *
  * Memory. Per-flow state lives in a table per link, indexed by the flow's slot (f->idx),
  * allocated once with calloc() when the link opens its first TCP flow: pages are only
- * touched (become resident) as slots are used. Nothing is allocated per flow or per packet.
+ * touched (become resident) as slots are used. An idle flow holds one struct event (128
+ * bytes): the same event waits for connect() to complete, then for reads. The write event that
+ * waits for room upstream is allocated the first time a flow fills its socket and kept for
+ * the flow's life (bulk uploads pay it once; the many idle flows never do). Nothing is
+ * allocated per packet.
  *
  * Must not: parse or build frames.
  */
@@ -150,8 +154,10 @@ struct relay_pool;
  * @peek_off:	the kernel's SO_PEEK_OFF for @fd as we last left it
  * @gen:	bumped whenever the slot is taken or released, so that a callback can tell that
  *		the flow it was serving went away under a call into the stack
- * @ev_rd:	edge-triggered read (and EV_CLOSED) event, persistent, added once connected
- * @ev_wr:	one-shot write event: connect completion (with its timeout), then "room again"
+ * @ev_rd:	while RF_CONNECTING, the one-shot write event of connect() completion (with
+ *		its timeout); then the edge-triggered read (and EV_CLOSED) event, persistent
+ * @ev_wr:	one-shot write event "room again", allocated by the first relay_want_write()
+ *		(NULL until then), freed when the socket closes
  */
 struct relay_flow {
 	struct relay_env *env;
@@ -163,8 +169,13 @@ struct relay_flow {
 	uint32_t peek_off;
 	uint32_t gen;
 	struct event ev_rd;
-	struct event ev_wr;
+	struct event *ev_wr;
 };
+
+/* What the relay keeps per idle flow, inside the budget of FLOW_IDLE_BYTES_MAX (flow.h): the
+ * stack takes up to FLOW_STACK_BYTES_MAX, libevent ~60 bytes for the descriptor. */
+_Static_assert(sizeof(struct relay_flow) <= 200, "struct relay_flow outgrew its share of the "
+	       "1 KiB an idle flow may cost (FLOW_IDLE_BYTES_MAX)");
 
 /**
  * struct relay_pool - per-link table of relay_flow, indexed by flow slot
@@ -265,7 +276,10 @@ static void relay_close_fd(struct relay_flow *rf, bool abort)
 	if (rf->fd < 0)
 		return;
 	event_del(&rf->ev_rd);
-	event_del(&rf->ev_wr);
+	if (rf->ev_wr) {
+		event_free(rf->ev_wr);
+		rf->ev_wr = NULL;
+	}
 	if (abort) {
 		/* RFC 9293 3.10.5 ABORT: SO_LINGER with a zero timeout makes close() send RST */
 		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
@@ -298,11 +312,18 @@ static void relay_maybe_close_early(struct relay_flow *rf)
 /** relay_want_write() - arm the one-shot write event (no-op if already armed) */
 static void relay_want_write(struct relay_flow *rf)
 {
-	/* while connecting, the write event carries the connect timeout: leave it alone */
+	/* while connecting, ev_rd waits for connect() (with its timeout): nothing to ask yet */
 	if (rf->fd < 0 || !(rf->flags & RF_CONNECTED) || (rf->flags & RF_WANT_WRITE))
 		return;
+	if (!rf->ev_wr) {
+		rf->ev_wr = event_new(rf->env->base, rf->fd, EV_WRITE | EV_ET, relay_write_cb, rf);
+		if (!rf->ev_wr) { /* nobody would tell the stack of room again: end the flow */
+			relay_mark_reset(rf, ENOMEM);
+			return;
+		}
+	}
 	rf->flags |= RF_WANT_WRITE;
-	event_add(&rf->ev_wr, NULL);
+	event_add(rf->ev_wr, NULL);
 }
 
 /**
@@ -429,21 +450,29 @@ static int relay_socket(int family)
 }
 
 /**
- * relay_slot_fill() - make @rf the relay state of @f around socket @fd: fields reset, the
- * read event (edge-triggered, with EV_CLOSED where the backend has it) and the write event
- * assigned but not added. Used by tcp_open (our connect) and relay_adopt (an accepted socket).
+ * relay_assign_read() - make @rf->ev_rd the socket's read event (edge-triggered, persistent,
+ * with EV_CLOSED where the backend has it), assigned but not added; it must not be pending
  */
-static void relay_slot_fill(struct relay_flow *rf, struct relay_env *env, struct relay_pool *p,
-			    struct flow *f, int fd, unsigned int flags)
+static void relay_assign_read(struct relay_flow *rf)
 {
-	struct event_base *base = env->base;
+	struct event_base *base = rf->env->base;
 	short rd_events = EV_READ | EV_PERSIST | EV_ET;
 
 	if (!relay_closed_ok)
 		relay_closed_ok = (event_base_get_features(base) & EV_FEATURE_EARLY_CLOSE) ? 1 : -1;
 	if (relay_closed_ok > 0)
 		rd_events |= EV_CLOSED;
+	event_assign(&rf->ev_rd, base, rf->fd, rd_events, relay_read_cb, rf);
+}
 
+/**
+ * relay_slot_fill() - make @rf the relay state of @f around socket @fd: fields reset, and
+ * @rf->ev_rd assigned but not added: as the connect() completion event with RF_CONNECTING,
+ * else as the read event. Used by tcp_open (our connect) and relay_adopt (an accepted socket).
+ */
+static void relay_slot_fill(struct relay_flow *rf, struct relay_env *env, struct relay_pool *p,
+			    struct flow *f, int fd, unsigned int flags)
+{
 	rf->env = env;
 	rf->pool = p;
 	rf->f = f;
@@ -452,8 +481,11 @@ static void relay_slot_fill(struct relay_flow *rf, struct relay_env *env, struct
 	rf->fail_err = 0;
 	rf->peek_off = 0;
 	rf->gen++;
-	event_assign(&rf->ev_rd, base, fd, rd_events, relay_read_cb, rf);
-	event_assign(&rf->ev_wr, base, fd, EV_WRITE | EV_ET, relay_write_cb, rf);
+	rf->ev_wr = NULL;
+	if (flags & RF_CONNECTING)
+		event_assign(&rf->ev_rd, env->base, fd, EV_WRITE | EV_ET, relay_write_cb, rf);
+	else
+		relay_assign_read(rf);
 }
 
 int relay_tcp_open(struct relay_env *env, struct flow *f)
@@ -516,11 +548,11 @@ int relay_tcp_open(struct relay_env *env, struct flow *f)
 		 * tcp_upstream_failed(), which knows RST from ICMP */
 		rf->fail_err = errno;
 		rf->flags |= RF_FAIL_PENDING;
-		event_active(&rf->ev_wr, EV_WRITE, 0);
+		event_active(&rf->ev_rd, EV_WRITE, 0);
 		return 0;
 	}
 	/* Completed or in progress: either way the socket turns writable */
-	event_add(&rf->ev_wr, &tmo);
+	event_add(&rf->ev_rd, &tmo);
 	return 0;
 }
 
@@ -833,6 +865,14 @@ static void relay_write_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 
 	if (rf->flags & RF_CONNECTING) {
+		/* ev_rd is this event while connecting: an activation without EV_WRITE or
+		 * EV_TIMEOUT (relay_defer()) says nothing of connect() */
+		if (!(what & (EV_WRITE | EV_TIMEOUT)) && !(rf->flags & RF_FAIL_PENDING)) {
+			struct timeval tmo = { .tv_sec = RELAY_CONNECT_TIMEOUT_S };
+
+			event_add(&rf->ev_rd, &tmo);
+			return;
+		}
 		if (rf->flags & RF_FAIL_PENDING)
 			err = rf->fail_err;
 		else if (what & EV_TIMEOUT)
@@ -848,6 +888,9 @@ static void relay_write_cb(evutil_socket_t fd, short what, void *arg)
 			tcp_upstream_failed(env->stack, f, err, tapird_now_us());
 		} else {
 			rf->flags |= RF_CONNECTED;
+			/* the one-shot connect event is not pending any more: it becomes the
+			 * read event */
+			relay_assign_read(rf);
 			event_add(&rf->ev_rd, NULL);
 			relay_set_room(rf);
 			tcp_upstream_connected(env->stack, f, tapird_now_us());

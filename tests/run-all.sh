@@ -2,7 +2,7 @@
 # tests/run-all.sh - the test command: install what is needed, build tapir twice (plain, and
 # with AddressSanitizer + UndefinedBehaviorSanitizer), run every unit test (cmocka) and every
 # integration test (network namespaces, as root) against each build, fuzz every target (the
-# stack, control requests, the configuration file, forward specs) for a
+# stack, control requests, the configuration file, forward specs, tapirctl's reply reader) for a
 # bounded time, and end with one summary line "N passed, N failed".
 #
 #   sudo bash tests/run-all.sh            everything (CI runs this through .ci/run)

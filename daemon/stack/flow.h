@@ -56,19 +56,32 @@ enum flow_end {
 #define FLOW_HIST_MAX 16
 
 /**
- * struct flow_hist - one recorded transition
+ * struct flow_hist - one recorded transition, packed in 8 bytes (a uint8_t beside a uint64_t
+ * would take 16: half of the history would be padding, 128 bytes of every flow)
  * @state:	state entered
- * @at_us:	when, on the caller's monotonic clock (microseconds)
+ * @at_us:	when, on the caller's monotonic clock (microseconds; 56 bits hold 2,283 years)
  */
 struct flow_hist {
-	uint8_t state;
-	uint64_t at_us;
+	uint64_t state : 8;
+	uint64_t at_us : 56;
 };
 
 struct tcp_conn;
 
+/* Memory an idle TCP flow may cost tapird (RSS), every module together: 1 KiB, so that
+ * 50,000 idle connections fit in 50 MiB (issue 12; pasta's table costs ~140 bytes a flow, but
+ * keeps no per-flow history or view for `tapirctl conns`). The kernel's side (socket, file,
+ * epoll entry: a few KiB per connection) is kernel memory, not counted here. The stack's
+ * share is its struct flow and struct tcp_conn; the shell's (struct relay_flow with one
+ * libevent event, libevent's entry for the descriptor, the hash bucket and timer-heap slots)
+ * must fit in the rest. tests/unit/test_tcp_sack.c checks the stack's share, relay.c its own
+ * at compile time, tests/integration/test_scale.sh the whole by RSS. */
+#define FLOW_IDLE_BYTES_MAX 1024
+#define FLOW_STACK_BYTES_MAX 640
+
 /**
- * struct flow - one row of the flow table
+ * struct flow - one row of the flow table (members ordered so that none is padding: every
+ * byte of it is paid once per flow, see FLOW_IDLE_BYTES_MAX)
  * @id:		stable id, unique across all links of the daemon
  * @idx:	slot in the table (stable for the flow's life)
  * @proto:	PROTO_TCP or PROTO_UDP
@@ -106,35 +119,35 @@ struct tcp_conn;
 struct flow {
 	uint64_t id;
 	uint32_t idx;
+	uint32_t hnext;
 	uint8_t proto;
 	uint8_t origin;
 	uint8_t state;
 	uint8_t end;
 	bool v6;
+	bool uv6;
+	bool in_use;
+	uint8_t nhist;
 	uint32_t caddr;
-	uint16_t cport;
 	uint32_t paddr;
-	uint16_t pport;
 	uint32_t uaddr;
+	uint16_t cport;
+	uint16_t pport;
 	uint16_t uport;
 	uint8_t caddr6[16];
 	uint8_t paddr6[16];
 	uint8_t uaddr6[16];
-	bool uv6;
-	bool udp_df;
+	bool udp_df; /* in the padding before @hist_lost: no byte more per flow */
+	uint32_t hist_lost;
 	uint64_t created_us;
 	uint64_t last_us;
 	uint64_t bytes_in;
 	uint64_t bytes_out;
 	uint64_t pkts_in;
 	uint64_t pkts_out;
-	uint8_t nhist;
-	uint32_t hist_lost;
 	struct flow_hist hist[FLOW_HIST_MAX];
 	struct tcp_conn *tcp;
 	void *relay;
-	uint32_t hnext;
-	bool in_use;
 };
 
 struct flow_table;

@@ -27,7 +27,7 @@
 /* IPv6 defaults as slirp4netns's (fd00::/64, container ::100, gateway ::2, DNS ::3) */
 #define STACK_DEFAULT_PREFIX6_LEN 64 /* SLAAC needs a /64 (RFC 4862 5.5.3, RFC 7421) */
 #define STACK_DEFAULT_TIME_WAIT_MS 60000
-#define STACK_DEFAULT_MAX_FLOWS 65536   /* per link; each costs ~1 KiB when touched */
+#define STACK_DEFAULT_MAX_FLOWS 65536   /* per link; an idle TCP flow costs < 1 KiB (flow.h) */
 #define STACK_DEFAULT_MAX_HALF_OPEN 1024 /* per link: SYN_RCVD flows waiting on connect() */
 /* UDP idle timeouts as Linux conntrack's (nf_conntrack_udp_timeout, _timeout_stream) */
 #define STACK_DEFAULT_UDP_TIMEOUT_MS 30000         /* only the container has spoken */

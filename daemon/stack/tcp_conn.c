@@ -169,6 +169,7 @@ void tcp_release(struct stack *s, struct flow *f)
 	if (!c || !s->tcp)
 		return;
 	ooo_free(s, c);
+	tcp_sack_clear(c);
 	tcp_timer_stop_all(s, c);
 	age_unlink(s->tcp, c);
 	tcp_pend_unlink(s, c);

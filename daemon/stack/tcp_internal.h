@@ -163,7 +163,8 @@ enum tcp_timer {
  * @high_rxt:		RFC 6675 HighRxt, stored as one past the highest byte retransmitted
  *			in this recovery
  * @sacked:		the SACK scoreboard (tcp_sack.c): ranges the container SACKed, sorted,
- *			disjoint, inside (SND.UNA, SND.MAX]
+ *			disjoint, inside (SND.UNA, SND.MAX]; TCP_SACKED_MAX entries malloc'd
+ *			while it holds any (NULL when empty: idle connections do not pay for it)
  * @nsacked:		ranges in @sacked
  * @dupacks:		consecutive duplicate ACKs
  * @persist_shift:	back-off of the persist timer
@@ -217,7 +218,7 @@ struct tcp_conn {
 	uint32_t recover;
 	bool in_recovery;
 	uint32_t high_rxt;
-	uint32_t sacked[TCP_SACKED_MAX][2];
+	uint32_t (*sacked)[2];
 	uint8_t nsacked;
 	uint32_t dupacks;
 	uint32_t nrtx;

@@ -9,8 +9,11 @@
  * Every block comes from the container and is hostile: it is taken only if it lies inside
  * what we sent and not yet cumulatively acknowledged, and the board holds at most
  * TCP_SACKED_MAX ranges, so no frame can make it grow or cost more than a few dozen
- * comparisons. Must not: send, or change anything but the scoreboard.
+ * comparisons. The board's array is allocated when a first block arrives and freed once it
+ * is empty again: only loss recovery needs it, and an idle connection should not pay its
+ * 128 bytes. Must not: send, or change anything but the scoreboard.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "tcp_internal.h"
@@ -38,6 +41,11 @@ static uint32_t sb_add(struct tcp_conn *c, uint32_t l, uint32_t r)
 	uint32_t before = 0, after = 0;
 	unsigned int i, pos;
 
+	if (!c->sacked) {
+		c->sacked = malloc(TCP_SACKED_MAX * sizeof(c->sacked[0]));
+		if (!c->sacked) /* no board: IsLost() stays cautious, NewReno-like */
+			return 0;
+	}
 	for (i = 0; i < c->nsacked; i++)
 		before += c->sacked[i][1] - c->sacked[i][0];
 	/* Absorb every range that overlaps or touches [l, r). */
@@ -96,13 +104,17 @@ bool tcp_sack_update(struct tcp_conn *c, const struct tcp_seg *g)
 		if (sb_add(c, l, r))
 			news = true;
 	}
+	if (!c->nsacked)
+		tcp_sack_clear(c);
 	return news;
 }
 
 /** tcp_sack_clear() - forget every block (RFC 2018 5.1: after a timeout, the container may
- * have reneged on what it SACKed) */
+ * have reneged on what it SACKed), and release the board; also when the connection ends */
 void tcp_sack_clear(struct tcp_conn *c)
 {
+	free(c->sacked);
+	c->sacked = NULL;
 	c->nsacked = 0;
 }
 

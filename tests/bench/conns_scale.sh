@@ -1,21 +1,35 @@
 #!/bin/bash
-# tests/bench/conns_scale.sh - how fast `tapirctl conns` lists 10,000 open connections,
-# next to `ss -tan` listing the host side of the same connections, in one run. A benchmark,
-# not a test: it prints figures and fails only if the setup does.
+# tests/bench/conns_scale.sh - N concurrent idle TCP connections from a namespace to the host's
+# loopback, through tapird and through pasta in one run. Prints, for each:
+#   - how fast the N connections open (connections per second, INFLIGHT connect()s pending at
+#     once: tests/bench/connhold.c),
+#   - the daemon's RSS growth per idle flow (VmRSS with N flows held minus VmRSS before the
+#     first, divided by N; kernel socket memory is not in it),
+# and for tapird how long `tapirctl conns` (table and --json) takes over the N flows, next to
+# `ss -tan` listing the host side; when N had to be lowered below 50,000, also how long
+# tapirctl takes over 50,000 flows served by a stand-in that repeats tapird's real reply. A
+# benchmark, not a test: it prints figures and fails only if the setup does.
 #
-#   bash tests/bench/conns_scale.sh BUILD_DIR [N]      (as root; N defaults to 10000)
-# Traffic goes only to 127.0.0.1 and to the namespace this script creates and deletes.
+#   bash tests/bench/conns_scale.sh BUILD_DIR [N] [PASTA]      (as root)
+# N defaults to 50000; PASTA to $PASTA, /work/notes/pasta-new/pasta, then pasta on $PATH;
+# TAPIRCTL= runs another tapirctl binary for the listings (to compare one with another).
+# Each daemon holds one host socket per flow: N is lowered to what RLIMIT_NOFILE's hard limit
+# allows (a process without CAP_SYS_RESOURCE cannot raise it), and the script says so.
+# Traffic goes only to 127.0.0.1 and to the namespaces this script creates and deletes.
 set -u
-BUILD=$(cd "${1:?usage: $0 BUILD_DIR [N]}" && pwd)
-N=${2:-10000}
+BUILD=$(cd "${1:?usage: $0 BUILD_DIR [N] [PASTA]}" && pwd)
+N=${2:-50000}
+PASTA=${3:-${PASTA:-/work/notes/pasta-new/pasta}}
+[ -x "$PASTA" ] || PASTA=$(command -v pasta || true)
+INFLIGHT=${INFLIGHT:-256}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 SRC=$TOP/../shared/bench/tcpperf.c
 [ -f "$SRC" ] || SRC=/work/shared/bench/tcpperf.c
-PY=/usr/bin/python3
-NS=tapir-scale-$$
+TAPIRCTL=${TAPIRCTL:-$BUILD/ctl/tapirctl} # another tapirctl to compare (it only reads)
 WORK=$(mktemp -d /tmp/tapir-scale-$$.XXXXXX)
 SOCK=$WORK/control.sock
-PORT=$((30000 + $$ % 20000))
+NS=tapir-scale-$$
+PORT0=$((20000 + ($$ % 400) * 20))
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
@@ -24,48 +38,187 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-gcc -O2 -o "$WORK/tcpperf" "$SRC" || exit 1
-ip netns add "$NS" || exit 1
-"$BUILD/daemon/tapird" -f --netns "$NS" --control "$SOCK" --log-level warn >"$WORK/log" 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-"$WORK/tcpperf" server $PORT >/dev/null 2>&1 &
-pids+=($!)
-sleep 0.3
-t0=$(date +%s.%N)
-ip netns exec "$NS" "$WORK/tcpperf" conc 10.0.2.2 $PORT "$N" 600 >/dev/null 2>&1 &
-pids+=($!)
-est=0
-for _ in $(seq 600); do
-	est=$("$BUILD/ctl/tapirctl" -s "$SOCK" --json stats |
-		$PY -c 'import json,sys; print(json.load(sys.stdin)["total"]["flows"]["by_state"]["ESTABLISHED"])')
-	[ "$est" -ge "$N" ] && break
-	sleep 0.1
-done
-t1=$(date +%s.%N)
-[ "$est" -ge "$N" ] || { echo "only $est of $N connections came up" >&2; exit 1; }
 elapsed() { awk "BEGIN{printf \"%.3f\", $2 - $1}"; }
-echo "connections: $N established through tapird in $(elapsed "$t0" "$t1") s"
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
-# The daemon's loop must keep serving while it lists: a 1-byte round trip on another
-# connection, timed during the listing.
+hard=$(ulimit -Hn)
+ulimit -n "$hard"
+if [ "$N" -gt $((hard - 256)) ]; then
+	echo "N lowered from $N to $((hard - 256)): RLIMIT_NOFILE's hard limit here is $hard" \
+		"(one host socket per flow in the daemon; raising it needs CAP_SYS_RESOURCE)"
+	N=$((hard - 256))
+fi
+# pasta spends two descriptors per TCP flow (the socket and a timerfd): it is measured with
+# NP flows, and tapird's rate over its first NP connections is printed beside it.
+NP=$(((hard - 400) / 2))
+[ "$NP" -gt "$N" ] && NP=$N
+# One destination port holds at most ~28,000 source ports (ip_local_port_range) on either
+# side, and each server process at most its own RLIMIT_NOFILE: 8,000 connections per port.
+NPORTS=$(((N + 7999) / 8000))
+
+gcc -O2 -o "$WORK/tcpperf" "$SRC" || exit 1
+gcc -O2 -Wall -o "$WORK/connhold" "$TOP/tests/bench/connhold.c" || exit 1
+for i in $(seq 0 $((NPORTS - 1))); do
+	"$WORK/tcpperf" server $((PORT0 + i)) >/dev/null 2>&1 &
+	pids+=($!)
+done
+sleep 0.3
+
+# hold NAME PID GW: open N connections from $NS to GW through the daemon PID, print the
+# open rate and RSS per flow; leaves the holder running (its pid in $holder) for the caller
+hold() {
+	local name=$1 dpid=$2 gw=$3 n=$4 r0 r1 line k0 k1
+	r0=$(rss_kib "$dpid")
+	k0=$(awk '/^Slab:/ {print $2}' /proc/meminfo)
+	ip netns exec "$NS" env CONNHOLD_MARK=$NP "$WORK/connhold" "$gw" $PORT0 $NPORTS "$n" 600 \
+		"$INFLIGHT" \
+		>"$WORK/hold.$name" 2>&1 &
+	holder=$!
+	pids+=($holder)
+	for _ in $(seq 1200); do
+		grep -qs "^open" "$WORK/hold.$name" && break
+		kill -0 $holder 2>/dev/null || break
+		sleep 0.1
+	done
+	line=$(grep '^open' "$WORK/hold.$name")
+	[ -n "$line" ] || { echo "$name: the connections did not come up:" \
+		"$(cat "$WORK/hold.$name")" >&2; return 1; }
+	sleep 1 # let the daemon finish its side (the last ACKs, the relay's bookkeeping)
+	r1=$(rss_kib "$dpid")
+	k1=$(awk '/^Slab:/ {print $2}' /proc/meminfo)
+	[ "$n" -gt "$NP" ] && echo "$name: $(grep '^mark' "$WORK/hold.$name")"
+	true
+	echo "$name: $line"
+	echo "$name: RSS ${r0} KiB with no flow, ${r1} KiB with $n:" \
+		"$(awk "BEGIN{printf \"%.0f\", ($r1 - $r0) * 1024 / $n}") bytes per idle flow"
+	echo "$name: kernel slab (not the daemon's RSS) grew by" \
+		"$(awk "BEGIN{printf \"%.0f\", ($k1 - $k0) * 1024 / $n}") bytes per connection:" \
+		"its three sockets (the container's, the daemon's upstream one, the server's), their" \
+		"files and epoll entries (a shared machine: other work moves it too)"
+}
+
+stop() { # PID...: end what this script started, by pid
+	for p in "$@"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+}
+
+# start_pasta / start_tapird [MAX_FLOWS]: a fresh $NS served by the daemon, its pid in $dpid
+# and the address the namespace reaches the host's loopback by in $gw (empty: it failed)
+start_pasta() {
+	ip netns add "$NS" || exit 1
+	"$PASTA" --config-net -f -q --runas 0 -t none -u none -T none -U none \
+		--netns "/run/netns/$NS" -I eth0 >/dev/null 2>&1 &
+	dpid=$!
+	pids+=($dpid)
+	gw=
+	for _ in $(seq 50); do
+		gw=$(ip netns exec "$NS" ip -4 route show default 2>/dev/null | awk '{print $3; exit}')
+		[ -n "$gw" ] && break
+		sleep 0.1
+	done
+}
+start_tapird() {
+	ip netns add "$NS" || exit 1
+	rm -f "$SOCK"
+	"$BUILD/daemon/tapird" -f --netns "$NS" --control "$SOCK" --log-level warn \
+		--max-flows "${1:-65536}" >"$WORK/log" 2>&1 &
+	dpid=$!
+	pids+=($dpid)
+	gw=
+	for _ in $(seq 50); do [ -S "$SOCK" ] && gw=10.0.2.2 && break; sleep 0.1; done
+	[ -n "$gw" ] || echo "tapird did not start: $(cat "$WORK/log")" >&2
+}
+rate() { grep -E "^(mark $NP|open)" "$WORK/hold.$1" | head -1 | grep -o '[0-9]* conn/s' | awk '{print $1}'; }
+
+# --- open rate: pasta and tapird in turn, ROUNDS times, NP connections each ---------------
+ROUNDS=${ROUNDS:-3}
+if [ -n "$PASTA" ]; then
+	echo "pasta: $PASTA"
+	ratios=()
+	for r in $(seq "$ROUNDS"); do
+		start_pasta
+		holder=
+		[ -n "$gw" ] && hold pasta $dpid "$gw" "$NP" >"$WORK/round"
+		sed "s/^/round $r: /" "$WORK/round"
+		stop $holder $dpid
+		ip netns del "$NS"
+		start_tapird
+		holder=
+		[ -n "$gw" ] && hold tapird $dpid "$gw" "$NP" >"$WORK/round"
+		sed "s/^/round $r: /" "$WORK/round"
+		stop $holder $dpid
+		ip netns del "$NS"
+		rp=$(rate pasta)
+		rt=$(rate tapird)
+		[ -n "$rp" ] && [ -n "$rt" ] && ratios+=($(awk "BEGIN{printf \"%.2f\", $rt / $rp}"))
+	done
+	[ ${#ratios[@]} -gt 0 ] && echo "open rate over $NP connections, tapird / pasta, each" \
+		"round: ${ratios[*]}; median $(printf '%s\n' "${ratios[@]}" | sort -n |
+		awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}')"
+else
+	echo "pasta: not found, skipped (give its path as the third argument)"
+fi
+
+# --- tapird with N flows: RSS, kernel memory, listing ------------------------------------
+start_tapird $((N + 1024 > 65536 ? N + 1024 : 65536))
+[ -n "$gw" ] || exit 1
+tpid=$dpid
+hold tapird $tpid "$gw" "$N" || exit 1
+
 for run in 1 2 3; do
 	a=$(date +%s.%N)
-	n=$("$BUILD/ctl/tapirctl" -s "$SOCK" -t 60 --json conns --state ESTABLISHED |
-		$PY -c 'import json,sys; print(len(json.load(sys.stdin)["flows"]))')
+	rows=$("$TAPIRCTL" -s "$SOCK" -t 60 conns | wc -l)
 	b=$(date +%s.%N)
-	m=$(ss -Htan state established "( sport = :$PORT )" | wc -l)
+	bytes=$("$TAPIRCTL" -s "$SOCK" -t 60 --json conns | wc -c)
 	c=$(date +%s.%N)
-	echo "run $run: tapirctl --json conns --state ESTABLISHED: $n flows in $(elapsed "$a" "$b") s;" \
-		"ss -tan (host side): $m sockets in $(elapsed "$b" "$c") s"
+	ss -Htan state established "( dport >= :$PORT0 and dport < :$((PORT0 + NPORTS)) )" >/dev/null
+	d=$(date +%s.%N)
+	echo "run $run: tapirctl conns: $((rows - 1)) rows in $(elapsed "$a" "$b") s;" \
+		"tapirctl --json conns: $bytes bytes in $(elapsed "$b" "$c") s;" \
+		"ss -tan (host side): $(elapsed "$c" "$d") s"
 done
-a=$(date +%s.%N)
-bytes=$("$BUILD/ctl/tapirctl" -s "$SOCK" --json conns | wc -c)
-b=$(date +%s.%N)
-echo "tapirctl --json conns (all): $bytes bytes in $(elapsed "$a" "$b") s"
-rr=$(ip netns exec "$NS" "$WORK/tcpperf" rr 10.0.2.2 $PORT 2)
-( for _ in 1 2 3 4 5; do "$BUILD/ctl/tapirctl" -s "$SOCK" --json conns >/dev/null; done ) &
+# tapirctl's own share at 50,000 flows whatever RLIMIT_NOFILE allowed above: tapird's reply
+# (its text as sent) repeated to 50,000 flows and served by a stand-in on a socket of ours.
+if [ "$N" -lt 50000 ]; then
+	python3 - "$SOCK" "$WORK/fake.sock" 50000 <<'PYEOF' &
+import json, os, socket, sys
+real, fake, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+c = socket.socket(socket.AF_UNIX)
+c.connect(real)
+c.sendall(b'{"execute":"conns"}\n')
+buf = b''
+while not buf.endswith(b'\n'):
+    d = c.recv(1 << 20)
+    if not d:
+        break
+    buf += d
+flows = [json.dumps(f, separators=(',', ':')).encode() for f in json.loads(buf)["return"]["flows"]]
+body = b'{"return":{"flows":[' + b','.join(flows[i % len(flows)] for i in range(n)) + b']}}\n'
+s = socket.socket(socket.AF_UNIX)
+s.bind(fake)
+s.listen(8)
+for _ in range(6):
+    a, _ = s.accept()
+    while b'\n' not in a.recv(4096):
+        pass
+    a.sendall(body)
+    a.close()
+PYEOF
+	pids+=($!)
+	for _ in $(seq 100); do [ -S "$WORK/fake.sock" ] && break; sleep 0.1; done
+	for run in 1 2 3; do
+		a=$(date +%s.%N)
+		rows=$("$TAPIRCTL" -s "$WORK/fake.sock" -t 60 conns | wc -l)
+		b=$(date +%s.%N)
+		bytes=$("$TAPIRCTL" -s "$WORK/fake.sock" -t 60 --json conns | wc -c)
+		c=$(date +%s.%N)
+		echo "run $run, 50,000 flows served by a stand-in: tapirctl conns: $((rows - 1)) rows" \
+			"in $(elapsed "$a" "$b") s; tapirctl --json conns: $bytes bytes in $(elapsed "$b" "$c") s"
+	done
+fi
+
+rr=$(ip netns exec "$NS" "$WORK/tcpperf" rr 10.0.2.2 $PORT0 2)
+( for _ in 1 2 3 4 5; do "$TAPIRCTL" -s "$SOCK" -t 60 --json conns >/dev/null; done ) &
 L=$!
-rr_busy=$(ip netns exec "$NS" "$WORK/tcpperf" rr 10.0.2.2 $PORT 2)
+rr_busy=$(ip netns exec "$NS" "$WORK/tcpperf" rr 10.0.2.2 $PORT0 2)
 wait $L
 echo "1-byte round trips on another connection: $rr idle, $rr_busy while conns is listed repeatedly"

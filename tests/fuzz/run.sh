@@ -2,8 +2,8 @@
 # tests/fuzz/run.sh SECONDS - run every libFuzzer target (ASan and UBSan) for SECONDS in all:
 # half to the stack (tests/fuzz/fuzz_stack.c, inputs up to 64 KiB so reassembly and full-MTU
 # frames are reached), the rest split evenly among the control request handler
-# (fuzz_control.c), the configuration parser (fuzz_config.c) and the forward-spec parser
-# (fuzz_fwdspec.c); each at least 5 s.
+# (fuzz_control.c), the configuration parser (fuzz_config.c), the forward-spec parser
+# (fuzz_fwdspec.c) and tapirctl's in-place reader of replies (fuzz_stream.c); each at least 5 s.
 #
 # Each target starts from its committed, minimised corpus in tests/fuzz/corpus/TARGET/
 # (copied to $FUZZ_WORK, default /tmp/tapir-fuzz, so a run never changes the tree); what it
@@ -24,11 +24,11 @@ set -u
 SECS=${1:?usage: run.sh SECONDS}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=${FUZZ_WORK:-/tmp/tapir-fuzz}
-TARGETS=(stack control config fwdspec)
+TARGETS=(stack control config fwdspec stream)
 mkdir -p "$WORK/crashes" || exit 2
 
 CFLAGS=(-g -O1 -std=gnu11 -D_GNU_SOURCE= -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-	-I"$TOP/daemon" -I"$TOP/daemon/stack")
+	-I"$TOP/daemon" -I"$TOP/daemon/stack" -I"$TOP/ctl")
 SHELL_LIBS=$(pkg-config --cflags --libs libevent libnl-3.0 libnl-route-3.0 jansson inih \
 	libsystemd libseccomp 2>/dev/null)
 
@@ -40,6 +40,7 @@ sources() {
 	config) echo "$TOP"/daemon/config.c "$TOP"/daemon/fwdspec.c "$TOP"/daemon/log.c "$TOP"/daemon/policy.c \
 		"$TOP"/daemon/sandbox.c ;;
 	fwdspec) echo "$TOP"/daemon/fwdspec.c ;;
+	stream) echo "$TOP"/ctl/stream.c ;;
 	esac
 }
 
@@ -47,12 +48,14 @@ sources() {
 build() {
 	local t=$1 bin=$WORK/fuzz_$1 f libs=() need=0
 	[ -x "$bin" ] || need=1
-	for f in "$TOP/tests/fuzz/fuzz_$t.c" $(sources "$t") "$TOP"/daemon/*.h "$TOP"/daemon/stack/*.h; do
+	for f in "$TOP/tests/fuzz/fuzz_$t.c" $(sources "$t") "$TOP"/daemon/*.h "$TOP"/daemon/stack/*.h \
+		"$TOP"/ctl/stream.h; do
 		[ "$f" -nt "$bin" ] && need=1
 	done
 	[ $need = 1 ] || return 0
 	[ "$t" = control ] && libs=($SHELL_LIBS -levent_extra)
 	[ "$t" = config ] && libs=(-linih -lseccomp)
+	[ "$t" = stream ] && libs=(-ljansson)
 	echo "run.sh: building $bin"
 	clang "${CFLAGS[@]}" -o "$bin.tmp" "$TOP/tests/fuzz/fuzz_$t.c" $(sources "$t") "${libs[@]}" ||
 		return 1

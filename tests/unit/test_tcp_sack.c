@@ -226,6 +226,32 @@ static void test_rto_clears_scoreboard(void **state)
 	assert_false(tcb(fx)->in_recovery);
 }
 
+/* An idle connection holds no scoreboard: the first SACK block allocates it, and the
+ * cumulative ACK past every SACKed range releases it (FLOW_IDLE_BYTES_MAX, flow.h) */
+static void test_scoreboard_held_only_while_sacked(void **state)
+{
+	static const int b[][2] = { { 2, 3 } };
+	struct fx *fx = FX;
+	uint32_t una = flight(fx, 4, 0);
+
+	assert_null(tcb(fx)->sacked);
+	sack(fx, una, una, 1, b);
+	assert_non_null(tcb(fx)->sacked);
+	sack(fx, una + 4 * MSS, una, 0, b);
+	assert_int_equal(tcb(fx)->snd_una, una + 4 * MSS);
+	assert_int_equal(tcb(fx)->nsacked, 0);
+	assert_null(tcb(fx)->sacked);
+}
+
+/* What the stack keeps per flow (its row and its TCB) stays within its share of the 1 KiB an
+ * idle flow may cost; a member added to either must find its bytes elsewhere */
+static void test_idle_flow_fits_stack_budget(void **state)
+{
+	(void)state;
+	assert_true(sizeof(struct flow) + sizeof(struct tcp_conn) <= FLOW_STACK_BYTES_MAX);
+	assert_true(FLOW_STACK_BYTES_MAX < FLOW_IDLE_BYTES_MAX);
+}
+
 /* RFC 5827 3.2 (byte-based Early Retransmit): three segments in flight, nothing more to
  * send: two duplicate ACKs suffice */
 static void test_early_retransmit_with_small_flight(void **state)
@@ -290,6 +316,8 @@ int main(void)
 		T(test_sack_hostile_blocks_ignored),
 		T(test_sack_scoreboard_bounded),
 		T(test_rto_clears_scoreboard),
+		T(test_scoreboard_held_only_while_sacked),
+		cmocka_unit_test(test_idle_flow_fits_stack_budget),
 		T(test_early_retransmit_with_small_flight),
 		T(test_limited_transmit_on_first_dupacks),
 		T(test_no_sack_window_change_is_not_dupack),
