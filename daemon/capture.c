@@ -65,11 +65,11 @@ static void finish(struct capture *c)
 }
 
 /**
- * name_ok() - whether @name is a bare capture file name: 1 to CAPTURE_NAME_MAX bytes of
+ * capture_name_check() - whether @name is a bare capture file name: 1 to CAPTURE_NAME_MAX bytes of
  * [A-Za-z0-9._-], not starting with '.' (so never "." or ".." or a hidden file)
  * Return: NULL if it is, else what is wrong with it (static text)
  */
-static const char *name_ok(const char *name)
+const char *capture_name_check(const char *name)
 {
 	size_t n = strlen(name);
 
@@ -93,22 +93,14 @@ int capture_dir_open(const char *dir, char *err, size_t errlen)
 	return safedir_open(dir, "capture directory", 0700, false, err, errlen);
 }
 
-int capture_start(struct link *l, const char *dir, const char *name, uint64_t max_frames,
-		  uint64_t max_bytes, char *err, size_t errlen)
+int capture_file_open(const char *dir, const char *name, char *err, size_t errlen)
 {
-	uint8_t hdr[PCAP_GLOBAL_HDR] = { 0 };
 	char path[PATH_MAX];
-	struct capture *c;
 	struct stat st;
 	const char *why;
 	int dfd, fd;
 
-	if (l->capture) {
-		snprintf(err, errlen, "%s: a capture to %s is running already", l->name,
-			 l->capture->info.path);
-		return -1;
-	}
-	if ((why = name_ok(name))) {
+	if ((why = capture_name_check(name))) {
 		snprintf(err, errlen, "capture file name '%.200s' %s", name, why);
 		return -1;
 	}
@@ -116,8 +108,6 @@ int capture_start(struct link *l, const char *dir, const char *name, uint64_t ma
 		snprintf(err, errlen, "capture directory %.200s: too long", dir);
 		return -1;
 	}
-	if (!max_bytes || max_bytes > CAPTURE_MAX_BYTES)
-		max_bytes = max_bytes ? CAPTURE_MAX_BYTES : CAPTURE_DEFAULT_MAX_BYTES;
 	dfd = capture_dir_open(dir, err, errlen);
 	if (dfd < 0)
 		return -1;
@@ -139,6 +129,31 @@ int capture_start(struct link *l, const char *dir, const char *name, uint64_t ma
 		close(fd);
 		return -1;
 	}
+	return fd;
+}
+
+int capture_start(struct link *l, const char *dir, const char *name, int fd,
+		  uint64_t max_frames, uint64_t max_bytes, char *err, size_t errlen)
+{
+	uint8_t hdr[PCAP_GLOBAL_HDR] = { 0 };
+	char path[PATH_MAX];
+	struct capture *c;
+
+	if (l->capture) {
+		snprintf(err, errlen, "%s: a capture to %s is running already", l->name,
+			 l->capture->info.path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (fd < 0) {
+		fd = capture_file_open(dir, name, err, errlen);
+		if (fd < 0)
+			return -1;
+	}
+	snprintf(path, sizeof(path), "%.2000s/%.200s", dir, name);
+	if (!max_bytes || max_bytes > CAPTURE_MAX_BYTES)
+		max_bytes = max_bytes ? CAPTURE_MAX_BYTES : CAPTURE_DEFAULT_MAX_BYTES;
 	fcntl(fd, F_SETFL, 0);
 	c = calloc(1, sizeof(*c));
 	if (!c || !(c->fp = fdopen(fd, "w"))) {

@@ -59,8 +59,25 @@ struct capture_info {
 int capture_dir_open(const char *dir, char *err, size_t errlen);
 
 /**
+ * capture_name_check() - whether @name is a bare capture file name: 1 to CAPTURE_NAME_MAX
+ * bytes of [A-Za-z0-9._-], not starting with '.'
+ * Return: NULL if it is, else what is wrong with it (static text)
+ */
+const char *capture_name_check(const char *name);
+
+/**
+ * capture_file_open() - create the new file @name in capture directory @dir (mode 0600;
+ * never an existing file, never through a symbolic link): what capture_start() writes to.
+ * The privileged helper calls it when the data path has dropped its privileges.
+ * Return: the descriptor, or -1 with @err filled
+ */
+int capture_file_open(const char *dir, const char *name, char *err, size_t errlen);
+
+/**
  * capture_start() - start writing @l's frames to the new file @name in the capture directory
  * @dir (mode 0600; created, never overwritten or followed)
+ * @fd:		the file, opened already by capture_file_open() (the privileged helper's), or
+ *		-1 to open it here; taken over either way
  * @name:	a bare file name: [A-Za-z0-9._-], not starting with '.', at most
  *		CAPTURE_NAME_MAX bytes; no path
  * @max_frames:	stop after this many frames (0: no frame bound)
@@ -68,8 +85,8 @@ int capture_dir_open(const char *dir, char *err, size_t errlen);
  * Return: 0, or -1 with a message in @err (a capture already runs, a bad name, an untrusted
  * directory, the file exists or cannot be created)
  */
-int capture_start(struct link *l, const char *dir, const char *name, uint64_t max_frames,
-		  uint64_t max_bytes, char *err, size_t errlen);
+int capture_start(struct link *l, const char *dir, const char *name, int fd,
+		  uint64_t max_frames, uint64_t max_bytes, char *err, size_t errlen);
 
 /**
  * capture_stop() - finish @l's capture (the file is flushed and closed)

@@ -7,11 +7,13 @@
  */
 #include "config.h"
 #include "log.h"
+#include "sandbox.h"
 #include "stack.h"
 #include "wire.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <ini.h>
 #include <stdarg.h>
@@ -20,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 /* Bounds that are ours, not the stack's */
 #define CONFIG_MAX_TIME_WAIT_S 3600	/* RFC 9293 suggests 2MSL = 4 min; an hour is plenty */
@@ -65,6 +68,8 @@ void config_defaults(struct config *c)
 	link_cfg_defaults(&c->link);
 	snprintf(c->control, sizeof(c->control), "%s", CONFIG_DEFAULT_CONTROL);
 	snprintf(c->capture_dir, sizeof(c->capture_dir), "%s", CONFIG_DEFAULT_CAPTURE_DIR);
+	snprintf(c->user, sizeof(c->user), "%s", CONFIG_DEFAULT_USER);
+	c->seccomp = SANDBOX_SECCOMP_KILL;
 	c->log_level = LOG_LVL_INFO;
 	c->time_wait_s = STACK_DEFAULT_TIME_WAIT_MS / 1000;
 	c->max_flows = STACK_DEFAULT_MAX_FLOWS;
@@ -404,6 +409,29 @@ static int set_capture_dir(struct config *c, const char *v, char *why, size_t wh
 	return 0;
 }
 
+/* user: a name (or number) of at most 63 bytes; whether it exists is checked at start */
+static int set_user(struct config *c, const char *v, char *why, size_t whylen)
+{
+	if (!*v || strlen(v) >= sizeof(c->user) || strchr(v, '/') || strchr(v, ':')) {
+		snprintf(why, whylen, "\"%s\" is not a user name", v);
+		return -1;
+	}
+	snprintf(c->user, sizeof(c->user), "%s", v);
+	return 0;
+}
+
+static int set_seccomp(struct config *c, const char *v, char *why, size_t whylen)
+{
+	enum sandbox_seccomp m;
+
+	if (sandbox_seccomp_parse(v, &m)) {
+		snprintf(why, whylen, "\"%s\" is not kill, log or off", v);
+		return -1;
+	}
+	c->seccomp = (int)m;
+	return 0;
+}
+
 /**
  * set_group() - a group name or number ("" = none); existence is checked when it is used
  * Return: 0, or -1 with @why set
@@ -738,6 +766,8 @@ static const struct config_key {
 	{ "daemon", "control-group", set_control_group },
 	{ "daemon", "admin-group", set_admin_group },
 	{ "daemon", "capture-dir", set_capture_dir },
+	{ "daemon", "user", set_user },
+	{ "daemon", "seccomp", set_seccomp },
 	{ "daemon", "log-level", set_log_level },
 	{ "tcp", "time-wait", set_time_wait },
 	{ "tcp", "max-flows", set_max_flows },
@@ -963,14 +993,26 @@ static int config_ini_key(void *user, const char *section, const char *name, con
 
 int config_load_file(struct config *c, const char *path, char *err, size_t errlen)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return config_load_fd(c, fd, path, err, errlen);
+}
+
+int config_load_fd(struct config *c, int fd, const char *path, char *err, size_t errlen)
+{
 	struct ini_ctx x;
 	int ret;
 
 	memset(&x, 0, sizeof(x));
 	x.c = *c;
-	x.f = fopen(path, "re");
+	x.f = fdopen(fd, "re");
 	if (!x.f) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
 		return -1;
 	}
 	ret = ini_parse_stream(ini_read_line, &x, config_ini_key, &x);
@@ -1033,6 +1075,8 @@ enum {
 	OPT_IDLE_TIMEOUT,
 	OPT_MAX_PER_DEST,
 	OPT_MAX_SOCK_MEM,
+	OPT_USER,
+	OPT_SECCOMP,
 };
 
 static const struct option config_longopts[] = {
@@ -1074,6 +1118,8 @@ static const struct option config_longopts[] = {
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "max-per-destination", required_argument, NULL, OPT_MAX_PER_DEST },
 	{ "max-socket-memory", required_argument, NULL, OPT_MAX_SOCK_MEM },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -1105,6 +1151,8 @@ static config_setter opt_setter(int opt)
 	case OPT_IDLE_TIMEOUT:	return set_idle_timeout;
 	case OPT_MAX_PER_DEST:	return set_max_per_dest;
 	case OPT_MAX_SOCK_MEM:	return set_max_sock_mem;
+	case OPT_USER:		return set_user;
+	case OPT_SECCOMP:	return set_seccomp;
 	default:		return NULL;
 	}
 }
@@ -1423,6 +1471,12 @@ const char *config_usage(void)
 	       "                          ADDRESS:PORT (0: no cap)\n"
 	       "      --max-socket-memory MIB  kernel socket buffers of a link's TCP flows (0: no"
 	       " bound)\n"
+	       "      --user NAME         the data path's user once started, as root (" CONFIG_DEFAULT_USER
+	       ");\n"
+	       "                          a privileged helper keeps setns/TAP/netlink (root: no\n"
+	       "                          privilege separation)\n"
+	       "      --seccomp MODE      the data path's system call filter: kill, log or off"
+	       " (kill)\n"
 	       "      --version           print the version and exit\n"
 	       "  -h, --help              print this help and exit\n"
 	       "\n"

@@ -19,6 +19,8 @@
 #define CONFIG_DEFAULT_CONTROL "/run/tapird/control.sock"
 #define CONFIG_DEFAULT_CAPTURE_DIR "/var/lib/tapird/captures"
 #define CONFIG_DEFAULT_IFNAME "tap0"
+/* The data path's user after start-up (systemd/tapird.sysusers makes it) */
+#define CONFIG_DEFAULT_USER "tapird"
 /* -t/-u and [forward] lines; a range counts once. Each forward holds a host socket. */
 #define CONFIG_MAX_FORWARDS 64
 /* [link NAME] sections in the file: the daemon serves at most TAPIRD_MAX_LINKS links */
@@ -133,6 +135,9 @@ struct link_cfg {
  *			link towards one ADDRESS:PORT (0: no cap)
  * @max_sock_mem:	[tcp] max-socket-memory: bytes of kernel socket buffers (send plus
  *			receive) a link's upstream TCP sockets may ask for (0: no bound)
+ * @user:		[daemon] user, --user: whom the data path runs as once started
+ *			(CONFIG_DEFAULT_USER; "root": no privilege separation at all)
+ * @seccomp:		[daemon] seccomp, --seccomp: enum sandbox_seccomp (kill, log, off)
  */
 struct config {
 	bool foreground;
@@ -162,6 +167,8 @@ struct config {
 	uint32_t idle_timeout_s;
 	uint32_t max_per_dest;
 	uint64_t max_sock_mem;
+	char user[64];
+	int seccomp;
 };
 
 /** config_defaults() - fill @c with the DESIGN.md defaults */
@@ -203,6 +210,12 @@ int link_cfg_check(struct link_cfg *lc, char *err, size_t errlen);
  * Return: 0, or -1 with @c unchanged
  */
 int config_load_file(struct config *c, const char *path, char *err, size_t errlen);
+
+/**
+ * config_load_fd() - config_load_file() from @fd (taken over, closed): the file the
+ * privileged helper opened for a data path that may not open it itself; @path for messages
+ */
+int config_load_fd(struct config *c, int fd, const char *path, char *err, size_t errlen);
 
 /**
  * config_parse_args() - apply the command line over @c (getopt_long). A -c FILE is loaded

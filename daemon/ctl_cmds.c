@@ -24,6 +24,7 @@
 #include "fwd.h"
 #include "link.h"
 #include "monitor.h"
+#include "privsep.h"
 #include "relay.h"
 #include "stack.h"
 #include "tapird.h"
@@ -477,7 +478,17 @@ json_t *ctl_cmd_capture(struct ctl_req *r)
 	if (!strcmp(action, "start")) {
 		if (!file)
 			return ctl_fail(r, "GenericError", "argument 'file' is required to start");
-		if (capture_start(l, r->d->cfg.capture_dir, file, count, bytes, err,
+		int fd = -1;
+
+		/* the privileged helper creates the file when we have dropped our privileges
+		 * (the capture directory is its own); a running capture is refused first, so
+		 * that no empty file is left behind */
+		if (r->d->priv && !capture_get(l, &ci)) {
+			fd = privsep_capture_open(r->d->priv, file, err, sizeof(err));
+			if (fd < 0)
+				return ctl_fail(r, "GenericError", "%s", err);
+		}
+		if (capture_start(l, r->d->cfg.capture_dir, file, fd, count, bytes, err,
 				  sizeof(err)) < 0)
 			return ctl_fail(r, "GenericError", "%s", err);
 		capture_get(l, &ci);

@@ -166,6 +166,8 @@ struct ctl_client {
  * @lev:	the listener (owns the socket)
  * @ev_pause:	re-enables accepting after an accept() failure
  * @path:	the socket's path (unlinked on free)
+ * @dfd:	its directory, kept open: the socket is removed through it (unlinkat), so
+ *		that it goes even after slirp4netns --enable-sandbox left the root it is in
  * @clients:	open connections
  * @nclients:	how many
  * @own_mon:	the monitor in d->mon was made by this server (freed with it)
@@ -182,6 +184,7 @@ struct ctl_server {
 	struct evconnlistener *lev;
 	struct event *ev_pause;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int dfd;
 	TAILQ_HEAD(, ctl_client) clients;
 	unsigned int nclients;
 	bool own_mon;

@@ -774,11 +774,12 @@ struct ctl_server *ctl_server_new(struct tapird *d, const char *path, char *err,
 	TAILQ_INIT(&srv->clients);
 	snprintf(srv->path, sizeof(srv->path), "%s", path);
 	fd = listen_socket(path, dfd, name, gid, err, errlen);
-	close(dfd);
 	if (fd < 0) {
+		close(dfd);
 		free(srv);
 		return NULL;
 	}
+	srv->dfd = dfd;
 	srv->ev_pause = evtimer_new(d->base, resume_cb, srv);
 	srv->lev = evconnlistener_new(d->base, accept_cb, srv,
 				      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
@@ -791,6 +792,7 @@ struct ctl_server *ctl_server_new(struct tapird *d, const char *path, char *err,
 		else
 			evconnlistener_free(srv->lev);
 		unlink(path);
+		close(srv->dfd);
 		free(srv);
 		return NULL;
 	}
@@ -839,6 +841,8 @@ void ctl_server_free(struct ctl_server *srv)
 	}
 	evconnlistener_free(srv->lev);
 	event_free(srv->ev_pause);
-	unlink(srv->path);
+	/* by the directory opened at start: the path may be outside our root by now */
+	unlinkat(srv->dfd, strrchr(srv->path, '/') + 1, 0);
+	close(srv->dfd);
 	free(srv);
 }

@@ -15,6 +15,7 @@
 #include "netlink.h"
 #include "netns.h"
 #include "pingrelay.h"
+#include "privsep.h"
 #include "reach.h"
 #include "relay.h"
 #include "relay_env.h"
@@ -788,6 +789,13 @@ struct link *link_attach(struct tapird *d, const struct link_cfg *lc, char *err,
 		goto fail;
 	}
 
+	if (d->priv) {
+		/* privilege separation: the helper opens the namespace (never ours) and makes
+		 * the TAP; we may not open /proc/PID/ns/net of another user's process */
+		if (privsep_attach(d->priv, lc, l->netns, &tap, err, errlen))
+			goto fail;
+		goto adopt;
+	}
 	self = netns_open(NETNS_SELF);
 	if (self < 0) {
 		snprintf(err, errlen, "%s: %s", NETNS_SELF, strerror(-self));
@@ -807,6 +815,7 @@ struct link *link_attach(struct tapird *d, const struct link_cfg *lc, char *err,
 	}
 	if (link_tap_create(lc, l->netns, target, &tap, err, errlen))
 		goto fail;
+adopt:
 	l->tap_fd = tap.fd;
 	l->ifindex = tap.ifindex;
 	l->tap_mtu = tap.mtu;
@@ -838,8 +847,10 @@ struct link *link_attach(struct tapird *d, const struct link_cfg *lc, char *err,
 		snprintf(err, errlen, "%s: cannot add events to the loop", l->name);
 		goto fail;
 	}
-	close(target);
-	close(self);
+	if (target >= 0)
+		close(target);
+	if (self >= 0)
+		close(self);
 	d->links[d->nlinks++] = l;
 	/* RFC 4861 6.2.4: advertise at once, so that the container's SLAAC and RDNSS do not
 	 * wait for its router solicitation; the stack arms the next ones */

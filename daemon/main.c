@@ -9,6 +9,8 @@
 #include "fwd.h"
 #include "link.h"
 #include "log.h"
+#include "privsep.h"
+#include "sandbox.h"
 #include "slirp4netns.h"
 #include "slirpapi.h"
 #include "tapird.h"
@@ -18,11 +20,16 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sched.h>
 #include <stdint.h>
@@ -65,6 +72,59 @@ static struct tapird_compat {
 	struct event *ev_exit;
 	bool exit_now;
 } compat;
+
+/* The service manager's notification socket, connected before the privileges go: the data
+ * path's user may not reach its path (a supervisor's socket in a root-only directory), and a
+ * connected datagram socket is never looked up again. -1: sd_notify() as usual. */
+static int notify_fd = -1;
+
+/**
+ * notify_connect() - connect @notify_fd to $NOTIFY_SOCKET (a path, or "@name" in the
+ * abstract namespace); nothing if unset or unreachable (notifyf() falls back to sd_notify())
+ */
+static void notify_connect(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const char *e = getenv("NOTIFY_SOCKET");
+	socklen_t len;
+	size_t n;
+	int fd;
+
+	if (!e || (e[0] != '/' && e[0] != '@') || (n = strlen(e)) >= sizeof(sun.sun_path))
+		return;
+	memcpy(sun.sun_path, e, n);
+	if (e[0] == '@')
+		sun.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (connect(fd, (struct sockaddr *)&sun, len) < 0) {
+		close(fd);
+		return;
+	}
+	notify_fd = fd;
+}
+
+/**
+ * notifyf() - sd_notifyf(0, ...) through the socket connected at start when there is one
+ */
+static void __attribute__((format(printf, 1, 2))) notifyf(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return;
+	if (notify_fd < 0)
+		sd_notify(0, buf);
+	else if (send(notify_fd, buf, (size_t)n, MSG_NOSIGNAL) < 0)
+		log_debug("NOTIFY_SOCKET: %s", strerror(errno));
+}
 
 /**
  * raise_nofile() - RLIMIT_NOFILE up to the hard limit (up to TAPIRD_NOFILE_WANT as root,
@@ -184,7 +244,7 @@ static void on_stop(evutil_socket_t signo, short what, void *arg)
 	struct tapird *d = arg;
 
 	log_info("%s: stopping", strsignal((int)signo));
-	sd_notify(0, "STOPPING=1");
+	notifyf("STOPPING=1");
 	sig.stopping = true;
 	event_base_loopbreak(d->base);
 }
@@ -198,14 +258,24 @@ static void on_reload(evutil_socket_t signo, short what, void *arg)
 	struct tapird *d = arg;
 	char err[512];
 	struct config n;
+	int rc;
 
 	if (!d->cfg.config_path[0]) {
 		log_info("SIGHUP: no configuration file (-c) to re-read");
 		return;
 	}
-	sd_notify(0, "RELOADING=1");
+	notifyf("RELOADING=1");
 	config_defaults(&n);
-	if (config_load_file(&n, d->cfg.config_path, err, sizeof(err))) {
+	/* with privileges dropped, the file may be one only root can read: the helper opens
+	 * the path given at start, and we parse what it hands over */
+	if (d->priv) {
+		int fd = privsep_config_open(d->priv, err, sizeof(err));
+
+		rc = fd < 0 ? -1 : config_load_fd(&n, fd, d->cfg.config_path, err, sizeof(err));
+	} else {
+		rc = config_load_file(&n, d->cfg.config_path, err, sizeof(err));
+	}
+	if (rc) {
 		log_err("SIGHUP: %s; configuration unchanged", err);
 	} else if (d->cfg.log_level_from_args) {
 		log_info("SIGHUP: %s re-read; log level stays %s (set by --log-level)",
@@ -216,7 +286,7 @@ static void on_reload(evutil_socket_t signo, short what, void *arg)
 		log_info("SIGHUP: %s re-read; log level %s", d->cfg.config_path,
 			 log_level_name(n.log_level));
 	}
-	sd_notify(0, "READY=1");
+	notifyf("READY=1");
 }
 
 /**
@@ -438,6 +508,121 @@ static void compat_ready(void)
 }
 
 /**
+ * struct tapird_drop - whom the data path becomes once started (privsep_plan())
+ * @on:		privilege separation: a helper is forked, the data path drops
+ * @uid:	its user
+ * @gid:	its group
+ */
+static struct tapird_drop {
+	bool on;
+	uid_t uid;
+	gid_t gid;
+} drop;
+
+/**
+ * privsep_plan() - decide, before anything is opened, whom the data path becomes: as root,
+ * the configured user (it must exist; "root" keeps everything, as before privilege
+ * separation); otherwise ourselves (a unit's User= with AmbientCapabilities=)
+ * Return: 0, or -1 with @err filled
+ */
+static int privsep_plan(const struct config *c, char *err, size_t errlen)
+{
+	struct passwd *pw;
+
+	drop.on = false;
+	if (geteuid() == 0) {
+		pw = getpwnam(c->user);
+		if (!pw) {
+			snprintf(err, errlen,
+				 "user '%s' does not exist: create it (systemd-sysusers with "
+				 "tapird.sysusers, or useradd --system %s), name another with --user "
+				 "or [daemon] user, or keep root with --user root (no privilege "
+				 "separation)", c->user, c->user);
+			return -1;
+		}
+		if (pw->pw_uid == 0) {
+			log_warn("user %s: running as root with every privilege: no privilege "
+				 "separation, no seccomp filter", c->user);
+			return 0;
+		}
+		if ((sandbox_caps_permitted() & (SANDBOX_CAP(CAP_SETUID) | SANDBOX_CAP(CAP_SETGID))) !=
+		    (SANDBOX_CAP(CAP_SETUID) | SANDBOX_CAP(CAP_SETGID))) {
+			snprintf(err, errlen, "cannot become user %s without CAP_SETUID and "
+					      "CAP_SETGID: start as that user (a unit's User= with "
+					      "AmbientCapabilities=) or keep root with --user root",
+				 c->user);
+			return -1;
+		}
+		drop.uid = pw->pw_uid;
+		drop.gid = pw->pw_gid;
+	} else {
+		/* the default names whoever we are: a plain user may run tapird (no drop) */
+		if (strcmp(c->user, CONFIG_DEFAULT_USER) &&
+		    (!(pw = getpwnam(c->user)) || pw->pw_uid != geteuid())) {
+			snprintf(err, errlen, "user %s: running as uid %u, not root: we cannot "
+					      "change user (a unit's User= does it)", c->user,
+				 (unsigned int)geteuid());
+			return -1;
+		}
+		drop.uid = geteuid();
+		drop.gid = getegid();
+	}
+	drop.on = true;
+	return 0;
+}
+
+/**
+ * privsep_drop() - start-up is done: become the data path's user with CAP_NET_BIND_SERVICE
+ * alone (forwards below 1024 added at run time), no_new_privs, the seccomp filter
+ * Return: 0, or -1 with @err filled
+ */
+static int privsep_drop(struct tapird *d, char *err, size_t errlen)
+{
+	if (sandbox_drop_user(drop.uid, drop.gid, SANDBOX_CAP(CAP_NET_BIND_SERVICE), err, errlen) ||
+	    sandbox_no_new_privs(err, errlen))
+		return -1;
+#if defined(__SANITIZE_ADDRESS__)
+	/* LeakSanitizer's exit check ptrace()s our threads from a clone: not if the uid change
+	 * made us undumpable (an ASan build only) */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+#endif
+	if (sandbox_seccomp_datapath((enum sandbox_seccomp)d->cfg.seccomp, err, errlen))
+		return -1;
+	log_info("privileges dropped: uid %u gid %u, CAP_NET_BIND_SERVICE only, no_new_privs, "
+		 "seccomp %s; privileged helper pid %d",
+		 (unsigned int)drop.uid, (unsigned int)drop.gid,
+		 sandbox_seccomp_name((enum sandbox_seccomp)d->cfg.seccomp),
+		 (int)privsep_pid(d->priv));
+	return 0;
+}
+
+/**
+ * compat_confine() - slirp4netns --enable-sandbox and --enable-seccomp, once the TAP and the
+ * sockets are open: an empty root, CAP_NET_BIND_SERVICE alone, no_new_privs; the filter
+ * Return: 0, or -1 with @err filled
+ */
+static int compat_confine(struct tapird *d, char *err, size_t errlen)
+{
+	const struct s4n_opts *o = &compat.opts;
+
+	if (o->enable_sandbox) {
+		if (sandbox_pivot_empty(err, errlen) ||
+		    sandbox_caps_keep(SANDBOX_CAP(CAP_NET_BIND_SERVICE), err, errlen) ||
+		    sandbox_no_new_privs(err, errlen))
+			return -1;
+		log_info("--enable-sandbox: an empty root with /etc and /run, CAP_NET_BIND_SERVICE "
+			 "only, no_new_privs");
+	}
+	if (o->enable_seccomp) {
+		if (sandbox_seccomp_datapath((enum sandbox_seccomp)d->cfg.seccomp, err, errlen))
+			return -1;
+		log_info("--enable-seccomp: seccomp filter installed (%s)",
+			 sandbox_seccomp_name((enum sandbox_seccomp)d->cfg.seccomp));
+	}
+	return 0;
+}
+
+/**
  * attach_configured() - attach the links the configuration names: the command line's (or
  * [link]'s), then each [link NAME] in file order. None is fine: tapird then waits for
  * `attach` on the control socket.
@@ -472,8 +657,12 @@ static void shutdown_all(struct tapird *d)
 	if (compat.ev_exit)
 		event_free(compat.ev_exit);
 	compat.ev_exit = NULL;
-	if (d->ctl)
+	if (d->ctl) {
 		ctl_server_free(d->ctl);
+		/* its directory may be root's alone: the helper removes the socket */
+		if (d->priv)
+			privsep_unlink_control(d->priv);
+	}
 	d->ctl = NULL;
 	/* before the links: the forwards' LISTEN rows and UDP flows are in the links' tables */
 	fwd_fini(d);
@@ -487,6 +676,8 @@ static void shutdown_all(struct tapird *d)
 	if (d->base)
 		event_base_free(d->base);
 	d->base = NULL;
+	privsep_stop(d->priv);
+	d->priv = NULL;
 }
 
 int main(int argc, char **argv)
@@ -532,6 +723,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tapird: cannot create the event loop\n");
 		return 1;
 	}
+	/* slirp4netns compat keeps its own rules (--enable-sandbox, --enable-seccomp) */
+	if (!compat.on && privsep_plan(&d.cfg, err, sizeof(err))) {
+		fprintf(stderr, "tapird: %s\n", err);
+		shutdown_all(&d);
+		return 1;
+	}
+	notify_connect();
+	if (drop.on) {
+		d.priv = privsep_start(&d.cfg, err, sizeof(err));
+		if (!d.priv) {
+			fprintf(stderr, "tapird: %s\n", err);
+			shutdown_all(&d);
+			return 1;
+		}
+	}
 	if (attach_configured(&d, err, sizeof(err))) {
 		fprintf(stderr, "tapird: %s\n", err);
 		shutdown_all(&d);
@@ -567,15 +773,21 @@ int main(int argc, char **argv)
 		shutdown_all(&d);
 		return 1;
 	}
+	if ((drop.on && privsep_drop(&d, err, sizeof(err))) ||
+	    (compat.on && compat_confine(&d, err, sizeof(err)))) {
+		log_err("%s", err);
+		shutdown_all(&d);
+		return 1;
+	}
 
 	log_info("serving %u link%s, control %s", d.nlinks, d.nlinks == 1 ? "" : "s",
 		 d.cfg.control);
 	if (d.nlinks == 1)
-		sd_notifyf(0, "READY=1\nSTATUS=serving %s (%s in %s)\nMAINPID=%lu",
+		notifyf("READY=1\nSTATUS=serving %s (%s in %s)\nMAINPID=%lu",
 			   d.links[0]->name, d.links[0]->ifname, d.links[0]->netns,
 			   (unsigned long)getpid());
 	else
-		sd_notifyf(0, "READY=1\nSTATUS=serving %u links; control %s\nMAINPID=%lu",
+		notifyf("READY=1\nSTATUS=serving %u links; control %s\nMAINPID=%lu",
 			   d.nlinks, d.cfg.control, (unsigned long)getpid());
 	/* the TAP is up (configured with -c), the loop is about to serve: tell the runtime */
 	if (compat.on)
@@ -588,7 +800,7 @@ int main(int argc, char **argv)
 
 	if (!sig.stopping) {
 		log_err("no link left; exiting");
-		sd_notify(0, "STOPPING=1");
+		notifyf("STOPPING=1");
 	}
 	shutdown_all(&d);
 	log_info("stopped");

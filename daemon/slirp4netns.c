@@ -513,10 +513,6 @@ enum s4n_result s4n_parse_args(struct config *c, struct s4n_opts *o, int argc, c
 
 void s4n_log_unsupported(const struct s4n_opts *o)
 {
-	if (o->enable_sandbox)
-		log_info("--enable-sandbox: accepted; tapird does not sandbox itself yet");
-	if (o->enable_seccomp)
-		log_info("--enable-seccomp: accepted; tapird installs no seccomp filter yet");
 	if (o->extra_operands)
 		log_warn("too many arguments: the ones after TAPNAME are ignored");
 }
@@ -542,9 +538,8 @@ void s4n_usage(FILE *f, const char *argv0)
 	      " default=pid)\n"
 	      "--userns-path=PATH       specify user namespace path\n"
 	      "--enable-sandbox         create a new mount namespace (and drop all caps except"
-	      " CAP_NET_BIND_SERVICE if running as the root) (accepted; not yet in tapird)\n"
-	      "--enable-seccomp         enable seccomp to limit syscalls (accepted; not yet in"
-	      " tapird)\n"
+	      " CAP_NET_BIND_SERVICE if running as the root)\n"
+	      "--enable-seccomp         enable seccomp to limit syscalls\n"
 	      "--outbound-addr=IPv4     sets outbound ipv4 address to bound to\n"
 	      "--outbound-addr6=IPv6    sets outbound ipv6 address to bound to\n"
 	      "--disable-dns            disables 10.0.2.3 (or configured internal ip) to host"

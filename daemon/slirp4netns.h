@@ -37,8 +37,9 @@ struct config;
  * @ready_fd:		-r: write "1" to it once serving, then close it (-1: none)
  * @api_socket:		-a: slirp4netns's API socket ("" = none)
  * @enable_ipv6:	-6: IPv6 for the container (off without it, as in slirp4netns)
- * @enable_sandbox:	--enable-sandbox (accepted; the hardening issue makes it real)
- * @enable_seccomp:	--enable-seccomp (accepted; likewise)
+ * @enable_sandbox:	--enable-sandbox: an empty root (sandbox_pivot_empty()), no capability
+ *			but CAP_NET_BIND_SERVICE, no_new_privs, once the TAP is made
+ * @enable_seccomp:	--enable-seccomp: the data path's seccomp filter once started
  * @outbound_addr6:	--outbound-addr6 as given ("" = none): an IPv6 address or an interface
  *			name, whose address becomes the link's outbound_addr6
  * @netns_type_path:	--netns-type=path: the operand is a path, not a PID

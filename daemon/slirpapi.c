@@ -7,6 +7,7 @@
 #include "tapird.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/event.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -37,6 +38,8 @@ struct slirpapi_conn {
  * @fd:		listening socket
  * @ev:		its accept event
  * @path:	its file, removed at the end
+ * @dfd:	its directory (O_PATH), through which it is removed: after slirp4netns
+ *		--enable-sandbox the path is outside our root
  * @conns:	connections waiting for their request
  * @nconns:	entries of @conns (at most SLIRPAPI_MAX_PENDING)
  * @refused:	connections closed unanswered because @nconns was at its limit
@@ -47,6 +50,7 @@ struct slirpapi {
 	int fd;
 	struct event *ev;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int dfd;
 	struct slirpapi_conn *conns;
 	unsigned int nconns;
 	uint64_t refused;
@@ -293,6 +297,29 @@ static void api_accept(evutil_socket_t lfd, short what, void *arg)
 	api->nconns++;
 }
 
+/** api_base() - the last component of @path */
+static const char *api_base(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/**
+ * api_dir_open() - the directory of @path (O_PATH), to remove the socket by later
+ * Return: the descriptor, or -1
+ */
+static int api_dir_open(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	return open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
 struct slirpapi *slirpapi_new(struct tapird *d, const char *link, const char *path, char *err,
 			      size_t errlen)
 {
@@ -310,6 +337,8 @@ struct slirpapi *slirpapi_new(struct tapird *d, const char *link, const char *pa
 		return NULL;
 	}
 	api->d = d;
+	api->fd = -1;
+	api->dfd = -1;
 	snprintf(api->link, sizeof(api->link), "%s", link);
 	memcpy(sun.sun_path, path, strlen(path));
 	snprintf(api->path, sizeof(api->path), "%s", path);
@@ -326,6 +355,7 @@ struct slirpapi *slirpapi_new(struct tapird *d, const char *link, const char *pa
 		snprintf(err, errlen, "%s: cannot watch the socket", path);
 		goto fail;
 	}
+	api->dfd = api_dir_open(path);
 	log_info("api: listening on %s", path);
 	return api;
 fail:
@@ -348,7 +378,10 @@ void slirpapi_free(struct slirpapi *api)
 			 (unsigned long long)api->refused, SLIRPAPI_MAX_PENDING);
 	event_free(api->ev);
 	close(api->fd);
-	unlink(api->path);
+	if (api->dfd < 0 || unlinkat(api->dfd, api_base(api->path), 0) < 0)
+		unlink(api->path);
+	if (api->dfd >= 0)
+		close(api->dfd);
 	free(api);
 }
 

@@ -33,6 +33,8 @@ struct monitor;
  * @exit_with_last_link: the loop ends when the last link is lost (a daemon started for one
  *			namespace named on its command line); a daemon of many links keeps
  *			serving its control socket for the next attach
+ * @priv:		the privileged helper (privsep.h), NULL when there is none (slirp4netns
+ *			compat, user = root): attach and captures are then done in-process
  */
 struct tapird {
 	struct event_base *base;
@@ -45,6 +47,7 @@ struct tapird {
 	uint64_t next_flow_id;
 	struct monitor *mon;
 	bool exit_with_last_link;
+	struct privsep *priv;
 };
 
 /** tapird_now_us() - CLOCK_MONOTONIC in microseconds: the one clock the shell gives the stack */

@@ -30,14 +30,15 @@ mkdir -p "$WORK/crashes" || exit 2
 CFLAGS=(-g -O1 -std=gnu11 -D_GNU_SOURCE= -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	-I"$TOP/daemon" -I"$TOP/daemon/stack" -I"$TOP/ctl")
 SHELL_LIBS=$(pkg-config --cflags --libs libevent libnl-3.0 libnl-route-3.0 jansson inih \
-	libsystemd 2>/dev/null)
+	libsystemd libseccomp 2>/dev/null)
 
 # sources TARGET: what the target is built from
 sources() {
 	case $1 in
 	stack) echo "$TOP"/daemon/stack/*.c ;;
 	control) echo "$TOP"/daemon/stack/*.c $(ls "$TOP"/daemon/*.c | grep -v '/main\.c$') ;;
-	config) echo "$TOP"/daemon/config.c "$TOP"/daemon/fwdspec.c "$TOP"/daemon/log.c "$TOP"/daemon/policy.c ;;
+	config) echo "$TOP"/daemon/config.c "$TOP"/daemon/fwdspec.c "$TOP"/daemon/log.c "$TOP"/daemon/policy.c \
+		"$TOP"/daemon/sandbox.c ;;
 	fwdspec) echo "$TOP"/daemon/fwdspec.c ;;
 	stream) echo "$TOP"/ctl/stream.c ;;
 	esac
@@ -53,7 +54,7 @@ build() {
 	done
 	[ $need = 1 ] || return 0
 	[ "$t" = control ] && libs=($SHELL_LIBS -levent_extra)
-	[ "$t" = config ] && libs=(-linih)
+	[ "$t" = config ] && libs=(-linih -lseccomp)
 	[ "$t" = stream ] && libs=(-ljansson)
 	echo "run.sh: building $bin"
 	clang "${CFLAGS[@]}" -o "$bin.tmp" "$TOP/tests/fuzz/fuzz_$t.c" $(sources "$t") "${libs[@]}" ||

@@ -99,6 +99,96 @@ exposure() {
 		sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]* [A-Z]*\).*/\1/p'
 }
 
+# --- the processes of a running tapird: who they are, what they may ------------------------
+# Capability numbers (linux/capability.h) of the ones the units name
+declare -A CAPNR=([cap_chown]=0 [cap_net_bind_service]=10 [cap_net_admin]=12 [cap_sys_ptrace]=19 [cap_sys_admin]=21)
+# capmask NAME...: the capabilities as /proc/PID/status prints a set (16 hex digits)
+capmask() {
+	local m=0 c
+	for c in "$@"; do
+		c=$(echo "$c" | tr '[:upper:]' '[:lower:]')
+		[ -n "${CAPNR[$c]:-}" ] || { echo "unknown-$c"; return; }
+		m=$((m | (1 << ${CAPNR[$c]})))
+	done
+	printf '%016x\n' "$m"
+}
+# sfield PID FIELD: FIELD's value in /proc/PID/status, white space squeezed to one blank
+sfield() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" 2>/dev/null | tr -s '\t ' '  ' | sed 's/ *$//'; }
+# children PID: its child processes, one a line (/proc: the root has no procps)
+children() { cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep .; }
+# helper_of PID: the privileged helper of the tapird PID, its child named tapird-priv (or
+# tapird: named so before it renames itself); nothing if there is none
+helper_of() {
+	local p
+	for p in $(children "$1"); do
+		case "$(cat "/proc/$p/comm" 2>/dev/null)" in tapird | tapird-priv) echo "$p"; return ;; esac
+	done
+}
+# The privilege-separated tapird (branch privsep): the data path (MainPID) drops to
+# CAP_NET_BIND_SERVICE with its own seccomp filter, a helper child keeps the rest. Told by
+# its options (--seccomp, --user), so a build without it says so instead of failing.
+if "$TAPIRD" --help 2>&1 | grep -q -- '--seccomp'; then PRIVSEP=1; else PRIVSEP=; fi
+
+# procs UNIT HELPER-CAPS...: the checks of a running UNIT's processes, as /proc/PID/status shows
+# them: both run as the user tapird, bounded by the unit's CapabilityBoundingSet=, with
+# no_new_privs and systemd's seccomp filter; the data path (MainPID) has CAP_NET_BIND_SERVICE
+# alone and a filter of its own on top (one more in Seccomp_filters than the helper); the
+# helper (its child) has HELPER-CAPS, nothing ambient. Each process's lines go to the results.
+procs() {
+	local unit=$1 main helper uid gid bnd want p st
+	shift
+	main=$(mainpid "$unit")
+	uid=$(id -u tapird)
+	gid=$(getent group tapird | cut -d: -f3)
+	# shellcheck disable=SC2046 # one name a word
+	bnd=$(capmask $(systemctl show -P CapabilityBoundingSet "$unit"))
+	if [ -z "$main" ] || [ "$main" = 0 ] || [ ! -r "/proc/$main/status" ]; then
+		notok "$unit: no MainPID to look at ('$main')"
+		return
+	fi
+	st="Uid $(sfield "$main" Uid), Gid $(sfield "$main" Gid), Groups '$(sfield "$main" Groups)', CapInh $(sfield "$main" CapInh), CapPrm $(sfield "$main" CapPrm), CapEff $(sfield "$main" CapEff), CapBnd $(sfield "$main" CapBnd), CapAmb $(sfield "$main" CapAmb), NoNewPrivs $(sfield "$main" NoNewPrivs), Seccomp $(sfield "$main" Seccomp), Seccomp_filters $(sfield "$main" Seccomp_filters)"
+	info "$unit MainPID $main (data path) /proc/$main/status: $st"
+	if [ "$(sfield "$main" Uid)" = "$uid $uid $uid $uid" ] && [ "$(sfield "$main" Gid)" = "$gid $gid $gid $gid" ] &&
+		[ "$(sfield "$main" CapBnd)" = "$bnd" ] && [ "$(sfield "$main" NoNewPrivs)" = 1 ] &&
+		[ "$(sfield "$main" Seccomp)" = 2 ]; then
+		ok "$unit MainPID $main: uid/gid tapird ($uid/$gid), CapBnd $bnd (the unit's CapabilityBoundingSet=), NoNewPrivs 1, Seccomp 2"
+	else
+		notok "$unit MainPID $main: want uid/gid $uid/$gid, CapBnd $bnd, NoNewPrivs 1, Seccomp 2; have $st"
+	fi
+	if [ -z "$PRIVSEP" ]; then
+		skip "$unit: the data path's own capabilities and seccomp filter, and the helper: $TAPIRD --help has no --seccomp (this build lacks the privilege separation of issue 14 finding 2), so its one process keeps the unit's capabilities (CapEff $(sfield "$main" CapEff))"
+		return
+	fi
+	want=$(capmask cap_net_bind_service)
+	if [ "$(sfield "$main" CapEff)" = "$want" ] && [ "$(sfield "$main" CapPrm)" = "$want" ] &&
+		[ "$(sfield "$main" CapAmb)" = 0000000000000000 ] && [ "$(sfield "$main" CapInh)" = 0000000000000000 ]; then
+		ok "$unit MainPID $main (data path): CapEff = CapPrm = $want (CAP_NET_BIND_SERVICE alone), CapInh and CapAmb empty"
+	else
+		notok "$unit MainPID $main (data path): want CapEff = CapPrm = $want, CapInh = CapAmb = 0; have $st"
+	fi
+	helper=$(helper_of "$main")
+	if [ -z "$helper" ]; then
+		notok "$unit: no helper process (a tapird* child of MainPID $main; children: $(for p in $(children "$main"); do echo "$p:$(cat "/proc/$p/comm" 2>/dev/null)"; done | tr '\n' ' '))"
+		return
+	fi
+	st="Uid $(sfield "$helper" Uid), Gid $(sfield "$helper" Gid), CapInh $(sfield "$helper" CapInh), CapPrm $(sfield "$helper" CapPrm), CapEff $(sfield "$helper" CapEff), CapBnd $(sfield "$helper" CapBnd), CapAmb $(sfield "$helper" CapAmb), NoNewPrivs $(sfield "$helper" NoNewPrivs), Seccomp $(sfield "$helper" Seccomp), Seccomp_filters $(sfield "$helper" Seccomp_filters)"
+	info "$unit helper $helper ($(cat "/proc/$helper/comm"), child of $main) /proc/$helper/status: $st"
+	want=$(capmask "$@")
+	if [ "$(sfield "$helper" Uid)" = "$uid $uid $uid $uid" ] && [ "$(sfield "$helper" CapEff)" = "$want" ] &&
+		[ "$(sfield "$helper" CapPrm)" = "$want" ] && [ "$(sfield "$helper" CapAmb)" = 0000000000000000 ] &&
+		[ "$(sfield "$helper" CapBnd)" = "$bnd" ] && [ "$(sfield "$helper" NoNewPrivs)" = 1 ]; then
+		ok "$unit helper $helper: uid tapird, CapEff = CapPrm = $want ($*), CapAmb empty, CapBnd $bnd, NoNewPrivs 1"
+	else
+		notok "$unit helper $helper: want uid $uid, CapEff = CapPrm = $want ($*), CapAmb 0, CapBnd $bnd, NoNewPrivs 1; have $st"
+	fi
+	# systemd's filters are in both; the data path installed one more of its own
+	if [ "$(sfield "$main" Seccomp_filters)" -gt "$(sfield "$helper" Seccomp_filters)" ] 2>/dev/null; then
+		ok "$unit: the data path's own seccomp filter is installed (Seccomp_filters $(sfield "$main" Seccomp_filters), the helper's $(sfield "$helper" Seccomp_filters): systemd's alone)"
+	else
+		notok "$unit: the data path has no seccomp filter of its own (Seccomp_filters $(sfield "$main" Seccomp_filters), the helper's $(sfield "$helper" Seccomp_filters))"
+	fi
+}
+
 # --- what `make install` put where systemd looks ---------------------------------------------
 info "installed: tapird in $SBINDIR, tapirctl in $BINDIR, units in $UNITDIR, sysusers in $SYSUSERSDIR, configuration $CONF"
 check "tapirctl is installed and runs ($CTL --version)" "$CTL" --version
@@ -114,6 +204,11 @@ for u in tapird.service tapird@tsd-probe.service; do
 done
 check "systemd-sysusers made the group tapird at boot from $SYSUSERSDIR/tapird.conf" \
 	getent group tapird
+# shellcheck disable=SC2016 # expanded by the inner bash
+check "systemd-sysusers made the user tapird (group tapird) at boot from $SYSUSERSDIR/tapird.conf" \
+	bash -c '[ "$(id -gn tapird)" = tapird ] && [ "$(id -u tapird)" != 0 ]'
+# the units run as the user tapird: the device must be usable by it, as udev makes it
+info "/dev/net/tun: $(stat -c '%A %U:%G' /dev/net/tun) (udev's static-nodes-permissions.conf gives 0666)"
 if out=$(systemd-analyze verify tapird.service tapird@tsd-probe.service 2>&1) && [ -z "$out" ]; then
 	ok "systemd-analyze verify: the installed units are clean"
 else
@@ -121,6 +216,15 @@ else
 fi
 for u in tapird.service tapird@tsd-probe.service systemd-networkd.service; do
 	info "systemd-analyze security $u: $(exposure "$u")"
+done
+# issue 14 finding 3: at most 2.5 (systemd-networkd, a network daemon too, scores 2.6 here)
+for u in tapird.service tapird@tsd-probe.service; do
+	e=$(exposure "$u")
+	if [ -n "$e" ] && awk -v e="${e%% *}" 'BEGIN { exit !(e + 0 <= 2.5) }'; then
+		ok "systemd-analyze security $u: exposure $e, at most 2.5 (systemd-networkd.service: $(exposure systemd-networkd.service))"
+	else
+		notok "systemd-analyze security $u: exposure '$e', want at most 2.5"
+	fi
 done
 log systemd-analyze security --no-pager tapird.service
 
@@ -159,7 +263,8 @@ if [ "$(systemctl show -P MemoryCurrent tapird.service)" = "[not set]" ]; then
 else
 	info "tapird.service: MemoryCurrent $(systemctl show -P MemoryCurrent tapird.service) of MemoryMax $(systemctl show -P MemoryMax tapird.service), TasksCurrent $(systemctl show -P TasksCurrent tapird.service) of TasksMax $(systemctl show -P TasksMax tapird.service)"
 fi
-log grep -E '^(Cap|NoNewPrivs|Seccomp)' "/proc/$pid/status"
+log grep -E '^(Uid|Gid|Groups|Cap|NoNewPrivs|Seccomp)' "/proc/$pid/status"
+procs tapird.service cap_sys_admin cap_net_admin cap_sys_ptrace
 # the sandbox as tapird sees it, from inside its mount namespace
 check "tapird's /dev (PrivateDevices=yes, BindPaths=/dev/net/tun): net/tun there, console not" \
 	nsenter -t "$pid" -m sh -c 'test -c /dev/net/tun && test ! -e /dev/console && ls /dev'
@@ -167,8 +272,11 @@ check "tapird's /proc: hidepid=invisible, subset=pid (ProtectProc=, ProcSubset=)
 	nsenter -t "$pid" -m sh -c "grep ' /proc proc ' /proc/self/mounts | grep 'hidepid=invisible' | grep -q 'subset=pid'"
 check "tapird: seccomp filter on, no_new_privs, CapBnd without CAP_SYS_MODULE/CAP_SYS_RAWIO" \
 	bash -c "grep -q '^Seccomp:[[:space:]]*2' /proc/$pid/status && grep -q '^NoNewPrivs:[[:space:]]*1' /proc/$pid/status && [ \$(( 0x\$(awk '/^CapBnd/ {print \$2}' /proc/$pid/status) & ((1 << 16) | (1 << 17)) )) = 0 ]"
-mode=$(stat -c '%a %U' "$SOCK" 2>/dev/null)
-if [ "$mode" = "660 root" ]; then ok "$SOCK: mode 0660, owner root (UMask=0077 in the unit)"; else notok "$SOCK: mode and owner '$mode', want '660 root'"; fi
+mode=$(stat -c '%a %U:%G' "$SOCK" 2>/dev/null)
+if [ "$mode" = "660 tapird:tapird" ]; then ok "$SOCK: mode 0660, tapird:tapird (User=, Group=; UMask=0077 in the unit)"; else notok "$SOCK: mode and owner '$mode', want '660 tapird:tapird'"; fi
+# shellcheck disable=SC2016 # expanded by the inner bash
+check "/run/tapird (RuntimeDirectory=): 0755 tapird:tapird" \
+	bash -c '[ "$(stat -c "%a %U:%G" /run/tapird)" = "755 tapird:tapird" ]'
 # reload: ExecReload= sends SIGHUP, tapird logs that it re-read the file
 pid=$(mainpid tapird.service)
 if sctl reload tapird.service >>"$DBG" 2>&1 &&
@@ -182,9 +290,15 @@ fi
 
 # kill -9: Restart=on-failure brings it back (RestartSec=2s)
 pid=$(mainpid tapird.service)
+oldhelper=$(helper_of "$pid")
 kill -9 "$pid"
 if restarted "$pid" "'$CTL' status"; then
 	ok "kill -9 of MainPID $pid: Restart= brought tapird back (MainPID $(mainpid tapird.service), NRestarts $(systemctl show -P NRestarts tapird.service)), tapirctl status answers"
+	# the helper of the killed one sees its socket close and exits: nothing of it is left
+	if [ -n "$oldhelper" ]; then
+		check "kill -9 of MainPID $pid: its helper $oldhelper exited with it" \
+			wait_for 50 bash -c "! kill -0 $oldhelper"
+	fi
 else
 	journal tapird.service
 	notok "kill -9 of MainPID $pid: not back within 20 s (MainPID $(mainpid tapird.service), $(systemctl is-active tapird.service))"
@@ -208,6 +322,7 @@ else
 fi
 check "tapird@tsd-c1: tap0 in tsd-c1, up, 10.0.2.100/24" tap_up tsd-c1
 check "tapirctl -s /run/tapird/tsd-c1.sock status answers" "$CTL" -s /run/tapird/tsd-c1.sock status
+procs tapird@tsd-c1.service cap_sys_admin cap_net_admin
 check "tapird@tsd-c1 relays: a TCP connection from tsd-c1 to 10.0.2.2:7001 reaches 127.0.0.1:7001" \
 	flow tsd-c1 7001
 check "tapirctl -s /run/tapird/tsd-c1.sock conns lists it ESTABLISHED" \
@@ -274,8 +389,8 @@ sctl stop tapird@tsd-c1.service tapird.service >>"$DBG" 2>&1
 sctl reset-failed tapird@tsd-c1.service tapird.service 2>/dev/null
 cp /etc/tsd-conf.orig "$CONF"
 
-# control-group = tapird (the sysusers group): CAP_CHOWN gives the socket to it under the
-# sandbox, and a member of the group reads while another user cannot even connect
+# control-group = tapird (the sysusers group, the units' Group=): the socket has it from
+# bind(), no CAP_CHOWN; a member of the group reads while another user cannot even connect
 mkdir -p /etc/tsd "$DROPIN"
 {
 	cat "$CONF"
@@ -286,7 +401,7 @@ sctl daemon-reload
 gid=$(getent group tapird | cut -d: -f3)
 if [ -n "$gid" ] && start tapird.service; then
 	mode=$(stat -c '%a %U %G' "$SOCK" 2>/dev/null)
-	if [ "$mode" = "660 root tapird" ]; then ok "control-group = tapird: $SOCK is 0660 root:tapird"; else notok "control-group = tapird: $SOCK is '$mode'"; fi
+	if [ "$mode" = "660 tapird tapird" ]; then ok "control-group = tapird: $SOCK is 0660 tapird:tapird"; else notok "control-group = tapird: $SOCK is '$mode'"; fi
 	check "uid 65534 in group tapird: tapirctl status answers" \
 		setpriv --reuid=65534 --regid="$gid" --clear-groups "$CTL" status
 	if setpriv --reuid=65534 --regid=65534 --clear-groups "$CTL" status >>"$DBG" 2>&1; then
@@ -297,6 +412,28 @@ if [ -n "$gid" ] && start tapird.service; then
 else
 	journal tapird.service
 	notok "tapird.service with control-group = tapird (gid '$gid'): $(systemctl is-active tapird.service)"
+fi
+sctl stop tapird.service >>"$DBG" 2>&1
+sctl reset-failed tapird.service 2>/dev/null
+rm -f "$DROPIN/tsd-group.conf"
+# control-group = another group: the unit's comment says to add it with SupplementaryGroups=
+# (no CAP_CHOWN: a group the process is in is one it may give its own socket)
+systemd-sysusers --inline "g tsd-adm -" >>"$DBG" 2>&1
+{
+	cat "$CONF"
+	printf '\n[daemon]\ncontrol-group = tsd-adm\n'
+} >/etc/tsd/adm.conf
+printf '[Service]\nExecStart=\nExecStart=%s -f -c /etc/tsd/adm.conf\nSupplementaryGroups=tsd-adm\n' "$TAPIRD" >"$DROPIN/tsd-group.conf"
+sctl daemon-reload
+agid=$(getent group tsd-adm | cut -d: -f3)
+if [ -n "$agid" ] && start tapird.service; then
+	mode=$(stat -c '%a %U %G' "$SOCK" 2>/dev/null)
+	if [ "$mode" = "660 tapird tsd-adm" ]; then ok "control-group = tsd-adm with SupplementaryGroups=tsd-adm: $SOCK is 0660 tapird:tsd-adm"; else notok "control-group = tsd-adm with SupplementaryGroups=tsd-adm: $SOCK is '$mode'"; fi
+	check "uid 65534 in group tsd-adm: tapirctl status answers" \
+		setpriv --reuid=65534 --regid="$agid" --clear-groups "$CTL" status
+else
+	journal tapird.service
+	notok "tapird.service with control-group = tsd-adm, SupplementaryGroups=tsd-adm (gid '$agid'): $(systemctl is-active tapird.service)"
 fi
 sctl stop tapird.service >>"$DBG" 2>&1
 sctl reset-failed tapird.service 2>/dev/null
@@ -378,6 +515,8 @@ if "$CTL" --help 2>&1 | grep -q '^ *attach'; then
 		notok "tapirctl attach --netns tsd-b --name tsd-b: $(tail -1 "$OUT/attach-example.txt")"
 	fi
 	check "attached: tap0 in tsd-a and in tsd-b" bash -c "$(declare -f tap_up); tap_up tsd-a && tap_up tsd-b"
+	# attached at run time, through the helper: the data path kept nothing more
+	procs tapird.service cap_sys_admin cap_net_admin cap_sys_ptrace
 	check "a TCP connection from tsd-a through the one tapird" flow tsd-a 7002
 	check "a TCP connection from tsd-b through the one tapird" flow tsd-b 7003
 	conns=$("$CTL" conns 2>&1)
@@ -405,6 +544,33 @@ if "$CTL" --help 2>&1 | grep -q '^ *attach'; then
 	"$CTL" detach tsd-pp >>"$DBG" 2>&1
 	kill "$holder" 2>/dev/null
 	wait "$holder" 2>/dev/null
+	# and of a root process (a rootful container's): the helper is not root either, its
+	# CAP_SYS_PTRACE is what lets it open /proc/PID/ns/net
+	ip netns add tsd-pr
+	ip netns exec tsd-pr sleep 60 &
+	holder=$!
+	if wait_for 30 bash -c "[ \"\$(stat -L -c %i /proc/$holder/ns/net)\" = \"\$(stat -L -c %i /run/netns/tsd-pr)\" ]" &&
+		"$CTL" attach --pid "$holder" --name tsd-pr >>"$DBG" 2>&1 && wait_for 30 tap_up tsd-pr; then
+		ok "tapirctl attach --pid $holder (uid 0) --name tsd-pr: tap0 in its namespace"
+	else
+		notok "tapirctl attach --pid $holder (uid 0) --name tsd-pr"
+	fi
+	"$CTL" detach tsd-pr >>"$DBG" 2>&1
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+
+	# a capture under the unit: made in /var/lib/tapird/captures (StateDirectory=, the user's),
+	# the user's alone (UMask=0077)
+	cap=/var/lib/tapird/captures/tsd-$$.pcap
+	if "$CTL" capture start "tsd-$$.pcap" --link tsd-b >>"$DBG" 2>&1 && flow tsd-b 7007 &&
+		"$CTL" capture stop --link tsd-b >>"$DBG" 2>&1 &&
+		[ "$(stat -c '%a %U:%G' "$cap" 2>/dev/null)" = "600 tapird:tapird" ] &&
+		[ "$(stat -c %s "$cap")" -gt 100 ]; then
+		ok "tapirctl capture start tsd-$$.pcap --link tsd-b: $cap, 0600 tapird:tapird, $(stat -c %s "$cap") bytes of a flow"
+	else
+		notok "tapirctl capture --link tsd-b: $(stat -c '%n %a %U:%G %s' /var/lib/tapird /var/lib/tapird/captures "$cap" 2>&1 | tr '\n' ' ')"
+	fi
+	log ls -la /var/lib/tapird /var/lib/tapird/captures
 
 	# every tapird of /run/tapird: tapird.service's links and tapird@tsd-c2's in one listing
 	if start tapird@tsd-c2.service && flow tsd-c2 7006; then
@@ -480,6 +646,7 @@ if start tapird.service; then
 	kill -9 "$pid"
 	if restarted "$pid" "tap_up tsd-x && tap_up tsd-y"; then
 		ok "kill -9 with two links: Restart= brought tapird back with tap0 in tsd-x and tsd-y again"
+		procs tapird.service cap_sys_admin cap_net_admin cap_sys_ptrace
 	else
 		journal tapird.service
 		notok "kill -9 with two links: not back with both TAPs within 20 s ($(systemctl is-active tapird.service))"
@@ -493,7 +660,7 @@ sctl reset-failed tapird.service 2>/dev/null
 rm -f "$DROPIN/tsd-two.conf"
 sctl daemon-reload
 
-for n in tsd-c1 tsd-c2 tsd-s tsd-p tsd-pp tsd-a tsd-b tsd-x tsd-y; do ip netns del "$n" 2>/dev/null; done
+for n in tsd-c1 tsd-c2 tsd-s tsd-p tsd-pp tsd-pr tsd-a tsd-b tsd-x tsd-y; do ip netns del "$n" 2>/dev/null; done
 # SystemCallErrorNumber=EPERM: a call the filter refuses fails with EPERM, which tapird logs
 if journalctl --no-pager -u 'tapird*' | grep -q 'Operation not permitted'; then
 	notok "no tapird logged \"Operation not permitted\" (the system-call filter, capabilities)"

@@ -245,8 +245,9 @@ SOCK3=$WORK/run3/control.sock
 printf '[daemon]\ncontrol-group = 4244\nadmin-group = 4245\n' >"$WORK/unit.conf"
 ip netns add "$NS3"
 if command -v setpriv >/dev/null; then
+	# --user root: becoming the user tapird needs CAP_SETGID; this checks the socket alone
 	setpriv --bounding-set=-setgid -- "$TAPIRD" -f -c "$WORK/unit.conf" --netns "$NS3" \
-		--control "$SOCK3" >"$WORK/third.log" 2>&1 &
+		--control "$SOCK3" --user root >"$WORK/third.log" 2>&1 &
 	pids+=($!)
 	for _ in $(seq 100); do [ -S "$SOCK3" ] && break; sleep 0.1; done
 	check "without CAP_SETGID the socket is 0660 group 4244 ($(stat -c '%a %g' "$SOCK3" 2>&1))" \

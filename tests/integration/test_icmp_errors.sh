@@ -52,7 +52,6 @@ if ! ip -n "$NSH" link add tevh$$ mtu 1280 type veth peer name tevp$$ mtu 1280 n
 	notok "veth pair between $NSH and $NSP"
 	finish
 fi
-ip netns exec "$NSH" sysctl -q -w net.ipv4.ping_group_range="0 0"
 ip -n "$NSH" addr add 2001:db8:89::1/64 dev tevh$$ nodad 2>/dev/null
 ip -n "$NSP" addr add $PEER6/64 dev tevp$$ nodad 2>/dev/null
 
@@ -65,7 +64,12 @@ if ! ip -n "$NSC" -br addr show tap0 2>/dev/null | grep -q 10.0.2.100; then
 	notok "tapird attaches to $NSC from $NSH (log: $(tail -5 "$LOG"))"
 	finish
 fi
-ok "tapird runs in $NSH and serves $NSC at MTU 1500; the path to the peer has MTU 1280"
+# the group the data path runs as once it has dropped its privileges (tapird's, or root's with
+# --user root): the one group ping_group_range must hold for tapird's ping sockets (as
+# test_ping.sh does)
+G=$(awk '/^Gid:/ { print $3 }' /proc/$TPID/status)
+ip netns exec "$NSH" sysctl -q -w net.ipv4.ping_group_range="$G $G"
+ok "tapird runs in $NSH (ping_group_range $G $G there: its data path's group) and serves $NSC at MTU 1500; the path to the peer has MTU 1280"
 
 # (a) TTL 1: the gateway says time exceeded; TTL 2 reaches the peer
 rel0=$(counter "$SOCK" icmp_echo_relayed)

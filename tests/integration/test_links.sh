@@ -33,7 +33,8 @@ SOCK=$RT/control.sock
 SOCK2=$RT/other.sock             # a second tapird, serving tmu-c
 LOG=$WORK/tapird.log
 MAX_FLOWS=32
-cleanup_on_exit "$NSA" "$NSB" "$NSC"
+# the two files this script puts in /run/netns go as namespaces do (ip netns del unlinks)
+cleanup_on_exit "$NSA" "$NSB" "$NSC" "tmu-fifo-$$" "tmu-file-$$"
 
 ctl() { "$TAPIRCTL" -s "$SOCK" -t $((5 * SLACK)) "$@"; }
 
@@ -166,12 +167,20 @@ attach_err "a bad MTU" 'mtu: "1" is not a number between 576 and 65521' \
 	--netns "$NSA" --name tmu-x --ifname tap1 --mtu 1
 attach_err "a second TAP of the same name in a namespace" "tap0 in /run/netns/$NSA: Device or resource busy" \
 	--netns "$NSA" --name tmu-x
-attach_err "a file that is not a namespace" "/etc/hostname: not a network namespace" \
+# paths outside /run/netns, /var/run/netns, /proc/PID/ns/net (and the file's own) are refused
+# by the privileged helper before anything is opened (privsep.c)
+attach_err "a file that is not a namespace" "refused: namespace path outside .*/etc/hostname" \
 	--netns /etc/hostname --name tmu-x
-# a FIFO would block open() and with it every link: refused without opening it
-mkfifo "$WORK/fifo"
-attach_err "a FIFO" "$WORK/fifo: not a network namespace" --netns "$WORK/fifo" --name tmu-x
-attach_err "a directory" "$WORK: not a network namespace" --netns "$WORK" --name tmu-x
+attach_err "a directory" "refused: namespace path outside .*$WORK" --netns "$WORK" --name tmu-x
+# inside them: a FIFO would block open() and with it every link: refused without opening it
+mkfifo "/run/netns/tmu-fifo-$$"
+attach_err "a FIFO" "/run/netns/tmu-fifo-$$: not a network namespace" \
+	--netns "/run/netns/tmu-fifo-$$" --name tmu-x
+rm -f "/run/netns/tmu-fifo-$$"
+touch "/run/netns/tmu-file-$$"
+attach_err "a regular file that is not a namespace" "/run/netns/tmu-file-$$: not a network namespace" \
+	--netns "/run/netns/tmu-file-$$" --name tmu-x
+rm -f "/run/netns/tmu-file-$$"
 attach_err "tapird's own namespace (the host's)" "/proc/$$/ns/net: this is tapird's own network namespace" \
 	--pid $$ --name tmu-x
 out=$("$TAPIRCTL" -s "$SOCK" attach --name tmu-x 2>&1)

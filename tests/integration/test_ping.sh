@@ -6,7 +6,8 @@
 # does net.ipv4.ping_group_range, which we set there and nowhere else), "peer" (a host at
 # 169.254.88.2 behind a veth pair, 169.254.88.1/30 on the host end) and "container" (tap0).
 # The container pings 169.254.88.2; nothing else is ever pinged. Checks:
-#   (a) with our group in ping_group_range: replies come back (ping(8) in the container counts
+#   (a) with the data path's group (tapird's, after the privilege drop) in ping_group_range,
+#       and no other: replies come back (ping(8) in the container counts
 #       them), counted in icmp_echo_relayed and icmp_echo_relayed_replies
 #   (b) 9000 bytes of data (fragmented by the container at MTU 1500, reassembled by tapird,
 #       relayed, the reply fragmented back): answered
@@ -51,7 +52,6 @@ if ! ip -n "$NSH" link add tpvh$$ type veth peer name tpvp$$ netns "$NSP" ||
 	notok "veth pair between $NSH and $NSP"
 	finish
 fi
-ip netns exec "$NSH" sysctl -q -w net.ipv4.ping_group_range="0 0"
 ip -n "$NSH" addr add 2001:db8:88::1/64 dev tpvh$$ nodad 2>/dev/null
 ip -n "$NSP" addr add 2001:db8:88::2/64 dev tpvp$$ nodad 2>/dev/null
 
@@ -64,7 +64,11 @@ if ! ip -n "$NSC" -br addr show tap0 2>/dev/null | grep -q 10.0.2.100; then
 	notok "tapird attaches to $NSC from $NSH (log: $(tail -5 "$LOG"))"
 	finish
 fi
-ok "tapird runs in $NSH (ping_group_range 0 0 there) and serves $NSC at MTU 1500"
+# the group the data path runs as once it has dropped its privileges (tapird's, or root's with
+# --user root): the one group ping_group_range must hold for tapird's ping sockets
+G=$(awk '/^Gid:/ { print $3 }' /proc/$TPID/status)
+ip netns exec "$NSH" sysctl -q -w net.ipv4.ping_group_range="$G $G"
+ok "tapird runs in $NSH (ping_group_range $G $G there: its data path's group) and serves $NSC at MTU 1500"
 
 # (a) replies come back
 out=$(timeout 20 ip netns exec "$NSC" ping -n -c 3 -i 0.3 -W 2 $PEER 2>&1)

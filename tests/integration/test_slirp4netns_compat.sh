@@ -222,8 +222,17 @@ check "tapirctl status names the link $NS" \
 	bash -c "'$TAPIRCTL' -s '$CTL' -j status | grep -q '\"$NS\"'"
 check "tapirctl conns --all lists the fetch's flow (peer 10.0.2.2:$HTTP_PORT)" \
 	bash -c "'$TAPIRCTL' -s '$CTL' -j conns --all | grep -q '10.0.2.2:$HTTP_PORT'"
-check "--enable-sandbox/--enable-seccomp: accepted and logged" \
-	bash -c "grep -q 'enable-sandbox: accepted' '$TMP/p.log'"
+check "--enable-sandbox/--enable-seccomp: logged as done" \
+	bash -c "grep -q 'enable-sandbox: an empty root' '$TMP/p.log' &&
+		 grep -q 'enable-seccomp: seccomp filter installed' '$TMP/p.log'"
+check "--enable-sandbox: CAP_NET_BIND_SERVICE alone, no_new_privs; --enable-seccomp: a filter" \
+	bash -c "grep -q '^CapEff:.*0000000000000400' /proc/$SPID/status &&
+		 grep -q '^CapPrm:.*0000000000000400' /proc/$SPID/status &&
+		 grep -q '^NoNewPrivs:.*1' /proc/$SPID/status &&
+		 grep -q '^Seccomp:.*2' /proc/$SPID/status"
+check "--enable-sandbox: its root holds /etc and /run, not /home, /root or /var" \
+	bash -c "test -e /proc/$SPID/root/etc -a -e /proc/$SPID/root/run -a \
+		! -e /proc/$SPID/root/home -a ! -e /proc/$SPID/root/root -a ! -e /proc/$SPID/root/var"
 check "--enable-ipv6 -c: tap0 has fd00::100/64 (issue 13)" \
 	bash -c "ip -n '$NS' -6 addr show dev tap0 | grep -q 'fd00::100/64'"
 

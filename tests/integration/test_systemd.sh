@@ -3,7 +3,11 @@
 # `systemd-analyze verify`: `make install DESTDIR=` into a Debian root, boot it with
 # systemd-nspawn, and there start, query, kill -9 (Restart=), reload and stop tapird.service,
 # run tapird@NAME.service for namespaces made with `ip netns add`, --pid under the unit's
-# sandbox, two namespaces on one tapird.service, and report `systemd-analyze security`.
+# sandbox, two namespaces on one tapird.service; `systemd-analyze security` at most 2.5 for
+# the units (systemd-networkd's printed beside), and what /proc/PID/status shows of the
+# running tapird's processes: the user tapird, the unit's bounding set, and (a
+# privilege-separated build) the data path with CAP_NET_BIND_SERVICE alone and its own
+# seccomp filter, the helper with the attach capabilities.
 #
 #   sudo bash tests/integration/test_systemd.sh BUILD_DIR     (or BUILD=... in the environment)
 #
@@ -12,7 +16,9 @@
 # (/var/cache/tapir-test/debian12-root); it is made again when missing or when its package list
 # changes. Each run boots a throw-away overlay of it (removed at the end), with
 # --private-network (the container cannot touch this host's network; it keeps CAP_NET_ADMIN)
-# and /dev/net/tun bound in. PID 1 here is not systemd, so nspawn runs without machined
+# and a /dev/net/tun of its own (nspawn makes the node in the container's /dev; never the
+# host's bound in: the root's udev gives the node mode 0666 at boot, as on a real host, and
+# that must not change this host's node). PID 1 here is not systemd, so nspawn runs without machined
 # (--register=no --keep-unit) and the checks run inside: tests/integration/systemd_guest.sh,
 # started at boot by a unit, writes one line per check to a bound directory and powers off.
 # Everything is bounded by timeouts; only processes started here are killed, by pid.
@@ -38,8 +44,12 @@ done
 
 ROOT=${TAPIR_TEST_ROOT:-/var/cache/tapir-test/debian12-root}
 # tapird's and tapirctl's shared libraries (ldd of the plain build), systemd as PID 1,
-# iproute2 for `ip netns`, netcat-openbsd for a listener the relayed flows reach.
-ROOT_PKGS="systemd libevent-2.1-7 libnl-3-200 libnl-route-3-200 libjansson4 libinih1 libsystemd0 iproute2 netcat-openbsd"
+# iproute2 for `ip netns`, netcat-openbsd for a listener the relayed flows reach, udev for
+# what every Debian host has and the units rely on: /dev/net/tun mode 0666 (its
+# static-nodes-permissions.conf, applied at boot; udevd itself does not run in a container),
+# since the units run tapird as the user tapird. libseccomp2: the privilege-separated
+# tapird's filter.
+ROOT_PKGS="systemd udev libevent-2.1-7 libnl-3-200 libnl-route-3-200 libjansson4 libinih1 libsystemd0 libseccomp2 iproute2 netcat-openbsd"
 ROOT_STAMP=etc/tapir-test-root
 MKROOT_TIMEOUT=900
 BOOT_TIMEOUT=300
@@ -167,7 +177,7 @@ ln -sf /etc/systemd/system/tsd-test.service "$R/etc/systemd/system/multi-user.ta
 # gives PID 1 on a host (hard 512Ki), not this shell's: the units' LimitNOFILE must fit under it.
 start=$(date +%s)
 timeout -k 20 "$BOOT_TIMEOUT" systemd-nspawn --quiet --directory="$R" --machine="$MACHINE" \
-	--boot --register=no --keep-unit --private-network --bind=/dev/net/tun \
+	--boot --register=no --keep-unit --private-network \
 	--rlimit=RLIMIT_NOFILE=1024:524288 \
 	--bind-ro="$T/guest:/tsd-test" --bind="$T/results:/tsd-results" \
 	</dev/null >"$T/console.log" 2>&1 &

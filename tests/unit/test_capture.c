@@ -67,7 +67,7 @@ static int cap_teardown(void **state)
 static int start(struct capfx *f, const char *dir, const char *name)
 {
 	f->err[0] = '\0';
-	return capture_start(&f->l, dir, name, 0, 0, f->err, sizeof(f->err));
+	return capture_start(&f->l, dir, name, -1, 0, 0, f->err, sizeof(f->err));
 }
 
 /** expect_refused() - @name in @dir is refused with a message containing @why */

@@ -16,6 +16,7 @@
 /* by path: a plain "config.h" would find autoconf's, which -I. puts first */
 #include "../../daemon/config.h"
 #include "log.h"
+#include "sandbox.h"
 #include "stack.h"
 
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
@@ -723,7 +724,7 @@ static void test_shipped_conf_documents_the_defaults(void **state)
 		"dhcp", "control", "control-group", "admin-group", "log-level", "time-wait", "max-flows",
 		"max-half-open", "host-loopback", "upstream", "timeout", "timeout-stream",
 		"deny", "deny-link-local", "deny-host-addresses", "idle-timeout",
-		"max-per-destination", "max-socket-memory",
+		"max-per-destination", "max-socket-memory", "user", "seccomp",
 	};
 	unsigned int uncommented = 0, documented = 0, i;
 	FILE *f;
@@ -813,9 +814,31 @@ static void test_capture_dir(void **state)
 	assert_non_null(strstr(err, "--capture-dir: \"caps\" is not an absolute path"));
 }
 
+/* user and seccomp (privilege separation): names, defaults, bad values */
+static void test_user_and_seccomp(void **state)
+{
+	enum config_action action;
+	struct config c;
+	char err[256];
+
+	config_defaults(&c);
+	assert_string_equal(c.user, "tapird");
+	assert_int_equal(c.seccomp, SANDBOX_SECCOMP_KILL);
+	assert_int_equal(parse(&c, &action, err, sizeof(err), "--user", "nobody", "--seccomp",
+			       "log", NULL),
+			 0);
+	assert_string_equal(c.user, "nobody");
+	assert_int_equal(c.seccomp, SANDBOX_SECCOMP_LOG);
+	assert_int_equal(parse(&c, &action, err, sizeof(err), "--seccomp", "trap", NULL), -1);
+	assert_non_null(strstr(err, "--seccomp: \"trap\" is not kill, log or off"));
+	assert_int_equal(parse(&c, &action, err, sizeof(err), "--user", "a/b", NULL), -1);
+	assert_non_null(strstr(err, "is not a user name"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_user_and_seccomp),
 		cmocka_unit_test(test_defaults_are_design_md),
 		cmocka_unit_test(test_args_every_option),
 		cmocka_unit_test(test_args_long_foreground_and_equals_form),
