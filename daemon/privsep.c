@@ -94,7 +94,7 @@ bool privsep_netns_path_ok(const char *path, const struct privsep_allow *allow)
 }
 
 /**
- * ifname_ok() - the kernel's dev_valid_name() and config.c's set_ifname(): 1 to 15 bytes,
+ * ifname_ok() - the kernel's dev_valid_name() and config_link.c's set_ifname(): 1 to 15 bytes,
  * no '/', ':', '%' or blanks, not "." or ".."
  * Return: true if so
  */

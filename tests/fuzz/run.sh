@@ -37,7 +37,8 @@ sources() {
 	case $1 in
 	stack) echo "$TOP"/daemon/stack/*.c ;;
 	control) echo "$TOP"/daemon/stack/*.c $(ls "$TOP"/daemon/*.c | grep -v '/main\.c$') ;;
-	config) echo "$TOP"/daemon/config.c "$TOP"/daemon/fwdspec.c "$TOP"/daemon/log.c "$TOP"/daemon/policy.c \
+	config) echo "$TOP"/daemon/config.c "$TOP"/daemon/config_value.c "$TOP"/daemon/config_link.c \
+		"$TOP"/daemon/config_daemon.c "$TOP"/daemon/fwdspec.c "$TOP"/daemon/log.c "$TOP"/daemon/policy.c \
 		"$TOP"/daemon/sandbox.c ;;
 	fwdspec) echo "$TOP"/daemon/fwdspec.c ;;
 	stream) echo "$TOP"/ctl/stream.c ;;
