@@ -10,11 +10,7 @@
  */
 #include "config_internal.h"
 #include "log.h"
-#include "sandbox.h"
-#include "stack.h"
-#include "wire.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -23,8 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 /**
