@@ -136,6 +136,49 @@ ns_with_tapird() {
 	wait_socket "$TAPIRD_PID" "$sock"
 }
 
+# received OUTPUT: the "N received" of ping(8)'s summary
+received() { printf '%s\n' "$1" | grep -o '[0-9]* received' | grep -o '[0-9]*'; }
+
+# host_peer_tapird NSH NSP NSC VETH NET4 NET6 SOCK LOG [VETH_MTU]: the three namespaces of
+# test_ping.sh and test_icmp_errors.sh. NSH is "the host": tapird runs there, serving NSC
+# (tap0, MTU 1500), and its ping_group_range holds the data path's group (tapird's after the
+# privilege drop, root's with --user root: the one group its ping sockets need). NSP is a
+# peer at NET4.2/30 and NET6::2/64 behind a veth pair (VETHh in NSH with NET4.1 and NET6::1,
+# VETHp in NSP), of MTU VETH_MTU when given. Sets TPID and G (that group). Any step failing
+# is a "not ok" and ends the test (finish); cleanup_on_exit removes the namespaces.
+host_peer_tapird() {
+	local nsh=$1 nsp=$2 nsc=$3 veth=$4 net4=$5 net6=$6 sock=$7 log=$8 mtu=()
+	[ -n "${9:-}" ] && mtu=(mtu "$9")
+	ip netns add "$nsh" && ip netns add "$nsp" && ip netns add "$nsc" || {
+		notok "namespaces"
+		finish
+	}
+	ip -n "$nsh" link set lo up
+	ip -n "$nsp" link set lo up
+	if ! ip -n "$nsh" link add "${veth}h" "${mtu[@]}" type veth peer name "${veth}p" "${mtu[@]}" \
+		netns "$nsp" ||
+		! ip -n "$nsh" addr add "$net4.1/30" dev "${veth}h" ||
+		! ip -n "$nsp" addr add "$net4.2/30" dev "${veth}p" ||
+		! ip -n "$nsh" link set "${veth}h" up || ! ip -n "$nsp" link set "${veth}p" up; then
+		notok "veth pair between $nsh and $nsp"
+		finish
+	fi
+	ip -n "$nsh" addr add "$net6::1/64" dev "${veth}h" nodad 2>/dev/null
+	ip -n "$nsp" addr add "$net6::2/64" dev "${veth}p" nodad 2>/dev/null
+
+	ip netns exec "$nsh" "$TAPIRD" -f --netns "$nsc" --control "$sock" --mtu 1500 \
+		--log-level warn >"$log" 2>&1 &
+	TPID=$!
+	pids+=("$TPID")
+	wait_socket "$TPID" "$sock" && wait_tap_addr "$nsc"
+	if ! ip -n "$nsc" -br addr show tap0 2>/dev/null | grep -q 10.0.2.100; then
+		notok "tapird attaches to $nsc from $nsh (log: $(tail -5 "$log"))"
+		finish
+	fi
+	G=$(awk '/^Gid:/ { print $3 }' "/proc/$TPID/status")
+	ip netns exec "$nsh" sysctl -q -w net.ipv4.ping_group_range="$G $G"
+}
+
 # wait_tap_addr NS [ADDR]: tap0 in NS has ADDR (default the container's 10.0.2.100) within
 # 10 s (0), else 1
 wait_tap_addr() {

@@ -35,39 +35,8 @@ LOG=$WORK/tapird.log
 TPID=
 cleanup_on_exit "$NSC" "$NSP" "$NSH"
 
-# received OUTPUT: the "N received" of ping(8)'s summary
-received() { printf '%s\n' "$1" | grep -o '[0-9]* received' | grep -o '[0-9]*'; }
-
 # --- setup: host and peer joined by a veth pair; tapird in the host namespace ---------------
-ip netns add "$NSH" && ip netns add "$NSP" && ip netns add "$NSC" || {
-	notok "namespaces"
-	finish
-}
-ip -n "$NSH" link set lo up
-ip -n "$NSP" link set lo up
-if ! ip -n "$NSH" link add tpvh$$ type veth peer name tpvp$$ netns "$NSP" ||
-	! ip -n "$NSH" addr add 169.254.88.1/30 dev tpvh$$ ||
-	! ip -n "$NSP" addr add $PEER/30 dev tpvp$$ ||
-	! ip -n "$NSH" link set tpvh$$ up || ! ip -n "$NSP" link set tpvp$$ up; then
-	notok "veth pair between $NSH and $NSP"
-	finish
-fi
-ip -n "$NSH" addr add 2001:db8:88::1/64 dev tpvh$$ nodad 2>/dev/null
-ip -n "$NSP" addr add 2001:db8:88::2/64 dev tpvp$$ nodad 2>/dev/null
-
-ip netns exec "$NSH" "$TAPIRD" -f --netns "$NSC" --control "$SOCK" --mtu 1500 \
-	--log-level warn >"$LOG" 2>&1 &
-TPID=$!
-pids+=($TPID)
-wait_socket "$TPID" "$SOCK" && wait_tap_addr "$NSC"
-if ! ip -n "$NSC" -br addr show tap0 2>/dev/null | grep -q 10.0.2.100; then
-	notok "tapird attaches to $NSC from $NSH (log: $(tail -5 "$LOG"))"
-	finish
-fi
-# the group the data path runs as once it has dropped its privileges (tapird's, or root's with
-# --user root): the one group ping_group_range must hold for tapird's ping sockets
-G=$(awk '/^Gid:/ { print $3 }' /proc/$TPID/status)
-ip netns exec "$NSH" sysctl -q -w net.ipv4.ping_group_range="$G $G"
+host_peer_tapird "$NSH" "$NSP" "$NSC" tpv$$ 169.254.88 2001:db8:88 "$SOCK" "$LOG"
 ok "tapird runs in $NSH (ping_group_range $G $G there: its data path's group) and serves $NSC at MTU 1500"
 
 # (a) replies come back
