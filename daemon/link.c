@@ -35,7 +35,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -704,18 +703,6 @@ static int link_stack_new(struct link *l, char *err, size_t errlen)
 	return 0;
 }
 
-/**
- * same_file() - whether fds @a and @b are the same file (the same namespace, for nsfs files)
- * Return: true if so
- */
-static bool same_file(int a, int b)
-{
-	struct stat sa, sb;
-
-	return !fstat(a, &sa) && !fstat(b, &sb) && sa.st_dev == sb.st_dev &&
-	       sa.st_ino == sb.st_ino;
-}
-
 int link_bind_outbound(const struct link_cfg *cfg, int fd, const struct sockaddr_storage *dst)
 {
 	struct sockaddr_in src = { .sin_family = AF_INET };
@@ -807,7 +794,7 @@ struct link *link_attach(struct tapird *d, const struct link_cfg *lc, char *err,
 			 target == -EINVAL ? "not a network namespace" : strerror(-target));
 		goto fail;
 	}
-	if (same_file(self, target)) {
+	if (netns_same(self, target)) {
 		/* a TAP with a default route via the gateway in tapird's own namespace would
 		 * take over the host's routing and relay the relay's own sockets */
 		snprintf(err, errlen, "%s: this is tapird's own network namespace", l->netns);

@@ -9,6 +9,7 @@
 #ifndef TAPIR_NETNS_H
 #define TAPIR_NETNS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /** NETNS_SELF - the daemon's own network namespace, to return to after configuring a link */
@@ -23,6 +24,12 @@
  * Return: a close-on-exec fd, or -errno (-EINVAL: not a namespace file)
  */
 int netns_open(const char *path);
+
+/**
+ * netns_same() - whether namespace fds @a and @b are the same namespace (the same nsfs file)
+ * Return: true if so
+ */
+bool netns_same(int a, int b);
 
 /**
  * netns_enter() - make @fd's network namespace the current one

@@ -241,13 +241,12 @@ static void reply(int sock, struct privsep_rep *rep, const int *fds, int nfds)
  */
 static bool same_netns(int fd)
 {
-	struct stat a, b;
 	int self = netns_open(NETNS_SELF);
 	bool same;
 
 	if (self < 0)
 		return false;
-	same = !fstat(self, &a) && !fstat(fd, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	same = netns_same(self, fd);
 	close(self);
 	return same;
 }

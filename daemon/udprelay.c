@@ -560,8 +560,7 @@ int udprelay_send(struct relay_env *env, struct flow *f, const uint8_t *data, si
 		}
 		/* A pending error from an earlier ICMP (reported through the error queue) fails
 		 * one send(), and is cleared by it: try once more */
-		if (errno != ECONNREFUSED && errno != EHOSTUNREACH && errno != ENETUNREACH &&
-		    errno != EINTR)
+		if (!udprelay_err_pending(errno) && errno != EINTR)
 			break;
 	}
 	/* a socket's own EACCES (broadcast without SO_BROADCAST) is not our policy's: the
