@@ -301,7 +301,7 @@ static int link_tcp_open(void *ctx, struct flow *f)
 }
 
 /** link_tcp_deliver() - stack_ops.tcp_deliver, to the TCP relay */
-static size_t link_tcp_deliver(void *ctx, struct flow *f, const uint8_t *data, size_t len)
+static ssize_t link_tcp_deliver(void *ctx, struct flow *f, const uint8_t *data, size_t len)
 {
 	(void)ctx;
 	return relay_tcp_deliver(f, data, len);

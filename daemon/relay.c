@@ -20,10 +20,12 @@
  *    acknowledging, so flow control is end to end.
  *
  *  - Container to upstream: tcp_deliver() send()s the in-order payload the stack hands us and
- *    returns what the kernel took; the stack acknowledges only that. The window the stack
- *    offers to the container is bounded by the room we give it (tcp_upstream_set_room): what
- *    the send buffer would still accept, measured once per batch for the flows that were
- *    written to (relay_tcp_refresh), and when the socket turns writable.
+ *    returns what the kernel took; the stack acknowledges only that. A send() that fails for
+ *    good (the peer reset the connection) returns the errno instead, and the stack resets the
+ *    container's side of the flow at once. The window the stack offers to the container is
+ *    bounded by the room we give it (tcp_upstream_set_room): what the send buffer would still
+ *    accept, measured once per batch for the flows that were written to (relay_tcp_refresh),
+ *    and when the socket turns writable.
  *
  * Readiness. We never read a socket empty (we peek), so a level-triggered EV_READ would fire
  * on every loop iteration for as long as unacknowledged data sits in the queue: a busy loop.
@@ -44,9 +46,10 @@
  * stack then peeks nothing new, which costs one recv().
  *
  * Callbacks into the stack. Upstream events reach the stack only from this file's libevent
- * callbacks, never from inside a stack callback: an error or EOF noticed during tcp_peek,
- * tcp_deliver, tcp_consume or a fill is recorded in the flow and the read event is made active,
- * so it is reported from the loop a moment later (event_active).
+ * callbacks, never from inside a stack callback: an error or EOF noticed during tcp_consume or
+ * a fill is recorded in the flow and the read event is made active, so it is reported from the
+ * loop a moment later (event_active). tcp_deliver is the exception: it answers a reset with
+ * its errno, and the stack acts on that answer itself.
  *
  * Memory. Per-flow state lives in a table per link, indexed by the flow's slot (f->idx),
  * allocated once with calloc() when the link opens its first TCP flow: pages are only
@@ -556,12 +559,17 @@ int relay_tcp_open(struct relay_env *env, struct flow *f)
 	return 0;
 }
 
-size_t relay_tcp_deliver(struct flow *f, const uint8_t *data, size_t len)
+ssize_t relay_tcp_deliver(struct flow *f, const uint8_t *data, size_t len)
 {
 	struct relay_flow *rf = f->relay;
 	ssize_t n;
 
-	if (!rf || rf->fd < 0 || !(rf->flags & RF_CONNECTED) || (rf->flags & RF_WR_SHUT) || !len)
+	/* Closed, or shut for writing (the container's FIN went upstream): nothing more ever
+	 * goes through this socket */
+	if (!rf || rf->fd < 0 || (rf->flags & RF_WR_SHUT))
+		return -EPIPE;
+	/* A forward's client before the container's connection is established: not yet */
+	if (!(rf->flags & RF_CONNECTED) || !len)
 		return 0;
 
 	do
@@ -569,12 +577,17 @@ size_t relay_tcp_deliver(struct flow *f, const uint8_t *data, size_t len)
 	while (n < 0 && errno == EINTR);
 
 	if (n < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+		int err = errno;
+
+		if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS) {
 			relay_want_write(rf);
 			return 0;
 		}
-		relay_mark_reset(rf, errno);
-		return 0;
+		/* Reset by the peer (ECONNRESET, then EPIPE) or failed: the socket will take
+		 * nothing more. The stack resets the container and releases the flow now; the
+		 * error is not reported again from the loop (send() has consumed SO_ERROR). */
+		log_debug("flow %llu: upstream %s", (unsigned long long)f->id, strerror(err));
+		return -err;
 	}
 	if ((size_t)n < len)
 		relay_want_write(rf);

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct stack_frame;
 struct flow;
@@ -23,9 +24,10 @@ int relay_tcp_open(struct relay_env *env, struct flow *f);
 
 /**
  * relay_tcp_deliver() - stack_ops.tcp_deliver: send container payload upstream
- * Return: bytes the kernel took; the stack acknowledges only those
+ * Return: bytes the kernel took (0: no room now); the stack acknowledges only those. A
+ * negative errno if the socket will take nothing more (reset, closed, shut for writing).
  */
-size_t relay_tcp_deliver(struct flow *f, const uint8_t *data, size_t len);
+ssize_t relay_tcp_deliver(struct flow *f, const uint8_t *data, size_t len);
 
 /** relay_tcp_consume() - stack_ops.tcp_consume: the container ACKed @n bytes: drop them */
 void relay_tcp_consume(struct flow *f, uint32_t n);

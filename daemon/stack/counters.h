@@ -71,6 +71,7 @@
 	X(drop_tcp_over_limit, "SYNs refused because the link's connection limits are hit")  \
 	X(drop_tcp_ooo_full, "out-of-order segments dropped because the queue is full")      \
 	X(drop_tcp_no_room, "in-order payload the upstream socket had no room for")          \
+	X(drop_tcp_upstream_gone, "in-order payload for an upstream already reset or closed") \
 	X(drop_tcp_bad_state, "TCP segments not acceptable in the connection's state")       \
 	X(drop_tcp_challenged, "TCP segments answered by an RFC 5961 challenge ACK")         \
 	X(drop_tcp_dup_syn, "retransmitted SYNs absorbed while a connection is opening")     \

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h> /* ssize_t */
 
 #include "counters.h"
 #include "flow.h"
@@ -196,7 +197,11 @@ struct stack_txq {
  *		nothing is sent, the container's connect() times out.
  * @tcp_deliver: in-order payload from the container for upstream. Return how many bytes were
  *		taken (0..@len); only those are acknowledged, so the kernel socket is the buffer.
- *		The stack takes the bytes taken off the room it was last given.
+ *		The stack takes the bytes taken off the room it was last given. 0 means no room
+ *		now (drop_tcp_no_room; the window tells the container). A negative errno means
+ *		upstream will never take another byte (reset, or shut for writing): the stack
+ *		drops the payload (drop_tcp_upstream_gone), resets the container and releases the
+ *		flow at once, as tcp_upstream_reset() would; the shell must not report it again.
  * Upstream to container: the stack sends what tcp_upstream_set_avail() says upstream holds,
  *		as the container's window allows, and has the bytes placed by @tx (fill).
  * @tcp_consume: the container acknowledged @n more bytes: drop them from the upstream stream.
@@ -233,7 +238,7 @@ struct stack_ops {
 	void (*flow_event)(void *ctx, struct flow *f, enum stack_flow_event ev, int from);
 
 	int (*tcp_open)(void *ctx, struct flow *f);
-	size_t (*tcp_deliver)(void *ctx, struct flow *f, const uint8_t *data, size_t len);
+	ssize_t (*tcp_deliver)(void *ctx, struct flow *f, const uint8_t *data, size_t len);
 	void (*tcp_consume)(void *ctx, struct flow *f, uint32_t n);
 	void (*tcp_fin)(void *ctx, struct flow *f);
 	void (*tcp_reset)(void *ctx, struct flow *f);

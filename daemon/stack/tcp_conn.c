@@ -782,12 +782,26 @@ static void tcp_upstream_eof_do(struct stack *s, struct flow *f, uint64_t now_us
 	tcp_kick(s, f, now_us);
 }
 
+/**
+ * tcp_upstream_gone() - the upstream connection was reset (or can take nothing more): the
+ * container's side is aborted as its user would abort it (RFC 9293 3.10.5 ABORT: a RST, in the
+ * form reset_container() gives the state), nothing goes upstream (it is gone already), the flow
+ * is released
+ * @s:		the stack
+ * @f:		the flow; invalid afterwards
+ * @now_us:	current time
+ */
+void tcp_upstream_gone(struct stack *s, struct flow *f, uint64_t now_us)
+{
+	reset_container(s, f, now_us);
+	tcp_close_flow(s, f, FLOW_END_RST_UPSTREAM, now_us);
+}
+
 static void tcp_upstream_reset_do(struct stack *s, struct flow *f, uint64_t now_us)
 {
 	if (!tcp_conn_of(f))
 		return;
-	reset_container(s, f, now_us);
-	tcp_close_flow(s, f, FLOW_END_RST_UPSTREAM, now_us);
+	tcp_upstream_gone(s, f, now_us);
 }
 
 static void tcp_abort_do(struct stack *s, struct flow *f, int end, uint64_t now_us)

@@ -242,22 +242,27 @@ static void ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq, const 
  * @f:		the flow
  * @data:	bytes starting at RCV.NXT
  * @len:	how many
- * Return: bytes taken
+ * Return: bytes taken; 0 with c->upstream_gone set if upstream will never take any (the
+ * caller ends the connection: tcp_upstream_gone())
  */
 static uint32_t deliver(struct stack *s, struct flow *f, const uint8_t *data, uint32_t len)
 {
 	struct tcp_conn *c = tcp_conn_of(f);
-	size_t took;
+	ssize_t r;
+	uint32_t took;
 
-	if (!len)
+	if (!len || c->upstream_gone)
 		return 0;
-	took = s->ops.tcp_deliver ? s->ops.tcp_deliver(s->ctx, f, data, len) : 0;
-	if (took > len)
-		took = len;
-	c->up_room = c->up_room > took ? c->up_room - (uint32_t)took : 0;
-	c->rcv_nxt += (uint32_t)took;
+	r = s->ops.tcp_deliver ? s->ops.tcp_deliver(s->ctx, f, data, len) : 0;
+	if (r < 0) {
+		c->upstream_gone = true;
+		return 0;
+	}
+	took = (size_t)r < len ? (uint32_t)r : len;
+	c->up_room = c->up_room > took ? c->up_room - took : 0;
+	c->rcv_nxt += took;
 	f->bytes_in += took;
-	return (uint32_t)took;
+	return took;
 }
 
 /**
@@ -286,6 +291,10 @@ static bool ooo_drain(struct stack *s, struct flow *f)
 		if (skip)
 			ooo_trim_front(s, c, 0, skip);
 		took = deliver(s, f, e->data, e->len);
+		if (c->upstream_gone) {
+			s->cnt.drop_tcp_upstream_gone++; /* queued, now never to be taken */
+			return false;
+		}
 		if (took < e->len) {
 			if (took)
 				ooo_trim_front(s, c, 0, took);
@@ -339,6 +348,11 @@ static bool receive_text(struct stack *s, struct flow *f, const struct tcp_seg *
 	}
 	if (len) {
 		took = deliver(s, f, data, len);
+		if (c->upstream_gone) {
+			/* Not for want of room: nothing will ever take it. segment() resets. */
+			s->cnt.drop_tcp_upstream_gone++;
+			return false;
+		}
 		if (took < len) {
 			/* Upstream is full: the rest is dropped and not acknowledged; the window we
 			 * advertise now tells the container so. */
@@ -963,6 +977,7 @@ static void step_fin(struct stack *s, struct flow *f, uint64_t now_us)
 static void segment(struct stack *s, struct flow *f, const struct tcp_seg *g, uint64_t now_us)
 {
 	struct tcp_seg trimmed;
+	bool fin;
 
 	if (before_upstream(s, f, g, now_us) || !step_syn(s, f, g, now_us) ||
 	    !step_seq(s, f, &g, &trimmed, now_us) || !step_rst(s, f, g, now_us))
@@ -970,7 +985,12 @@ static void segment(struct stack *s, struct flow *f, const struct tcp_seg *g, ui
 	update_ts_recent(tcp_conn_of(f), g);
 	if (!step_ack(s, f, g, now_us))
 		return;
-	if (step_text(s, f, g))
+	fin = step_text(s, f, g);
+	if (tcp_conn_of(f)->upstream_gone) {
+		tcp_upstream_gone(s, f, now_us);
+		return;
+	}
+	if (fin)
 		step_fin(s, f, now_us);
 	tcp_kick(s, f, now_us);
 }

@@ -178,6 +178,8 @@ enum tcp_timer {
  * @fin_sent:		our FIN has been sent once (the state moved on)
  * @fin_rcvd:		the container's FIN was accepted
  * @upstream_eof:	upstream sent EOF
+ * @upstream_gone:	tcp_deliver refused bytes for good (upstream reset or closed): the
+ *			segment being processed ends the connection (tcp_upstream_gone())
  * @up_avail:		upstream bytes not yet acknowledged by the container, from SND.UNA on (an
  *			input: tcp_upstream_set_avail(), less what the container acknowledged since)
  * @up_room:		bytes upstream takes now (an input: tcp_upstream_set_room(), less what
@@ -231,6 +233,7 @@ struct tcp_conn {
 	bool fin_sent;
 	bool fin_rcvd;
 	bool upstream_eof;
+	bool upstream_gone;
 	uint32_t up_avail;
 	uint32_t up_room;
 	uint32_t pend_prev, pend_next;
@@ -327,6 +330,7 @@ void tcp_transition(struct stack *s, struct flow *f, enum tcp_event ev, uint64_t
 void tcp_passive_open(struct stack *s, const struct pkt *p, const struct tcp_seg *g);
 void tcp_close_flow(struct stack *s, struct flow *f, int end, uint64_t now_us);
 void tcp_fail(struct stack *s, struct flow *f, int end, uint64_t now_us);
+void tcp_upstream_gone(struct stack *s, struct flow *f, uint64_t now_us);
 void tcp_negotiate(struct stack *s, struct tcp_conn *c, const struct tcp_seg *g);
 void tcp_fin_sent(struct stack *s, struct flow *f, uint64_t now_us);
 

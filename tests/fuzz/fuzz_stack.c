@@ -60,7 +60,8 @@ enum fz_event {
 	EV_UDP_REPLY,   /* a datagram from upstream, up to 65507 bytes */
 	EV_UDP_ERROR,   /* the host socket got an ICMP error */
 	EV_CONNECT,     /* a port forward opens a connection to the container */
-	EV_ROOM,        /* upstream room toggles between none and plenty */
+	EV_ROOM,        /* upstream room toggles between none and plenty (arg bit 3: between
+			 * deliveries taken and refused as by a reset upstream) */
 	EV_REFUSE_OPEN, /* tcp_open toggles between accepting and refusing */
 	EV_UDP_FAIL,    /* udp_send toggles between accepting and failing */
 	EV_READABLE_BIG,
@@ -84,6 +85,7 @@ struct fz_flow {
  * struct fz - the fake shell
  * @fl, @nfl:	tracked flows
  * @room:	what tcp_upstream_set_room and tcp_deliver grant
+ * @gone:	tcp_deliver fails as on a reset upstream (-EPIPE)
  * @s:		the stack (for ops->prepare)
  * @refuse_open: tcp_open refuses
  * @udp_fail:	udp_send fails
@@ -95,6 +97,7 @@ static struct fz {
 	struct fz_flow fl[FZ_MAX_FLOWS];
 	unsigned int nfl;
 	uint32_t room;
+	bool gone;
 	struct stack *s;
 	bool refuse_open, udp_fail;
 	uint32_t mtu;
@@ -338,13 +341,15 @@ static int op_tcp_open(void *ctx, struct flow *f)
 	return 0;
 }
 
-static size_t op_tcp_deliver(void *ctx, struct flow *f, const uint8_t *data, size_t len)
+static ssize_t op_tcp_deliver(void *ctx, struct flow *f, const uint8_t *data, size_t len)
 {
 	(void)ctx;
 	(void)f;
 	if (len) /* touch every byte: ASan checks that the stack handed over valid memory */
 		(void)(volatile uint8_t)(data[0] ^ data[len - 1]);
-	return len < fz.room ? len : fz.room;
+	if (fz.gone)
+		return -EPIPE;
+	return (ssize_t)(len < fz.room ? len : fz.room);
 }
 
 
@@ -615,7 +620,10 @@ static void fz_event(struct stack *s, unsigned int ev, unsigned int arg, uint64_
 		return;
 	}
 	case EV_ROOM:
-		fz.room = fz.room ? 0 : 1u << 20;
+		if (arg & 8)
+			fz.gone = !fz.gone;
+		else
+			fz.room = fz.room ? 0 : 1u << 20;
 		return;
 	case EV_REFUSE_OPEN:
 		fz.refuse_open = !fz.refuse_open;

@@ -18,6 +18,9 @@
 #   (j) the container aborts: the upstream server's socket is reset
 #   (k) a SYN crafted to 127.0.0.1 (a listening port) gets no SYN-ACK: the host's loopback is
 #       reachable only through the gateway address
+#   (l) the upstream server resets while the container is still sending (iperf3's server at the
+#       end of a test): ECONNRESET each time, and what met the reset is not counted as
+#       drop_tcp_no_room (it is drop_tcp_upstream_gone)
 #   and: tapird survived everything and its log has no sanitizer report.
 #
 #   bash tests/integration/test_tcp_relay.sh BUILD_DIR     (as root; or BUILD=... in the env)
@@ -107,7 +110,7 @@ xfer() {
 
 if ! start_tapird "$NS" "$WORK/control.sock" "$WORK/tapird.log"; then
 	notok "tapird attaches to $NS and the gateway answers ping (log: $(tail -5 "$WORK/tapird.log"))"
-	for c in a b c d e f g h i j k; do notok "($c) not run: no working link"; done
+	for c in a b c d e f g h i j k l; do notok "($c) not run: no working link"; done
 	finish
 fi
 ok "tapird attaches to $NS and the gateway answers ping"
@@ -236,6 +239,71 @@ resets() {
 resets "(i) upstream RST reaches the container as ECONNRESET" abort expect-reset
 resets "(j) container RST reaches the upstream server as ECONNRESET" expect-reset abort
 
+# (l) RESET_N connections: the server reads 1 MiB of each, then aborts it (SO_LINGER 0) while
+# the container is still sending. Whether a segment meets the reset in tapird (counted
+# drop_tcp_upstream_gone, the flow reset at once) or the reset is seen first (the flow reset
+# before the next segment) is a race, so only the count is shown; drop_tcp_no_room must not
+# move: the upstream socket never lacked room, it was gone.
+reset_while_sending() {
+	local name=$1 n=${RESET_N:-20} port out rc room0 room1 gone0 gone1 i
+	port=$(free_port) || { notok "$name: no free port"; return; }
+	timeout 60 "$PY" - "$port" "$n" >"$WORK/rst-srv.out" 2>&1 <<'PY' &
+import socket, struct, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+print("listening", flush=True)
+for _ in range(int(sys.argv[2])):
+    c, _ = s.accept()
+    got = 0
+    while got < (1 << 20):
+        b = c.recv(1 << 16)
+        if not b:
+            break
+        got += len(b)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+PY
+	SRV_PID=$!
+	pids+=($SRV_PID)
+	for i in $(seq 50); do
+		grep -q listening "$WORK/rst-srv.out" 2>/dev/null && break
+		sleep 0.1
+	done
+	room0=$(counter "$WORK/control.sock" drop_tcp_no_room)
+	gone0=$(counter "$WORK/control.sock" drop_tcp_upstream_gone)
+	out=$(timeout 60 ip netns exec "$NS" "$PY" - "$port" "$n" 2>&1 <<'PY'
+import errno, socket, sys
+n, resets, other = int(sys.argv[2]), 0, []
+buf = b"x" * 65536
+for _ in range(n):
+    c = socket.create_connection(("10.0.2.2", int(sys.argv[1])), timeout=20)
+    try:
+        while True:
+            c.sendall(buf)
+    except (ConnectionResetError, BrokenPipeError):
+        resets += 1
+    except OSError as e:
+        other.append(str(e))
+    c.close()
+print("%d of %d connections reset while sending%s" % (resets, n, (": " + other[0]) if other else ""))
+sys.exit(0 if resets == n else 1)
+PY
+)
+	rc=$?
+	wait $SRV_PID
+	room1=$(counter "$WORK/control.sock" drop_tcp_no_room)
+	gone1=$(counter "$WORK/control.sock" drop_tcp_upstream_gone)
+	echo "# $out; drop_tcp_upstream_gone $gone0 -> $gone1, drop_tcp_no_room $room0 -> $room1"
+	if [ $rc = 0 ] && [ "$room0" -ge 0 ] && [ "$room1" = "$room0" ] && [ "$gone1" -ge "$gone0" ]; then
+		ok "$name"
+	else
+		notok "$name: client rc $rc, drop_tcp_no_room $room0 -> $room1, drop_tcp_upstream_gone $gone0 -> $gone1"
+	fi
+}
+reset_while_sending "(l) upstream RST while the container sends: ECONNRESET, not counted as no room"
+
 # (k) needs scapy (a raw frame: the container's own kernel will not route 127.0.0.1 to tap0)
 if [ -n "${EPORT:-}" ] && /usr/bin/python3 -c 'import scapy' 2>/dev/null; then
 	out=$(timeout 30 ip netns exec "$NS" /usr/bin/python3 - "$EPORT" 2>&1 <<'PY'
@@ -265,7 +333,7 @@ else
 fi
 
 if kill -0 $MAIN_PID 2>/dev/null; then
-	ok "tapird still running after (a)-(e), (g)-(k)"
+	ok "tapird still running after (a)-(e), (g)-(l)"
 else
 	notok "tapird died: $(tail -5 "$WORK/tapird.log")"
 fi

@@ -17,18 +17,20 @@ static int m_open(void *ctx, struct flow *f)
 	return fx->m.open_ret;
 }
 
-static size_t m_deliver(void *ctx, struct flow *f, const uint8_t *data, size_t len)
+static ssize_t m_deliver(void *ctx, struct flow *f, const uint8_t *data, size_t len)
 {
 	struct fx *fx = ctx;
 	size_t n = len < fx->m.sink_room ? len : fx->m.sink_room;
 
 	(void)f;
 	fx->m.deliver_calls++;
+	if (fx->m.deliver_err && fx->m.deliver_ok-- <= 0)
+		return -fx->m.deliver_err;
 	assert_true(fx->m.sink_len + n <= FX_SINK_MAX);
 	memcpy(fx->m.sink + fx->m.sink_len, data, n);
 	fx->m.sink_len += n;
 	fx->m.sink_room -= (uint32_t)n;
-	return n;
+	return (ssize_t)n;
 }
 
 /**

@@ -35,6 +35,9 @@
  * @sink_len:		how many
  * @sink_room:		how many more upstream takes now (tcp_upstream_set_room, tcp_deliver's
  *			limit)
+ * @deliver_err:	nonzero: tcp_deliver takes nothing and returns -@deliver_err, as the
+ *			relay does once upstream was reset (ECONNRESET, EPIPE)
+ * @deliver_ok:		with @deliver_err, how many calls still succeed before it applies
  * @open_ret:		what tcp_open returns
  * @*_calls:		how often each callback ran
  * @peek_max:		largest payload ever filled into a frame
@@ -55,6 +58,7 @@ struct mock {
 	uint8_t *sink;
 	size_t sink_len;
 	uint32_t sink_room;
+	int deliver_err, deliver_ok;
 	int open_ret;
 	int open_calls, fin_calls, reset_calls, closed_calls, consume_calls, deliver_calls;
 	size_t peek_max;

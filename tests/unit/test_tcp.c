@@ -173,7 +173,8 @@ static void test_every_drop_counted_once(void **state)
 	((c)->drop_tcp_malformed + (c)->drop_tcp_bad_checksum + (c)->drop_tcp_no_flow +       \
 	 (c)->drop_tcp_out_of_window + (c)->drop_tcp_bad_ack + (c)->drop_tcp_rate_limited +   \
 	 (c)->drop_tcp_over_limit + (c)->drop_tcp_ooo_full + (c)->drop_tcp_no_room +          \
-	 (c)->drop_tcp_bad_state + (c)->drop_tcp_challenged + (c)->drop_tcp_dup_syn)
+	 (c)->drop_tcp_bad_state + (c)->drop_tcp_challenged + (c)->drop_tcp_dup_syn +          \
+	 (c)->drop_tcp_upstream_gone)
 	fx_to_established(fx);
 	before = DROPS(c);
 	fx_seg(fx, TCP_RST, fx->cseq + 5, 0, NULL, 0);            /* challenged */

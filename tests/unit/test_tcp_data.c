@@ -1,6 +1,7 @@
 /* test_tcp_data.c - data both ways through the callbacks (the kernel sockets are the only
  * buffers): delivery and its window, peeking and consuming, trimming, the out-of-order queue
  * and SACK blocks, delayed ACKs, zero windows, sequence wrap-around. */
+#include <errno.h>
 #include <string.h>
 
 #include "seq.h"
@@ -63,6 +64,99 @@ static void test_ack_only_what_upstream_took(void **state)
 	assert_int_equal(p.ack, fx->cseq - 700);
 	assert_int_equal(fx->m.sink_len, 300);
 	assert_int_equal(stack_counters(fx->s)->drop_tcp_no_room, 1);
+}
+
+/* A short delivery for want of room is drop_tcp_no_room: the rest waits for the window, the
+ * connection goes on */
+static void test_short_deliver_for_room_counts_no_room_not_gone(void **state)
+{
+	struct fx *fx = FX;
+	uint8_t d[1000] = { 0 };
+	struct parsed p;
+
+	fx_to_established(fx);
+	fx->m.sink_room = 300;
+	fx_data(fx, d, sizeof(d));
+	fx_one(fx, &p);
+	assert_int_equal(p.flags, TCP_ACK);
+	assert_int_equal(p.ack, fx->cseq - 700);
+	assert_int_equal(stack_counters(fx->s)->drop_tcp_no_room, 1);
+	assert_int_equal(stack_counters(fx->s)->drop_tcp_upstream_gone, 0);
+	assert_int_equal(fx_state(fx), TCP_ESTABLISHED);
+}
+
+/* Upstream was reset (iperf3's server resets at the end of a test while the container still
+ * sends): tcp_deliver fails. That is not "no room": it is drop_tcp_upstream_gone, and as for
+ * tcp_upstream_reset() the container's side is aborted at once (RFC 9293 3.10.5: a RST at
+ * SND.NXT), the refused bytes not acknowledged, nothing asked of upstream (it is gone) */
+static void test_deliver_to_reset_upstream_counts_gone_and_resets(void **state)
+{
+	struct fx *fx = FX;
+	uint8_t d[1000] = { 0 };
+	const struct stack_counters *c = stack_counters(fx->s);
+	struct parsed p;
+
+	fx_to_established(fx);
+	fx->m.deliver_err = ECONNRESET;
+	fx_data(fx, d, sizeof(d));
+	assert_int_equal(c->drop_tcp_upstream_gone, 1);
+	assert_int_equal(c->drop_tcp_no_room, 0);
+	fx_one(fx, &p);
+	assert_true(p.flags & TCP_RST);
+	assert_int_equal(p.seq, fx->iss + 1);
+	assert_int_equal(p.ack, fx->cseq - sizeof(d));
+	assert_null(fx_lookup(fx));
+	assert_int_equal(fx->m.closed_end, FLOW_END_RST_UPSTREAM);
+	assert_int_equal(c->flows_closed_rst_upstream, 1);
+	assert_int_equal(fx->m.reset_calls, 0);
+	assert_int_equal(fx->m.sink_len, 0);
+	/* bounded: what the container sends next meets no flow (RST), not the relay */
+	fx_clear(fx);
+	fx_data(fx, d, sizeof(d));
+	assert_int_equal(fx->m.deliver_calls, 1);
+	assert_int_equal(c->drop_tcp_upstream_gone, 1);
+	assert_int_equal(c->drop_tcp_no_flow, 1);
+}
+
+/* The same in FIN_WAIT_2: upstream closed (our FIN went out), then reset when the container's
+ * data reached it */
+static void test_deliver_to_reset_upstream_after_its_fin_resets(void **state)
+{
+	struct fx *fx = FX;
+	uint8_t d[100] = { 0 };
+	struct parsed p;
+
+	fx_to_fin_wait_2(fx);
+	fx->m.deliver_err = EPIPE;
+	fx_data(fx, d, sizeof(d));
+	fx_one(fx, &p);
+	assert_true(p.flags & TCP_RST);
+	assert_int_equal(p.seq, fx->iss + 2); /* after our FIN */
+	assert_null(fx_lookup(fx));
+	assert_int_equal(stack_counters(fx->s)->drop_tcp_upstream_gone, 1);
+	assert_int_equal(stack_counters(fx->s)->drop_tcp_no_room, 0);
+}
+
+/* The gap fills, its bytes go upstream, and the queued segment behind it meets the reset: the
+ * queued bytes are counted gone, the container reset, the queue freed with the flow */
+static void test_ooo_drain_to_reset_upstream_counts_gone_and_resets(void **state)
+{
+	struct fx *fx = FX;
+	uint8_t d[200] = { 0 };
+	struct parsed p;
+
+	fx_to_established(fx);
+	fx_seg(fx, TCP_ACK, fx->cseq + 100, fx->rnxt, d + 100, 100);
+	fx_clear(fx);
+	fx->m.deliver_err = ECONNRESET;
+	fx->m.deliver_ok = 1;
+	fx_seg(fx, TCP_ACK, fx->cseq, fx->rnxt, d, 100);
+	assert_int_equal(fx->m.sink_len, 100);
+	fx_one(fx, &p);
+	assert_true(p.flags & TCP_RST);
+	assert_null(fx_lookup(fx));
+	assert_int_equal(stack_counters(fx->s)->drop_tcp_upstream_gone, 1);
+	assert_int_equal(stack_counters(fx->s)->drop_tcp_no_room, 0);
 }
 
 static void test_window_follows_upstream_room(void **state)
@@ -564,6 +658,10 @@ int main(void)
 		T(test_container_data_delivered_and_acked),
 		T(test_delayed_ack_fires_after_40ms),
 		T(test_ack_only_what_upstream_took),
+		T(test_short_deliver_for_room_counts_no_room_not_gone),
+		T(test_deliver_to_reset_upstream_counts_gone_and_resets),
+		T(test_deliver_to_reset_upstream_after_its_fin_resets),
+		T(test_ooo_drain_to_reset_upstream_counts_gone_and_resets),
 		T(test_window_follows_upstream_room),
 		T(test_zero_window_when_upstream_full),
 		T(test_zero_window_probe_answered_with_ack),
