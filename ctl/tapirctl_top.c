@@ -1,6 +1,8 @@
 /* tapirctl_top.c - `tapirctl top`: polls stats and conns, and shows flows per state, rates
  * and the busiest flows; on a terminal a refreshed view (raw keyboard for q, the terminal
- * restored on exit and on signals), otherwise plain snapshots.
+ * restored on exit and on signals), otherwise plain snapshots. The conns reply is read in
+ * place (stream.h), as `tapirctl conns` reads it: over 50,000 flows a jansson tree of it cost
+ * more than a second a poll; the small stats reply is parsed with jansson.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +21,7 @@
 #include <jansson.h>
 
 #include "client.h"
+#include "stream.h"
 #include "tapirctl.h"
 
 /**
@@ -26,12 +29,12 @@
  * @id:		flow id
  * @in, @out:	bytes from and to the container
  * @rin, @rout:	bytes per second since the previous poll
- * @f:		its JSON (borrowed from the poll's reply)
+ * @f:		its JSON text (in the poll's conns reply)
  */
 struct top_flow {
 	long long id, in, out;
 	double rin, rout;
-	const json_t *f;
+	struct jspan f;
 };
 
 /**
@@ -42,7 +45,8 @@ struct top_flow {
  * @nflows:	live flows
  * @flows:	every live flow, sorted by id
  * @n:		entries in @flows
- * @stats, @conns: the replies, owned
+ * @stats:	the stats reply, owned
+ * @conns:	the conns reply's text, owned (NULL if it had no flows to read in place)
  */
 struct top_poll {
 	uint64_t t_ms;
@@ -50,8 +54,16 @@ struct top_poll {
 	long long nflows;
 	struct top_flow *flows;
 	size_t n;
-	json_t *stats, *conns;
+	json_t *stats;
+	char *conns;
 };
+
+/* The members of a flow a row shows, in the order js_members() is given them; strings are
+ * cut to TOP_STR_MAX - 1 bytes (a link name is at most 127, an address far less) */
+enum { TF_LINK, TF_PROTO, TF_STATE, TF_CONT, TF_PEER, TF_AGE, TF_N };
+static const char *const top_flow_keys[TF_N] = { "link", "proto", "state", "container", "peer",
+						 "age_ms" };
+#define TOP_STR_MAX 128
 
 static struct termios top_saved;
 static bool top_raw;
@@ -96,33 +108,64 @@ static int cmp_rate(const void *a, const void *b)
 }
 
 /**
+ * top_conns() - ask for the live flows (@args stolen) and read their ids and byte counts from
+ * the reply's text in place into @p->flows (unsorted); @p keeps the text
+ */
+static void top_conns(struct top_poll *p, json_t *args)
+{
+	static const char *const keys[] = { "id", "bytes" };
+	static const char *const bkeys[] = { "from_container", "to_container" };
+	struct jspan ret, flows = { 0 }, f;
+	json_t *reply;
+	size_t cap = 64, pos = 0;
+
+	keep_raw = true;
+	request("conns", args, &reply);
+	keep_raw = false;
+	json_decref(reply); /* a placeholder when the text was kept */
+	p->conns = raw_line;
+	raw_line = NULL;
+	/* request_soft() checked the whole text (js_reply_return): the array is opened in place,
+	 * not skipped over once more to find its end */
+	if (p->conns && js_open((struct jspan){ p->conns, raw_len }, "return", &ret))
+		js_open(ret, "flows", &flows);
+	raw_len = 0;
+	p->flows = malloc(cap * sizeof(*p->flows)); /* never NULL: bsearch() and qsort() get it */
+	if (!p->flows)
+		unreachable("%s", strerror(ENOMEM));
+	while (js_next(flows, &pos, &f)) {
+		struct jspan v[2] = { { 0 } }, b[2] = { { 0 } };
+
+		if (p->n == cap) {
+			cap *= 2;
+			p->flows = realloc(p->flows, cap * sizeof(*p->flows));
+			if (!p->flows)
+				unreachable("%s", strerror(ENOMEM));
+		}
+		js_members(f, keys, 2, v);
+		js_members(v[1], bkeys, 2, b);
+		p->flows[p->n++] = (struct top_flow){ .id = js_int(v[0]), .in = js_int(b[0]),
+						      .out = js_int(b[1]), .f = f };
+	}
+}
+
+/**
  * top_poll() - ask for stats and the live flows (of @link if set)
  */
 static void top_poll(struct top_poll *p, const char *link)
 {
 	json_t *sa = link ? json_pack("{s:s}", "link", link) : NULL;
 	json_t *ca = link ? json_pack("{s:s}", "link", link) : NULL;
-	const json_t *s, *flows, *tot;
+	const json_t *s, *tot;
 
 	memset(p, 0, sizeof(*p));
 	s = request("stats", sa, &p->stats);
-	flows = json_object_get(request("conns", ca, &p->conns), "flows");
+	top_conns(p, ca);
 	p->t_ms = client_now_ms();
 	tot = json_object_get(s, "total");
 	p->c = json_object_get(tot, "counters");
 	p->by_state = json_object_get(json_object_get(tot, "flows"), "by_state");
 	p->nflows = jint(json_object_get(tot, "flows"), "total");
-	p->n = json_array_size(flows);
-	p->flows = calloc(p->n ? p->n : 1, sizeof(*p->flows));
-	if (!p->flows)
-		unreachable("%s", strerror(ENOMEM));
-	for (size_t i = 0; i < p->n; i++) {
-		const json_t *f = json_array_get(flows, i), *b = json_object_get(f, "bytes");
-
-		p->flows[i] = (struct top_flow){ .id = jint(f, "id"),
-						 .in = jint(b, "from_container"),
-						 .out = jint(b, "to_container"), .f = f };
-	}
 	qsort(p->flows, p->n, sizeof(*p->flows), cmp_id);
 }
 
@@ -131,7 +174,7 @@ static void top_poll_free(struct top_poll *p)
 {
 	free(p->flows);
 	json_decref(p->stats);
-	json_decref(p->conns);
+	free(p->conns);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -197,15 +240,20 @@ static void top_print(const struct top_poll *a, struct top_poll *b, int rows, bo
 	       "STATE", "CONTAINER", "PEER", "IN/s", "OUT/s", "IN", "OUT", "AGE");
 	for (int i = 0; i < rows && (size_t)i < b->n; i++) {
 		const struct top_flow *t = &b->flows[i];
-		char c1[16], c2[16], c3[16], c4[16], c5[16];
+		struct jspan m[TF_N] = { { 0 } };
+		char c1[16], c2[16], c3[16], c4[16], c5[16], str[TF_AGE][TOP_STR_MAX];
 
+		js_members(t->f, top_flow_keys, TF_N, m); /* one walk over the flow's members */
 		printf("%8lld  %-10.10s %-5s %-11s %-21s %-21s %8s %8s %8s %8s %8s\n", t->id,
-		       jstr(t->f, "link", "?"), jstr(t->f, "proto", "?"), jstr(t->f, "state", "?"),
-		       jstr(t->f, "container", "?"), jstr(t->f, "peer", "?"),
+		       js_string(m[TF_LINK], str[TF_LINK], TOP_STR_MAX, "?"),
+		       js_string(m[TF_PROTO], str[TF_PROTO], TOP_STR_MAX, "?"),
+		       js_string(m[TF_STATE], str[TF_STATE], TOP_STR_MAX, "?"),
+		       js_string(m[TF_CONT], str[TF_CONT], TOP_STR_MAX, "?"),
+		       js_string(m[TF_PEER], str[TF_PEER], TOP_STR_MAX, "?"),
 		       human_bytes(c1, sizeof(c1), (long long)t->rin),
 		       human_bytes(c2, sizeof(c2), (long long)t->rout),
 		       human_bytes(c3, sizeof(c3), t->in), human_bytes(c4, sizeof(c4), t->out),
-		       human_ms(c5, sizeof(c5), jint(t->f, "age_ms")));
+		       human_ms(c5, sizeof(c5), js_int(m[TF_AGE])));
 	}
 	qsort(b->flows, b->n, sizeof(*b->flows), cmp_id); /* for the next diff */
 	fflush(stdout);

@@ -4,7 +4,8 @@
 # a bulk transfer and gets its "lost" event), conns --all and conn on closed flows, stats with
 # flows per state, drop reasons provoked by raw frames sent from inside the namespace,
 # /metrics checked by promtool, pcap capture read back by tcpdump (and captures refused outside
-# the capture directory), tapirctl top in plain mode,
+# the capture directory), tapirctl top in plain mode and over a 50,000-flow conns reply from a
+# stand-in daemon (tests/integration/fake_conns.py; 10,000 with QUICK=1),
 # and 10,000 concurrent connections all listed by `conns --state ESTABLISHED` (2,000 with
 # QUICK=1, under the sanitizers).
 #
@@ -383,6 +384,30 @@ chmod 0700 "$CAPDIR"
 out=$("$CTL" top -n 2 -d 0.5 </dev/null 2>&1)
 check "top without a terminal prints 2 plain snapshots" bash -c \
 	"[ \$(grep -c '^tapir top' <<<'$out') = 2 ] && grep -q 'opened .*/s' <<<'$out' && ! grep -q \$'\\033' <<<'$out'"
+
+# --- top over a large conns reply ---------------------------------------------------------------
+# A stand-in daemon (fake_conns.py) answers stats and conns with BIG flows (~24 MB of conns
+# reply at 50,000): top reads that reply in place (ctl/stream.c), as conns does. Its busiest
+# rows must be the flows that --json conns, ranked here by bytes, puts first.
+BIG=50000
+[ "$QUICK" = 1 ] && BIG=10000
+$PY "$TOP/tests/integration/fake_conns.py" "$WORK/fake.sock" $BIG >"$WORK/fake.out" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do grep -q listening "$WORK/fake.out" 2>/dev/null && break; sleep 0.1; done
+t0=$(date +%s%N)
+out=$("$CTL" -s "$WORK/fake.sock" -t 60 top -n 1 -d 0.1 --rows 5 </dev/null 2>&1)
+rc=$?
+t1=$(date +%s%N)
+got=$(awk '$1 ~ /^[0-9]+$/ && NF == 11 { printf "%s%s", sep, $1; sep = " " }' <<<"$out")
+want=$("$CTL" -s "$WORK/fake.sock" -t 60 --json conns | $PY -c '
+import json, sys
+f = json.load(sys.stdin)["flows"]
+f.sort(key=lambda x: (-(x["bytes"]["from_container"] + x["bytes"]["to_container"]), x["id"]))
+print(" ".join(str(x["id"]) for x in f[:5]))')
+echo "# top over $BIG flows: two polls in $(((t1 - t0) / 1000000)) ms; busiest rows: $got (--json conns: $want)"
+check "top reads a $BIG-flow conns reply (stand-in daemon): every flow counted, the 5 busiest first" \
+	bash -c '[ "$1" = 0 ] && grep -q "^flows $2: ESTABLISHED $(($2 * 6 / 10)), " <<<"$3" && [ -n "$4" ] && [ "$4" = "$5" ]' \
+	_ "$rc" "$BIG" "$out" "$got" "$want"
 
 # --- 10,000 concurrent connections listed -------------------------------------------------------
 N=10000
