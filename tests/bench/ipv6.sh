@@ -9,16 +9,14 @@
 # namespace ("Couldn't switch to pasta namespaces: Operation not permitted", which -q hid:
 # the earlier "failed to attach"): --runas 0, as shared/bench/anchors.sh does.
 # Usage: TAPIRD=build/daemon/tapird [PASTA=path] [SECONDS_PER=5] [MTUS="65520 1500"]
-#        tests/bench/ipv6.sh   (root, iperf3; host-local only). PASTA defaults to the newest
-#        build (/work/notes/pasta-new/pasta), else pasta on the PATH (Debian's).
+#        tests/bench/ipv6.sh   (root, iperf3; host-local only). PASTA defaults to pasta on
+#        the PATH; set it to run another build.
 #        Namespaces are named tv6-bench-PID, removed on exit.
 set -u
 : "${TAPIRD:?set TAPIRD to the tapird binary}"
 T=${SECONDS_PER:-5}
 MTUS=${MTUS:-65520 1500}
-if [ -z "${PASTA:-}" ]; then
-	if [ -x /work/notes/pasta-new/pasta ]; then PASTA=/work/notes/pasta-new/pasta; else PASTA=pasta; fi
-fi
+PASTA=${PASTA:-pasta}
 NS=tv6-bench-$$
 PORT=$((15400 + $$ % 200))
 pids=()
