@@ -47,43 +47,13 @@ received() { printf '%s\n' "$1" | grep -o '[0-9]* received' | grep -o '[0-9]*'; 
 # QUICK=1 (run-all.sh under ASan) moves less: the sizes are printed in each check's line
 if [ "${QUICK:-0}" = 1 ]; then BULK_MB=${BULK_MB:-64}; else BULK_MB=${BULK_MB:-200}; fi
 
-# --- host-side servers on ::1: TCP (PUT: read to EOF, answer the SHA-256 after the client's
-# FIN; GET N: N pattern bytes), an HTTP file, UDP echo, and a DNS resolver ---------------------
+# --- host-side servers on ::1: TCP (xfer.py: PUT N, read to EOF, answer the SHA-256 after the
+# client's FIN; GET N: N pattern bytes; WHO: the client's address), an HTTP file, UDP echo, and a
+# DNS resolver -----------------------------------------------------------------------------------
+XFER=$(cd "$(dirname "$0")" && pwd)/xfer.py # the same PUT/GET server in the container, in (k)
 cat >"$WORK/srv.py" <<'PYEOF'
-import hashlib, os, socket, struct, sys, threading, http.server, functools
-tport, uport, dport, hport, root = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-def pattern(n):
-    block = bytes((i * 7 + (i >> 8)) & 0xff for i in range(65536))
-    while n > 0:
-        yield block[:min(n, len(block))]
-        n -= len(block)
-def tcp_client(c):
-    with c:
-        line = b""
-        while not line.endswith(b"\n"):
-            x = c.recv(1)
-            if not x:
-                return
-            line += x
-        cmd, n = line.split()
-        if cmd == b"WHO":
-            c.sendall(c.getpeername()[0].encode() + b"\n")
-            return
-        if cmd == b"PUT":
-            h, got = hashlib.sha256(), 0
-            while True:
-                x = c.recv(1 << 20)
-                if not x:
-                    break
-                h.update(x); got += len(x)
-            c.sendall(b"%d %s\n" % (got, h.hexdigest().encode()))
-        else:
-            for b in pattern(int(n)):
-                c.sendall(b)
-def tcp_server(s):
-    while True:
-        c, _ = s.accept()
-        threading.Thread(target=tcp_client, args=(c,), daemon=True).start()
+import socket, struct, sys, threading, http.server, functools
+uport, dport, hport, root = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 def udp_echo(s):
     while True:
         d, a = s.recvfrom(65535); s.sendto(b"echo:" + d, a)
@@ -100,14 +70,12 @@ def dns(s):
 class H(http.server.ThreadingHTTPServer):
     address_family = socket.AF_INET6
 # every socket bound before "ready", so that nothing connects too early
-t = socket.socket(socket.AF_INET6); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-t.bind(("::1", tport)); t.listen(16)
 u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.bind(("::1", uport))
 d = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); d.bind(("::1", dport))
 handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=root)
 http.server.SimpleHTTPRequestHandler.log_message = lambda *a: None
 h = H(("::1", hport), handler)
-for f, a in ((tcp_server, t), (udp_echo, u), (dns, d)):
+for f, a in ((udp_echo, u), (dns, d)):
     threading.Thread(target=f, args=(a,), daemon=True).start()
 threading.Thread(target=h.serve_forever, daemon=True).start()
 print("ready", flush=True)
@@ -119,9 +87,14 @@ FUPORT=$((TPORT + 5)) # a UDP forward on [::1]
 FAPORT=$((FUPORT + 1)) # TCP and UDP forwards on [::] (the same port number for both)
 FBPORT=$((FUPORT + 2)) # the bulk forward on [::1]
 mkdir -p "$WORK/www" && head -c 300000 /dev/urandom >"$WORK/www/f.bin"
-"$PY" "$WORK/srv.py" $TPORT $UPORT $DPORT $HPORT "$WORK/www" >"$WORK/srv.log" 2>&1 &
+"$PY" "$XFER" serve ::1 $TPORT >"$WORK/xsrv.log" 2>&1 &
 pids+=($!)
-for i in $(seq 50); do grep -q ready "$WORK/srv.log" 2>/dev/null && break; sleep 0.1; done
+"$PY" "$WORK/srv.py" $UPORT $DPORT $HPORT "$WORK/www" >"$WORK/srv.log" 2>&1 &
+pids+=($!)
+for i in $(seq 50); do
+	grep -q ready "$WORK/srv.log" 2>/dev/null && grep -q ready "$WORK/xsrv.log" 2>/dev/null && break
+	sleep 0.1
+done
 
 ip netns add "$NSC" || { notok "namespace $NSC"; finish; }
 ip -n "$NSC" link set lo up
@@ -240,48 +213,14 @@ else
 	skip "(e) curl not installed (tests/deps.sh installs it)"
 fi
 
-# (f) bulk each way, byte-exact, and half-close: PUT sends, shuts down its side, and reads the
-# server's digest, which the server sends only after our FIN; GET reads N pattern bytes
-cat >"$WORK/cli.py" <<'PYEOF'
-import hashlib, socket, sys
-host, port, mode, n = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-block = bytes((i * 7 + (i >> 8)) & 0xff for i in range(65536))
-def pattern_hash(n):
-    h = hashlib.sha256()
-    while n > 0:
-        h.update(block[:min(n, len(block))]); n -= len(block)
-    return h.hexdigest()
-s = socket.create_connection((host, port), timeout=30)
-if mode == "PUT":
-    s.sendall(b"PUT %d\n" % n); left = n
-    while left > 0:
-        b = block[:min(left, len(block))]; s.sendall(b); left -= len(b)
-    s.shutdown(socket.SHUT_WR)
-    r = b""
-    while not r.endswith(b"\n"):
-        x = s.recv(100)
-        if not x:
-            break
-        r += x
-    got, digest = r.split()
-    ok = int(got) == n and digest.decode() == pattern_hash(n)
-    print("PUT", int(got), "ok" if ok else "MISMATCH")
-else:
-    s.sendall(b"GET %d\n" % n); h, got = hashlib.sha256(), 0
-    while True:
-        x = s.recv(1 << 20)
-        if not x:
-            break
-        h.update(x); got += len(x)
-    ok = got == n and h.hexdigest() == pattern_hash(n)
-    print("GET", got, "ok" if ok else "MISMATCH")
-sys.exit(0 if ok else 1)
-PYEOF
+# (f) bulk each way, byte-exact, and half-close (xfer.py's client): PUT sends, shuts down its
+# side, and reads the server's digest, which the server sends only after our FIN; GET reads N
+# pattern bytes
 N=$((BULK_MB * 1048576))
-out=$(timeout 300 ip netns exec "$NSC" "$PY" "$WORK/cli.py" fd00::2 $TPORT PUT $N 2>&1)
+out=$(timeout 300 ip netns exec "$NSC" "$PY" "$XFER" fd00::2 $TPORT PUT $N 2>&1)
 check "(f) $BULK_MB MiB container -> host over IPv6, then half-close: the digest comes back after our FIN ($out)" \
 	test "$out" = "PUT $N ok"
-out=$(timeout 300 ip netns exec "$NSC" "$PY" "$WORK/cli.py" fd00::2 $TPORT GET $N 2>&1)
+out=$(timeout 300 ip netns exec "$NSC" "$PY" "$XFER" fd00::2 $TPORT GET $N 2>&1)
 check "(f) $BULK_MB MiB host -> container over IPv6, byte-exact ($out)" test "$out" = "GET $N ok"
 conns=$("$TAPIRCTL" -s "$SOCK" conns --all 2>&1)
 if printf '%s' "$conns" | grep -q "\[fd00::2\]:$TPORT .*\[::1\]:$TPORT" &&
@@ -433,41 +372,14 @@ check "(j) tapirctl conns (text) shows the row of [::]:$FAPORT: $(printf '%s' "$
 	bash -c "printf '%s' \"\$1\" | grep -q 'LISTEN.*\[fd00::100\]:8081.*\[::\]:$FAPORT\|\[fd00::100\]:8081.*LISTEN.*\[::\]:$FAPORT'" _ "$out"
 
 # (k) bulk each way through a forward on [::1] (host -> container and back), byte-exact: the
-# container runs the PUT/GET server, the host the client
-ip netns exec "$NSC" "$PY" -c '
-import hashlib, socket, sys, threading
-block = bytes((i * 7 + (i >> 8)) & 0xff for i in range(65536))
-def client(c):
-    with c:
-        line = b""
-        while not line.endswith(b"\n"):
-            x = c.recv(1)
-            if not x:
-                return
-            line += x
-        cmd, n = line.split(); n = int(n)
-        if cmd == b"PUT":
-            h, got = hashlib.sha256(), 0
-            while True:
-                x = c.recv(1 << 20)
-                if not x:
-                    break
-                h.update(x); got += len(x)
-            c.sendall(b"%d %s\n" % (got, h.hexdigest().encode()))
-        else:
-            while n > 0:
-                b = block[:min(n, len(block))]; c.sendall(b); n -= len(b)
-s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("::", 8082)); s.listen(4); print("ready", flush=True)
-while True:
-    c, _ = s.accept(); threading.Thread(target=client, args=(c,), daemon=True).start()' \
-	>"$WORK/csrv3.log" 2>&1 &
+# container runs xfer.py's server, the host its client
+ip netns exec "$NSC" "$PY" "$XFER" serve :: 8082 >"$WORK/csrv3.log" 2>&1 &
 CSPID=$!
 for i in $(seq 50); do grep -q ready "$WORK/csrv3.log" 2>/dev/null && break; sleep 0.1; done
-out=$(timeout 300 "$PY" "$WORK/cli.py" ::1 $FBPORT PUT $N 2>&1)
+out=$(timeout 300 "$PY" "$XFER" ::1 $FBPORT PUT $N 2>&1)
 check "(k) $BULK_MB MiB host -> container through the forward [::1]:$FBPORT, byte-exact (sha256 from the container: $out)" \
 	test "$out" = "PUT $N ok"
-out=$(timeout 300 "$PY" "$WORK/cli.py" ::1 $FBPORT GET $N 2>&1)
+out=$(timeout 300 "$PY" "$XFER" ::1 $FBPORT GET $N 2>&1)
 check "(k) $BULK_MB MiB container -> host through the forward [::1]:$FBPORT, byte-exact ($out)" \
 	test "$out" = "GET $N ok"
 kill $CSPID 2>/dev/null
