@@ -11,7 +11,7 @@
 # benchmark, not a test: it prints figures and fails only if the setup does.
 #
 #   bash tests/bench/conns_scale.sh BUILD_DIR [N] [PASTA]      (as root)
-# N defaults to 50000; PASTA to $PASTA, /work/notes/pasta-new/pasta, then pasta on $PATH;
+# N defaults to 50000; PASTA to $PASTA, then pasta on $PATH;
 # TAPIRCTL= runs another tapirctl binary for the listings (to compare one with another).
 # Each daemon holds one host socket per flow: N is lowered to what RLIMIT_NOFILE's hard limit
 # allows (a process without CAP_SYS_RESOURCE cannot raise it), and the script says so.
@@ -19,8 +19,8 @@
 set -u
 BUILD=$(cd "${1:?usage: $0 BUILD_DIR [N] [PASTA]}" && pwd)
 N=${2:-50000}
-PASTA=${3:-${PASTA:-/work/notes/pasta-new/pasta}}
-[ -x "$PASTA" ] || PASTA=$(command -v pasta || true)
+PASTA=${3:-${PASTA:-pasta}}
+command -v "$PASTA" >/dev/null || PASTA=
 INFLIGHT=${INFLIGHT:-256}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 SRC=$TOP/../shared/bench/tcpperf.c
