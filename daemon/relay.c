@@ -105,6 +105,8 @@
 #define RELAY_MEMINFO_WMEM_QUEUED 5
 #define RELAY_MEMINFO_VARS 9
 /* Kernel socket states as TCP_INFO reports them (include/net/tcp_states.h) */
+#define RELAY_KTCP_ESTABLISHED 1
+#define RELAY_KTCP_SYN_SENT 2
 #define RELAY_KTCP_TIME_WAIT 6
 #define RELAY_KTCP_CLOSE 7
 #define RELAY_KTCP_CLOSE_WAIT 8
@@ -132,6 +134,8 @@
 #define RF_FAIL_PENDING (1U << 7) /* connect() failed at once: report it from the loop */
 #define RF_ADOPTED (1U << 8)      /* a port forward's accepted socket (relay_adopt) */
 #define RF_ROOM_STALE (1U << 9)   /* written to in this batch: its room is measured again */
+#define RF_ROOM_MEASURE (1U << 10) /* with RF_ROOM_STALE: by the kernel, not by the estimate */
+#define RF_EST_AT_ONCE (1U << 11) /* with RF_CONNECTING: connect() returned established */
 
 /* Flows whose room is measured again at the end of a batch; one batch of 64 frames touches
  * at most 64 flows, and any beyond are measured at once instead. */
@@ -140,6 +144,14 @@
  * at the payload/memory ratio of what is queued, less 1/RELAY_ROOM_MARGIN_DIV for the ratio
  * to move; with nothing queued, 1/RELAY_ROOM_UNKNOWN_DIV of it is taken as overhead first. */
 #define RELAY_ROOM_MARGIN_DIV 16
+/* A send of at most RELAY_EST_SEND bytes is charged RELAY_SEND_COST more than its payload
+ * against the room last measured, instead of having the kernel measure it again: the cost of
+ * an sk_buff of its own (its head, ~1 KiB on 6.18, and the page fragment it starts), so the
+ * estimate stays below what the kernel would say. Only while the estimate keeps at least half
+ * of the measured room: request/response traffic then asks SO_MEMINFO and SIOCOUTQ once per
+ * several requests, not twice per request; bulk sends are measured as before. */
+#define RELAY_EST_SEND 4096u
+#define RELAY_SEND_COST 4096u
 #define RELAY_ROOM_UNKNOWN_DIV 4
 /* Frames one recvmsg(MSG_PEEK) fills at most (a transmit batch is no longer) */
 #define RELAY_FILL_MAX 64
@@ -155,6 +167,8 @@ struct relay_pool;
  * @flags:	RF_* bits
  * @fail_err:	positive errno of a connect() that failed at once (RF_FAIL_PENDING)
  * @peek_off:	the kernel's SO_PEEK_OFF for @fd as we last left it
+ * @room_meas:	the room the kernel last measured (relay_room())
+ * @room_est:	@room_meas less the estimated cost of the small sends since
  * @gen:	bumped whenever the slot is taken or released, so that a callback can tell that
  *		the flow it was serving went away under a call into the stack
  * @ev_rd:	while RF_CONNECTING, the one-shot write event of connect() completion (with
@@ -170,6 +184,8 @@ struct relay_flow {
 	uint32_t flags;
 	int fail_err;
 	uint32_t peek_off;
+	uint32_t room_meas;
+	uint32_t room_est;
 	uint32_t gen;
 	struct event ev_rd;
 	struct event *ev_wr;
@@ -214,6 +230,7 @@ static time_t relay_emfile_logged;
 
 static void relay_read_cb(evutil_socket_t fd, short what, void *arg);
 static void relay_set_room(struct relay_flow *rf);
+static void relay_room_used(struct relay_flow *rf, size_t n);
 static void relay_write_cb(evutil_socket_t fd, short what, void *arg);
 
 /**
@@ -483,12 +500,31 @@ static void relay_slot_fill(struct relay_flow *rf, struct relay_env *env, struct
 	rf->flags = flags;
 	rf->fail_err = 0;
 	rf->peek_off = 0;
+	rf->room_meas = 0;
+	rf->room_est = 0;
 	rf->gen++;
 	rf->ev_wr = NULL;
 	if (flags & RF_CONNECTING)
 		event_assign(&rf->ev_rd, env->base, fd, EV_WRITE | EV_ET, relay_write_cb, rf);
 	else
 		relay_assign_read(rf);
+}
+
+/**
+ * relay_connect_settled() - whether the non-blocking connect() on @fd is over (established,
+ * or refused): its TCP state, the first byte of TCP_INFO, is past SYN_SENT
+ */
+static bool relay_connect_settled(struct relay_flow *rf)
+{
+	uint8_t state = 0;
+	socklen_t sl = sizeof(state);
+
+	if (getsockopt(rf->fd, IPPROTO_TCP, TCP_INFO, &state, &sl) < 0 || sl != sizeof(state) ||
+	    state == RELAY_KTCP_SYN_SENT)
+		return false;
+	if (state == RELAY_KTCP_ESTABLISHED)
+		rf->flags |= RF_EST_AT_ONCE; /* nothing for SO_ERROR to tell */
+	return true;
 }
 
 int relay_tcp_open(struct relay_env *env, struct flow *f)
@@ -554,7 +590,14 @@ int relay_tcp_open(struct relay_env *env, struct flow *f)
 		event_active(&rf->ev_rd, EV_WRITE, 0);
 		return 0;
 	}
-	/* Completed or in progress: either way the socket turns writable */
+	/* Settled already (to a host on this machine the handshake, or the refusal, happens
+	 * inside connect()): report it in this loop turn, the SYN-ACK going out with the
+	 * batch, instead of a round through the poller for the writable edge */
+	if (relay_connect_settled(rf)) {
+		event_active(&rf->ev_rd, EV_WRITE, 0);
+		return 0;
+	}
+	/* In progress: the socket turns writable when it is done */
 	event_add(&rf->ev_rd, &tmo);
 	return 0;
 }
@@ -591,18 +634,7 @@ ssize_t relay_tcp_deliver(struct flow *f, const uint8_t *data, size_t len)
 	}
 	if ((size_t)n < len)
 		relay_want_write(rf);
-	if (!(rf->flags & RF_ROOM_STALE)) {
-		struct relay_pool *p = rf->pool;
-
-		/* the room shrank by more than the payload (the kernel counts its buffers): have
-		 * it measured again before the batch's ACKs carry a window */
-		if (p && p->nstale < RELAY_STALE_MAX) {
-			rf->flags |= RF_ROOM_STALE;
-			p->stale[p->nstale++] = rf->f->idx;
-		} else {
-			relay_set_room(rf);
-		}
-	}
+	relay_room_used(rf, (size_t)n);
 	return n;
 }
 
@@ -650,7 +682,7 @@ static uint32_t relay_room(struct relay_flow *rf)
 	 * which made a 4 MiB window promise ~80 KiB it could not take), less a sixteenth for
 	 * the ratio to move; with nothing queued, assume a quarter of overhead (small segments
 	 * each in a buffer of its own). */
-	if (ioctl(rf->fd, SIOCOUTQ, &outq) == 0 && outq > 0 && outq < queued)
+	if (queued > 0 && ioctl(rf->fd, SIOCOUTQ, &outq) == 0 && outq > 0 && outq < queued)
 		room = room * outq / queued;
 	else
 		room -= room / RELAY_ROOM_UNKNOWN_DIV;
@@ -658,11 +690,39 @@ static uint32_t relay_room(struct relay_flow *rf)
 	return room > UINT32_MAX ? UINT32_MAX : (uint32_t)room;
 }
 
-/** relay_set_room() - give the stack @rf's room (tcp_upstream_set_room) */
+/** relay_set_room() - give the stack @rf's room (tcp_upstream_set_room), measured now */
 static void relay_set_room(struct relay_flow *rf)
 {
-	rf->flags &= ~RF_ROOM_STALE;
-	tcp_upstream_set_room(rf->env->stack, rf->f, relay_room(rf));
+	rf->flags &= ~(RF_ROOM_STALE | RF_ROOM_MEASURE);
+	rf->room_meas = relay_room(rf);
+	rf->room_est = rf->room_meas;
+	tcp_upstream_set_room(rf->env->stack, rf->f, rf->room_meas);
+}
+
+/**
+ * relay_room_used() - @n bytes went into @rf's send buffer: the room shrank by more than the
+ * payload (the kernel counts its buffers). Before the batch's ACKs carry a window the stack
+ * gets the room again: estimated for a small send while that leaves half the measured room
+ * (RELAY_EST_SEND), else measured.
+ */
+static void relay_room_used(struct relay_flow *rf, size_t n)
+{
+	struct relay_pool *p = rf->pool;
+	uint64_t cost = (uint64_t)n + RELAY_SEND_COST;
+
+	if (n <= RELAY_EST_SEND && rf->room_est >= cost &&
+	    rf->room_est - cost >= rf->room_meas / 2)
+		rf->room_est -= (uint32_t)cost;
+	else
+		rf->flags |= RF_ROOM_MEASURE;
+	if (rf->flags & RF_ROOM_STALE)
+		return;
+	if (p && p->nstale < RELAY_STALE_MAX) {
+		rf->flags |= RF_ROOM_STALE;
+		p->stale[p->nstale++] = rf->f->idx;
+	} else {
+		relay_set_room(rf);
+	}
 }
 
 /**
@@ -690,8 +750,14 @@ void relay_tcp_refresh(const struct relay_env *env)
 	for (unsigned int i = 0; i < p->nstale; i++) {
 		struct relay_flow *rf = &p->slot[p->stale[i]];
 
-		if (rf->f && rf->fd >= 0 && (rf->flags & RF_ROOM_STALE))
+		if (!rf->f || rf->fd < 0 || !(rf->flags & RF_ROOM_STALE))
+			continue;
+		if (rf->flags & RF_ROOM_MEASURE) {
 			relay_set_room(rf);
+		} else {
+			rf->flags &= ~RF_ROOM_STALE;
+			tcp_upstream_set_room(rf->env->stack, rf->f, rf->room_est);
+		}
 	}
 	p->nstale = 0;
 }
@@ -890,10 +956,11 @@ static void relay_write_cb(evutil_socket_t fd, short what, void *arg)
 			err = rf->fail_err;
 		else if (what & EV_TIMEOUT)
 			err = ETIMEDOUT;
-		else if (getsockopt(rf->fd, SOL_SOCKET, SO_ERROR, &err, &sl) < 0)
+		else if (!(rf->flags & RF_EST_AT_ONCE) &&
+			 getsockopt(rf->fd, SOL_SOCKET, SO_ERROR, &err, &sl) < 0)
 			err = errno;
 
-		rf->flags &= ~(RF_CONNECTING | RF_FAIL_PENDING);
+		rf->flags &= ~(RF_CONNECTING | RF_FAIL_PENDING | RF_EST_AT_ONCE);
 		if (err) {
 			log_debug("flow %llu: connect to upstream port %u: %s",
 				  (unsigned long long)f->id, f->uport, strerror(err));
