@@ -1,10 +1,16 @@
 /* privsep.c - the privileged helper and the data path's side of its socketpair.
  *
- * The helper's side: privsep_req_check() (every request is hostile), helper_serve() (one
+ * The helper's side: helper_main() (its capabilities, no_new_privs, its descriptors, then its
+ * own seccomp filter, sandbox_seccomp_helper(), in the --seccomp mode of the data path's, then
+ * one "ready" reply), privsep_req_check() (every request is hostile), helper_serve() (one
  * request at a time), and the actions, each reusing what the daemon did before the split:
- * link_tap_create() (a child joins the namespace; the TAP and netlink fds come back),
- * capture_file_open() (safedir walk, O_CREAT|O_EXCL|O_NOFOLLOW). The data path's side:
- * privsep_call() sends one request and takes one reply with its descriptors.
+ * link_tap_create() (a child joins the namespace; the TAP and netlink fds come back; the
+ * child inherits the filter), capture_file_open() (safedir walk, O_CREAT|O_EXCL|O_NOFOLLOW).
+ * A system call an action needs must be on the helper's list in sandbox.c: in kill mode any
+ * other kills the helper, and the data path's next request fails ("privileged helper: gone").
+ * The data path's side: privsep_start() waits for the ready reply (or the reason the helper
+ * could not start); privsep_call() sends one request and takes one reply with its
+ * descriptors.
  */
 #define _GNU_SOURCE
 #include "privsep.h"
@@ -397,26 +403,39 @@ static int helper_serve(int sock, const struct config *cfg)
 }
 
 /**
- * helper_main() - in the fresh child: keep only the helper's capabilities and descriptors
+ * helper_fail() - tell privsep_start() why the helper could not start
+ * Return: the exit status, 1
+ */
+static int helper_fail(int sock, const char *what, const char *why)
+{
+	struct privsep_rep rep = { 0 };
+
+	snprintf(rep.err, sizeof(rep.err), "privileged helper: %s%s", what, why);
+	reply(sock, &rep, NULL, 0);
+	return 1;
+}
+
+/**
+ * helper_main() - in the fresh child: keep only the helper's capabilities and descriptors,
+ * install its seccomp filter, say it is ready (or why not), serve
  * Return: the exit status
  */
 static int helper_main(int sock, const struct config *cfg)
 {
 	uint64_t keep = SANDBOX_CAP(CAP_SYS_ADMIN) | SANDBOX_CAP(CAP_NET_ADMIN);
+	struct privsep_rep ready = { .ok = 1 };
 	char err[256];
 	int null;
 
 	/* --pid of another user's process: only if we were given it (root, or the unit) */
 	keep |= sandbox_caps_permitted() & SANDBOX_CAP(CAP_SYS_PTRACE);
-	if (sandbox_caps_keep(keep, err, sizeof(err)) || sandbox_no_new_privs(err, sizeof(err))) {
-		fprintf(stderr, "tapird: privileged helper: %s\n", err);
-		return 1;
-	}
+	if (sandbox_caps_keep(keep, err, sizeof(err)) || sandbox_no_new_privs(err, sizeof(err)))
+		return helper_fail(sock, "", err);
 	/* nothing of the daemon's but the channel: not its event loop, not its terminal when
 	 * it detaches (a shell waiting on the daemon's stdout must see it close) */
 	if (sock != 3) {
 		if (dup2(sock, 3) < 0)
-			return 1;
+			return helper_fail(sock, "dup2: ", strerror(errno));
 		sock = 3;
 	}
 	syscall(SYS_close_range, 4u, ~0u, 0u);
@@ -435,13 +454,63 @@ static int helper_main(int sock, const struct config *cfg)
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	prctl(PR_SET_NAME, "tapird-priv", 0, 0, 0);
+	/* last: the filter holds what the four requests need, none of this set-up's calls */
+	if (sandbox_seccomp_helper((enum sandbox_seccomp)cfg->seccomp, err, sizeof(err)))
+		return helper_fail(sock, "", err);
+	reply(sock, &ready, NULL, 0);
 	return helper_serve(sock, cfg);
+}
+
+/**
+ * reply_recv() - take one reply of the helper and up to two descriptors
+ * @fds:	filled with the descriptors (-1 where none)
+ * Return: 0 if the helper says it carried out the request, -1 with @err filled
+ */
+static int reply_recv(struct privsep *p, struct privsep_rep *rep, int fds[2], char *err,
+		      size_t errlen)
+{
+	char cbuf[CMSG_SPACE(2 * sizeof(int))];
+	struct iovec iov = { .iov_base = rep, .iov_len = sizeof(*rep) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	int n_fds = 0, i;
+	ssize_t n;
+
+	fds[0] = fds[1] = -1;
+	memset(rep, 0, sizeof(*rep));
+	do
+		n = recvmsg(p->fd, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	for (cm = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL; cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n_fds = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		if (n_fds > 2)
+			n_fds = 2;
+		memcpy(fds, CMSG_DATA(cm), sizeof(int) * (size_t)n_fds);
+		break;
+	}
+	if (n != (ssize_t)sizeof(*rep) || !rep->ok || n_fds != rep->nfds) {
+		for (i = 0; i < n_fds; i++)
+			close(fds[i]);
+		fds[0] = fds[1] = -1;
+		rep->err[sizeof(rep->err) - 1] = '\0';
+		if (n == (ssize_t)sizeof(*rep) && rep->err[0])
+			snprintf(err, errlen, "%s", rep->err);
+		else
+			snprintf(err, errlen, "privileged helper: %s",
+				 n < 0 ? strerror(errno) : n == 0 ? "gone" : "bad reply");
+		return -1;
+	}
+	return 0;
 }
 
 struct privsep *privsep_start(const struct config *cfg, char *err, size_t errlen)
 {
 	struct privsep *p = calloc(1, sizeof(*p));
-	int sv[2];
+	struct privsep_rep rep;
+	int sv[2], fds[2];
 
 	if (!p) {
 		snprintf(err, errlen, "privileged helper: out of memory");
@@ -469,6 +538,11 @@ struct privsep *privsep_start(const struct config *cfg, char *err, size_t errlen
 	}
 	close(sv[1]);
 	p->fd = sv[0];
+	/* its first word: confined and serving, or why not (a filter the kernel refused) */
+	if (reply_recv(p, &rep, fds, err, errlen)) {
+		privsep_stop(p);
+		return NULL;
+	}
 	return p;
 }
 
@@ -485,12 +559,6 @@ pid_t privsep_pid(const struct privsep *p)
 static int privsep_call(struct privsep *p, const struct privsep_req *r, struct privsep_rep *rep,
 			int fds[2], char *err, size_t errlen)
 {
-	char cbuf[CMSG_SPACE(2 * sizeof(int))];
-	struct iovec iov = { .iov_base = rep, .iov_len = sizeof(*rep) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
-	int n_fds = 0, i;
 	ssize_t n;
 
 	fds[0] = fds[1] = -1;
@@ -503,31 +571,7 @@ static int privsep_call(struct privsep *p, const struct privsep_req *r, struct p
 			 n < 0 ? strerror(errno) : "short write");
 		return -1;
 	}
-	do
-		n = recvmsg(p->fd, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	for (cm = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL; cm; cm = CMSG_NXTHDR(&msg, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		n_fds = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		if (n_fds > 2)
-			n_fds = 2;
-		memcpy(fds, CMSG_DATA(cm), sizeof(int) * (size_t)n_fds);
-		break;
-	}
-	if (n != (ssize_t)sizeof(*rep) || !rep->ok || n_fds != rep->nfds) {
-		for (i = 0; i < n_fds; i++)
-			close(fds[i]);
-		fds[0] = fds[1] = -1;
-		rep->err[sizeof(rep->err) - 1] = '\0';
-		if (n == (ssize_t)sizeof(*rep) && rep->err[0])
-			snprintf(err, errlen, "%s", rep->err);
-		else
-			snprintf(err, errlen, "privileged helper: %s",
-				 n < 0 ? strerror(errno) : n == 0 ? "gone" : "bad reply");
-		return -1;
-	}
-	return 0;
+	return reply_recv(p, rep, fds, err, errlen);
 }
 
 int privsep_attach(struct privsep *p, const struct link_cfg *lc, const char *netns,

@@ -3,7 +3,9 @@
  *
  * The helper is forked at start-up, before any link is attached, and keeps CAP_SYS_ADMIN
  * (setns), CAP_NET_ADMIN (the TAP, netlink) and CAP_SYS_PTRACE when it had it (namespaces of
- * other users' processes by /proc/PID/ns/net); nothing else. It answers four requests, one
+ * other users' processes by /proc/PID/ns/net); nothing else. It sets no_new_privs and
+ * installs its own seccomp filter (sandbox_seccomp_helper(), the --seccomp mode of the data
+ * path's): only the calls of its requests. It answers four requests, one
  * SOCK_SEQPACKET message each, whose replies carry descriptors by SCM_RIGHTS:
  *   ATTACH        a namespace path and the TAP's configuration -> the configured TAP's fd
  *                 and the namespace's netlink watch (link_tap_create() does the work)
@@ -112,9 +114,11 @@ struct privsep;
 
 /**
  * privsep_start() - fork the helper; it keeps CAP_SYS_ADMIN, CAP_NET_ADMIN and, when held,
- * CAP_SYS_PTRACE, sets no_new_privs, and serves until the data path's end closes
+ * CAP_SYS_PTRACE, sets no_new_privs, installs its seccomp filter (@cfg->seccomp), says it is
+ * ready, and serves until the data path's end closes
  * @cfg:	the configuration (the helper keeps its copy: capture-dir, control, the file)
- * Return: the data path's handle, or NULL with @err filled
+ * Return: the data path's handle once the helper is ready, or NULL with @err filled (the
+ * helper's own reason when it could not confine itself)
  */
 struct privsep *privsep_start(const struct config *cfg, char *err, size_t errlen);
 

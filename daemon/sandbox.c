@@ -1,5 +1,6 @@
 /* sandbox.c - confine a process once its start-up is done: user, capabilities,
- * no_new_privs, the data path's seccomp filter, slirp4netns's --enable-sandbox. */
+ * no_new_privs, the data path's and the privileged helper's seccomp filters, slirp4netns's
+ * --enable-sandbox. */
 #define _GNU_SOURCE
 #include "sandbox.h"
 
@@ -10,6 +11,7 @@
 #include <linux/capability.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/netlink.h>
+#include <linux/if_tun.h>
 
 #ifndef SECCOMP_RET_KILL_PROCESS
 #define SECCOMP_RET_KILL_PROCESS 0x80000000U
@@ -228,78 +231,199 @@ static const char *const asan_calls[] = {
 #endif
 
 /**
- * rule_add() - allow system call @name (unknown to this kernel or libseccomp: skipped)
+ * calls_add() - allow each of the @n system calls @names (one unknown to this kernel or to
+ * libseccomp is skipped)
  * Return: 0, or a negative errno
  */
-static int rule_add(scmp_filter_ctx ctx, const char *name)
+static int calls_add(scmp_filter_ctx ctx, const char *const *names, size_t n)
 {
-	int nr = seccomp_syscall_resolve_name(name);
+	size_t i;
+	int nr, rc;
 
-	if (nr == __NR_SCMP_ERROR)
-		return 0;
-	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+	for (i = 0; i < n; i++) {
+		nr = seccomp_syscall_resolve_name(names[i]);
+		if (nr == __NR_SCMP_ERROR)
+			continue;
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/**
+ * ioctls_add() - allow ioctl() with each of the @n request numbers @reqs, no other
+ * Return: 0, or a negative errno
+ */
+static int ioctls_add(scmp_filter_ctx ctx, const unsigned long *reqs, size_t n)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				      SCMP_A1(SCMP_CMP_EQ, reqs[i]));
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/**
+ * socket_add() - allow socket() in @family; with @proto >= 0, that protocol only
+ * Return: 0, or a negative errno
+ */
+static int socket_add(scmp_filter_ctx ctx, int family, int proto)
+{
+	if (proto < 0)
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+					SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)family));
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+				SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)family),
+				SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t)proto));
+}
+
+/**
+ * filter_new() - set no_new_privs and start a filter whose default is @mode's action: kill
+ * the whole process, or log and allow
+ * Return: the filter, or NULL with @err filled
+ */
+static scmp_filter_ctx filter_new(enum sandbox_seccomp mode, char *err, size_t errlen)
+{
+	scmp_filter_ctx ctx;
+
+	if (sandbox_no_new_privs(err, errlen))
+		return NULL;
+	ctx = seccomp_init(mode == SANDBOX_SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS);
+	if (!ctx) {
+		snprintf(err, errlen, "seccomp: cannot build the filter");
+		return NULL;
+	}
+#ifdef SANDBOX_ASAN
+	{
+		int rc = calls_add(ctx, asan_calls, sizeof(asan_calls) / sizeof(asan_calls[0]));
+
+		if (rc < 0) {
+			snprintf(err, errlen, "seccomp: %s", strerror(-rc));
+			seccomp_release(ctx);
+			return NULL;
+		}
+	}
+#endif
+	return ctx;
+}
+
+/**
+ * filter_load() - load @ctx unless building it failed (@rc < 0), and release it
+ * Return: 0, or -1 with @err filled
+ */
+static int filter_load(scmp_filter_ctx ctx, int rc, char *err, size_t errlen)
+{
+	if (rc >= 0)
+		rc = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (rc < 0) {
+		snprintf(err, errlen, "seccomp: %s", strerror(-rc));
+		return -1;
+	}
+	return 0;
 }
 
 int sandbox_seccomp_datapath(enum sandbox_seccomp mode, char *err, size_t errlen)
 {
+	/* the relays' queue sizes (SIOCINQ = FIONREAD, SIOCOUTQ = TIOCOUTQ), FIONBIO, and
+	 * TCGETS (stdio's isatty()); never a TAP's or a device's */
 	static const unsigned long ioctls[] = { SIOCINQ, SIOCOUTQ, FIONBIO, TCGETS };
 	scmp_filter_ctx ctx;
-	unsigned int i;
 	int rc;
 
 	if (mode == SANDBOX_SECCOMP_OFF)
 		return 0;
-	if (sandbox_no_new_privs(err, errlen))
+	ctx = filter_new(mode, err, errlen);
+	if (!ctx)
 		return -1;
-	ctx = seccomp_init(mode == SANDBOX_SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS);
-	if (!ctx) {
-		snprintf(err, errlen, "seccomp: cannot build the filter");
-		return -1;
-	}
-	for (i = 0; i < sizeof(datapath_calls) / sizeof(datapath_calls[0]); i++) {
-		rc = rule_add(ctx, datapath_calls[i]);
-		if (rc < 0)
-			goto fail;
-	}
-#ifdef SANDBOX_ASAN
-	for (i = 0; i < sizeof(asan_calls) / sizeof(asan_calls[0]); i++) {
-		rc = rule_add(ctx, asan_calls[i]);
-		if (rc < 0)
-			goto fail;
-	}
-#endif
-	/* ioctl(): the relays' queue sizes (SIOCINQ = FIONREAD, SIOCOUTQ = TIOCOUTQ), FIONBIO,
-	 * and TCGETS (stdio's isatty()); never a TAP's or a device's */
-	for (i = 0; i < sizeof(ioctls) / sizeof(ioctls[0]); i++) {
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-				      SCMP_A1(SCMP_CMP_EQ, ioctls[i]));
-		if (rc < 0)
-			goto fail;
-	}
+	rc = calls_add(ctx, datapath_calls, sizeof(datapath_calls) / sizeof(datapath_calls[0]));
+	if (!rc)
+		rc = ioctls_add(ctx, ioctls, sizeof(ioctls) / sizeof(ioctls[0]));
 	/* socket(): the families the data path opens, netlink for routing only */
-	rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-			      SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
 	if (!rc)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				      SCMP_A0(SCMP_CMP_EQ, AF_INET));
+		rc = socket_add(ctx, AF_UNIX, -1);
 	if (!rc)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				      SCMP_A0(SCMP_CMP_EQ, AF_INET6));
+		rc = socket_add(ctx, AF_INET, -1);
 	if (!rc)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
-				      SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
-				      SCMP_A2(SCMP_CMP_EQ, NETLINK_ROUTE));
-	if (rc < 0)
-		goto fail;
-	rc = seccomp_load(ctx);
-	if (rc < 0)
-		goto fail;
-	seccomp_release(ctx);
-	return 0;
-fail:
-	snprintf(err, errlen, "seccomp: %s", strerror(-rc));
-	seccomp_release(ctx);
-	return -1;
+		rc = socket_add(ctx, AF_INET6, -1);
+	if (!rc)
+		rc = socket_add(ctx, AF_NETLINK, NETLINK_ROUTE);
+	return filter_load(ctx, rc, err, errlen);
+}
+
+/* The privileged helper's system calls (privsep.c), by request; the TAP child an ATTACH forks
+ * inherits the filter. Found with --seccomp=log while every request ran, its success and its
+ * refusals. A call missing here kills the helper (or the TAP child: that attach fails) in
+ * kill mode: read the kernel's SECCOMP records of comm "tapird-priv" (docs/security.md). */
+static const char *const helper_calls[] = {
+	/* the channel: a request in (recv), a reply out with its descriptors; the end */
+	"recvfrom", "sendmsg", "close", "exit", "exit_group",
+	/* memory (libnl's messages, stdio's buffer for /proc/self/uid_map) */
+	"brk", "mmap", "munmap", "mremap", "madvise",
+	/* files: the namespace (netns_open()), /dev/net/tun, capture-dir one component at a
+	 * time (safedir_open(): its owners, /proc/self/uid_map in a user namespace) and the new
+	 * file in it, the -c file, the control socket (lstat, unlink); fstat and stat are
+	 * newfstatat's names in older C libraries */
+	"openat", "open", "read", "fstat", "newfstatat", "stat", "lstat", "mkdirat", "unlink",
+	"geteuid",
+	/* ATTACH: the TAP child's reply and its end (glibc's fork() resets the child's robust
+	 * futex list) */
+	"recvmsg", "wait4", "set_robust_list",
+	/* ATTACH, in the TAP child: libnl's rtnetlink sockets (a port id from the pid) and the
+	 * MTU watch's */
+	"bind", "getsockname", "setsockopt", "getpid",
+};
+
+int sandbox_seccomp_helper(enum sandbox_seccomp mode, char *err, size_t errlen)
+{
+	/* the TAP (tap.c) and if_nametoindex(); never another device's, never a terminal's */
+	static const unsigned long ioctls[] = { TUNSETIFF, TUNSETVNETHDRSZ, TUNSETVNETLE,
+						TUNSETOFFLOAD, SIOCGIFINDEX };
+	scmp_filter_ctx ctx;
+	int rc;
+
+	if (mode == SANDBOX_SECCOMP_OFF)
+		return 0;
+	ctx = filter_new(mode, err, errlen);
+	if (!ctx)
+		return -1;
+	rc = calls_add(ctx, helper_calls, sizeof(helper_calls) / sizeof(helper_calls[0]));
+	if (!rc)
+		rc = ioctls_add(ctx, ioctls, sizeof(ioctls) / sizeof(ioctls[0]));
+	/* socket(): if_nametoindex()'s AF_UNIX datagram socket, rtnetlink; socketpair(): the
+	 * TAP child's reply channel */
+	if (!rc)
+		rc = socket_add(ctx, AF_UNIX, -1);
+	if (!rc)
+		rc = socket_add(ctx, AF_NETLINK, NETLINK_ROUTE);
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1,
+				      SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+	/* setns() into a network namespace only: never a user, mount or PID namespace, though
+	 * CAP_SYS_ADMIN would allow them (the helper never attaches a user namespace) */
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setns), 1,
+				      SCMP_A1(SCMP_CMP_EQ, CLONE_NEWNET));
+#ifndef SANDBOX_ASAN
+	/* clone() as fork() makes it (the TAP child): SIGCHLD, and glibc's CLONE_CHILD_SETTID
+	 * and CLONE_CHILD_CLEARTID; no thread, no new namespace, no shared memory. clone3()
+	 * passes its flags in memory a filter cannot read: ENOSYS makes a C library fall back
+	 * to clone(). (An ASan build allows both whole, for its runtime.) */
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+				      SCMP_A0(SCMP_CMP_MASKED_EQ,
+					      ~(scmp_datum_t)(CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID),
+					      SIGCHLD));
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+#endif
+	return filter_load(ctx, rc, err, errlen);
 }
 
 int sandbox_seccomp_denied_example(void)

@@ -1,7 +1,7 @@
 /* sandbox.h - confine a process once its start-up is done: switch to an unprivileged user,
- * keep only the capabilities it names, set no_new_privs, install the data path's seccomp
- * filter (libseccomp); and slirp4netns's --enable-sandbox (an empty root in a new mount
- * namespace).
+ * keep only the capabilities it names, set no_new_privs, install the data path's or the
+ * privileged helper's seccomp filter (libseccomp); and slirp4netns's --enable-sandbox (an
+ * empty root in a new mount namespace).
  *
  * Each call is one way: nothing here can be undone by the process, which is the point.
  * Must not: open sockets, parse configuration, talk to the privileged helper (privsep.h).
@@ -18,7 +18,7 @@
 #define SANDBOX_CAP(c) (UINT64_C(1) << (c))
 
 /**
- * enum sandbox_seccomp - what a system call outside the data path's list does
+ * enum sandbox_seccomp - what a system call outside a filter's list does
  * @SANDBOX_SECCOMP_KILL:	kills the whole process (SECCOMP_RET_KILL_PROCESS; the kernel
  *				logs a type=1326 SECCOMP audit record naming the call)
  * @SANDBOX_SECCOMP_LOG:	is allowed, and logged the same way (to find what is missing)
@@ -78,6 +78,18 @@ int sandbox_no_new_privs(char *err, size_t errlen);
  * Return: 0, or -1 with @err filled
  */
 int sandbox_seccomp_datapath(enum sandbox_seccomp mode, char *err, size_t errlen);
+
+/**
+ * sandbox_seccomp_helper() - set no_new_privs and install the privileged helper's filter
+ * (privsep.c), inherited by the TAP child of each ATTACH: the calls of its four requests,
+ * with ioctl() limited to the TAP's TUNSETIFF, TUNSETVNETHDRSZ, TUNSETVNETLE, TUNSETOFFLOAD
+ * and SIOCGIFINDEX, socket() to AF_UNIX and AF_NETLINK/NETLINK_ROUTE, setns() to network
+ * namespaces, clone() to fork()'s flags (clone3() fails with ENOSYS); nothing that executes,
+ * mounts, traces, changes credentials or makes other namespaces
+ * @mode:	what a call outside the list does (SANDBOX_SECCOMP_OFF: nothing is installed)
+ * Return: 0, or -1 with @err filled
+ */
+int sandbox_seccomp_helper(enum sandbox_seccomp mode, char *err, size_t errlen);
 
 /**
  * sandbox_seccomp_denied_example() - a system call the data path's filter refuses, for tests:
