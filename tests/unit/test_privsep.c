@@ -1,8 +1,8 @@
 /* test_privsep.c - privilege separation (issue 14, finding 2): the helper refuses hostile
  * requests (bad lengths, unterminated fields, paths outside the allowed set, bad names and
  * ranges), a real helper answers them with an error and keeps serving, and the data path's
- * seccomp filter kills a process that makes a call outside its list (SIGSYS) while the
- * calls on the list go through.
+ * and the helper's seccomp filters kill a process that makes a call outside their list
+ * (SIGSYS) while the calls on the list go through.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -13,10 +13,14 @@
 
 #include <errno.h>
 #include <linux/capability.h>
+#include <linux/netlink.h>
+#include <net/if.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -228,10 +232,11 @@ static void test_helper_refuses_hostile_requests_and_keeps_serving(void **state)
 }
 
 /**
- * run_filtered() - fork; the child installs the data path's filter in @mode and runs @fn
+ * run_under() - fork; the child installs a filter with @install in @mode and runs @fn
  * Return: the child's wait status
  */
-static int run_filtered(enum sandbox_seccomp mode, void (*fn)(void))
+static int run_under(int (*install)(enum sandbox_seccomp, char *, size_t),
+		     enum sandbox_seccomp mode, void (*fn)(void))
 {
 	int status = 0;
 	pid_t pid = fork();
@@ -239,13 +244,25 @@ static int run_filtered(enum sandbox_seccomp mode, void (*fn)(void))
 
 	assert_true(pid >= 0);
 	if (!pid) {
-		if (sandbox_seccomp_datapath(mode, err, sizeof(err)))
+		if (install(mode, err, sizeof(err)))
 			_exit(100);
 		fn();
 		_exit(0);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	return status;
+}
+
+/** run_filtered() - run_under() the data path's filter */
+static int run_filtered(enum sandbox_seccomp mode, void (*fn)(void))
+{
+	return run_under(sandbox_seccomp_datapath, mode, fn);
+}
+
+/** run_helper_filtered() - run_under() the privileged helper's filter */
+static int run_helper_filtered(enum sandbox_seccomp mode, void (*fn)(void))
+{
+	return run_under(sandbox_seccomp_helper, mode, fn);
 }
 
 static void call_mount(void)
@@ -300,6 +317,109 @@ static void test_seccomp_log_mode_does_not_kill(void **state)
 
 	(void)state;
 	st = run_filtered(SANDBOX_SECCOMP_LOG, call_mount);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static void call_inet_socket(void)
+{
+	/* the helper opens no upstream socket: AF_INET is the data path's alone */
+	syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+}
+
+static void call_fionbio(void)
+{
+	int on = 1;
+
+	/* an ioctl() request outside the TAP's and if_nametoindex()'s */
+	syscall(SYS_ioctl, 0, FIONBIO, &on);
+}
+
+static void call_setns_user(void)
+{
+	/* setns() into a user namespace: the helper joins network namespaces only */
+	syscall(SYS_setns, -1, CLONE_NEWUSER);
+}
+
+static void call_clone_newuser(void)
+{
+	/* clone() with a new user namespace: not fork()'s flags */
+	syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+}
+
+static void call_unshare(void)
+{
+	syscall(SYS_unshare, CLONE_NEWNS);
+}
+
+static void call_execve(void)
+{
+	static char *const argv[] = { "true", NULL };
+
+	syscall(SYS_execve, "/bin/true", argv, NULL);
+}
+
+static void call_helper_allowed(void)
+{
+	int sv[2], nl, st = -1;
+	pid_t pid;
+
+	/* the ATTACH path's calls: a child by fork(), its reply channel, rtnetlink,
+	 * if_nametoindex() (an AF_UNIX socket and SIOCGIFINDEX) */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		_exit(3);
+	pid = fork();
+	if (pid < 0)
+		_exit(4);
+	if (!pid)
+		_exit(if_nametoindex("lo") ? 7 : 8);
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 7)
+		_exit(5);
+	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (nl < 0 || getpid() <= 0)
+		_exit(6);
+#if defined(SYS_clone3) && !defined(__SANITIZE_ADDRESS__)
+	/* clone3()'s flags cannot be checked: it fails, so that a C library falls back */
+	if (syscall(SYS_clone3, NULL, 0) != -1 || errno != ENOSYS)
+		_exit(9);
+#endif
+}
+
+static void test_helper_seccomp_denied_calls_kill_with_sigsys(void **state)
+{
+	static void (*const calls[])(void) = { call_mount, call_packet_socket, call_inet_socket,
+					       call_fionbio, call_setns_user, call_clone_newuser,
+					       call_unshare, call_execve };
+	unsigned int i;
+	int st;
+
+	(void)state;
+	for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		st = run_helper_filtered(SANDBOX_SECCOMP_KILL, calls[i]);
+		if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSYS)
+			fail_msg("call %u: status %#x, want SIGSYS", i, (unsigned int)st);
+	}
+}
+
+static void test_helper_seccomp_allowed_calls_go_through(void **state)
+{
+	int st;
+
+	(void)state;
+	st = run_helper_filtered(SANDBOX_SECCOMP_KILL, call_helper_allowed);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static void test_helper_seccomp_log_and_off_do_not_kill(void **state)
+{
+	int st;
+
+	(void)state;
+	st = run_helper_filtered(SANDBOX_SECCOMP_LOG, call_inet_socket);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	st = run_helper_filtered(SANDBOX_SECCOMP_OFF, call_inet_socket);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
@@ -368,6 +488,9 @@ int main(void)
 		cmocka_unit_test(test_seccomp_denied_call_kills_with_sigsys),
 		cmocka_unit_test(test_seccomp_allowed_calls_go_through),
 		cmocka_unit_test(test_seccomp_log_mode_does_not_kill),
+		cmocka_unit_test(test_helper_seccomp_denied_calls_kill_with_sigsys),
+		cmocka_unit_test(test_helper_seccomp_allowed_calls_go_through),
+		cmocka_unit_test(test_helper_seccomp_log_and_off_do_not_kill),
 		cmocka_unit_test(test_seccomp_mode_names),
 		cmocka_unit_test(test_drop_user_keeps_net_bind_service_only),
 	};
