@@ -2,12 +2,13 @@
 # tests/integration/test_privsep.sh - privilege separation (issue 14, finding 2): `tapird -f`
 # started as root with a link drops, once started, to the user tapird with
 # CAP_NET_BIND_SERVICE alone, no_new_privs and a seccomp filter; its privileged helper keeps
-# CAP_SYS_ADMIN + CAP_NET_ADMIN (+ CAP_SYS_PTRACE, which root had) and nothing else; traffic
-# flows; what needs privilege after the drop still works through the helper (a run-time
-# attach by path and by pid, a capture in a root-only directory, SIGHUP re-reading a file only
-# root may read, the control socket removed at exit from a root-only directory); hostile
-# paths are refused by the helper; --user root keeps the old single process, a user that
-# does not exist is refused.
+# CAP_SYS_ADMIN + CAP_NET_ADMIN (+ CAP_SYS_PTRACE, which root had) and nothing else, with a
+# seccomp filter of its own; traffic flows; what needs privilege after the drop still works
+# through the helper, under its filter (a run-time attach by path and by pid, a capture in a
+# root-only directory, SIGHUP re-reading a file only root may read, the control socket
+# removed at exit from a root-only directory); hostile paths are refused by the helper;
+# --seccomp off leaves both processes without a filter; --user root keeps the old single
+# process, a user that does not exist is refused.
 #
 #   bash tests/integration/test_privsep.sh BUILD_DIR     (as root; or BUILD=... in the env)
 # Creates the system user tapird if it is missing (and then removes it at the end).
@@ -113,6 +114,9 @@ if [ -n "$HPID" ] && [ -r "/proc/$HPID/status" ]; then
 		test "$(field $HPID CapBnd)" = 0000000000281000 -a \
 		"$(field $HPID CapAmb)" = 0000000000000000
 	check "helper: NoNewPrivs: 1" test "$(field $HPID NoNewPrivs)" = 1
+	# its own filter (sandbox_seccomp_helper()), not the data path's: forked before that one
+	check "helper: Seccomp: 2 (its own filter, default --seccomp kill)" \
+		test "$(field $HPID Seccomp)" = 2
 else
 	notok "the privileged helper is a child of $DPID"
 fi
@@ -184,6 +188,10 @@ else
 fi
 
 check "the data path is still running (no seccomp kill)" kill -0 "$DPID"
+# every request above ran under the helper's filter: a call outside it would have killed it
+check "the helper is still running after attach, attach --pid, capture and SIGHUP (no seccomp kill)" \
+	test "$(field "$HPID" Name)" = tapird-priv -a "$(field "$HPID" Seccomp)" = 2
+check "the data path still has its filter (Seccomp: 2)" test "$(field $DPID Seccomp)" = 2
 kill -TERM "$DPID"
 wait "$DPID"
 rc=$?
@@ -195,6 +203,23 @@ if grep -q "SECCOMP\|ERROR: AddressSanitizer\|runtime error" "$LOG"; then
 else
 	ok "log free of sanitizer reports"
 fi
+
+# --- --seccomp off: neither process has a filter (no_new_privs and the drop stay) -------------
+"$TAPIRD" -f --seccomp off --netns "$NS" --control "$SOCK" >"$LOG" 2>&1 &
+DPID=$!
+PIDS+=("$DPID")
+if wait_for grep -q "serving 1 link" "$LOG"; then
+	HPID=$(awk '{ print $1 }' "/proc/$DPID/task/$DPID/children" 2>/dev/null)
+	echo "# --seccomp off: data path $DPID Seccomp $(field $DPID Seccomp), helper $HPID Seccomp $(field "$HPID" Seccomp)"
+	check "--seccomp off: data path Seccomp: 0, NoNewPrivs: 1" \
+		test "$(field $DPID Seccomp)" = 0 -a "$(field $DPID NoNewPrivs)" = 1
+	check "--seccomp off: helper Seccomp: 0, NoNewPrivs: 1" \
+		test -n "$HPID" -a "$(field "$HPID" Seccomp)" = 0 -a "$(field "$HPID" NoNewPrivs)" = 1
+else
+	notok "tapird --seccomp off starts: $(tail -3 "$LOG")"
+fi
+kill -TERM "$DPID"
+wait "$DPID" 2>/dev/null
 
 # --- --user root: one process, every privilege, as before ------------------------------------
 "$TAPIRD" -f --user root --netns "$NS" --control "$SOCK" >"$LOG" 2>&1 &
