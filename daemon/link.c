@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <event2/event.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -569,7 +570,7 @@ int link_tap_create(const struct link_cfg *lc, const char *netns, int netns_fd,
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
 			      .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm;
-	int sv[2], status, fds[2] = { -1, -1 }, nfds = 0, userns_fd = -1;
+	int sv[2], status = 0, fds[2] = { -1, -1 }, nfds = 0, userns_fd = -1;
 	ssize_t n;
 	pid_t pid;
 
@@ -623,6 +624,11 @@ int link_tap_create(const struct link_cfg *lc, const char *netns, int netns_fd,
 		rep.err[sizeof(rep.err) - 1] = '\0';
 		if (n == (ssize_t)sizeof(rep) && rep.err[0])
 			snprintf(err, errlen, "%s", rep.err);
+		else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+			/* the privileged helper's seccomp filter, which the child inherits */
+			snprintf(err, errlen, "%s in %s: the TAP child was killed by SIGSYS, a system "
+					      "call outside the seccomp filter (the kernel's audit "
+					      "record names it)", lc->ifname, netns);
 		else
 			snprintf(err, errlen, "%s in %s: the TAP child died (status %d)",
 				 lc->ifname, netns, status);

@@ -57,10 +57,14 @@ struct privsep_rep {
  * struct privsep - the data path's end
  * @fd:		its socket (SOCK_SEQPACKET)
  * @pid:	the helper
+ * @reaped:	the helper is dead and reaped (its end closed while it was our child)
+ * @status:	its wait status then
  */
 struct privsep {
 	int fd;
 	pid_t pid;
+	bool reaped;
+	int status;
 };
 
 /* --- the rules: what the helper accepts ------------------------------------------------- */
@@ -462,6 +466,35 @@ static int helper_main(int sock, const struct config *cfg)
 }
 
 /**
+ * helper_gone() - the helper's end closed: reap it if it is our child (not when we detached
+ * from the terminal: the first process was its parent) and say how it ended; SIGSYS is its
+ * seccomp filter's kill
+ */
+static void helper_gone(struct privsep *p, char *err, size_t errlen)
+{
+	pid_t r;
+
+	/* its end closes as it exits: the wait is short */
+	if (!p->reaped) {
+		do
+			r = waitpid(p->pid, &p->status, 0);
+		while (r < 0 && errno == EINTR);
+		p->reaped = r == p->pid;
+	}
+	if (!p->reaped)
+		snprintf(err, errlen, "privileged helper: gone");
+	else if (WIFSIGNALED(p->status) && WTERMSIG(p->status) == SIGSYS)
+		snprintf(err, errlen, "privileged helper: killed by SIGSYS, a system call outside its "
+				      "seccomp filter (the kernel's audit record of comm "
+				      "\"tapird-priv\" names it)");
+	else if (WIFSIGNALED(p->status))
+		snprintf(err, errlen, "privileged helper: killed by signal %d", WTERMSIG(p->status));
+	else
+		snprintf(err, errlen, "privileged helper: exited (status %d)",
+			 WEXITSTATUS(p->status));
+}
+
+/**
  * reply_recv() - take one reply of the helper and up to two descriptors
  * @fds:	filled with the descriptors (-1 where none)
  * Return: 0 if the helper says it carried out the request, -1 with @err filled
@@ -474,7 +507,7 @@ static int reply_recv(struct privsep *p, struct privsep_rep *rep, int fds[2], ch
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
 			      .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm;
-	int n_fds = 0, i;
+	int n_fds = 0, i, rerr;
 	ssize_t n;
 
 	fds[0] = fds[1] = -1;
@@ -482,6 +515,7 @@ static int reply_recv(struct privsep *p, struct privsep_rep *rep, int fds[2], ch
 	do
 		n = recvmsg(p->fd, &msg, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
+	rerr = errno;
 	for (cm = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL; cm; cm = CMSG_NXTHDR(&msg, cm)) {
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
 			continue;
@@ -498,9 +532,12 @@ static int reply_recv(struct privsep *p, struct privsep_rep *rep, int fds[2], ch
 		rep->err[sizeof(rep->err) - 1] = '\0';
 		if (n == (ssize_t)sizeof(*rep) && rep->err[0])
 			snprintf(err, errlen, "%s", rep->err);
+		else if (n == 0 || (n < 0 && rerr == ECONNRESET))
+			/* ECONNRESET: it died with our request unread */
+			helper_gone(p, err, errlen);
 		else
 			snprintf(err, errlen, "privileged helper: %s",
-				 n < 0 ? strerror(errno) : n == 0 ? "gone" : "bad reply");
+				 n < 0 ? strerror(rerr) : "bad reply");
 		return -1;
 	}
 	return 0;
@@ -566,6 +603,10 @@ static int privsep_call(struct privsep *p, const struct privsep_req *r, struct p
 	do
 		n = send(p->fd, r, sizeof(*r), MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+		helper_gone(p, err, errlen);
+		return -1;
+	}
 	if (n != (ssize_t)sizeof(*r)) {
 		snprintf(err, errlen, "privileged helper: %s",
 			 n < 0 ? strerror(errno) : "short write");
@@ -647,7 +688,7 @@ void privsep_stop(struct privsep *p)
 		return;
 	close(p->fd);
 	/* ECHILD when we detached (the helper's parent was the first process): init reaps it */
-	while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
+	while (!p->reaped && waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	free(p);
 }

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -228,6 +229,32 @@ static void test_helper_refuses_hostile_requests_and_keeps_serving(void **state)
 	/* a well-formed request still gets its own answer: no -c was given */
 	assert_int_equal(privsep_config_open(p, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "no configuration file"));
+	privsep_stop(p);
+}
+
+/**
+ * test_helper_killed_by_sigsys_is_named() - a helper its filter killed (SIGSYS): the data
+ * path's next requests say so, not "gone" or "Broken pipe"
+ */
+static void test_helper_killed_by_sigsys_is_named(void **state)
+{
+	static struct config cfg;
+	struct rlimit nocore = { 0, 0 };
+	struct privsep *p;
+	char err[512];
+
+	(void)state;
+	/* SIGSYS dumps core by default: not here */
+	assert_int_equal(setrlimit(RLIMIT_CORE, &nocore), 0);
+	config_defaults(&cfg);
+	cfg.foreground = true;
+	p = privsep_start(&cfg, err, sizeof(err));
+	assert_non_null(p);
+	assert_int_equal(kill(privsep_pid(p), SIGSYS), 0);
+	assert_int_equal(privsep_config_open(p, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "privileged helper: killed by SIGSYS"));
+	assert_int_equal(privsep_config_open(p, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "privileged helper: killed by SIGSYS"));
 	privsep_stop(p);
 }
 
@@ -485,6 +512,7 @@ int main(void)
 		cmocka_unit_test(test_req_capture_name_checked),
 		cmocka_unit_test(test_req_unknown_op_and_arguments_refused),
 		cmocka_unit_test(test_helper_refuses_hostile_requests_and_keeps_serving),
+		cmocka_unit_test(test_helper_killed_by_sigsys_is_named),
 		cmocka_unit_test(test_seccomp_denied_call_kills_with_sigsys),
 		cmocka_unit_test(test_seccomp_allowed_calls_go_through),
 		cmocka_unit_test(test_seccomp_log_mode_does_not_kill),
