@@ -223,10 +223,11 @@ static const char *const datapath_calls[] = {
 };
 
 #ifdef SANDBOX_ASAN
-/* AddressSanitizer's runtime: its reports (symbolizer lookups), LeakSanitizer's exit check */
+/* AddressSanitizer's runtime: its reports (symbolizer lookups), LeakSanitizer's exit check,
+ * its alternate signal stack (sigaltstack: the helper's list lacks it, the data path's has it) */
 static const char *const asan_calls[] = {
 	"clone", "clone3", "ptrace", "prctl", "getdents", "sched_getparam", "getpriority", "mincore",
-	"process_vm_readv", "pipe", "arch_prctl", "set_tid_address", "execve",
+	"process_vm_readv", "pipe", "arch_prctl", "set_tid_address", "execve", "sigaltstack",
 };
 #endif
 
