@@ -190,7 +190,8 @@ fi
 check "the data path is still running (no seccomp kill)" kill -0 "$DPID"
 # every request above ran under the helper's filter: a call outside it would have killed it
 check "the helper is still running after attach, attach --pid, capture and SIGHUP (no seccomp kill)" \
-	test "$(field "$HPID" Name)" = tapird-priv -a "$(field "$HPID" Seccomp)" = 2
+	test "$(field "$HPID" Name)" = tapird-priv -a "$(field "$HPID" State)" != "Z (zombie)" \
+	-a "$(field "$HPID" Seccomp)" = 2
 check "the data path still has its filter (Seccomp: 2)" test "$(field $DPID Seccomp)" = 2
 kill -TERM "$DPID"
 wait "$DPID"
