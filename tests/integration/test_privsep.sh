@@ -116,7 +116,7 @@ if [ -n "$HPID" ] && [ -r "/proc/$HPID/status" ]; then
 	check "helper: NoNewPrivs: 1" test "$(field $HPID NoNewPrivs)" = 1
 	# its own filter (sandbox_seccomp_helper()), not the data path's: forked before that one
 	check "helper: Seccomp: 2 (its own filter, default --seccomp kill)" \
-		test "$(field $HPID Seccomp)" = 2
+		test "$(field "$HPID" Seccomp)" = 2
 else
 	notok "the privileged helper is a child of $DPID"
 fi
@@ -192,7 +192,7 @@ check "the data path is still running (no seccomp kill)" kill -0 "$DPID"
 check "the helper is still running after attach, attach --pid, capture and SIGHUP (no seccomp kill)" \
 	test "$(field "$HPID" Name)" = tapird-priv -a "$(field "$HPID" State)" != "Z (zombie)" \
 	-a "$(field "$HPID" Seccomp)" = 2
-check "the data path still has its filter (Seccomp: 2)" test "$(field $DPID Seccomp)" = 2
+check "the data path still has its filter (Seccomp: 2)" test "$(field "$DPID" Seccomp)" = 2
 kill -TERM "$DPID"
 wait "$DPID"
 rc=$?
@@ -211,9 +211,9 @@ DPID=$!
 PIDS+=("$DPID")
 if wait_for grep -q "serving 1 link" "$LOG"; then
 	HPID=$(awk '{ print $1 }' "/proc/$DPID/task/$DPID/children" 2>/dev/null)
-	echo "# --seccomp off: data path $DPID Seccomp $(field $DPID Seccomp), helper $HPID Seccomp $(field "$HPID" Seccomp)"
+	echo "# --seccomp off: data path $DPID Seccomp $(field "$DPID" Seccomp), helper $HPID Seccomp $(field "$HPID" Seccomp)"
 	check "--seccomp off: data path Seccomp: 0, NoNewPrivs: 1" \
-		test "$(field $DPID Seccomp)" = 0 -a "$(field $DPID NoNewPrivs)" = 1
+		test "$(field "$DPID" Seccomp)" = 0 -a "$(field "$DPID" NoNewPrivs)" = 1
 	check "--seccomp off: helper Seccomp: 0, NoNewPrivs: 1" \
 		test -n "$HPID" -a "$(field "$HPID" Seccomp)" = 0 -a "$(field "$HPID" NoNewPrivs)" = 1
 else
