@@ -131,11 +131,12 @@ if "$TAPIRD" --help 2>&1 | grep -q -- '--seccomp'; then PRIVSEP=1; else PRIVSEP=
 
 # procs UNIT HELPER-CAPS...: the checks of a running UNIT's processes, as /proc/PID/status shows
 # them: both run as the user tapird, bounded by the unit's CapabilityBoundingSet=, with
-# no_new_privs and systemd's seccomp filter; the data path (MainPID) has CAP_NET_BIND_SERVICE
-# alone and a filter of its own on top (one more in Seccomp_filters than the helper); the
-# helper (its child) has HELPER-CAPS, nothing ambient. Each process's lines go to the results.
+# no_new_privs and systemd's seccomp filters; the data path (MainPID) has CAP_NET_BIND_SERVICE
+# alone, the helper (its child) HELPER-CAPS, nothing ambient; each has one filter of its own on
+# top of systemd's (Seccomp_filters one more than the unit's ExecStartPre= saw: filters_dropin).
+# Each process's lines go to the results.
 procs() {
-	local unit=$1 main helper uid gid bnd want p st
+	local unit=$1 main helper uid gid bnd want p st sys mf hf
 	shift
 	main=$(mainpid "$unit")
 	uid=$(id -u tapird)
@@ -181,12 +182,30 @@ procs() {
 	else
 		notok "$unit helper $helper: want uid $uid, CapEff = CapPrm = $want ($*), CapAmb 0, CapBnd $bnd, NoNewPrivs 1; have $st"
 	fi
-	# systemd's filters are in both; the data path installed one more of its own
-	if [ "$(sfield "$main" Seccomp_filters)" -gt "$(sfield "$helper" Seccomp_filters)" ] 2>/dev/null; then
-		ok "$unit: the data path's own seccomp filter is installed (Seccomp_filters $(sfield "$main" Seccomp_filters), the helper's $(sfield "$helper" Seccomp_filters): systemd's alone)"
+	# systemd's filters are in both (the helper is forked before the data path installs its
+	# own); each installed one of its own on top
+	sys=$(cat "/run/tapird/${unit%.service}.seccomp-filters" 2>/dev/null)
+	mf=$(sfield "$main" Seccomp_filters)
+	hf=$(sfield "$helper" Seccomp_filters)
+	if [ -z "$sys" ]; then
+		notok "$unit: systemd's own number of seccomp filters unknown (no /run/tapird/${unit%.service}.seccomp-filters from the ExecStartPre= of filters_dropin); data path $mf, helper $hf"
+	elif [ "$mf" = $((sys + 1)) ] && [ "$hf" = $((sys + 1)) ]; then
+		ok "$unit: the data path and the helper each installed a seccomp filter of their own (Seccomp_filters $mf and $hf; the unit's alone: $sys)"
 	else
-		notok "$unit: the data path has no seccomp filter of its own (Seccomp_filters $(sfield "$main" Seccomp_filters), the helper's $(sfield "$helper" Seccomp_filters))"
+		notok "$unit: want one seccomp filter of their own on the unit's $sys in the data path and in the helper; Seccomp_filters: data path $mf, helper $hf"
 	fi
+}
+
+# filters_dropin: an ExecStartPre= in tapird.service and tapird@.service, under the same
+# sandbox as tapird, writes the number of seccomp filters systemd gives every process of the
+# unit to /run/tapird/UNIT.seccomp-filters (procs() compares tapird's processes with it)
+filters_dropin() {
+	local d
+	for d in /run/systemd/system/tapird.service.d /run/systemd/system/tapird@.service.d; do
+		mkdir -p "$d"
+		printf '[Service]\nExecStartPre=/bin/sh -c '\''sed -n "s/^Seccomp_filters:[[:space:]]*//p" /proc/self/status >/run/tapird/%%N.seccomp-filters'\''\n' >"$d/tsd-filters.conf"
+	done
+	sctl daemon-reload
 }
 
 # --- what `make install` put where systemd looks ---------------------------------------------
@@ -229,6 +248,8 @@ done
 log systemd-analyze security --no-pager tapird.service
 
 # --- tapird.service with the shipped configuration ------------------------------------------
+# after verify and the exposure above, which are of the units as shipped
+filters_dropin
 # enabled before the boot (test_systemd.sh): multi-user.target started it, before this ran
 if [ "$(systemctl is-enabled tapird.service)" = enabled ] && active tapird.service &&
 	[ "$(systemctl show -P SubState tapird.service)" = running ]; then

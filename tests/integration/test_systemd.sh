@@ -6,8 +6,8 @@
 # sandbox, two namespaces on one tapird.service; `systemd-analyze security` at most 2.5 for
 # the units (systemd-networkd's printed beside), and what /proc/PID/status shows of the
 # running tapird's processes: the user tapird, the unit's bounding set, and (a
-# privilege-separated build) the data path with CAP_NET_BIND_SERVICE alone and its own
-# seccomp filter, the helper with the attach capabilities.
+# privilege-separated build) the data path with CAP_NET_BIND_SERVICE alone and the helper with
+# the attach capabilities, each with a seccomp filter of its own on top of the unit's.
 #
 #   sudo bash tests/integration/test_systemd.sh BUILD_DIR     (or BUILD=... in the environment)
 #
