@@ -7,10 +7,10 @@
  * link_tap_create() (a child joins the namespace; the TAP and netlink fds come back; the
  * child inherits the filter), capture_file_open() (safedir walk, O_CREAT|O_EXCL|O_NOFOLLOW).
  * A system call an action needs must be on the helper's list in sandbox.c: in kill mode any
- * other kills the helper, and the data path's next request fails ("privileged helper: gone").
- * The data path's side: privsep_start() waits for the ready reply (or the reason the helper
- * could not start); privsep_call() sends one request and takes one reply with its
- * descriptors.
+ * other kills the helper (or the TAP child), and the data path's request fails saying so
+ * (helper_gone(): "killed by SIGSYS"). The data path's side: privsep_start() waits for the
+ * ready reply (or the reason the helper could not start); privsep_call() sends one request
+ * and takes one reply with its descriptors.
  */
 #define _GNU_SOURCE
 #include "privsep.h"
