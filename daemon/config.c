@@ -280,6 +280,7 @@ enum {
 	OPT_MAX_SOCK_MEM,
 	OPT_USER,
 	OPT_SECCOMP,
+	OPT_BUSY_POLL,
 };
 
 static const struct option config_longopts[] = {
@@ -323,6 +324,7 @@ static const struct option config_longopts[] = {
 	{ "max-socket-memory", required_argument, NULL, OPT_MAX_SOCK_MEM },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
+	{ "busy-poll", required_argument, NULL, OPT_BUSY_POLL },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -356,6 +358,7 @@ static config_setter opt_setter(int opt)
 	case OPT_MAX_SOCK_MEM:	return set_max_sock_mem;
 	case OPT_USER:		return set_user;
 	case OPT_SECCOMP:	return set_seccomp;
+	case OPT_BUSY_POLL:	return set_busy_poll;
 	default:		return NULL;
 	}
 }
@@ -622,6 +625,8 @@ const char *config_usage(void)
 	       "                          privilege separation)\n"
 	       "      --seccomp MODE      the system call filters of the data path and of the\n"
 	       "                          privileged helper: kill, log or off (kill)\n"
+	       "      --busy-poll USEC    after request/response traffic, poll up to this long\n"
+	       "                          before sleeping: fewer wakeups, CPU spent (50; 0: off)\n"
 	       "      --version           print the version and exit\n"
 	       "  -h, --help              print this help and exit\n"
 	       "\n"

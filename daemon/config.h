@@ -21,6 +21,8 @@
 #define CONFIG_DEFAULT_IFNAME "tap0"
 /* The data path's user after start-up (systemd/tapird.sysusers makes it) */
 #define CONFIG_DEFAULT_USER "tapird"
+/* [daemon] busy-poll: microseconds the loop polls after a small turn (main.c, run_loop()) */
+#define CONFIG_DEFAULT_BUSY_POLL_US 50
 /* -t/-u and [forward] lines; a range counts once. Each forward holds a host socket. */
 #define CONFIG_MAX_FORWARDS 64
 /* [link NAME] sections in the file: the daemon serves at most TAPIRD_MAX_LINKS links */
@@ -138,6 +140,9 @@ struct link_cfg {
  * @user:		[daemon] user, --user: whom the data path runs as once started
  *			(CONFIG_DEFAULT_USER; "root": no privilege separation at all)
  * @seccomp:		[daemon] seccomp, --seccomp: enum sandbox_seccomp (kill, log, off)
+ * @busy_poll_us:	[daemon] busy-poll, --busy-poll: after a small loop turn that fed a
+ *			stack, poll for up to this long before sleeping (0: off;
+ *			CONFIG_DEFAULT_BUSY_POLL_US)
  */
 struct config {
 	bool foreground;
@@ -169,6 +174,7 @@ struct config {
 	uint64_t max_sock_mem;
 	char user[64];
 	int seccomp;
+	uint32_t busy_poll_us;
 };
 
 /** config_defaults() - fill @c with the DESIGN.md defaults */

@@ -22,6 +22,7 @@
 #define CONFIG_MAX_UDP_TIMEOUT_S 86400 /* a day: anything longer is a leak, not a flow */
 #define CONFIG_MAX_IDLE_TIMEOUT_S (7u * 86400) /* a week: beyond, "off" says it better */
 #define CONFIG_MAX_SOCK_MEM_MIB (1u << 20)	/* 1 TiB: a bound, not a limit anyone hits */
+#define CONFIG_MAX_BUSY_POLL_US 10000 /* 10 ms: longer is a spinning daemon, not a poll */
 #define CONFIG_MAX_FLOWS (1u << 20)	/* each TCP flow holds a host socket: RLIMIT_NOFILE */
 #define CONFIG_MAX_CLOSED_HISTORY 1000000 /* ~0.5 KiB per closed flow remembered */
 #define CONFIG_DEFAULT_CLOSED_HISTORY 1024
@@ -34,6 +35,7 @@ void config_defaults(struct config *c)
 	snprintf(c->capture_dir, sizeof(c->capture_dir), "%s", CONFIG_DEFAULT_CAPTURE_DIR);
 	snprintf(c->user, sizeof(c->user), "%s", CONFIG_DEFAULT_USER);
 	c->seccomp = SANDBOX_SECCOMP_KILL;
+	c->busy_poll_us = CONFIG_DEFAULT_BUSY_POLL_US;
 	c->log_level = LOG_LVL_INFO;
 	c->time_wait_s = STACK_DEFAULT_TIME_WAIT_MS / 1000;
 	c->max_flows = STACK_DEFAULT_MAX_FLOWS;
@@ -143,6 +145,14 @@ static int set_host_loopback(struct config *c, const char *v, char *why, size_t 
 		return -1;
 	c->no_host_loopback = !yes;
 	return 0;
+}
+
+/**
+ * set_busy_poll() - [daemon] busy-poll, --busy-poll: microseconds, 0 to 10000 (0: off)
+ */
+int set_busy_poll(struct config *c, const char *v, char *why, size_t whylen)
+{
+	return parse_u32(v, 0, CONFIG_MAX_BUSY_POLL_US, &c->busy_poll_us, why, whylen);
 }
 
 int set_time_wait(struct config *c, const char *v, char *why, size_t whylen)
@@ -351,6 +361,7 @@ const struct config_key config_keys[] = {
 	{ "daemon", "user", set_user },
 	{ "daemon", "seccomp", set_seccomp },
 	{ "daemon", "log-level", set_log_level },
+	{ "daemon", "busy-poll", set_busy_poll },
 	{ "tcp", "time-wait", set_time_wait },
 	{ "tcp", "max-flows", set_max_flows },
 	{ "tcp", "max-half-open", set_max_half_open },

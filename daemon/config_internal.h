@@ -83,5 +83,6 @@ int set_max_per_dest(struct config *c, const char *v, char *why, size_t whylen);
 int set_max_sock_mem(struct config *c, const char *v, char *why, size_t whylen);
 int set_user(struct config *c, const char *v, char *why, size_t whylen);
 int set_seccomp(struct config *c, const char *v, char *why, size_t whylen);
+int set_busy_poll(struct config *c, const char *v, char *why, size_t whylen);
 
 #endif /* TAPIR_CONFIG_INTERNAL_H */

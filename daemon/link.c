@@ -134,6 +134,7 @@ static void link_tx(void *ctx, struct stack_txq *q)
 			else
 				stack_frame_seal(f);
 			link_write(l, f);
+			l->d->moved += f->len;
 		}
 		i += n;
 	}
@@ -194,6 +195,7 @@ static void link_tap_readable(evutil_socket_t fd, short what, void *arg)
 			stack_input_vnet(l->stack, link_rxbuf, (size_t)n, tapird_now_us());
 		}
 		bytes += (size_t)n;
+		l->d->moved += (size_t)n;
 		turn += (size_t)n;
 		if (turn >= LINK_TURN_BYTES)
 			break;
@@ -264,6 +266,7 @@ static void link_turn_cb(evutil_socket_t fd, short what, void *arg)
 
 void link_touch(struct link *l)
 {
+	l->d->activity++;
 	if (l->ev_turn)
 		event_active(l->ev_turn, EV_TIMEOUT, 0); /* a no-op while it is active already */
 	else

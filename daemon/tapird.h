@@ -35,6 +35,10 @@ struct monitor;
  *			serving its control socket for the next attach
  * @priv:		the privileged helper (privsep.h), NULL when there is none (slirp4netns
  *			compat, user = root): attach and captures are then done in-process
+ * @activity:		bumped by every callback that fed a link's stack (link_touch()): the
+ *			busy poll (main.c) polls on while it moves
+ * @moved:		bytes read from and written to the TAPs: the busy poll polls after
+ *			small turns only
  */
 struct tapird {
 	struct event_base *base;
@@ -48,6 +52,8 @@ struct tapird {
 	struct monitor *mon;
 	bool exit_with_last_link;
 	struct privsep *priv;
+	unsigned long activity;
+	uint64_t moved;
 };
 
 /** tapird_now_us() - CLOCK_MONOTONIC in microseconds: the one clock the shell gives the stack */

@@ -724,7 +724,7 @@ static void test_shipped_conf_documents_the_defaults(void **state)
 		"dhcp", "control", "control-group", "admin-group", "log-level", "time-wait", "max-flows",
 		"max-half-open", "host-loopback", "upstream", "timeout", "timeout-stream",
 		"deny", "deny-link-local", "deny-host-addresses", "idle-timeout",
-		"max-per-destination", "max-socket-memory", "user", "seccomp",
+		"max-per-destination", "max-socket-memory", "user", "seccomp", "busy-poll",
 	};
 	unsigned int uncommented = 0, documented = 0, i;
 	FILE *f;
@@ -814,6 +814,30 @@ static void test_capture_dir(void **state)
 	assert_non_null(strstr(err, "--capture-dir: \"caps\" is not an absolute path"));
 }
 
+/* busy-poll: the default, the key, the flag, the bound */
+static void test_busy_poll(void **state)
+{
+	char path[PATH_MAX], err[256];
+	enum config_action a;
+	struct config c;
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(c.busy_poll_us, CONFIG_DEFAULT_BUSY_POLL_US);
+	tmpfile_with(path, "[daemon]\nbusy-poll = 0\n");
+	assert_int_equal(parse(&c, &a, err, sizeof(err), "-c", path, NULL), 0);
+	assert_int_equal(c.busy_poll_us, 0);
+	assert_int_equal(parse(&c, &a, err, sizeof(err), "-c", path, "--busy-poll", "200", NULL), 0);
+	assert_int_equal(c.busy_poll_us, 200); /* the flag overrides the file */
+	unlink(path);
+	assert_int_equal(parse(&c, &a, err, sizeof(err), "--busy-poll", "10000", NULL), 0);
+	assert_int_equal(c.busy_poll_us, 10000);
+	assert_int_equal(parse(&c, &a, err, sizeof(err), "--busy-poll", "10001", NULL), -1);
+	assert_non_null(strstr(err, "--busy-poll"));
+	assert_int_equal(parse(&c, &a, err, sizeof(err), "--busy-poll", "fast", NULL), -1);
+	assert_non_null(strstr(err, "--busy-poll"));
+}
+
 /* user and seccomp (privilege separation): names, defaults, bad values */
 static void test_user_and_seccomp(void **state)
 {
@@ -839,6 +863,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_user_and_seccomp),
+		cmocka_unit_test(test_busy_poll),
 		cmocka_unit_test(test_defaults_are_design_md),
 		cmocka_unit_test(test_args_every_option),
 		cmocka_unit_test(test_args_long_foreground_and_equals_form),
