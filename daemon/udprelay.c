@@ -17,7 +17,12 @@
  * the queue is full (a flow's datagrams keep their order; flows are independent); a failure
  * found then reaches the stack through udp_send_failed(), counted and told to the container as
  * the synchronous send's would have been. Outside a batch (a forward's answers always) a
- * datagram is sent at once. Upstream to container: one recvmmsg() into a batch of buffers,
+ * datagram is sent at once. Within a socket's share of the queue, runs of consecutive datagrams
+ * of one size (the last may be shorter) go as ONE sendmsg() with UDP GSO (UDP_SEGMENT, Linux
+ * 4.18): the kernel walks its stack once per run and cuts the payload into the datagrams at the
+ * last moment (on loopback not before the receiving socket, udp_rcv_segment()). What the kernel
+ * refuses to send that way goes out one datagram at a time as before, with the errors that
+ * path reports (udprelay_tx_relay()). Upstream to container: one recvmmsg() into a batch of buffers,
  * which the stack copies into the frames it builds, sent to the TAP as one batch. Per wakeup
  * at most UDPRELAY_BATCH datagrams are read, so one busy flow cannot starve the loop. Must
  * not: parse or build frames.
@@ -27,6 +32,7 @@
 #include <errno.h>
 #include <linux/errqueue.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -69,6 +75,9 @@
  * @family:	@fd's address family (AF_INET or AF_INET6)
  * @pmtu_do:	@fd refuses datagrams too big for the path (IP_PMTUDISC_DO), as f->udp_df
  *		asked for the last one sent
+ * @gso_max:	the largest datagram size a run may have to go out with UDP GSO on @fd: 0 when
+ *		the kernel has no UDP GSO, or refused it for @fd for good; below a size it
+ *		refused for the path (udprelay_gso_refused())
  * @client:	the forward's host client (IPv4, or IPv6 for a forward on an IPv6 address)
  * @client_len:	its length
  */
@@ -80,6 +89,7 @@ struct udp_relay {
 	bool inbound;
 	int family;
 	bool pmtu_do;
+	uint16_t gso_max;
 	union {
 		struct sockaddr sa;
 		struct sockaddr_in in;
@@ -116,6 +126,13 @@ static uint32_t udprelay_txused;
 static uint8_t udprelay_txbuf[UDPRELAY_TX_BYTES + 65536];
 /* the link whose batch is open, NULL when datagrams are sent at once */
 static struct relay_env *udprelay_batch_env;
+
+/* One UDP GSO send: at most the kernel's UDP_MAX_SEGMENTS datagrams (1 << 6 when UDP GSO came,
+ * 128 in recent kernels: the older bound holds for every one), and at most 65507 bytes of payload
+ * in all, the most one IPv4 datagram holds (65535 - 20 - 8: the kernel checks the whole as if it
+ * were one datagram; IPv6's bound, 65527, is larger: one limit serves both) */
+#define UDPRELAY_GSO_SEGS 64
+#define UDPRELAY_GSO_BYTES 65507u
 
 /* Receive buffers for every flow, one per datagram of a batch: the loop is single-threaded and
  * the stack copies out. 2 MiB of address space; only the pages datagrams reach are touched. */
@@ -294,6 +311,27 @@ static int udprelay_target(const struct relay_env *env, const struct flow *f, st
 }
 
 /**
+ * udprelay_gso_kernel() - whether this kernel takes UDP GSO (UDP_SEGMENT), asked once with
+ * @fd's getsockopt(): a kernel older than 4.18 would not refuse the control message but ignore
+ * it (a level it does not know), and send a run as one datagram of them all
+ * @fd:		a UDP socket
+ */
+static bool udprelay_gso_kernel(int fd)
+{
+	static int have = -1;
+	socklen_t sl = sizeof(int);
+	int v;
+
+	if (have < 0) {
+		have = !getsockopt(fd, SOL_UDP, UDP_SEGMENT, &v, &sl);
+		if (!have)
+			log_info("udp: no UDP GSO in this kernel (UDP_SEGMENT: %s): the container's "
+				 "datagrams go upstream one by one", strerror(errno));
+	}
+	return have;
+}
+
+/**
  * udprelay_open() - the flow's first datagram: open and connect its socket
  * @env:	the link
  * @f:		the flow
@@ -346,6 +384,7 @@ static struct udp_relay *udprelay_open(struct relay_env *env, struct flow *f, in
 	r->f = f;
 	r->fd = fd;
 	r->family = ss.ss_family;
+	r->gso_max = udprelay_gso_kernel(fd) ? UINT16_MAX : 0;
 	r->ev = event_new(env->base, fd, EV_READ | EV_PERSIST, udprelay_readable, r);
 	if (!r->ev || event_add(r->ev, NULL)) {
 		if (r->ev)
@@ -421,8 +460,106 @@ static bool udprelay_err_pending(int err)
 }
 
 /**
- * udprelay_tx_relay() - send every queued datagram of @r, in order, with sendmmsg() on its
- * socket; mark them sent
+ * udprelay_gso_run() - how many of the datagrams @iov[0..@n) (one flow's, one kind: DF or not)
+ * go out as one UDP GSO send: @iov[0] and those of its size that follow, and one shorter to end
+ * the run (the kernel cuts the payload every gso_size bytes: only the last piece may be
+ * shorter, and never empty), within the bounds of one send
+ * @r:		the flow's relay
+ * @iov:	the datagrams' payloads
+ * @n:		their count
+ *
+ * Return: the count, 2 or more; 0 when GSO would carry just one, or not this size (gso_max)
+ */
+static unsigned int udprelay_gso_run(const struct udp_relay *r, const struct iovec *iov,
+				     unsigned int n)
+{
+	size_t size = iov[0].iov_len, total = size, len;
+	unsigned int k;
+
+	if (!size || size > r->gso_max)
+		return 0;
+	for (k = 1; k < n && k < UDPRELAY_GSO_SEGS; k++) {
+		len = iov[k].iov_len;
+		if (!len || len > size || total + len > UDPRELAY_GSO_BYTES)
+			break;
+		total += len;
+		if (len < size) {
+			k++;
+			break;
+		}
+	}
+	return k >= 2 ? k : 0;
+}
+
+/**
+ * udprelay_gso_send() - send the run @iov[0..@n) (udprelay_gso_run()) on @r's socket with one
+ * sendmsg() that asks UDP GSO to cut it every @iov[0].iov_len bytes
+ * @r:		the flow's relay
+ * @iov:	the datagrams' payloads
+ * @n:		their count
+ *
+ * Return: 0 when the kernel took them all; else the errno, and none was sent (a UDP send is
+ * all or nothing)
+ */
+static int udprelay_gso_send(const struct udp_relay *r, struct iovec *iov, unsigned int n)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl;
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = n, .msg_control = ctl.buf,
+			      .msg_controllen = sizeof(ctl.buf) };
+	uint16_t size = (uint16_t)iov[0].iov_len;
+	struct cmsghdr *c;
+	ssize_t rc;
+
+	memset(&ctl, 0, sizeof(ctl));
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_UDP;
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(size));
+	memcpy(CMSG_DATA(c), &size, sizeof(size));
+	do
+		rc = sendmsg(r->fd, &msg, MSG_DONTWAIT);
+	while (rc < 0 && errno == EINTR);
+	return rc < 0 ? errno : 0;
+}
+
+/**
+ * udprelay_gso_refused() - the kernel refused a UDP GSO send of datagrams of @size bytes on
+ * @r's socket with @err: remember what that says about the socket, so that a refusal that
+ * will come again costs no failed syscall at every batch
+ * @r:		the flow's relay
+ * @size:	the run's datagram size (its gso_size)
+ * @err:	the errno
+ */
+static void udprelay_gso_refused(struct udp_relay *r, size_t size, int err)
+{
+	switch (err) {
+	case EINVAL:
+	case EMSGSIZE:
+		/* a segment and its headers past the path MTU: the kernel never fragments a GSO
+		 * segment, a lone datagram it does (or refuses it with IP_PMTUDISC_DO). Smaller
+		 * sizes may still pass. */
+		r->gso_max = (uint16_t)(size - 1);
+		break;
+	case EIO:
+	case EOPNOTSUPP:
+	case ENOPROTOOPT:
+		/* no GSO on this route (a device that cannot offload the checksum, IPsec):
+		 * not on this socket, ever */
+		r->gso_max = 0;
+		log_debug("udp: UDP GSO refused on an upstream socket: %s", strerror(err));
+		break;
+	default:
+		/* EAGAIN, ENOBUFS, an ICMP error pending...: this send's trouble, not GSO's */
+		break;
+	}
+}
+
+/**
+ * udprelay_tx_relay() - send every queued datagram of @r, in order, on its socket: runs of
+ * one size with UDP GSO (udprelay_gso_run()), the others with sendmmsg(); mark them sent
  * @r:		the relay
  * @report:	tell the stack of the datagrams not sent (udp_send_failed); false when the flow
  *		is closing
@@ -432,8 +569,8 @@ static void udprelay_tx_relay(struct udp_relay *r, bool report)
 	struct mmsghdr m[UDPRELAY_TX_MAX];
 	struct iovec iov[UDPRELAY_TX_MAX];
 	bool df[UDPRELAY_TX_MAX];
-	unsigned int n = 0, k = 0, i, end;
-	bool retried = false;
+	unsigned int n = 0, k = 0, i, end, g;
+	bool retried = false, gso = true;
 	int rc, err;
 
 	for (i = 0; i < udprelay_ntx; i++) {
@@ -456,6 +593,28 @@ static void udprelay_tx_relay(struct udp_relay *r, bool report)
 		for (end = k + 1; end < n && df[end] == df[k]; end++)
 			;
 		udprelay_set_pmtu(r, df[k]);
+		g = gso ? udprelay_gso_run(r, iov + k, end - k) : 0;
+		if (g) {
+			err = udprelay_gso_send(r, iov + k, g);
+			if (!err) {
+				stack_note_udp_gso(r->env->stack, true);
+				k += g;
+				retried = false;
+				continue;
+			}
+			/* an error pending from an earlier ICMP fails one send and is cleared by
+			 * it: once more */
+			if (udprelay_err_pending(err) && !retried) {
+				retried = true;
+				continue;
+			}
+			/* anything else: the rest of this batch one datagram at a time, as
+			 * without GSO, so that each failure is found and reported as ever (a
+			 * datagram too big for the path alone, EMSGSIZE) */
+			stack_note_udp_gso(r->env->stack, false);
+			udprelay_gso_refused(r, iov[k].iov_len, err);
+			gso = false;
+		}
 		rc = sendmmsg(r->fd, m + k, end - k, MSG_DONTWAIT);
 		if (rc > 0) {
 			/* a short count: the next one failed, and its error was lost; sending it

@@ -33,9 +33,10 @@ int udprelay_send(struct relay_env *env, struct flow *f, const uint8_t *data, si
 void udprelay_batch_begin(struct relay_env *env);
 
 /**
- * udprelay_flush() - send what udprelay_send() queued, with one sendmmsg() per socket (the
- * datagrams of one flow in their order), report the failures to the stack (udp_send_failed)
- * and stop queueing. The link calls it before it ends the stack batch.
+ * udprelay_flush() - send what udprelay_send() queued, socket by socket (the datagrams of one
+ * flow in their order: runs of one size as single UDP GSO sends, the rest with sendmmsg()),
+ * report the failures to the stack (udp_send_failed) and stop queueing. The link calls it
+ * before it ends the stack batch.
  */
 void udprelay_flush(struct relay_env *env);
 

@@ -105,6 +105,8 @@
 	X(icmp_echo_replies, "ICMP echo replies sent for the gateway and DNS addresses")     \
 	X(icmp_echo_relayed, "ICMP echo requests relayed through a host ping socket")        \
 	X(icmp_echo_relayed_replies, "ICMP echo replies relayed back to the container")      \
+	X(udp_gso_sends, "runs of equal-size UDP datagrams sent upstream as one GSO send")    \
+	X(udp_gso_fallbacks, "GSO sends the kernel refused, their datagrams sent one by one") \
 	X(icmp_errors_sent, "ICMP errors sent to the container")                             \
 	X(icmp_errors_rate_limited, "ICMP errors not sent because of the rate limit")        \
 	X(icmp_time_exceeded_sent, "ICMP/ICMPv6 time exceeded sent (TTL or hop limit <= 1)") \

@@ -294,6 +294,14 @@ void stack_note_sockbuf_capped(struct stack *s)
 	s->cnt.tcp_sockbuf_capped++;
 }
 
+void stack_note_udp_gso(struct stack *s, bool sent)
+{
+	if (sent)
+		s->cnt.udp_gso_sends++;
+	else
+		s->cnt.udp_gso_fallbacks++;
+}
+
 const struct stack_cfg *stack_get_cfg(const struct stack *s)
 {
 	return &s->cfg;

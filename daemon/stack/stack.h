@@ -391,6 +391,15 @@ const struct stack_counters *stack_counters(const struct stack *s);
  */
 void stack_note_sockbuf_capped(struct stack *s);
 
+/**
+ * stack_note_udp_gso() - the shell sent a run of the container's UDP datagrams upstream with
+ * one UDP GSO send (@sent), or the kernel refused that send and the run went out one datagram
+ * at a time: count it (udp_gso_sends, udp_gso_fallbacks)
+ * @s:		the stack
+ * @sent:	the GSO send went through
+ */
+void stack_note_udp_gso(struct stack *s, bool sent);
+
 /** stack_cfg() - the configuration the stack runs with */
 const struct stack_cfg *stack_get_cfg(const struct stack *s);
 
