@@ -208,8 +208,9 @@ static void link_tap_readable(evutil_socket_t fd, short what, void *arg)
 			bytes = 0;
 		}
 	}
-	/* the batch's datagrams go upstream, one sendmmsg() per socket; the windows the batch's
-	 * ACKs carry: the room of the flows written to, measured once */
+	/* the batch's datagrams go upstream, socket by socket (runs of one size as one UDP GSO
+	 * send); the windows the batch's ACKs carry: the room of the flows written to, measured
+	 * once */
 	udprelay_flush(&l->env);
 	relay_tcp_refresh(&l->env);
 	stack_batch_end(l->stack, tapird_now_us());

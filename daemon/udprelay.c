@@ -13,19 +13,18 @@
  *
  * Batches both ways. Container to upstream: while the link feeds a batch of frames read from
  * the TAP to the stack (udprelay_batch_begin() .. udprelay_flush()), each datagram is copied
- * into a queue, and the queue goes out with one sendmmsg() per socket when the batch ends or
- * the queue is full (a flow's datagrams keep their order; flows are independent); a failure
- * found then reaches the stack through udp_send_failed(), counted and told to the container as
- * the synchronous send's would have been. Outside a batch (a forward's answers always) a
- * datagram is sent at once. Within a socket's share of the queue, runs of consecutive datagrams
- * of one size (the last may be shorter) go as ONE sendmsg() with UDP GSO (UDP_SEGMENT, Linux
- * 4.18): the kernel walks its stack once per run and cuts the payload into the datagrams at the
- * last moment (on loopback not before the receiving socket, udp_rcv_segment()). What the kernel
- * refuses to send that way goes out one datagram at a time as before, with the errors that
- * path reports (udprelay_tx_relay()). Upstream to container: one recvmmsg() into a batch of buffers,
- * which the stack copies into the frames it builds, sent to the TAP as one batch. Per wakeup
- * at most UDPRELAY_BATCH datagrams are read, so one busy flow cannot starve the loop. Must
- * not: parse or build frames.
+ * into a queue, and the queue goes out socket by socket when the batch ends or the queue is
+ * full (a flow's datagrams keep their order; flows are independent): runs of consecutive
+ * datagrams of one size (the last may be shorter) as ONE sendmsg() with UDP GSO (UDP_SEGMENT,
+ * Linux 4.18), so that the kernel walks its stack once per run and cuts the payload back into
+ * the datagrams at the last moment (on loopback not before the receiving socket,
+ * udp_rcv_segment()); the others, and what the kernel refuses to send with GSO, with
+ * sendmmsg() (udprelay_tx_relay()). A failure found then reaches the stack through
+ * udp_send_failed(), counted and told to the container as the synchronous send's would have
+ * been. Outside a batch (a forward's answers always) a datagram is sent at once. Upstream to
+ * container: one recvmmsg() into a batch of buffers, which the stack copies into the frames
+ * it builds, sent to the TAP as one batch. Per wakeup at most UDPRELAY_BATCH datagrams are
+ * read, so one busy flow cannot starve the loop. Must not: parse or build frames.
  */
 #define _GNU_SOURCE /* recvmmsg(), sendmmsg() */
 #include <arpa/inet.h>
@@ -569,7 +568,7 @@ static void udprelay_tx_relay(struct udp_relay *r, bool report)
 	struct mmsghdr m[UDPRELAY_TX_MAX];
 	struct iovec iov[UDPRELAY_TX_MAX];
 	bool df[UDPRELAY_TX_MAX];
-	unsigned int n = 0, k = 0, i, end, g;
+	unsigned int n = 0, k = 0, i, end, lim, g;
 	bool retried = false, gso = true;
 	int rc, err;
 
@@ -594,7 +593,13 @@ static void udprelay_tx_relay(struct udp_relay *r, bool report)
 			;
 		udprelay_set_pmtu(r, df[k]);
 		g = gso ? udprelay_gso_run(r, iov + k, end - k) : 0;
-		if (g) {
+		lim = end;
+		if (gso && !g) {
+			/* the datagrams up to the next run go with one sendmmsg() */
+			for (lim = k + 1; lim < end && !udprelay_gso_run(r, iov + lim, end - lim);
+			     lim++)
+				;
+		} else if (g) {
 			err = udprelay_gso_send(r, iov + k, g);
 			if (!err) {
 				stack_note_udp_gso(r->env->stack, true);
@@ -615,7 +620,7 @@ static void udprelay_tx_relay(struct udp_relay *r, bool report)
 			udprelay_gso_refused(r, iov[k].iov_len, err);
 			gso = false;
 		}
-		rc = sendmmsg(r->fd, m + k, end - k, MSG_DONTWAIT);
+		rc = sendmmsg(r->fd, m + k, lim - k, MSG_DONTWAIT);
 		if (rc > 0) {
 			/* a short count: the next one failed, and its error was lost; sending it
 			 * again finds the error (or sends it, when a pending one was cleared) */
@@ -649,7 +654,7 @@ static void udprelay_tx_relay(struct udp_relay *r, bool report)
 	}
 }
 
-/** udprelay_tx_flush() - send every queued datagram, one sendmmsg() per socket */
+/** udprelay_tx_flush() - send every queued datagram, socket by socket (udprelay_tx_relay()) */
 static void udprelay_tx_flush(void)
 {
 	for (unsigned int i = 0; i < udprelay_ntx; i++)
