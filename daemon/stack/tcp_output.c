@@ -315,7 +315,7 @@ void tcp_send_syn(struct stack *s, struct flow *f, uint64_t now_us)
 }
 
 /**
- * tcp_send_rst() - abort: RST to the container (RFC 9293 3.10.4: <SEQ=SND.NXT><CTL=RST>; we
+ * tcp_send_rst() - abort: RST to the container (RFC 9293 3.10.5, ABORT: <SEQ=SND.NXT><CTL=RST>; we
  * add the ACK as Linux does, so that a peer in SYN_SENT accepts it too)
  * @s:		the stack
  * @f:		the flow
