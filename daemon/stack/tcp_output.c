@@ -315,8 +315,9 @@ void tcp_send_syn(struct stack *s, struct flow *f, uint64_t now_us)
 }
 
 /**
- * tcp_send_rst() - abort: RST to the container (RFC 9293 3.10.5, ABORT: <SEQ=SND.NXT><CTL=RST>; we
- * add the ACK as Linux does, so that a peer in SYN_SENT accepts it too)
+ * tcp_send_rst() - abort: RST to the container (RFC 9293 3.10.5, ABORT:
+ * <SEQ=SND.NXT><CTL=RST>; we add the ACK as Linux does, so that a peer in SYN_SENT accepts it
+ * too)
  * @s:		the stack
  * @f:		the flow
  * @now_us:	current time
