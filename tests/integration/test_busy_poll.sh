@@ -24,15 +24,18 @@ NS=tbp-$$
 WORK=$(mktemp -d /tmp/tbp-$$.XXXXXX)
 cleanup_on_exit "$NS"
 
+# refused RC OUTPUT: tapird exited non-zero, its message naming --busy-poll
+refused() { [ "$1" != 0 ] && grep -q -- '--busy-poll' <<<"$2"; }
+
 # (a) refused before anything is made
 out=$("$TAPIRD" -f --netns "$NS-none" --busy-poll 10001 2>&1)
 rc=$?
 check "--busy-poll 10001 is refused, naming the option (exit $rc: $out)" \
-	[ $rc != 0 ] && grep -q -- '--busy-poll' <<<"$out"
+	refused "$rc" "$out"
 out=$("$TAPIRD" -f --netns "$NS-none" --busy-poll soon 2>&1)
 rc=$?
 check "--busy-poll soon is refused, naming the option (exit $rc: $out)" \
-	[ $rc != 0 ] && grep -q -- '--busy-poll' <<<"$out"
+	refused "$rc" "$out"
 
 # cpu_ticks PID: clock ticks (1/100 s) of user and system time PID has used
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null; }
@@ -40,7 +43,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null; }
 # round WHAT ARGS...: tapird with ARGS in a fresh $NS, round trips for RR_S seconds, then the
 # CPU it takes over 2 idle seconds
 round() {
-	local what=$1 out rate t0 t1
+	local what=$1 out rate t0 t1 idle
 	shift
 	ip netns del "$NS" 2>/dev/null
 	EPORT=$(free_port)
@@ -60,8 +63,10 @@ round() {
 	t0=$(cpu_ticks "$TAPIRD_PID")
 	sleep 2
 	t1=$(cpu_ticks "$TAPIRD_PID")
+	idle=no
+	[ -n "$t0" ] && [ -n "$t1" ] && [ $((t1 - t0)) -le 6 ] && idle=yes
 	check "$what: the idle tapird sleeps ($((t1 - t0)) ticks of CPU over 2 s, at most 6)" \
-		[ -n "$t0" ] && [ -n "$t1" ] && [ $((t1 - t0)) -le 6 ]
+		[ $idle = yes ]
 	tapird_end_checks "$TAPIRD_PID" "$WORK/tapird.log"
 }
 
