@@ -159,38 +159,32 @@ done
 timeout 10 ip netns exec "$NSC" ping -n -c 1 -W 2 10.0.2.2 >/dev/null 2>&1
 timeout 10 ip netns exec "$NSC" ping -6 -n -c 1 -W 2 fd00::2 >/dev/null 2>&1
 
-# gso_check WHAT FAMILY RECVADDR DSTADDR: (a) and (b)
-gso_check() {
-	local g0 g1 f0 f1 out rc
-	g0=$(counter "$SOCK" udp_gso_sends)
-	f0=$(counter "$SOCK" udp_gso_fallbacks)
-	out=$(burst "$NSH" "$2" "$3" "$4" mixed dont)
+# counted_burst WHAT GROWS STAYS RECVNS FAMILY RECVADDR DSTADDR BURST: burst ... BURST dont; ok if
+# it arrived whole, the counter GROWS grew and the counter STAYS did not move
+counted_burst() {
+	local what=$1 grows=$2 stays=$3 g0 g1 s0 s1 out rc
+	shift 3
+	g0=$(counter "$SOCK" "$grows")
+	s0=$(counter "$SOCK" "$stays")
+	out=$(burst "$@" dont)
 	rc=$?
-	g1=$(counter "$SOCK" udp_gso_sends)
-	f1=$(counter "$SOCK" udp_gso_fallbacks)
-	if [ $rc = 0 ] && [ "$g0" -ge 0 ] && [ "$g1" -gt "$g0" ] && [ "$f1" = "$f0" ]; then
-		ok "$1 burst to $4 (host $3): $out; udp_gso_sends $g0 -> $g1, udp_gso_fallbacks $f0 -> $f1"
-	else
-		notok "$1 burst to $4 (host $3): $out; udp_gso_sends $g0 -> $g1, udp_gso_fallbacks $f0 -> $f1"
-	fi
+	g1=$(counter "$SOCK" "$grows")
+	s1=$(counter "$SOCK" "$stays")
+	local good=no
+	[ $rc = 0 ] && [ "$g0" -ge 0 ] && [ "$g1" -gt "$g0" ] && [ "$s1" = "$s0" ] && good=yes
+	check "$what $5 burst to $4 (host $3): $out; $grows $g0 -> $g1, $stays $s0 -> $s1" \
+		[ $good = yes ]
 }
+
+# (a), (b): runs go out with UDP GSO, none falls back
+gso_check() { counted_burst "$1" udp_gso_sends udp_gso_fallbacks "$NSH" "$2" "$3" "$4" mixed; }
 gso_check "(a)" 4 127.0.0.1 10.0.2.2
 gso_check "(b)" 6 ::1 fd00::2
 
-# fallback_check WHAT FAMILY ADDR BURST: (c) and (e)
+# (c), (e): to the peer behind the path of MTU 1280 the kernel refuses GSO, every datagram
+# still arrives
 fallback_check() {
-	local g0 g1 f0 f1 out rc
-	g0=$(counter "$SOCK" udp_gso_sends)
-	f0=$(counter "$SOCK" udp_gso_fallbacks)
-	out=$(burst "$NSP" "$2" "$3" "$3" "$4" dont)
-	rc=$?
-	g1=$(counter "$SOCK" udp_gso_sends)
-	f1=$(counter "$SOCK" udp_gso_fallbacks)
-	if [ $rc = 0 ] && [ "$f0" -ge 0 ] && [ "$f1" -gt "$f0" ] && [ "$g1" = "$g0" ]; then
-		ok "$1 $4 burst to $3 (path MTU 1280): $out; udp_gso_fallbacks $f0 -> $f1, udp_gso_sends $g0 -> $g1"
-	else
-		notok "$1 $4 burst to $3 (path MTU 1280): $out; udp_gso_fallbacks $f0 -> $f1, udp_gso_sends $g0 -> $g1"
-	fi
+	counted_burst "$1" udp_gso_fallbacks udp_gso_sends "$NSP" "$2" "$3" "$3" "$4"
 }
 fallback_check "(c)" 4 $PEER nodf
 

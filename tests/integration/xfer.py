@@ -36,26 +36,39 @@ def pattern_hash(n):
     return h.hexdigest()
 
 
+def read_line(s):
+    """bytes from @s up to and with a newline; None if the peer closed first"""
+    line = b""
+    while not line.endswith(b"\n"):
+        x = s.recv(1)
+        if not x:
+            return None
+        line += x
+    return line
+
+
+def read_hash(s):
+    """everything from @s up to its EOF: (byte count, SHA-256 hex of the bytes)"""
+    h, got = hashlib.sha256(), 0
+    while True:
+        x = s.recv(1 << 20)
+        if not x:
+            return got, h.hexdigest()
+        h.update(x)
+        got += len(x)
+
+
 def serve_client(c):
     with c:
-        line = b""
-        while not line.endswith(b"\n"):
-            x = c.recv(1)
-            if not x:
-                return
-            line += x
+        line = read_line(c)
+        if line is None:
+            return
         cmd, n = line.split()
         if cmd == b"WHO":
             c.sendall(c.getpeername()[0].encode() + b"\n")
         elif cmd == b"PUT":
-            h, got = hashlib.sha256(), 0
-            while True:
-                x = c.recv(1 << 20)
-                if not x:
-                    break
-                h.update(x)
-                got += len(x)
-            c.sendall(b"%d %s\n" % (got, h.hexdigest().encode()))
+            got, digest = read_hash(c)
+            c.sendall(b"%d %s\n" % (got, digest.encode()))
         else:
             for b in pattern(int(n)):
                 c.sendall(b)
@@ -79,25 +92,13 @@ def client(host, port, mode, n):
         for b in pattern(n):
             s.sendall(b)
         s.shutdown(socket.SHUT_WR)
-        r = b""
-        while not r.endswith(b"\n"):
-            x = s.recv(100)
-            if not x:
-                break
-            r += x
-        got, digest = r.split()
+        got, digest = (read_line(s) or b"-1 none").split()
         ok = int(got) == n and digest.decode() == pattern_hash(n)
         print("PUT", int(got), "ok" if ok else "MISMATCH")
     else:
         s.sendall(b"GET %d\n" % n)
-        h, got = hashlib.sha256(), 0
-        while True:
-            x = s.recv(1 << 20)
-            if not x:
-                break
-            h.update(x)
-            got += len(x)
-        ok = got == n and h.hexdigest() == pattern_hash(n)
+        got, digest = read_hash(s)
+        ok = got == n and digest == pattern_hash(n)
         print("GET", got, "ok" if ok else "MISMATCH")
     return ok
 
