@@ -219,11 +219,36 @@ static void short_slice(void)
  * finding nothing shrinks. An idle container costs nothing; a busy interactive one keeps
  * tapird on a CPU through the gaps of its traffic.
  */
+/* What one turn of the loop was (loop_turn()) */
+enum loop_turn_kind {
+	TURN_END,   /* the loop is to end */
+	TURN_IDLE,  /* no stack was fed: the control socket, a signal, nothing */
+	TURN_SMALL, /* a stack was fed, at most BUSY_POLL_TURN_BYTES through the TAPs */
+	TURN_BULK,  /* a stack was fed, more than that */
+};
+
+/**
+ * loop_turn() - one turn of the loop: libevent's EVLOOP_ONCE (wait for events) or
+ * EVLOOP_NONBLOCK (only those ready), then what it was, from @d's activity and bytes moved
+ */
+static enum loop_turn_kind loop_turn(struct tapird *d, int flags)
+{
+	unsigned long seen = d->activity;
+	uint64_t moved = d->moved;
+
+	/* 1: no event left to wait for, where event_base_dispatch() returns too */
+	if (event_base_loop(d->base, flags) != 0 || event_base_got_break(d->base) ||
+	    event_base_got_exit(d->base))
+		return TURN_END;
+	if (seen == d->activity)
+		return TURN_IDLE;
+	return d->moved - moved > BUSY_POLL_TURN_BYTES ? TURN_BULK : TURN_SMALL;
+}
+
 static void run_loop(struct tapird *d)
 {
 	uint64_t max = d->cfg.busy_poll_us, min = max / BUSY_POLL_MIN_DIV, cur = max, until;
-	unsigned long seen;
-	uint64_t moved;
+	enum loop_turn_kind t;
 	unsigned int misses = 0;
 	bool hit;
 
@@ -234,27 +259,21 @@ static void run_loop(struct tapird *d)
 	if (!min)
 		min = 1;
 	for (;;) {
-		seen = d->activity;
-		moved = d->moved;
-		/* 1: no event left to wait for, where event_base_dispatch() returns too */
-		if (event_base_loop(d->base, EVLOOP_ONCE) != 0 || event_base_got_break(d->base) ||
-		    event_base_got_exit(d->base))
+		t = loop_turn(d, EVLOOP_ONCE);
+		if (t == TURN_END)
 			return;
-		/* the control socket or a signal, or a bulk turn: sleep */
-		if (seen == d->activity || d->moved - moved > BUSY_POLL_TURN_BYTES)
-			continue;
+		if (t != TURN_SMALL)
+			continue; /* sleep again */
 		hit = false;
 		until = tapird_now_us() + cur;
 		while (tapird_now_us() < until) {
-			seen = d->activity;
-			moved = d->moved;
-			if (event_base_loop(d->base, EVLOOP_NONBLOCK) != 0 ||
-			    event_base_got_break(d->base) || event_base_got_exit(d->base))
+			t = loop_turn(d, EVLOOP_NONBLOCK);
+			if (t == TURN_END)
 				return;
-			if (seen == d->activity)
+			if (t == TURN_IDLE)
 				continue;
 			hit = true;
-			if (d->moved - moved > BUSY_POLL_TURN_BYTES)
+			if (t == TURN_BULK)
 				break;
 			until = tapird_now_us() + cur;
 		}
