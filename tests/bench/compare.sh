@@ -8,7 +8,16 @@
 # Usage: TAPIRD=build/daemon/tapird [PASTA=path] [RUNS=3] [SECONDS_PER=5] [MTUS="65520 1500"]
 #        tests/bench/compare.sh            (root, iperf3, pasta, slirp4netns; host-local only)
 #        UDP_ONLY=1 runs the UDP row alone, CPU_ONLY=1 the CPU rows alone; CPU=0
-#        leaves the CPU rows out.
+#        leaves the CPU rows out; CRR_FRESH=0 leaves the crr_fresh row out.
+# crr_fresh: anchors.sh's crr row runs 5 s, and a client that keeps connecting to one server
+# address and port fills its own ephemeral ports with TIME_WAITs (60 s each, not reusable
+# toward a non-loopback address under tcp_tw_reuse=2). connect() takes ports of one parity
+# first: after ~14,100 connections (half of 32768-60999) every connect() walks that half
+# before it tries the other, some 2.5 ms in the client's kernel. Measured with tapird: 5,657
+# connections/s over 1 s, 5,975 over 2 s, 4,800 over 3 s, 3,033 over 5 s; the veth shows the
+# same cliff. So the 5 s row is mostly the client's port search, the same for every backend.
+# crr_fresh runs tcpperf crr for CRR_SECONDS (default 1) in a fresh namespace, which stays
+# below that point (the veth, fastest, opens ~9,500): the backend's own cost per connection.
 # Every namespace and link it makes is named tpf-cmp-PID-*, and removed on exit.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -22,6 +31,9 @@ PASTA=${PASTA:-pasta}
 OUT=$(mktemp -d /tmp/tpf-cmp.XXXXXX)
 NS=tpf-cmp-$$
 UPORT=15301
+CPORT=15302
+PERF=${TCPPERF:-/tmp/tcpperf-bench}
+[ -x "$PERF" ] || gcc -O2 -o "$PERF" "$(dirname "$ANCHORS")/tcpperf.c" || exit 2
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
@@ -73,6 +85,47 @@ udp_run() {
 	kill "${pids[-1]}" 2>/dev/null
 }
 
+# crr_fresh_run MTU: connections per second over CRR_SECONDS from a fresh namespace, for the
+# veth, pasta, slirp4netns and tapird (echo servers on the host's loopback, or on the veth's
+# host end); see the header for why not over 5 s
+crr_fresh_run() {
+	local mtu=$1 p s gw secs=${CRR_SECONDS:-1}
+	crr() { echo "$1 crr_fresh_per_s $(ip netns exec $NS "$PERF" crr "$2" $CPORT "$secs" 2>/dev/null | awk '{print $2}')"; }
+	"$PERF" server $CPORT & pids+=($!)
+	fresh_ns
+	ip link add tpfcmp$$ type veth peer name eth0 netns $NS
+	ip addr add 169.254.78.1/30 dev tpfcmp$$; ip link set tpfcmp$$ up
+	ip netns exec $NS ip addr add 169.254.78.2/30 dev eth0
+	ip netns exec $NS ip link set eth0 up
+	sleep 1
+	"$PERF" server $CPORT 169.254.78.1 & s=$!
+	sleep 0.3
+	crr veth 169.254.78.1
+	kill $s; wait $s 2>/dev/null
+	ip link del tpfcmp$$ 2>/dev/null
+
+	fresh_ns
+	"$PASTA" --config-net -f -q --runas 0 --mtu "$mtu" --netns /run/netns/$NS -I eth0 >/dev/null 2>&1 & p=$!
+	sleep 1
+	gw=$(ip netns exec $NS ip -4 route show default | awk '{print $3; exit}')
+	crr pasta "$gw"
+	kill $p; wait $p 2>/dev/null
+
+	fresh_ns
+	slirp4netns --configure --mtu="$mtu" --netns-type=path /run/netns/$NS eth0 >/dev/null 2>&1 & p=$!
+	sleep 1
+	crr slirp 10.0.2.2
+	kill $p; wait $p 2>/dev/null
+
+	fresh_ns
+	"$TAPIRD" -f --netns $NS --control /tmp/$NS.sock --mtu "$mtu" ${TAPIRD_ARGS:-} >/tmp/$NS.log 2>&1 & p=$!
+	sleep 1
+	crr tapird 10.0.2.2
+	kill $p; wait $p 2>/dev/null
+	rm -f /tmp/$NS.sock
+	kill "${pids[-1]}" 2>/dev/null
+}
+
 # cpu_ticks PID: user+system clock ticks the process has used (/proc/PID/stat fields 14, 15)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
@@ -118,6 +171,8 @@ for mtu in $MTUS; do
 		[ "${UDP_ONLY:-0}" = 1 ] || [ "${CPU_ONLY:-0}" = 1 ] ||
 			MTU=$mtu PASTA=$PASTA TAPIRD=$TAPIRD bash "$ANCHORS" "$T" >"$OUT/$mtu.$r" 2>/dev/null
 		[ "${CPU_ONLY:-0}" = 1 ] || udp_run "$mtu" >>"$OUT/$mtu.$r"
+		[ "${UDP_ONLY:-0}" = 1 ] || [ "${CPU_ONLY:-0}" = 1 ] || [ "${CRR_FRESH:-1}" = 0 ] ||
+			crr_fresh_run "$mtu" >>"$OUT/$mtu.$r"
 		[ "${UDP_ONLY:-0}" = 1 ] || [ "${CPU:-1}" = 0 ] || cpu_run "$mtu" >>"$OUT/$mtu.$r"
 	done
 done
@@ -126,7 +181,7 @@ done
 python3 - "$OUT" $MTUS <<'EOF'
 import glob, os, statistics, sys
 out, mtus = sys.argv[1], sys.argv[2:]
-ORDER = ["tcp_up", "tcp_down", "rr_per_s", "crr_per_s", "udp_up", "cpu_up_s_per_GB", "cpu_down_s_per_GB"]
+ORDER = ["tcp_up", "tcp_down", "rr_per_s", "crr_per_s", "crr_fresh_per_s", "udp_up", "cpu_up_s_per_GB", "cpu_down_s_per_GB"]
 for mtu in mtus:
     vals = {}
     for path in sorted(glob.glob(os.path.join(out, mtu + ".*"))):
