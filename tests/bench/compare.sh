@@ -17,7 +17,8 @@
 # connections/s over 1 s, 5,975 over 2 s, 4,800 over 3 s, 3,033 over 5 s; the veth shows the
 # same cliff. So the 5 s row is mostly the client's port search, the same for every backend.
 # crr_fresh runs tcpperf crr for CRR_SECONDS (default 1) in a fresh namespace, which stays
-# below that point (the veth, fastest, opens ~9,500): the backend's own cost per connection.
+# below that point (the veth, fastest, opened 9,400-12,400 in 1 s here): the backend's own cost
+# per connection.
 # Every namespace and link it makes is named tpf-cmp-PID-*, and removed on exit.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -35,8 +36,9 @@ CPORT=15302
 PERF=${TCPPERF:-/tmp/tcpperf-bench}
 [ -x "$PERF" ] || gcc -O2 -o "$PERF" "$(dirname "$ANCHORS")/tcpperf.c" || exit 2
 pids=()
+BPID=
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}" $BPID; do kill "$p" 2>/dev/null; done
 	ip netns del $NS 2>/dev/null
 	ip link del tpfcmp$$ 2>/dev/null
 }
@@ -53,35 +55,49 @@ udp_row() {
 
 fresh_ns() { ip netns del $NS 2>/dev/null; ip netns add $NS; ip netns exec $NS ip link set lo up; }
 
-# udp_run MTU: the UDP row for veth, pasta and tapird (servers on the host's loopback, or on
-# the veth's host end)
-udp_run() {
-	local mtu=$1 p gw
-	iperf3 -s -B 127.0.0.1 -p $UPORT >/dev/null 2>&1 & pids+=($!)
+# veth_up / veth_down: a fresh namespace joined to the host by a veth pair, the host's end
+# 169.254.78.1 (where the veth rows' servers listen), the namespace's 169.254.78.2
+veth_up() {
 	fresh_ns
 	ip link add tpfcmp$$ type veth peer name eth0 netns $NS
 	ip addr add 169.254.78.1/30 dev tpfcmp$$; ip link set tpfcmp$$ up
 	ip netns exec $NS ip addr add 169.254.78.2/30 dev eth0
 	ip netns exec $NS ip link set eth0 up
-	iperf3 -s -B 169.254.78.1 -p $UPORT >/dev/null 2>&1 & p=$!
 	sleep 1
+}
+veth_down() { ip link del tpfcmp$$ 2>/dev/null; }
+
+# backend_up NAME MTU: a fresh namespace served by NAME (pasta, slirp or tapird); sets BPID to
+# its process and BDST to the address that reaches the host's loopback from the namespace
+backend_up() {
+	fresh_ns
+	case $1 in
+	pasta) "$PASTA" --config-net -f -q --runas 0 --mtu "$2" --netns /run/netns/$NS -I eth0 >/dev/null 2>&1 & BPID=$! ;;
+	slirp) slirp4netns --configure --mtu="$2" --netns-type=path /run/netns/$NS eth0 >/dev/null 2>&1 & BPID=$! ;;
+	tapird) "$TAPIRD" -f --netns $NS --control /tmp/$NS.sock --mtu "$2" ${TAPIRD_ARGS:-} >/tmp/$NS.log 2>&1 & BPID=$! ;;
+	esac
+	sleep 1
+	BDST=10.0.2.2
+	[ "$1" = pasta ] && BDST=$(ip netns exec $NS ip -4 route show default | awk '{print $3; exit}')
+}
+backend_down() { kill $BPID; wait $BPID 2>/dev/null; BPID=; rm -f /tmp/$NS.sock; }
+
+# udp_run MTU: the UDP row for veth, pasta and tapird (servers on the host's loopback, or on
+# the veth's host end)
+udp_run() {
+	local mtu=$1 p b
+	iperf3 -s -B 127.0.0.1 -p $UPORT >/dev/null 2>&1 & pids+=($!)
+	veth_up
+	iperf3 -s -B 169.254.78.1 -p $UPORT >/dev/null 2>&1 & p=$!
+	sleep 0.3
 	udp_row veth 169.254.78.1
 	kill $p; wait $p 2>/dev/null
-	ip link del tpfcmp$$ 2>/dev/null
-
-	fresh_ns
-	"$PASTA" --config-net -f -q --runas 0 --mtu "$mtu" --netns /run/netns/$NS -I eth0 >/dev/null 2>&1 & p=$!
-	sleep 1
-	gw=$(ip netns exec $NS ip -4 route show default | awk '{print $3; exit}')
-	udp_row pasta "$gw"
-	kill $p; wait $p 2>/dev/null
-
-	fresh_ns
-	"$TAPIRD" -f --netns $NS --control /tmp/$NS.sock --mtu "$mtu" ${TAPIRD_ARGS:-} >/tmp/$NS.log 2>&1 & p=$!
-	sleep 1
-	udp_row tapird 10.0.2.2
-	kill $p; wait $p 2>/dev/null
-	rm -f /tmp/$NS.sock
+	veth_down
+	for b in pasta tapird; do
+		backend_up $b "$mtu"
+		udp_row $b "$BDST"
+		backend_down
+	done
 	kill "${pids[-1]}" 2>/dev/null
 }
 
@@ -89,40 +105,20 @@ udp_run() {
 # veth, pasta, slirp4netns and tapird (echo servers on the host's loopback, or on the veth's
 # host end); see the header for why not over 5 s
 crr_fresh_run() {
-	local mtu=$1 p s gw secs=${CRR_SECONDS:-1}
+	local mtu=$1 s b secs=${CRR_SECONDS:-1}
 	crr() { echo "$1 crr_fresh_per_s $(ip netns exec $NS "$PERF" crr "$2" $CPORT "$secs" 2>/dev/null | awk '{print $2}')"; }
 	"$PERF" server $CPORT & pids+=($!)
-	fresh_ns
-	ip link add tpfcmp$$ type veth peer name eth0 netns $NS
-	ip addr add 169.254.78.1/30 dev tpfcmp$$; ip link set tpfcmp$$ up
-	ip netns exec $NS ip addr add 169.254.78.2/30 dev eth0
-	ip netns exec $NS ip link set eth0 up
-	sleep 1
+	veth_up
 	"$PERF" server $CPORT 169.254.78.1 & s=$!
 	sleep 0.3
 	crr veth 169.254.78.1
 	kill $s; wait $s 2>/dev/null
-	ip link del tpfcmp$$ 2>/dev/null
-
-	fresh_ns
-	"$PASTA" --config-net -f -q --runas 0 --mtu "$mtu" --netns /run/netns/$NS -I eth0 >/dev/null 2>&1 & p=$!
-	sleep 1
-	gw=$(ip netns exec $NS ip -4 route show default | awk '{print $3; exit}')
-	crr pasta "$gw"
-	kill $p; wait $p 2>/dev/null
-
-	fresh_ns
-	slirp4netns --configure --mtu="$mtu" --netns-type=path /run/netns/$NS eth0 >/dev/null 2>&1 & p=$!
-	sleep 1
-	crr slirp 10.0.2.2
-	kill $p; wait $p 2>/dev/null
-
-	fresh_ns
-	"$TAPIRD" -f --netns $NS --control /tmp/$NS.sock --mtu "$mtu" ${TAPIRD_ARGS:-} >/tmp/$NS.log 2>&1 & p=$!
-	sleep 1
-	crr tapird 10.0.2.2
-	kill $p; wait $p 2>/dev/null
-	rm -f /tmp/$NS.sock
+	veth_down
+	for b in pasta slirp tapird; do
+		backend_up $b "$mtu"
+		crr $b "$BDST"
+		backend_down
+	done
 	kill "${pids[-1]}" 2>/dev/null
 }
 
@@ -144,23 +140,14 @@ cpu_row() {
 
 # cpu_run MTU: the CPU rows for pasta and tapird (a TCP iperf3 server on the host's loopback)
 cpu_run() {
-	local mtu=$1 p gw
+	local mtu=$1 b
 	iperf3 -s -B 127.0.0.1 -p $UPORT >/dev/null 2>&1 & pids+=($!)
-	fresh_ns
-	"$PASTA" --config-net -f -q --runas 0 --mtu "$mtu" --netns /run/netns/$NS -I eth0 >/dev/null 2>&1 & p=$!
-	sleep 1
-	gw=$(ip netns exec $NS ip -4 route show default | awk '{print $3; exit}')
-	cpu_row pasta $p "$gw" up
-	cpu_row pasta $p "$gw" down
-	kill $p; wait $p 2>/dev/null
-
-	fresh_ns
-	"$TAPIRD" -f --netns $NS --control /tmp/$NS.sock --mtu "$mtu" ${TAPIRD_ARGS:-} >/tmp/$NS.log 2>&1 & p=$!
-	sleep 1
-	cpu_row tapird $p 10.0.2.2 up
-	cpu_row tapird $p 10.0.2.2 down
-	kill $p; wait $p 2>/dev/null
-	rm -f /tmp/$NS.sock
+	for b in pasta tapird; do
+		backend_up $b "$mtu"
+		cpu_row $b $BPID "$BDST" up
+		cpu_row $b $BPID "$BDST" down
+		backend_down
+	done
 	kill "${pids[-1]}" 2>/dev/null
 }
 
