@@ -10,8 +10,9 @@
 # finds new stays in $FUZZ_WORK/corpus/TARGET. A target is rebuilt when a source is newer,
 # with clang straight from the sources (the configured CC may be gcc).
 #
-# Prints one line per target: "fuzz_TARGET: N runs, C crashes" (and the crash file), then
-# exits 0 if no target crashed, 1 if one did, 2 if a build failed.
+# Prints one line per target: "fuzz_TARGET: N runs, C crashes" (and the crash file), or that a
+# signal interrupted it, then exits 0 if every target ran its time without a crash, 1 if one
+# crashed or was interrupted, 2 if a build failed.
 #
 # The committed corpora were grown from seeds (tests/fuzz/seeds.py for the stack; valid
 # requests, the shipped tapird.conf and sample specs for the others) and minimised to edge
@@ -91,6 +92,10 @@ for t in "${TARGETS[@]}"; do
 	cov=$(grep -Eo 'cov: [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+')
 	if [ $frc = 0 ]; then
 		echo "fuzz_$t: ${runs:-0} runs, 0 crashes (${secs}s, coverage ${cov:-?} edges)"
+	elif [ $frc = 72 ] && grep -q 'libFuzzer: run interrupted' "$log"; then
+		# libFuzzer's -interrupted_exitcode: a signal ended it (SIGINT, SIGTERM), no input did
+		echo "fuzz_$t: ${runs:-0} runs, interrupted by a signal before its ${secs}s (not a crash)"
+		[ $rc = 0 ] && rc=1
 	else
 		echo "fuzz_$t: ${runs:-0} runs, 1 crashes (${secs}s, exit $frc): $(grep -Eo "$WORK/crashes/[^ ]*" "$log" | tail -1)"
 		tail -40 "$log" >&2
