@@ -3,8 +3,11 @@
 # 65520 and at MTU 1500, plus a UDP row anchors.sh lacks, then the median of each row and the
 # ratios tapird/pasta and tapird/veth; and the CPU seconds each userspace backend (pasta, tapird)
 # spends per GB moved (utime+stime of its process over an iperf3 upload and download: lower is
-# better, so there the ratio below 1 is tapird's win). Prints, never asserts (the issue's targets are read off
-# the table, not enforced: a loaded machine moves every figure).
+# better, so there the ratio below 1 is tapird's win). For the upload also what the iperf3 client
+# and server spend per GB, for the veth too, and from the three the up_ceiling row: the upload
+# the machine's cores could carry at that cost (on 2 cores the veth's is one core of client;
+# a userspace backend adds a third process). Prints, never asserts (the issue's targets are
+# read off the table, not enforced: a loaded machine moves every figure).
 # Usage: TAPIRD=build/daemon/tapird [PASTA=path] [RUNS=3] [SECONDS_PER=5] [MTUS="65520 1500"]
 #        tests/bench/compare.sh            (root, iperf3, pasta, slirp4netns; host-local only)
 #        UDP_ONLY=1 runs the UDP row alone, CPU_ONLY=1 the CPU rows alone; CPU=0
@@ -125,27 +128,51 @@ crr_fresh_run() {
 # cpu_ticks PID: user+system clock ticks the process has used (/proc/PID/stat fields 14, 15)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
-# cpu_row NAME PID DST WAY(up|down): an iperf3 transfer through the backend PID serves; prints
-# the CPU seconds PID used per GB the server received (a rate-independent cost)
+# cpu_row NAME PID DST WAY(up|down) SERVER: an iperf3 transfer through the backend PID serves
+# (none for the veth: PID 0); prints the CPU seconds PID used per GB the server received (a
+# rate-independent cost). For an upload also the iperf3 client's (its rusage, which counts the
+# container kernel's work done in its context) and the iperf3 server's (process SERVER): with
+# the backend's, the CPU the whole path costs per GB, which bounds what this machine's cores
+# can carry (the up_ceiling row).
 cpu_row() {
-	local name=$1 pid=$2 dst=$3 way=$4 r= t0 t1 bytes
+	local name=$1 pid=$2 dst=$3 way=$4 spid=$5 r= t0 t1 s0 s1 bytes
 	[ "$way" = down ] && r=-R
-	t0=$(cpu_ticks "$pid")
-	bytes=$(ip netns exec $NS iperf3 -c "$dst" -p $UPORT -t "$T" $r -J 2>/dev/null |
-		python3 -c 'import json,sys; print(int(json.load(sys.stdin)["end"]["sum_received"]["bytes"]))' 2>/dev/null)
-	t1=$(cpu_ticks "$pid")
-	python3 -c 'import sys; b, t, hz = int(sys.argv[1] or 0), int(sys.argv[2]), int(sys.argv[3]); print("%s cpu_%s_s_per_GB %s s/GB" % (sys.argv[4], sys.argv[5], ("%.3f" % (t / hz / (b / 1e9))) if b else "FAIL"))' \
-		"${bytes:-0}" $((t1 - t0)) "$(getconf CLK_TCK)" "$name" "$way"
+	t0=$(cpu_ticks "$pid"); s0=$(cpu_ticks "$spid")
+	bytes=$(ip netns exec $NS python3 -c 'import resource, subprocess, sys
+p = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE)
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(p.stdout.decode(), "\n%.3f" % (u.ru_utime + u.ru_stime))' iperf3 -c "$dst" -p $UPORT -t "$T" $r -J 2>/dev/null |
+		python3 -c 'import json,sys; t = sys.stdin.read().rsplit("\n", 2); print(int(json.loads(t[0])["end"]["sum_received"]["bytes"]), t[1].strip())' 2>/dev/null)
+	t1=$(cpu_ticks "$pid"); s1=$(cpu_ticks "$spid")
+	python3 -c 'import sys
+a = sys.argv
+b, t, ts, hz, name, way = int(a[1] or 0), int(a[3]), int(a[4]), int(a[5]), a[6], a[7]
+tc = float(a[2]) if a[2] else None
+per = lambda s: ("%.3f" % (s / (b / 1e9))) if b else "FAIL"
+if a[8] != "0":
+    print("%s cpu_%s_s_per_GB %s s/GB" % (name, way, per(t / hz)))
+if way == "up" and tc is not None:
+    print("%s cpu_up_client_s_per_GB %s s/GB" % (name, per(tc)))
+    print("%s cpu_up_server_s_per_GB %s s/GB" % (name, per(ts / hz)))' \
+		"$(echo "$bytes" | awk '{print $1}')" "$(echo "$bytes" | awk '{print $2}')" \
+		$((t1 - t0)) $((s1 - s0)) "$(getconf CLK_TCK)" "$name" "$way" "$pid"
 }
 
-# cpu_run MTU: the CPU rows for pasta and tapird (a TCP iperf3 server on the host's loopback)
+# cpu_run MTU: the CPU rows for the veth (client and server only), pasta and tapird (a TCP
+# iperf3 server on the host's loopback, or on the veth's host end)
 cpu_run() {
-	local mtu=$1 b
+	local mtu=$1 b s
+	veth_up
+	iperf3 -s -B 169.254.78.1 -p $UPORT >/dev/null 2>&1 & s=$!
+	sleep 0.3
+	cpu_row veth 0 169.254.78.1 up $s
+	kill $s; wait $s 2>/dev/null
+	veth_down
 	iperf3 -s -B 127.0.0.1 -p $UPORT >/dev/null 2>&1 & pids+=($!)
 	for b in pasta tapird; do
 		backend_up $b "$mtu"
-		cpu_row $b $BPID "$BDST" up
-		cpu_row $b $BPID "$BDST" down
+		cpu_row $b $BPID "$BDST" up "${pids[-1]}"
+		cpu_row $b $BPID "$BDST" down "${pids[-1]}"
 		backend_down
 	done
 	kill "${pids[-1]}" 2>/dev/null
@@ -168,7 +195,9 @@ done
 python3 - "$OUT" $MTUS <<'EOF'
 import glob, os, statistics, sys
 out, mtus = sys.argv[1], sys.argv[2:]
-ORDER = ["tcp_up", "tcp_down", "rr_per_s", "crr_per_s", "crr_fresh_per_s", "udp_up", "cpu_up_s_per_GB", "cpu_down_s_per_GB"]
+ORDER = ["tcp_up", "tcp_down", "rr_per_s", "crr_per_s", "crr_fresh_per_s", "udp_up", "cpu_up_s_per_GB", "cpu_down_s_per_GB",
+         "cpu_up_client_s_per_GB", "cpu_up_server_s_per_GB", "up_ceiling"]
+NCPU = len(os.sched_getaffinity(0))
 for mtu in mtus:
     vals = {}
     for path in sorted(glob.glob(os.path.join(out, mtu + ".*"))):
@@ -181,7 +210,18 @@ for mtu in mtus:
             except ValueError:
                 continue
             vals.setdefault((w[1], w[0]), []).append(v)
-    rows = sorted({k[0] for k in vals}, key=lambda r: ORDER.index(r) if r in ORDER else 9)
+    # up_ceiling: the upload this machine's cores could carry at the CPU the path costs per GB
+    # (iperf3 client, iperf3 server and the backend): NCPU seconds per second over their sum,
+    # and no process past one core (each is one thread). Gbit/s; compare with tcp_up.
+    for b in ("veth", "pasta", "slirp", "tapird"):
+        parts = [vals.get((r, b)) for r in ("cpu_up_client_s_per_GB", "cpu_up_server_s_per_GB")]
+        if b != "veth":
+            parts.append(vals.get(("cpu_up_s_per_GB", b)))
+        if all(parts):
+            m = [statistics.median(p) for p in parts]
+            if all(x > 0 for x in m):
+                vals[("up_ceiling", b)] = [8 * min(NCPU / sum(m), 1 / max(m))]
+    rows = sorted({k[0] for k in vals}, key=lambda r: ORDER.index(r) if r in ORDER else 99)
     print("## MTU %s (median of %d runs)" % (mtu, max(len(v) for v in vals.values()) if vals else 0))
     print("| row | veth | pasta | slirp | tapird | tapird/pasta | tapird/veth |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
