@@ -40,8 +40,9 @@ PERF=${TCPPERF:-/tmp/tcpperf-bench}
 [ -x "$PERF" ] || gcc -O2 -o "$PERF" "$(dirname "$ANCHORS")/tcpperf.c" || exit 2
 pids=()
 BPID=
+VSPID=
 cleanup() {
-	for p in "${pids[@]}" $BPID; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}" $BPID $VSPID; do kill "$p" 2>/dev/null; done
 	ip netns del $NS 2>/dev/null
 	ip link del tpfcmp$$ 2>/dev/null
 }
@@ -58,8 +59,9 @@ udp_row() {
 
 fresh_ns() { ip netns del $NS 2>/dev/null; ip netns add $NS; ip netns exec $NS ip link set lo up; }
 
-# veth_up / veth_down: a fresh namespace joined to the host by a veth pair, the host's end
-# 169.254.78.1 (where the veth rows' servers listen), the namespace's 169.254.78.2
+# veth_up [SERVER...] / veth_down: a fresh namespace joined to the host by a veth pair, the
+# host's end 169.254.78.1 (where the veth rows' servers listen), the namespace's 169.254.78.2;
+# SERVER, if given, is started on the host's end (its pid in VSPID) and stopped by veth_down
 veth_up() {
 	fresh_ns
 	ip link add tpfcmp$$ type veth peer name eth0 netns $NS
@@ -67,8 +69,14 @@ veth_up() {
 	ip netns exec $NS ip addr add 169.254.78.2/30 dev eth0
 	ip netns exec $NS ip link set eth0 up
 	sleep 1
+	[ $# -gt 0 ] || return 0
+	"$@" >/dev/null & VSPID=$!
+	sleep 0.3
 }
-veth_down() { ip link del tpfcmp$$ 2>/dev/null; }
+veth_down() {
+	[ -z "$VSPID" ] || { kill $VSPID; wait $VSPID 2>/dev/null; VSPID=; }
+	ip link del tpfcmp$$ 2>/dev/null
+}
 
 # backend_up NAME MTU: a fresh namespace served by NAME (pasta, slirp or tapird); sets BPID to
 # its process and BDST to the address that reaches the host's loopback from the namespace
@@ -88,13 +96,10 @@ backend_down() { kill $BPID; wait $BPID 2>/dev/null; BPID=; rm -f /tmp/$NS.sock;
 # udp_run MTU: the UDP row for veth, pasta and tapird (servers on the host's loopback, or on
 # the veth's host end)
 udp_run() {
-	local mtu=$1 p b
+	local mtu=$1 b
 	iperf3 -s -B 127.0.0.1 -p $UPORT >/dev/null 2>&1 & pids+=($!)
-	veth_up
-	iperf3 -s -B 169.254.78.1 -p $UPORT >/dev/null 2>&1 & p=$!
-	sleep 0.3
+	veth_up iperf3 -s -B 169.254.78.1 -p $UPORT
 	udp_row veth 169.254.78.1
-	kill $p; wait $p 2>/dev/null
 	veth_down
 	for b in pasta tapird; do
 		backend_up $b "$mtu"
@@ -108,14 +113,11 @@ udp_run() {
 # veth, pasta, slirp4netns and tapird (echo servers on the host's loopback, or on the veth's
 # host end); see the header for why not over 5 s
 crr_fresh_run() {
-	local mtu=$1 s b secs=${CRR_SECONDS:-1}
+	local mtu=$1 b secs=${CRR_SECONDS:-1}
 	crr() { echo "$1 crr_fresh_per_s $(ip netns exec $NS "$PERF" crr "$2" $CPORT "$secs" 2>/dev/null | awk '{print $2}')"; }
 	"$PERF" server $CPORT & pids+=($!)
-	veth_up
-	"$PERF" server $CPORT 169.254.78.1 & s=$!
-	sleep 0.3
+	veth_up "$PERF" server $CPORT 169.254.78.1
 	crr veth 169.254.78.1
-	kill $s; wait $s 2>/dev/null
 	veth_down
 	for b in pasta slirp tapird; do
 		backend_up $b "$mtu"
@@ -135,38 +137,36 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # the backend's, the CPU the whole path costs per GB, which bounds what this machine's cores
 # can carry (the up_ceiling row).
 cpu_row() {
-	local name=$1 pid=$2 dst=$3 way=$4 spid=$5 r= t0 t1 s0 s1 bytes
+	local name=$1 pid=$2 dst=$3 way=$4 spid=$5 r='' t0 t1 s0 s1 bytes tc
 	[ "$way" = down ] && r=-R
 	t0=$(cpu_ticks "$pid"); s0=$(cpu_ticks "$spid")
-	bytes=$(ip netns exec $NS python3 -c 'import resource, subprocess, sys
+	read -r bytes tc < <(ip netns exec $NS python3 -c 'import json, resource, subprocess, sys
 p = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE)
 u = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(p.stdout.decode(), "\n%.3f" % (u.ru_utime + u.ru_stime))' iperf3 -c "$dst" -p $UPORT -t "$T" $r -J 2>/dev/null |
-		python3 -c 'import json,sys; t = sys.stdin.read().rsplit("\n", 2); print(int(json.loads(t[0])["end"]["sum_received"]["bytes"]), t[1].strip())' 2>/dev/null)
+try:
+    b = int(json.loads(p.stdout)["end"]["sum_received"]["bytes"])
+except (ValueError, KeyError):
+    b = 0
+print(b, "%.3f" % (u.ru_utime + u.ru_stime))' iperf3 -c "$dst" -p $UPORT -t "$T" $r -J 2>/dev/null)
 	t1=$(cpu_ticks "$pid"); s1=$(cpu_ticks "$spid")
 	python3 -c 'import sys
 a = sys.argv
-b, t, ts, hz, name, way = int(a[1] or 0), int(a[3]), int(a[4]), int(a[5]), a[6], a[7]
-tc = float(a[2]) if a[2] else None
+b, tc, t, ts, hz, name, way = int(a[1] or 0), float(a[2] or 0), int(a[3]), int(a[4]), int(a[5]), a[6], a[7]
 per = lambda s: ("%.3f" % (s / (b / 1e9))) if b else "FAIL"
 if a[8] != "0":
     print("%s cpu_%s_s_per_GB %s s/GB" % (name, way, per(t / hz)))
-if way == "up" and tc is not None:
+if way == "up":
     print("%s cpu_up_client_s_per_GB %s s/GB" % (name, per(tc)))
     print("%s cpu_up_server_s_per_GB %s s/GB" % (name, per(ts / hz)))' \
-		"$(echo "$bytes" | awk '{print $1}')" "$(echo "$bytes" | awk '{print $2}')" \
-		$((t1 - t0)) $((s1 - s0)) "$(getconf CLK_TCK)" "$name" "$way" "$pid"
+		"${bytes:-0}" "${tc:-0}" $((t1 - t0)) $((s1 - s0)) "$(getconf CLK_TCK)" "$name" "$way" "$pid"
 }
 
 # cpu_run MTU: the CPU rows for the veth (client and server only), pasta and tapird (a TCP
 # iperf3 server on the host's loopback, or on the veth's host end)
 cpu_run() {
-	local mtu=$1 b s
-	veth_up
-	iperf3 -s -B 169.254.78.1 -p $UPORT >/dev/null 2>&1 & s=$!
-	sleep 0.3
-	cpu_row veth 0 169.254.78.1 up $s
-	kill $s; wait $s 2>/dev/null
+	local mtu=$1 b
+	veth_up iperf3 -s -B 169.254.78.1 -p $UPORT
+	cpu_row veth 0 169.254.78.1 up $VSPID
 	veth_down
 	iperf3 -s -B 127.0.0.1 -p $UPORT >/dev/null 2>&1 & pids+=($!)
 	for b in pasta tapird; do
