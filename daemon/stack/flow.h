@@ -74,8 +74,8 @@ struct tcp_conn;
  * epoll entry: a few KiB per connection) is kernel memory, not counted here. The stack's
  * share is its struct flow and struct tcp_conn; the shell's (struct relay_flow with one
  * libevent event, libevent's entry for the descriptor, the hash bucket and timer-heap slots)
- * must fit in the rest. tests/unit/test_tcp_sack.c checks the stack's share, relay.c its own
- * at compile time, tests/integration/test_scale.sh the whole by RSS. */
+ * must fit in the rest. tests/unit/test_tcp_sack.c checks the stack's share,
+ * relay_internal.h its own at compile time, tests/integration/test_scale.sh the whole by RSS. */
 #define FLOW_IDLE_BYTES_MAX 1024
 #define FLOW_STACK_BYTES_MAX 640
 
