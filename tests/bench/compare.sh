@@ -70,7 +70,7 @@ veth_up() {
 	ip netns exec $NS ip link set eth0 up
 	sleep 1
 	[ $# -gt 0 ] || return 0
-	"$@" >/dev/null & VSPID=$!
+	"$@" >/dev/null 2>&1 & VSPID=$!
 	sleep 0.3
 }
 veth_down() {
