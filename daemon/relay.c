@@ -8,9 +8,9 @@
  * edge the stack pulls what its window to the container allows; whatever it could not send
  * yet it sends later by itself, when the container's ACKs open the window (the bytes it knows
  * of are filled when the link sends its batch). So between edges nothing wakes us: no busy
- * loop, no toggling of interest, no missed data. When the loop supports EV_CLOSED (epoll's EPOLLRDHUP) the
- * peer's FIN or RST is seen at once, even when the container's window is shut; otherwise the
- * EOF is found by TCP_INFO on a read edge that brought no new byte.
+ * loop, no toggling of interest, no missed data. When the loop supports EV_CLOSED (epoll's
+ * EPOLLRDHUP) the peer's FIN or RST is seen at once, even when the container's window is
+ * shut; otherwise the EOF is found by TCP_INFO on a read edge that brought no new byte.
  * The write event is one-shot: armed only when send() came up short or the send buffer is
  * past the kernel's own "writable" mark (free >= queued / 2, see sk_stream_is_writeable()),
  * so that the stack hears when to reopen its window. It is EV_ET too only because libevent
