@@ -281,11 +281,12 @@ static void put_utf8(char *out, size_t cap, size_t *o, unsigned long cp)
 
 const char *js_string(struct jspan v, char *out, size_t outlen, const char *dflt)
 {
-	const char *p = v.p, *end = v.p + v.n;
+	const char *p = v.p, *end;
 	size_t o = 0;
 
-	if (!p || v.n < 2 || *p != '"' || end[-1] != '"' || !outlen)
+	if (!p || v.n < 2 || *p != '"' || p[v.n - 1] != '"' || !outlen)
 		return dflt;
+	end = p + v.n; /* not before the check: NULL + 0 is undefined in C */
 	for (p++, end--; p < end; p++) {
 		unsigned long cp;
 		long h;

@@ -107,6 +107,8 @@ static void test_string_decoding(void **state)
 			    "\xc3\xa9\xf0\x9f\x98\x80");
 	assert_string_equal(js_string(span("\"abcdef\""), small, sizeof(small), "?"), "abc");
 	assert_string_equal(js_string(span("42"), buf, sizeof(buf), "?"), "?");
+	/* an absent member (js_members() leaves its span { NULL, 0 }) is the default */
+	assert_string_equal(js_string((struct jspan){ NULL, 0 }, buf, sizeof(buf), "?"), "?");
 }
 
 /* malformed text is refused, and nothing reads past the span */
