@@ -228,7 +228,8 @@ for mtu in mtus:
     for r in rows:
         m = {b: statistics.median(vals[(r, b)]) for b in ("veth", "pasta", "slirp", "tapird") if (r, b) in vals}
         f = lambda b: ("%.2f" % m[b]) if b in m else "-"
-        ratio = lambda a, b: ("%.2f" % (m[a] / m[b])) if a in m and b in m and m[b] else "-"
+        # three decimals: a target of 1.05 or 0.9 must not be met by rounding
+        ratio = lambda a, b: ("%.3f" % (m[a] / m[b])) if a in m and b in m and m[b] else "-"
         print("| %s | %s | %s | %s | %s | %s | %s |" % (r, f("veth"), f("pasta"), f("slirp"), f("tapird"), ratio("tapird", "pasta"), ratio("tapird", "veth")))
     print()
 EOF
