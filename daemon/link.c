@@ -274,6 +274,9 @@ static void link_turn_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	link_rearm_timer(arg);
+	/* the turn's frames are out (a SYN-ACK among them): the next connection's socket, off
+	 * the critical path of this one */
+	relay_tcp_spare();
 }
 
 void link_touch(struct link *l)

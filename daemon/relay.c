@@ -95,6 +95,11 @@ static struct relay_pool relay_pools[TAPIRD_MAX_LINKS];
 static int relay_closed_ok;
 /* Last time (CLOCK_MONOTONIC seconds) we logged running out of file descriptors */
 static time_t relay_emfile_logged;
+/* One spare socket per family ([0] AF_INET, [1] AF_INET6), options set, made between loop
+ * turns (relay_tcp_spare()) once that family has been used: a SYN from the container then
+ * waits for connect() alone, not for socket() and its setsockopt()s too. -1: none. */
+static int relay_spare[2] = { -1, -1 };
+static bool relay_spare_wanted[2];
 
 
 static void relay_read_cb(evutil_socket_t fd, short what, void *arg);
@@ -326,19 +331,48 @@ static void relay_sock_opts(int fd)
 }
 
 /**
- * relay_socket() - a non-blocking TCP socket set up for relaying
+ * relay_socket_new() - a new non-blocking TCP socket set up for relaying
+ * @family:	AF_INET, or AF_INET6
+ * Return: the descriptor, or a negative errno
+ */
+static int relay_socket_new(int family)
+{
+	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+
+	if (fd < 0)
+		return -errno;
+	relay_sock_opts(fd);
+	return fd;
+}
+
+/**
+ * relay_socket() - a socket for a new connection: the family's spare, or a new one
  * @family:	AF_INET, or AF_INET6 (an IPv6 upstream resolver)
  * Return: the descriptor, or a negative errno
  */
 static int relay_socket(int family)
 {
-	int fd;
+	int i = family == AF_INET6, fd = relay_spare[i];
 
-	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	relay_spare_wanted[i] = true;
 	if (fd < 0)
-		return -errno;
-	relay_sock_opts(fd);
+		return relay_socket_new(family);
+	relay_spare[i] = -1;
 	return fd;
+}
+
+void relay_tcp_spare(void)
+{
+	for (int i = 0; i < 2; i++) {
+		if (relay_spare[i] >= 0 || !relay_spare_wanted[i])
+			continue;
+		/* one try per connection that took the last one: out of descriptors, the next
+		 * SYN's relay_socket() tries again and says so */
+		relay_spare_wanted[i] = false;
+		relay_spare[i] = relay_socket_new(i ? AF_INET6 : AF_INET);
+		if (relay_spare[i] < 0)
+			relay_spare[i] = -1;
+	}
 }
 
 /**

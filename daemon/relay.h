@@ -71,6 +71,12 @@ unsigned int relay_tcp_fill(struct stack_frame *fr, unsigned int n);
 void relay_tcp_refresh(const struct relay_env *env);
 
 /**
+ * relay_tcp_spare() - make a spare socket for each family whose last spare a connection took
+ * (at most one per family and call): between loop turns, after a batch's frames went out
+ */
+void relay_tcp_spare(void);
+
+/**
  * relay_adopt() - make @fd, a connected host socket (a port forward's accepted client), the
  * upstream of @f, a flow that tcp_connect() opened towards the container. Nothing is read from
  * @fd into the stack before the connection is ESTABLISHED (the relay hears of that through

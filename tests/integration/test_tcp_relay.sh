@@ -7,7 +7,8 @@
 #   (a) one connection, BIG bytes each way at once, half-closes at the end, every byte checked
 #   (b) the same, smaller, with 2% random frame loss each way on tap0 (nftables netdev hooks)
 #   (c) a port nobody listens on: ECONNREFUSED, quickly
-#   (d) many short sequential connections (connect, 64-byte echo, close)
+#   (d) many short sequential connections (connect, 64-byte echo, close); afterwards tapird
+#       holds as many sockets as before (its one spare socket included: nothing piles up)
 #   (e) thousands of connections held open at once, each pinged (shared/bench/tcpperf conc)
 #   (f) --no-host-loopback: 10.0.2.2 is refused even with a server listening
 #   (g) a container that does not read for 3 s: tapird stays idle (no busy loop on the
@@ -146,6 +147,15 @@ else
 	notok "(c) connection to a closed port: rc $rc: $out"
 fi
 
+# sockets PID: how many sockets the process holds open
+sockets() {
+	local n=0 f
+	for f in /proc/"$1"/fd/*; do
+		case $(readlink "$f" 2>/dev/null) in socket:*) n=$((n + 1)) ;; esac
+	done
+	echo $n
+}
+
 # (d) and (e) use the echo server of shared/bench/tcpperf.c
 TCPPERF=$WORK/tcpperf
 SRC=$TOP/../shared/bench/tcpperf.c
@@ -156,6 +166,9 @@ if [ -f "$SRC" ] && gcc -O2 -o "$TCPPERF" "$SRC" 2>"$WORK/gcc.err"; then
 	pids+=($!)
 	for _ in $(seq 50); do [ -n "$(ss -Hltn "sport = :$EPORT")" ] && break; sleep 0.1; done
 
+	# (a)-(c) opened connections already, so tapird holds its spare socket (relay.c) now:
+	# the count before is the count it must come back to, one spare and no more
+	s0=$(sockets "$MAIN_PID")
 	out=$(timeout 120 ip netns exec "$NS" "$PEER" short 10.0.2.2 "$EPORT" "$SHORT_N" 2>&1)
 	rc=$?
 	echo "# $(echo "$out" | tail -3)"
@@ -163,6 +176,13 @@ if [ -f "$SRC" ] && gcc -O2 -o "$TCPPERF" "$SRC" 2>"$WORK/gcc.err"; then
 		ok "(d) $SHORT_N sequential short connections all echoed: $(echo "$out" | tail -1)"
 	else
 		notok "(d) sequential short connections: rc $rc: $(echo "$out" | tail -1)"
+	fi
+	# the flows end with the container's last ACK (tapird in LAST_ACK): wait up to 5 s
+	for _ in $(seq 50); do s1=$(sockets "$MAIN_PID"); [ "$s1" -le "$s0" ] && break; sleep 0.1; done
+	if [ "$s1" = "$s0" ]; then
+		ok "(d) tapird holds $s1 sockets after them, as before: none leaked, no spare piled up"
+	else
+		notok "(d) tapird held $s0 sockets before the short connections and $s1 after"
 	fi
 
 	out=$(timeout 120 ip netns exec "$NS" "$TCPPERF" conc 10.0.2.2 "$EPORT" "$CONC_N" 1 2>&1)
