@@ -167,7 +167,8 @@ if [ -f "$SRC" ] && gcc -O2 -o "$TCPPERF" "$SRC" 2>"$WORK/gcc.err"; then
 	for _ in $(seq 50); do [ -n "$(ss -Hltn "sport = :$EPORT")" ] && break; sleep 0.1; done
 
 	# (a)-(c) opened connections already, so tapird holds its spare socket (relay.c) now:
-	# the count before is the count it must come back to, one spare and no more
+	# afterwards it must hold no more than before, one spare and no more (fewer if a flow
+	# of (a)-(c) still held its socket before and closed meanwhile)
 	s0=$(sockets "$MAIN_PID")
 	out=$(timeout 120 ip netns exec "$NS" "$PEER" short 10.0.2.2 "$EPORT" "$SHORT_N" 2>&1)
 	rc=$?
@@ -179,8 +180,8 @@ if [ -f "$SRC" ] && gcc -O2 -o "$TCPPERF" "$SRC" 2>"$WORK/gcc.err"; then
 	fi
 	# the flows end with the container's last ACK (tapird in LAST_ACK): wait up to 5 s
 	for _ in $(seq 50); do s1=$(sockets "$MAIN_PID"); [ "$s1" -le "$s0" ] && break; sleep 0.1; done
-	if [ "$s1" = "$s0" ]; then
-		ok "(d) tapird holds $s1 sockets after them, as before: none leaked, no spare piled up"
+	if [ "$s1" -le "$s0" ]; then
+		ok "(d) tapird holds $s1 sockets after them, $s0 before: none leaked, no spare piled up"
 	else
 		notok "(d) tapird held $s0 sockets before the short connections and $s1 after"
 	fi
