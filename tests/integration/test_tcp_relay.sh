@@ -8,7 +8,7 @@
 #   (b) the same, smaller, with 2% random frame loss each way on tap0 (nftables netdev hooks)
 #   (c) a port nobody listens on: ECONNREFUSED, quickly
 #   (d) many short sequential connections (connect, 64-byte echo, close); afterwards tapird
-#       holds as many sockets as before (its one spare socket included: nothing piles up)
+#       holds no more sockets than before (its one spare socket included: nothing piles up)
 #   (e) thousands of connections held open at once, each pinged (shared/bench/tcpperf conc)
 #   (f) --no-host-loopback: 10.0.2.2 is refused even with a server listening
 #   (g) a container that does not read for 3 s: tapird stays idle (no busy loop on the
