@@ -364,14 +364,15 @@ static int relay_socket(int family)
 void relay_tcp_spare(void)
 {
 	for (int i = 0; i < 2; i++) {
+		int fd;
+
 		if (relay_spare[i] >= 0 || !relay_spare_wanted[i])
 			continue;
 		/* one try per connection that took the last one: out of descriptors, the next
 		 * SYN's relay_socket() tries again and says so */
 		relay_spare_wanted[i] = false;
-		relay_spare[i] = relay_socket_new(i ? AF_INET6 : AF_INET);
-		if (relay_spare[i] < 0)
-			relay_spare[i] = -1;
+		fd = relay_socket_new(i ? AF_INET6 : AF_INET);
+		relay_spare[i] = fd < 0 ? -1 : fd;
 	}
 }
 
